@@ -1,0 +1,684 @@
+package aptconf
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+)
+
+// FS is the file system as apt sees it: names are absolute, or relative to
+// apt's working directory, which is taken to be "/".
+type FS interface {
+	// ReadFile returns the contents of a regular file. It must not block
+	// on a FIFO or read a device or an over-large file; it says why instead.
+	ReadFile(name string) ([]byte, error)
+	// ReadDir lists the names in a directory (any order).
+	ReadDir(name string) ([]string, error)
+	// Kind says what name is after following symlinks: "file", "dir",
+	// another kind ("fifo", "device", ...), or "" when it cannot be stat'ed.
+	Kind(name string) string
+}
+
+// MaxIncludeDepth is apt's limit on nested #include directives.
+const MaxIncludeDepth = 10
+
+// File is a configuration file apt met while reading, in the order it met
+// them: read, ignored, or failed.
+type File struct {
+	Path string
+	// IncludedFrom is the #include that named it; nil for the parts
+	// directory, the main file and APT_CONFIG.
+	IncludedFrom *Origin
+	// Ignored says why apt skips the file without reading it ("" if read).
+	Ignored string
+	// Err is the error that stopped apt reading this file; apt then
+	// refuses to run.
+	Err *Error
+	// Unread says why this reader did not read a file apt does read (a
+	// size limit): its entries are unknown, and apt's verdict with them.
+	Unread string
+	// Data is what was read.
+	Data []byte
+}
+
+// Error is a problem apt reports for a file.
+type Error struct {
+	Origin
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+	}
+	return e.Path + ": " + e.Msg
+}
+
+// Reader reads files into Conf, as apt's ReadConfigFile and ReadConfigDir.
+type Reader struct {
+	Conf  *Config
+	FS    FS
+	Files []*File
+	// Interrupted is checked between files; when it returns an error the
+	// reader stops and reports it.
+	Interrupted func() error
+	// NoIncludes makes #include a no-op, for reading a file on its own.
+	NoIncludes bool
+	stopped    error
+}
+
+// Stopped is the error that interrupted reading, if any.
+func (r *Reader) Stopped() error { return r.stopped }
+
+func (r *Reader) interrupted() bool {
+	if r.stopped != nil {
+		return true
+	}
+	if r.Interrupted != nil {
+		r.stopped = r.Interrupted()
+	}
+	return r.stopped != nil
+}
+
+// ReadFile reads one configuration file; false means apt would fail.
+func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
+	f := &File{Path: name, IncludedFrom: from}
+	r.Files = append(r.Files, f)
+	if r.interrupted() {
+		f.Err = &Error{Origin{name, 0}, "not read: " + r.stopped.Error()}
+		return false
+	}
+	data, err := r.FS.ReadFile(name)
+	if errors.Is(err, fsroot.ErrTooLarge) {
+		f.Unread = err.Error()
+		return true
+	}
+	if err != nil {
+		f.Err = &Error{Origin{name, 0}, "unable to read: " + err.Error()}
+		return false
+	}
+	f.Data = data
+	if r.NoIncludes {
+		depth = -1
+	}
+	if e := parse(r, name, data, depth); e != nil {
+		f.Err = e
+		return false
+	}
+	return true
+}
+
+// ReadDir reads the files of a directory apt accepts, in apt's order, and
+// records the ones it skips with the reason.
+func (r *Reader) ReadDir(dir string, depth int, from *Origin) bool {
+	accepted, ok := r.listDir(dir, from)
+	for _, p := range accepted {
+		ok = r.ReadFile(p, depth, from) && ok
+	}
+	return ok
+}
+
+// listDir is apt's GetListOfFilesInDir(dir, "conf", true, true).
+func (r *Reader) listDir(dir string, from *Origin) ([]string, bool) {
+	if r.FS.Kind(dir) != "dir" {
+		f := &File{Path: dir, IncludedFrom: from, Err: &Error{Origin{dir, 0}, "not a directory: apt cannot list its files"}}
+		r.Files = append(r.Files, f)
+		return nil, false
+	}
+	names, err := r.FS.ReadDir(dir)
+	if err != nil {
+		f := &File{Path: dir, IncludedFrom: from, Err: &Error{Origin{dir, 0}, "unable to read directory: " + err.Error()}}
+		r.Files = append(r.Files, f)
+		return nil, false
+	}
+	silent := r.silentPatterns()
+	var accepted []string
+	var ignored []*File
+	for _, n := range names {
+		p := combine(dir, n)
+		why, quiet := fileRule(n, func() string { return r.FS.Kind(p) })
+		if why == "" {
+			accepted = append(accepted, p)
+			continue
+		}
+		if why == skipDir {
+			continue
+		}
+		if !quiet {
+			for _, re := range silent {
+				if re.MatchString(n) {
+					why += " (silently: matches Dir::Ignore-Files-Silently " + re.String()[4:] + ")"
+					break
+				}
+			}
+		}
+		ignored = append(ignored, &File{Path: p, IncludedFrom: from, Ignored: why})
+	}
+	sort.Strings(accepted)
+	sort.Slice(ignored, func(i, j int) bool { return ignored[i].Path < ignored[j].Path })
+	r.Files = append(r.Files, ignored...)
+	return accepted, true
+}
+
+const skipDir = "directory"
+
+// fileRule says why apt skips a directory entry ("" when it reads it), and
+// whether apt skips it without a notice whatever Dir::Ignore-Files-Silently
+// says. kind is asked only when needed.
+func fileRule(name string, kind func() string) (why string, quiet bool) {
+	if strings.HasPrefix(name, ".") {
+		return "ignored by apt: hidden file (name starts with '.')", true
+	}
+	switch k := kind(); k {
+	case "file":
+	case "dir":
+		return skipDir, true
+	case "":
+		return "ignored by apt: cannot be stat'ed (dangling symlink or symlink loop)", false
+	default:
+		return "ignored by apt: not a regular file (" + k + ")", false
+	}
+	if ext := extension(name); ext == name {
+		// no extension: allowed for this directory
+	} else if ext != "conf" {
+		return fmt.Sprintf("ignored by apt: extension %q is not \"conf\"", ext), false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if isAlnum(c) || c == '_' || c == '-' || c == ':' || c == '.' {
+			continue
+		}
+		return fmt.Sprintf("ignored by apt: character %q is not allowed in a file name", rune(c)), true
+	}
+	if strings.HasSuffix(name, ".") {
+		return "ignored by apt: name ends with '.'", true
+	}
+	return "", false
+}
+
+// extension is apt's flExtension: what follows the last '.', or the whole
+// name when there is none.
+func extension(name string) string {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return name
+	}
+	return name[i+1:]
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// combine is apt's flCombine.
+func combine(dir, file string) string {
+	if file == "" || strings.HasPrefix(file, "/") {
+		return file
+	}
+	if strings.HasPrefix(file, "./") || strings.HasPrefix(file, "../") {
+		return file
+	}
+	if strings.HasSuffix(dir, "/") {
+		return dir + file
+	}
+	return dir + "/" + file
+}
+
+func (r *Reader) silentPatterns() []*regexp.Regexp {
+	var out []*regexp.Regexp
+	for _, p := range r.Conf.FindVector("Dir::Ignore-Files-Silently") {
+		re, err := regexp.Compile("(?i)" + p)
+		if err == nil {
+			out = append(out, re)
+		}
+	}
+	return out
+}
+
+// FindVector is apt's Configuration::FindVector without a default.
+func (c *Config) FindVector(name string) []string {
+	top := c.Lookup(name, false)
+	if top == nil {
+		return nil
+	}
+	if top.Value != "" {
+		return strings.Split(top.Value, ",")
+	}
+	var out []string
+	for _, ch := range top.Children {
+		out = append(out, ch.Value)
+	}
+	return out
+}
+
+// lineReader emulates apt's FileFd::ReadLine(std::string&), quirks included:
+// lines are read in chunks of at most 4095 bytes, each cut at its first NUL;
+// trailing CR/LF are removed; end-of-file is only noticed by a read that
+// finds nothing, so data ending in a newline yields one more empty line, and
+// a last line of exactly 4095·n bytes with no newline is lost.
+type lineReader struct {
+	data []byte
+	pos  int
+	eof  bool
+}
+
+// chunk is FileFdPrivate::InternalReadLine with a 4096-byte buffer.
+func (l *lineReader) chunk() ([]byte, bool) {
+	size := 4095
+	start := l.pos
+	for size > 0 {
+		if l.pos >= len(l.data) {
+			l.eof = true
+			if l.pos == start {
+				return nil, false
+			}
+			break
+		}
+		n := min(size, len(l.data)-l.pos)
+		if nl := indexByte(l.data[l.pos:l.pos+n], '\n'); nl >= 0 {
+			l.pos += nl + 1
+			break
+		}
+		l.pos += n
+		size -= n
+	}
+	return l.data[start:l.pos], true
+}
+
+func (l *lineReader) readLine() string {
+	var out []byte
+	for {
+		c, ok := l.chunk()
+		if !ok {
+			return ""
+		}
+		n := len(c)
+		if z := indexByte(c, 0); z >= 0 {
+			n = z
+		}
+		out = append(out, c[:n]...)
+		if !(n == 4095 && c[n-1] != '\n') {
+			break
+		}
+	}
+	i := len(out)
+	for i > 0 && (out[i-1] == '\r' || out[i-1] == '\n') {
+		i--
+	}
+	return string(out[:i])
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// isSpace is C's isspace in the C and UTF-8 locales.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+func strip(s string) string {
+	i, j := 0, len(s)
+	for i < j && isSpace(s[i]) {
+		i++
+	}
+	for j > i && isSpace(s[j-1]) {
+		j--
+	}
+	return s[i:j]
+}
+
+// cstr is what C code sees of a string: everything before the first NUL.
+func cstr(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+const includeFailed = "included from here: cannot read "
+
+var magicComments = []string{"clear", "include", "x-apt-configure-index"}
+
+// parse is apt's ReadConfigFile loop over the contents of one file.
+func parse(r *Reader, name string, data []byte, depth int) *Error {
+	conf := r.Conf
+	lr := &lineReader{data: data}
+	var lineBuffer string
+	var stack []string
+	var parentTag string
+	curLine := 0
+	inComment := false
+	fail := func(format string, a ...any) *Error {
+		return &Error{Origin{name, curLine}, "syntax error: " + fmt.Sprintf(format, a...)}
+	}
+	leave := func() {
+		if len(stack) == 0 {
+			parentTag = ""
+		} else {
+			parentTag = stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+		}
+	}
+	for !lr.eof {
+		input := lr.readLine()
+		input = strip(strings.ReplaceAll(input, "\t", "        "))
+		curLine++
+		line := input
+
+		if inComment {
+			end := strings.Index(line, "*/")
+			if end < 0 {
+				continue
+			}
+			line = line[end+2:]
+			inComment = false
+		}
+
+		// single-line comments: "//" and "#" outside quotes, except the
+		// magic directives
+		for start := 0; ; {
+			i := strings.Index(line[start:], "//")
+			if i < 0 {
+				break
+			}
+			start += i
+			if strings.Count(line[:start], `"`)%2 != 0 {
+				start++
+				continue
+			}
+			line = line[:start]
+			break
+		}
+		for start := 0; ; {
+			i := strings.IndexByte(line[start:], '#')
+			if i < 0 {
+				break
+			}
+			start += i
+			magic := false
+			for _, m := range magicComments {
+				if strings.HasPrefix(line[start+1:], m) {
+					magic = true
+				}
+			}
+			if strings.Count(line[:start], `"`)%2 != 0 || magic {
+				start++
+				continue
+			}
+			line = line[:start]
+			break
+		}
+
+		// multi-line comments
+		var fragment strings.Builder
+		for start := 0; ; {
+			i := strings.Index(line[start:], "/*")
+			if i < 0 {
+				break
+			}
+			start += i
+			if strings.Count(line[:start], `"`)%2 != 0 {
+				start += 2
+				continue
+			}
+			fragment.WriteString(line[:start])
+			end := strings.Index(line[start+2:], "*/")
+			if end < 0 {
+				line = ""
+				inComment = true
+				break
+			}
+			line = line[start+2+end+2:]
+			start = 0
+		}
+		fragment.WriteString(line)
+		frag := fragment.String()
+		if frag == "" {
+			continue
+		}
+
+		inQuote := false
+		start := 0
+		for i := 0; i < len(frag); i++ {
+			c := frag[i]
+			if c == '"' {
+				inQuote = !inQuote
+			}
+			if inQuote || (c != '{' && c != ';' && c != '}') {
+				continue
+			}
+			ws, we := start, i
+			for ws != i && isSpace(frag[ws]) {
+				ws++
+			}
+			for we != ws && isSpace(frag[we-1]) {
+				we--
+			}
+			if lineBuffer != "" && we-ws != 0 {
+				lineBuffer += " "
+			}
+			lineBuffer += frag[ws:we]
+			term := c
+			start = i + 1
+
+			if term == '{' && lineBuffer == "" {
+				return fail("block starts with no name")
+			}
+			if lineBuffer == "" {
+				if term == '}' {
+					leave()
+				}
+				continue
+			}
+
+			pos := cstr(lineBuffer)
+			tag, rest, ok := parseQuoteWord(pos)
+			if !ok {
+				return fail("malformed tag")
+			}
+			pos = rest
+			word, rest, ok := parseCWord(pos)
+			if !ok {
+				word, rest, ok = parseQuoteWord(pos)
+			}
+			noWord := false
+			if ok {
+				pos = rest
+			} else {
+				if term != '{' {
+					word = tag
+					tag = ""
+				} else {
+					noWord = true
+				}
+			}
+			if pos != "" {
+				return fail("extra junk after value")
+			}
+
+			if term == '{' {
+				stack = append(stack, parentTag)
+				if parentTag == "" {
+					parentTag = tag
+				} else {
+					parentTag += "::" + tag
+				}
+				tag = ""
+			}
+
+			var item string
+			if parentTag == "" {
+				item = tag
+			} else if term != '{' || tag != "" {
+				item = parentTag + "::" + tag
+			} else {
+				item = parentTag
+			}
+
+			at := Origin{name, curLine}
+			switch {
+			case len(tag) >= 1 && tag[0] == '#':
+				if parentTag != "" {
+					return fail("directives can only be done at the top level")
+				}
+				switch tag[1:] {
+				case "clear":
+					conf.Clear(word, at)
+				case "include":
+					if depth < 0 {
+						break
+					}
+					if depth > MaxIncludeDepth {
+						return fail("too many nested includes")
+					}
+					var ok bool
+					if len(word) > 2 && strings.HasSuffix(word, "/") {
+						ok = r.ReadDir(word, depth+1, &at)
+					} else {
+						ok = r.ReadFile(word, depth+1, &at)
+					}
+					if !ok {
+						return fail(includeFailed+"%s", word)
+					}
+				case "x-apt-configure-index":
+					// apt loads a type index for its own checks; it
+					// changes no value.
+				default:
+					return fail("unsupported directive '%s'", tag[1:])
+				}
+			case tag == "" && !noWord && word == "#clear":
+				return fail("clear directive requires an option tree as argument")
+			default:
+				if !noWord {
+					conf.Set(item, word, at)
+				}
+			}
+			lineBuffer = ""
+			if term == '}' {
+				leave()
+			}
+		}
+		rem := cstr(frag[start:])
+		rem = strip(rem)
+		if rem != "" && lineBuffer != "" {
+			lineBuffer += " "
+		}
+		lineBuffer += rem
+	}
+	if lineBuffer != "" {
+		return fail("extra junk at end of file")
+	}
+	return nil
+}
+
+// parseQuoteWord is apt's ParseQuoteWord: one word, where "..." and [...]
+// may hold spaces; quotes are dropped and %xx is decoded.
+func parseQuoteWord(s string) (word, rest string, ok bool) {
+	c := 0
+	for c < len(s) && s[c] == ' ' {
+		c++
+	}
+	if c == len(s) {
+		return "", s, false
+	}
+	for c < len(s) && !isSpace(s[c]) {
+		if s[c] == '"' {
+			j := strings.IndexByte(s[c+1:], '"')
+			if j < 0 {
+				return "", s, false
+			}
+			c += 1 + j
+		}
+		if s[c] == '[' {
+			j := strings.IndexByte(s[c+1:], ']')
+			if j < 0 {
+				return "", s, false
+			}
+			c += 1 + j
+		}
+		c++
+	}
+	var b strings.Builder
+	for i := 0; i < c; {
+		if s[i] == '%' && i+2 < c && isXDigit(s[i+1]) && isXDigit(s[i+2]) {
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 3
+			continue
+		}
+		if s[i] != '"' {
+			b.WriteByte(s[i])
+		}
+		i++
+	}
+	for c < len(s) && isSpace(s[c]) {
+		c++
+	}
+	return b.String(), s[c:], true
+}
+
+// parseCWord is apt's ParseCWord: a run of "..." strings separated by
+// white space, joined with one space for each run of white space.
+func parseCWord(s string) (word, rest string, ok bool) {
+	c := 0
+	for c < len(s) && s[c] == ' ' {
+		c++
+	}
+	if c == len(s) {
+		return "", s, false
+	}
+	var b strings.Builder
+	for ; c < len(s); c++ {
+		if s[c] == '"' {
+			c++
+			for c < len(s) && s[c] != '"' {
+				b.WriteByte(s[c])
+				c++
+			}
+			if c == len(s) {
+				return "", s, false
+			}
+			continue
+		}
+		if c != 0 && isSpace(s[c]) && isSpace(s[c-1]) {
+			continue
+		}
+		if !isSpace(s[c]) {
+			return "", s, false
+		}
+		b.WriteByte(' ')
+	}
+	return b.String(), "", true
+}
+
+func isXDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// ReadAlone parses one file into a fresh configuration without following
+// its #include directives: what the file itself says.
+func ReadAlone(fs FS, name string) (*Config, *File) {
+	r := &Reader{Conf: New(), FS: fs, NoIncludes: true}
+	r.ReadFile(name, 0, nil)
+	return r.Conf, r.Files[0]
+}

@@ -1,0 +1,185 @@
+// Package dpkgdb answers, from dpkg's database under a root, which package
+// owns a file and whether the file still has the checksum dpkg recorded.
+package dpkgdb
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"strings"
+	"sync"
+)
+
+// FS is what the database is read through (see fsroot.Root).
+type FS interface {
+	ReadFile(name string) ([]byte, error)
+	ReadDir(name string) ([]string, error)
+}
+
+const infoDir = "/var/lib/dpkg/info"
+
+// DB is a lazily loaded view of one root's dpkg database. It is meant to
+// live for one table generation: the database is read at most once.
+type DB struct {
+	fs FS
+
+	once      sync.Once
+	conffiles map[string]conffile // path -> owner and recorded md5
+	lists     map[string]string   // path -> package, for the paths asked about
+	listNames []string
+	md5sums   map[string]map[string]string // package -> path -> md5
+}
+
+type conffile struct {
+	pkg, md5 string
+}
+
+// New returns a DB for the root that fs shows.
+func New(fs FS) *DB { return &DB{fs: fs, md5sums: map[string]map[string]string{}} }
+
+// Owner is what dpkg knows of a file.
+type Owner struct {
+	Package string // "" when no package owns the file
+	// Modified is true when the file's md5 no longer matches dpkg's record.
+	Modified bool
+}
+
+// Lookup answers for path (as seen inside the root); data is the file's
+// current contents, used for the checksum comparison.
+func (db *DB) Lookup(path string, data []byte) Owner {
+	db.once.Do(db.load)
+	sum := md5.Sum(data)
+	cur := hex.EncodeToString(sum[:])
+	if c, ok := db.conffiles[path]; ok {
+		return Owner{Package: c.pkg, Modified: c.md5 != "" && c.md5 != "newconffile" && c.md5 != cur}
+	}
+	pkg := db.listOwner(path)
+	if pkg == "" {
+		return Owner{}
+	}
+	rec := db.recordedMD5(pkg, path)
+	return Owner{Package: pkg, Modified: rec != "" && rec != cur}
+}
+
+// load reads the conffile records from the status file, which covers the
+// configuration files package managers read, and the names of the file lists.
+func (db *DB) load() {
+	db.conffiles = map[string]conffile{}
+	db.lists = map[string]string{}
+	if data, err := db.fs.ReadFile("/var/lib/dpkg/status"); err == nil {
+		parseStatus(data, db.conffiles)
+	}
+	if names, err := db.fs.ReadDir(infoDir); err == nil {
+		for _, n := range names {
+			if strings.HasSuffix(n, ".list") {
+				db.listNames = append(db.listNames, n)
+			}
+		}
+	}
+}
+
+// parseStatus collects the Conffiles of installed packages.
+func parseStatus(data []byte, out map[string]conffile) {
+	for _, para := range bytes.Split(data, []byte("\n\n")) {
+		var pkg, arch, multi string
+		installed := false
+		var confs []string
+		inConf := false
+		sc := bufio.NewScanner(bytes.NewReader(para))
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, " ") {
+				if inConf {
+					confs = append(confs, strings.TrimSpace(line))
+				}
+				continue
+			}
+			inConf = false
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			switch k {
+			case "Package":
+				pkg = v
+			case "Architecture":
+				arch = v
+			case "Multi-Arch":
+				multi = v
+			case "Status":
+				installed = !strings.HasSuffix(v, " not-installed") && !strings.HasSuffix(v, " config-files")
+			case "Conffiles":
+				inConf = true
+			}
+		}
+		if pkg == "" || !installed {
+			continue
+		}
+		if multi == "same" && arch != "" {
+			pkg += ":" + arch
+		}
+		for _, c := range confs {
+			f := strings.Fields(c)
+			if len(f) < 2 {
+				continue
+			}
+			if len(f) >= 3 && (f[2] == "obsolete" || f[2] == "remove-on-upgrade") {
+				// dpkg no longer ships it; keep the owner but not the sum
+				out[f[0]] = conffile{pkg: pkg}
+				continue
+			}
+			out[f[0]] = conffile{pkg: pkg, md5: f[1]}
+		}
+	}
+}
+
+// listOwner scans the packages' file lists for path. The first call reads
+// every list once, keeping only the paths below /etc and the plugin trees
+// it is likely to be asked about.
+func (db *DB) listOwner(path string) string {
+	if pkg, ok := db.lists[path]; ok {
+		return pkg
+	}
+	for len(db.listNames) > 0 {
+		n := db.listNames[0]
+		db.listNames = db.listNames[1:]
+		data, err := db.fs.ReadFile(infoDir + "/" + n)
+		if err != nil {
+			continue
+		}
+		pkg := strings.TrimSuffix(n, ".list")
+		for _, line := range strings.Split(string(data), "\n") {
+			if line != "" {
+				if _, seen := db.lists[line]; !seen {
+					db.lists[line] = pkg
+				}
+			}
+		}
+		if p, ok := db.lists[path]; ok {
+			return p
+		}
+	}
+	return db.lists[path]
+}
+
+// recordedMD5 reads the package's md5sums file (paths there have no
+// leading slash).
+func (db *DB) recordedMD5(pkg, path string) string {
+	sums, ok := db.md5sums[pkg]
+	if !ok {
+		sums = map[string]string{}
+		if data, err := db.fs.ReadFile(infoDir + "/" + pkg + ".md5sums"); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				sum, p, ok := strings.Cut(line, "  ")
+				if ok {
+					sums["/"+p] = sum
+				}
+			}
+		}
+		db.md5sums[pkg] = sums
+	}
+	return sums[path]
+}

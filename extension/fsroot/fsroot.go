@@ -1,0 +1,242 @@
+// Package fsroot reads files of a system mounted at a root directory (or of
+// this host, with root "/") the way a program running inside that root would
+// see them: absolute symlinks resolve inside the root. Every read is
+// bounded: FIFOs, devices, directories and over-large files are refused with
+// a reason instead of being read, and symlink loops are reported.
+package fsroot
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"syscall"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+)
+
+// DefaultMaxFileSize bounds what is read of one file. Package-manager
+// configuration files are a few KiB; anything past this is reported.
+const DefaultMaxFileSize = 1 << 20
+
+// DefaultMaxDirEntries bounds one directory listing.
+const DefaultMaxDirEntries = 10000
+
+// ErrTooLarge marks a file refused for its size: it exists and is regular,
+// so the program that reads it would read it.
+var ErrTooLarge = errors.New("over the read limit")
+
+// Root is a file system root.
+type Root struct {
+	Dir           string
+	MaxFileSize   int64
+	MaxDirEntries int
+}
+
+// New returns a Root with the default limits.
+func New(dir string) *Root {
+	if dir == "" {
+		dir = "/"
+	}
+	return &Root{Dir: dir, MaxFileSize: DefaultMaxFileSize, MaxDirEntries: DefaultMaxDirEntries}
+}
+
+// Resolve maps a name as seen inside the root (relative names are relative
+// to "/") to a host path, following symlinks inside the root.
+func (r *Root) Resolve(name string) (string, error) {
+	if !path.IsAbs(name) {
+		name = "/" + name
+	}
+	if r.Dir == "/" {
+		// The host's own root: let the kernel follow links, but still
+		// report loops the same way.
+		return filepath.Clean(name), nil
+	}
+	p, err := securejoin.SecureJoin(r.Dir, name)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return "", fmt.Errorf("too many levels of symbolic links (loop)")
+		}
+		return "", err
+	}
+	return p, nil
+}
+
+// Kind describes name after following symlinks: "file", "dir", "fifo",
+// "device", "socket", or "" when it cannot be stat'ed.
+func (r *Root) Kind(name string) string {
+	p, err := r.Resolve(name)
+	if err != nil {
+		return ""
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return ""
+	}
+	return kind(fi.Mode())
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "file"
+	case m.IsDir():
+		return "dir"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	default:
+		return "irregular"
+	}
+}
+
+// refusal explains why a non-regular file is not read.
+func refusal(k string) error {
+	switch k {
+	case "dir":
+		return errors.New("is a directory (apt would hang reading it)")
+	case "fifo":
+		return errors.New("is a named pipe (apt would block reading it)")
+	case "device":
+		return errors.New("is a device, not a regular file")
+	default:
+		return fmt.Errorf("is a %s, not a regular file", k)
+	}
+}
+
+// ReadFile returns the contents of a regular file of at most MaxFileSize
+// bytes.
+func (r *Root) ReadFile(name string) ([]byte, error) {
+	f, err := r.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, r.maxSize()+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > r.maxSize() {
+		return nil, fmt.Errorf("larger than %d bytes: %w", r.maxSize(), ErrTooLarge)
+	}
+	return data, nil
+}
+
+func (r *Root) maxSize() int64 {
+	if r.MaxFileSize <= 0 {
+		return DefaultMaxFileSize
+	}
+	return r.MaxFileSize
+}
+
+// open opens a regular file without blocking on FIFOs or touching devices.
+func (r *Root) open(name string) (*os.File, error) {
+	p, err := r.Resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("too many levels of symbolic links (loop)")
+		}
+		return nil, err
+	}
+	if k := kind(fi.Mode()); k != "file" {
+		return nil, refusal(k)
+	}
+	if fi.Size() > r.maxSize() {
+		return nil, fmt.Errorf("%d bytes, larger than %d: %w", fi.Size(), r.maxSize(), ErrTooLarge)
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi2, err := f.Stat()
+	if err != nil || !fi2.Mode().IsRegular() {
+		f.Close()
+		return nil, errors.New("changed while being opened; not read")
+	}
+	return f, nil
+}
+
+// ReadDir lists the entry names of a directory, at most MaxDirEntries.
+func (r *Root) ReadDir(name string) ([]string, error) {
+	p, err := r.Resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	d, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	max := r.MaxDirEntries
+	if max <= 0 {
+		max = DefaultMaxDirEntries
+	}
+	names, err := d.Readdirnames(max + 1)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if len(names) > max {
+		return names[:max], fmt.Errorf("more than %d entries; listed the first %d", max, max)
+	}
+	return names, nil
+}
+
+// Facts are what a detection engineer wants to know about a file.
+type Facts struct {
+	SHA256 string
+	Mtime  int64
+	UID    int64
+	Mode   string
+	Size   int64
+}
+
+// Describe stats name (following symlinks) and hashes data, its contents.
+func (r *Root) Describe(name string, data []byte) (Facts, error) {
+	p, err := r.Resolve(name)
+	if err != nil {
+		return Facts{}, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return Facts{}, err
+	}
+	f := Facts{Mtime: fi.ModTime().Unix(), Size: fi.Size(), Mode: fmt.Sprintf("%04o", fi.Mode().Perm()|specialBits(fi.Mode()))}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		f.UID = int64(st.Uid)
+	}
+	if data != nil {
+		sum := sha256.Sum256(data)
+		f.SHA256 = hex.EncodeToString(sum[:])
+	}
+	return f, nil
+}
+
+func specialBits(m fs.FileMode) fs.FileMode {
+	var b fs.FileMode
+	if m&fs.ModeSetuid != 0 {
+		b |= 04000
+	}
+	if m&fs.ModeSetgid != 0 {
+		b |= 02000
+	}
+	if m&fs.ModeSticky != 0 {
+		b |= 01000
+	}
+	return b
+}

@@ -1,0 +1,15 @@
+// Package registry is the one list of pkgpersist's tables, served alike by
+// the osquery extension and the collector's embedded engine.
+package registry
+
+import (
+	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
+)
+
+// Tables returns every table, in documentation order.
+func Tables() []*table.Table {
+	return []*table.Table{
+		apthooks.Table(),
+	}
+}

@@ -1,0 +1,154 @@
+// Package server is the pkgpersist.ext process: it parses the flags osqueryd
+// passes to an extension, registers every table with osqueryd's extension
+// manager, and runs until osqueryd goes away or a signal arrives.
+package server
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	osquery "github.com/osquery/osquery-go"
+
+	"github.com/pkgpersist/pkgpersist/extension/osqueryplugin"
+	"github.com/pkgpersist/pkgpersist/extension/registry"
+)
+
+// Name is the extension's name in osquery_extensions and for
+// --extensions_require.
+const Name = "pkgpersist"
+
+// Version is set at build time.
+var Version = "dev"
+
+// Defaults for values osqueryd may pass as 0 or leave out.
+const (
+	DefaultTimeout  = 3 * time.Second
+	DefaultInterval = 3 * time.Second
+	// GenerateTimeout bounds one table generation.
+	GenerateTimeout = 20 * time.Second
+)
+
+// Options are the command-line settings.
+type Options struct {
+	Socket   string
+	Timeout  time.Duration
+	Interval time.Duration
+	Verbose  bool
+}
+
+// ParseArgs accepts what osqueryd passes: [--verbose] --socket PATH
+// --timeout SECS --interval SECS, as separate arguments in any order (the
+// --flag=value form works too).
+func ParseArgs(args []string, stderr io.Writer) (Options, error) {
+	fs := flag.NewFlagSet("pkgpersist.ext", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `pkgpersist.ext %s: osquery extension with tables for Linux persistence through package managers.
+
+osqueryd starts it (--extensions_autoload); to try it by hand:
+  osqueryi --extension %s
+
+Flags (as osqueryd passes them):
+`, Version, "build/pkgpersist.ext")
+		fs.PrintDefaults()
+	}
+	var o Options
+	var timeout, interval int
+	fs.StringVar(&o.Socket, "socket", "", "path of osqueryd's extension manager socket (required)")
+	fs.IntVar(&timeout, "timeout", int(DefaultTimeout/time.Second), "seconds to wait for the socket and for each call; <= 0 means the default")
+	fs.IntVar(&interval, "interval", int(DefaultInterval/time.Second), "seconds between health checks of osqueryd; <= 0 means the default")
+	fs.BoolVar(&o.Verbose, "verbose", false, "log debug messages to stderr")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.Socket == "" {
+		return o, errors.New("--socket is required (osqueryd passes it)")
+	}
+	o.Timeout = seconds(timeout, DefaultTimeout)
+	o.Interval = seconds(interval, DefaultInterval)
+	return o, nil
+}
+
+func seconds(n int, def time.Duration) time.Duration {
+	if n <= 0 {
+		return def
+	}
+	return time.Duration(n) * time.Second
+}
+
+// Main runs the extension and returns the process exit status: 0 when
+// osqueryd went away or a signal asked it to stop, 1 when it could not
+// start, 2 on bad flags.
+func Main(args []string, stderr io.Writer) int {
+	o, err := ParseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pkgpersist.ext: %v\n", err)
+		return 2
+	}
+	level := slog.LevelInfo
+	if o.Verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	srv, err := osquery.NewExtensionManagerServer(Name, o.Socket,
+		osquery.ExtensionVersion(Version),
+		osquery.ServerTimeout(o.Timeout),
+		osquery.ServerPingInterval(o.Interval),
+	)
+	if err != nil {
+		log.Error("cannot reach osqueryd", "socket", o.Socket, "err", oneLine(err))
+		return 1
+	}
+	for _, t := range registry.Tables() {
+		srv.RegisterPlugin(osqueryplugin.New(t, GenerateTimeout, log))
+	}
+	log.Debug("starting", "socket", o.Socket, "timeout", o.Timeout, "interval", o.Interval)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	done := make(chan error, 1)
+	started := time.Now()
+	go func() { done <- srv.Run() }()
+	select {
+	case s := <-sigs:
+		log.Debug("stopping on signal", "signal", s.String())
+		ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		return 0
+	case err := <-done:
+		if err == nil {
+			return 0
+		}
+		msg := oneLine(err)
+		// Run returns when registration failed (a start problem) or when
+		// the ping to osqueryd failed (osqueryd is gone: a normal end).
+		if strings.Contains(msg, "ping") {
+			log.Info("osqueryd went away; exiting", "after", time.Since(started).Round(time.Second))
+			return 0
+		}
+		log.Error("extension stopped", "err", msg)
+		return 1
+	}
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}

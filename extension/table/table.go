@@ -1,0 +1,154 @@
+// Package table defines a pkgpersist table once: its columns (with osquery
+// types) and a generate function over a query context. The osquery
+// extension and the collector's embedded engine both serve tables from this
+// definition through thin adapters; a table never knows which one calls it.
+package table
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// Type is an osquery column type.
+type Type string
+
+// The osquery column types pkgpersist uses.
+const (
+	Text    Type = "TEXT"
+	Integer Type = "INTEGER"
+	BigInt  Type = "BIGINT"
+)
+
+// Column is one column of a table.
+type Column struct {
+	Name        string
+	Type        Type
+	Description string
+	// Hidden columns are left out of SELECT * and act as parameters,
+	// like osquery's own hidden columns.
+	Hidden bool
+}
+
+// Row is one result row, values as osquery carries them (strings).
+type Row map[string]string
+
+// Operator is an osquery constraint operator.
+type Operator int
+
+// The operators of osquery's tables.h that pkgpersist tables act on.
+const (
+	Equals Operator = 2
+	Like   Operator = 65
+	Glob   Operator = 66
+)
+
+// Constraint is one operator and operand from the query's WHERE clause.
+type Constraint struct {
+	Op   Operator
+	Expr string
+}
+
+// QueryContext holds the constraints per column.
+type QueryContext struct {
+	Constraints map[string][]Constraint
+}
+
+// Equals returns the operands of the `=` constraints on column, in order
+// and without repeats.
+func (q QueryContext) Equals(column string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range q.Constraints[column] {
+		if c.Op == Equals && !seen[c.Expr] {
+			seen[c.Expr] = true
+			out = append(out, c.Expr)
+		}
+	}
+	return out
+}
+
+// Generate produces a table's rows.
+type Generate func(ctx context.Context, q QueryContext) ([]Row, error)
+
+// Table is a table definition.
+type Table struct {
+	Name        string
+	Description string
+	Columns     []Column
+	Generate    Generate
+}
+
+// DefaultTimeout bounds one generation when the caller sets no deadline.
+const DefaultTimeout = 20 * time.Second
+
+// Run calls t.Generate under a deadline (the caller's, or DefaultTimeout
+// when it has none) and turns a panic into an error, so that one table can
+// neither hang nor crash the process that serves it.
+func (t *Table) Run(ctx context.Context, q QueryContext) (rows []Row, err error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	type result struct {
+		rows []Row
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{err: fmt.Errorf("%s: internal error: %v\n%s", t.Name, p, firstFrames(debug.Stack()))}
+			}
+		}()
+		rows, err := t.Generate(ctx, q)
+		done <- result{rows, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil && !strings.HasPrefix(r.err.Error(), t.Name+":") {
+			r.err = fmt.Errorf("%s: %w", t.Name, r.err)
+		}
+		return r.rows, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: %w", t.Name, context.Cause(ctx))
+	}
+}
+
+// firstFrames keeps a panic's stack short enough for one log entry.
+func firstFrames(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	if len(lines) > 16 {
+		lines = lines[:16]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ErrDeadline is returned by helpers that notice the context has expired.
+var ErrDeadline = errors.New("deadline exceeded")
+
+// Check returns the context's error, for loops that poll it.
+func Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped: %w", err)
+	}
+	return nil
+}
+
+// Roots returns the roots a query asks for: the `=` operands of the hidden
+// root column, or "/" when there is none.
+func Roots(q QueryContext) []string {
+	roots := q.Equals("root")
+	if len(roots) == 0 {
+		return []string{"/"}
+	}
+	return roots
+}
+
+// RootColumn is the hidden column every table has.
+var RootColumn = Column{Name: "root", Type: Text, Hidden: true,
+	Description: "Filesystem root to evaluate (default `/`), e.g. a mounted disk image or container root; paths in results are as seen inside it"}

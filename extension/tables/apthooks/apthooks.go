@@ -1,0 +1,326 @@
+// Package apthooks is the apt_hooks table: every command APT will run on the
+// host's behalf, resolved exactly as APT resolves its configuration, with
+// the entries APT ignores, replaces or removes kept as inactive rows.
+package apthooks
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/pkgpersist/pkgpersist/extension/aptconf"
+	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+)
+
+// Table returns the apt_hooks table definition.
+func Table() *table.Table {
+	return &table.Table{
+		Name:        "apt_hooks",
+		Description: "Every command APT runs on the host's behalf (update and dpkg hooks, proxy auto-detection, binary overrides, dpkg invoke options), resolved as APT resolves its configuration; entries APT does not run are rows with active = 0 and the reason.",
+		Columns: []table.Column{
+			{Name: "hook", Type: table.Text, Description: "Configuration key whose entries APT runs, e.g. `DPkg::Post-Invoke`; a `Binary::<name>::` scope is kept, e.g. `Binary::apt::DPkg::Post-Invoke`; empty for a file that could not be read or parsed"},
+			{Name: "name", Type: table.Text, Description: "The entry's tag below the hook key (`''` for an anonymous `::` entry, or for a scalar setting)"},
+			{Name: "position", Type: table.Integer, Description: "Order in which APT runs it among the hook's entries (0-based); -1 when APT does not run it"},
+			{Name: "command", Type: table.Text, Description: "The command as APT passes it to `/bin/sh -c` (or executes it, for scalar settings), after APT's own string processing"},
+			{Name: "active", Type: table.Integer, Description: "1 if APT runs it with the configuration as it is now"},
+			{Name: "reason", Type: table.Text, Description: "Why it is not active: file ignored by APT (and the rule), replaced or removed by `#clear` (at file:line), empty value, scalar value with no list, grandchild entry, a syntax error that makes APT refuse to run…"},
+			{Name: "path", Type: table.Text, Description: "File that defines it, as seen inside the root"},
+			{Name: "line", Type: table.Integer, Description: "Line of the file where the entry ends"},
+			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the file"},
+			{Name: "mtime", Type: table.BigInt, Description: "Modification time of the file (Unix seconds)"},
+			{Name: "uid", Type: table.BigInt, Description: "Owner of the file"},
+			{Name: "mode", Type: table.Text, Description: "Permission bits of the file, octal"},
+			{Name: "package", Type: table.Text, Description: "Debian package that owns the file, `''` when none does"},
+			{Name: "package_modified", Type: table.Integer, Description: "1 when the file no longer has the checksum dpkg recorded for it"},
+			table.RootColumn,
+		},
+		Generate: generate,
+	}
+}
+
+func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+	var rows []table.Row
+	for _, root := range table.Roots(q) {
+		rs, err := Rows(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, rs...)
+	}
+	return rows, nil
+}
+
+// Entry is one row before it is rendered.
+type Entry struct {
+	Hook     string
+	Name     string
+	Position int
+	Command  string
+	Active   bool
+	Reason   string
+	Origin   aptconf.Origin
+}
+
+// Rows evaluates the root and renders the rows.
+func Rows(ctx context.Context, root string) ([]table.Row, error) {
+	fs := fsroot.New(root)
+	res := aptconf.Load(fs, "", func() error { return table.Check(ctx) })
+	if err := table.Check(ctx); err != nil {
+		return nil, err
+	}
+	entries := Evaluate(res, fs)
+	return render(ctx, root, fs, res, entries)
+}
+
+// Evaluate turns a loaded configuration into entries: one per assignment to
+// a hook key (live or not), plus the ignored and failed files.
+func Evaluate(res *aptconf.Result, fs aptconf.FS) []Entry {
+	var out []Entry
+	for _, a := range res.Conf.Assignments {
+		if a.Origin.Builtin() {
+			continue
+		}
+		if e, ok := entryFor(res.Conf, a, true); ok {
+			out = append(out, e)
+		}
+	}
+	for _, f := range res.Files {
+		switch {
+		case f.Err != nil:
+			out = append(out, Entry{Position: -1, Reason: "apt refuses to run: " + f.Err.Msg, Origin: f.Err.Origin})
+		case f.Unread != "":
+			out = append(out, Entry{Position: -1, Reason: "not evaluated: " + f.Unread + " (apt reads it; its entries are unknown)", Origin: aptconf.Origin{Path: f.Path}})
+		case f.Ignored != "":
+			out = append(out, ignoredEntries(fs, f)...)
+		}
+	}
+	if res.Failed != nil {
+		for i := range out {
+			if out[i].Active {
+				out[i].Active = false
+				out[i].Position = -1
+				out[i].Reason = "apt refuses to run: " + res.Failed.Error()
+			}
+		}
+	}
+	return out
+}
+
+// ignoredEntries lists what a file apt skips would define, all inactive.
+func ignoredEntries(fs aptconf.FS, f *aptconf.File) []Entry {
+	conf, read := aptconf.ReadAlone(fs, f.Path)
+	var out []Entry
+	for _, a := range conf.Assignments {
+		if e, ok := entryFor(conf, a, false); ok {
+			e.Active, e.Position, e.Reason = false, -1, f.Ignored
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 && (read.Err != nil || read.Unread != "") {
+		why := read.Unread
+		if read.Err != nil {
+			why = read.Err.Msg
+		}
+		out = append(out, Entry{Position: -1, Reason: f.Ignored + "; " + why, Origin: aptconf.Origin{Path: f.Path}})
+	}
+	return out
+}
+
+// entryFor decides what apt does with one assignment. live says whether
+// conf is the configuration apt runs with (false for a file read alone).
+func entryFor(conf *aptconf.Config, a *aptconf.Assignment, live bool) (Entry, bool) {
+	m, ok := classify(a.Item)
+	if !ok {
+		return Entry{}, false
+	}
+	e := Entry{Hook: m.hook, Position: -1, Command: a.Value, Origin: a.Origin}
+	if m.depth > 0 {
+		e.Name = a.Item.Tag
+	}
+	if m.kind == dpkgOptions {
+		// A bare --post-invoke is no row of its own: the entry after it,
+		// its command, is.
+		cmd, isInvoke := invokeCommand(a.Value)
+		if !isInvoke && !followsBareInvoke(a.Item) {
+			return Entry{}, false
+		}
+		if isInvoke {
+			e.Command = cmd
+		}
+	}
+	switch {
+	case a.Replaced != nil:
+		e.Reason = "replaced at " + a.Replaced.String()
+		return e, true
+	case a.Cleared != nil:
+		e.Reason = "removed by #clear at " + a.Cleared.String()
+		return e, true
+	}
+	switch m.kind {
+	case list, dpkgOptions:
+		switch {
+		case m.depth == 0:
+			if a.Value == "" {
+				return Entry{}, false
+			}
+			e.Reason = "scalar value with no list: apt runs only the entries below " + m.hook
+		case m.depth > 1:
+			e.Reason = "grandchild entry: apt runs only the direct children of " + m.hook
+		case a.Value == "":
+			e.Reason = "empty value: apt skips it"
+		default:
+			e.Active = true
+		}
+	case scalar:
+		switch {
+		case m.depth > 0:
+			e.Reason = "below a scalar setting: apt reads only the value of " + m.hook
+		case a.Value == "":
+			e.Reason = "empty value: apt runs nothing"
+		case m.shadowedBy != "" && siblingValue(m.key, m.shadowedBy) != "":
+			e.Reason = "not used: apt uses " + m.shadowedBy + " instead"
+		default:
+			e.Active = true
+		}
+	case vector:
+		switch {
+		case m.depth > 1:
+			e.Reason = "grandchild entry: apt reads only the direct children of " + m.hook
+		case a.Value == "":
+			e.Reason = "empty value"
+		case m.depth == 1 && m.key.Value != "":
+			e.Reason = "not used: " + m.hook + " has a value of its own, which apt uses instead of the list"
+		default:
+			e.Active = true
+		}
+	}
+	if e.Active && live {
+		e.Position = position(m, a.Item)
+	}
+	return e, true
+}
+
+// position is the entry's place in the order apt runs the hook's entries.
+func position(m match, item *aptconf.Item) int {
+	if m.depth == 0 {
+		return 0
+	}
+	n := 0
+	for _, c := range m.key.Children {
+		if c == item {
+			return n
+		}
+		if runs(m.kind, c) {
+			n++
+		}
+	}
+	return -1
+}
+
+// runs reports whether apt runs a live direct child of a hook key.
+func runs(k kind, c *aptconf.Item) bool {
+	if c.Value == "" {
+		return false
+	}
+	if k == dpkgOptions {
+		_, ok := invokeCommand(c.Value)
+		return ok || followsBareInvoke(c)
+	}
+	return true
+}
+
+// followsBareInvoke reports a DPkg::Options entry that is the command of a
+// preceding bare --pre-invoke/--post-invoke entry (apt skips empty entries
+// when it builds dpkg's argument list).
+func followsBareInvoke(item *aptconf.Item) bool {
+	if item.Parent == nil || item.Value == "" {
+		return false
+	}
+	var prev string
+	for _, c := range item.Parent.Children {
+		if c == item {
+			return isBareInvokeOption(prev)
+		}
+		if c.Value != "" {
+			prev = c.Value
+		}
+	}
+	return false
+}
+
+func siblingValue(key *aptconf.Item, tag string) string {
+	if key.Parent == nil {
+		return ""
+	}
+	for _, c := range key.Parent.Children {
+		if asciiEqualFold(c.Tag, tag) {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// render adds the file facts and the package owner to each entry.
+func render(ctx context.Context, root string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
+	dbfs := fsroot.New(root)
+	dbfs.MaxFileSize = 64 << 20
+	db := dpkgdb.New(dbfs)
+	data := map[string][]byte{}
+	for _, f := range res.Files {
+		if f.Data != nil {
+			data[f.Path] = f.Data
+		}
+	}
+	type facts struct {
+		f     fsroot.Facts
+		owner dpkgdb.Owner
+		ok    bool
+	}
+	cache := map[string]facts{}
+	rows := make([]table.Row, 0, len(entries))
+	for _, e := range entries {
+		if err := table.Check(ctx); err != nil {
+			return nil, err
+		}
+		fc, seen := cache[e.Origin.Path]
+		if !seen && e.Origin.Path != "" {
+			d, ok := data[e.Origin.Path]
+			if !ok {
+				d, _ = fs.ReadFile(e.Origin.Path)
+			}
+			if f, err := fs.Describe(e.Origin.Path, d); err == nil {
+				fc = facts{f: f, ok: true}
+				if d != nil {
+					fc.owner = db.Lookup(e.Origin.Path, d)
+				} else {
+					fc.owner.Package = db.Lookup(e.Origin.Path, nil).Package
+				}
+			}
+			cache[e.Origin.Path] = fc
+		}
+		row := table.Row{
+			"hook": e.Hook, "name": e.Name, "position": strconv.Itoa(e.Position),
+			"command": e.Command, "active": boolInt(e.Active), "reason": e.Reason,
+			"path": e.Origin.Path, "line": strconv.Itoa(e.Origin.Line),
+			"sha256": "", "mtime": "", "uid": "", "mode": "",
+			"package": fc.owner.Package, "package_modified": boolInt(fc.owner.Modified),
+			"root": root,
+		}
+		if fc.ok {
+			row["sha256"] = fc.f.SHA256
+			row["mtime"] = strconv.FormatInt(fc.f.Mtime, 10)
+			row["uid"] = strconv.FormatInt(fc.f.UID, 10)
+			row["mode"] = fc.f.Mode
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func boolInt(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

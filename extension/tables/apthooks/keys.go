@@ -1,0 +1,155 @@
+package apthooks
+
+import (
+	"strings"
+
+	"github.com/pkgpersist/pkgpersist/extension/aptconf"
+)
+
+// kind is how apt uses a command-valued key.
+type kind int
+
+const (
+	// list: apt runs every non-empty direct child, in order, with
+	// /bin/sh -c (pkgDPkgPM::RunScripts and friends).
+	list kind = iota
+	// scalar: apt runs or executes the key's own value.
+	scalar
+	// vector: apt's FindVector: the key's own value when it has one
+	// (comma-separated), else its children.
+	vector
+	// dpkgOptions: apt passes every non-empty direct child to dpkg as an
+	// argument; those that are dpkg's --pre-invoke/--post-invoke options
+	// make dpkg run a command with sh -c.
+	dpkgOptions
+)
+
+// hookKeys are the configuration keys whose values make apt (or the dpkg it
+// starts) execute something. The first pattern that matches a key wins; "*"
+// stands for one scope component. A `Binary::<name>::` prefix scopes any of
+// them to the program named <name>.
+var hookKeys = []struct {
+	pattern string
+	kind    kind
+	// shadowedBy names a sibling key whose non-empty value apt uses
+	// instead of this one.
+	shadowedBy string
+}{
+	{"APT::Update::Pre-Invoke", list, ""},
+	{"APT::Update::Post-Invoke", list, ""},
+	{"APT::Update::Post-Invoke-Success", list, ""},
+	{"DPkg::Pre-Invoke", list, ""},
+	{"DPkg::Post-Invoke", list, ""},
+	{"DPkg::Pre-Install-Pkgs", list, ""},
+	{"RPM::Pre-Invoke", list, ""},
+	{"RPM::Post-Invoke", list, ""},
+	{"RPM::Pre-Install-Pkgs", list, ""},
+	{"DPkg::Options", dpkgOptions, ""},
+	{"Acquire::*::Proxy-Auto-Detect", scalar, ""},
+	// the older spelling, which apt reads when the new one is unset
+	{"Acquire::*::ProxyAutoDetect", scalar, "Proxy-Auto-Detect"},
+	{"Dir::Bin::solvers", vector, ""},
+	{"Dir::Bin::planners", vector, ""},
+	{"Dir::Bin::*", scalar, ""},
+}
+
+// dpkgInvokeOptions are dpkg's options that take a command.
+var dpkgInvokeOptions = []string{"--pre-invoke", "--post-invoke"}
+
+// match is how an item relates to a hook key.
+type match struct {
+	hook       string // the key, canonically spelled, with its Binary:: scope
+	kind       kind
+	shadowedBy string
+	key        *aptconf.Item // the hook key's item
+	depth      int           // 0 the key itself, 1 a direct child, 2+ deeper
+}
+
+// classify finds the hook key that item is, or is below.
+func classify(item *aptconf.Item) (match, bool) {
+	var chain []*aptconf.Item
+	for it := item; it != nil && it.Parent != nil; it = it.Parent {
+		chain = append(chain, it)
+	}
+	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
+		chain[i], chain[j] = chain[j], chain[i]
+	}
+	scope := ""
+	if len(chain) >= 3 && strings.EqualFold(chain[0].Tag, "Binary") {
+		scope = "Binary::" + chain[1].Tag + "::"
+		chain = chain[2:]
+	}
+	for _, hk := range hookKeys {
+		segs := strings.Split(hk.pattern, "::")
+		if len(chain) < len(segs) {
+			continue
+		}
+		ok := true
+		name := make([]string, len(segs))
+		for i, s := range segs {
+			switch {
+			case s == "*":
+				name[i] = chain[i].Tag
+			case asciiEqualFold(s, chain[i].Tag):
+				name[i] = s
+			default:
+				ok = false
+			}
+			if !ok {
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		return match{
+			hook:       scope + strings.Join(name, "::"),
+			kind:       hk.kind,
+			shadowedBy: hk.shadowedBy,
+			key:        chain[len(segs)-1],
+			depth:      len(chain) - len(segs),
+		}, true
+	}
+	return match{}, false
+}
+
+// asciiEqualFold compares as apt does: ASCII letters only.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// invokeCommand returns the command of a dpkg --pre-invoke=/--post-invoke=
+// argument.
+func invokeCommand(arg string) (string, bool) {
+	for _, o := range dpkgInvokeOptions {
+		if cmd, ok := strings.CutPrefix(arg, o+"="); ok {
+			return cmd, true
+		}
+	}
+	return "", false
+}
+
+// isBareInvokeOption reports an option whose command is the next argument.
+func isBareInvokeOption(arg string) bool {
+	for _, o := range dpkgInvokeOptions {
+		if arg == o {
+			return true
+		}
+	}
+	return false
+}
