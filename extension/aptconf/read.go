@@ -86,13 +86,13 @@ func (r *Reader) interrupted() bool {
 
 // ReadFile reads one configuration file; false means apt would fail.
 func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
-	f := &File{Path: name, IncludedFrom: from}
+	f := &File{Path: absolute(name), IncludedFrom: from}
 	r.Files = append(r.Files, f)
 	if r.interrupted() {
 		f.Err = &Error{Origin{name, 0}, "not read: " + r.stopped.Error()}
 		return false
 	}
-	data, err := r.FS.ReadFile(name)
+	data, err := r.FS.ReadFile(f.Path)
 	if errors.Is(err, fsroot.ErrTooLarge) {
 		f.Unread = err.Error()
 		return true
@@ -105,7 +105,7 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 	if r.NoIncludes {
 		depth = -1
 	}
-	if e := parse(r, name, data, depth); e != nil {
+	if e := parse(r, f.Path, data, depth); e != nil {
 		f.Err = e
 		return false
 	}
@@ -124,6 +124,7 @@ func (r *Reader) ReadDir(dir string, depth int, from *Origin) bool {
 
 // listDir is apt's GetListOfFilesInDir(dir, "conf", true, true).
 func (r *Reader) listDir(dir string, from *Origin) ([]string, bool) {
+	dir = absolute(dir)
 	if r.FS.Kind(dir) != "dir" {
 		f := &File{Path: dir, IncludedFrom: from, Err: &Error{Origin{dir, 0}, "not a directory: apt cannot list its files"}}
 		r.Files = append(r.Files, f)
@@ -139,7 +140,7 @@ func (r *Reader) listDir(dir string, from *Origin) ([]string, bool) {
 	var accepted []string
 	var ignored []*File
 	for _, n := range names {
-		p := combine(dir, n)
+		p := absolute(combine(dir, n))
 		why, quiet := fileRule(n, func() string { return r.FS.Kind(p) })
 		if why == "" {
 			accepted = append(accepted, p)
@@ -182,9 +183,9 @@ func fileRule(name string, kind func() string) (why string, quiet bool) {
 	default:
 		return "ignored by apt: not a regular file (" + k + ")", false
 	}
-	if ext := extension(name); ext == name {
-		// no extension: allowed for this directory
-	} else if ext != "conf" {
+	// apt asks for the extension "conf" or none; a name ending in '.' has
+	// the empty extension, which passes here and fails below.
+	if ext := extension(name); ext != name && ext != "conf" && ext != "" {
 		return fmt.Sprintf("ignored by apt: extension %q is not \"conf\"", ext), false
 	}
 	for i := 0; i < len(name); i++ {
@@ -212,6 +213,14 @@ func extension(name string) string {
 
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// absolute names a file as seen from apt's working directory, "/".
+func absolute(name string) string {
+	if strings.HasPrefix(name, "/") {
+		return name
+	}
+	return "/" + name
 }
 
 // combine is apt's flCombine.
@@ -349,13 +358,60 @@ const includeFailed = "included from here: cannot read "
 
 var magicComments = []string{"clear", "include", "x-apt-configure-index"}
 
+// stripLineComments cuts a line at the first "//", or "#" that is not a
+// magic directive, with an even number of quotes before it. apt counts the
+// quotes before each candidate anew; counting as we go gives the same answer
+// in linear time.
+func stripLineComments(line string) string {
+	if i := findOutsideQuotes(line, "//"); i >= 0 {
+		line = line[:i]
+	}
+	q := 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			q++
+		case '#':
+			if q%2 != 0 {
+				continue
+			}
+			magic := false
+			for _, m := range magicComments {
+				magic = magic || strings.HasPrefix(line[i+1:], m)
+			}
+			if !magic {
+				return line[:i]
+			}
+		}
+	}
+	return line
+}
+
+// findOutsideQuotes returns the first index of a two-byte marker with an
+// even number of quotes before it, or -1.
+func findOutsideQuotes(line, marker string) int {
+	q := 0
+	for i := 0; i+1 < len(line); i++ {
+		if line[i] == '"' {
+			q++
+			continue
+		}
+		if line[i] == marker[0] && line[i+1] == marker[1] && q%2 == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
 // parse is apt's ReadConfigFile loop over the contents of one file.
 func parse(r *Reader, name string, data []byte, depth int) *Error {
 	conf := r.Conf
 	lr := &lineReader{data: data}
 	var lineBuffer string
-	var stack []string
-	var parentTag string
+	// The enclosing scope is always a prefix of the current one, so the
+	// scope stack keeps lengths: deep nesting then costs no copies.
+	var parent []byte
+	var stack []int
 	curLine := 0
 	inComment := false
 	fail := func(format string, a ...any) *Error {
@@ -363,12 +419,13 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 	}
 	leave := func() {
 		if len(stack) == 0 {
-			parentTag = ""
+			parent = parent[:0]
 		} else {
-			parentTag = stack[len(stack)-1]
+			parent = parent[:stack[len(stack)-1]]
 			stack = stack[:len(stack)-1]
 		}
 	}
+	steps := 0
 	for !lr.eof {
 		input := lr.readLine()
 		input = strip(strings.ReplaceAll(input, "\t", "        "))
@@ -384,62 +441,23 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 			inComment = false
 		}
 
-		// single-line comments: "//" and "#" outside quotes, except the
-		// magic directives
-		for start := 0; ; {
-			i := strings.Index(line[start:], "//")
-			if i < 0 {
-				break
-			}
-			start += i
-			if strings.Count(line[:start], `"`)%2 != 0 {
-				start++
-				continue
-			}
-			line = line[:start]
-			break
-		}
-		for start := 0; ; {
-			i := strings.IndexByte(line[start:], '#')
-			if i < 0 {
-				break
-			}
-			start += i
-			magic := false
-			for _, m := range magicComments {
-				if strings.HasPrefix(line[start+1:], m) {
-					magic = true
-				}
-			}
-			if strings.Count(line[:start], `"`)%2 != 0 || magic {
-				start++
-				continue
-			}
-			line = line[:start]
-			break
-		}
+		line = stripLineComments(line)
 
 		// multi-line comments
 		var fragment strings.Builder
-		for start := 0; ; {
-			i := strings.Index(line[start:], "/*")
-			if i < 0 {
+		for {
+			open := findOutsideQuotes(line, "/*")
+			if open < 0 {
 				break
 			}
-			start += i
-			if strings.Count(line[:start], `"`)%2 != 0 {
-				start += 2
-				continue
-			}
-			fragment.WriteString(line[:start])
-			end := strings.Index(line[start+2:], "*/")
+			fragment.WriteString(line[:open])
+			end := strings.Index(line[open+2:], "*/")
 			if end < 0 {
 				line = ""
 				inComment = true
 				break
 			}
-			line = line[start+2+end+2:]
-			start = 0
+			line = line[open+2+end+2:]
 		}
 		fragment.WriteString(line)
 		frag := fragment.String()
@@ -456,6 +474,9 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 			}
 			if inQuote || (c != '{' && c != ';' && c != '}') {
 				continue
+			}
+			if steps++; steps%4096 == 0 && r.interrupted() {
+				return &Error{Origin{name, curLine}, "not read to the end: " + r.stopped.Error()}
 			}
 			ws, we := start, i
 			for ws != i && isSpace(frag[ws]) {
@@ -507,28 +528,27 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 			}
 
 			if term == '{' {
-				stack = append(stack, parentTag)
-				if parentTag == "" {
-					parentTag = tag
-				} else {
-					parentTag += "::" + tag
+				stack = append(stack, len(parent))
+				if len(parent) != 0 {
+					parent = append(parent, "::"...)
 				}
+				parent = append(parent, tag...)
 				tag = ""
 			}
 
 			var item string
-			if parentTag == "" {
+			if len(parent) == 0 {
 				item = tag
 			} else if term != '{' || tag != "" {
-				item = parentTag + "::" + tag
+				item = string(parent) + "::" + tag
 			} else {
-				item = parentTag
+				item = string(parent)
 			}
 
 			at := Origin{name, curLine}
 			switch {
 			case len(tag) >= 1 && tag[0] == '#':
-				if parentTag != "" {
+				if len(parent) != 0 {
 					return fail("directives can only be done at the top level")
 				}
 				switch tag[1:] {

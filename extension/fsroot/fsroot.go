@@ -43,7 +43,22 @@ func New(dir string) *Root {
 	if dir == "" {
 		dir = "/"
 	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	return &Root{Dir: dir, MaxFileSize: DefaultMaxFileSize, MaxDirEntries: DefaultMaxDirEntries}
+}
+
+// Check reports a root that is not a directory, as one clear error.
+func (r *Root) Check() error {
+	fi, err := os.Stat(r.Dir)
+	if err != nil {
+		return fmt.Errorf("root %s: %w", r.Dir, errors.Unwrap(err))
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("root %s: not a directory", r.Dir)
+	}
+	return nil
 }
 
 // Resolve maps a name as seen inside the root (relative names are relative

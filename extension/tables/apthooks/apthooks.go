@@ -65,6 +65,9 @@ type Entry struct {
 // Rows evaluates the root and renders the rows.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	fs := fsroot.New(root)
+	if err := fs.Check(); err != nil {
+		return nil, err
+	}
 	res := aptconf.Load(fs, "", func() error { return table.Check(ctx) })
 	if err := table.Check(ctx); err != nil {
 		return nil, err

@@ -44,6 +44,11 @@ var hookKeys = []struct {
 	{"RPM::Pre-Invoke", list, ""},
 	{"RPM::Post-Invoke", list, ""},
 	{"RPM::Pre-Install-Pkgs", list, ""},
+	// apt's JSON hooks (doc/json-hooks-protocol.md), run by the apt
+	// command line tool for install, upgrade and search
+	{"AptCli::Hooks::Install", list, ""},
+	{"AptCli::Hooks::Upgrade", list, ""},
+	{"AptCli::Hooks::Search", list, ""},
 	{"DPkg::Options", dpkgOptions, ""},
 	{"Acquire::*::Proxy-Auto-Detect", scalar, ""},
 	// the older spelling, which apt reads when the new one is unset
