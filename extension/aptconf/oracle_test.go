@@ -89,7 +89,7 @@ func compareWithApt(t *testing.T, root string) {
 		return
 	}
 	var gotItems []aptoracle.Item
-	conf.Walk(func(it *Item) { gotItems = append(gotItems, aptoracle.Item{Tag: it.FullTag(), Value: it.Value}) })
+	conf.Walk(func(it *Item, tag string) { gotItems = append(gotItems, aptoracle.Item{Tag: tag, Value: it.Value}) })
 	wantShared, wantRest := split(items, base)
 	gotShared, gotRest := split(gotItems, base)
 	if want, got := strings.Join(wantRest, "\n"), strings.Join(gotRest, "\n"); want != got {

@@ -89,7 +89,7 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 	f := &File{Path: absolute(name), IncludedFrom: from}
 	r.Files = append(r.Files, f)
 	if r.interrupted() {
-		f.Err = &Error{Origin{name, 0}, "not read: " + r.stopped.Error()}
+		f.Err = &Error{Origin{f.Path, 0}, "not read: " + r.stopped.Error()}
 		return false
 	}
 	data, err := r.FS.ReadFile(f.Path)
@@ -98,7 +98,7 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 		return true
 	}
 	if err != nil {
-		f.Err = &Error{Origin{name, 0}, "unable to read: " + err.Error()}
+		f.Err = &Error{Origin{f.Path, 0}, "unable to read: " + err.Error()}
 		return false
 	}
 	f.Data = data

@@ -46,10 +46,25 @@ type Item struct {
 
 // FullTag is the scoped name of the item, as apt-config dump prints it.
 func (it *Item) FullTag() string {
-	if it.Parent == nil || it.Parent.Parent == nil {
+	var tags []string
+	for i := it; i.Parent != nil; i = i.Parent {
+		tags = append(tags, i.Tag)
+	}
+	if len(tags) == 0 {
 		return it.Tag
 	}
-	return it.Parent.FullTag() + "::" + it.Tag
+	n := 2 * (len(tags) - 1)
+	for _, t := range tags {
+		n += len(t)
+	}
+	b := make([]byte, 0, n)
+	for i := len(tags) - 1; i >= 0; i-- {
+		b = append(b, tags[i]...)
+		if i > 0 {
+			b = append(b, "::"...)
+		}
+	}
+	return string(b)
 }
 
 // InTree reports whether the item is still reachable from the root.
@@ -286,17 +301,18 @@ func normalize(p string) string {
 	return p
 }
 
-// Walk visits every item below the root in apt-config dump order.
-func (c *Config) Walk(fn func(*Item)) {
-	var walk func(*Item)
-	walk = func(it *Item) {
-		fn(it)
+// Walk visits every item below the root in apt-config dump order, with its
+// full tag.
+func (c *Config) Walk(fn func(it *Item, fullTag string)) {
+	var walk func(*Item, string)
+	walk = func(it *Item, tag string) {
+		fn(it, tag)
 		for _, ch := range it.Children {
-			walk(ch)
+			walk(ch, tag+"::"+ch.Tag)
 		}
 	}
 	for _, ch := range c.root.Children {
-		walk(ch)
+		walk(ch, ch.Tag)
 	}
 }
 
@@ -304,8 +320,8 @@ func (c *Config) Walk(fn func(*Item)) {
 // quoted full tag, a space and the quoted value, one item a line.
 func (c *Config) Dump() string {
 	var b strings.Builder
-	c.Walk(func(it *Item) {
-		b.WriteString(QuoteString(it.FullTag(), "=\"\n"))
+	c.Walk(func(it *Item, tag string) {
+		b.WriteString(QuoteString(tag, "=\"\n"))
 		b.WriteByte(' ')
 		b.WriteString(QuoteString(it.Value, "=\"\n"))
 		b.WriteByte('\n')

