@@ -193,7 +193,8 @@ func (c *Config) Tree(name string) *Item { return c.Lookup(name, false) }
 
 // Set assigns value to name (creating it), recording where it was made.
 func (c *Config) Set(name, value string, at Origin) *Assignment {
-	it := c.Lookup(name, true)
+	// apt passes names as C strings: a decoded %00 ends the name.
+	it := c.Lookup(cstr(name), true)
 	if prev := it.set; prev != nil {
 		o := at
 		prev.Replaced = &o
@@ -208,7 +209,7 @@ func (c *Config) Set(name, value string, at Origin) *Assignment {
 // Clear implements the #clear directive: the item's value goes and its
 // subtree is removed; the item itself stays.
 func (c *Config) Clear(name string, at Origin) {
-	top := c.Lookup(name, false)
+	top := c.Lookup(cstr(name), false)
 	if top == nil {
 		return
 	}

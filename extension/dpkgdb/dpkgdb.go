@@ -3,7 +3,6 @@
 package dpkgdb
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
@@ -79,63 +78,116 @@ func (db *DB) load() {
 	}
 }
 
-// parseStatus collects the Conffiles of the packages dpkg knows.
+// parseStatus collects the Conffiles of the packages dpkg knows, in one
+// pass over the lines.
 func parseStatus(data []byte, out map[string]conffile) {
-	for _, para := range bytes.Split(data, []byte("\n\n")) {
-		var pkg, arch, multi string
-		installed := false
-		var confs []string
-		inConf := false
-		sc := bufio.NewScanner(bytes.NewReader(para))
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.HasPrefix(line, " ") {
-				if inConf {
-					confs = append(confs, strings.TrimSpace(line))
+	var pkg, arch, multi string
+	installed := true
+	var confs []string
+	inConf := false
+	flush := func() {
+		if pkg != "" && installed {
+			name := pkg
+			if multi == "same" && arch != "" {
+				name += ":" + arch
+			}
+			for _, c := range confs {
+				f := strings.Fields(c)
+				if len(f) < 2 {
+					continue
 				}
-				continue
-			}
-			inConf = false
-			k, v, ok := strings.Cut(line, ":")
-			if !ok {
-				continue
-			}
-			v = strings.TrimSpace(v)
-			switch k {
-			case "Package":
-				pkg = v
-			case "Architecture":
-				arch = v
-			case "Multi-Arch":
-				multi = v
-			case "Status":
-				// a removed package whose conffiles remain still owns
-				// them, as dpkg -S says
-				installed = !strings.HasSuffix(v, " not-installed")
-			case "Conffiles":
-				inConf = true
+				if len(f) >= 3 && (f[2] == "obsolete" || f[2] == "remove-on-upgrade") {
+					// dpkg no longer ships it; keep the owner, not the sum
+					out[f[0]] = conffile{pkg: name}
+					continue
+				}
+				out[f[0]] = conffile{pkg: name, md5: f[1]}
 			}
 		}
-		if pkg == "" || !installed {
+		pkg, arch, multi, installed, confs, inConf = "", "", "", true, nil, false
+	}
+	for len(data) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		if len(line) == 0 {
+			flush()
 			continue
 		}
-		if multi == "same" && arch != "" {
-			pkg += ":" + arch
+		if line[0] == ' ' || line[0] == '\t' {
+			if inConf {
+				confs = append(confs, string(bytes.TrimSpace(line)))
+			}
+			continue
 		}
-		for _, c := range confs {
-			f := strings.Fields(c)
-			if len(f) < 2 {
-				continue
-			}
-			if len(f) >= 3 && (f[2] == "obsolete" || f[2] == "remove-on-upgrade") {
-				// dpkg no longer ships it; keep the owner but not the sum
-				out[f[0]] = conffile{pkg: pkg}
-				continue
-			}
-			out[f[0]] = conffile{pkg: pkg, md5: f[1]}
+		inConf = false
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		switch string(k) {
+		case "Package":
+			pkg = string(bytes.TrimSpace(v))
+		case "Architecture":
+			arch = string(bytes.TrimSpace(v))
+		case "Multi-Arch":
+			multi = string(bytes.TrimSpace(v))
+		case "Status":
+			// a removed package whose conffiles remain still owns
+			// them, as dpkg -S says
+			installed = !bytes.HasSuffix(bytes.TrimSpace(v), []byte(" not-installed"))
+		case "Conffiles":
+			inConf = true
 		}
 	}
+	flush()
+}
+
+// Prefetch finds the owners of paths that are not conffiles in one pass
+// over the packages' file lists; Lookup then answers from memory. Without
+// it, Lookup reads the lists on its first miss.
+func (db *DB) Prefetch(paths []string) {
+	db.once.Do(db.load)
+	want := map[string]bool{}
+	for _, p := range paths {
+		if _, ok := db.conffiles[p]; !ok {
+			if _, ok := db.lists[p]; !ok {
+				want[p] = true
+			}
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	for _, n := range db.listNames {
+		data, err := db.fs.ReadFile(infoDir + "/" + n)
+		if err != nil {
+			continue
+		}
+		pkg := strings.TrimSuffix(n, ".list")
+		for len(data) > 0 {
+			var line []byte
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				line, data = data, nil
+			}
+			if want[string(line)] {
+				if _, seen := db.lists[string(line)]; !seen {
+					db.lists[string(line)] = pkg
+				}
+			}
+		}
+	}
+	for p := range want {
+		if _, ok := db.lists[p]; !ok {
+			db.lists[p] = ""
+		}
+	}
+	db.listNames = nil
 }
 
 // listOwner looks path up in the packages' file lists, reading lists only

@@ -43,7 +43,6 @@ func TestLookup(t *testing.T) {
 		"/var/lib/dpkg/info/libx:amd64.list":    "/etc/libx.conf\n/usr/lib/libx.so\n",
 		"/var/lib/dpkg/info/libx:amd64.md5sums": "",
 	}
-	db := New(fs)
 	cases := []struct {
 		path, data string
 		want       Owner
@@ -58,9 +57,19 @@ func TestLookup(t *testing.T) {
 		{"/etc/removed.conf", "x", Owner{"removed", true}}, // removed, not purged
 		{"/etc/nobody.conf", "x", Owner{}},
 	}
+	var paths []string
 	for _, c := range cases {
-		if got := db.Lookup(c.path, []byte(c.data)); got != c.want {
-			t.Errorf("%s: got %+v, want %+v", c.path, got, c.want)
+		paths = append(paths, c.path)
+	}
+	for _, prefetch := range []bool{false, true} {
+		db := New(fs)
+		if prefetch {
+			db.Prefetch(paths)
+		}
+		for _, c := range cases {
+			if got := db.Lookup(c.path, []byte(c.data)); got != c.want {
+				t.Errorf("prefetch %v: %s: got %+v, want %+v", prefetch, c.path, got, c.want)
+			}
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -31,11 +32,48 @@ const DefaultMaxDirEntries = 10000
 // so the program that reads it would read it.
 var ErrTooLarge = errors.New("over the read limit")
 
-// Root is a file system root.
+// Root is a file system root. A Root remembers what it resolved and
+// stat'ed, so it is meant to live for one piece of work (one table
+// generation), not to watch a file system change.
 type Root struct {
 	Dir           string
 	MaxFileSize   int64
 	MaxDirEntries int
+
+	mu    sync.Mutex
+	stats map[string]statResult
+}
+
+type statResult struct {
+	host string
+	fi   fs.FileInfo
+	err  error
+}
+
+// stat resolves name and stats it (following symlinks), once per name.
+func (r *Root) stat(name string) (string, fs.FileInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.stats[name]; ok {
+		return s.host, s.fi, s.err
+	}
+	var s statResult
+	s.host, s.err = r.Resolve(name)
+	if s.err == nil {
+		s.fi, s.err = os.Stat(s.host)
+		var pe *fs.PathError
+		if errors.As(s.err, &pe) {
+			s.err = pe.Err
+		}
+		if errors.Is(s.err, syscall.ELOOP) {
+			s.err = fmt.Errorf("too many levels of symbolic links (loop)")
+		}
+	}
+	if r.stats == nil {
+		r.stats = map[string]statResult{}
+	}
+	r.stats[name] = s
+	return s.host, s.fi, s.err
 }
 
 // New returns a Root with the default limits.
@@ -85,11 +123,7 @@ func (r *Root) Resolve(name string) (string, error) {
 // Kind describes name after following symlinks: "file", "dir", "fifo",
 // "device", "socket", or "" when it cannot be stat'ed.
 func (r *Root) Kind(name string) string {
-	p, err := r.Resolve(name)
-	if err != nil {
-		return ""
-	}
-	fi, err := os.Stat(p)
+	_, fi, err := r.stat(name)
 	if err != nil {
 		return ""
 	}
@@ -154,19 +188,8 @@ func (r *Root) maxSize() int64 {
 
 // open opens a regular file without blocking on FIFOs or touching devices.
 func (r *Root) open(name string) (*os.File, error) {
-	p, err := r.Resolve(name)
+	p, fi, err := r.stat(name)
 	if err != nil {
-		return nil, err
-	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, fmt.Errorf("too many levels of symbolic links (loop)")
-		}
 		return nil, err
 	}
 	if k := kind(fi.Mode()); k != "file" {
@@ -180,7 +203,7 @@ func (r *Root) open(name string) (*os.File, error) {
 		return nil, err
 	}
 	fi2, err := f.Stat()
-	if err != nil || !fi2.Mode().IsRegular() {
+	if err != nil || !os.SameFile(fi, fi2) {
 		f.Close()
 		return nil, errors.New("changed while being opened; not read")
 	}
@@ -223,11 +246,7 @@ type Facts struct {
 
 // Describe stats name (following symlinks) and hashes data, its contents.
 func (r *Root) Describe(name string, data []byte) (Facts, error) {
-	p, err := r.Resolve(name)
-	if err != nil {
-		return Facts{}, err
-	}
-	fi, err := os.Stat(p)
+	_, fi, err := r.stat(name)
 	if err != nil {
 		return Facts{}, err
 	}

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -14,13 +17,13 @@ func TestParseArgs(t *testing.T) {
 		wantErr bool
 	}{
 		{"as osqueryd passes them", []string{"--verbose", "--socket", "/s", "--timeout", "5", "--interval", "7"},
-			Options{Socket: "/s", Timeout: 5 * time.Second, Interval: 7 * time.Second, Verbose: true}, false},
+			Options{Socket: "/s", Timeout: 5 * time.Second, Interval: 7 * time.Second, Verbose: true, Root: "/"}, false},
 		{"any order", []string{"--interval", "2", "--socket", "/s", "--timeout", "4"},
-			Options{Socket: "/s", Timeout: 4 * time.Second, Interval: 2 * time.Second}, false},
+			Options{Socket: "/s", Timeout: 4 * time.Second, Interval: 2 * time.Second, Root: "/"}, false},
 		{"equals form", []string{"--socket=/s", "--timeout=1", "--interval=1"},
-			Options{Socket: "/s", Timeout: time.Second, Interval: time.Second}, false},
+			Options{Socket: "/s", Timeout: time.Second, Interval: time.Second, Root: "/"}, false},
 		{"zero and negative fall back", []string{"--socket", "/s", "--timeout", "0", "--interval", "-3"},
-			Options{Socket: "/s", Timeout: DefaultTimeout, Interval: DefaultInterval}, false},
+			Options{Socket: "/s", Timeout: DefaultTimeout, Interval: DefaultInterval, Root: "/"}, false},
 		{"socket required", []string{"--timeout", "3"}, Options{}, true},
 		{"unknown flag", []string{"--socket", "/s", "--bogus"}, Options{}, true},
 		{"stray argument", []string{"--socket", "/s", "extra"}, Options{}, true},
@@ -39,14 +42,32 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
+func TestPrint(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"--print", "apt_hooks", "--root", "../../test/roots/planted"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var rows []map[string]string
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) == 0 {
+		t.Fatalf("not a JSON array of rows (%v): %s", err, out.String())
+	}
+	if code := Main([]string{"--print", "nope"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "apt_hooks") {
+		t.Fatalf("unknown table: exit %d, %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := Main([]string{"--print", "apt_hooks", "--root", "/nonexistent"}, &out, &errb); code != 1 || strings.Count(errb.String(), "\n") != 1 {
+		t.Fatalf("bad root: exit %d, %q", code, errb.String())
+	}
+}
+
 func TestMainExitCodes(t *testing.T) {
-	if code := Main([]string{"--help"}, io.Discard); code != 0 {
+	if code := Main([]string{"--help"}, io.Discard, io.Discard); code != 0 {
 		t.Errorf("--help: exit %d", code)
 	}
-	if code := Main([]string{"--timeout", "1"}, io.Discard); code != 2 {
+	if code := Main([]string{"--timeout", "1"}, io.Discard, io.Discard); code != 2 {
 		t.Errorf("missing --socket: exit %d, want 2", code)
 	}
-	if code := Main([]string{"--socket", t.TempDir() + "/none", "--timeout", "1"}, io.Discard); code != 1 {
+	if code := Main([]string{"--socket", t.TempDir() + "/none", "--timeout", "1"}, io.Discard, io.Discard); code != 1 {
 		t.Errorf("no osqueryd: exit %d, want 1", code)
 	}
 }

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/pkgpersist/pkgpersist/extension/osqueryplugin"
 	"github.com/pkgpersist/pkgpersist/extension/registry"
+	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
 // Name is the extension's name in osquery_extensions and for
@@ -43,6 +45,10 @@ type Options struct {
 	Timeout  time.Duration
 	Interval time.Duration
 	Verbose  bool
+	// Print names a table to print as JSON instead of serving osqueryd,
+	// for checking a host or a root without osquery.
+	Print string
+	Root  string
 }
 
 // ParseArgs accepts what osqueryd passes: [--verbose] --socket PATH
@@ -56,9 +62,11 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 
 osqueryd starts it (--extensions_autoload); to try it by hand:
   osqueryi --extension %s
+or, without osquery, print one table:
+  %s --print apt_hooks [--root DIR]
 
 Flags (as osqueryd passes them):
-`, Version, "build/pkgpersist.ext")
+`, Version, "build/pkgpersist.ext", "build/pkgpersist.ext")
 		fs.PrintDefaults()
 	}
 	var o Options
@@ -67,14 +75,16 @@ Flags (as osqueryd passes them):
 	fs.IntVar(&timeout, "timeout", int(DefaultTimeout/time.Second), "seconds to wait for the socket and for each call; <= 0 means the default")
 	fs.IntVar(&interval, "interval", int(DefaultInterval/time.Second), "seconds between health checks of osqueryd; <= 0 means the default")
 	fs.BoolVar(&o.Verbose, "verbose", false, "log debug messages to stderr")
+	fs.StringVar(&o.Print, "print", "", "print this table's rows as JSON (as osqueryi --json does) and exit, without osqueryd")
+	fs.StringVar(&o.Root, "root", "/", "with --print: the filesystem root to evaluate")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.Socket == "" {
-		return o, errors.New("--socket is required (osqueryd passes it)")
+	if o.Socket == "" && o.Print == "" {
+		return o, errors.New("--socket is required (osqueryd passes it); or --print TABLE")
 	}
 	o.Timeout = seconds(timeout, DefaultTimeout)
 	o.Interval = seconds(interval, DefaultInterval)
@@ -91,7 +101,7 @@ func seconds(n int, def time.Duration) time.Duration {
 // Main runs the extension and returns the process exit status: 0 when
 // osqueryd went away or a signal asked it to stop, 1 when it could not
 // start, 2 on bad flags.
-func Main(args []string, stderr io.Writer) int {
+func Main(args []string, stdout, stderr io.Writer) int {
 	o, err := ParseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -105,6 +115,9 @@ func Main(args []string, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if o.Print != "" {
+		return printTable(o, stdout, stderr)
+	}
 
 	srv, err := osquery.NewExtensionManagerServer(Name, o.Socket,
 		osquery.ExtensionVersion(Version),
@@ -147,6 +160,41 @@ func Main(args []string, stderr io.Writer) int {
 		log.Error("extension stopped", "err", msg)
 		return 1
 	}
+}
+
+// printTable writes one table's rows for o.Root as a JSON array of
+// objects with string values, the shape osqueryi --json prints.
+func printTable(o Options, stdout, stderr io.Writer) int {
+	for _, t := range registry.Tables() {
+		if t.Name != o.Print {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), GenerateTimeout)
+		defer cancel()
+		q := table.QueryContext{Constraints: map[string][]table.Constraint{"root": {{Op: table.Equals, Expr: o.Root}}}}
+		rows, err := t.Run(ctx, q)
+		if err != nil {
+			fmt.Fprintf(stderr, "pkgpersist.ext: %s\n", oneLine(err))
+			return 1
+		}
+		if rows == nil {
+			rows = []table.Row{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rows); err != nil {
+			fmt.Fprintf(stderr, "pkgpersist.ext: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	var names []string
+	for _, t := range registry.Tables() {
+		names = append(names, t.Name)
+	}
+	fmt.Fprintf(stderr, "pkgpersist.ext: no table %q (tables: %s)\n", o.Print, strings.Join(names, ", "))
+	return 2
 }
 
 func oneLine(err error) string {

@@ -27,6 +27,24 @@ type Item struct {
 // printed when it refused the configuration.
 func Dump(t testing.TB, root string) ([]Item, error) {
 	t.Helper()
+	cmd := Prepare(t, root)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("apt-config: %v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	var items []Item
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		tag, val, _ := strings.Cut(line, " ")
+		items = append(items, Item{Tag: Unquote(tag), Value: Unquote(val)})
+	}
+	return items, nil
+}
+
+// Prepare copies root into a temporary directory apt can be pointed at and
+// returns the apt-config dump command for it, ready to run.
+func Prepare(t testing.TB, root string) *exec.Cmd {
+	t.Helper()
 	aptConfig := need.Program(t, "apt-config")
 	tmp := t.TempDir()
 	if err := copyTree(root, tmp); err != nil {
@@ -50,18 +68,11 @@ func Dump(t testing.TB, root string) ([]Item, error) {
 	cmd := exec.Command(aptConfig, "dump", "--format", "%F %V%n")
 	cmd.Dir = tmp
 	cmd.Env = append(os.Environ(), "APT_CONFIG="+cfg, "LC_ALL=C")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("apt-config: %v: %s", err, strings.TrimSpace(errb.String()))
-	}
-	var items []Item
-	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
-		tag, val, _ := strings.Cut(line, " ")
-		items = append(items, Item{Tag: Unquote(tag), Value: Unquote(val)})
-	}
-	return items, nil
+	return cmd
 }
+
+// CopyTree copies regular files, directories and symlinks of src into dst.
+func CopyTree(src, dst string) error { return copyTree(src, dst) }
 
 // Unquote reverses apt's QuoteString, including its rendering of bytes
 // >= 0x80 as %ffffffXX.

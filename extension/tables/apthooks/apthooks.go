@@ -281,6 +281,11 @@ func render(ctx context.Context, root string, fs *fsroot.Root, res *aptconf.Resu
 		ok    bool
 	}
 	cache := map[string]facts{}
+	var paths []string
+	for _, e := range entries {
+		paths = append(paths, e.Origin.Path)
+	}
+	db.Prefetch(paths)
 	rows := make([]table.Row, 0, len(entries))
 	for _, e := range entries {
 		if err := table.Check(ctx); err != nil {

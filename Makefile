@@ -1,0 +1,57 @@
+# pkgpersist. Every Go build and test uses the sqlite_vtable tag (the
+# collector's embedded engine needs it; cgo is on).
+GO       ?= go
+TAGS     := sqlite_vtable
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/pkgpersist/pkgpersist/extension/server.Version=$(VERSION)
+FUZZTIME ?= 15s
+export CGO_ENABLED := 1
+
+.PHONY: all build run test deps fmt-check vet bench fuzz docs clean
+
+all: build
+
+build:
+	@mkdir -p build
+	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o build/pkgpersist.ext ./extension
+	@if ls collector/*.go >/dev/null 2>&1; then \
+	  $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o build/pkgpersist ./collector; fi
+
+# The main job on this host. Until the collector lands, the extension
+# prints its tables for this host without osquery.
+run: build
+	./build/pkgpersist.ext --print apt_hooks --root /
+
+deps:
+	@./test/deps.sh
+
+fmt-check:
+	@out=$$(gofmt -l extension collector test 2>/dev/null); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet -tags $(TAGS) ./...
+
+test: deps fmt-check vet
+	$(GO) test -tags $(TAGS) -timeout 14m ./...
+
+# Benchmarks print ratios against a baseline measured in the same run.
+bench: build
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchtime 2s ./...
+
+# A short pass over every fuzz target (FUZZTIME each); longer campaigns:
+#   go test -tags sqlite_vtable -run '^$' -fuzz FuzzRead -fuzztime 10m ./extension/aptconf
+fuzz:
+	@for pkg in $$($(GO) list -tags $(TAGS) ./...); do \
+	  for f in $$($(GO) test -tags $(TAGS) -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# Rewrites README's table reference from the table definitions.
+docs:
+	PKGPERSIST_UPDATE_DOCS=1 $(GO) test -tags $(TAGS) -count=1 -run TestREADMETableReference ./extension/registry
+
+clean:
+	rm -rf build

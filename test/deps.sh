@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system programs the tests use, when they are missing. Tests
+# that need one skip without it on a developer's machine but fail in CI
+# (CI set), so CI must have them all: there, as root, they are installed.
+set -euo pipefail
+
+# program:debian-package
+needs=(apt-config:apt mkfifo:coreutils)
+
+missing=()
+for n in "${needs[@]}"; do
+  command -v "${n%%:*}" >/dev/null 2>&1 || missing+=("${n##*:}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "deps: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+elif [ -n "${CI:-}" ]; then
+  echo "deps: CI needs ${missing[*]} and cannot install them (not root or no apt-get)" >&2
+  exit 1
+else
+  echo "deps: missing ${missing[*]}; the tests that need them will be skipped" >&2
+fi
