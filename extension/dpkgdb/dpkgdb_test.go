@@ -54,7 +54,7 @@ func TestLookup(t *testing.T) {
 		{"/usr/lib/tool/plugin.py", lib, Owner{"tool", false}},
 		{"/usr/lib/tool/plugin.py", "evil", Owner{"tool", true}},
 		{"/usr/lib/libx.so", "x", Owner{"libx:amd64", false}}, // no recorded sum
-		{"/etc/removed.conf", "x", Owner{"removed", true}}, // removed, not purged
+		{"/etc/removed.conf", "x", Owner{"removed", true}},    // removed, not purged
 		{"/etc/nobody.conf", "x", Owner{}},
 	}
 	var paths []string
