@@ -131,10 +131,14 @@ func (r *Reader) listDir(dir string, from *Origin) ([]string, bool) {
 		return nil, false
 	}
 	names, err := r.FS.ReadDir(dir)
-	if err != nil {
+	if err != nil && len(names) == 0 {
 		f := &File{Path: dir, IncludedFrom: from, Err: &Error{Origin{dir, 0}, "unable to read directory: " + err.Error()}}
 		r.Files = append(r.Files, f)
 		return nil, false
+	}
+	if err != nil {
+		// a partial listing (a size limit): what was listed is read
+		r.Files = append(r.Files, &File{Path: dir, IncludedFrom: from, Unread: "directory only partly listed: " + err.Error()})
 	}
 	silent := r.silentPatterns()
 	var accepted []string

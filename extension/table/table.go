@@ -6,7 +6,6 @@ package table
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -127,9 +126,6 @@ func firstFrames(stack []byte) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-// ErrDeadline is returned by helpers that notice the context has expired.
-var ErrDeadline = errors.New("deadline exceeded")
 
 // Check returns the context's error, for loops that poll it.
 func Check(ctx context.Context) error {
