@@ -25,7 +25,7 @@ type DB struct {
 
 	once      sync.Once
 	conffiles map[string]conffile // path -> owner and recorded md5
-	lists     map[string]string   // path -> package, for the paths asked about
+	lists     map[string]string   // path -> package ("" for none), for the paths asked about
 	listNames []string
 	md5sums   map[string]map[string]string // package -> path -> md5
 }
@@ -53,7 +53,10 @@ func (db *DB) Lookup(path string, data []byte) Owner {
 	if c, ok := db.conffiles[path]; ok {
 		return Owner{Package: c.pkg, Modified: c.md5 != "" && c.md5 != "newconffile" && c.md5 != cur}
 	}
-	pkg := db.listOwner(path)
+	if _, known := db.lists[path]; !known {
+		db.Prefetch([]string{path})
+	}
+	pkg := db.lists[path]
 	if pkg == "" {
 		return Owner{}
 	}
@@ -106,27 +109,21 @@ func parseStatus(data []byte, out map[string]conffile) {
 		}
 		pkg, arch, multi, installed, confs, inConf = "", "", "", true, nil, false
 	}
-	for len(data) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
+	eachLine(data, func(line []byte) {
 		if len(line) == 0 {
 			flush()
-			continue
+			return
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if inConf {
 				confs = append(confs, string(bytes.TrimSpace(line)))
 			}
-			continue
+			return
 		}
 		inConf = false
 		k, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
-			continue
+			return
 		}
 		switch string(k) {
 		case "Package":
@@ -142,13 +139,26 @@ func parseStatus(data []byte, out map[string]conffile) {
 		case "Conffiles":
 			inConf = true
 		}
-	}
+	})
 	flush()
 }
 
+// eachLine calls fn for every line of data, without the newline.
+func eachLine(data []byte, fn func(line []byte)) {
+	for len(data) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		fn(line)
+	}
+}
+
 // Prefetch finds the owners of paths that are not conffiles in one pass
-// over the packages' file lists; Lookup then answers from memory. Without
-// it, Lookup reads the lists on its first miss.
+// over the packages' file lists; Lookup then answers from memory. A Lookup
+// of a path not prefetched makes a pass of its own.
 func (db *DB) Prefetch(paths []string) {
 	db.once.Do(db.load)
 	want := map[string]bool{}
@@ -168,54 +178,19 @@ func (db *DB) Prefetch(paths []string) {
 			continue
 		}
 		pkg := strings.TrimSuffix(n, ".list")
-		for len(data) > 0 {
-			var line []byte
-			if i := bytes.IndexByte(data, '\n'); i >= 0 {
-				line, data = data[:i], data[i+1:]
-			} else {
-				line, data = data, nil
-			}
+		eachLine(data, func(line []byte) {
 			if want[string(line)] {
 				if _, seen := db.lists[string(line)]; !seen {
 					db.lists[string(line)] = pkg
 				}
 			}
-		}
+		})
 	}
 	for p := range want {
 		if _, ok := db.lists[p]; !ok {
 			db.lists[p] = ""
 		}
 	}
-	db.listNames = nil
-}
-
-// listOwner looks path up in the packages' file lists, reading lists only
-// until it is found (each list is read at most once per DB).
-func (db *DB) listOwner(path string) string {
-	if pkg, ok := db.lists[path]; ok {
-		return pkg
-	}
-	for len(db.listNames) > 0 {
-		n := db.listNames[0]
-		db.listNames = db.listNames[1:]
-		data, err := db.fs.ReadFile(infoDir + "/" + n)
-		if err != nil {
-			continue
-		}
-		pkg := strings.TrimSuffix(n, ".list")
-		for _, line := range strings.Split(string(data), "\n") {
-			if line != "" {
-				if _, seen := db.lists[line]; !seen {
-					db.lists[line] = pkg
-				}
-			}
-		}
-		if p, ok := db.lists[path]; ok {
-			return p
-		}
-	}
-	return db.lists[path]
 }
 
 // recordedMD5 reads the package's md5sums file (paths there have no
@@ -225,12 +200,11 @@ func (db *DB) recordedMD5(pkg, path string) string {
 	if !ok {
 		sums = map[string]string{}
 		if data, err := db.fs.ReadFile(infoDir + "/" + pkg + ".md5sums"); err == nil {
-			for _, line := range strings.Split(string(data), "\n") {
-				sum, p, ok := strings.Cut(line, "  ")
-				if ok {
-					sums["/"+p] = sum
+			eachLine(data, func(line []byte) {
+				if sum, p, ok := bytes.Cut(line, []byte("  ")); ok {
+					sums["/"+string(p)] = string(sum)
 				}
-			}
+			})
 		}
 		db.md5sums[pkg] = sums
 	}

@@ -27,7 +27,14 @@ type Item struct {
 // printed when it refused the configuration.
 func Dump(t testing.TB, root string) ([]Item, error) {
 	t.Helper()
-	cmd := Prepare(t, root)
+	return DumpWith(t, root, "")
+}
+
+// DumpWith is Dump with APT_CONFIG naming aptConfig, a file inside the root
+// ("" for none).
+func DumpWith(t testing.TB, root, aptConfig string) ([]Item, error) {
+	t.Helper()
+	cmd := PrepareWith(t, root, aptConfig)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -45,7 +52,15 @@ func Dump(t testing.TB, root string) ([]Item, error) {
 // returns the apt-config dump command for it, ready to run.
 func Prepare(t testing.TB, root string) *exec.Cmd {
 	t.Helper()
-	aptConfig := need.Program(t, "apt-config")
+	return PrepareWith(t, root, "")
+}
+
+// PrepareWith is Prepare with APT_CONFIG naming aptConfig inside the root.
+// The oracle's own APT_CONFIG sets RootDir and then includes that file, so
+// apt reads it first, as it would read APT_CONFIG.
+func PrepareWith(t testing.TB, root, aptConfig string) *exec.Cmd {
+	t.Helper()
+	aptConfigBin := need.Program(t, "apt-config")
 	tmp := t.TempDir()
 	if err := copyTree(root, tmp); err != nil {
 		t.Fatalf("copy %s: %v", root, err)
@@ -62,10 +77,14 @@ func Prepare(t testing.TB, root string) *exec.Cmd {
 		}
 	}
 	cfg := filepath.Join(t.TempDir(), "oracle.conf")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("RootDir %q;\n", tmp+"/")), 0o644); err != nil {
+	text := fmt.Sprintf("RootDir %q;\n", tmp+"/")
+	if aptConfig != "" {
+		text += fmt.Sprintf("#include %q;\n", filepath.Join(tmp, aptConfig))
+	}
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(aptConfig, "dump", "--format", "%F %V%n")
+	cmd := exec.Command(aptConfigBin, "dump", "--format", "%F %V%n")
 	cmd.Dir = tmp
 	cmd.Env = append(os.Environ(), "APT_CONFIG="+cfg, "LC_ALL=C")
 	return cmd

@@ -34,19 +34,26 @@ func Table() *table.Table {
 			{Name: "package", Type: table.Text, Description: "Debian package that owns the file, `''` when none does"},
 			{Name: "package_modified", Type: table.Integer, Description: "1 when the file no longer has the checksum dpkg recorded for it"},
 			table.RootColumn,
+			{Name: "apt_config", Type: table.Text, Hidden: true, Description: "A configuration file APT reads first, as when the `APT_CONFIG` environment variable names it (path inside the root); default none"},
 		},
 		Generate: generate,
 	}
 }
 
 func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+	aptConfigs := q.Equals("apt_config")
+	if len(aptConfigs) == 0 {
+		aptConfigs = []string{""}
+	}
 	var rows []table.Row
 	for _, root := range table.Roots(q) {
-		rs, err := Rows(ctx, root)
-		if err != nil {
-			return nil, err
+		for _, ac := range aptConfigs {
+			rs, err := Rows(ctx, root, ac)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, rs...)
 		}
-		rows = append(rows, rs...)
 	}
 	return rows, nil
 }
@@ -62,18 +69,19 @@ type Entry struct {
 	Origin   aptconf.Origin
 }
 
-// Rows evaluates the root and renders the rows.
-func Rows(ctx context.Context, root string) ([]table.Row, error) {
+// Rows evaluates the root, as APT would with APT_CONFIG naming aptConfig
+// ("" for unset), and renders the rows.
+func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
 	fs := fsroot.New(root)
 	if err := fs.Check(); err != nil {
 		return nil, err
 	}
-	res := aptconf.Load(fs, "", func() error { return table.Check(ctx) })
+	res := aptconf.Load(fs, aptConfig, func() error { return table.Check(ctx) })
 	if err := table.Check(ctx); err != nil {
 		return nil, err
 	}
 	entries := Evaluate(res, fs)
-	return render(ctx, root, fs, res, entries)
+	return render(ctx, root, aptConfig, fs, res, entries)
 }
 
 // Evaluate turns a loaded configuration into entries: one per assignment to
@@ -265,7 +273,7 @@ func siblingValue(key *aptconf.Item, tag string) string {
 }
 
 // render adds the file facts and the package owner to each entry.
-func render(ctx context.Context, root string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
+func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
 	dbfs := fsroot.New(root)
 	dbfs.MaxFileSize = 64 << 20
 	db := dpkgdb.New(dbfs)
@@ -313,7 +321,7 @@ func render(ctx context.Context, root string, fs *fsroot.Root, res *aptconf.Resu
 			"path": e.Origin.Path, "line": strconv.Itoa(e.Origin.Line),
 			"sha256": "", "mtime": "", "uid": "", "mode": "",
 			"package": fc.owner.Package, "package_modified": boolInt(fc.owner.Modified),
-			"root": root,
+			"root": root, "apt_config": aptConfig,
 		}
 		if fc.ok {
 			row["sha256"] = fc.f.SHA256

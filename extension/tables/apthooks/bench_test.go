@@ -48,7 +48,7 @@ func BenchmarkAptHooksVsAptConfig(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		if _, err := Rows(context.Background(), root); err != nil {
+		if _, err := Rows(context.Background(), root, ""); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()

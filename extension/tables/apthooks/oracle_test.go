@@ -142,42 +142,57 @@ func TestOracle(t *testing.T) {
 		t.Fatalf("apt-config on an empty root: %v", err)
 	}
 	for _, root := range fixtureRoots(t) {
-		t.Run(filepath.Base(root), func(t *testing.T) {
-			rows, err := Rows(context.Background(), root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := activeByHook(t, rows)
-			items, aptErr := aptoracle.Dump(t, root)
-			if aptErr != nil {
-				// apt refuses to run: nothing is active, and the
-				// error is a row.
-				if len(got) != 0 {
-					t.Fatalf("apt refuses this configuration (%v) but the table has active rows: %v", aptErr, got)
-				}
-				found := false
-				for _, r := range rows {
-					found = found || (r["hook"] == "" && strings.HasPrefix(r["reason"], "apt runs nothing: "))
-				}
-				if !found {
-					t.Fatalf("no row carries apt's error %v", aptErr)
-				}
-				return
-			}
-			want := expectedFromDump(items, defaults)
-			if len(want) == 0 {
-				t.Fatal("fixture defines no hook apt runs")
-			}
-			for h, w := range want {
-				if strings.Join(got[h], "\n") != strings.Join(w, "\n") {
-					t.Errorf("%s:\napt runs: %q\ntable:    %q", h, w, got[h])
-				}
-			}
-			for h, g := range got {
-				if _, ok := want[h]; !ok {
-					t.Errorf("%s: table has active %q, apt runs nothing", h, g)
-				}
-			}
-		})
+		for _, ac := range aptConfigs(t, root) {
+			t.Run(filepath.Base(root)+ac, func(t *testing.T) {
+				oracleRoot(t, root, ac, defaults)
+			})
+		}
+	}
+}
+
+// aptConfigs are the APT_CONFIG settings a root is checked with: none, and
+// the file its sidecar <root>.apt_config names.
+func aptConfigs(t *testing.T, root string) []string {
+	out := []string{""}
+	if data, err := os.ReadFile(root + ".apt_config"); err == nil {
+		out = append(out, strings.TrimSpace(string(data)))
+	}
+	return out
+}
+
+func oracleRoot(t *testing.T, root, aptConfig string, defaults []aptoracle.Item) {
+	rows, err := Rows(context.Background(), root, aptConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := activeByHook(t, rows)
+	items, aptErr := aptoracle.DumpWith(t, root, aptConfig)
+	if aptErr != nil {
+		// apt refuses to run: nothing is active, and the error is a row.
+		if len(got) != 0 {
+			t.Fatalf("apt refuses this configuration (%v) but the table has active rows: %v", aptErr, got)
+		}
+		found := false
+		for _, r := range rows {
+			found = found || (r["hook"] == "" && strings.HasPrefix(r["reason"], "apt runs nothing: "))
+		}
+		if !found {
+			t.Fatalf("no row carries apt's error %v", aptErr)
+		}
+		return
+	}
+	want := expectedFromDump(items, defaults)
+	if len(want) == 0 {
+		t.Fatal("fixture defines no hook apt runs")
+	}
+	for h, w := range want {
+		if strings.Join(got[h], "\n") != strings.Join(w, "\n") {
+			t.Errorf("%s:\napt runs: %q\ntable:    %q", h, w, got[h])
+		}
+	}
+	for h, g := range got {
+		if _, ok := want[h]; !ok {
+			t.Errorf("%s: table has active %q, apt runs nothing", h, g)
+		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 // matches, on the root gathered from real Debian packages.
 func TestProvenance(t *testing.T) {
 	root := filepath.Join(rootsDir, "debian-real")
-	rows, err := Rows(context.Background(), root)
+	rows, err := Rows(context.Background(), root, "")
 	if err != nil {
 		t.Fatal(err)
 	}
