@@ -24,7 +24,8 @@ func fixtureRoots(t *testing.T) []string {
 	}
 	var roots []string
 	for _, e := range ents {
-		if e.IsDir() {
+		// the roots with an APT configuration; others serve other tables
+		if _, err := os.Stat(filepath.Join(rootsDir, e.Name(), "etc/apt")); e.IsDir() && err == nil {
 			roots = append(roots, filepath.Join(rootsDir, e.Name()))
 		}
 	}
