@@ -27,6 +27,9 @@ type Class struct {
 	Name  string
 	Line  int
 	Bases []string // dotted, with import aliases resolved
+	// Decorators are the dotted names of the class's decorators,
+	// resolved like the bases (call arguments dropped).
+	Decorators []string
 	// Attrs are the class body's own NAME = value assignments.
 	Attrs map[string]Attr
 }
@@ -36,6 +39,8 @@ type Class struct {
 type Attr struct {
 	Value   string
 	Literal bool
+	// Items are the strings of a tuple or list of string literals.
+	Items []string
 }
 
 // Func is a def statement.
@@ -66,6 +71,7 @@ func Scan(src []byte) (*Module, error) {
 		body   int    // indentation of the block's body, -1 until known
 	}
 	var stack []block
+	var decorators []string
 	for _, ln := range lines {
 		for len(stack) > 0 && ln.indent <= stack[len(stack)-1].indent {
 			stack = stack[:len(stack)-1]
@@ -83,6 +89,19 @@ func Scan(src []byte) (*Module, error) {
 		}
 		toks := ln.toks
 		first := toks[0]
+		if first.text == "@" {
+			var d strings.Builder
+			for _, t := range toks[1:] {
+				if t.text == "(" {
+					break
+				}
+				d.WriteString(t.text)
+			}
+			decorators = append(decorators, resolve(d.String(), m.Imports))
+			continue
+		}
+		pending := decorators
+		decorators = nil
 		switch {
 		case first.kind == name && (first.text == "def" || (first.text == "async" && len(toks) > 1 && toks[1].text == "def")):
 			if first.text == "async" {
@@ -101,7 +120,7 @@ func Scan(src []byte) (*Module, error) {
 				}
 				continue
 			}
-			c := Class{Name: toks[1].text, Line: ln.line, Attrs: map[string]Attr{}}
+			c := Class{Name: toks[1].text, Line: ln.line, Attrs: map[string]Attr{}, Decorators: pending}
 			if len(toks) > 2 && toks[2].text == "(" {
 				c.Bases = bases(toks[3:], m.Imports)
 			}
@@ -124,7 +143,7 @@ func Scan(src []byte) (*Module, error) {
 							val, lit = v, true
 						}
 					}
-					m.Classes[owner.class].Attrs[first.text] = Attr{Value: val, Literal: lit}
+					m.Classes[owner.class].Attrs[first.text] = Attr{Value: val, Literal: lit, Items: stringItems(toks[2:])}
 				}
 			}
 			if endsBlock(toks) {
@@ -255,6 +274,26 @@ func dottedAs(toks []token) (dotted, alias string) {
 		b.WriteString(toks[i].text)
 	}
 	return b.String(), ""
+}
+
+// stringItems returns the strings of a tuple or list display made only of
+// string literals: ('a', 'b'), ['a'], 'a', ...
+func stringItems(toks []token) []string {
+	if len(toks) >= 2 && (toks[0].text == "(" && toks[len(toks)-1].text == ")" || toks[0].text == "[" && toks[len(toks)-1].text == "]") {
+		toks = toks[1 : len(toks)-1]
+	}
+	var out []string
+	for _, part := range splitTop(toks) {
+		if len(part) == 0 {
+			continue
+		}
+		v, ok := literal(part)
+		if !ok {
+			return nil
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // literal returns the value of an expression that is only string literals

@@ -55,6 +55,10 @@ async def posttrans_hook(c): pass
 if True:
     class Conditional(dnf.Plugin):
         name = 'conditional'
+
+@dnf.plugin.register_command
+class BuildDepCommand(dnf.cli.Command):
+    aliases = ('builddep', 'build-dep')
 `
 
 func TestScan(t *testing.T) {
@@ -80,9 +84,14 @@ func TestScan(t *testing.T) {
 		{"Indirect", []string{"One"}, "indirect", true},
 		{"Computed", []string{"dnf.Plugin"}, "'x' + 'y'", false},
 		{"Conditional", []string{"dnf.Plugin"}, "conditional", true},
+		{"BuildDepCommand", []string{"dnf.cli.Command"}, "", false},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("classes:\n got %#v\nwant %#v", got, want)
+	}
+	last := m.Classes[len(m.Classes)-1]
+	if !reflect.DeepEqual(last.Decorators, []string{"dnf.plugin.register_command"}) || !reflect.DeepEqual(last.Attrs["aliases"].Items, []string{"builddep", "build-dep"}) {
+		t.Errorf("decorated class: %+v", last)
 	}
 	if m.Classes[0].Attrs["config_name"].Value != "one-conf" {
 		t.Errorf("config_name: %+v", m.Classes[0].Attrs)

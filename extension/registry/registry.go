@@ -5,11 +5,13 @@ package registry
 import (
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
+	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
 )
 
 // Tables returns every table, in documentation order.
 func Tables() []*table.Table {
 	return []*table.Table{
 		apthooks.Table(),
+		dnfplugins.Table(),
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"strconv"
 
 	"github.com/pkgpersist/pkgpersist/extension/aptconf"
-	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/provenance"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
@@ -274,60 +274,33 @@ func siblingValue(key *aptconf.Item, tag string) string {
 
 // render adds the file facts and the package owner to each entry.
 func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
-	dbfs := fsroot.New(root)
-	dbfs.MaxFileSize = 64 << 20
-	db := dpkgdb.New(dbfs)
+	prov := provenance.New(fs)
 	data := map[string][]byte{}
 	for _, f := range res.Files {
 		if f.Data != nil {
 			data[f.Path] = f.Data
 		}
 	}
-	type facts struct {
-		f     fsroot.Facts
-		owner dpkgdb.Owner
-		ok    bool
-	}
-	cache := map[string]facts{}
 	var paths []string
 	for _, e := range entries {
 		paths = append(paths, e.Origin.Path)
 	}
-	db.Prefetch(paths)
+	prov.Prefetch(paths)
 	rows := make([]table.Row, 0, len(entries))
 	for _, e := range entries {
 		if err := table.Check(ctx); err != nil {
 			return nil, err
 		}
-		fc, seen := cache[e.Origin.Path]
-		if !seen && e.Origin.Path != "" {
-			d, ok := data[e.Origin.Path]
-			if !ok {
-				d, _ = fs.ReadFile(e.Origin.Path)
-			}
-			if f, err := fs.Describe(e.Origin.Path, d); err == nil {
-				fc = facts{f: f, ok: true}
-				if d != nil {
-					fc.owner = db.Lookup(e.Origin.Path, d)
-				} else {
-					fc.owner.Package = db.Lookup(e.Origin.Path, nil).Package
-				}
-			}
-			cache[e.Origin.Path] = fc
-		}
 		row := table.Row{
 			"hook": e.Hook, "name": e.Name, "position": strconv.Itoa(e.Position),
 			"command": e.Command, "active": boolInt(e.Active), "reason": e.Reason,
 			"path": e.Origin.Path, "line": strconv.Itoa(e.Origin.Line),
-			"sha256": "", "mtime": "", "uid": "", "mode": "",
-			"package": fc.owner.Package, "package_modified": boolInt(fc.owner.Modified),
 			"root": root, "apt_config": aptConfig,
 		}
-		if fc.ok {
-			row["sha256"] = fc.f.SHA256
-			row["mtime"] = strconv.FormatInt(fc.f.Mtime, 10)
-			row["uid"] = strconv.FormatInt(fc.f.UID, 10)
-			row["mode"] = fc.f.Mode
+		for k, v := range prov.File(e.Origin.Path, data[e.Origin.Path]).Columns() {
+			if k != "size" {
+				row[k] = v
+			}
 		}
 		rows = append(rows, row)
 	}

@@ -1,0 +1,5 @@
+import dnf
+
+
+class Extra(dnf.Plugin):
+    name = 'extra'
