@@ -49,7 +49,14 @@ type File struct {
 type Error struct {
 	Origin
 	Msg string
+	// limit marks a file this reader gave up on for its cost, not one
+	// apt rejects.
+	limit bool
 }
+
+// MaxWork bounds what reading the configuration may cost (see Config.work):
+// far above any real configuration, low enough to answer in about a second.
+const MaxWork = 200 << 20
 
 func (e *Error) Error() string {
 	if e.Line > 0 {
@@ -89,7 +96,7 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 	f := &File{Path: absolute(name), IncludedFrom: from}
 	r.Files = append(r.Files, f)
 	if r.interrupted() {
-		f.Err = &Error{Origin{f.Path, 0}, "not read: " + r.stopped.Error()}
+		f.Err = &Error{Origin: Origin{f.Path, 0}, Msg: "not read: " + r.stopped.Error()}
 		return false
 	}
 	data, err := r.FS.ReadFile(f.Path)
@@ -98,7 +105,7 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 		return true
 	}
 	if err != nil {
-		f.Err = &Error{Origin{f.Path, 0}, "unable to read: " + err.Error()}
+		f.Err = &Error{Origin: Origin{f.Path, 0}, Msg: "unable to read: " + err.Error()}
 		return false
 	}
 	f.Data = data
@@ -106,6 +113,10 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 		depth = -1
 	}
 	if e := parse(r, f.Path, data, depth); e != nil {
+		if e.limit {
+			f.Unread = e.Msg
+			return true
+		}
 		f.Err = e
 		return false
 	}
@@ -126,13 +137,13 @@ func (r *Reader) ReadDir(dir string, depth int, from *Origin) bool {
 func (r *Reader) listDir(dir string, from *Origin) ([]string, bool) {
 	dir = absolute(dir)
 	if r.FS.Kind(dir) != "dir" {
-		f := &File{Path: dir, IncludedFrom: from, Err: &Error{Origin{dir, 0}, "not a directory: apt cannot list its files"}}
+		f := &File{Path: dir, IncludedFrom: from, Err: &Error{Origin: Origin{dir, 0}, Msg: "not a directory: apt cannot list its files"}}
 		r.Files = append(r.Files, f)
 		return nil, false
 	}
 	names, err := r.FS.ReadDir(dir)
 	if err != nil && len(names) == 0 {
-		f := &File{Path: dir, IncludedFrom: from, Err: &Error{Origin{dir, 0}, "unable to read directory: " + err.Error()}}
+		f := &File{Path: dir, IncludedFrom: from, Err: &Error{Origin: Origin{dir, 0}, Msg: "unable to read directory: " + err.Error()}}
 		r.Files = append(r.Files, f)
 		return nil, false
 	}
@@ -419,7 +430,7 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 	curLine := 0
 	inComment := false
 	fail := func(format string, a ...any) *Error {
-		return &Error{Origin{name, curLine}, "syntax error: " + fmt.Sprintf(format, a...)}
+		return &Error{Origin: Origin{name, curLine}, Msg: "syntax error: " + fmt.Sprintf(format, a...)}
 	}
 	leave := func() {
 		if len(stack) == 0 {
@@ -480,7 +491,7 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 				continue
 			}
 			if steps++; steps%4096 == 0 && r.interrupted() {
-				return &Error{Origin{name, curLine}, "not read to the end: " + r.stopped.Error()}
+				return &Error{Origin: Origin{name, curLine}, Msg: "not read to the end: " + r.stopped.Error()}
 			}
 			ws, we := start, i
 			for ws != i && isSpace(frag[ws]) {
@@ -585,6 +596,9 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 			default:
 				if !noWord {
 					conf.Set(item, word, at)
+					if conf.work > MaxWork {
+						return &Error{Origin: at, Msg: fmt.Sprintf("not read to the end: nesting and assignments deeper than this reader evaluates (%d MiB of lookups)", MaxWork>>20), limit: true}
+					}
 				}
 			}
 			lineBuffer = ""

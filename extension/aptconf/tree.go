@@ -114,6 +114,10 @@ func (a *Assignment) Live() bool {
 type Config struct {
 	root        *Item
 	Assignments []*Assignment
+	// work counts the bytes of names looked up and the items compared:
+	// apt's lookups cost time linear in the depth of a name, so a file
+	// that nests and assigns deeply costs quadratic time, in apt too.
+	work int
 }
 
 // New returns an empty configuration.
@@ -146,6 +150,9 @@ func lowerASCII(b byte) byte {
 func child(head *Item, tag string, create bool) *Item {
 	if tag != "" {
 		for _, c := range head.Children {
+			if len(c.Tag) != len(tag) {
+				continue
+			}
 			if tagEqual(c.Tag, tag) {
 				return c
 			}
@@ -162,6 +169,7 @@ func child(head *Item, tag string, create bool) *Item {
 // Lookup walks a "::"-scoped name the way apt's Configuration::Lookup does,
 // including its handling of odd names such as "a:::b".
 func (c *Config) Lookup(name string, create bool) *Item {
+	c.work += len(name)
 	itm := c.root
 	start, tagEnd := 0, 0
 	for ; len(name)-tagEnd >= 2; tagEnd++ {

@@ -1,0 +1,203 @@
+// Package dpkghooks is the dpkg_hooks table: the commands dpkg itself runs
+// for every package operation (pre-invoke, post-invoke, status-logger),
+// read from dpkg's configuration files as dpkg reads them.
+package dpkghooks
+
+import (
+	"context"
+	"path"
+	"strconv"
+
+	"github.com/pkgpersist/pkgpersist/extension/dpkgcfg"
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/provenance"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+)
+
+// dpkg's configuration locations (fixed when dpkg is built; --root and
+// --admindir do not move them), and the home of the root user, who runs
+// dpkg for apt.
+const (
+	cfgDir  = "/etc/dpkg/dpkg.cfg.d"
+	cfgFile = "/etc/dpkg/dpkg.cfg"
+	homeCfg = "/root/.dpkg.cfg"
+)
+
+// Table returns the dpkg_hooks table definition.
+func Table() *table.Table {
+	return &table.Table{
+		Name:        "dpkg_hooks",
+		Description: "Commands dpkg runs on every package operation (`pre-invoke`, `post-invoke`, `status-logger`) from `/etc/dpkg/dpkg.cfg.d/*`, `/etc/dpkg/dpkg.cfg` and root's `~/.dpkg.cfg`, read as dpkg reads them; hooks in files dpkg skips, or that a configuration error keeps from running, are rows with active = 0 and the reason.",
+		Columns: []table.Column{
+			{Name: "hook", Type: table.Text, Description: "`pre-invoke`, `post-invoke` or `status-logger`; empty for a row that reports a file problem"},
+			{Name: "command", Type: table.Text, Description: "The command dpkg runs with `sh -c`, quotes stripped as dpkg strips them"},
+			{Name: "position", Type: table.Integer, Description: "Order in which dpkg runs it among the hooks of its kind (0-based); -1 when it does not run"},
+			{Name: "active", Type: table.Integer, Description: "1 if dpkg runs it with the configuration as it is now"},
+			{Name: "reason", Type: table.Text, Description: "Why it is not active: file name dpkg skips, a configuration error that stops dpkg (`dpkg runs nothing: …`)…"},
+			{Name: "path", Type: table.Text, Description: "File that defines it, as seen inside the root"},
+			{Name: "line", Type: table.Integer, Description: "Line of the file (dpkg's count: a line over 1023 bytes counts as several)"},
+			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the file"},
+			{Name: "mtime", Type: table.BigInt, Description: "Modification time of the file (Unix seconds)"},
+			{Name: "uid", Type: table.BigInt, Description: "Owner of the file"},
+			{Name: "mode", Type: table.Text, Description: "Permission bits of the file, octal"},
+			{Name: "package", Type: table.Text, Description: "Debian package that owns the file, `''` when none does"},
+			{Name: "package_modified", Type: table.Integer, Description: "1 when the file no longer has the checksum dpkg recorded for it"},
+			table.RootColumn,
+		},
+		Generate: generate,
+	}
+}
+
+func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+	var rows []table.Row
+	for _, root := range table.Roots(q) {
+		rs, err := Rows(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, rs...)
+	}
+	return rows, nil
+}
+
+// Hook is one row before rendering.
+type Hook struct {
+	Hook     string
+	Command  string
+	Position int
+	Active   bool
+	Reason   string
+	Path     string
+	Line     int
+	data     []byte
+}
+
+// Evaluate reads the configuration of the root in dpkg's order.
+func Evaluate(fs *fsroot.Root) []Hook {
+	var out []Hook
+	failed := ""
+	counts := map[string]int{}
+	read := func(p string, skipped string) {
+		data, err := fs.ReadFile(p)
+		if err != nil {
+			if skipped != "" {
+				out = append(out, Hook{Position: -1, Reason: skipped + "; " + err.Error(), Path: p})
+				return
+			}
+			// dpkg warns about an unreadable file and goes on; a
+			// directory or FIFO with a valid name stops or hangs it
+			reason := "dpkg warns and skips it: " + err.Error()
+			if k := fs.Kind(p); k == "dir" || k == "fifo" {
+				if failed == "" {
+					failed = p + ": " + err.Error()
+				}
+				reason = "dpkg runs nothing: " + failed
+			}
+			out = append(out, Hook{Position: -1, Reason: reason, Path: p})
+			return
+		}
+		lines, perr := dpkgcfg.Parse(data)
+		for _, l := range lines {
+			if !dpkgcfg.IsCommand(l.Option) {
+				continue
+			}
+			h := Hook{Hook: l.Option, Command: l.Value, Position: -1, Path: p, Line: l.Line, data: data}
+			if skipped != "" {
+				h.Reason = skipped
+			} else {
+				h.Active = true
+			}
+			out = append(out, h)
+		}
+		if perr != nil {
+			if skipped != "" {
+				out = append(out, Hook{Position: -1, Reason: skipped + "; " + perr.Error(), Path: p, Line: perr.Line, data: data})
+				return
+			}
+			if failed == "" {
+				failed = p + ":" + strconv.Itoa(perr.Line) + ": " + perr.Msg
+			}
+			out = append(out, Hook{Position: -1, Reason: "dpkg runs nothing: configuration error: " + perr.Msg, Path: p, Line: perr.Line, data: data})
+		}
+	}
+	if k := fs.Kind(cfgDir); k == "dir" {
+		names, _ := fs.ReadDir(cfgDir)
+		dpkgcfg.SortNames(names)
+		for _, n := range names {
+			p := path.Join(cfgDir, n)
+			k := fs.Kind(p)
+			switch {
+			case !dpkgcfg.ValidName(n):
+				if k == "file" {
+					read(p, "dpkg skips this file: its name has characters other than [A-Za-z0-9_-]")
+				}
+			case k == "":
+				// a dangling symlink: dpkg skips it without a word
+				out = append(out, Hook{Position: -1, Reason: "dpkg skips it: cannot be stat'ed (dangling symlink or loop)", Path: p})
+			default:
+				read(p, "")
+			}
+		}
+	} else if k != "" && failed == "" {
+		failed = cfgDir + " is not a directory"
+	}
+	for _, f := range []string{cfgFile, homeCfg} {
+		if fs.Kind(f) != "" {
+			read(f, "")
+		}
+	}
+	for i := range out {
+		h := &out[i]
+		if !h.Active {
+			continue
+		}
+		if failed != "" {
+			h.Active = false
+			h.Reason = "dpkg runs nothing: configuration error at " + failed
+			continue
+		}
+		h.Position = counts[h.Hook]
+		counts[h.Hook]++
+	}
+	return out
+}
+
+// Rows evaluates one root and adds provenance.
+func Rows(ctx context.Context, root string) ([]table.Row, error) {
+	fs := fsroot.New(root)
+	if err := fs.Check(); err != nil {
+		return nil, err
+	}
+	hooks := Evaluate(fs)
+	if err := table.Check(ctx); err != nil {
+		return nil, err
+	}
+	prov := provenance.New(fs)
+	var paths []string
+	for _, h := range hooks {
+		paths = append(paths, h.Path)
+	}
+	prov.Prefetch(paths)
+	rows := make([]table.Row, 0, len(hooks))
+	for _, h := range hooks {
+		row := table.Row{
+			"hook": h.Hook, "command": h.Command, "position": strconv.Itoa(h.Position),
+			"active": boolInt(h.Active), "reason": h.Reason, "path": h.Path,
+			"line": strconv.Itoa(h.Line), "root": root,
+		}
+		for k, v := range prov.File(h.Path, h.data).Columns() {
+			if k != "size" {
+				row[k] = v
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func boolInt(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

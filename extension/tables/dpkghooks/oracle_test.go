@@ -1,0 +1,108 @@
+package dpkghooks
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/test/need"
+)
+
+const rootsDir = "../../../test/roots"
+
+// markerDir is where the fixtures' hooks leave their marks.
+const markerDir = "/tmp/pkgpersist-dpkg-markers"
+
+var markerCmd = regexp.MustCompile(`^touch ` + regexp.QuoteMeta(markerDir) + `/([^\s;#]+)`)
+
+// runDpkg runs the real dpkg with the fixture's /etc/dpkg: in a private
+// mount namespace the root's etc/dpkg is bound over /etc/dpkg, HOME is the
+// root's /root, and a scratch admin directory keeps the host's database
+// untouched. `--configure --pending` with nothing pending still runs every
+// hook. It returns the markers left and whether dpkg succeeded.
+func runDpkg(t *testing.T, root string, wantLogger bool) ([]string, bool, string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		need.Missing(t, "running dpkg in a private mount namespace needs root")
+	}
+	need.Program(t, "unshare")
+	need.Program(t, "dpkg")
+	abs, _ := filepath.Abs(root)
+	admin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(admin, "status"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(markerDir)
+	if err := os.MkdirAll(markerDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(markerDir) })
+	script := `mount --bind "$1/etc/dpkg" /etc/dpkg && HOME="$1/root" exec dpkg --admindir="$2" --log=/dev/null --configure --pending`
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", abs, admin)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	out, err := cmd.CombinedOutput()
+	if strings.Contains(string(out), "unshare failed") || strings.Contains(string(out), "mount:") {
+		need.Missing(t, "no private mount namespace here: "+strings.TrimSpace(string(out)))
+	}
+	if wantLogger {
+		// dpkg does not wait for status loggers
+		for i := 0; i < 40; i++ {
+			if _, err := os.Stat(filepath.Join(markerDir, "status-logger")); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	ents, _ := os.ReadDir(markerDir)
+	var markers []string
+	for _, e := range ents {
+		markers = append(markers, e.Name())
+	}
+	sort.Strings(markers)
+	return markers, err == nil, string(out)
+}
+
+// TestOracleDpkg: real dpkg runs exactly the hooks the table reports
+// active (each leaves a marker) and none of the inactive ones.
+func TestOracleDpkg(t *testing.T) {
+	for _, name := range []string{"dpkg", "dpkg-broken"} {
+		t.Run(name, func(t *testing.T) {
+			root := filepath.Join(rootsDir, name)
+			rows, err := Rows(context.Background(), root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var active, inactive []string
+			logger := false
+			for _, r := range rows {
+				m := markerCmd.FindStringSubmatch(r["command"])
+				if m == nil {
+					continue
+				}
+				if r["active"] == "1" {
+					active = append(active, m[1])
+					logger = logger || r["hook"] == "status-logger"
+				} else {
+					inactive = append(inactive, m[1])
+				}
+			}
+			sort.Strings(active)
+			markers, ok, out := runDpkg(t, root, logger)
+			if strings.Join(markers, " ") != strings.Join(active, " ") {
+				t.Fatalf("dpkg (ok=%v) left markers %v\ntable's active hooks %v\ndpkg said: %s", ok, markers, active, out)
+			}
+			if name == "dpkg-broken" && (ok || len(active) != 0) {
+				t.Fatalf("broken configuration: dpkg ok=%v, active %v", ok, active)
+			}
+			if name == "dpkg" && (len(active) < 10 || len(inactive) < 3) {
+				t.Fatalf("fixture too thin: %d active, %d inactive marker hooks", len(active), len(inactive))
+			}
+		})
+	}
+}
