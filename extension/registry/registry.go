@@ -6,12 +6,18 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
+	"github.com/pkgpersist/pkgpersist/extension/tables/dpkghooks"
+	"github.com/pkgpersist/pkgpersist/extension/tables/pmactions"
+	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
 )
 
 // Tables returns every table, in documentation order.
 func Tables() []*table.Table {
 	return []*table.Table{
 		apthooks.Table(),
+		dpkghooks.Table(),
 		dnfplugins.Table(),
+		yumplugins.Table(),
+		pmactions.Table(),
 	}
 }

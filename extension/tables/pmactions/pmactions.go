@@ -1,0 +1,267 @@
+// Package pmactions is the package_manager_actions table: the commands that
+// DNF 4's post-transaction-actions plugin, the libdnf5 actions plugin and
+// YUM's post-transaction-actions plugin run on package transactions, with
+// whether the plugin that runs them is enabled.
+package pmactions
+
+import (
+	"context"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pkgpersist/pkgpersist/extension/actions"
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/ini"
+	"github.com/pkgpersist/pkgpersist/extension/provenance"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
+	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
+)
+
+// Table returns the package_manager_actions table definition.
+func Table() *table.Table {
+	return &table.Table{
+		Name:        "package_manager_actions",
+		Description: "One row per action line: commands DNF 4 post-transaction-actions, libdnf5 actions and YUM post-transaction-actions run on package transactions, with whether the plugin that runs them is enabled and why not.",
+		Columns: []table.Column{
+			{Name: "manager", Type: table.Text, Description: "`dnf`, `dnf5` or `yum`"},
+			{Name: "path", Type: table.Text, Description: "The action file, as seen inside the root"},
+			{Name: "line", Type: table.Integer, Description: "Line of the action file"},
+			{Name: "trigger", Type: table.Text, Description: "When it runs: the package state (`in`, `out`, `any`; YUM: `install`, `update`, `remove`, `any`) or the libdnf5 hook and direction (e.g. `post_transaction:in`)"},
+			{Name: "package_filter", Type: table.Text, Description: "The packages (or, for YUM, a file path) it applies to"},
+			{Name: "command", Type: table.Text, Description: "The command as written (DNF 4 and YUM run it with a shell; libdnf5 splits it into arguments and runs it without one)"},
+			{Name: "enabled", Type: table.Integer, Description: "1 when the plugin that runs it is enabled and takes the line"},
+			{Name: "reason", Type: table.Text, Description: "Why it does not run"},
+			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the action file"},
+			{Name: "mtime", Type: table.BigInt, Description: "Modification time (Unix seconds)"},
+			{Name: "uid", Type: table.BigInt, Description: "Owner"},
+			{Name: "mode", Type: table.Text, Description: "Permission bits, octal"},
+			{Name: "package", Type: table.Text, Description: "Package that owns the action file, `''` when none does"},
+			{Name: "package_modified", Type: table.Integer, Description: "1 when the file no longer has the checksum its package recorded"},
+			table.RootColumn,
+		},
+		Generate: func(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+			var rows []table.Row
+			for _, root := range table.Roots(q) {
+				rs, err := Rows(ctx, root)
+				if err != nil {
+					return nil, err
+				}
+				rows = append(rows, rs...)
+			}
+			return rows, nil
+		},
+	}
+}
+
+// Row is one action before rendering.
+type Row struct {
+	Manager string
+	Path    string
+	actions.Action
+	Enabled bool
+	Reason  string
+	data    []byte
+}
+
+// The plugins' action directories when their .conf does not set actiondir.
+const (
+	dnf4Plugin       = "post-transaction-actions"
+	dnf4ConfDefault  = "/etc/dnf/plugins/post-transaction-actions.conf"
+	dnf4DirDefault   = "/etc/dnf/plugins/post-transaction-actions.d/"
+	dnf5Plugin       = "actions"
+	dnf5ConfDefault  = "/etc/dnf/libdnf5-plugins/actions.conf"
+	yumPlugin        = "post-transaction-actions"
+	yumConfDefault   = "/etc/yum/pluginconf.d/post-transaction-actions.conf"
+	yumActionDefault = "/etc/yum/post-actions/"
+)
+
+// Evaluate lists every action line of the root.
+func Evaluate(fs *fsroot.Root) []Row {
+	dnf := map[string]dnfplugins.Plugin{}
+	for _, p := range dnfplugins.Evaluate(fs) {
+		if _, seen := dnf[p.Manager+"/"+p.Name]; !seen || p.Enabled {
+			dnf[p.Manager+"/"+p.Name] = p
+		}
+	}
+	var yum *yumplugins.Plugin
+	for _, p := range yumplugins.Evaluate(fs) {
+		if p.Name == yumPlugin {
+			p := p
+			yum = &p
+		}
+	}
+	var out []Row
+
+	// DNF 4
+	p4, ok := dnf["dnf/"+dnf4Plugin]
+	conf := p4.ConfPath
+	if conf == "" {
+		conf = dnf4ConfDefault
+	}
+	dir := actionDir(fs, conf, dnf4DirDefault)
+	for _, f := range globConcat(fs, dir, "*.action") {
+		data, _ := fs.ReadFile(f)
+		for _, a := range actions.ParseDNF4(data) {
+			r := Row{Manager: "dnf", Path: f, Action: a, data: data}
+			r.Enabled, r.Reason = state(ok, p4.Enabled, p4.Reason, a.Skipped, "DNF 4's "+dnf4Plugin+" plugin")
+			out = append(out, r)
+		}
+	}
+
+	// libdnf5
+	p5, ok5 := dnf["dnf5/"+dnf5Plugin]
+	conf5 := p5.ConfPath
+	if conf5 == "" {
+		conf5 = dnf5ConfDefault
+	}
+	var rows5 []Row
+	failed := ""
+	for _, f := range sortedGlob(fs, path.Join(path.Dir(conf5), "actions.d"), ".actions") {
+		data, _ := fs.ReadFile(f)
+		as, err := actions.ParseDNF5(data)
+		for _, a := range as {
+			r := Row{Manager: "dnf5", Path: f, Action: a, data: data}
+			r.Enabled, r.Reason = state(ok5, p5.Enabled, p5.Reason, a.Skipped, "the libdnf5 "+dnf5Plugin+" plugin")
+			rows5 = append(rows5, r)
+		}
+		if err != nil {
+			r := Row{Manager: "dnf5", Path: f, Action: actions.Action{Line: err.Line}, data: data}
+			if ok5 && p5.Enabled && failed == "" {
+				failed = f + ":" + strconv.Itoa(err.Line) + ": " + err.Msg
+			}
+			r.Reason = "the actions plugin rejects this line: " + err.Msg
+			if ok5 && p5.Enabled {
+				r.Reason = "dnf5 runs nothing: " + r.Reason
+			}
+			rows5 = append(rows5, r)
+		}
+	}
+	if failed != "" {
+		for i := range rows5 {
+			if rows5[i].Enabled {
+				rows5[i].Enabled = false
+				rows5[i].Reason = "dnf5 runs nothing: the actions plugin rejects " + failed
+			}
+		}
+	}
+	out = append(out, rows5...)
+
+	// YUM
+	yconf := yumConfDefault
+	if yum != nil && yum.ConfPath != "" {
+		yconf = yum.ConfPath
+	}
+	ydir := actionDir(fs, yconf, yumActionDefault)
+	for _, f := range globConcat(fs, ydir, "*.action") {
+		data, _ := fs.ReadFile(f)
+		for _, a := range actions.ParseYUM(data) {
+			r := Row{Manager: "yum", Path: f, Action: a, data: data}
+			if yum == nil {
+				r.Enabled, r.Reason = state(false, false, "", a.Skipped, "YUM's "+yumPlugin+" plugin")
+			} else {
+				r.Enabled, r.Reason = state(true, yum.Enabled, yum.Reason, a.Skipped, "YUM's "+yumPlugin+" plugin")
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// state combines the plugin's state and the line's.
+func state(installed, enabled bool, pluginReason, skipped, plugin string) (bool, string) {
+	switch {
+	case !installed:
+		return false, plugin + " is not installed"
+	case !enabled:
+		return false, plugin + " is not enabled: " + pluginReason
+	case skipped != "":
+		return false, skipped
+	}
+	return true, ""
+}
+
+// actionDir is [main] actiondir of the plugin's .conf, or the default.
+func actionDir(fs *fsroot.Root, conf, def string) string {
+	data, err := fs.ReadFile(conf)
+	if err != nil {
+		return def
+	}
+	f, err := ini.Parse(data)
+	if err != nil {
+		return def
+	}
+	if v, ok := f.Section("main").Get("actiondir"); ok {
+		return v
+	}
+	return def
+}
+
+// globConcat is Python's glob.glob(dir + pattern): the plugins join by
+// string concatenation, so an actiondir without a trailing slash matches
+// names beside it. Hidden names do not match '*'.
+func globConcat(fs *fsroot.Root, dir, pattern string) []string {
+	full := dir + pattern
+	parent, base := path.Dir(full), path.Base(full)
+	names, _ := fs.ReadDir(parent)
+	var out []string
+	for _, n := range names {
+		if ok, _ := path.Match(base, n); ok && !strings.HasPrefix(n, ".") {
+			if p := path.Join(parent, n); fs.Kind(p) == "file" {
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sortedGlob lists the regular files of dir with the extension, sorted.
+func sortedGlob(fs *fsroot.Root, dir, ext string) []string {
+	names, _ := fs.ReadDir(dir)
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		if p := path.Join(dir, n); path.Ext(n) == ext && fs.Kind(p) == "file" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Rows evaluates one root.
+func Rows(ctx context.Context, root string) ([]table.Row, error) {
+	fs := fsroot.New(root)
+	if err := fs.Check(); err != nil {
+		return nil, err
+	}
+	acts := Evaluate(fs)
+	if err := table.Check(ctx); err != nil {
+		return nil, err
+	}
+	prov := provenance.New(fs)
+	var paths []string
+	for _, a := range acts {
+		paths = append(paths, a.Path)
+	}
+	prov.Prefetch(paths)
+	rows := make([]table.Row, 0, len(acts))
+	for _, a := range acts {
+		en := "0"
+		if a.Enabled {
+			en = "1"
+		}
+		row := table.Row{"manager": a.Manager, "path": a.Path, "line": strconv.Itoa(a.Line),
+			"trigger": a.Trigger, "package_filter": a.Filter, "command": a.Command,
+			"enabled": en, "reason": a.Reason, "root": root}
+		for k, v := range prov.File(a.Path, a.data).Columns() {
+			if k != "size" {
+				row[k] = v
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}

@@ -1,0 +1,294 @@
+// Package yumplugins is the yum_plugins table: the plugin modules YUM 3
+// loads, with the *_hook functions through which it calls them. The rules
+// are yum's (rpm-software-management/yum: yum/plugins.py YumPlugins
+// _importplugins, _loadplugin, _getpluginconf; yum/config.py BoolOption and
+// the [main] defaults): plugins=1 must be set, each module's <name>.conf must
+// exist with enabled true, and only then is the module imported.
+package yumplugins
+
+import (
+	"context"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/ini"
+	"github.com/pkgpersist/pkgpersist/extension/provenance"
+	"github.com/pkgpersist/pkgpersist/extension/pyscan"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+)
+
+// YUM's defaults (yum/config.py YumConf / StartupConf).
+var (
+	confFiles         = []string{"/etc/yum/yum.conf", "/etc/yum.conf"}
+	defaultPluginPath = []string{"/usr/share/yum-plugins", "/usr/lib/yum-plugins"}
+	defaultConfPath   = []string{"/etc/yum/pluginconf.d"}
+)
+
+// Slots are the plugin hook points of YUM's API 2.7 (yum/plugins.py
+// SLOT_TO_CONDUIT); a module hooks one by defining <slot>_hook.
+var Slots = []string{"config", "postconfig", "init", "args", "predownload", "postdownload",
+	"prelistenabledrepos", "prereposetup", "postreposetup", "close", "clean", "pretrans",
+	"posttrans", "preverifytrans", "postverifytrans", "exclude", "preresolve", "postresolve",
+	"historybegin", "historyend", "compare_providers", "verify_package"}
+
+// Table returns the yum_plugins table definition.
+func Table() *table.Table {
+	return &table.Table{
+		Name:        "yum_plugins",
+		Description: "Every plugin module YUM 3 finds on its plugin path, with whether YUM loads it (plugins=1 and an enabled <name>.conf), the hook functions it defines, and why not.",
+		Columns: []table.Column{
+			{Name: "name", Type: table.Text, Description: "The plugin's name: its module name, as YUM reports it"},
+			{Name: "manager", Type: table.Text, Description: "`yum`"},
+			{Name: "path", Type: table.Text, Description: "The plugin module, as seen inside the root"},
+			{Name: "plugin_dir", Type: table.Text, Description: "The directory it was found in"},
+			{Name: "conf_path", Type: table.Text, Description: "The configuration file YUM reads for it (`''` when none exists: YUM then does not load it)"},
+			{Name: "enabled", Type: table.Integer, Description: "1 when YUM loads the plugin"},
+			{Name: "imported", Type: table.Integer, Description: "1 when YUM imports the module (YUM reads the .conf first and imports only enabled plugins; it checks requires_api_version after the import)"},
+			{Name: "hooks", Type: table.Text, Description: "The `*_hook` functions the module defines that YUM calls, comma-separated (e.g. `pretrans_hook`)"},
+			{Name: "reason", Type: table.Text, Description: "Why it is not loaded"},
+			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the module"},
+			{Name: "mtime", Type: table.BigInt, Description: "Modification time (Unix seconds)"},
+			{Name: "size", Type: table.BigInt, Description: "Size in bytes"},
+			{Name: "uid", Type: table.BigInt, Description: "Owner"},
+			{Name: "mode", Type: table.Text, Description: "Permission bits, octal"},
+			{Name: "package", Type: table.Text, Description: "Package that owns the module, `''` when none does"},
+			table.RootColumn,
+		},
+		Generate: func(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+			var rows []table.Row
+			for _, root := range table.Roots(q) {
+				rs, err := Rows(ctx, root)
+				if err != nil {
+					return nil, err
+				}
+				rows = append(rows, rs...)
+			}
+			return rows, nil
+		},
+	}
+}
+
+// Bool is yum's BoolOption: 1/yes/true and 0/no/false, any case; anything
+// else (on and off included) is an error.
+func Bool(v string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "yes", "true":
+		return true, true
+	case "0", "no", "false":
+		return false, true
+	}
+	return false, false
+}
+
+// Plugin is one row before rendering.
+type Plugin struct {
+	Name, Path, PluginDir, ConfPath, Reason string
+	Enabled, Imported                       bool
+	Hooks                                   []string
+	data                                    []byte
+}
+
+// Config is what yum.conf says about plugins.
+type Config struct {
+	File           string
+	Plugins        bool
+	PluginPath     []string
+	PluginConfPath []string
+	Failed         string
+}
+
+// ReadConfig reads the [main] plugin settings of the root's yum.conf.
+func ReadConfig(fs *fsroot.Root) Config {
+	c := Config{PluginPath: defaultPluginPath, PluginConfPath: defaultConfPath}
+	for _, f := range confFiles {
+		if fs.Kind(f) == "file" {
+			c.File = f
+			break
+		}
+	}
+	if c.File == "" {
+		return c
+	}
+	data, err := fs.ReadFile(c.File)
+	if err != nil {
+		c.Failed = "cannot read " + c.File + ": " + err.Error()
+		return c
+	}
+	f, err := ini.Parse(data)
+	if err != nil {
+		c.Failed = "config error in " + c.File + ": " + err.Error()
+		return c
+	}
+	main := f.Section("main")
+	if v, ok := main.Get("plugins"); ok {
+		b, valid := Bool(v)
+		if !valid {
+			c.Failed = c.File + ": plugins: invalid boolean value " + v
+			return c
+		}
+		c.Plugins = b
+	}
+	if v, ok := main.Get("pluginpath"); ok {
+		c.PluginPath = ini.List(v)
+	}
+	if v, ok := main.Get("pluginconfpath"); ok {
+		c.PluginConfPath = ini.List(v)
+	}
+	return c
+}
+
+// Evaluate lists the modules on YUM's plugin path.
+func Evaluate(fs *fsroot.Root) []Plugin {
+	c := ReadConfig(fs)
+	var out []Plugin
+	seen := map[string]string{}
+	failed := c.Failed
+	for _, dir := range c.PluginPath {
+		if fs.Kind(dir) != "dir" {
+			continue
+		}
+		names, _ := fs.ReadDir(dir)
+		sort.Strings(names)
+		for _, n := range names {
+			if strings.HasPrefix(n, ".") || !strings.HasSuffix(n, ".py") {
+				continue
+			}
+			mod, _, _ := strings.Cut(n, ".py")
+			p := Plugin{Name: mod, Path: path.Join(dir, n), PluginDir: dir}
+			p.data, _ = fs.ReadFile(p.Path)
+			if m, err := pyscan.Scan(p.data); err == nil {
+				p.Hooks = hooks(m)
+			}
+			switch {
+			case failed != "":
+				p.Reason = "yum runs no plugin: " + failed
+			case c.File == "":
+				p.Reason = "YUM is not configured (no yum.conf): plugins default to off"
+			case !c.Plugins:
+				p.Reason = "plugins are off (plugins=1 is not set in " + c.File + ")"
+			case seen[mod] != "":
+				failed = "two or more plugins with the name " + mod + " exist in the plugin search path (" + seen[mod] + ", " + p.Path + ")"
+				p.Reason = "yum runs no plugin: " + failed
+			default:
+				p.Enabled, p.Reason, p.ConfPath = enabled(fs, c, mod)
+				if p.Enabled {
+					// imported now; the API version is checked after
+					p.Reason = loadable(p.data)
+					p.Imported = !strings.HasPrefix(p.Reason, "import fails")
+					p.Enabled = p.Reason == ""
+				}
+				if strings.HasPrefix(p.Reason, "yum runs no plugin: ") {
+					failed = strings.TrimPrefix(p.Reason, "yum runs no plugin: ")
+				}
+			}
+			seen[mod] = p.Path
+			out = append(out, p)
+		}
+	}
+	if failed != "" {
+		for i := range out {
+			if out[i].Enabled {
+				out[i].Enabled = false
+				out[i].Reason = "yum runs no plugin: " + failed
+			}
+		}
+	}
+	return out
+}
+
+// enabled reads the first <mod>.conf on the conf path.
+func enabled(fs *fsroot.Root, c Config, mod string) (bool, string, string) {
+	for _, dir := range c.PluginConfPath {
+		f := path.Join(dir, mod+".conf")
+		if fs.Kind(f) != "file" {
+			continue
+		}
+		data, err := fs.ReadFile(f)
+		if err != nil {
+			continue // yum takes the first readable one
+		}
+		ini, err := ini.Parse(data)
+		if err != nil {
+			return false, "yum runs no plugin: config error in " + f + ": " + err.Error(), f
+		}
+		v, ok := ini.Section("main").Get("enabled")
+		if !ok {
+			return false, "not loaded: " + f + " does not set enabled", f
+		}
+		b, valid := Bool(v)
+		if !valid {
+			return false, "yum runs no plugin: " + f + ": enabled: invalid boolean value " + v, f
+		}
+		if !b {
+			return false, "disabled: enabled=" + v + " in " + f, f
+		}
+		return true, "", f
+	}
+	return false, "not loaded: no " + mod + ".conf in " + strings.Join(c.PluginConfPath, " "), ""
+}
+
+// loadable checks what YUM checks after import: requires_api_version.
+func loadable(data []byte) string {
+	m, err := pyscan.Scan(data)
+	if err != nil {
+		return "import fails: " + err.Error()
+	}
+	if _, ok := m.Constants["requires_api_version"]; !ok {
+		return "not loaded: the module does not specify requires_api_version"
+	}
+	return ""
+}
+
+func hooks(m *pyscan.Module) []string {
+	defined := map[string]bool{}
+	for _, f := range m.Functions {
+		defined[f.Name] = true
+	}
+	var out []string
+	for _, s := range Slots {
+		if defined[s+"_hook"] {
+			out = append(out, s+"_hook")
+		}
+	}
+	return out
+}
+
+// Rows evaluates one root.
+func Rows(ctx context.Context, root string) ([]table.Row, error) {
+	fs := fsroot.New(root)
+	if err := fs.Check(); err != nil {
+		return nil, err
+	}
+	plugins := Evaluate(fs)
+	if err := table.Check(ctx); err != nil {
+		return nil, err
+	}
+	prov := provenance.New(fs)
+	var paths []string
+	for _, p := range plugins {
+		paths = append(paths, p.Path)
+	}
+	prov.Prefetch(paths)
+	rows := make([]table.Row, 0, len(plugins))
+	for _, p := range plugins {
+		row := table.Row{"name": p.Name, "manager": "yum", "path": p.Path, "plugin_dir": p.PluginDir,
+			"conf_path": p.ConfPath, "enabled": boolInt(p.Enabled), "imported": boolInt(p.Imported), "hooks": strings.Join(p.Hooks, ","),
+			"reason": p.Reason, "root": root}
+		for k, v := range prov.File(p.Path, p.data).Columns() {
+			if k != "package_modified" {
+				row[k] = v
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func boolInt(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
