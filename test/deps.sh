@@ -4,19 +4,25 @@
 # (CI set), so CI must have them all: there, as root, they are installed.
 set -euo pipefail
 
-# program:debian-package
-needs=(apt-config:apt mkfifo:coreutils)
+# check command : Debian package
+needs=(
+  "command -v apt-config:apt"
+  "command -v dpkg:dpkg"
+  "command -v unshare:util-linux"
+  "command -v dnf:dnf"
+  "test -e /usr/lib/python3/dist-packages/dnfpluginscore:dnf-plugins-core"
+)
 
 missing=()
 for n in "${needs[@]}"; do
-  command -v "${n%%:*}" >/dev/null 2>&1 || missing+=("${n##*:}")
+  bash -c "${n%%:*}" >/dev/null 2>&1 || missing+=("${n##*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "deps: installing ${missing[*]}" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 elif [ -n "${CI:-}" ]; then
   echo "deps: CI needs ${missing[*]} and cannot install them (not root or no apt-get)" >&2
   exit 1

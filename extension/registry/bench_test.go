@@ -1,0 +1,94 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/test/aptoracle"
+)
+
+// planted is how many modules, confs and action files the benchmark root
+// adds to each plugin directory.
+const planted = 1000
+
+// benchRoot is the Debian DNF plugin set (test/roots/dnf4), the YUM and
+// dpkg fixtures, plus 1,000 planted files in each plugin or hook directory.
+func benchRoot(b *testing.B) (string, int) {
+	b.Helper()
+	root := b.TempDir()
+	for _, fx := range []string{"dnf4", "yum", "dpkg", "dnf-actions"} {
+		if err := aptoracle.CopyTree(filepath.Join("../../test/roots", fx), root); err != nil {
+			b.Fatal(err)
+		}
+	}
+	write := func(p, s string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < planted; i++ {
+		write(fmt.Sprintf("%s/usr/lib/python3/dist-packages/dnf-plugins/planted%04d.py", root, i),
+			fmt.Sprintf("import dnf\nimport subprocess\n\n\nclass P%d(dnf.Plugin):\n    name = 'planted%04d'\n\n    def transaction(self):\n        subprocess.call(['/bin/true'])\n", i, i))
+		if i%2 == 0 {
+			write(fmt.Sprintf("%s/etc/dnf/plugins/planted%04d.conf", root, i), "[main]\nenabled = 1\n")
+		}
+		write(fmt.Sprintf("%s/usr/lib/yum-plugins/yplanted%04d.py", root, i),
+			"from yum.plugins import TYPE_CORE\nrequires_api_version = '2.3'\n\ndef pretrans_hook(conduit):\n    pass\n")
+		write(fmt.Sprintf("%s/etc/yum/pluginconf.d/yplanted%04d.conf", root, i), "[main]\nenabled=1\n")
+		write(fmt.Sprintf("%s/etc/dnf/plugins/post-transaction-actions.d/p%04d.action", root, i), "*:any:/usr/bin/true\n")
+		write(fmt.Sprintf("%s/etc/yum/post-actions/p%04d.action", root, i), "*:any:/usr/bin/true\n")
+		write(fmt.Sprintf("%s/etc/dpkg/dpkg.cfg.d/p%04d", root, i), "post-invoke=touch /tmp/x\n")
+	}
+	n := 0
+	_ = filepath.Walk(root, func(_ string, fi os.FileInfo, _ error) error {
+		if fi != nil && fi.Mode().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return root, n
+}
+
+// BenchmarkTablesPer1000Files runs each table on the root and, as the
+// baseline in the same run, a plain walk that reads every file of the root
+// once. It reports each table's time per 1,000 files of the root and as a
+// multiple of the baseline.
+func BenchmarkTablesPer1000Files(b *testing.B) {
+	root, files := benchRoot(b)
+	baseline := func() time.Duration {
+		start := time.Now()
+		_ = filepath.Walk(root, func(p string, fi os.FileInfo, _ error) error {
+			if fi != nil && fi.Mode().IsRegular() {
+				_, _ = os.ReadFile(p)
+			}
+			return nil
+		})
+		return time.Since(start)
+	}
+	q := table.QueryContext{Constraints: map[string][]table.Constraint{"root": {{Op: table.Equals, Expr: root}}}}
+	for _, t := range Tables() {
+		b.Run(t.Name, func(b *testing.B) {
+			var spent, base time.Duration
+			for i := 0; i < b.N; i++ {
+				base += baseline()
+				start := time.Now()
+				if _, err := t.Run(context.Background(), q); err != nil {
+					b.Fatal(err)
+				}
+				spent += time.Since(start)
+			}
+			per := float64(spent.Microseconds()) / float64(b.N) / (float64(files) / 1000)
+			b.ReportMetric(per, "µs/1000files")
+			b.ReportMetric(float64(spent)/float64(base), "x-read-all-files")
+		})
+	}
+	b.Logf("root: %d files", files)
+}
