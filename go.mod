@@ -5,6 +5,7 @@ go 1.26
 require (
 	github.com/apache/thrift v0.20.0
 	github.com/cyphar/filepath-securejoin v0.7.0
+	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/osquery/osquery-go v0.0.0-20250131154556-629f995b6947
 )
 

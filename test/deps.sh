@@ -10,6 +10,7 @@ needs=(
   "command -v dpkg:dpkg"
   "command -v unshare:util-linux"
   "command -v dnf:dnf"
+  "command -v rpmbuild:rpm"
   "test -e /usr/lib/python3/dist-packages/dnfpluginscore:dnf-plugins-core"
 )
 

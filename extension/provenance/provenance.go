@@ -1,6 +1,7 @@
 // Package provenance answers, for a file of a root, what a detection
 // engineer asks first: its hash, owner, mode and time, the package that
-// owns it, and whether that package's recorded checksum still matches.
+// owns it (dpkg's database, then rpm's), and whether that package's
+// recorded checksum still matches.
 package provenance
 
 import (
@@ -8,6 +9,7 @@ import (
 
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/rpmdb"
 )
 
 // Of is the provenance of one file.
@@ -40,6 +42,7 @@ func (o Of) Columns() map[string]string {
 type Source struct {
 	fs    *fsroot.Root
 	dpkg  *dpkgdb.DB
+	rpm   *rpmdb.DB
 	cache map[string]Of
 }
 
@@ -48,12 +51,24 @@ func New(fs *fsroot.Root) *Source {
 	dbfs := fsroot.New(fs.Dir)
 	// package databases hold large file lists
 	dbfs.MaxFileSize = 64 << 20
-	return &Source{fs: fs, dpkg: dpkgdb.New(dbfs), cache: map[string]Of{}}
+	return &Source{fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(fs), cache: map[string]Of{}}
 }
 
 // Prefetch tells the package database which paths will be asked about,
 // so that it reads its file lists once for all of them.
 func (s *Source) Prefetch(paths []string) { s.dpkg.Prefetch(paths) }
+
+// owner asks dpkg's database, then rpm's.
+func (s *Source) owner(path string, data []byte) (string, bool) {
+	if o := s.dpkg.Lookup(path, data); o.Package != "" {
+		return o.Package, o.Modified
+	}
+	o := s.rpm.Lookup(path, data)
+	return o.Package, o.Modified
+}
+
+// Close releases the package databases.
+func (s *Source) Close() { s.rpm.Close() }
 
 // File returns the provenance of path; data is its contents when the
 // caller has read them already (nil to read them here).
@@ -67,10 +82,10 @@ func (s *Source) File(path string, data []byte) Of {
 	var o Of
 	if f, err := s.fs.Describe(path, data); err == nil {
 		o.Found, o.Facts = true, f
-		owner := s.dpkg.Lookup(path, data)
-		o.Package = owner.Package
+		pkg, modified := s.owner(path, data)
+		o.Package = pkg
 		// without the contents there is nothing to compare
-		o.Modified = owner.Modified && data != nil
+		o.Modified = modified && data != nil
 	}
 	s.cache[path] = o
 	return o

@@ -275,6 +275,7 @@ func siblingValue(key *aptconf.Item, tag string) string {
 // render adds the file facts and the package owner to each entry.
 func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
 	prov := provenance.New(fs)
+	defer prov.Close()
 	data := map[string][]byte{}
 	for _, f := range res.Files {
 		if f.Data != nil {

@@ -173,6 +173,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 		return nil, err
 	}
 	prov := provenance.New(fs)
+	defer prov.Close()
 	var paths []string
 	for _, h := range hooks {
 		paths = append(paths, h.Path)

@@ -242,6 +242,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 		return nil, err
 	}
 	prov := provenance.New(fs)
+	defer prov.Close()
 	var paths []string
 	for _, a := range acts {
 		paths = append(paths, a.Path)

@@ -266,6 +266,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 		return nil, err
 	}
 	prov := provenance.New(fs)
+	defer prov.Close()
 	var paths []string
 	for _, p := range plugins {
 		paths = append(paths, p.Path)
