@@ -42,33 +42,24 @@ func lines(data []byte) []string {
 
 // ParseDNF4 reads a DNF 4 .action file.
 func ParseDNF4(data []byte) []Action {
-	var out []Action
-	for i, raw := range lines(data) {
-		line := pyStrip(raw)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		a := Action{Line: i + 1}
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			a.Command = line
-			a.Skipped = "bad action line: not filter:state:command (the plugin logs it and skips it)"
-			out = append(out, a)
-			continue
-		}
-		a.Filter, a.Trigger, a.Command = parts[0], parts[1], parts[2]
-		switch a.Trigger {
-		case "in", "out", "any":
-		default:
-			a.Skipped = fmt.Sprintf("unknown state %q: the plugin skips it (in, out or any)", a.Trigger)
-		}
-		out = append(out, a)
-	}
-	return out
+	return parseThreeFields(data, "filter:state:command", []string{"in", "out", "any"}, nil)
 }
 
-// ParseYUM reads a YUM post-actions .action file.
+// ParseYUM reads a YUM post-actions .action file. A key with a '/' that is
+// not an absolute path matches nothing.
 func ParseYUM(data []byte) []Action {
+	return parseThreeFields(data, "key:state:command", []string{"install", "update", "remove", "any"}, func(a Action) string {
+		if strings.Contains(a.Filter, "/") && !strings.HasPrefix(a.Filter, "/") {
+			return "key has '/' but is not an absolute path: it matches nothing"
+		}
+		return ""
+	})
+}
+
+// parseThreeFields is the loop both post-transaction-actions plugins run:
+// strip each line, skip blanks and '#' comments, split(':', 2), check the
+// state.
+func parseThreeFields(data []byte, format string, states []string, check func(Action) string) []Action {
 	var out []Action
 	for i, raw := range lines(data) {
 		line := pyStrip(raw)
@@ -79,16 +70,20 @@ func ParseYUM(data []byte) []Action {
 		parts := strings.SplitN(line, ":", 3)
 		if len(parts) != 3 {
 			a.Command = line
-			a.Skipped = "bad action line: not key:state:command (the plugin skips it)"
+			a.Skipped = "bad action line: not " + format + " (the plugin logs it and skips it)"
 			out = append(out, a)
 			continue
 		}
 		a.Filter, a.Trigger, a.Command = parts[0], parts[1], parts[2]
+		known := false
+		for _, s := range states {
+			known = known || a.Trigger == s
+		}
 		switch {
-		case a.Trigger != "install" && a.Trigger != "update" && a.Trigger != "remove" && a.Trigger != "any":
-			a.Skipped = fmt.Sprintf("unknown state %q: the plugin skips it (install, update, remove or any)", a.Trigger)
-		case strings.Contains(a.Filter, "/") && !strings.HasPrefix(a.Filter, "/"):
-			a.Skipped = "key has '/' but is not an absolute path: it matches nothing"
+		case !known:
+			a.Skipped = fmt.Sprintf("unknown state %q: the plugin skips it (%s)", a.Trigger, strings.Join(states, ", "))
+		case check != nil:
+			a.Skipped = check(a)
 		}
 		out = append(out, a)
 	}

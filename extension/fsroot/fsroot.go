@@ -87,6 +87,12 @@ func New(dir string) *Root {
 	return &Root{Dir: dir, MaxFileSize: DefaultMaxFileSize, MaxDirEntries: DefaultMaxDirEntries}
 }
 
+// Open returns the Root for dir after checking that it is a directory.
+func Open(dir string) (*Root, error) {
+	r := New(dir)
+	return r, r.Check()
+}
+
 // Check reports a root that is not a directory, as one clear error.
 func (r *Root) Check() error {
 	fi, err := os.Stat(r.Dir)

@@ -5,11 +5,13 @@
 package provenance
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb"
+	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
 // Of is the provenance of one file.
@@ -89,4 +91,63 @@ func (s *Source) File(path string, data []byte) Of {
 	}
 	s.cache[path] = o
 	return o
+}
+
+// Item is one row's own columns and the file whose provenance it carries.
+type Item struct {
+	Row  table.Row
+	Path string
+	Data []byte // the file's contents when already read; nil to read them here
+}
+
+// Rows completes each item with the provenance columns among columns (the
+// table's), reading the root's package databases once for all of them.
+func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []Item) ([]table.Row, error) {
+	if err := table.Check(ctx); err != nil {
+		return nil, err
+	}
+	s := New(fs)
+	defer s.Close()
+	paths := make([]string, len(items))
+	for i, it := range items {
+		paths[i] = it.Path
+	}
+	s.Prefetch(paths)
+	wanted := map[string]bool{}
+	for _, c := range columns {
+		wanted[c.Name] = true
+	}
+	rows := make([]table.Row, len(items))
+	for i, it := range items {
+		if i%256 == 0 {
+			if err := table.Check(ctx); err != nil {
+				return nil, err
+			}
+		}
+		for k, v := range s.File(it.Path, it.Data).Columns() {
+			if wanted[k] {
+				it.Row[k] = v
+			}
+		}
+		rows[i] = it.Row
+	}
+	return rows, nil
+}
+
+// Columns are the provenance columns a table declares, describing "of"
+// (e.g. "the file", "the module"); size adds the file's size.
+func Columns(of string, size bool) []table.Column {
+	cols := []table.Column{
+		{Name: "sha256", Type: table.Text, Description: "SHA-256 of " + of},
+		{Name: "mtime", Type: table.BigInt, Description: "Modification time of " + of + " (Unix seconds)"},
+	}
+	if size {
+		cols = append(cols, table.Column{Name: "size", Type: table.BigInt, Description: "Size of " + of + " in bytes"})
+	}
+	return append(cols,
+		table.Column{Name: "uid", Type: table.BigInt, Description: "Owner of " + of},
+		table.Column{Name: "mode", Type: table.Text, Description: "Permission bits of " + of + ", octal"},
+		table.Column{Name: "package", Type: table.Text, Description: "The Debian or RPM package that owns " + of + ", `''` when none does"},
+		table.Column{Name: "package_modified", Type: table.Integer, Description: "1 when " + of + " no longer has the checksum its package recorded"},
+	)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,15 +22,31 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/registry"
 )
 
-// buildExtension compiles pkgpersist.ext once for the tests here.
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// buildExtension compiles pkgpersist.ext once for the tests here (the cgo
+// SQLite driver makes a cold build slow).
 func buildExtension(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pkgpersist.ext")
-	cmd := exec.Command("go", "build", "-o", bin, "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ppx-build")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "pkgpersist.ext")
+		if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", builtBin, "..").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return builtBin
 }
 
 // fakeOsqueryd serves osquery-go's mock ExtensionManager on a unix socket,
@@ -221,4 +238,12 @@ func TestExitsOnSignal(t *testing.T) {
 	}
 	ext.waitExit(t, 10*time.Second)
 	osqd.srv.Stop()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
 }

@@ -148,3 +148,26 @@ func Roots(q QueryContext) []string {
 // RootColumn is the hidden column every table has.
 var RootColumn = Column{Name: "root", Type: Text, Hidden: true,
 	Description: "Filesystem root to evaluate (default `/`), e.g. a mounted disk image or container root; paths in results are as seen inside it"}
+
+// PerRoot makes a Generate that evaluates each root the query names.
+func PerRoot(rows func(ctx context.Context, root string) ([]Row, error)) Generate {
+	return func(ctx context.Context, q QueryContext) ([]Row, error) {
+		var out []Row
+		for _, root := range Roots(q) {
+			rs, err := rows(ctx, root)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rs...)
+		}
+		return out, nil
+	}
+}
+
+// Bool renders a boolean as osquery's INTEGER 0 or 1.
+func Bool(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

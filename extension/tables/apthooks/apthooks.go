@@ -18,7 +18,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "apt_hooks",
 		Description: "Every command APT runs on the host's behalf (update and dpkg hooks, proxy auto-detection, binary overrides, dpkg invoke options), resolved as APT resolves its configuration; entries APT does not run are rows with active = 0 and the reason.",
-		Columns: []table.Column{
+		Columns: append([]table.Column{
 			{Name: "hook", Type: table.Text, Description: "Configuration key whose entries APT runs, e.g. `DPkg::Post-Invoke`; a `Binary::<name>::` scope is kept, e.g. `Binary::apt::DPkg::Post-Invoke`; empty for a file that could not be read or parsed"},
 			{Name: "name", Type: table.Text, Description: "The entry's tag below the hook key (`''` for an anonymous `::` entry, or for a scalar setting)"},
 			{Name: "position", Type: table.Integer, Description: "Order in which APT runs it among the hook's entries (0-based); -1 when APT does not run it"},
@@ -27,15 +27,10 @@ func Table() *table.Table {
 			{Name: "reason", Type: table.Text, Description: "Why it is not active: file ignored by APT (and the rule), replaced or removed by `#clear` (at file:line), empty value, scalar value with no list, grandchild entry, a configuration error that stops APT (`apt runs nothing: …`)…"},
 			{Name: "path", Type: table.Text, Description: "File that defines it, as seen inside the root"},
 			{Name: "line", Type: table.Integer, Description: "Line of the file where the entry ends"},
-			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the file"},
-			{Name: "mtime", Type: table.BigInt, Description: "Modification time of the file (Unix seconds)"},
-			{Name: "uid", Type: table.BigInt, Description: "Owner of the file"},
-			{Name: "mode", Type: table.Text, Description: "Permission bits of the file, octal"},
-			{Name: "package", Type: table.Text, Description: "Debian package that owns the file, `''` when none does"},
-			{Name: "package_modified", Type: table.Integer, Description: "1 when the file no longer has the checksum dpkg recorded for it"},
+		}, append(provenance.Columns("the file", false),
 			table.RootColumn,
-			{Name: "apt_config", Type: table.Text, Hidden: true, Description: "A configuration file APT reads first, as when the `APT_CONFIG` environment variable names it (path inside the root); default none"},
-		},
+			table.Column{Name: "apt_config", Type: table.Text, Hidden: true, Description: "A configuration file APT reads first, as when the `APT_CONFIG` environment variable names it (path inside the root); default none"},
+		)...),
 		Generate: generate,
 	}
 }
@@ -72,8 +67,8 @@ type Entry struct {
 // Rows evaluates the root, as APT would with APT_CONFIG naming aptConfig
 // ("" for unset), and renders the rows.
 func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
-	fs := fsroot.New(root)
-	if err := fs.Check(); err != nil {
+	fs, err := fsroot.Open(root)
+	if err != nil {
 		return nil, err
 	}
 	res := aptconf.Load(fs, aptConfig, func() error { return table.Check(ctx) })
@@ -274,43 +269,19 @@ func siblingValue(key *aptconf.Item, tag string) string {
 
 // render adds the file facts and the package owner to each entry.
 func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
-	prov := provenance.New(fs)
-	defer prov.Close()
 	data := map[string][]byte{}
 	for _, f := range res.Files {
 		if f.Data != nil {
 			data[f.Path] = f.Data
 		}
 	}
-	var paths []string
-	for _, e := range entries {
-		paths = append(paths, e.Origin.Path)
-	}
-	prov.Prefetch(paths)
-	rows := make([]table.Row, 0, len(entries))
-	for _, e := range entries {
-		if err := table.Check(ctx); err != nil {
-			return nil, err
-		}
-		row := table.Row{
+	items := make([]provenance.Item, len(entries))
+	for i, e := range entries {
+		items[i] = provenance.Item{Path: e.Origin.Path, Data: data[e.Origin.Path], Row: table.Row{
 			"hook": e.Hook, "name": e.Name, "position": strconv.Itoa(e.Position),
-			"command": e.Command, "active": boolInt(e.Active), "reason": e.Reason,
+			"command": e.Command, "active": table.Bool(e.Active), "reason": e.Reason,
 			"path": e.Origin.Path, "line": strconv.Itoa(e.Origin.Line),
-			"root": root, "apt_config": aptConfig,
-		}
-		for k, v := range prov.File(e.Origin.Path, data[e.Origin.Path]).Columns() {
-			if k != "size" {
-				row[k] = v
-			}
-		}
-		rows = append(rows, row)
+			"root": root, "apt_config": aptConfig}}
 	}
-	return rows, nil
-}
-
-func boolInt(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
+	return provenance.Rows(ctx, fs, Table().Columns, items)
 }

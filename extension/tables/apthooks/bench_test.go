@@ -41,7 +41,7 @@ func BenchmarkAptHooksVsAptConfig(b *testing.B) {
 	root := benchRoot(b)
 	apt := aptoracle.Prepare(b, root)
 	ext := filepath.Join(b.TempDir(), "pkgpersist.ext")
-	if out, err := exec.Command("go", "build", "-o", ext, "../../").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", ext, "../../").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
 	var inProc, extProc, aptProc time.Duration

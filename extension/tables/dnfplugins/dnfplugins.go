@@ -35,7 +35,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "dnf_plugins",
 		Description: "Every plugin DNF 4 or DNF 5 finds on its plugin path or is configured to load, with whether DNF imports the module, instantiates the plugin, and why not; modules in dnf-plugins directories DNF does not use are rows too.",
-		Columns: []table.Column{
+		Columns: append([]table.Column{
 			{Name: "name", Type: table.Text, Description: "The plugin's name as DNF reports it (the `name` attribute of each direct `dnf.Plugin` subclass; a module may define several); `''` for a module that defines none"},
 			{Name: "manager", Type: table.Text, Description: "`dnf` (DNF 4) or `dnf5`"},
 			{Name: "path", Type: table.Text, Description: "The plugin module or shared object, as seen inside the root"},
@@ -44,62 +44,11 @@ func Table() *table.Table {
 			{Name: "enabled", Type: table.Integer, Description: "1 when DNF instantiates the plugin"},
 			{Name: "imported", Type: table.Integer, Description: "1 when DNF imports or loads the module at start; DNF 4 imports every module on its path before it looks at `enabled`, so module-level code runs even for a disabled plugin"},
 			{Name: "reason", Type: table.Text, Description: "Why it is not enabled, or not imported"},
-			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the module"},
-			{Name: "mtime", Type: table.BigInt, Description: "Modification time (Unix seconds)"},
-			{Name: "size", Type: table.BigInt, Description: "Size in bytes"},
-			{Name: "uid", Type: table.BigInt, Description: "Owner"},
-			{Name: "mode", Type: table.Text, Description: "Permission bits, octal"},
-			{Name: "package", Type: table.Text, Description: "Package that owns the module, `''` when none does"},
+		}, append(provenance.Columns("the module", true),
 			table.RootColumn,
-		},
-		Generate: generate,
+		)...),
+		Generate: table.PerRoot(Rows),
 	}
-}
-
-func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
-	var rows []table.Row
-	for _, root := range table.Roots(q) {
-		rs, err := Rows(ctx, root)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, rs...)
-	}
-	return rows, nil
-}
-
-// Rows evaluates one root.
-func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs := fsroot.New(root)
-	if err := fs.Check(); err != nil {
-		return nil, err
-	}
-	plugins := Evaluate(fs)
-	if err := table.Check(ctx); err != nil {
-		return nil, err
-	}
-	prov := provenance.New(fs)
-	defer prov.Close()
-	var paths []string
-	for _, p := range plugins {
-		paths = append(paths, p.Path)
-	}
-	prov.Prefetch(paths)
-	rows := make([]table.Row, 0, len(plugins))
-	for _, p := range plugins {
-		row := table.Row{
-			"name": p.Name, "manager": p.Manager, "path": p.Path, "plugin_dir": p.PluginDir,
-			"conf_path": p.ConfPath, "enabled": boolInt(p.Enabled), "imported": boolInt(p.Imported),
-			"reason": p.Reason, "root": root,
-		}
-		for k, v := range prov.File(p.Path, p.data).Columns() {
-			if k != "package_modified" {
-				row[k] = v
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
 }
 
 // Evaluate lists the plugins of both DNF generations.
@@ -125,9 +74,19 @@ func readINI(fs *fsroot.Root, name string) (*ini.File, string) {
 	return f, ""
 }
 
-func boolInt(b bool) string {
-	if b {
-		return "1"
+// Rows evaluates one root.
+func Rows(ctx context.Context, root string) ([]table.Row, error) {
+	fs, err := fsroot.Open(root)
+	if err != nil {
+		return nil, err
 	}
-	return "0"
+	plugins := Evaluate(fs)
+	items := make([]provenance.Item, len(plugins))
+	for i, p := range plugins {
+		items[i] = provenance.Item{Path: p.Path, Data: p.data, Row: table.Row{
+			"name": p.Name, "manager": p.Manager, "path": p.Path, "plugin_dir": p.PluginDir,
+			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
+			"reason": p.Reason, "root": root}}
+	}
+	return provenance.Rows(ctx, fs, Table().Columns, items)
 }

@@ -28,7 +28,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "dpkg_hooks",
 		Description: "Commands dpkg runs on every package operation (`pre-invoke`, `post-invoke`, `status-logger`) from `/etc/dpkg/dpkg.cfg.d/*`, `/etc/dpkg/dpkg.cfg` and root's `~/.dpkg.cfg`, read as dpkg reads them; hooks in files dpkg skips, or that a configuration error keeps from running, are rows with active = 0 and the reason.",
-		Columns: []table.Column{
+		Columns: append([]table.Column{
 			{Name: "hook", Type: table.Text, Description: "`pre-invoke`, `post-invoke` or `status-logger`; empty for a row that reports a file problem"},
 			{Name: "command", Type: table.Text, Description: "The command dpkg runs with `sh -c`, quotes stripped as dpkg strips them"},
 			{Name: "position", Type: table.Integer, Description: "Order in which dpkg runs it among the hooks of its kind (0-based); -1 when it does not run"},
@@ -36,28 +36,11 @@ func Table() *table.Table {
 			{Name: "reason", Type: table.Text, Description: "Why it is not active: file name dpkg skips, a configuration error that stops dpkg (`dpkg runs nothing: …`)…"},
 			{Name: "path", Type: table.Text, Description: "File that defines it, as seen inside the root"},
 			{Name: "line", Type: table.Integer, Description: "Line of the file (dpkg's count: a line over 1023 bytes counts as several)"},
-			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the file"},
-			{Name: "mtime", Type: table.BigInt, Description: "Modification time of the file (Unix seconds)"},
-			{Name: "uid", Type: table.BigInt, Description: "Owner of the file"},
-			{Name: "mode", Type: table.Text, Description: "Permission bits of the file, octal"},
-			{Name: "package", Type: table.Text, Description: "Debian package that owns the file, `''` when none does"},
-			{Name: "package_modified", Type: table.Integer, Description: "1 when the file no longer has the checksum dpkg recorded for it"},
+		}, append(provenance.Columns("the file", false),
 			table.RootColumn,
-		},
-		Generate: generate,
+		)...),
+		Generate: table.PerRoot(Rows),
 	}
-}
-
-func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
-	var rows []table.Row
-	for _, root := range table.Roots(q) {
-		rs, err := Rows(ctx, root)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, rs...)
-	}
-	return rows, nil
 }
 
 // Hook is one row before rendering.
@@ -164,41 +147,17 @@ func Evaluate(fs *fsroot.Root) []Hook {
 
 // Rows evaluates one root and adds provenance.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs := fsroot.New(root)
-	if err := fs.Check(); err != nil {
+	fs, err := fsroot.Open(root)
+	if err != nil {
 		return nil, err
 	}
 	hooks := Evaluate(fs)
-	if err := table.Check(ctx); err != nil {
-		return nil, err
-	}
-	prov := provenance.New(fs)
-	defer prov.Close()
-	var paths []string
-	for _, h := range hooks {
-		paths = append(paths, h.Path)
-	}
-	prov.Prefetch(paths)
-	rows := make([]table.Row, 0, len(hooks))
-	for _, h := range hooks {
-		row := table.Row{
+	items := make([]provenance.Item, len(hooks))
+	for i, h := range hooks {
+		items[i] = provenance.Item{Path: h.Path, Data: h.data, Row: table.Row{
 			"hook": h.Hook, "command": h.Command, "position": strconv.Itoa(h.Position),
-			"active": boolInt(h.Active), "reason": h.Reason, "path": h.Path,
-			"line": strconv.Itoa(h.Line), "root": root,
-		}
-		for k, v := range prov.File(h.Path, h.data).Columns() {
-			if k != "size" {
-				row[k] = v
-			}
-		}
-		rows = append(rows, row)
+			"active": table.Bool(h.Active), "reason": h.Reason, "path": h.Path,
+			"line": strconv.Itoa(h.Line), "root": root}}
 	}
-	return rows, nil
-}
-
-func boolInt(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
+	return provenance.Rows(ctx, fs, Table().Columns, items)
 }

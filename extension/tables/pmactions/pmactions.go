@@ -25,7 +25,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "package_manager_actions",
 		Description: "One row per action line: commands DNF 4 post-transaction-actions, libdnf5 actions and YUM post-transaction-actions run on package transactions, with whether the plugin that runs them is enabled and why not.",
-		Columns: []table.Column{
+		Columns: append([]table.Column{
 			{Name: "manager", Type: table.Text, Description: "`dnf`, `dnf5` or `yum`"},
 			{Name: "path", Type: table.Text, Description: "The action file, as seen inside the root"},
 			{Name: "line", Type: table.Integer, Description: "Line of the action file"},
@@ -34,25 +34,10 @@ func Table() *table.Table {
 			{Name: "command", Type: table.Text, Description: "The command as written (DNF 4 and YUM run it with a shell; libdnf5 splits it into arguments and runs it without one)"},
 			{Name: "enabled", Type: table.Integer, Description: "1 when the plugin that runs it is enabled and takes the line"},
 			{Name: "reason", Type: table.Text, Description: "Why it does not run"},
-			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the action file"},
-			{Name: "mtime", Type: table.BigInt, Description: "Modification time (Unix seconds)"},
-			{Name: "uid", Type: table.BigInt, Description: "Owner"},
-			{Name: "mode", Type: table.Text, Description: "Permission bits, octal"},
-			{Name: "package", Type: table.Text, Description: "Package that owns the action file, `''` when none does"},
-			{Name: "package_modified", Type: table.Integer, Description: "1 when the file no longer has the checksum its package recorded"},
+		}, append(provenance.Columns("the action file", false),
 			table.RootColumn,
-		},
-		Generate: func(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
-			var rows []table.Row
-			for _, root := range table.Roots(q) {
-				rs, err := Rows(ctx, root)
-				if err != nil {
-					return nil, err
-				}
-				rows = append(rows, rs...)
-			}
-			return rows, nil
-		},
+		)...),
+		Generate: table.PerRoot(Rows),
 	}
 }
 
@@ -233,36 +218,17 @@ func sortedGlob(fs *fsroot.Root, dir, ext string) []string {
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs := fsroot.New(root)
-	if err := fs.Check(); err != nil {
+	fs, err := fsroot.Open(root)
+	if err != nil {
 		return nil, err
 	}
 	acts := Evaluate(fs)
-	if err := table.Check(ctx); err != nil {
-		return nil, err
-	}
-	prov := provenance.New(fs)
-	defer prov.Close()
-	var paths []string
-	for _, a := range acts {
-		paths = append(paths, a.Path)
-	}
-	prov.Prefetch(paths)
-	rows := make([]table.Row, 0, len(acts))
-	for _, a := range acts {
-		en := "0"
-		if a.Enabled {
-			en = "1"
-		}
-		row := table.Row{"manager": a.Manager, "path": a.Path, "line": strconv.Itoa(a.Line),
+	items := make([]provenance.Item, len(acts))
+	for i, a := range acts {
+		items[i] = provenance.Item{Path: a.Path, Data: a.data, Row: table.Row{
+			"manager": a.Manager, "path": a.Path, "line": strconv.Itoa(a.Line),
 			"trigger": a.Trigger, "package_filter": a.Filter, "command": a.Command,
-			"enabled": en, "reason": a.Reason, "root": root}
-		for k, v := range prov.File(a.Path, a.data).Columns() {
-			if k != "size" {
-				row[k] = v
-			}
-		}
-		rows = append(rows, row)
+			"enabled": table.Bool(a.Enabled), "reason": a.Reason, "root": root}}
 	}
-	return rows, nil
+	return provenance.Rows(ctx, fs, Table().Columns, items)
 }

@@ -38,7 +38,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "yum_plugins",
 		Description: "Every plugin module YUM 3 finds on its plugin path, with whether YUM loads it (plugins=1 and an enabled <name>.conf), the hook functions it defines, and why not.",
-		Columns: []table.Column{
+		Columns: append([]table.Column{
 			{Name: "name", Type: table.Text, Description: "The plugin's name: its module name, as YUM reports it"},
 			{Name: "manager", Type: table.Text, Description: "`yum`"},
 			{Name: "path", Type: table.Text, Description: "The plugin module, as seen inside the root"},
@@ -48,25 +48,10 @@ func Table() *table.Table {
 			{Name: "imported", Type: table.Integer, Description: "1 when YUM imports the module (YUM reads the .conf first and imports only enabled plugins; it checks requires_api_version after the import)"},
 			{Name: "hooks", Type: table.Text, Description: "The `*_hook` functions the module defines that YUM calls, comma-separated (e.g. `pretrans_hook`)"},
 			{Name: "reason", Type: table.Text, Description: "Why it is not loaded"},
-			{Name: "sha256", Type: table.Text, Description: "SHA-256 of the module"},
-			{Name: "mtime", Type: table.BigInt, Description: "Modification time (Unix seconds)"},
-			{Name: "size", Type: table.BigInt, Description: "Size in bytes"},
-			{Name: "uid", Type: table.BigInt, Description: "Owner"},
-			{Name: "mode", Type: table.Text, Description: "Permission bits, octal"},
-			{Name: "package", Type: table.Text, Description: "Package that owns the module, `''` when none does"},
+		}, append(provenance.Columns("the module", true),
 			table.RootColumn,
-		},
-		Generate: func(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
-			var rows []table.Row
-			for _, root := range table.Roots(q) {
-				rs, err := Rows(ctx, root)
-				if err != nil {
-					return nil, err
-				}
-				rows = append(rows, rs...)
-			}
-			return rows, nil
-		},
+		)...),
+		Generate: table.PerRoot(Rows),
 	}
 }
 
@@ -257,39 +242,17 @@ func hooks(m *pyscan.Module) []string {
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs := fsroot.New(root)
-	if err := fs.Check(); err != nil {
+	fs, err := fsroot.Open(root)
+	if err != nil {
 		return nil, err
 	}
 	plugins := Evaluate(fs)
-	if err := table.Check(ctx); err != nil {
-		return nil, err
+	items := make([]provenance.Item, len(plugins))
+	for i, p := range plugins {
+		items[i] = provenance.Item{Path: p.Path, Data: p.data, Row: table.Row{
+			"name": p.Name, "manager": "yum", "path": p.Path, "plugin_dir": p.PluginDir,
+			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
+			"hooks": strings.Join(p.Hooks, ","), "reason": p.Reason, "root": root}}
 	}
-	prov := provenance.New(fs)
-	defer prov.Close()
-	var paths []string
-	for _, p := range plugins {
-		paths = append(paths, p.Path)
-	}
-	prov.Prefetch(paths)
-	rows := make([]table.Row, 0, len(plugins))
-	for _, p := range plugins {
-		row := table.Row{"name": p.Name, "manager": "yum", "path": p.Path, "plugin_dir": p.PluginDir,
-			"conf_path": p.ConfPath, "enabled": boolInt(p.Enabled), "imported": boolInt(p.Imported), "hooks": strings.Join(p.Hooks, ","),
-			"reason": p.Reason, "root": root}
-		for k, v := range prov.File(p.Path, p.data).Columns() {
-			if k != "package_modified" {
-				row[k] = v
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
-}
-
-func boolInt(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
+	return provenance.Rows(ctx, fs, Table().Columns, items)
 }
