@@ -30,6 +30,10 @@ type Column struct {
 	// Hidden columns are left out of SELECT * and act as parameters,
 	// like osquery's own hidden columns.
 	Hidden bool
+	// Operators are the constraint operators the table itself applies
+	// to this column (it reads them as parameters); an engine may hand
+	// those constraints over instead of filtering rows afterwards.
+	Operators []Operator
 }
 
 // Row is one result row, values as osquery carries them (strings).
@@ -79,6 +83,89 @@ type Table struct {
 	Description string
 	Columns     []Column
 	Generate    Generate
+	// Required lists columns of which at least one must be constrained
+	// (osquery's `file` needs path or directory).
+	Required []string
+}
+
+// Param reports whether the table applies op on column itself.
+func (t *Table) Param(column string, op Operator) bool {
+	for _, c := range t.Columns {
+		if c.Name == column {
+			for _, o := range c.Operators {
+				if o == op {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// Match applies the constraint to a value as SQLite would: = compares
+// exactly, LIKE is case-insensitive for ASCII letters with % and _.
+func (c Constraint) Match(v string) bool {
+	switch c.Op {
+	case Equals:
+		return v == c.Expr
+	case Like:
+		return LikeMatch(c.Expr, v)
+	}
+	return true
+}
+
+// LikeMatch is SQLite's LIKE without ESCAPE: % matches any run, _ one
+// character, ASCII letters match either case.
+func LikeMatch(pattern, s string) bool {
+	// iterative matcher with one backtrack point, linear in practice
+	p, i := 0, 0
+	starP, starI := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '%':
+			starP, starI = p, i
+			p++
+		case p < len(pattern) && (pattern[p] == '_' || lower(pattern[p]) == lower(s[i])):
+			if pattern[p] == '_' {
+				// one UTF-8 character
+				i += utf8Len(s[i])
+			} else {
+				i++
+			}
+			p++
+		case starP >= 0:
+			starI++
+			i = starI
+			p = starP + 1
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '%' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+func lower(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+func utf8Len(b byte) int {
+	switch {
+	case b < 0x80:
+		return 1
+	case b>>5 == 0x6:
+		return 2
+	case b>>4 == 0xe:
+		return 3
+	case b>>3 == 0x1e:
+		return 4
+	}
+	return 1
 }
 
 // DefaultTimeout bounds one generation when the caller sets no deadline.
@@ -146,7 +233,7 @@ func Roots(q QueryContext) []string {
 }
 
 // RootColumn is the hidden column every table has.
-var RootColumn = Column{Name: "root", Type: Text, Hidden: true,
+var RootColumn = Column{Name: "root", Type: Text, Hidden: true, Operators: []Operator{Equals},
 	Description: "Filesystem root to evaluate (default `/`), e.g. a mounted disk image or container root; paths in results are as seen inside it"}
 
 // PerRoot makes a Generate that evaluates each root the query names.

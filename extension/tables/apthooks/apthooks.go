@@ -29,7 +29,7 @@ func Table() *table.Table {
 			{Name: "line", Type: table.Integer, Description: "Line of the file where the entry ends"},
 		}, append(provenance.Columns("the file", false),
 			table.RootColumn,
-			table.Column{Name: "apt_config", Type: table.Text, Hidden: true, Description: "A configuration file APT reads first, as when the `APT_CONFIG` environment variable names it (path inside the root); default none"},
+			table.Column{Name: "apt_config", Type: table.Text, Hidden: true, Operators: []table.Operator{table.Equals}, Description: "A configuration file APT reads first, as when the `APT_CONFIG` environment variable names it (path inside the root); default none"},
 		)...),
 		Generate: generate,
 	}

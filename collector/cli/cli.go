@@ -1,0 +1,155 @@
+// Package cli is the pkgpersist command line.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pkgpersist/pkgpersist/collector/engine"
+	"github.com/pkgpersist/pkgpersist/collector/output"
+	"github.com/pkgpersist/pkgpersist/collector/tables"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+// exitError carries a process exit status with its message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+// Main runs the command line and returns the exit status: 0 on success, 1
+// when the work failed, 2 for a usage or SQL error.
+func Main(args []string, stdout, stderr io.Writer) int {
+	app := &cli.App{
+		Name:      "pkgpersist",
+		Usage:     "hunt Linux persistence planted through package managers",
+		Version:   Version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Commands:  []*cli.Command{queryCommand()},
+		// errors are printed once, below, as one line
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &exitError{2, err}
+		},
+	}
+	err := app.Run(append([]string{"pkgpersist"}, args...))
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "pkgpersist: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 2
+}
+
+func queryCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "query",
+		Usage:     "run osquery SQL on this host or a mounted root, without osquery",
+		ArgsUsage: "SQL",
+		Description: `Runs one SQL statement over pkgpersist's tables (` + tableNames() + `)
+in an embedded SQLite engine, as osqueryi would with the pkgpersist extension loaded.
+Every table reads the filesystem under --root (default /); paths in constraints
+and results are as seen inside that root. A query may also name a root itself:
+  WHERE root = '/mnt/image'
+
+Examples:
+  pkgpersist query "SELECT hook, command, path FROM apt_hooks WHERE active = 1"
+  pkgpersist query --root /mnt/image --format json --file hunt.sql
+
+Exit status: 0 on success; 2 when the query cannot run (bad usage, an SQL error,
+a table's error such as a root that does not exist).`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: "/", Usage: "filesystem `DIR` to evaluate: a mounted disk image or container root"},
+			&cli.StringFlag{Name: "format", Value: "", Usage: "output `FORMAT`: " + strings.Join(output.Formats, ", ") + " (default table on a terminal, json otherwise)"},
+			&cli.StringFlag{Name: "file", Usage: "read the SQL from `FILE` instead of the argument"},
+		},
+		Action: func(c *cli.Context) error {
+			sql, err := querySQL(c)
+			if err != nil {
+				return &exitError{2, err}
+			}
+			format := c.String("format")
+			if format == "" {
+				format = "json"
+				if isTerminal(os.Stdout) {
+					format = "table"
+				}
+			}
+			if !validFormat(format) {
+				return &exitError{2, fmt.Errorf("unknown --format %q (one of %s)", format, strings.Join(output.Formats, ", "))}
+			}
+			if fi, err := os.Stat(c.String("root")); err != nil || !fi.IsDir() {
+				return &exitError{2, fmt.Errorf("--root %s is not a directory", c.String("root"))}
+			}
+			e, err := engine.New(tables.Engine(), c.String("root"))
+			if err != nil {
+				return &exitError{1, err}
+			}
+			defer e.Close()
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, err := e.Query(ctx, sql)
+			if err != nil {
+				return &exitError{2, fmt.Errorf("query: %w", err)}
+			}
+			return output.Write(c.App.Writer, format, res.Columns, res.Rows)
+		},
+	}
+}
+
+func querySQL(c *cli.Context) (string, error) {
+	file := c.String("file")
+	switch {
+	case file != "" && c.NArg() > 0:
+		return "", errors.New("give the SQL as an argument or with --file, not both")
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		return string(data), nil
+	case c.NArg() == 1:
+		return c.Args().First(), nil
+	case c.NArg() > 1:
+		return "", errors.New("quote the SQL as one argument")
+	}
+	return "", errors.New("no SQL given (an argument or --file)")
+}
+
+func validFormat(f string) bool {
+	for _, x := range output.Formats {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func tableNames() string {
+	var n []string
+	for _, t := range tables.Engine() {
+		n = append(n, t.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pkgpersist/pkgpersist/extension/table"
+)
+
+// driverSeq names each Engine's driver: database/sql keeps drivers in a
+// process-wide registry, and an engine's tables are its own.
+var driverSeq atomic.Int64
+
+// Engine is an in-memory SQLite with the tables as eponymous virtual
+// tables. Queries may name a root in each table's hidden root column; Root
+// makes it the default for every table.
+type Engine struct {
+	db  *sql.DB
+	ctx atomic.Pointer[context.Context]
+}
+
+// New opens an engine serving tables; root is the filesystem root a query
+// evaluates when it does not name one ("" for "/").
+func New(tables []*table.Table, root string) (*Engine, error) {
+	e := &Engine{}
+	bg := context.Background()
+	e.ctx.Store(&bg)
+	name := fmt.Sprintf("sqlite3_pkgpersist_%d", driverSeq.Add(1))
+	sql.Register(name, &sqlite3.SQLiteDriver{
+		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
+			for _, t := range tables {
+				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }}
+				if err := conn.CreateModule(t.Name, m); err != nil {
+					return fmt.Errorf("register %s: %w", t.Name, err)
+				}
+			}
+			return nil
+		},
+	})
+	db, err := sql.Open(name, ":memory:")
+	if err != nil {
+		return nil, err
+	}
+	// one connection: the virtual tables live per connection
+	db.SetMaxOpenConns(1)
+	e.db = db
+	return e, nil
+}
+
+// Close releases the engine.
+func (e *Engine) Close() error { return e.db.Close() }
+
+// Result is a query's columns and rows, every value rendered as osqueryi
+// --json renders it (a string; NULL as "").
+type Result struct {
+	Columns []string
+	Rows    [][]string
+}
+
+// Query runs one SQL statement.
+func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
+	e.ctx.Store(&ctx)
+	defer func() { bg := context.Background(); e.ctx.Store(&bg) }()
+	rows, err := e.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Columns: cols}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = text(v)
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, rows.Err()
+}

@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pkgpersist/pkgpersist/extension/registry"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+)
+
+const rootsDir = "../../test/roots"
+
+// TestEngineEqualsExtension: for every extension table, on every fixture
+// root, the engine's SELECT * (with the hidden columns) returns the rows the
+// table generates for the osquery extension.
+func TestEngineEqualsExtension(t *testing.T) {
+	e, err := New(registry.Tables(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, tb := range registry.Tables() {
+		for _, root := range []string{"planted", "debian-real", "dnf4", "dnf5", "yum", "dpkg", "dnf-actions"} {
+			r := rootsDir + "/" + root
+			want, err := tb.Run(context.Background(), table.QueryContext{Constraints: map[string][]table.Constraint{"root": {{Op: table.Equals, Expr: r}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cols []string
+			for _, c := range tb.Columns {
+				cols = append(cols, `"`+c.Name+`"`)
+			}
+			res, err := e.Query(context.Background(), "SELECT "+strings.Join(cols, ", ")+" FROM "+tb.Name+" WHERE root = '"+r+"'")
+			if err != nil {
+				t.Fatalf("%s on %s: %v", tb.Name, root, err)
+			}
+			var wantLines, gotLines []string
+			for _, row := range want {
+				var vals []string
+				for _, c := range tb.Columns {
+					vals = append(vals, row[c.Name])
+				}
+				wantLines = append(wantLines, strings.Join(vals, "\x1f"))
+			}
+			for _, row := range res.Rows {
+				gotLines = append(gotLines, strings.Join(row, "\x1f"))
+			}
+			sort.Strings(wantLines)
+			sort.Strings(gotLines)
+			if strings.Join(wantLines, "\n") != strings.Join(gotLines, "\n") {
+				t.Errorf("%s on %s: engine returns %d rows, the table %d (or values differ)", tb.Name, root, len(gotLines), len(wantLines))
+			}
+		}
+	}
+}
+
+func TestEngineFiltersAndHiddenColumns(t *testing.T) {
+	e, err := New(registry.Tables(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	res, err := e.Query(context.Background(), "SELECT * FROM apt_hooks WHERE root = '"+rootsDir+"/planted' AND active = 1 AND hook LIKE 'dpkg::post%' ORDER BY position")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Columns {
+		if c == "root" || c == "apt_config" {
+			t.Errorf("hidden column %s in SELECT *", c)
+		}
+	}
+	if len(res.Rows) != 8 {
+		t.Fatalf("%d DPkg::Post-Invoke rows: %v", len(res.Rows), res.Rows)
+	}
+	// IN on the hidden root column evaluates each root
+	res, err = e.Query(context.Background(), "SELECT DISTINCT root FROM dpkg_hooks WHERE root IN ('"+rootsDir+"/dpkg', '"+rootsDir+"/dpkg-broken')")
+	if err != nil || len(res.Rows) != 2 {
+		t.Fatalf("IN: %v %v", res, err)
+	}
+	// the engine's default root serves queries that name none
+	d, err := New(registry.Tables(), rootsDir+"/dpkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	res, err = d.Query(context.Background(), "SELECT count(*) FROM dpkg_hooks WHERE active = 1")
+	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "23" {
+		t.Fatalf("default root: %v %v", res, err)
+	}
+	// a root that does not exist is one clear error
+	if _, err := e.Query(context.Background(), "SELECT * FROM apt_hooks WHERE root = '/nonexistent'"); err == nil || !strings.Contains(err.Error(), "/nonexistent") {
+		t.Fatalf("bad root: %v", err)
+	}
+}

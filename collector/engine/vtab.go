@@ -1,0 +1,213 @@
+// Package engine runs osquery SQL without osquery: an in-memory SQLite
+// (go-sqlite3, build tag sqlite_vtable) whose eponymous virtual tables are
+// the very table definitions the osquery extension serves.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pkgpersist/pkgpersist/extension/table"
+)
+
+// module adapts one table.Table to SQLite's virtual-table interface.
+type module struct {
+	t   *table.Table
+	ctx func() context.Context
+	// root is the engine's default root, for queries that name none.
+	root string
+}
+
+func (m *module) EponymousOnlyModule() {}
+
+func (m *module) Create(c *sqlite3.SQLiteConn, args []string) (sqlite3.VTab, error) {
+	return m.Connect(c, args)
+}
+
+func (m *module) Connect(c *sqlite3.SQLiteConn, _ []string) (sqlite3.VTab, error) {
+	if err := c.DeclareVTab(schema(m.t)); err != nil {
+		return nil, fmt.Errorf("%s: declare: %w", m.t.Name, err)
+	}
+	return &vtab{m: m}, nil
+}
+
+func (m *module) DestroyModule() {}
+
+// schema is the CREATE TABLE statement SQLite is told; hidden columns stay
+// out of SELECT *, as in osquery.
+func schema(t *table.Table) string {
+	var cols []string
+	for _, c := range t.Columns {
+		col := quoteIdent(c.Name) + " " + string(c.Type)
+		if c.Hidden {
+			col += " HIDDEN"
+		}
+		cols = append(cols, col)
+	}
+	return "CREATE TABLE x(" + strings.Join(cols, ", ") + ")"
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+type vtab struct{ m *module }
+
+// Constraints are handed to the table in idxStr as "column:op" pairs, one
+// per argv value. The adapter claims only equality and LIKE on the columns
+// the table reads as parameters (Table.Params), and re-applies them itself
+// on the rows, exactly: SQLite does not re-check a claimed constraint.
+func (v *vtab) BestIndex(cst []sqlite3.InfoConstraint, _ []sqlite3.InfoOrderBy) (*sqlite3.IndexResult, error) {
+	used := make([]bool, len(cst))
+	var keys []string
+	required := v.m.t.Required
+	satisfied := len(required) == 0
+	for i, c := range cst {
+		if !c.Usable || c.Column < 0 || c.Column >= len(v.m.t.Columns) {
+			continue
+		}
+		col := v.m.t.Columns[c.Column]
+		op := table.Operator(c.Op)
+		if !v.m.t.Param(col.Name, op) {
+			continue
+		}
+		used[i] = true
+		keys = append(keys, col.Name+":"+strconv.Itoa(int(op)))
+		for _, r := range required {
+			if r == col.Name {
+				satisfied = true
+			}
+		}
+	}
+	cost := 1e6
+	if !satisfied {
+		// SQLite must not choose a plan without the required
+		// constraint while one with it exists
+		cost = 1e30
+	} else if len(keys) > 0 {
+		cost = 10
+	}
+	return &sqlite3.IndexResult{Used: used, IdxStr: strings.Join(keys, ","), EstimatedCost: cost}, nil
+}
+
+func (v *vtab) Disconnect() error { return nil }
+func (v *vtab) Destroy() error    { return nil }
+func (v *vtab) Open() (sqlite3.VTabCursor, error) {
+	return &cursor{v: v}, nil
+}
+
+type cursor struct {
+	v    *vtab
+	rows []table.Row
+	i    int
+}
+
+func (c *cursor) Close() error { return nil }
+
+func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
+	t := c.v.m.t
+	q := table.QueryContext{Constraints: map[string][]table.Constraint{}}
+	if idxStr != "" {
+		for i, k := range strings.Split(idxStr, ",") {
+			col, op, _ := strings.Cut(k, ":")
+			n, _ := strconv.Atoi(op)
+			if i < len(vals) {
+				q.Constraints[col] = append(q.Constraints[col], table.Constraint{Op: table.Operator(n), Expr: text(vals[i])})
+			}
+		}
+	}
+	if len(q.Constraints["root"]) == 0 && c.v.m.root != "" && t.Param("root", table.Equals) {
+		q.Constraints["root"] = []table.Constraint{{Op: table.Equals, Expr: c.v.m.root}}
+	}
+	for _, r := range t.Required {
+		if len(q.Constraints[r]) > 0 {
+			goto ok
+		}
+	}
+	if len(t.Required) > 0 {
+		return fmt.Errorf("%s: a constraint on %s is required", t.Name, strings.Join(t.Required, " or "))
+	}
+ok:
+	rows, err := t.Run(c.v.m.ctx(), q)
+	if err != nil {
+		return err
+	}
+	// apply the claimed constraints exactly
+	c.rows = c.rows[:0]
+	for _, r := range rows {
+		if matches(r, q) {
+			c.rows = append(c.rows, r)
+		}
+	}
+	c.i = 0
+	return nil
+}
+
+func matches(r table.Row, q table.QueryContext) bool {
+	for col, cs := range q.Constraints {
+		for _, c := range cs {
+			if !c.Match(r[col]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func (c *cursor) Next() error { c.i++; return nil }
+func (c *cursor) EOF() bool   { return c.i >= len(c.rows) }
+// Rowid identifies a row by its values: SQLite's OR optimization merges
+// the rows of each OR branch by rowid, so equal rows must share one and
+// different rows must not.
+func (c *cursor) Rowid() (int64, error) {
+	h := fnv.New64a()
+	row := c.rows[c.i]
+	for _, col := range c.v.m.t.Columns {
+		h.Write([]byte(row[col.Name]))
+		h.Write([]byte{0})
+	}
+	return int64(h.Sum64() &^ (1 << 63)), nil
+}
+
+// Column hands SQLite the value with the column's osquery type.
+func (c *cursor) Column(ctx *sqlite3.SQLiteContext, col int) error {
+	def := c.v.m.t.Columns[col]
+	v, ok := c.rows[c.i][def.Name]
+	if !ok {
+		ctx.ResultNull()
+		return nil
+	}
+	switch def.Type {
+	case table.Integer, table.BigInt:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			ctx.ResultInt64(n)
+			return nil
+		}
+		if v == "" {
+			ctx.ResultNull()
+			return nil
+		}
+	}
+	ctx.ResultText(v)
+	return nil
+}
