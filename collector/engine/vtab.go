@@ -176,6 +176,7 @@ func text(v any) string {
 
 func (c *cursor) Next() error { c.i++; return nil }
 func (c *cursor) EOF() bool   { return c.i >= len(c.rows) }
+
 // Rowid identifies a row by its values: SQLite's OR optimization merges
 // the rows of each OR branch by rowid, so equal rows must share one and
 // different rows must not.
