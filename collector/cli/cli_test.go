@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const planted = "../../test/roots/planted"
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestQueryFormats(t *testing.T) {
+	sql := "SELECT hook, command FROM apt_hooks WHERE active = 1 AND hook = 'DPkg::Pre-Invoke' ORDER BY position"
+	code, out, errs := runCLI("query", "--root", planted, "--format", "json", sql)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rows []map[string]string
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 3 || rows[1]["command"] != "echo replaced" {
+		t.Fatalf("json: %v %q", err, out)
+	}
+	_, out, _ = runCLI("query", "--root", planted, "--format", "ndjson", sql)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], `{"hook":"DPkg::Pre-Invoke"`) {
+		t.Fatalf("ndjson: %q", out)
+	}
+	_, out, _ = runCLI("query", "--root", planted, "--format", "csv", sql)
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(recs) != 4 || recs[0][0] != "hook" {
+		t.Fatalf("csv: %v %q", err, out)
+	}
+	_, out, _ = runCLI("query", "--root", planted, "--format", "table", sql)
+	if !strings.Contains(out, "| DPkg::Pre-Invoke | echo replaced") {
+		t.Fatalf("table: %q", out)
+	}
+	file := filepath.Join(t.TempDir(), "q.sql")
+	if err := os.WriteFile(file, []byte(sql), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCLI("query", "--root", planted, "--format", "json", "--file", file); code != 0 || !strings.Contains(out, "echo replaced") {
+		t.Fatalf("--file: %d %q", code, out)
+	}
+}
+
+// TestErrorsAreOneLine: usage and SQL errors exit 2 with one line.
+func TestErrorsAreOneLine(t *testing.T) {
+	for _, args := range [][]string{
+		{"query", "SELEC nothing"},
+		{"query", "SELECT * FROM file"},
+		{"query", "--format", "xml", "SELECT 1"},
+		{"query"},
+		{"query", "--root", "/nonexistent", "SELECT 1"},
+		{"query", "--file", "/nonexistent.sql"},
+	} {
+		code, _, errs := runCLI(args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		last := lines[len(lines)-1]
+		if code != 2 || !strings.HasPrefix(last, "pkgpersist: ") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	_, _, errs := runCLI("query", "SELECT * FROM file")
+	if !strings.Contains(errs, "file: a constraint on path or directory is required") {
+		t.Errorf("required constraint: %q", errs)
+	}
+}

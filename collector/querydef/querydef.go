@@ -1,0 +1,144 @@
+// Package querydef reads query files: SQL preceded by a header of
+// `-- key: value` comment lines (a value continues on following comment
+// lines that are indented), as in queries/.
+package querydef
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Query is one query file.
+type Query struct {
+	ID             string
+	Title          string
+	Description    string
+	Attack         []string
+	Platform       string
+	Interval       int
+	Mode           string // snapshot or differential
+	Kind           string // detection or inventory
+	Source         string
+	FalsePositives string
+	Fixes          string
+	SQL            string
+	File           string
+}
+
+// Kinds and modes a header may name.
+var (
+	Kinds = []string{"detection", "inventory"}
+	Modes = []string{"snapshot", "differential"}
+)
+
+// MaxInterval is osquery's limit on a scheduled query's interval.
+const MaxInterval = 604800
+
+// Parse reads one file.
+func Parse(file string, data []byte) (*Query, error) {
+	q := &Query{File: file}
+	fields := map[string]*string{
+		"id": &q.ID, "title": &q.Title, "description": &q.Description, "platform": &q.Platform,
+		"mode": &q.Mode, "kind": &q.Kind, "source": &q.Source, "false_positives": &q.FalsePositives,
+		"fixes": &q.Fixes,
+	}
+	var attack, interval string
+	fields["attack"], fields["interval"] = &attack, &interval
+	lines := strings.Split(string(data), "\n")
+	var last *string
+	i := 0
+	for ; i < len(lines); i++ {
+		l := strings.TrimRight(lines[i], "\r")
+		if !strings.HasPrefix(l, "--") {
+			break
+		}
+		body := strings.TrimPrefix(l, "--")
+		if strings.HasPrefix(body, "   ") && last != nil {
+			*last += " " + strings.TrimSpace(body)
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimSpace(body), ":")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: header line is not `-- key: value`", file, i+1)
+		}
+		dst, known := fields[strings.TrimSpace(k)]
+		if !known {
+			return nil, fmt.Errorf("%s:%d: unknown header key %q", file, i+1, strings.TrimSpace(k))
+		}
+		*dst = strings.TrimSpace(v)
+		last = dst
+	}
+	q.SQL = strings.TrimSpace(strings.Join(lines[i:], "\n"))
+	for _, a := range strings.Split(attack, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			q.Attack = append(q.Attack, a)
+		}
+	}
+	var err error
+	if q.Interval, err = strconv.Atoi(interval); err != nil {
+		return nil, fmt.Errorf("%s: interval %q is not a number of seconds", file, interval)
+	}
+	return q, q.validate()
+}
+
+func (q *Query) validate() error {
+	switch {
+	case q.ID == "" || q.Title == "" || q.Description == "" || q.SQL == "":
+		return fmt.Errorf("%s: id, title, description and SQL are required", q.File)
+	case strings.TrimSuffix(path.Base(q.File), ".sql") != q.ID:
+		return fmt.Errorf("%s: id %q does not match the file name", q.File, q.ID)
+	case !oneOf(q.Kind, Kinds):
+		return fmt.Errorf("%s: kind %q is not one of %s", q.File, q.Kind, strings.Join(Kinds, ", "))
+	case !oneOf(q.Mode, Modes):
+		return fmt.Errorf("%s: mode %q is not one of %s", q.File, q.Mode, strings.Join(Modes, ", "))
+	case q.Interval <= 0 || q.Interval > MaxInterval:
+		return fmt.Errorf("%s: interval %d is outside 1..%d", q.File, q.Interval, MaxInterval)
+	case q.Platform == "" || len(q.Attack) == 0:
+		return fmt.Errorf("%s: platform and attack are required", q.File)
+	}
+	return nil
+}
+
+func oneOf(s string, set []string) bool {
+	for _, x := range set {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Load reads every .sql file of a directory (or embedded FS), sorted by id;
+// ids must be unique.
+func Load(fsys fs.FS) ([]*Query, error) {
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []*Query
+	seen := map[string]bool{}
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		q, err := Parse(n, data)
+		if err != nil {
+			return nil, err
+		}
+		if seen[q.ID] {
+			return nil, fmt.Errorf("%s: duplicate id %q", n, q.ID)
+		}
+		seen[q.ID] = true
+		out = append(out, q)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no .sql query files")
+	}
+	return out, nil
+}

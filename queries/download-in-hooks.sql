@@ -1,0 +1,21 @@
+-- id: download-in-hooks
+-- title: Hook commands that download or open a network shell
+-- description: Commands APT, dpkg, DNF or YUM run that fetch code (curl, wget)
+--   or talk to the network from the shell (/dev/tcp, nc), or decode a payload.
+-- attack: T1546.016, T1105
+-- platform: linux
+-- interval: 3600
+-- mode: differential
+-- kind: detection
+-- source: pkgpersist
+-- false_positives: proxy auto-detection helpers; update hooks of monitoring agents.
+SELECT manager, hook, command, path FROM (
+  SELECT 'apt' AS manager, hook, command, path FROM apt_hooks WHERE active = 1
+  UNION ALL
+  SELECT 'dpkg', hook, command, path FROM dpkg_hooks WHERE active = 1
+  UNION ALL
+  SELECT manager, trigger, command, path FROM package_manager_actions WHERE enabled = 1
+)
+WHERE command LIKE '%curl %' OR command LIKE '%wget %' OR command LIKE '%/dev/tcp/%'
+   OR command LIKE '%nc -%' OR command LIKE '%ncat %' OR command LIKE '%base64 -d%'
+   OR command LIKE '%| sh%' OR command LIKE '%|sh%' OR command LIKE '%| bash%'

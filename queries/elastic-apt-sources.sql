@@ -1,0 +1,13 @@
+-- id: elastic-apt-sources
+-- title: APT repositories (Elastic hunt)
+-- description: The APT sources of the host, as the hunt lists them. osquery's
+--   apt_sources shows only sources whose Release file apt has fetched.
+-- attack: T1546.004
+-- platform: linux
+-- interval: 86400
+-- mode: snapshot
+-- kind: inventory
+-- source: elastic/detection-rules hunting/linux/docs/persistence_via_package_manager.md
+-- false_positives: third-party repositories an administrator added.
+-- fixes: none needed.
+SELECT * FROM apt_sources

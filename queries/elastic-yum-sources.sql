@@ -1,0 +1,12 @@
+-- id: elastic-yum-sources
+-- title: YUM/DNF repositories (Elastic hunt)
+-- description: The YUM/DNF repositories of the host, as the hunt lists them.
+-- attack: T1546.004
+-- platform: linux
+-- interval: 86400
+-- mode: snapshot
+-- kind: inventory
+-- source: elastic/detection-rules hunting/linux/docs/persistence_via_package_manager.md
+-- false_positives: third-party repositories an administrator added.
+-- fixes: none needed.
+SELECT * FROM yum_sources

