@@ -130,7 +130,11 @@ func Parse(data []byte) (*File, error) {
 			}
 			continue
 		}
-		end := strings.LastIndexFunc(line, func(r rune) bool { return !strings.ContainsRune(blanks, r) })
+		// the last byte that is not blank (libdnf works on bytes, not runes)
+		end := len(line) - 1
+		for end >= 0 && strings.IndexByte(blanks, line[end]) >= 0 {
+			end--
+		}
 		if pending && (start == 0 || line[start] == '[') {
 			flush()
 		}
