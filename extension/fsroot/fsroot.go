@@ -241,6 +241,32 @@ func (r *Root) ReadDir(name string) ([]string, error) {
 	return names, nil
 }
 
+// ReadDirEntries lists a directory with the entry types the kernel reports
+// (no stat per entry), at most MaxDirEntries.
+func (r *Root) ReadDirEntries(name string) ([]fs.DirEntry, error) {
+	p, err := r.Resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	d, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	max := r.MaxDirEntries
+	if max <= 0 {
+		max = DefaultMaxDirEntries
+	}
+	ents, err := d.ReadDir(max + 1)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if len(ents) > max {
+		return ents[:max], fmt.Errorf("more than %d entries; listed the first %d", max, max)
+	}
+	return ents, nil
+}
+
 // Facts are what a detection engineer wants to know about a file.
 type Facts struct {
 	SHA256 string

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/pkgpersist/pkgpersist/extension/registry"
 	"time"
 )
 
@@ -57,6 +59,28 @@ func TestPrint(t *testing.T) {
 	errb.Reset()
 	if code := Main([]string{"--print", "apt_hooks", "--root", "/nonexistent"}, &out, &errb); code != 1 || strings.Count(errb.String(), "\n") != 1 {
 		t.Fatalf("bad root: exit %d, %q", code, errb.String())
+	}
+}
+
+func TestSpec(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"--spec"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var spec []struct {
+		Name    string
+		Columns []struct {
+			Name, Type string
+			Hidden     bool
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &spec); err != nil || len(spec) != len(registry.Tables()) {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	for i, tb := range registry.Tables() {
+		if spec[i].Name != tb.Name || len(spec[i].Columns) != len(tb.Columns) {
+			t.Errorf("%s: %+v", tb.Name, spec[i])
+		}
 	}
 }
 

@@ -49,6 +49,8 @@ type Options struct {
 	// for checking a host or a root without osquery.
 	Print string
 	Root  string
+	// Spec prints the table schemas as JSON and exits.
+	Spec bool
 }
 
 // ParseArgs accepts what osqueryd passes: [--verbose] --socket PATH
@@ -77,13 +79,14 @@ Flags (as osqueryd passes them):
 	fs.BoolVar(&o.Verbose, "verbose", false, "log debug messages to stderr")
 	fs.StringVar(&o.Print, "print", "", "print this table's rows as JSON (as osqueryi --json does) and exit, without osqueryd")
 	fs.StringVar(&o.Root, "root", "/", "with --print: the filesystem root to evaluate")
+	fs.BoolVar(&o.Spec, "spec", false, "print every table's schema (columns, types, hidden flags, descriptions) as JSON and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.Socket == "" && o.Print == "" {
+	if o.Socket == "" && o.Print == "" && !o.Spec {
 		return o, errors.New("--socket is required (osqueryd passes it); or --print TABLE")
 	}
 	o.Timeout = seconds(timeout, DefaultTimeout)
@@ -115,6 +118,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if o.Spec {
+		return printSpec(stdout, stderr)
+	}
 	if o.Print != "" {
 		return printTable(o, stdout, stderr)
 	}
@@ -195,6 +201,38 @@ func printTable(o Options, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "pkgpersist.ext: no table %q (tables: %s)\n", o.Print, strings.Join(names, ", "))
 	return 2
+}
+
+// printSpec writes the table definitions, the source of the README table
+// reference and of the packs.
+func printSpec(stdout, stderr io.Writer) int {
+	type column struct {
+		Name        string `json:"name"`
+		Type        string `json:"type"`
+		Hidden      bool   `json:"hidden,omitempty"`
+		Description string `json:"description"`
+	}
+	type spec struct {
+		Name        string   `json:"name"`
+		Description string   `json:"description"`
+		Columns     []column `json:"columns"`
+	}
+	var out []spec
+	for _, t := range registry.Tables() {
+		s := spec{Name: t.Name, Description: t.Description}
+		for _, c := range t.Columns {
+			s.Columns = append(s.Columns, column{c.Name, string(c.Type), c.Hidden, c.Description})
+		}
+		out = append(out, s)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		fmt.Fprintf(stderr, "pkgpersist.ext: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 func oneLine(err error) string {

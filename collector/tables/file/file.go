@@ -121,7 +121,7 @@ func Generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
 				continue
 			}
 			seen[t] = true
-			if row := describe(r, t); row != nil {
+			if row := g.describe(t); row != nil {
 				row["root"] = root
 				out = append(out, row)
 			}
@@ -154,6 +154,7 @@ type globber struct {
 	fs    *fsroot.Root
 	ctx   context.Context
 	count int
+	hosts map[string]string // directory inside the root -> host path
 }
 
 // expand resolves a LIKE pattern to paths; files false keeps directories
@@ -249,18 +250,21 @@ func (g *globber) walk(dir string, segs []string, out *[]string) error {
 	return nil
 }
 
-// list is dir/* with GLOB_MARK: children (no dotfiles), directories marked.
+// list is dir/* with GLOB_MARK: children (no dotfiles), directories
+// marked. Entry types come from the directory listing; only symlinks are
+// stat'ed, to see whether they point to a directory.
 func (g *globber) list(dir string) ([]string, error) {
 	if dir == "" {
 		dir = "/"
 	}
-	names, err := g.fs.ReadDir(dir)
-	if err != nil && len(names) == 0 {
+	ents, err := g.fs.ReadDirEntries(dir)
+	if err != nil && len(ents) == 0 {
 		return nil, nil
 	}
-	sort.Strings(names)
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
 	var out []string
-	for _, n := range names {
+	for _, e := range ents {
+		n := e.Name()
 		if strings.HasPrefix(n, ".") {
 			continue
 		}
@@ -273,7 +277,15 @@ func (g *globber) list(dir string) ([]string, error) {
 				return nil, fmt.Errorf("file: stopped: %w", err)
 			}
 		}
-		out = append(out, g.mark(path.Join(dir, n)))
+		p := path.Join(dir, n)
+		switch {
+		case e.Type().IsDir():
+			out = append(out, p+"/")
+		case e.Type()&fs.ModeSymlink != 0 || e.Type()&fs.ModeType == fs.ModeIrregular:
+			out = append(out, g.mark(p))
+		default:
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }
@@ -308,24 +320,42 @@ func hostNoFollow(r *fsroot.Root, p string) (string, error) {
 }
 
 // describe is osquery's genFileInfo: lstat for the symlink flag, stat
-// (following links) for the rest, lstat's when the link dangles.
-func describe(r *fsroot.Root, t target) table.Row {
+// (following links) for the rest, lstat's when the link dangles. The
+// parent directory is resolved inside the root once per directory.
+func (g *globber) describe(t target) table.Row {
 	clean := strings.TrimSuffix(t.path, "/")
 	if clean == "" {
 		clean = "/"
 	}
-	host, err := hostNoFollow(r, clean)
-	if err != nil {
+	dir := path.Dir(clean)
+	host, ok := g.hosts[dir]
+	if !ok {
+		h, err := g.fs.Resolve(dir)
+		if err != nil {
+			h = ""
+		}
+		if g.hosts == nil {
+			g.hosts = map[string]string{}
+		}
+		g.hosts[dir], host = h, h
+	}
+	if host == "" {
 		return nil
 	}
-	lfi, err := os.Lstat(host)
+	hostPath := path.Join(host, path.Base(clean))
+	if clean == "/" {
+		hostPath = host
+	}
+	lfi, err := os.Lstat(hostPath)
 	if err != nil {
 		return nil
 	}
 	fi := lfi
-	if followed, err := r.Resolve(clean); err == nil {
-		if sfi, err := os.Stat(followed); err == nil {
-			fi = sfi
+	if lfi.Mode()&fs.ModeSymlink != 0 {
+		if followed, err := g.fs.Resolve(clean); err == nil {
+			if sfi, err := os.Stat(followed); err == nil {
+				fi = sfi
+			}
 		}
 	}
 	st, _ := fi.Sys().(*syscall.Stat_t)
