@@ -3,7 +3,8 @@
 GO       ?= go
 TAGS     := sqlite_vtable
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X github.com/pkgpersist/pkgpersist/extension/server.Version=$(VERSION)
+LDFLAGS  := -X github.com/pkgpersist/pkgpersist/extension/server.Version=$(VERSION) \
+            -X github.com/pkgpersist/pkgpersist/collector/cli.Version=$(VERSION)
 FUZZTIME ?= 15s
 export CGO_ENABLED := 1
 
@@ -17,10 +18,14 @@ build:
 	@if ls collector/*.go >/dev/null 2>&1; then \
 	  $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o build/pkgpersist ./collector; fi
 
-# The main job on this host. Until the collector lands, the extension
-# prints its tables for this host without osquery.
+# The main job on this host: every query of queries/ through the embedded
+# engine (no osquery needed). ROOT=/mnt/image evaluates a mounted root.
+ROOT ?= /
 run: build
-	./build/pkgpersist.ext --print apt_hooks --root /
+	@for q in queries/*.sql; do \
+	  echo "== $$q"; \
+	  ./build/pkgpersist query --root "$(ROOT)" --format table --file "$$q" || exit 1; \
+	done
 
 deps:
 	@./test/deps.sh
