@@ -1,7 +1,7 @@
 // Package yumsources is osquery's yum_sources table, reproduced from
 // osquery/tables/system/linux/yum_sources.cpp: the repository sections of
-// /etc/yum.conf and of <reposdir>/*.repo (reposdir from yum.conf's [main],
-// default /etc/yum.repos.d), each file read with boost's INI parser, whose
+// /etc/yum.conf (or /etc/dnf/dnf.conf without it) and of <reposdir>/*.repo
+// (reposdir from that file's [main], default /etc/yum.repos.d), each file read with boost's INI parser, whose
 // errors make osquery skip the whole file.
 package yumsources
 
@@ -127,7 +127,13 @@ func rows(ctx context.Context, root string) ([]table.Row, error) {
 			out = append(out, r)
 		}
 	}
-	read("/etc/yum.conf", true)
+	// osquery reads /etc/yum.conf; on DNF systems that is a link to
+	// dnf.conf, which is read directly when the link is missing
+	conf := "/etc/yum.conf"
+	if fs.Kind(conf) != "file" && fs.Kind("/etc/dnf/dnf.conf") == "file" {
+		conf = "/etc/dnf/dnf.conf"
+	}
+	read(conf, true)
 	names, _ := fs.ReadDir(reposDir)
 	sort.Strings(names)
 	for _, n := range names {
