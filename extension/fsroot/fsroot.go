@@ -218,27 +218,12 @@ func (r *Root) open(name string) (*os.File, error) {
 
 // ReadDir lists the entry names of a directory, at most MaxDirEntries.
 func (r *Root) ReadDir(name string) ([]string, error) {
-	p, err := r.Resolve(name)
-	if err != nil {
-		return nil, err
+	ents, err := r.ReadDirEntries(name)
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name()
 	}
-	d, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	max := r.MaxDirEntries
-	if max <= 0 {
-		max = DefaultMaxDirEntries
-	}
-	names, err := d.Readdirnames(max + 1)
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	if len(names) > max {
-		return names[:max], fmt.Errorf("more than %d entries; listed the first %d", max, max)
-	}
-	return names, nil
+	return names, err
 }
 
 // ReadDirEntries lists a directory with the entry types the kernel reports
@@ -282,7 +267,7 @@ func (r *Root) Describe(name string, data []byte) (Facts, error) {
 	if err != nil {
 		return Facts{}, err
 	}
-	f := Facts{Mtime: fi.ModTime().Unix(), Size: fi.Size(), Mode: fmt.Sprintf("%04o", fi.Mode().Perm()|specialBits(fi.Mode()))}
+	f := Facts{Mtime: fi.ModTime().Unix(), Size: fi.Size(), Mode: ModeString(fi.Mode())}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		f.UID = int64(st.Uid)
 	}
@@ -293,8 +278,10 @@ func (r *Root) Describe(name string, data []byte) (Facts, error) {
 	return f, nil
 }
 
-func specialBits(m fs.FileMode) fs.FileMode {
-	var b fs.FileMode
+// ModeString is a mode as osquery prints it: four octal digits with the
+// setuid, setgid and sticky bits.
+func ModeString(m fs.FileMode) string {
+	b := uint32(m.Perm())
 	if m&fs.ModeSetuid != 0 {
 		b |= 04000
 	}
@@ -304,5 +291,5 @@ func specialBits(m fs.FileMode) fs.FileMode {
 	if m&fs.ModeSticky != 0 {
 		b |= 01000
 	}
-	return b
+	return fmt.Sprintf("%04o", b)
 }

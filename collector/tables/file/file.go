@@ -361,7 +361,7 @@ func (g *globber) describe(t target) table.Row {
 	st, _ := fi.Sys().(*syscall.Stat_t)
 	row := table.Row{
 		"path": t.path, "directory": t.dir, "filename": filename(t.path),
-		"mode": fmt.Sprintf("%04o", uint32(fi.Mode().Perm())|specialBits(fi.Mode())),
+		"mode": fsroot.ModeString(fi.Mode()),
 		"size": strconv.FormatInt(fi.Size(), 10), "symlink": "0", "type": kind(fi.Mode()), "btime": "0",
 	}
 	if lfi.Mode()&fs.ModeSymlink != 0 {
@@ -379,20 +379,6 @@ func (g *globber) describe(t target) table.Row {
 		row["hard_links"] = strconv.FormatUint(st.Nlink, 10)
 	}
 	return row
-}
-
-func specialBits(m fs.FileMode) uint32 {
-	var b uint32
-	if m&fs.ModeSetuid != 0 {
-		b |= 04000
-	}
-	if m&fs.ModeSetgid != 0 {
-		b |= 02000
-	}
-	if m&fs.ModeSticky != 0 {
-		b |= 01000
-	}
-	return b
 }
 
 // kind is osquery's file type names.
