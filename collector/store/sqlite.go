@@ -1,0 +1,338 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // database/sql driver
+)
+
+// migrations build the schema; the position of each is its version.
+var migrations = []string{
+	`CREATE TABLE hosts (
+		id   INTEGER PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE
+	);
+	CREATE TABLE runs (
+		id        INTEGER PRIMARY KEY,
+		started   INTEGER NOT NULL,
+		finished  INTEGER,
+		transport TEXT NOT NULL DEFAULT '',
+		who       TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE queries (
+		id     TEXT PRIMARY KEY,
+		title  TEXT NOT NULL DEFAULT '',
+		kind   TEXT NOT NULL DEFAULT '',
+		attack TEXT NOT NULL DEFAULT '',
+		sql    TEXT NOT NULL
+	);
+	CREATE TABLE run_queries (
+		run_id   INTEGER NOT NULL REFERENCES runs(id),
+		query_id TEXT NOT NULL REFERENCES queries(id),
+		PRIMARY KEY (run_id, query_id)
+	);
+	-- a host's results for a run: present only once committed
+	CREATE TABLE host_runs (
+		run_id  INTEGER NOT NULL REFERENCES runs(id),
+		host_id INTEGER NOT NULL REFERENCES hosts(id),
+		error   TEXT NOT NULL DEFAULT '',
+		saved   INTEGER NOT NULL,
+		PRIMARY KEY (run_id, host_id)
+	);
+	CREATE TABLE query_runs (
+		run_id   INTEGER NOT NULL REFERENCES runs(id),
+		host_id  INTEGER NOT NULL REFERENCES hosts(id),
+		query_id TEXT NOT NULL REFERENCES queries(id),
+		error    TEXT NOT NULL DEFAULT '',
+		rows     INTEGER NOT NULL,
+		PRIMARY KEY (host_id, query_id, run_id)
+	);
+	-- each distinct row a host returned for a query, with the runs that
+	-- first and last saw it
+	CREATE TABLE results (
+		host_id   INTEGER NOT NULL REFERENCES hosts(id),
+		query_id  TEXT NOT NULL REFERENCES queries(id),
+		hash      TEXT NOT NULL,
+		row       TEXT NOT NULL,
+		first_run INTEGER NOT NULL REFERENCES runs(id),
+		last_run  INTEGER NOT NULL REFERENCES runs(id),
+		PRIMARY KEY (host_id, query_id, hash)
+	);
+	CREATE INDEX results_last ON results (host_id, query_id, last_run);
+	-- what appeared or disappeared, appended as runs are saved
+	CREATE TABLE changes (
+		run_id   INTEGER NOT NULL REFERENCES runs(id),
+		host_id  INTEGER NOT NULL REFERENCES hosts(id),
+		query_id TEXT NOT NULL REFERENCES queries(id),
+		hash     TEXT NOT NULL,
+		kind     TEXT NOT NULL CHECK (kind IN ('appeared', 'disappeared'))
+	);
+	CREATE INDEX changes_run ON changes (run_id);`,
+}
+
+// SQLite is the Store on one SQLite file (WAL, foreign keys on).
+type SQLite struct {
+	db *sql.DB
+}
+
+// Open opens (creating and migrating) the database at path.
+func Open(path string) (*SQLite, error) {
+	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// one writer; SQLite serializes writes anyway
+	db.SetMaxOpenConns(1)
+	s := &SQLite{db: db}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *SQLite) migrate() error {
+	if _, err := s.db.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("not a usable database: %w", err)
+	}
+	var v int
+	if err := s.db.QueryRow(`SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this pkgpersist (%d)", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := s.db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_version (version) VALUES (?)`, i+1); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+// BeginRun records the run and its queries.
+func (s *SQLite) BeginRun(ctx context.Context, r Run, queries []Query) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO runs (started, transport, who) VALUES (?, ?, ?)`, r.Started.UnixNano(), r.Transport, r.Who)
+	if err != nil {
+		return 0, err
+	}
+	id, _ := res.LastInsertId()
+	for _, q := range queries {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO queries (id, title, kind, attack, sql) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET title = excluded.title, kind = excluded.kind, attack = excluded.attack, sql = excluded.sql`,
+			q.ID, q.Title, q.Kind, strings.Join(q.Attack, ","), q.SQL); err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_queries (run_id, query_id) VALUES (?, ?)`, id, q.ID); err != nil {
+			return 0, err
+		}
+	}
+	return id, tx.Commit()
+}
+
+// FinishRun marks the run finished.
+func (s *SQLite) FinishRun(ctx context.Context, runID int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE runs SET finished = ? WHERE id = ?`, time.Now().UnixNano(), runID)
+	return err
+}
+
+// SaveHost commits one host's results in one transaction: the host's
+// status, each query's status, the rows (new ones inserted, seen ones
+// stamped with this run) and the changes against the host's previous
+// successful run of each query.
+func (s *SQLite) SaveHost(ctx context.Context, runID int64, h HostResult) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	hostID, err := hostID(ctx, tx, h.Host)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UnixNano()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO host_runs (run_id, host_id, error, saved) VALUES (?, ?, ?, ?)`, runID, hostID, h.Err, now); err != nil {
+		return err
+	}
+	for _, q := range h.Queries {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO query_runs (run_id, host_id, query_id, error, rows) VALUES (?, ?, ?, ?, ?)`,
+			runID, hostID, q.QueryID, q.Err, len(q.Rows)); err != nil {
+			return err
+		}
+		if q.Err != "" {
+			continue
+		}
+		if err := saveRows(ctx, tx, runID, hostID, q); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func hostID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO hosts (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, name); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM hosts WHERE name = ?`, name).Scan(&id)
+	return id, err
+}
+
+func saveRows(ctx context.Context, tx *sql.Tx, runID, hostID int64, q QueryResult) error {
+	// the rows live at the host's previous successful run of this query
+	var prev sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(run_id) FROM query_runs WHERE host_id = ? AND query_id = ? AND error = '' AND run_id < ?`,
+		hostID, q.QueryID, runID).Scan(&prev); err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	if prev.Valid {
+		rs, err := tx.QueryContext(ctx, `SELECT hash FROM results WHERE host_id = ? AND query_id = ? AND last_run = ?`, hostID, q.QueryID, prev.Int64)
+		if err != nil {
+			return err
+		}
+		for rs.Next() {
+			var h string
+			if err := rs.Scan(&h); err != nil {
+				rs.Close()
+				return err
+			}
+			live[h] = true
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+	}
+	upsert, err := tx.PrepareContext(ctx, `INSERT INTO results (host_id, query_id, hash, row, first_run, last_run) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (host_id, query_id, hash) DO UPDATE SET last_run = excluded.last_run`)
+	if err != nil {
+		return err
+	}
+	defer upsert.Close()
+	change, err := tx.PrepareContext(ctx, `INSERT INTO changes (run_id, host_id, query_id, hash, kind) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer change.Close()
+	seen := map[string]bool{}
+	for _, r := range q.Rows {
+		h := r.Hash()
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		b, _ := json.Marshal(r)
+		if _, err := upsert.ExecContext(ctx, hostID, q.QueryID, h, string(b), runID, runID); err != nil {
+			return err
+		}
+		if !live[h] {
+			if _, err := change.ExecContext(ctx, runID, hostID, q.QueryID, h, "appeared"); err != nil {
+				return err
+			}
+		}
+	}
+	for h := range live {
+		if !seen[h] {
+			if _, err := change.ExecContext(ctx, runID, hostID, q.QueryID, h, "disappeared"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Diff lists the changes of the runs in the window.
+func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
+	where := []string{"1=1"}
+	var args []any
+	if w.Run != 0 {
+		where = append(where, "c.run_id = ?")
+		args = append(args, w.Run)
+	} else {
+		where = append(where, "ru.started >= ?")
+		args = append(args, w.Since.UnixNano())
+	}
+	if w.Host != "" {
+		where = append(where, "h.name = ?")
+		args = append(args, w.Host)
+	}
+	if w.Query != "" {
+		where = append(where, "c.query_id = ?")
+		args = append(args, w.Query)
+	}
+	return s.changes(ctx, `SELECT c.kind, c.run_id, ru.started, h.name, c.query_id, c.hash, r.row, q.title, q.kind, q.attack, q.sql
+		FROM changes c
+		JOIN runs ru ON ru.id = c.run_id
+		JOIN hosts h ON h.id = c.host_id
+		JOIN results r ON r.host_id = c.host_id AND r.query_id = c.query_id AND r.hash = c.hash
+		JOIN queries q ON q.id = c.query_id
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY c.run_id, h.name, c.query_id, c.kind, c.hash`, args...)
+}
+
+// Current returns the rows of each host's latest successful run of each
+// query (kind "current").
+func (s *SQLite) Current(ctx context.Context, host, query string) ([]Change, error) {
+	return s.changes(ctx, `SELECT 'current', r.last_run, ru.started, h.name, r.query_id, r.hash, r.row, q.title, q.kind, q.attack, q.sql
+		FROM results r
+		JOIN hosts h ON h.id = r.host_id
+		JOIN queries q ON q.id = r.query_id
+		JOIN runs ru ON ru.id = r.last_run
+		WHERE r.last_run = (SELECT max(run_id) FROM query_runs qr WHERE qr.host_id = r.host_id AND qr.query_id = r.query_id AND qr.error = '')
+		  AND (? = '' OR h.name = ?) AND (? = '' OR r.query_id = ?)
+		ORDER BY h.name, r.query_id, r.hash`, host, host, query, query)
+}
+
+func (s *SQLite) changes(ctx context.Context, query string, args ...any) ([]Change, error) {
+	rs, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []Change
+	for rs.Next() {
+		var c Change
+		var started int64
+		var row, attack string
+		if err := rs.Scan(&c.Kind, &c.RunID, &started, &c.Host, &c.QueryID, &c.RowHash, &row, &c.Query.Title, &c.Query.Kind, &attack, &c.Query.SQL); err != nil {
+			return nil, err
+		}
+		c.At = time.Unix(0, started)
+		c.Query.ID = c.QueryID
+		if attack != "" {
+			c.Query.Attack = strings.Split(attack, ",")
+		}
+		if err := json.Unmarshal([]byte(row), &c.Row); err != nil {
+			return nil, fmt.Errorf("stored row %s: %w", c.RowHash, err)
+		}
+		out = append(out, c)
+	}
+	return out, rs.Err()
+}

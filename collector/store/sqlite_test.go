@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T) *SQLite {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var q1 = Query{ID: "q1", Title: "hooks", Kind: "detection", SQL: "SELECT 1", Attack: []string{"T1546.016"}}
+
+func run(t *testing.T, s *SQLite, hosts ...HostResult) int64 {
+	t.Helper()
+	ctx := context.Background()
+	id, err := s.BeginRun(ctx, Run{Started: time.Now(), Transport: "local"}, []Query{q1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts {
+		if err := s.SaveHost(ctx, id, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.FinishRun(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func rows(cmds ...string) []Row {
+	var out []Row
+	for _, c := range cmds {
+		out = append(out, Row{"command": c, "path": "/etc/apt/apt.conf.d/x"})
+	}
+	return out
+}
+
+func host(name string, r []Row) HostResult {
+	return HostResult{Host: name, Queries: []QueryResult{{QueryID: "q1", Rows: r}}}
+}
+
+func count(t *testing.T, s *SQLite, table string) int {
+	t.Helper()
+	var n int
+	if err := s.db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func kinds(cs []Change) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range cs {
+		out[c.Kind] = append(out[c.Kind], c.Host+" "+c.Row["command"])
+	}
+	return out
+}
+
+func TestAppearDisappear(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	r1 := run(t, s, host("a", rows("x", "y")), host("b", rows("x")))
+	d, _ := s.Diff(ctx, Window{Run: r1})
+	if k := kinds(d); len(k["appeared"]) != 3 || len(k["disappeared"]) != 0 {
+		t.Fatalf("first run: %v", k)
+	}
+	// the same rows again: nothing new, no new result rows
+	r2 := run(t, s, host("a", rows("y", "x")), host("b", rows("x")))
+	if d, _ := s.Diff(ctx, Window{Run: r2}); len(d) != 0 {
+		t.Fatalf("repeat run changed: %v", kinds(d))
+	}
+	if n := count(t, s, "results"); n != 3 {
+		t.Fatalf("%d result rows after a repeat", n)
+	}
+	// one new, one gone, on host a only
+	r3 := run(t, s, host("a", rows("x", "z")), host("b", rows("x")))
+	k := kinds(must(s.Diff(ctx, Window{Run: r3})))
+	if len(k["appeared"]) != 1 || k["appeared"][0] != "a z" || len(k["disappeared"]) != 1 || k["disappeared"][0] != "a y" {
+		t.Fatalf("third run: %v", k)
+	}
+	// a failed query is no disappearance, and a reappearing row appears
+	r4 := run(t, s, HostResult{Host: "a", Queries: []QueryResult{{QueryID: "q1", Err: "boom"}}}, host("b", rows("x")))
+	if d := must(s.Diff(ctx, Window{Run: r4})); len(d) != 0 {
+		t.Fatalf("failed query made changes: %v", kinds(d))
+	}
+	r5 := run(t, s, host("a", rows("x", "y")), host("b", rows("x")))
+	k = kinds(must(s.Diff(ctx, Window{Run: r5})))
+	if len(k["appeared"]) != 1 || k["appeared"][0] != "a y" || len(k["disappeared"]) != 1 || k["disappeared"][0] != "a z" {
+		t.Fatalf("fifth run: %v", k)
+	}
+	// --host and --query filters, and the window by time
+	if d := must(s.Diff(ctx, Window{Since: time.Unix(0, 0), Host: "b"})); len(d) != 1 {
+		t.Fatalf("host b: %v", kinds(d))
+	}
+	cur := must(s.Current(ctx, "a", ""))
+	if len(cur) != 2 {
+		t.Fatalf("current rows of a: %v", kinds(cur))
+	}
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, s, host("a", rows("x")))
+	s.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if d := must(s.Diff(context.Background(), Window{Since: time.Unix(0, 0)})); len(d) != 1 {
+		t.Fatalf("after reopening: %v", kinds(d))
+	}
+}
+
+func TestRowHashIsCanonical(t *testing.T) {
+	a := Row{"a": "1", "b": "2"}
+	b := Row{"b": "2", "a": "1"}
+	c := Row{"a": "1", "b": "2 "}
+	if a.Hash() != b.Hash() || a.Hash() == c.Hash() {
+		t.Fatal("hash is not canonical")
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -1,0 +1,101 @@
+// Package store keeps every hunt result: hosts, runs, the queries run, each
+// distinct result row keyed by a canonical hash of its columns with the run
+// that first and last saw it on its host, and per-host, per-query errors.
+// A repeat run that sees the same rows adds no result rows; a host's results
+// for a run are committed in one transaction.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// Row is a result row: column name to value, as osquery carries them.
+type Row map[string]string
+
+// Hash is the row's canonical identity: its columns sorted by name,
+// JSON-encoded, SHA-256.
+func (r Row) Hash() string {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	pairs := make([][2]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = [2]string{k, r[k]}
+	}
+	b, _ := json.Marshal(pairs)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Query is a query as run.
+type Query struct {
+	ID, Title, Kind, SQL string
+	Attack               []string
+}
+
+// QueryResult is one query's outcome on one host.
+type QueryResult struct {
+	QueryID string
+	Rows    []Row
+	Err     string // "" when the query ran
+}
+
+// HostResult is everything one host returned in a run.
+type HostResult struct {
+	Host    string
+	Err     string // the host could not be hunted at all ("" when it was)
+	Queries []QueryResult
+}
+
+// Run describes one hunt.
+type Run struct {
+	ID        int64
+	Started   time.Time
+	Finished  time.Time
+	Transport string
+	Who       string
+}
+
+// Change is a row that appeared or disappeared on a host.
+type Change struct {
+	Host     string
+	QueryID  string
+	Kind     string // "appeared" or "disappeared"
+	RunID    int64
+	At       time.Time
+	Row      Row
+	RowHash  string
+	Query    Query
+}
+
+// Window selects the runs a diff looks at.
+type Window struct {
+	Since time.Time // runs started at or after
+	Run   int64     // one run (0: use Since)
+	Host  string    // one host ("" for all)
+	Query string    // one query ("" for all)
+}
+
+// Store is where results live; SQLite now, PostgreSQL for many collectors
+// later.
+type Store interface {
+	// BeginRun records a run and the queries it runs.
+	BeginRun(ctx context.Context, r Run, queries []Query) (int64, error)
+	// SaveHost commits one host's results for a run atomically.
+	SaveHost(ctx context.Context, runID int64, h HostResult) error
+	// FinishRun marks the run finished.
+	FinishRun(ctx context.Context, runID int64) error
+	// Diff lists what appeared and disappeared in the window.
+	Diff(ctx context.Context, w Window) ([]Change, error)
+	// Current returns the rows each host returned in its latest run of
+	// each query.
+	Current(ctx context.Context, host, query string) ([]Change, error)
+	Close() error
+}
