@@ -65,14 +65,14 @@ type Run struct {
 
 // Change is a row that appeared or disappeared on a host.
 type Change struct {
-	Host     string
-	QueryID  string
-	Kind     string // "appeared" or "disappeared"
-	RunID    int64
-	At       time.Time
-	Row      Row
-	RowHash  string
-	Query    Query
+	Host    string
+	QueryID string
+	Kind    string // "appeared" or "disappeared"
+	RunID   int64
+	At      time.Time
+	Row     Row
+	RowHash string
+	Query   Query
 }
 
 // Window selects the runs a diff looks at.
