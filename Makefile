@@ -18,14 +18,12 @@ build:
 	@if ls collector/*.go >/dev/null 2>&1; then \
 	  $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o build/pkgpersist ./collector; fi
 
-# The main job on this host: every query of queries/ through the embedded
-# engine (no osquery needed). ROOT=/mnt/image evaluates a mounted root.
+# The main job on this host: the hunt through the embedded engine (no
+# osquery needed), results kept in build/pkgpersist.db so that a second run
+# reports what is new. ROOT=/mnt/image hunts a mounted root.
 ROOT ?= /
 run: build
-	@for q in queries/*.sql; do \
-	  echo "== $$q"; \
-	  ./build/pkgpersist query --root "$(ROOT)" --format table --file "$$q" || exit 1; \
-	done
+	./build/pkgpersist hunt --db build/pkgpersist.db --root "$(ROOT)" --format table
 
 deps:
 	@./test/deps.sh

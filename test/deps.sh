@@ -11,6 +11,8 @@ needs=(
   "command -v unshare:util-linux"
   "command -v dnf:dnf"
   "command -v rpmbuild:rpm"
+  "test -x /usr/sbin/sshd:openssh-server"
+  "command -v ssh:openssh-client"
   "test -e /usr/lib/python3/dist-packages/dnfpluginscore:dnf-plugins-core"
 )
 

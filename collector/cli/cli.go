@@ -38,7 +38,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		Version:   Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
-		Commands:  []*cli.Command{queryCommand()},
+		Commands:  []*cli.Command{huntCommand(), diffCommand(), queryCommand(), batchCommand()},
 		// errors are printed once, below, as one line
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -84,15 +84,9 @@ a table's error such as a root that does not exist).`,
 			if err != nil {
 				return &exitError{2, err}
 			}
-			format := c.String("format")
-			if format == "" {
-				format = "json"
-				if isTerminal(os.Stdout) {
-					format = "table"
-				}
-			}
-			if !validFormat(format) {
-				return &exitError{2, fmt.Errorf("unknown --format %q (one of %s)", format, strings.Join(output.Formats, ", "))}
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
 			}
 			if fi, err := os.Stat(c.String("root")); err != nil || !fi.IsDir() {
 				return &exitError{2, fmt.Errorf("--root %s is not a directory", c.String("root"))}
@@ -111,6 +105,21 @@ a table's error such as a root that does not exist).`,
 			return output.Write(c.App.Writer, format, res.Columns, res.Rows)
 		},
 	}
+}
+
+// outputFormat is --format, or table on a terminal and json otherwise.
+func outputFormat(c *cli.Context) (string, error) {
+	format := c.String("format")
+	if format == "" {
+		format = "json"
+		if isTerminal(os.Stdout) {
+			format = "table"
+		}
+	}
+	if !validFormat(format) {
+		return "", &exitError{2, fmt.Errorf("unknown --format %q (one of %s)", format, strings.Join(output.Formats, ", "))}
+	}
+	return format, nil
 }
 
 func querySQL(c *cli.Context) (string, error) {

@@ -1,0 +1,262 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pkgpersist/pkgpersist/collector/hunt"
+	"github.com/pkgpersist/pkgpersist/collector/querydef"
+	"github.com/pkgpersist/pkgpersist/collector/report"
+	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/queries"
+)
+
+func formatFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "format", Usage: "output `FORMAT`: table, json, csv, ndjson (default table on a terminal, json otherwise)"},
+		&cli.BoolFlag{Name: "ecs", Usage: "with --format ndjson: one Elastic Common Schema document per finding"},
+		&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
+	}
+}
+
+func huntCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "hunt",
+		Usage:     "run the queries on this host, mounted roots or hosts over SSH, store the results, report",
+		ArgsUsage: "[ssh://[user@]host[:port][?root=DIR] ...]",
+		Description: `Runs every query of queries/ (built in; --queries DIR for your own) on each
+target and stores every result row in --db. Without targets it hunts this
+host through the embedded engine (--root for a mounted image or container).
+
+SSH targets use the system OpenSSH client, so ~/.ssh/config, the agent, jump
+hosts and known_hosts apply (BatchMode=yes). pkgpersist copies itself to a
+private temporary directory on the host, checks its SHA-256, runs there and
+removes itself.
+
+The report lists, per host, the rows of detection queries, marking those new
+since the host's previous run. Exit status: 0 when every host was hunted, 1
+when some failed (each is reported with its reason), 2 for usage errors.`,
+		Flags: append(formatFlags(),
+			&cli.StringFlag{Name: "queries", Usage: "a `DIR` of .sql query files instead of the built-in ones"},
+			&cli.StringFlag{Name: "root", Value: "/", Usage: "for the local target: the filesystem `DIR` to evaluate"},
+			&cli.StringFlag{Name: "targets", Usage: "read targets from `FILE`, one a line (# comments)"},
+			&cli.IntFlag{Name: "parallel", Value: 4, Usage: "hosts to hunt at once"},
+			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "per-host time limit"},
+			&cli.StringFlag{Name: "ssh-config", Usage: "an ssh_config `FILE` to use instead of the user's (ssh -F)"},
+		),
+		Action: runHunt,
+	}
+}
+
+func loadQueries(c *cli.Context) ([]*querydef.Query, error) {
+	if dir := c.String("queries"); dir != "" {
+		return querydef.Load(os.DirFS(dir))
+	}
+	return querydef.Load(queries.FS)
+}
+
+func targets(c *cli.Context) ([]hunt.Target, error) {
+	args := c.Args().Slice()
+	if f := c.String("targets"); f != "" {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+				args = append(args, l)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if len(args) == 0 {
+		name, _ := os.Hostname()
+		if r := c.String("root"); r != "/" {
+			name += ":" + r
+		}
+		return []hunt.Target{hunt.Local{Host: name, Root: c.String("root")}}, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var out []hunt.Target
+	for _, a := range args {
+		t, err := hunt.ParseSSH(a)
+		if err != nil {
+			return nil, err
+		}
+		t.Config, t.Timeout, t.Binary = c.String("ssh-config"), c.Duration("timeout"), self
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func runHunt(c *cli.Context) error {
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+	qs, err := loadQueries(c)
+	if err != nil {
+		return &exitError{2, err}
+	}
+	ts, err := targets(c)
+	if err != nil {
+		return &exitError{2, err}
+	}
+	st, err := store.Open(c.String("db"))
+	if err != nil {
+		return &exitError{1, err}
+	}
+	defer st.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	transport := "local"
+	if _, ok := ts[0].(*hunt.SSH); ok {
+		transport = "ssh"
+	}
+	sum, err := hunt.Run(ctx, st, ts, qs, hunt.Options{
+		Parallel: c.Int("parallel"), Timeout: c.Duration("timeout"), Transport: transport,
+		Progress: c.App.ErrWriter, Bar: isTerminal(os.Stderr),
+	})
+	if err != nil {
+		return &exitError{1, err}
+	}
+	// findings: the rows of detection queries on each host hunted, new
+	// ones marked by the change of this run
+	added := map[string]bool{}
+	changes, err := st.Diff(ctx, store.Window{Run: sum.RunID})
+	if err != nil {
+		return &exitError{1, err}
+	}
+	for _, ch := range changes {
+		if ch.Kind == "appeared" {
+			added[ch.Host+"\x00"+ch.QueryID+"\x00"+ch.RowHash] = true
+		}
+	}
+	var findings []store.Change
+	for _, h := range sum.Hosts {
+		if h.Err != "" {
+			continue
+		}
+		for _, q := range qs {
+			if q.Kind != "detection" {
+				continue
+			}
+			cur, err := st.Current(ctx, h.Host, q.ID)
+			if err != nil {
+				return &exitError{1, err}
+			}
+			for _, f := range cur {
+				if f.RunID != sum.RunID {
+					continue
+				}
+				f.Kind = "present"
+				if added[f.Host+"\x00"+f.QueryID+"\x00"+f.RowHash] {
+					f.Kind = "new"
+				}
+				findings = append(findings, f)
+			}
+		}
+	}
+	if err := report.Write(c.App.Writer, format, c.Bool("ecs"), findings); err != nil {
+		return &exitError{1, err}
+	}
+	var failed []string
+	for _, h := range sum.Hosts {
+		if h.Err != "" {
+			failed = append(failed, h.Host+": "+h.Err)
+		}
+		for q, e := range h.Failed {
+			fmt.Fprintf(c.App.ErrWriter, "pkgpersist: %s: query %s failed: %s\n", h.Host, q, e)
+		}
+	}
+	newFindings := 0
+	for _, f := range findings {
+		if f.Kind == "new" {
+			newFindings++
+		}
+	}
+	fmt.Fprintf(c.App.ErrWriter, "pkgpersist: run %d: %d hosts, %d failed, %d findings (%d new); %d rows new to the store in all queries; %s\n",
+		sum.RunID, len(sum.Hosts), len(failed), len(findings), newFindings, len(added), c.String("db"))
+	if len(failed) > 0 {
+		return &exitError{1, errors.New("some hosts failed: " + strings.Join(failed, "; "))}
+	}
+	return nil
+}
+
+func diffCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "diff",
+		Usage: "list the rows that appeared or disappeared on each host",
+		Description: `Reads --db and lists, per host, the result rows that appeared (first seen)
+and disappeared in the runs of the window: the last --since (default 24h), or
+one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
+		Flags: append(formatFlags(),
+			&cli.DurationFlag{Name: "since", Value: 24 * time.Hour, Usage: "runs started within this `DURATION`"},
+			&cli.Int64Flag{Name: "run", Usage: "one run `N` instead of --since"},
+			&cli.StringFlag{Name: "host", Usage: "only this `HOST`"},
+			&cli.StringFlag{Name: "query", Usage: "only this query `ID`"},
+			&cli.BoolFlag{Name: "fail-on-new", Usage: "exit 1 when any row appeared"},
+		),
+		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(c.String("db")); err != nil {
+				return &exitError{2, fmt.Errorf("no database %s (run pkgpersist hunt first)", c.String("db"))}
+			}
+			st, err := store.Open(c.String("db"))
+			if err != nil {
+				return &exitError{1, err}
+			}
+			defer st.Close()
+			cs, err := st.Diff(c.Context, store.Window{Since: time.Now().Add(-c.Duration("since")), Run: c.Int64("run"),
+				Host: c.String("host"), Query: c.String("query")})
+			if err != nil {
+				return &exitError{1, err}
+			}
+			if err := report.Write(c.App.Writer, format, c.Bool("ecs"), cs); err != nil {
+				return &exitError{1, err}
+			}
+			if c.Bool("fail-on-new") {
+				for _, ch := range cs {
+					if ch.Kind == "appeared" {
+						return &exitError{1, errors.New("new rows appeared")}
+					}
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func batchCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "batch",
+		Hidden: true,
+		Usage:  "run queries given as JSON on stdin (what a remote host runs during a hunt)",
+		Flags:  []cli.Flag{&cli.StringFlag{Name: "root", Value: "/"}},
+		Action: func(c *cli.Context) error {
+			if err := hunt.ServeBatch(c.Context, c.String("root"), os.Stdin, c.App.Writer); err != nil {
+				return &exitError{1, err}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,349 @@
+package hunt_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/test/aptoracle"
+	"github.com/pkgpersist/pkgpersist/test/need"
+)
+
+// lab is two SSH "hosts": one sshd on 127.0.0.1 listening on two ports,
+// a throwaway key pair, and an ssh_config for the collector.
+type lab struct {
+	dir, bin, sshConfig string
+	ports               [2]int
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func sh(t *testing.T, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+}
+
+func startLab(t *testing.T) *lab {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		need.Missing(t, "sshd on 127.0.0.1 needs root")
+	}
+	sshd := "/usr/sbin/sshd"
+	if _, err := os.Stat(sshd); err != nil {
+		need.Missing(t, "openssh-server is not installed")
+	}
+	need.Program(t, "ssh")
+	need.Program(t, "ssh-keygen")
+	l := &lab{dir: t.TempDir()}
+	l.bin = filepath.Join(l.dir, "pkgpersist")
+	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", l.bin, "../").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	sh(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(l.dir, "hostkey"))
+	sh(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(l.dir, "id"))
+	pub, _ := os.ReadFile(filepath.Join(l.dir, "id.pub"))
+	must(t, os.WriteFile(filepath.Join(l.dir, "authorized_keys"), pub, 0o600))
+	l.ports = [2]int{freePort(t), freePort(t)}
+	cfg := fmt.Sprintf(`Port %d
+Port %d
+ListenAddress 127.0.0.1
+HostKey %s/hostkey
+AuthorizedKeysFile %s/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile %s/sshd.pid
+`, l.ports[0], l.ports[1], l.dir, l.dir, l.dir)
+	must(t, os.WriteFile(filepath.Join(l.dir, "sshd_config"), []byte(cfg), 0o600))
+	_ = os.MkdirAll("/run/sshd", 0o755)
+	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(l.dir, "sshd_config"))
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	must(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	l.sshConfig = filepath.Join(l.dir, "ssh_config")
+	must(t, os.WriteFile(l.sshConfig, []byte(fmt.Sprintf(`Host 127.0.0.1
+  IdentityFile %s/id
+  IdentitiesOnly yes
+  UserKnownHostsFile /dev/null
+  StrictHostKeyChecking no
+  LogLevel ERROR
+`, l.dir)), 0o600))
+	for _, p := range l.ports {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("sshd does not listen on %d: %s", p, logs.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return l
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hunt runs the collector binary; it returns the exit code and stderr.
+func (l *lab) hunt(t *testing.T, db, queries string, targets ...string) (int, string) {
+	t.Helper()
+	args := append([]string{"hunt", "--db", db, "--queries", queries, "--ssh-config", l.sshConfig, "--timeout", "8s", "--parallel", "4", "--format", "json"}, targets...)
+	cmd := exec.Command(l.bin, args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, errb.String()
+}
+
+func (l *lab) diff(t *testing.T, db string, run int) []map[string]any {
+	t.Helper()
+	out, err := exec.Command(l.bin, "diff", "--db", db, "--run", fmt.Sprint(run), "--format", "ndjson", "--ecs").Output()
+	if err != nil {
+		t.Fatalf("diff: %v", err)
+	}
+	var docs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if line == "" {
+			continue
+		}
+		var d map[string]any
+		must(t, json.Unmarshal([]byte(line), &d))
+		docs = append(docs, d)
+	}
+	return docs
+}
+
+// hooksQuery is the one query the end-to-end hunts run: active APT hooks
+// and enabled DNF plugins.
+const hooksQuery = `-- id: hooks
+-- title: APT hooks and DNF plugins
+-- description: test query
+-- attack: T1546.016
+-- platform: linux
+-- interval: 3600
+-- mode: differential
+-- kind: detection
+SELECT 'apt' AS kind, hook AS name, command, path FROM apt_hooks WHERE active = 1
+UNION ALL
+SELECT 'dnf', name, '', path FROM dnf_plugins WHERE enabled = 1
+`
+
+func TestHuntOverSSH(t *testing.T) {
+	l := startLab(t)
+	qdir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
+	rootA, rootB := t.TempDir(), t.TempDir()
+	for _, fx := range []string{"planted", "dnf4"} {
+		must(t, aptoracle.CopyTree(filepath.Join("../../test/roots", fx), rootA))
+	}
+	must(t, aptoracle.CopyTree("../../test/roots/debian-real", rootB))
+	hostA := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[0], rootA)
+	hostB := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[1], rootB)
+	db := filepath.Join(t.TempDir(), "p.db")
+
+	if code, errs := l.hunt(t, db, qdir, hostA, hostB); code != 0 {
+		t.Fatalf("first hunt: exit %d\n%s", code, errs)
+	}
+	if first := l.diff(t, db, 1); len(first) < 20 {
+		t.Fatalf("first run found only %d rows", len(first))
+	}
+	// plant an APT hook and a DNF plugin on host A
+	must(t, os.WriteFile(filepath.Join(rootA, "etc/apt/apt.conf.d/60zz-new.conf"), []byte("DPkg::Post-Invoke:: \"/tmp/.x/run\";\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(rootA, "usr/lib/python3/dist-packages/dnf-plugins/zz_new.py"), []byte("import dnf\n\nclass N(dnf.Plugin):\n    name = 'zz-new'\n"), 0o644))
+	if code, errs := l.hunt(t, db, qdir, hostA, hostB); code != 0 {
+		t.Fatalf("second hunt: exit %d\n%s", code, errs)
+	}
+	got := map[string]bool{}
+	for _, d := range l.diff(t, db, 2) {
+		host := d["host"].(map[string]any)["name"].(string)
+		row := d["pkgpersist"].(map[string]any)["row"].(map[string]any)
+		got[fmt.Sprintf("%s|%s|%s|%s", d["event"].(map[string]any)["action"], strings.Split(host, "?")[0], row["kind"], row["name"])] = true
+		if d["event"].(map[string]any)["kind"] != "alert" || d["rule"].(map[string]any)["id"] != "hooks" {
+			t.Errorf("ECS document: %v", d)
+		}
+	}
+	wantA := strings.Split(strings.TrimPrefix(hostA, "ssh://"), "?")[0]
+	want := map[string]bool{
+		"appeared|" + wantA + "|apt|DPkg::Post-Invoke": true,
+		"appeared|" + wantA + "|dnf|zz-new":            true,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("second run's changes:\n got %v\nwant %v", got, want)
+	}
+	// remove the hook: reported as disappeared
+	must(t, os.Remove(filepath.Join(rootA, "etc/apt/apt.conf.d/60zz-new.conf")))
+	if code, errs := l.hunt(t, db, qdir, hostA, hostB); code != 0 {
+		t.Fatalf("third hunt: exit %d\n%s", code, errs)
+	}
+	third := l.diff(t, db, 3)
+	if len(third) != 1 || third[0]["event"].(map[string]any)["action"] != "disappeared" {
+		t.Fatalf("third run: %v", third)
+	}
+}
+
+// TestFaults: a target that refuses connections and one that never answers
+// are reported with reasons within the timeout; the good hosts' results
+// are stored and the exit code says partial failure.
+func TestFaults(t *testing.T) {
+	l := startLab(t)
+	qdir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
+	refused := freePort(t)
+	hang, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer hang.Close()
+	go func() {
+		for {
+			c, err := hang.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // accept and say nothing
+		}
+	}()
+	abs, _ := filepath.Abs("../../test/roots/planted")
+	good := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[0], abs)
+	db := filepath.Join(t.TempDir(), "p.db")
+	start := time.Now()
+	code, errs := l.hunt(t, db, qdir, good,
+		fmt.Sprintf("ssh://root@127.0.0.1:%d", refused),
+		fmt.Sprintf("ssh://root@127.0.0.1:%d", hang.Addr().(*net.TCPAddr).Port))
+	took := time.Since(start)
+	if code != 1 || took > 30*time.Second {
+		t.Fatalf("exit %d after %v\n%s", code, took, errs)
+	}
+	if !strings.Contains(errs, "Connection refused") || !strings.Contains(errs, "timed out") {
+		t.Fatalf("reasons missing:\n%s", errs)
+	}
+	st, err := store.Open(db)
+	must(t, err)
+	defer st.Close()
+	cur, err := st.Current(context.Background(), "", "hooks")
+	must(t, err)
+	if len(cur) < 20 {
+		t.Fatalf("good host's rows not stored: %d", len(cur))
+	}
+}
+
+// TestCrash: kill -9 in the middle of a multi-host run leaves a database
+// that opens cleanly, with every committed host complete; a re-run
+// completes the rest.
+func TestCrash(t *testing.T) {
+	l := startLab(t)
+	qdir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
+	abs, _ := filepath.Abs("../../test/roots/planted")
+	hang, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer hang.Close()
+	go func() {
+		for {
+			c, err := hang.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	var targets []string
+	for i := 0; i < 3; i++ {
+		targets = append(targets, fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s/../planted&n=%d", l.ports[i%2], abs, i))
+	}
+	slow := fmt.Sprintf("ssh://root@127.0.0.1:%d", hang.Addr().(*net.TCPAddr).Port)
+	db := filepath.Join(t.TempDir(), "p.db")
+	cmd := exec.Command(l.bin, append([]string{"hunt", "--db", db, "--queries", qdir, "--ssh-config", l.sshConfig, "--timeout", "60s", "--parallel", "4", "--format", "json"}, append(targets, slow)...)...)
+	must(t, cmd.Start())
+	// wait until the three good hosts are committed, then kill
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if n := committedHosts(t, db); n >= 3 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	must(t, cmd.Process.Kill())
+	cmd.Wait()
+	if n := committedHosts(t, db); n != 3 {
+		t.Fatalf("%d hosts committed before the kill", n)
+	}
+	st, err := store.Open(db)
+	must(t, err)
+	var check string
+	sdb, _ := sql.Open("sqlite3", db)
+	must(t, sdb.QueryRow("PRAGMA integrity_check").Scan(&check))
+	sdb.Close()
+	if check != "ok" {
+		t.Fatalf("integrity: %s", check)
+	}
+	cur, err := st.Current(context.Background(), "", "hooks")
+	must(t, err)
+	st.Close()
+	// every committed host hunted the same root: each has all its rows
+	perHost := map[string]int{}
+	for _, c := range cur {
+		perHost[c.Host]++
+	}
+	if len(perHost) != 3 {
+		t.Fatalf("hosts with rows: %v", perHost)
+	}
+	for h, n := range perHost {
+		if n != perHost[strings.TrimPrefix(targets[0], "ssh://")] || n < 20 {
+			t.Errorf("host %s incomplete: %d rows (%v)", h, n, perHost)
+		}
+	}
+	// the re-run (without the hanging host) completes
+	if code, errs := l.hunt(t, db, qdir, targets...); code != 0 {
+		t.Fatalf("re-run: exit %d\n%s", code, errs)
+	}
+}
+
+func committedHosts(t *testing.T, db string) int {
+	sdb, err := sql.Open("sqlite3", "file:"+db+"?mode=ro")
+	if err != nil {
+		return 0
+	}
+	defer sdb.Close()
+	var n int
+	if err := sdb.QueryRow("SELECT count(*) FROM host_runs WHERE error = ''").Scan(&n); err != nil {
+		return 0
+	}
+	return n
+}

@@ -1,0 +1,87 @@
+// Package report renders findings — rows that are there, or that appeared
+// or disappeared — in the collector's output formats, Elastic Common Schema
+// documents included.
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/collector/output"
+	"github.com/pkgpersist/pkgpersist/collector/store"
+)
+
+// Columns of the tabular formats.
+var Columns = []string{"host", "query", "change", "run", "time", "row"}
+
+// Write renders changes in format; ecs (with ndjson) writes one ECS
+// document per finding.
+func Write(w io.Writer, format string, ecs bool, cs []store.Change) error {
+	if ecs {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		for _, c := range cs {
+			if err := enc.Encode(ECS(c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rows := make([][]string, len(cs))
+	for i, c := range cs {
+		rows[i] = []string{c.Host, c.QueryID, c.Kind, itoa(c.RunID), c.At.UTC().Format(time.RFC3339), summary(c.Row)}
+	}
+	return output.Write(w, format, Columns, rows)
+}
+
+// summary is the row as "key=value" pairs in key order.
+func summary(r store.Row) string {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if r[k] != "" {
+			parts = append(parts, k+"="+r[k])
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// ECS maps a finding to an Elastic Common Schema document.
+func ECS(c store.Change) map[string]any {
+	doc := map[string]any{
+		"@timestamp": c.At.UTC().Format(time.RFC3339Nano),
+		"host":       map[string]any{"name": c.Host},
+		"event": map[string]any{
+			"kind": "alert", "category": []string{"configuration"}, "type": []string{"info"},
+			"dataset": "pkgpersist.hunt", "action": c.Kind,
+		},
+		"rule":       map[string]any{"id": c.QueryID, "name": c.Query.Title},
+		"pkgpersist": map[string]any{"query": c.QueryID, "change": c.Kind, "run": c.RunID, "row": c.Row},
+	}
+	if len(c.Query.Attack) > 0 {
+		var techniques []map[string]any
+		for _, id := range c.Query.Attack {
+			techniques = append(techniques, map[string]any{"id": strings.TrimSpace(id)})
+		}
+		doc["threat"] = map[string]any{"framework": "MITRE ATT&CK", "technique": techniques}
+	}
+	if p := c.Row["path"]; p != "" {
+		doc["file"] = map[string]any{"path": p}
+	}
+	if cmd := c.Row["command"]; cmd != "" {
+		doc["process"] = map[string]any{"command_line": cmd}
+	}
+	return doc
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
