@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -52,6 +53,8 @@ when some failed (each is reported with its reason), 2 for usage errors.`,
 			&cli.IntFlag{Name: "parallel", Value: 4, Usage: "hosts to hunt at once"},
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "per-host time limit"},
 			&cli.StringFlag{Name: "ssh-config", Usage: "an ssh_config `FILE` to use instead of the user's (ssh -F)"},
+			&cli.StringFlag{Name: "remote-engine", Value: "auto", Usage: "`ENGINE` on SSH hosts: auto (osqueryi with the pkgpersist extension where installed, else pkgpersist), osqueryi, pkgpersist"},
+			&cli.StringFlag{Name: "extension", Usage: "the pkgpersist.ext `FILE` to copy for the osqueryi engine (default: beside this binary)"},
 		),
 		Action: runHunt,
 	}
@@ -93,13 +96,21 @@ func targets(c *cli.Context) ([]hunt.Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	engine := c.String("remote-engine")
+	if engine != "auto" && engine != "osqueryi" && engine != "pkgpersist" {
+		return nil, fmt.Errorf("--remote-engine %q: auto, osqueryi or pkgpersist", engine)
+	}
+	ext := c.String("extension")
+	if ext == "" {
+		ext = filepath.Join(filepath.Dir(self), "pkgpersist.ext")
+	}
 	var out []hunt.Target
 	for _, a := range args {
 		t, err := hunt.ParseSSH(a)
 		if err != nil {
 			return nil, err
 		}
-		t.Config, t.Timeout, t.Binary = c.String("ssh-config"), c.Duration("timeout"), self
+		t.Config, t.Timeout, t.Binary, t.Engine, t.Extension = c.String("ssh-config"), c.Duration("timeout"), self, engine, ext
 		out = append(out, t)
 	}
 	return out, nil
@@ -251,9 +262,17 @@ func batchCommand() *cli.Command {
 		Name:   "batch",
 		Hidden: true,
 		Usage:  "run queries given as JSON on stdin (what a remote host runs during a hunt)",
-		Flags:  []cli.Flag{&cli.StringFlag{Name: "root", Value: "/"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: "/"},
+			&cli.StringFlag{Name: "osqueryi", Usage: "run the queries with this osqueryi instead of the embedded engine"},
+			&cli.StringFlag{Name: "extension", Usage: "with --osqueryi: the pkgpersist.ext to load"},
+		},
 		Action: func(c *cli.Context) error {
-			if err := hunt.ServeBatch(c.Context, c.String("root"), os.Stdin, c.App.Writer); err != nil {
+			var osq *hunt.Osqueryi
+			if p := c.String("osqueryi"); p != "" {
+				osq = &hunt.Osqueryi{Path: p, Extension: c.String("extension")}
+			}
+			if err := hunt.ServeBatch(c.Context, c.String("root"), osq, os.Stdin, c.App.Writer); err != nil {
 				return &exitError{1, err}
 			}
 			return nil

@@ -3,10 +3,13 @@
 package hunt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os/exec"
+	"strings"
 
 	"github.com/pkgpersist/pkgpersist/collector/engine"
 	"github.com/pkgpersist/pkgpersist/collector/store"
@@ -55,14 +58,53 @@ func RunBatch(ctx context.Context, root string, qs []BatchQuery) ([]BatchResult,
 	return out, ctx.Err()
 }
 
+// Osqueryi runs queries with osquery's own shell and the pkgpersist
+// extension instead of the embedded engine.
+type Osqueryi struct {
+	Path      string // the osqueryi program
+	Extension string // pkgpersist.ext
+}
+
+// Run runs each query as `osqueryi --json`, which prints an array of
+// objects with string values.
+func (o Osqueryi) Run(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) {
+	out := make([]BatchResult, len(qs))
+	for i, q := range qs {
+		out[i].ID = q.ID
+		args := []string{"--json", "--extensions_timeout=10", "--extensions_require=pkgpersist", "--extension", o.Extension, q.SQL}
+		cmd := exec.CommandContext(ctx, o.Path, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			msg := strings.TrimSpace(stderr.String())
+			if msg == "" {
+				msg = err.Error()
+			}
+			out[i].Error = "osqueryi: " + msg
+			continue
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &out[i].Rows); err != nil {
+			out[i].Error = "osqueryi: malformed JSON: " + err.Error()
+		}
+	}
+	return out, ctx.Err()
+}
+
 // ServeBatch is `pkgpersist batch`: queries as JSON on r, results as JSON
-// on w. It is what a remote host runs.
-func ServeBatch(ctx context.Context, root string, r io.Reader, w io.Writer) error {
+// on w. It is what a remote host runs; osq, when set, runs the queries
+// through osqueryi instead of the embedded engine.
+func ServeBatch(ctx context.Context, root string, osq *Osqueryi, r io.Reader, w io.Writer) error {
 	var qs []BatchQuery
 	if err := json.NewDecoder(io.LimitReader(r, 16<<20)).Decode(&qs); err != nil {
 		return fmt.Errorf("reading queries: %w", err)
 	}
-	res, err := RunBatch(ctx, root, qs)
+	var res []BatchResult
+	var err error
+	if osq != nil {
+		res, err = osq.Run(ctx, qs)
+	} else {
+		res, err = RunBatch(ctx, root, qs)
+	}
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 type lab struct {
 	dir, bin, sshConfig string
 	ports               [2]int
+	extraArgs           []string
 }
 
 func freePort(t *testing.T) int {
@@ -44,7 +45,10 @@ func sh(t *testing.T, name string, args ...string) {
 	}
 }
 
-func startLab(t *testing.T) *lab {
+func startLab(t *testing.T) *lab { return startLabWith(t, "") }
+
+// startLabWith adds lines to sshd_config.
+func startLabWith(t *testing.T, extra string) *lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		need.Missing(t, "sshd on 127.0.0.1 needs root")
@@ -76,7 +80,8 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PidFile %s/sshd.pid
-`, l.ports[0], l.ports[1], l.dir, l.dir, l.dir)
+%s
+`, l.ports[0], l.ports[1], l.dir, l.dir, l.dir, extra)
 	must(t, os.WriteFile(filepath.Join(l.dir, "sshd_config"), []byte(cfg), 0o600))
 	_ = os.MkdirAll("/run/sshd", 0o755)
 	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(l.dir, "sshd_config"))
@@ -119,7 +124,8 @@ func must(t *testing.T, err error) {
 // hunt runs the collector binary; it returns the exit code and stderr.
 func (l *lab) hunt(t *testing.T, db, queries string, targets ...string) (int, string) {
 	t.Helper()
-	args := append([]string{"hunt", "--db", db, "--queries", queries, "--ssh-config", l.sshConfig, "--timeout", "8s", "--parallel", "4", "--format", "json"}, targets...)
+	args := append([]string{"hunt", "--db", db, "--queries", queries, "--ssh-config", l.sshConfig, "--timeout", "8s", "--parallel", "4", "--format", "json"}, l.extraArgs...)
+	args = append(args, targets...)
 	cmd := exec.Command(l.bin, args...)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
@@ -346,4 +352,55 @@ func committedHosts(t *testing.T, db string) int {
 		return 0
 	}
 	return n
+}
+
+// TestRemoteOsqueryi: where the host has osqueryi, the hunt copies the
+// extension too and runs the queries through osqueryi. The host's osqueryi
+// here is a stand-in script (osquery is not packaged for Debian) that
+// records how it was called and answers through pkgpersist's own engine;
+// the stored rows equal those of the pkgpersist engine on the same host.
+func TestRemoteOsqueryi(t *testing.T) {
+	bin := t.TempDir()
+	calls := filepath.Join(bin, "calls")
+	fake := `#!/bin/sh
+# stand-in for osqueryi --json --extension EXT ... SQL
+ext=""; prev=""
+for a in "$@"; do
+  [ "$prev" = "--extension" ] && ext="$a"
+  prev="$a"; sql="$a"
+done
+[ -x "$ext" ] || { echo "extension $ext missing" >&2; exit 1; }
+echo "$@" >> ` + calls + `
+exec "$(dirname "$ext")/pkgpersist" query --root / --format json "$sql"
+`
+	must(t, os.WriteFile(filepath.Join(bin, "osqueryi"), []byte(fake), 0o755))
+	l := startLabWith(t, "SetEnv PATH="+bin+":/usr/sbin:/usr/bin:/sbin:/bin")
+	ext := filepath.Join(l.dir, "pkgpersist.ext")
+	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", ext, "../../extension").CombinedOutput(); err != nil {
+		t.Fatalf("build extension: %v\n%s", err, out)
+	}
+	qdir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
+	target := fmt.Sprintf("ssh://root@127.0.0.1:%d", l.ports[0])
+	counts := map[string]int{}
+	for _, engine := range []string{"osqueryi", "pkgpersist"} {
+		l.extraArgs = []string{"--remote-engine", engine, "--extension", ext}
+		db := filepath.Join(t.TempDir(), engine+".db")
+		if code, errs := l.hunt(t, db, qdir, target); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", engine, code, errs)
+		}
+		st, err := store.Open(db)
+		must(t, err)
+		cur, err := st.Current(context.Background(), "", "hooks")
+		must(t, err)
+		st.Close()
+		counts[engine] = len(cur)
+	}
+	data, err := os.ReadFile(calls)
+	if err != nil || !strings.Contains(string(data), "--extensions_require=pkgpersist") {
+		t.Fatalf("osqueryi was not run with the extension: %v %q", err, data)
+	}
+	if counts["osqueryi"] != counts["pkgpersist"] || counts["pkgpersist"] == 0 {
+		t.Fatalf("rows differ: %v", counts)
+	}
 }

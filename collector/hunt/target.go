@@ -49,6 +49,10 @@ type SSH struct {
 	Options []string
 	Timeout time.Duration
 	Binary  string // the pkgpersist binary to copy
+	// Engine is auto, osqueryi or pkgpersist: auto uses osqueryi (with
+	// the pkgpersist extension, copied too) when the host has it.
+	Engine    string
+	Extension string // pkgpersist.ext to copy for the osqueryi engine
 }
 
 // ParseSSH reads an ssh:// target.
@@ -112,35 +116,62 @@ func (s *SSH) ssh(ctx context.Context, stdin []byte, remote string) ([]byte, err
 	return out.Bytes(), nil
 }
 
-// Hunt copies the binary, runs `pkgpersist batch`, and cleans up.
-func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) {
-	bin, err := os.ReadFile(s.Binary)
+// upload copies a file into dir on the host and checks its SHA-256.
+func (s *SSH) upload(ctx context.Context, local, remote string) error {
+	data, err := os.ReadFile(local)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", s.Binary, err)
+		return fmt.Errorf("read %s: %w", local, err)
 	}
-	sum := sha256.Sum256(bin)
+	sum := sha256.Sum256(data)
 	want := hex.EncodeToString(sum[:])
-	// upload into a private directory and check what arrived
-	out, err := s.ssh(ctx, bin, `d=$(mktemp -d) && chmod 700 "$d" && cat > "$d/pkgpersist" && chmod 700 "$d/pkgpersist" && echo "$d" && sha256sum "$d/pkgpersist"`)
+	q := shellQuote(remote)
+	out, err := s.ssh(ctx, data, "cat > "+q+" && chmod 700 "+q+" && sha256sum "+q)
 	if err != nil {
-		return nil, fmt.Errorf("copy pkgpersist: %w", err)
+		return fmt.Errorf("copy %s: %w", local, err)
 	}
-	lines := strings.Fields(string(out))
-	if len(lines) < 2 || !strings.HasPrefix(lines[0], "/") {
-		return nil, fmt.Errorf("copy pkgpersist: unexpected answer %q", strings.TrimSpace(string(out)))
+	if f := strings.Fields(string(out)); len(f) == 0 || f[0] != want {
+		return fmt.Errorf("copy %s: checksum mismatch on the remote (%q, want %s)", local, strings.TrimSpace(string(out)), want)
 	}
-	dir := lines[0]
-	cleanup := func() {
+	return nil
+}
+
+// Hunt copies pkgpersist (and, for the osqueryi engine, the extension)
+// into a private temporary directory, runs `pkgpersist batch`, and removes
+// the directory.
+func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) {
+	out, err := s.ssh(ctx, nil, `d=$(mktemp -d) && chmod 700 "$d" && echo "$d" && (command -v osqueryi || true)`)
+	if err != nil {
+		return nil, err
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) == 0 || !strings.HasPrefix(fields[0], "/") {
+		return nil, fmt.Errorf("no private temporary directory on the host (mktemp said %q)", strings.TrimSpace(string(out)))
+	}
+	dir, osqueryi := fields[0], ""
+	if len(fields) > 1 {
+		osqueryi = fields[1]
+	}
+	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), s.Timeout)
 		defer cancel()
 		_, _ = s.ssh(cctx, nil, "rm -rf "+shellQuote(dir))
+	}()
+	useOsq := s.Engine == "osqueryi" || (s.Engine == "auto" && osqueryi != "")
+	if s.Engine == "osqueryi" && osqueryi == "" {
+		return nil, errors.New("remote engine osqueryi requested, but the host has no osqueryi")
 	}
-	defer cleanup()
-	if lines[1] != want {
-		return nil, fmt.Errorf("copy pkgpersist: checksum mismatch on the remote (%s, want %s)", lines[1], want)
+	if err := s.upload(ctx, s.Binary, dir+"/pkgpersist"); err != nil {
+		return nil, err
+	}
+	remote := shellQuote(dir+"/pkgpersist") + " batch --root " + shellQuote(s.Root)
+	if useOsq {
+		if err := s.upload(ctx, s.Extension, dir+"/pkgpersist.ext"); err != nil {
+			return nil, err
+		}
+		remote += " --osqueryi " + shellQuote(osqueryi) + " --extension " + shellQuote(dir+"/pkgpersist.ext")
 	}
 	in, _ := json.Marshal(qs)
-	out, err = s.ssh(ctx, in, shellQuote(dir+"/pkgpersist")+" batch --root "+shellQuote(s.Root))
+	out, err = s.ssh(ctx, in, remote)
 	if err != nil {
 		return nil, fmt.Errorf("remote engine: %w", err)
 	}
