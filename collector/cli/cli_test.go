@@ -72,3 +72,51 @@ func TestErrorsAreOneLine(t *testing.T) {
 		t.Errorf("required constraint: %q", errs)
 	}
 }
+
+// TestHuntLocal: hunting a root twice reports its findings as new, then as
+// present; diff lists what the first run added; usage errors exit 2.
+func TestHuntLocal(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	kinds := func() map[string]int {
+		code, out, errs := runCLI("hunt", "--db", db, "--root", planted, "--format", "json")
+		if code != 0 {
+			t.Fatalf("hunt: exit %d: %s", code, errs)
+		}
+		var rows []map[string]string
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		k := map[string]int{}
+		for _, r := range rows {
+			k[r["change"]]++
+		}
+		return k
+	}
+	first := kinds()
+	if first["new"] < 20 || first["present"] != 0 {
+		t.Fatalf("first hunt: %v", first)
+	}
+	second := kinds()
+	if second["new"] != 0 || second["present"] != first["new"] {
+		t.Fatalf("second hunt: %v (first %v)", second, first)
+	}
+	code, out, _ := runCLI("diff", "--db", db, "--run", "1", "--format", "ndjson", "--ecs")
+	if code != 0 || !strings.Contains(out, `"kind":"alert"`) || !strings.Contains(out, `"technique":[{"id":"T1546.016"}]`) {
+		t.Fatalf("diff: %d %.300s", code, out)
+	}
+	if code, _, _ := runCLI("diff", "--db", db, "--run", "1", "--fail-on-new", "--format", "csv"); code != 1 {
+		t.Fatalf("--fail-on-new with new rows: exit %d", code)
+	}
+	if code, _, _ := runCLI("diff", "--db", db, "--run", "2", "--fail-on-new", "--format", "csv"); code != 0 {
+		t.Fatalf("--fail-on-new without new rows: exit %d", code)
+	}
+	for _, args := range [][]string{
+		{"hunt", "--db", db, "http://not-ssh"},
+		{"diff", "--db", filepath.Join(t.TempDir(), "none.db")},
+		{"hunt", "--db", db, "--remote-engine", "bogus", "ssh://x"},
+	} {
+		if code, _, errs := runCLI(args...); code != 2 {
+			t.Errorf("%q: exit %d (%s)", args, code, errs)
+		}
+	}
+}
