@@ -233,18 +233,7 @@ func TestFaults(t *testing.T) {
 	qdir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
 	refused := freePort(t)
-	hang, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer hang.Close()
-	go func() {
-		for {
-			c, err := hang.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // accept and say nothing
-		}
-	}()
+	hang := hangingListener(t)
 	abs, _ := filepath.Abs("../../test/roots/planted")
 	good := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[0], abs)
 	db := filepath.Join(t.TempDir(), "p.db")
@@ -277,18 +266,7 @@ func TestCrash(t *testing.T) {
 	qdir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
 	abs, _ := filepath.Abs("../../test/roots/planted")
-	hang, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer hang.Close()
-	go func() {
-		for {
-			c, err := hang.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	hang := hangingListener(t)
 	var targets []string
 	for i := 0; i < 3; i++ {
 		targets = append(targets, fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s/../planted&n=%d", l.ports[i%2], abs, i))
@@ -339,6 +317,31 @@ func TestCrash(t *testing.T) {
 	if code, errs := l.hunt(t, db, qdir, targets...); code != 0 {
 		t.Fatalf("re-run: exit %d\n%s", code, errs)
 	}
+}
+
+// hangingListener accepts connections and never says anything: an SSH
+// server that hangs.
+func hangingListener(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	return l
 }
 
 func committedHosts(t *testing.T, db string) int {
