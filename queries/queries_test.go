@@ -110,3 +110,58 @@ func TestDetectionsFire(t *testing.T) {
 		}
 	}
 }
+
+// TestEventQueries runs the event queries over sample events in temporary
+// tables that shadow the engine's empty evented tables.
+func TestEventQueries(t *testing.T) {
+	e, err := engine.New(tables.Engine(), "../test/roots/planted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	if err := e.Exec(ctx, `CREATE TEMP TABLE process_events (pid, path, cmdline, cwd, uid, time, parent);
+		INSERT INTO process_events VALUES
+		 (10, '/usr/bin/apt-get', 'apt-get install vim', '/', 0, 1, 1),
+		 (11, '/usr/bin/dpkg', 'dpkg --status-fd 23 --unpack --auto-deconfigure /var/cache/apt/archives/vim.deb', '/', 0, 2, 10),
+		 (12, '/bin/sh', 'sh -c /usr/lib/needrestart/apt-pinvoke', '/', 0, 3, 10),
+		 (20, '/usr/sbin/nginx', 'nginx: worker', '/', 33, 4, 1),
+		 (21, '/usr/bin/rpm', 'rpm -ivh /tmp/x.rpm', '/tmp', 33, 5, 20),
+		 (22, '/usr/bin/rpm', 'rpm -q bash', '/', 0, 6, 1),
+		 (23, '/usr/bin/rpm', 'rpm --upgrade /tmp/y.rpm', '/', 0, 7, 1),
+		 (24, '/usr/bin/dpkg', 'dpkg -l', '/', 0, 8, 1),
+		 (25, '/usr/bin/dpkg', 'dpkg -i /tmp/z.deb', '/', 0, 9, 20);
+		CREATE TEMP TABLE file_events (target_path, category, action, uid, gid, mode, size, sha256, time);
+		INSERT INTO file_events VALUES
+		 ('/etc/apt/apt.conf.d/99x', 'package_manager', 'CREATED', 0, 0, '0644', 10, 'x', 1),
+		 ('/etc/passwd', 'other', 'UPDATED', 0, 0, '0644', 10, 'y', 2);`); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := querydef.Load(queries.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"pkg-installs":   "11 21 23 25",
+		"pm-children":    "11 12",
+		"pm-file-events": "/etc/apt/apt.conf.d/99x",
+	}
+	for _, q := range qs {
+		w, ok := want[q.ID]
+		if !ok {
+			continue
+		}
+		res, err := e.Query(ctx, q.SQL)
+		if err != nil {
+			t.Fatalf("%s: %v", q.ID, err)
+		}
+		var got []string
+		for _, r := range res.Rows {
+			got = append(got, r[0])
+		}
+		sort.Strings(got)
+		if strings.Join(got, " ") != w {
+			t.Errorf("%s: %v, want %s", q.ID, got, w)
+		}
+	}
+}

@@ -61,6 +61,13 @@ type Result struct {
 	Rows    [][]string
 }
 
+// Exec runs statements that return no rows (for example, temporary tables
+// that shadow a table in tests).
+func (e *Engine) Exec(ctx context.Context, stmts string) error {
+	_, err := e.db.ExecContext(ctx, stmts)
+	return err
+}
+
 // Query runs one SQL statement.
 func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
 	e.ctx.Store(&ctx)

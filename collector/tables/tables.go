@@ -1,11 +1,15 @@
 // Package tables lists the tables of the embedded engine: every extension
-// table, and osquery's own tables the hunt queries need.
+// table, and osquery's own tables the hunt queries and packs need (the
+// evented ones with osquery's schema and no rows).
 package tables
 
 import (
 	"github.com/pkgpersist/pkgpersist/collector/tables/aptsources"
 	"github.com/pkgpersist/pkgpersist/collector/tables/file"
+	"github.com/pkgpersist/pkgpersist/collector/tables/fileevents"
 	"github.com/pkgpersist/pkgpersist/collector/tables/groups"
+	"github.com/pkgpersist/pkgpersist/collector/tables/osqext"
+	"github.com/pkgpersist/pkgpersist/collector/tables/processevents"
 	"github.com/pkgpersist/pkgpersist/collector/tables/users"
 	"github.com/pkgpersist/pkgpersist/collector/tables/yumsources"
 	"github.com/pkgpersist/pkgpersist/extension/registry"
@@ -15,5 +19,6 @@ import (
 // Engine returns the engine's tables.
 func Engine() []*table.Table {
 	return append(registry.Tables(),
-		file.Table(), users.Table(), groups.Table(), aptsources.Table(), yumsources.Table())
+		file.Table(), users.Table(), groups.Table(), aptsources.Table(), yumsources.Table(),
+		fileevents.Table(), processevents.Table(), osqext.Table())
 }
