@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/pkgpersist/pkgpersist/extension/server.Version=$(VERSI
 FUZZTIME ?= 15s
 export CGO_ENABLED := 1
 
-.PHONY: all build run test deps fmt-check vet bench fuzz docs clean
+.PHONY: all build run test deps fmt-check vet bench fuzz docs packs clean
 
 all: build
 
@@ -55,6 +55,10 @@ fuzz:
 # Rewrites README's table reference from the table definitions.
 docs:
 	PKGPERSIST_UPDATE_DOCS=1 $(GO) test -tags $(TAGS) -count=1 -run TestREADMETableReference ./extension/registry
+
+# Regenerates packs/ (osquery packs, example config, Fleet YAML) from queries/.
+packs:
+	$(GO) run -tags $(TAGS) ./collector packs --out packs
 
 clean:
 	rm -rf build

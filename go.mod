@@ -7,7 +7,9 @@ require (
 	github.com/cyphar/filepath-securejoin v0.7.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/osquery/osquery-go v0.0.0-20250131154556-629f995b6947
+	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
 	github.com/urfave/cli/v2 v2.27.7
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

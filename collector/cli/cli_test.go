@@ -120,3 +120,25 @@ func TestHuntLocal(t *testing.T) {
 		}
 	}
 }
+
+// TestPacksCommand: packs writes the files, --check passes on them and
+// fails, naming the file, once one is edited; arguments are usage errors.
+func TestPacksCommand(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI("packs", "--out", dir)
+	if code != 0 || !strings.Contains(out, filepath.Join(dir, "fleet/reports.yml")) {
+		t.Fatalf("packs: %d %q %q", code, out, errs)
+	}
+	if code, out, errs := runCLI("packs", "--out", dir, "--check"); code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("check of fresh packs: %d %q %q", code, out, errs)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pkgpersist.conf"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI("packs", "--out", dir, "--check"); code != 1 || !strings.Contains(errs, "pkgpersist.conf") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("check of an edited pack: %d %q", code, errs)
+	}
+	if code, _, _ := runCLI("packs", "extra"); code != 2 {
+		t.Errorf("packs extra: exit %d, want 2", code)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,9 +92,9 @@ func (q *Query) validate() error {
 		return fmt.Errorf("%s: id, title, description and SQL are required", q.File)
 	case strings.TrimSuffix(path.Base(q.File), ".sql") != q.ID:
 		return fmt.Errorf("%s: id %q does not match the file name", q.File, q.ID)
-	case !oneOf(q.Kind, Kinds):
+	case !slices.Contains(Kinds, q.Kind):
 		return fmt.Errorf("%s: kind %q is not one of %s", q.File, q.Kind, strings.Join(Kinds, ", "))
-	case !oneOf(q.Mode, Modes):
+	case !slices.Contains(Modes, q.Mode):
 		return fmt.Errorf("%s: mode %q is not one of %s", q.File, q.Mode, strings.Join(Modes, ", "))
 	case q.Interval <= 0 || q.Interval > MaxInterval:
 		return fmt.Errorf("%s: interval %d is outside 1..%d", q.File, q.Interval, MaxInterval)
@@ -101,15 +102,6 @@ func (q *Query) validate() error {
 		return fmt.Errorf("%s: platform and attack are required", q.File)
 	}
 	return nil
-}
-
-func oneOf(s string, set []string) bool {
-	for _, x := range set {
-		if s == x {
-			return true
-		}
-	}
-	return false
 }
 
 // Load reads every .sql file of a directory (or embedded FS), sorted by id;

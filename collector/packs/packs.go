@@ -1,0 +1,310 @@
+// Package packs generates, from queries/ and the extension's tables, what
+// osquery managers deploy: osquery packs, an example osqueryd configuration
+// (FIM paths, decorators, the packs), and Fleet YAML for fleetctl apply and
+// GitOps. The output is deterministic, so the committed files can be checked
+// against a fresh generation.
+package packs
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pkgpersist/pkgpersist/collector/querydef"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+)
+
+// MaxInterval is osquery's largest schedule interval (config/packs.cpp
+// kMaxQueryInterval: larger, or 0, and the query is dropped with a warning).
+const MaxInterval = 604800
+
+// Platforms are the platform tokens osquery's checkPlatform knows. It
+// matches by substring, so anything else risks matching by accident.
+var Platforms = []string{"linux", "darwin", "windows", "posix", "any", "all"}
+
+// Discovery makes the extension pack run only where osqueryd loaded
+// pkgpersist: a host without it skips the pack instead of failing its
+// queries.
+const Discovery = "SELECT 1 FROM osquery_extensions WHERE name = 'pkgpersist'"
+
+// Decorators add the host's identity to every result, as a collector needs.
+var Decorators = []string{
+	"SELECT uuid AS host_uuid FROM system_info;",
+	"SELECT hostname AS hostname FROM system_info;",
+}
+
+// FIMCategory is the file_paths category the FIM paths go in; the
+// pm-file-events query selects it.
+const FIMCategory = "package_manager"
+
+// Output is the generated files, by path relative to packs/.
+type Output map[string][]byte
+
+// Validate checks the rules osquery enforces on packs, and ours: a name
+// ending in epoch or counter (or starting with "query.") would share
+// osquery's result-store keys with another query's (core/query.cpp keeps
+// name+"epoch", name+"counter" and "query."+name beside name).
+func Validate(qs []*querydef.Query) error {
+	for _, q := range qs {
+		switch {
+		case q.Interval <= 0 || q.Interval > MaxInterval:
+			return fmt.Errorf("%s: interval %d is outside 1..%d", q.ID, q.Interval, MaxInterval)
+		case strings.HasSuffix(q.ID, "epoch") || strings.HasSuffix(q.ID, "counter") || strings.HasPrefix(q.ID, "query."):
+			return fmt.Errorf("%s: a query name may not end in epoch or counter or start with query. (osquery stores those keys beside each query's results)", q.ID)
+		case !isASCII(q.ID):
+			return fmt.Errorf("%s: Fleet needs ASCII query names", q.ID)
+		}
+		for _, p := range strings.Split(q.Platform, ",") {
+			if !slices.Contains(Platforms, strings.TrimSpace(p)) {
+				return fmt.Errorf("%s: platform %q is not one osquery knows (%s)", q.ID, p, strings.Join(Platforms, ", "))
+			}
+		}
+	}
+	return nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// NeedsExtension reports whether a query reads a pkgpersist table.
+func NeedsExtension(q *querydef.Query, ext []*table.Table) bool {
+	for _, t := range ext {
+		if regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(t.Name) + `\b`).MatchString(q.SQL) {
+			return true
+		}
+	}
+	return false
+}
+
+// Generate builds every file.
+func Generate(qs []*querydef.Query, ext []*table.Table) (Output, error) {
+	if err := Validate(qs); err != nil {
+		return nil, err
+	}
+	sort.Slice(qs, func(i, j int) bool { return qs[i].ID < qs[j].ID })
+	var withExt, core []*querydef.Query
+	for _, q := range qs {
+		if NeedsExtension(q, ext) {
+			withExt = append(withExt, q)
+		} else {
+			core = append(core, q)
+		}
+	}
+	out := Output{}
+	var err error
+	if out["pkgpersist.conf"], err = packJSON(withExt, []string{Discovery}); err != nil {
+		return nil, err
+	}
+	if out["pkgpersist-core.conf"], err = packJSON(core, nil); err != nil {
+		return nil, err
+	}
+	if out["osquery.conf.example"], err = exampleConfig(qs); err != nil {
+		return nil, err
+	}
+	out["osquery.flags.example"] = flagsFile()
+	fleetFiles(out, qs)
+	return out, nil
+}
+
+// pack is an osquery pack.
+type pack struct {
+	Discovery []string             `json:"discovery,omitempty"`
+	Platform  string               `json:"platform"`
+	Queries   map[string]packQuery `json:"queries"`
+}
+
+type packQuery struct {
+	Query       string `json:"query"`
+	Interval    int    `json:"interval"`
+	Platform    string `json:"platform"`
+	Version     string `json:"version,omitempty"`
+	Snapshot    bool   `json:"snapshot,omitempty"`
+	Removed     *bool  `json:"removed,omitempty"`
+	Description string `json:"description"`
+	Value       string `json:"value"`
+}
+
+// MinVersion is the oldest osquery the queries are written for (5.x: the
+// denylist key, hidden columns, process_events' cwd).
+const MinVersion = "5.0.0"
+
+func packQueries(qs []*querydef.Query) map[string]packQuery {
+	m := map[string]packQuery{}
+	for _, q := range qs {
+		pq := packQuery{Query: strings.TrimSpace(q.SQL), Interval: q.Interval, Platform: q.Platform, Version: MinVersion,
+			Description: q.Title + ". " + q.Description, Value: q.FalsePositives}
+		if q.Mode == "snapshot" {
+			pq.Snapshot = true
+		} else {
+			// detections report additions only; inventories both ways
+			removed := q.Kind != "detection"
+			pq.Removed = &removed
+		}
+		m[q.ID] = pq
+	}
+	return m
+}
+
+func packJSON(qs []*querydef.Query, discovery []string) ([]byte, error) {
+	return marshal(pack{Discovery: discovery, Platform: "linux", Queries: packQueries(qs)})
+}
+
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// FIMPaths are the file_paths patterns for every path the hunt's file
+// queries look at, taken from their SQL so the two cannot drift: a LIKE on a
+// directory becomes a recursive watch (dir/%%), an equality the file itself.
+func FIMPaths(qs []*querydef.Query) []string {
+	readsFile := regexp.MustCompile(`(?i)\b(from|join)\s+file\b`)
+	pattern := regexp.MustCompile(`(?i)\bpath\s*(?:like|=)\s*'([^']+)'`)
+	seen := map[string]bool{}
+	var out []string
+	for _, q := range qs {
+		if !readsFile.MatchString(q.SQL) {
+			continue
+		}
+		for _, m := range pattern.FindAllStringSubmatch(q.SQL, -1) {
+			p := m[1]
+			if dir, ok := strings.CutSuffix(strings.TrimRight(p, "%"), "/"); ok && strings.HasSuffix(p, "%") {
+				p = dir + "/%%"
+			}
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// eventOptions turn on the evented tables the event queries read. osquery
+// reads them from the config too, but they only take effect at startup, so
+// osquery.flags.example repeats them.
+var eventOptions = [][2]string{
+	{"disable_events", "false"},
+	{"events_expiry", "3600"},
+	{"enable_file_events", "true"},
+	{"disable_audit", "false"},
+	{"audit_allow_config", "true"},
+	{"audit_persist", "true"},
+	{"audit_allow_process_events", "true"},
+}
+
+// exampleConfig is a complete osqueryd configuration that loads both packs.
+func exampleConfig(qs []*querydef.Query) ([]byte, error) {
+	options := map[string]any{"host_identifier": "uuid", "schedule_splay_percent": 10}
+	for _, o := range eventOptions {
+		options[o[0]] = jsonValue(o[1])
+	}
+	cfg := map[string]any{
+		"options":    options,
+		"decorators": map[string]any{"load": Decorators},
+		"file_paths": map[string]any{FIMCategory: FIMPaths(qs)},
+		"packs": map[string]any{
+			"pkgpersist":      "/etc/osquery/packs/pkgpersist.conf",
+			"pkgpersist-core": "/etc/osquery/packs/pkgpersist-core.conf",
+		},
+	}
+	return marshal(cfg)
+}
+
+func jsonValue(s string) any {
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	return v
+}
+
+// flagsFile is the osqueryd flagfile: the flags osquery reads only from the
+// command line (the extension ones) and the event switches.
+func flagsFile() []byte {
+	var b strings.Builder
+	b.WriteString(`# osqueryd flagfile for pkgpersist (generated by make packs: do not edit).
+# Install as /etc/osquery/osquery.flags; osqueryd reads it by default.
+--config_path=/etc/osquery/osquery.conf
+--extensions_autoload=/etc/osquery/extensions.load
+--extensions_require=pkgpersist
+--extensions_timeout=10
+`)
+	for _, o := range eventOptions {
+		fmt.Fprintf(&b, "--%s=%s\n", o[0], o[1])
+	}
+	return []byte(b.String())
+}
+
+// Write writes out under dir, creating directories.
+func (o Output) Write(dir string) error {
+	for name, data := range o {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Names lists the files, sorted.
+func (o Output) Names() []string {
+	var n []string
+	for k := range o {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// Stale lists, sorted, the files under dir that differ from o: changed or
+// missing ones, and files o does not generate (packs/ is wholly generated).
+func (o Output) Stale(dir string) ([]string, error) {
+	var stale []string
+	for name, data := range o {
+		have, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		if err != nil || !bytes.Equal(have, data) {
+			stale = append(stale, name)
+		}
+	}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) && p == dir {
+				return nil
+			}
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if !d.IsDir() && o[filepath.ToSlash(rel)] == nil {
+			stale = append(stale, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	sort.Strings(stale)
+	return stale, err
+}

@@ -1,0 +1,310 @@
+package packs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/pkgpersist/pkgpersist/collector/engine"
+	"github.com/pkgpersist/pkgpersist/collector/querydef"
+	"github.com/pkgpersist/pkgpersist/collector/tables"
+	"github.com/pkgpersist/pkgpersist/extension/registry"
+	"github.com/pkgpersist/pkgpersist/queries"
+)
+
+// committed is the repository's packs/ directory.
+const committed = "../../packs"
+
+func generate(t *testing.T) Output {
+	t.Helper()
+	qs, err := querydef.Load(queries.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Generate(qs, registry.Tables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestCommittedPacksAreCurrent fails when packs/ differs from what the
+// queries generate: run make packs and commit.
+func TestCommittedPacksAreCurrent(t *testing.T) {
+	out := generate(t)
+	again := generate(t)
+	for name, data := range out {
+		if !bytes.Equal(data, again[name]) {
+			t.Fatalf("%s: two generations differ", name)
+		}
+	}
+	stale, err := out.Stale(committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stale) > 0 {
+		t.Fatalf("packs/ is stale (run make packs): %s", strings.Join(stale, ", "))
+	}
+}
+
+// TestStale: a changed, a missing and an extra file are each reported.
+func TestStale(t *testing.T) {
+	out := generate(t)
+	dir := t.TempDir()
+	if err := out.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := out.Stale(dir); err != nil || len(s) != 0 {
+		t.Fatalf("fresh output is stale: %v %v", s, err)
+	}
+	os.WriteFile(filepath.Join(dir, "pkgpersist.conf"), []byte("{}"), 0o644)
+	os.Remove(filepath.Join(dir, "fleet/policies.yml"))
+	os.WriteFile(filepath.Join(dir, "fleet/old.yml"), nil, 0o644)
+	s, err := out.Stale(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "fleet/old.yml fleet/policies.yml pkgpersist.conf"; strings.Join(s, " ") != want {
+		t.Errorf("stale = %q, want %q", s, want)
+	}
+	if s, err := out.Stale(filepath.Join(dir, "absent")); err != nil || len(s) != len(out) {
+		t.Errorf("absent dir: %d stale of %d, %v", len(s), len(out), err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := querydef.Query{ID: "ok", Interval: 3600, Platform: "linux"}
+	if err := Validate([]*querydef.Query{&ok}); err != nil {
+		t.Fatalf("valid query rejected: %v", err)
+	}
+	multi := ok
+	multi.Platform = "linux,posix"
+	if err := Validate([]*querydef.Query{&multi}); err != nil {
+		t.Errorf("comma list rejected: %v", err)
+	}
+	for _, bad := range []func(q *querydef.Query){
+		func(q *querydef.Query) { q.Interval = 0 },
+		func(q *querydef.Query) { q.Interval = MaxInterval + 1 },
+		func(q *querydef.Query) { q.ID = "last-epoch" },
+		func(q *querydef.Query) { q.ID = "runcounter" },
+		func(q *querydef.Query) { q.ID = "query.x" },
+		func(q *querydef.Query) { q.ID = "caf\u00e9" },
+		func(q *querydef.Query) { q.Platform = "freebsd" },
+		func(q *querydef.Query) { q.Platform = "linux,ubuntu-ish" },
+	} {
+		q := ok
+		bad(&q)
+		if err := Validate([]*querydef.Query{&q}); err == nil {
+			t.Errorf("%+v accepted", q)
+		}
+	}
+}
+
+func TestFIMPaths(t *testing.T) {
+	qs := []*querydef.Query{
+		{SQL: "SELECT * FROM file WHERE path LIKE '/a/b/%' OR path = '/c/d.conf' OR path LIKE '/x/y%z/%%'"},
+		{SQL: "SELECT * FROM file_events WHERE path LIKE '/not/watched/%'"},
+		{SQL: "SELECT f.path FROM users u JOIN file f ON f.path LIKE '/a/b/%'"},
+	}
+	if got, want := strings.Join(FIMPaths(qs), " "), "/a/b/%% /c/d.conf /x/y%z/%%"; got != want {
+		t.Errorf("FIMPaths = %q, want %q", got, want)
+	}
+}
+
+func TestFleetPlatform(t *testing.T) {
+	for in, want := range map[string]string{"linux": "linux", "posix": "darwin,linux", "linux,posix": "linux,darwin", "all": "", "windows, any": ""} {
+		if got := fleetPlatform(in); got != want {
+			t.Errorf("fleetPlatform(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func readJSON(t *testing.T, name string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(committed, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return v
+}
+
+func newEngine(t *testing.T, root string) *engine.Engine {
+	t.Helper()
+	e, err := engine.New(tables.Engine(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func runSQL(t *testing.T, e *engine.Engine, what, sql string) [][]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := e.Query(ctx, sql)
+	if err != nil {
+		t.Fatalf("%s does not run in the engine: %v", what, err)
+	}
+	return res.Rows
+}
+
+// packFiles are the committed osquery packs, by the name the example
+// configuration loads them under.
+func packFiles(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	cfg := readJSON(t, "osquery.conf.example")
+	out := map[string]map[string]any{}
+	for name, path := range cfg["packs"].(map[string]any) {
+		out[name] = readJSON(t, filepath.Base(path.(string)))
+	}
+	if len(out) != 2 {
+		t.Fatalf("the example loads %d packs, want 2", len(out))
+	}
+	return out
+}
+
+// TestPackQueriesRun: every query of every committed pack and Fleet file,
+// the discovery and decorator queries, parse and run in the engine, on the
+// planted root where the detections find something. The evented tables
+// exist with osquery's schema, so their SQL is checked too.
+func TestPackQueriesRun(t *testing.T) {
+	e := newEngine(t, "../../test/roots/planted")
+	n := 0
+	for name, p := range packFiles(t) {
+		for _, d := range asList(p["discovery"]) {
+			if rows := runSQL(t, e, name+" discovery", d.(string)); len(rows) == 0 {
+				t.Errorf("%s: discovery %q returns no row where the extension's tables exist", name, d)
+			}
+		}
+		for id, q := range p["queries"].(map[string]any) {
+			runSQL(t, e, name+"/"+id, q.(map[string]any)["query"].(string))
+			n++
+		}
+	}
+	qs, _ := querydef.Load(queries.FS)
+	if n != len(qs) {
+		t.Errorf("packs hold %d queries, queries/ has %d", n, len(qs))
+	}
+	// decorators on an image that names itself
+	img := t.TempDir()
+	os.MkdirAll(filepath.Join(img, "etc"), 0o755)
+	os.WriteFile(filepath.Join(img, "etc/hostname"), []byte("web1.example.org\n"), 0o644)
+	os.WriteFile(filepath.Join(img, "etc/machine-id"), []byte("0123456789abcdef0123456789abcdef\n"), 0o644)
+	var decorated []string
+	for _, d := range readJSON(t, "osquery.conf.example")["decorators"].(map[string]any)["load"].([]any) {
+		rows := runSQL(t, newEngine(t, img), "decorator", d.(string))
+		if len(rows) != 1 {
+			t.Fatalf("decorator %q: %q, want one row", d, rows)
+		}
+		decorated = append(decorated, rows[0]...)
+	}
+	if got, want := strings.Join(decorated, " "), "01234567-89AB-CDEF-0123-456789ABCDEF web1.example.org"; got != want {
+		t.Errorf("decorations %q, want %q", got, want)
+	}
+	for _, f := range []string{"queries.yml", "reports.yml", "policies.yml", "gitops.yml"} {
+		for _, q := range fleetQueries(t, f) {
+			runSQL(t, e, f+" "+q[0], q[1])
+		}
+	}
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// TestPoliciesInvertDetections: a policy passes (returns a row) exactly
+// when its detection finds nothing, on a root where detections fire and on
+// an empty one.
+func TestPoliciesInvertDetections(t *testing.T) {
+	qs, _ := querydef.Load(queries.FS)
+	fired := 0
+	for _, root := range []string{"../../test/roots/planted", t.TempDir()} {
+		e := newEngine(t, root)
+		for _, q := range qs {
+			if q.Kind != "detection" {
+				continue
+			}
+			found := len(runSQL(t, e, q.ID, q.SQL)) > 0
+			passes := len(runSQL(t, e, q.ID+" policy", PolicySQL(q))) > 0
+			if found == passes {
+				t.Errorf("%s on %s: detection found rows %t, policy passes %t", q.ID, root, found, passes)
+			}
+			if found {
+				fired++
+			}
+		}
+	}
+	if fired == 0 {
+		t.Error("no detection fired on the planted root: the inverse case went untested")
+	}
+}
+
+// TestExampleConfigSchema checks the example configuration and both packs
+// against testdata/osquery-config.schema.json, which encodes the rules
+// osquery applies when it loads a config (each rule cites its source in
+// the schema's $comment), and checks the schema rejects breaches of them.
+func TestExampleConfigSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	data, err := os.ReadFile("testdata/osquery-config.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const url = "https://pkgpersist.invalid/osquery-config.schema.json"
+	if err := c.AddResource(url, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	config := c.MustCompile(url)
+	pack := c.MustCompile(url + "#/$defs/pack")
+
+	cfg := readJSON(t, "osquery.conf.example")
+	if err := config.Validate(cfg); err != nil {
+		t.Errorf("osquery.conf.example: %v", err)
+	}
+	if fim := asList(cfg["file_paths"].(map[string]any)[FIMCategory]); len(fim) == 0 {
+		t.Error("no FIM paths for file_events")
+	}
+	for name, p := range packFiles(t) {
+		if err := pack.Validate(p); err != nil {
+			t.Errorf("pack %s: %v", name, err)
+		}
+	}
+
+	breaches := map[string]string{
+		"root not an object":       `[]`,
+		"CLI-only flag in options": `{"options": {"extensions_require": "pkgpersist"}}`,
+		"parser key not a list":    `{"file_paths": "/etc/%%"}`,
+		"FIM pattern not a string": `{"file_paths": {"x": [1]}}`,
+		"decorator not SQL":        `{"decorators": {"load": "SELECT 1"}}`,
+		"decorator interval name":  `{"decorators": {"interval": {"hourly": ["SELECT 1"]}}}`,
+		"pack is a number":         `{"packs": {"p": 3}}`,
+		"interval above a week":    `{"packs": {"p": {"queries": {"q": {"query": "SELECT 1", "interval": 604801}}}}}`,
+		"interval zero":            `{"schedule": {"q": {"query": "SELECT 1", "interval": 0}}}`,
+		"query missing":            `{"schedule": {"q": {"interval": 60}}}`,
+		"unknown platform":         `{"schedule": {"q": {"query": "SELECT 1", "interval": 60, "platform": "freebsd"}}}`,
+		"name ending in epoch":     `{"schedule": {"qepoch": {"query": "SELECT 1", "interval": 60}}}`,
+		"blacklist key":            `{"schedule": {"q": {"query": "SELECT 1", "interval": 60, "blacklist": false}}}`,
+		"discovery not a list":     `{"packs": {"p": {"discovery": "SELECT 1", "queries": {"q": {"query": "SELECT 1", "interval": 60}}}}}`,
+	}
+	for what, doc := range breaches {
+		var v any
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			t.Fatal(err)
+		}
+		if config.Validate(v) == nil {
+			t.Errorf("schema accepts %s: %s", what, doc)
+		}
+	}
+}
