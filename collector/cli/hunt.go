@@ -37,6 +37,9 @@ func huntCommand() *cli.Command {
 		Description: `Runs every query of queries/ (built in; --queries DIR for your own) on each
 target and stores every result row in --db. Without targets it hunts this
 host through the embedded engine (--root for a mounted image or container).
+--enrolled hunts the osqueryd hosts enrolled into "pkgpersist serve" instead:
+their next distributed read takes the queries, and the answers are stored
+like any other host's (--timeout bounds the wait).
 
 SSH targets use the system OpenSSH client, so ~/.ssh/config, the agent, jump
 hosts and known_hosts apply (BatchMode=yes). pkgpersist copies itself to a
@@ -54,6 +57,8 @@ when some failed (each is reported with its reason), 2 for usage errors.`,
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "per-host time limit"},
 			&cli.StringFlag{Name: "ssh-config", Usage: "an ssh_config `FILE` to use instead of the user's (ssh -F)"},
 			&cli.StringFlag{Name: "remote-engine", Value: "auto", Usage: "`ENGINE` on SSH hosts: auto (osqueryi with the pkgpersist extension where installed, else pkgpersist), osqueryi, pkgpersist"},
+			&cli.BoolFlag{Name: "enrolled", Usage: "hunt the osqueryd hosts enrolled into pkgpersist serve (same --db): queue the queries, wait for their answers"},
+			&cli.StringFlag{Name: "hosts", Usage: "with --enrolled: only these comma-separated `HOSTS`"},
 			&cli.StringFlag{Name: "extension", Usage: "the pkgpersist.ext `FILE` to copy for the osqueryi engine (default: beside this binary)"},
 		),
 		Action: runHunt,
@@ -125,18 +130,30 @@ func runHunt(c *cli.Context) error {
 	if err != nil {
 		return &exitError{2, err}
 	}
-	ts, err := targets(c)
-	if err != nil {
-		return &exitError{2, err}
-	}
 	st, err := store.Open(c.String("db"))
 	if err != nil {
 		return &exitError{1, err}
 	}
 	defer st.Close()
+	var ts []hunt.Target
+	transport := "local"
+	if c.Bool("enrolled") {
+		if c.NArg() > 0 || c.IsSet("targets") {
+			return &exitError{2, errors.New("--enrolled hunts the hosts enrolled into pkgpersist serve: give no other targets (--hosts picks some)")}
+		}
+		var names []string
+		if h := c.String("hosts"); h != "" {
+			names = strings.Split(h, ",")
+		}
+		if ts, err = enrolledTargets(c, st, names); err != nil {
+			return &exitError{2, err}
+		}
+		transport = "osquery-tls"
+	} else if ts, err = targets(c); err != nil {
+		return &exitError{2, err}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	transport := "local"
 	if _, ok := ts[0].(*hunt.SSH); ok {
 		transport = "ssh"
 	}
@@ -229,12 +246,9 @@ one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(c.String("db")); err != nil {
-				return &exitError{2, fmt.Errorf("no database %s (run pkgpersist hunt first)", c.String("db"))}
-			}
-			st, err := store.Open(c.String("db"))
+			st, err := openExisting(c, "hunt")
 			if err != nil {
-				return &exitError{1, err}
+				return err
 			}
 			defer st.Close()
 			cs, err := st.Diff(c.Context, store.Window{Since: time.Now().Add(-c.Duration("since")), Run: c.Int64("run"),
@@ -265,6 +279,8 @@ func batchCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Value: "/"},
 			&cli.StringFlag{Name: "osqueryi", Usage: "run the queries with this osqueryi instead of the embedded engine"},
+			&cli.BoolFlag{Name: "enrolled", Usage: "hunt the osqueryd hosts enrolled into pkgpersist serve (same --db): queue the queries, wait for their answers"},
+			&cli.StringFlag{Name: "hosts", Usage: "with --enrolled: only these comma-separated `HOSTS`"},
 			&cli.StringFlag{Name: "extension", Usage: "with --osqueryi: the pkgpersist.ext to load"},
 		},
 		Action: func(c *cli.Context) error {
@@ -278,4 +294,17 @@ func batchCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// openExisting opens --db, which the command that fills it (made) must
+// have created: a mistyped path is an error, not a new empty database.
+func openExisting(c *cli.Context, made string) (*store.SQLite, error) {
+	if _, err := os.Stat(c.String("db")); err != nil {
+		return nil, &exitError{2, fmt.Errorf("no database %s (run pkgpersist %s first)", c.String("db"), made)}
+	}
+	st, err := store.Open(c.String("db"))
+	if err != nil {
+		return nil, &exitError{1, err}
+	}
+	return st, nil
 }

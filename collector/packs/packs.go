@@ -88,13 +88,8 @@ func NeedsExtension(q *querydef.Query, ext []*table.Table) bool {
 	return false
 }
 
-// Generate builds every file.
-func Generate(qs []*querydef.Query, ext []*table.Table) (Output, error) {
-	if err := Validate(qs); err != nil {
-		return nil, err
-	}
-	sort.Slice(qs, func(i, j int) bool { return qs[i].ID < qs[j].ID })
-	var withExt, core []*querydef.Query
+// split parts the queries that need the extension from the others.
+func split(qs []*querydef.Query, ext []*table.Table) (withExt, core []*querydef.Query) {
 	for _, q := range qs {
 		if NeedsExtension(q, ext) {
 			withExt = append(withExt, q)
@@ -102,6 +97,16 @@ func Generate(qs []*querydef.Query, ext []*table.Table) (Output, error) {
 			core = append(core, q)
 		}
 	}
+	return withExt, core
+}
+
+// Generate builds every file.
+func Generate(qs []*querydef.Query, ext []*table.Table) (Output, error) {
+	if err := Validate(qs); err != nil {
+		return nil, err
+	}
+	sort.Slice(qs, func(i, j int) bool { return qs[i].ID < qs[j].ID })
+	withExt, core := split(qs, ext)
 	out := Output{}
 	var err error
 	if out["pkgpersist.conf"], err = packJSON(withExt, []string{Discovery}); err != nil {
@@ -307,4 +312,27 @@ func (o Output) Stale(dir string) ([]string, error) {
 	})
 	sort.Strings(stale)
 	return stale, err
+}
+
+// ServerConfig is the configuration the collector serves to enrolled
+// osqueryd hosts: both packs inline, the FIM paths, the decorators, and
+// how often to ask for distributed queries.
+func ServerConfig(qs []*querydef.Query, ext []*table.Table, distributedInterval int) ([]byte, error) {
+	if err := Validate(qs); err != nil {
+		return nil, err
+	}
+	withExt, core := split(qs, ext)
+	options := map[string]any{"distributed_interval": distributedInterval}
+	for _, o := range eventOptions {
+		options[o[0]] = jsonValue(o[1])
+	}
+	return marshal(map[string]any{
+		"options":    options,
+		"decorators": map[string]any{"load": Decorators},
+		"file_paths": map[string]any{FIMCategory: FIMPaths(qs)},
+		"packs": map[string]any{
+			"pkgpersist":      pack{Discovery: []string{Discovery}, Platform: "linux", Queries: packQueries(withExt)},
+			"pkgpersist-core": pack{Platform: "linux", Queries: packQueries(core)},
+		},
+	})
 }

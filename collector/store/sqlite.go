@@ -73,6 +73,59 @@ var migrations = []string{
 		kind     TEXT NOT NULL CHECK (kind IN ('appeared', 'disappeared'))
 	);
 	CREATE INDEX changes_run ON changes (run_id);`,
+	// osqueryd hosts enrolled over the TLS remote API, what they log, and
+	// the distributed queries queued for them
+	`CREATE TABLE nodes (
+		host_id         INTEGER PRIMARY KEY REFERENCES hosts(id),
+		key_hash        TEXT NOT NULL UNIQUE,
+		host_identifier TEXT NOT NULL,
+		details         TEXT NOT NULL DEFAULT '{}',
+		osquery_version TEXT NOT NULL DEFAULT '',
+		-- the pkgpersist extension's version as the host last reported it,
+		-- "no" when it is not loaded, "" before the first report
+		extension       TEXT NOT NULL DEFAULT '',
+		ext_checked     INTEGER NOT NULL DEFAULT 0,
+		enrolled        INTEGER NOT NULL,
+		last_seen       INTEGER NOT NULL,
+		revoked         INTEGER NOT NULL DEFAULT 0
+	);
+	-- scheduled query results as osqueryd logs them; the unique key makes a
+	-- resent batch a no-op
+	CREATE TABLE scheduled_results (
+		host_id   INTEGER NOT NULL REFERENCES hosts(id),
+		name      TEXT NOT NULL,
+		action    TEXT NOT NULL,
+		unix_time INTEGER NOT NULL,
+		epoch     INTEGER NOT NULL,
+		counter   INTEGER NOT NULL,
+		hash      TEXT NOT NULL,
+		row       TEXT NOT NULL,
+		UNIQUE (host_id, name, unix_time, epoch, counter, action, hash)
+	);
+	CREATE TABLE status_logs (
+		host_id   INTEGER NOT NULL REFERENCES hosts(id),
+		unix_time INTEGER NOT NULL,
+		severity  INTEGER NOT NULL,
+		filename  TEXT NOT NULL,
+		line      INTEGER NOT NULL,
+		message   TEXT NOT NULL,
+		version   TEXT NOT NULL,
+		UNIQUE (host_id, unix_time, filename, line, message)
+	);
+	-- a batch is one host's share of a hunt
+	CREATE TABLE distributed (
+		batch    TEXT NOT NULL,
+		host_id  INTEGER NOT NULL REFERENCES hosts(id),
+		query_id TEXT NOT NULL,
+		sql      TEXT NOT NULL,
+		sent     INTEGER,
+		answered INTEGER,
+		status   INTEGER NOT NULL DEFAULT 0,
+		message  TEXT NOT NULL DEFAULT '',
+		rows     TEXT NOT NULL DEFAULT '[]',
+		PRIMARY KEY (batch, host_id, query_id)
+	);
+	CREATE INDEX distributed_pending ON distributed (host_id, answered);`,
 }
 
 // SQLite is the Store on one SQLite file (WAL, foreign keys on).

@@ -1,0 +1,319 @@
+// Package osqserver is the osquery TLS remote API (enroll, config, log,
+// distributed read and write) at Fleet's paths, so osqueryd hosts enroll
+// into the collector and their results land in its store. osqueryd reads
+// only the JSON body of a reply (osquery/remote/utility.h,
+// TLSRequestHelper::go): every reply is a JSON object, a failure carries
+// "error", and an unknown or revoked node key "node_invalid": true, which
+// makes osqueryd enroll again.
+package osqserver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/collector/osqwire"
+	"github.com/pkgpersist/pkgpersist/collector/store"
+)
+
+// Options are the server's limits and content.
+type Options struct {
+	// Secret is the enroll secret.
+	Secret string
+	// Config is the osquery configuration served to every host.
+	Config []byte
+	// MaxBody bounds a request body as sent; MaxDecompressed a gzip body
+	// once inflated.
+	MaxBody, MaxDecompressed int64
+	// Rate and Burst bound requests per node key (and per address for
+	// enrollment) a second; 0 disables the limit.
+	Rate  float64
+	Burst int
+	// HeaderTimeout cuts off clients that send their headers too slowly.
+	HeaderTimeout time.Duration
+}
+
+// DefaultOptions are the limits a fleet of osqueryd hosts needs: osqueryd
+// sends at most logger_tls_max_lines (1024) lines a request.
+var DefaultOptions = Options{MaxBody: 8 << 20, MaxDecompressed: 64 << 20, Rate: 20, Burst: 40, HeaderTimeout: 10 * time.Second}
+
+// Server answers osqueryd.
+type Server struct {
+	opt     Options
+	store   *store.SQLite
+	log     *slog.Logger
+	Metrics *Metrics
+	limit   *limiter
+	now     func() time.Time
+}
+
+// New returns a server on st.
+func New(st *store.SQLite, opt Options, log *slog.Logger) *Server {
+	return &Server{opt: opt, store: st, log: log, Metrics: NewMetrics(), limit: newLimiter(opt.Rate, opt.Burst), now: time.Now}
+}
+
+// Prefixes are where the API is served: Fleet's current and old paths.
+var Prefixes = []string{"/api/osquery/", "/api/v1/osquery/"}
+
+// Handler routes the API and /metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, p := range Prefixes {
+		mux.HandleFunc("POST "+p+"enroll", s.wrap("enroll", s.enroll))
+		mux.HandleFunc("POST "+p+"config", s.wrap("config", s.node(s.config)))
+		mux.HandleFunc("POST "+p+"log", s.wrap("log", s.node(s.logs)))
+		mux.HandleFunc("POST "+p+"distributed/read", s.wrap("distributed_read", s.node(s.distributedRead)))
+		mux.HandleFunc("POST "+p+"distributed/write", s.wrap("distributed_write", s.node(s.distributedWrite)))
+	}
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		s.Metrics.Write(w)
+	})
+	return mux
+}
+
+// rejection is a refused request: logged, counted, answered as JSON.
+type rejection struct {
+	status      int
+	reason      string // counter label
+	msg         string
+	nodeInvalid bool
+}
+
+func (r *rejection) Error() string { return r.msg }
+
+func reject(status int, reason, format string, args ...any) *rejection {
+	return &rejection{status: status, reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+type handler func(r *http.Request, body []byte) (any, error)
+
+// wrap reads the body within the limits, runs h and writes its reply.
+func (s *Server) wrap(endpoint string, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := s.readBody(w, r)
+		var reply any
+		if err == nil {
+			reply, err = h(r, body)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			var rej *rejection
+			if !errors.As(err, &rej) {
+				rej = &rejection{status: http.StatusInternalServerError, reason: "internal", msg: err.Error()}
+			}
+			s.Metrics.Add("pkgpersist_rejected_total", `reason="`+rej.reason+`"`, 1)
+			s.log.Warn("request refused", "endpoint", endpoint, "remote", r.RemoteAddr, "reason", rej.reason, "error", rej.msg)
+			out := map[string]any{"error": rej.msg}
+			if rej.nodeInvalid {
+				out["node_invalid"] = true
+			}
+			w.WriteHeader(rej.status)
+			json.NewEncoder(w).Encode(out)
+			return
+		}
+		s.Metrics.Add("pkgpersist_requests_total", `endpoint="`+endpoint+`"`, 1)
+		if raw, ok := reply.(json.RawMessage); ok {
+			w.Write(raw)
+			return
+		}
+		json.NewEncoder(w).Encode(reply)
+	}
+}
+
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, reject(http.StatusRequestEntityTooLarge, "body_too_large", "request body over %d bytes", s.opt.MaxBody)
+		}
+		return nil, reject(http.StatusBadRequest, "body_unreadable", "reading the request body: %v", err)
+	}
+	if !strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, reject(http.StatusBadRequest, "bad_gzip", "gzip body: %v", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, s.opt.MaxDecompressed+1))
+	if err != nil {
+		return nil, reject(http.StatusBadRequest, "bad_gzip", "gzip body: %v", err)
+	}
+	if int64(len(out)) > s.opt.MaxDecompressed {
+		return nil, reject(http.StatusRequestEntityTooLarge, "gzip_too_large", "gzip body inflates past %d bytes", s.opt.MaxDecompressed)
+	}
+	return out, nil
+}
+
+// enroll checks the secret and hands out a new node key.
+func (s *Server) enroll(r *http.Request, body []byte) (any, error) {
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		addr = r.RemoteAddr
+	}
+	if !s.limit.allow("enroll "+addr, s.now()) {
+		return nil, reject(http.StatusTooManyRequests, "rate_limited", "too many enrollments from %s", addr)
+	}
+	e, err := osqwire.DecodeEnroll(body)
+	if err != nil {
+		return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
+	}
+	// hashing first makes the comparison independent of the lengths
+	want, got := sha256.Sum256([]byte(s.opt.Secret)), sha256.Sum256([]byte(e.Secret))
+	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
+		rej := reject(http.StatusUnauthorized, "bad_secret", "enroll secret does not match (host %q)", e.HostIdentifier)
+		rej.nodeInvalid = true
+		return nil, rej
+	}
+	if strings.TrimSpace(e.HostIdentifier) == "" {
+		return nil, reject(http.StatusBadRequest, "malformed", "enroll request without host_identifier")
+	}
+	var key [32]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return nil, err
+	}
+	nodeKey := hex.EncodeToString(key[:])
+	details, _ := json.Marshal(e.HostDetails)
+	if err := s.store.Enroll(r.Context(), e.HostIdentifier, details, osqueryVersion(e), store.KeyHash(nodeKey), s.now()); err != nil {
+		return nil, err
+	}
+	s.Metrics.Add("pkgpersist_enrollments_total", "", 1)
+	s.log.Info("enrolled", "host", e.HostIdentifier, "remote", r.RemoteAddr, "osquery", osqueryVersion(e))
+	return map[string]any{"node_key": nodeKey, "node_invalid": false}, nil
+}
+
+func osqueryVersion(e *osqwire.Enroll) string {
+	var info struct {
+		Version string `json:"version"`
+	}
+	json.Unmarshal(e.HostDetails["osquery_info"], &info)
+	return info.Version
+}
+
+type nodeHandler func(ctx context.Context, n store.Node, body []byte) (any, error)
+
+// node authenticates the node key and applies the per-node rate limit.
+func (s *Server) node(h nodeHandler) handler {
+	return func(r *http.Request, body []byte) (any, error) {
+		key, err := osqwire.DecodeNode(body)
+		if err != nil {
+			return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
+		}
+		hash := store.KeyHash(key)
+		if !s.limit.allow(hash, s.now()) {
+			return nil, reject(http.StatusTooManyRequests, "rate_limited", "node over %g requests a second", s.opt.Rate)
+		}
+		n, err := s.store.NodeByKey(r.Context(), hash, s.now())
+		if errors.Is(err, store.ErrUnknownNode) {
+			rej := reject(http.StatusUnauthorized, "node_invalid", "unknown or revoked node key")
+			rej.nodeInvalid = true
+			return nil, rej
+		}
+		if err != nil {
+			return nil, err
+		}
+		return h(r.Context(), n, body)
+	}
+}
+
+func (s *Server) config(_ context.Context, _ store.Node, _ []byte) (any, error) {
+	return json.RawMessage(s.opt.Config), nil
+}
+
+func (s *Server) logs(ctx context.Context, n store.Node, body []byte) (any, error) {
+	l, err := osqwire.DecodeLog(body)
+	if err != nil {
+		return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
+	}
+	results := make([]store.Logged, len(l.Results))
+	for i, r := range l.Results {
+		results[i] = store.Logged{Name: r.Name, Action: r.Action, UnixTime: r.UnixTime, Epoch: r.Epoch, Counter: r.Counter, Row: store.Row(r.Columns)}
+	}
+	statuses := make([]store.StatusLine, len(l.Statuses))
+	for i, st := range l.Statuses {
+		statuses[i] = store.StatusLine{UnixTime: st.UnixTime, Severity: st.Severity, Line: st.Line, Filename: st.Filename, Message: st.Message, Version: st.Version}
+	}
+	added, err := s.store.SaveLogs(ctx, n.HostID, results, statuses)
+	if err != nil {
+		return nil, err
+	}
+	s.Metrics.Add("pkgpersist_rows_total", `source="log"`, int64(added))
+	return struct{}{}, nil
+}
+
+// ExtensionCheck asks a host which pkgpersist extension it runs; it goes
+// out with a distributed read at most every ExtensionCheckEvery.
+const (
+	ExtensionCheckID    = "pkgpersist-extension"
+	ExtensionCheckSQL   = "SELECT version FROM osquery_extensions WHERE name = 'pkgpersist'"
+	ExtensionCheckEvery = time.Hour
+)
+
+func (s *Server) distributedRead(ctx context.Context, n store.Node, _ []byte) (any, error) {
+	qs, err := s.store.TakeQueued(ctx, n.HostID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if s.now().Sub(n.ExtChecked) >= ExtensionCheckEvery {
+		qs[ExtensionCheckID] = ExtensionCheckSQL
+		// "?" keeps the last answer until the new one arrives
+		if err := s.store.SetExtension(ctx, n.HostID, "?", s.now()); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"queries": qs}, nil
+}
+
+func (s *Server) distributedWrite(ctx context.Context, n store.Node, body []byte) (any, error) {
+	_, answers, err := osqwire.DecodeWrite(body)
+	if err != nil {
+		return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
+	}
+	for id, a := range answers {
+		if id == ExtensionCheckID {
+			version := "no"
+			if a.Status == 0 && len(a.Rows) > 0 {
+				version = a.Rows[0]["version"]
+				if version == "" {
+					version = "yes"
+				}
+			}
+			if err := s.store.SetExtension(ctx, n.HostID, version, s.now()); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		batch, query, ok := store.ParseDistributedID(id)
+		if !ok {
+			s.Metrics.Add("pkgpersist_rejected_total", `reason="unknown_query"`, 1)
+			s.log.Warn("answer to a query pkgpersist did not send", "host", n.Host, "id", id)
+			continue
+		}
+		rows := make([]store.Row, len(a.Rows))
+		for i, r := range a.Rows {
+			rows[i] = store.Row(r)
+		}
+		if err := s.store.Answer(ctx, n.HostID, batch, query, rows, a.Status, a.Message, s.now()); err != nil {
+			s.Metrics.Add("pkgpersist_rejected_total", `reason="unknown_query"`, 1)
+			s.log.Warn("answer refused", "host", n.Host, "id", id, "error", err)
+			continue
+		}
+		s.Metrics.Add("pkgpersist_rows_total", `source="distributed"`, int64(len(rows)))
+	}
+	return struct{}{}, nil
+}

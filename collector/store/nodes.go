@@ -1,0 +1,284 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrUnknownNode is a node key the store does not know or has revoked.
+var ErrUnknownNode = errors.New("unknown or revoked node key")
+
+// Node is an osqueryd host enrolled over the TLS remote API.
+type Node struct {
+	HostID         int64
+	Host           string // the host_identifier it enrolled with
+	OsqueryVersion string
+	// Extension is the pkgpersist extension's version on the host, "no"
+	// when osqueryd runs without it, "" while unknown.
+	Extension  string
+	ExtChecked time.Time
+	Enrolled   time.Time
+	LastSeen   time.Time
+	Revoked    bool
+}
+
+// KeyHash is how a node key is stored: only its SHA-256, so the database
+// does not hold credentials.
+func KeyHash(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// Enroll records a host's enrollment with a new node key. A host that
+// enrolls again (same host_identifier) keeps its history; its old key stops
+// working.
+func (s *SQLite) Enroll(ctx context.Context, hostIdentifier string, details json.RawMessage, osqueryVersion, keyHash string, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	id, err := hostID(ctx, tx, hostIdentifier)
+	if err != nil {
+		return err
+	}
+	if len(details) == 0 {
+		details = json.RawMessage("{}")
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO nodes (host_id, key_hash, host_identifier, details, osquery_version, enrolled, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (host_id) DO UPDATE SET key_hash = excluded.key_hash, details = excluded.details,
+			osquery_version = excluded.osquery_version, enrolled = excluded.enrolled, last_seen = excluded.last_seen, revoked = 0`,
+		id, keyHash, hostIdentifier, string(details), osqueryVersion, now.UnixNano(), now.UnixNano())
+	if err != nil {
+		return fmt.Errorf("enroll %s: %w", hostIdentifier, err)
+	}
+	return tx.Commit()
+}
+
+// NodeByKey finds the live node a key hash belongs to and marks it seen.
+func (s *SQLite) NodeByKey(ctx context.Context, keyHash string, now time.Time) (Node, error) {
+	var n Node
+	var enrolled, checked int64
+	err := s.db.QueryRowContext(ctx, `UPDATE nodes SET last_seen = ? WHERE key_hash = ? AND revoked = 0
+		RETURNING host_id, host_identifier, osquery_version, extension, ext_checked, enrolled`, now.UnixNano(), keyHash).
+		Scan(&n.HostID, &n.Host, &n.OsqueryVersion, &n.Extension, &checked, &enrolled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, ErrUnknownNode
+	}
+	n.Enrolled, n.LastSeen, n.ExtChecked = time.Unix(0, enrolled), now, time.Unix(0, checked)
+	return n, err
+}
+
+// SetExtension records what the host said of the extension; asked marks
+// only that the question went out.
+func (s *SQLite) SetExtension(ctx context.Context, hostID int64, version string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE nodes SET extension = coalesce(nullif(?, '?'), extension), ext_checked = ? WHERE host_id = ?`, version, now.UnixNano(), hostID)
+	return err
+}
+
+// Revoke stops a host's node key; the host must enroll again.
+func (s *SQLite) Revoke(ctx context.Context, hostIdentifier string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE nodes SET revoked = 1 WHERE host_identifier = ?`, hostIdentifier)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("no enrolled host %q", hostIdentifier)
+	}
+	return nil
+}
+
+// Nodes lists the enrolled hosts.
+func (s *SQLite) Nodes(ctx context.Context) ([]Node, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT host_id, host_identifier, osquery_version, extension, ext_checked, enrolled, last_seen, revoked FROM nodes ORDER BY host_identifier`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Node
+	for rows.Next() {
+		var n Node
+		var enrolled, seen, checked int64
+		if err := rows.Scan(&n.HostID, &n.Host, &n.OsqueryVersion, &n.Extension, &checked, &enrolled, &seen, &n.Revoked); err != nil {
+			return nil, err
+		}
+		n.Enrolled, n.LastSeen, n.ExtChecked = time.Unix(0, enrolled), time.Unix(0, seen), time.Unix(0, checked)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Logged is one scheduled-query result row as osqueryd logged it.
+type Logged struct {
+	Name, Action             string
+	UnixTime, Epoch, Counter int64
+	Row                      Row
+}
+
+// StatusLine is one line of a host's osqueryd status log.
+type StatusLine struct {
+	UnixTime, Severity, Line int64
+	Filename, Message        string
+	Version                  string
+}
+
+// SaveLogs stores a host's logged results and status lines in one
+// transaction and returns how many result rows were new: a batch osqueryd
+// sends again adds nothing.
+func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, statuses []StatusLine) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	added := 0
+	if len(results) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO scheduled_results (host_id, name, action, unix_time, epoch, counter, hash, row)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return 0, err
+		}
+		defer stmt.Close()
+		for _, r := range results {
+			row, _ := json.Marshal(r.Row)
+			res, err := stmt.ExecContext(ctx, hostID, r.Name, r.Action, r.UnixTime, r.Epoch, r.Counter, r.Row.Hash(), string(row))
+			if err != nil {
+				return 0, err
+			}
+			n, _ := res.RowsAffected()
+			added += int(n)
+		}
+	}
+	for _, l := range statuses {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO status_logs (host_id, unix_time, severity, filename, line, message, version)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, hostID, l.UnixTime, l.Severity, l.Filename, l.Line, l.Message, l.Version); err != nil {
+			return 0, err
+		}
+	}
+	return added, tx.Commit()
+}
+
+// CountLogged counts a host's stored scheduled result rows ("" for all
+// hosts).
+func (s *SQLite) CountLogged(ctx context.Context, host string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scheduled_results r JOIN hosts h ON h.id = r.host_id WHERE ? = '' OR h.name = ?`, host, host).Scan(&n)
+	return n, err
+}
+
+// DistributedID names a queued query to osqueryd: batch and query id.
+func DistributedID(batch, queryID string) string {
+	return "pkgpersist:" + batch + ":" + queryID
+}
+
+// ParseDistributedID reverses DistributedID.
+func ParseDistributedID(id string) (batch, queryID string, ok bool) {
+	rest, ok := strings.CutPrefix(id, "pkgpersist:")
+	if !ok {
+		return "", "", false
+	}
+	batch, queryID, ok = strings.Cut(rest, ":")
+	return batch, queryID, ok && batch != "" && queryID != ""
+}
+
+// Queue queues queries for a host under a batch name.
+func (s *SQLite) Queue(ctx context.Context, batch string, hostID int64, queries []Query) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range queries {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO distributed (batch, host_id, query_id, sql) VALUES (?, ?, ?, ?)`, batch, hostID, q.ID, q.SQL); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Cancel drops a batch's unanswered queries, so a host that checks in
+// after the hunt gave up does not run them.
+func (s *SQLite) Cancel(ctx context.Context, batch string, hostID int64) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM distributed WHERE batch = ? AND host_id = ? AND answered IS NULL`, batch, hostID)
+	return err
+}
+
+// TakeQueued returns a host's unanswered queries by distributed id and
+// marks them sent. A query sent but not answered is sent again on the
+// next read, as osqueryd may have lost it.
+func (s *SQLite) TakeQueued(ctx context.Context, hostID int64, now time.Time) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `UPDATE distributed SET sent = ? WHERE host_id = ? AND answered IS NULL
+		RETURNING batch, query_id, sql`, now.UnixNano(), hostID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var batch, id, sql string
+		if err := rows.Scan(&batch, &id, &sql); err != nil {
+			return nil, err
+		}
+		out[DistributedID(batch, id)] = sql
+	}
+	return out, rows.Err()
+}
+
+// Answer records a host's answer to a queued query. An answer to a query
+// not queued for the host, or answered already, is refused.
+func (s *SQLite) Answer(ctx context.Context, hostID int64, batch, queryID string, rows []Row, status int64, message string, now time.Time) error {
+	if rows == nil {
+		rows = []Row{}
+	}
+	data, _ := json.Marshal(rows)
+	res, err := s.db.ExecContext(ctx, `UPDATE distributed SET answered = ?, status = ?, message = ?, rows = ?
+		WHERE batch = ? AND host_id = ? AND query_id = ? AND answered IS NULL`, now.UnixNano(), status, message, string(data), batch, hostID, queryID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("no pending query %s for this host", DistributedID(batch, queryID))
+	}
+	return nil
+}
+
+// Answers returns a batch's answered queries, and how many are still
+// unanswered.
+func (s *SQLite) Answers(ctx context.Context, batch string, hostID int64) ([]QueryResult, int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT query_id, answered IS NOT NULL, status, message, rows FROM distributed
+		WHERE batch = ? AND host_id = ? ORDER BY query_id`, batch, hostID)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []QueryResult
+	pending := 0
+	for rows.Next() {
+		var id, message, data string
+		var answered bool
+		var status int64
+		if err := rows.Scan(&id, &answered, &status, &message, &data); err != nil {
+			return nil, 0, err
+		}
+		if !answered {
+			pending++
+			continue
+		}
+		q := QueryResult{QueryID: id}
+		if status != 0 {
+			q.Err = fmt.Sprintf("osquery status %d: %s", status, message)
+		} else if err := json.Unmarshal([]byte(data), &q.Rows); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, q)
+	}
+	return out, pending, rows.Err()
+}
