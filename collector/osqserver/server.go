@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -162,16 +161,13 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 
 // enroll checks the secret and hands out a new node key.
 func (s *Server) enroll(r *http.Request, body []byte) (any, error) {
-	addr, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		addr = r.RemoteAddr
-	}
-	if !s.limit.allow("enroll "+addr, s.now()) {
-		return nil, reject(http.StatusTooManyRequests, "rate_limited", "too many enrollments from %s", addr)
-	}
 	e, err := osqwire.DecodeEnroll(body)
 	if err != nil {
 		return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
+	}
+	// per host, not per address: a fleet behind NAT shares one address
+	if !s.limit.allow("enroll "+e.HostIdentifier, s.now()) {
+		return nil, reject(http.StatusTooManyRequests, "rate_limited", "host %q enrolls too often", e.HostIdentifier)
 	}
 	// hashing first makes the comparison independent of the lengths
 	want, got := sha256.Sum256([]byte(s.opt.Secret)), sha256.Sum256([]byte(e.Secret))

@@ -128,16 +128,37 @@ func (o *osqueryd) post(path string, body any, compress bool) (int, map[string]a
 	req.Body = io.NopCloser(bytes.NewReader(data))
 	req.ContentLength = int64(len(data))
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := o.http.Do(req)
+	code, reply, err := o.send(req)
 	if err != nil {
 		o.t.Fatalf("%s: %v", path, err)
+	}
+	return code, reply
+}
+
+func (o *osqueryd) send(req *http.Request) (int, map[string]any, error) {
+	resp, err := o.http.Do(req)
+	if err != nil {
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	var reply map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil {
-		o.t.Fatalf("%s: reply is not a JSON object: %v", path, err)
+		return resp.StatusCode, nil, fmt.Errorf("reply is not a JSON object: %w", err)
 	}
-	return resp.StatusCode, reply
+	return resp.StatusCode, reply, nil
+}
+
+// try posts without failing the test (for concurrent use), keeping the
+// node key an enrollment hands out.
+func (o *osqueryd) try(path string, body map[string]any) (int, map[string]any, error) {
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", o.base+o.prefix+path, bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	code, reply, err := o.send(req)
+	if k, _ := reply["node_key"].(string); path == "enroll" && k != "" {
+		o.nodeKey = k
+	}
+	return code, reply, err
 }
 
 func (o *osqueryd) enroll(secret string) map[string]any {
