@@ -275,6 +275,25 @@ func TestProtocol(t *testing.T) {
 	if n := count(); n != 7 {
 		t.Errorf("stored %d logged rows, want 7", n)
 	}
+	// diff lists what osqueryd logged as added or removed (not snapshots)
+	since := time.Unix(1795377000, 0)
+	all, err := s.st.Diff(context.Background(), store.Window{Since: since, Host: "web1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, c := range all {
+		kinds = append(kinds, c.QueryID+":"+c.Kind)
+	}
+	if got, want := strings.Join(kinds, " "), "pm-children:appeared pm-children:appeared pm-children:disappeared unowned-hooks:appeared unowned-hooks:disappeared"; got != want {
+		t.Errorf("diff of the logs:\n got %s\nwant %s", got, want)
+	}
+	if one, _ := s.st.Diff(context.Background(), store.Window{Since: since, Query: "unowned-hooks"}); len(one) != 2 || one[0].Row["path"] != "/etc/apt/apt.conf.d/99x" {
+		t.Errorf("diff --query unowned-hooks: %+v", one)
+	}
+	if later, _ := s.st.Diff(context.Background(), store.Window{Since: since.Add(24 * time.Hour)}); len(later) != 0 {
+		t.Errorf("diff after the logs: %+v", later)
+	}
 	// osqueryd resends a batch whose reply it missed
 	o.request("log", sample(t, "log-batch.json"), false)
 	if n := count(); n != 7 {

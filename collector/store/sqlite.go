@@ -323,32 +323,56 @@ func saveRows(ctx context.Context, tx *sql.Tx, runID, hostID int64, q QueryResul
 
 // Diff lists the changes of the runs in the window.
 func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
-	where := []string{"1=1"}
 	var args []any
+	// filters are the host and query conditions, with alias the table
+	// that holds query_id
+	filters := func(alias string) string {
+		var where []string
+		if w.Host != "" {
+			where = append(where, " AND h.name = ?")
+			args = append(args, w.Host)
+		}
+		if w.Query != "" {
+			where = append(where, " AND "+alias+".query_id = ?")
+			args = append(args, w.Query)
+		}
+		return strings.Join(where, "")
+	}
+	where := "ru.started >= ?"
+	args = append(args, w.Since.UnixNano())
 	if w.Run != 0 {
-		where = append(where, "c.run_id = ?")
-		args = append(args, w.Run)
-	} else {
-		where = append(where, "ru.started >= ?")
-		args = append(args, w.Since.UnixNano())
+		where, args[0] = "c.run_id = ?", w.Run
 	}
-	if w.Host != "" {
-		where = append(where, "h.name = ?")
-		args = append(args, w.Host)
-	}
-	if w.Query != "" {
-		where = append(where, "c.query_id = ?")
-		args = append(args, w.Query)
-	}
-	return s.changes(ctx, `SELECT c.kind, c.run_id, ru.started, h.name, c.query_id, c.hash, r.row, q.title, q.kind, q.attack, q.sql
+	where += filters("c")
+	q := `SELECT c.kind, c.run_id, ru.started, h.name, c.query_id, c.hash, r.row, q.title, q.kind, q.attack, q.sql
 		FROM changes c
 		JOIN runs ru ON ru.id = c.run_id
 		JOIN hosts h ON h.id = c.host_id
 		JOIN results r ON r.host_id = c.host_id AND r.query_id = c.query_id AND r.hash = c.hash
 		JOIN queries q ON q.id = c.query_id
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY c.run_id, h.name, c.query_id, c.kind, c.hash`, args...)
+		WHERE ` + where
+	if w.Run == 0 {
+		// what enrolled osqueryd hosts logged: osquery computed the
+		// differential itself (run 0: no pkgpersist run)
+		args = append(args, w.Since.Unix())
+		lwhere := "l.action IN ('added', 'removed') AND l.unix_time >= ?" + filters("l")
+		q += ` UNION ALL
+		SELECT CASE l.action WHEN 'added' THEN 'appeared' ELSE 'disappeared' END, 0, l.unix_time * 1000000000,
+			h.name, l.query_id, l.hash, l.row, coalesce(q.title, ''), coalesce(q.kind, ''), coalesce(q.attack, ''), coalesce(q.sql, '')
+		FROM (SELECT *, ` + packQueryID + ` AS query_id FROM scheduled_results) l
+		JOIN hosts h ON h.id = l.host_id
+		LEFT JOIN queries q ON q.id = l.query_id
+		WHERE ` + lwhere
+	}
+	return s.changes(ctx, q+` ORDER BY 2, 4, 5, 1, 6`, args...)
 }
+
+// packQueryID is the query id in a scheduled query's name as osqueryd
+// logs it: pack_<pack>_<query> for the packs pkgpersist serves.
+const packQueryID = `CASE
+	WHEN name LIKE 'pack\_pkgpersist-core\_%' ESCAPE '\' THEN substr(name, 22)
+	WHEN name LIKE 'pack\_pkgpersist\_%' ESCAPE '\' THEN substr(name, 17)
+	ELSE name END`
 
 // Current returns the rows of each host's latest successful run of each
 // query (kind "current").
