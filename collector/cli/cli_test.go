@@ -142,3 +142,19 @@ func TestPacksCommand(t *testing.T) {
 		t.Errorf("packs extra: exit %d, want 2", code)
 	}
 }
+
+// TestIngestCommand: files and stdin are stored; a missing file is exit 1
+// with its name; no file is a usage error.
+func TestIngestCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	code, _, errs := runCLI("ingest", "--db", db, "../ingest/testdata/osqueryd.results.log")
+	if code != 0 || !strings.Contains(errs, "5 rows, 5 new, 1 not results") {
+		t.Fatalf("ingest: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI("ingest", "--db", db, "../ingest/testdata/osqueryd.results.log", "/nonexistent.log"); code != 1 || !strings.Contains(errs, "5 rows, 0 new") || !strings.Contains(errs, "/nonexistent.log") {
+		t.Errorf("ingest again with a missing file: %d %q", code, errs)
+	}
+	if code, _, _ := runCLI("ingest", "--db", db); code != 2 {
+		t.Errorf("ingest without files: exit %d, want 2", code)
+	}
+}

@@ -166,6 +166,16 @@ func DecodeLog(body []byte) (*Log, error) {
 	return out, nil
 }
 
+// DecodeResultLine reads one line of osqueryd's filesystem results log
+// (or one data item of a result log request) into its rows.
+func DecodeResultLine(data []byte) ([]Result, error) {
+	l, err := decodeLine(data)
+	if err != nil {
+		return nil, err
+	}
+	return results(l)
+}
+
 func decodeLine(item json.RawMessage) (*line, error) {
 	item = bytes.TrimSpace(item)
 	if len(item) > 0 && item[0] == '"' {

@@ -130,6 +130,20 @@ type StatusLine struct {
 	Version                  string
 }
 
+// Host returns a host's id, adding the host when it is new.
+func (s *SQLite) Host(ctx context.Context, name string) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	id, err := hostID(ctx, tx, name)
+	if err != nil {
+		return 0, err
+	}
+	return id, tx.Commit()
+}
+
 // SaveLogs stores a host's logged results and status lines in one
 // transaction and returns how many result rows were new: a batch osqueryd
 // sends again adds nothing.
@@ -139,23 +153,9 @@ func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, s
 		return 0, err
 	}
 	defer tx.Rollback()
-	added := 0
-	if len(results) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO scheduled_results (host_id, name, action, unix_time, epoch, counter, hash, row)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-		if err != nil {
-			return 0, err
-		}
-		defer stmt.Close()
-		for _, r := range results {
-			row, _ := json.Marshal(r.Row)
-			res, err := stmt.ExecContext(ctx, hostID, r.Name, r.Action, r.UnixTime, r.Epoch, r.Counter, r.Row.Hash(), string(row))
-			if err != nil {
-				return 0, err
-			}
-			n, _ := res.RowsAffected()
-			added += int(n)
-		}
+	added, err := insertLogged(ctx, tx, hostID, results)
+	if err != nil {
+		return 0, err
 	}
 	for _, l := range statuses {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO status_logs (host_id, unix_time, severity, filename, line, message, version)
@@ -164,6 +164,48 @@ func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, s
 		}
 	}
 	return added, tx.Commit()
+}
+
+// SaveLogsByHost stores many hosts' logged results in one transaction
+// (what a results file holds) and returns how many rows were new.
+func (s *SQLite) SaveLogsByHost(ctx context.Context, byHost map[int64][]Logged) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	added := 0
+	for id, rows := range byHost {
+		n, err := insertLogged(ctx, tx, id, rows)
+		if err != nil {
+			return 0, err
+		}
+		added += n
+	}
+	return added, tx.Commit()
+}
+
+func insertLogged(ctx context.Context, tx *sql.Tx, hostID int64, results []Logged) (int, error) {
+	if len(results) == 0 {
+		return 0, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO scheduled_results (host_id, name, action, unix_time, epoch, counter, hash, row)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	added := 0
+	for _, r := range results {
+		row, _ := json.Marshal(r.Row)
+		res, err := stmt.ExecContext(ctx, hostID, r.Name, r.Action, r.UnixTime, r.Epoch, r.Counter, r.Row.Hash(), string(row))
+		if err != nil {
+			return 0, err
+		}
+		n, _ := res.RowsAffected()
+		added += int(n)
+	}
+	return added, nil
 }
 
 // CountLogged counts a host's stored scheduled result rows ("" for all

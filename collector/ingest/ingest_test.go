@@ -1,0 +1,68 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/collector/store"
+)
+
+// TestRead: a results log with all three formats on two hosts, a bad line
+// and a blank one; read again, and gzipped, it adds nothing.
+func TestRead(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	data, err := os.ReadFile("testdata/osqueryd.results.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := Read(ctx, st, bytes.NewReader(data), "results.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Lines != 5 || s.Rows != 5 || s.New != 5 || s.Bad != 1 || len(s.Errors) != 1 {
+		t.Errorf("first read: %+v", s)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	for _, r := range [][]byte{data, gz.Bytes()} {
+		s, err := Read(ctx, st, bytes.NewReader(r), "again")
+		if err != nil || s.Rows != 5 || s.New != 0 {
+			t.Errorf("read again: %+v %v", s, err)
+		}
+	}
+	for host, want := range map[string]int{"web1": 2, "web2": 3} {
+		if n, _ := st.CountLogged(ctx, host); n != want {
+			t.Errorf("%s: %d rows, want %d", host, n, want)
+		}
+	}
+	cs, err := st.Diff(ctx, store.Window{Since: time.Unix(1795377000, 0)})
+	if err != nil || len(cs) != 4 {
+		t.Errorf("diff: %d changes (%v), want 4 (the snapshot stays out)", len(cs), err)
+	}
+}
+
+// TestLongLine: a line over MaxLine is an error naming the line, not a
+// silent stop.
+func TestLongLine(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	long := bytes.Repeat([]byte("x"), MaxLine+1)
+	if _, err := Read(context.Background(), st, bytes.NewReader(long), "big.log"); err == nil {
+		t.Error("over-long line accepted")
+	}
+}
