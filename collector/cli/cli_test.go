@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,5 +157,27 @@ func TestIngestCommand(t *testing.T) {
 	}
 	if code, _, _ := runCLI("ingest", "--db", db); code != 2 {
 		t.Errorf("ingest without files: exit %d, want 2", code)
+	}
+}
+
+// TestNewTermsCommand: ingest the fixture, replay the rule at its time,
+// fleet-wide and per host.
+func TestNewTermsCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	if code, _, errs := runCLI("ingest", "--db", db, "../newterms/testdata/installs.results.log"); code != 0 {
+		t.Fatalf("ingest: %q", errs)
+	}
+	for flags, want := range map[string]int{"": 4, "--per-host": 7} {
+		args := []string{"report", "new-terms", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "csv"}
+		if flags != "" {
+			args = append(args, flags)
+		}
+		code, out, errs := runCLI(args...)
+		if code != 0 || strings.Count(out, "\n") != want+1 || !strings.Contains(errs, fmt.Sprintf("%d alerts", want)) {
+			t.Errorf("new-terms %s: %d %q %q", flags, code, out, errs)
+		}
+	}
+	if code, _, _ := runCLI("report", "new-terms", "--db", filepath.Join(t.TempDir(), "none.db")); code != 2 {
+		t.Errorf("missing db: exit %d, want 2", code)
 	}
 }

@@ -6,7 +6,9 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,13 +74,43 @@ func ECS(c store.Change) map[string]any {
 		}
 		doc["threat"] = map[string]any{"framework": "MITRE ATT&CK", "technique": techniques}
 	}
-	if p := c.Row["path"]; p != "" {
-		doc["file"] = map[string]any{"path": p}
-	}
-	if cmd := c.Row["command"]; cmd != "" {
-		doc["process"] = map[string]any{"command_line": cmd}
+	switch {
+	case c.Row["cmdline"] != "" || c.Row["parent_path"] != "":
+		// a process_events row: path is the executable
+		ev := doc["event"].(map[string]any)
+		ev["category"], ev["type"] = []string{"process"}, []string{"start"}
+		doc["process"] = processECS(c.Row["path"], c.Row["cmdline"], c.Row["pid"], map[string]any{
+			"parent": processECS(c.Row["parent_path"], c.Row["parent_cmdline"], c.Row["parent_pid"], nil)})
+	default:
+		if p := c.Row["path"]; p != "" {
+			doc["file"] = map[string]any{"path": p}
+		}
+		if cmd := c.Row["command"]; cmd != "" {
+			doc["process"] = map[string]any{"command_line": cmd}
+		}
 	}
 	return doc
+}
+
+// processECS is ECS's process fields for an osquery process row; osquery
+// joins argv with spaces, so process.args splits it back.
+func processECS(executable, cmdline, pid string, extra map[string]any) map[string]any {
+	p := map[string]any{}
+	for k, v := range extra {
+		p[k] = v
+	}
+	if executable != "" {
+		p["executable"] = executable
+		p["name"] = path.Base(executable)
+	}
+	if cmdline != "" {
+		p["command_line"] = cmdline
+		p["args"] = strings.Fields(cmdline)
+	}
+	if n, err := strconv.ParseInt(pid, 10, 64); err == nil {
+		p["pid"] = n
+	}
+	return p
 }
 
 func itoa(n int64) string {

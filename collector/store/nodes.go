@@ -208,6 +208,43 @@ func insertLogged(ctx context.Context, tx *sql.Tx, hostID int64, results []Logge
 	return added, nil
 }
 
+// LoggedEvent is a logged row with its host and the time osqueryd logged
+// it.
+type LoggedEvent struct {
+	Host   string
+	Logged time.Time
+	Row    Row
+}
+
+// LoggedRows returns the rows logged for a query (by id, as in queries/)
+// as added or in a snapshot since a time, oldest first.
+func (s *SQLite) LoggedRows(ctx context.Context, queryID string, since time.Time) ([]LoggedEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT h.name, l.unix_time, l.row
+		FROM (SELECT *, `+packQueryID+` AS query_id FROM scheduled_results) l
+		JOIN hosts h ON h.id = l.host_id
+		WHERE l.query_id = ? AND l.action IN ('added', 'snapshot') AND l.unix_time >= ?
+		ORDER BY l.unix_time, h.name, l.hash`, queryID, since.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []LoggedEvent
+	for rows.Next() {
+		var e LoggedEvent
+		var at int64
+		var data string
+		if err := rows.Scan(&e.Host, &at, &data); err != nil {
+			return nil, err
+		}
+		e.Logged = time.Unix(at, 0)
+		if err := json.Unmarshal([]byte(data), &e.Row); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // CountLogged counts a host's stored scheduled result rows ("" for all
 // hosts).
 func (s *SQLite) CountLogged(ctx context.Context, host string) (int, error) {

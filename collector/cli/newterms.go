@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pkgpersist/pkgpersist/collector/newterms"
+	"github.com/pkgpersist/pkgpersist/collector/report"
+)
+
+func reportCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "report",
+		Usage:       "detections over the events osqueryd hosts logged (serve or ingest)",
+		Subcommands: []*cli.Command{newTermsCommand()},
+	}
+}
+
+func newTermsCommand() *cli.Command {
+	d := newterms.Defaults
+	return &cli.Command{
+		Name:  "new-terms",
+		Usage: `"RPM Package Installed by Unusual Parent Process" and its dpkg twin, as new-terms rules`,
+		Description: `Reads the pkg-installs events in --db (logged by enrolled hosts, or read
+with pkgpersist ingest) and alerts on each rpm or dpkg install whose parent
+executable did not install packages during the --history window before the
+--lookback window; at most --max-alerts a run. Run it every 5 minutes from a
+scheduler (cron, systemd timer), or keep it running with --watch.
+
+Each argv is parsed as rpm and dpkg parse it: besides the published rule's
+-i and --install, it catches clustered options (-ivh, -Uvh), -U/--upgrade,
+-F/--freshen, --reinstall and dpkg --unpack; each alert says which form
+matched and whether the published rule would have seen it.
+
+The published rule's history is fleet-wide: one administrator's install
+from a parent anywhere hides that parent on every host for the whole
+history window. --per-host keeps one history per host.`,
+		Flags: append(formatFlags(),
+			&cli.DurationFlag{Name: "lookback", Value: d.Lookback, Usage: "alert on installs within this `DURATION` before now"},
+			&cli.DurationFlag{Name: "history", Value: d.History, Usage: "a parent seen installing within this `DURATION` before the look-back is not new"},
+			&cli.BoolFlag{Name: "per-host", Usage: "keep the history per host instead of fleet-wide"},
+			&cli.IntFlag{Name: "max-alerts", Value: d.MaxAlerts, Usage: "at most `N` alerts a run"},
+			&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "evaluate as of `TIME` (RFC 3339), to replay a past window"},
+			&cli.DurationFlag{Name: "watch", Usage: "run again every `DURATION` (e.g. 5m) until interrupted, each run's look-back ending at its start"},
+		),
+		Action: runNewTerms,
+	}
+}
+
+func runNewTerms(c *cli.Context) error {
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+	st, err := openExisting(c, "serve or pkgpersist ingest")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o := newterms.Options{Lookback: c.Duration("lookback"), History: c.Duration("history"), PerHost: c.Bool("per-host"), MaxAlerts: c.Int("max-alerts")}
+	if o.Lookback <= 0 || o.History <= 0 || o.MaxAlerts <= 0 {
+		return &exitError{2, fmt.Errorf("--lookback, --history and --max-alerts must be positive")}
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for {
+		o.Now = time.Now()
+		if t := c.Timestamp("now"); t != nil {
+			o.Now = *t
+		}
+		evs, err := st.LoggedRows(ctx, newterms.QueryID, o.Now.Add(-o.Lookback-o.History))
+		if err != nil {
+			return &exitError{1, err}
+		}
+		alerts := newterms.Detect(evs, o)
+		if err := report.Write(c.App.Writer, format, c.Bool("ecs"), alerts); err != nil {
+			return &exitError{1, err}
+		}
+		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: new-terms at %s: %d install events, %d alerts\n", o.Now.UTC().Format(time.RFC3339), len(evs), len(alerts))
+		if c.Duration("watch") <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(c.Duration("watch")):
+		}
+	}
+}
