@@ -181,3 +181,21 @@ func TestNewTermsCommand(t *testing.T) {
 		t.Errorf("missing db: exit %d, want 2", code)
 	}
 }
+
+// TestStacksCommand: the fixture's four groups, and a flag that changes a
+// threshold.
+func TestStacksCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	if code, _, errs := runCLI("ingest", "--db", db, "../stacks/testdata/hunt.results.log"); code != 0 {
+		t.Fatalf("ingest: %q", errs)
+	}
+	for flags, want := range map[string]int{"": 4, "--file-max-hosts=5": 5} {
+		args := []string{"report", "stacks", "--db", db, "--now", "2026-11-22T12:00:00Z", "--since", "24h", "--format", "csv"}
+		if flags != "" {
+			args = append(args, flags)
+		}
+		if code, out, errs := runCLI(args...); code != 0 || strings.Count(out, "\n") != want+1 {
+			t.Errorf("stacks %s: %d %q %q", flags, code, out, errs)
+		}
+	}
+}

@@ -10,14 +10,16 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pkgpersist/pkgpersist/collector/newterms"
+	"github.com/pkgpersist/pkgpersist/collector/output"
 	"github.com/pkgpersist/pkgpersist/collector/report"
+	"github.com/pkgpersist/pkgpersist/collector/stacks"
 )
 
 func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "report",
 		Usage:       "detections over the events osqueryd hosts logged (serve or ingest)",
-		Subcommands: []*cli.Command{newTermsCommand()},
+		Subcommands: []*cli.Command{stacksCommand(), newTermsCommand()},
 	}
 }
 
@@ -90,5 +92,67 @@ func runNewTerms(c *cli.Context) error {
 			return nil
 		case <-time.After(c.Duration("watch")):
 		}
+	}
+}
+
+func stacksCommand() *cli.Command {
+	d := stacks.Defaults
+	return &cli.Command{
+		Name:  "stacks",
+		Usage: `the "Persistence via Package Manager" hunt's two stacking queries`,
+		Description: `Stacks the events enrolled or ingested hosts logged within --since:
+  files     writes in the package-manager hook and plugin directories
+            (pm-process-file-events) by processes not named in
+            --package-managers, by executable and path; keeps
+            count <= --file-max-count and hosts <= --file-max-hosts
+  children  programs started by --parents (pm-children), by executable;
+            keeps hosts <= --child-max-hosts and count < --child-count-below,
+            at most --child-limit
+Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
+			&cli.StringFlag{Name: "format", Usage: "output `FORMAT`: table, json, csv, ndjson (default table on a terminal, json otherwise)"},
+			&cli.DurationFlag{Name: "since", Value: 30 * 24 * time.Hour, Usage: "events within this `DURATION` before now"},
+			&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "stack as of `TIME` (RFC 3339) instead of now"},
+			&cli.StringSliceFlag{Name: "package-managers", Value: cli.NewStringSlice(d.PackageManagers...), Usage: "process `NAMES` whose writes are expected"},
+			&cli.IntFlag{Name: "file-max-count", Value: d.FileMaxCount},
+			&cli.IntFlag{Name: "file-max-hosts", Value: d.FileMaxHosts},
+			&cli.StringSliceFlag{Name: "parents", Value: cli.NewStringSlice(d.Parents...), Usage: "parent process `NAMES` whose children are stacked"},
+			&cli.IntFlag{Name: "child-max-hosts", Value: d.ChildMaxHosts},
+			&cli.IntFlag{Name: "child-count-below", Value: d.ChildCountBelow},
+			&cli.IntFlag{Name: "child-limit", Value: d.ChildLimit},
+		},
+		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
+			st, err := openExisting(c, "serve or pkgpersist ingest")
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			o := stacks.Options{
+				PackageManagers: c.StringSlice("package-managers"), FileMaxCount: c.Int("file-max-count"), FileMaxHosts: c.Int("file-max-hosts"),
+				Parents: c.StringSlice("parents"), ChildMaxHosts: c.Int("child-max-hosts"), ChildCountBelow: c.Int("child-count-below"), ChildLimit: c.Int("child-limit"),
+			}
+			now := time.Now()
+			if t := c.Timestamp("now"); t != nil {
+				now = *t
+			}
+			since := now.Add(-c.Duration("since"))
+			files, err := st.LoggedRows(c.Context, stacks.FileQueryID, since)
+			if err != nil {
+				return &exitError{1, err}
+			}
+			children, err := st.LoggedRows(c.Context, stacks.ChildrenQueryID, since)
+			if err != nil {
+				return &exitError{1, err}
+			}
+			files, children = stacks.Until(files, now), stacks.Until(children, now)
+			rows := append(stacks.Rows("files", stacks.Files(files, o)), stacks.Rows("children", stacks.Children(children, o))...)
+			fmt.Fprintf(c.App.ErrWriter, "pkgpersist: stacks over %d file events and %d child processes: %d groups\n", len(files), len(children), len(rows))
+			return output.Write(c.App.Writer, format, stacks.Columns, rows)
+		},
 	}
 }

@@ -215,6 +215,7 @@ var eventOptions = [][2]string{
 	{"audit_allow_config", "true"},
 	{"audit_persist", "true"},
 	{"audit_allow_process_events", "true"},
+	{"audit_allow_fim_events", "true"},
 }
 
 // exampleConfig is a complete osqueryd configuration that loads both packs.

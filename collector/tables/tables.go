@@ -10,6 +10,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/collector/tables/groups"
 	"github.com/pkgpersist/pkgpersist/collector/tables/osqext"
 	"github.com/pkgpersist/pkgpersist/collector/tables/processevents"
+	"github.com/pkgpersist/pkgpersist/collector/tables/processfileevents"
 	"github.com/pkgpersist/pkgpersist/collector/tables/systeminfo"
 	"github.com/pkgpersist/pkgpersist/collector/tables/users"
 	"github.com/pkgpersist/pkgpersist/collector/tables/yumsources"
@@ -21,5 +22,5 @@ import (
 func Engine() []*table.Table {
 	return append(registry.Tables(),
 		file.Table(), users.Table(), groups.Table(), aptsources.Table(), yumsources.Table(),
-		fileevents.Table(), processevents.Table(), osqext.Table(), systeminfo.Table())
+		fileevents.Table(), processevents.Table(), osqext.Table(), systeminfo.Table(), processfileevents.Table())
 }

@@ -1,0 +1,81 @@
+package stacks
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/collector/ingest"
+	"github.com/pkgpersist/pkgpersist/collector/output"
+	"github.com/pkgpersist/pkgpersist/collector/store"
+)
+
+// testdata/hunt.results.log holds both queries' events in event, batch
+// and snapshot lines, with groups on both sides of every threshold:
+// 20 writes on 4 hosts (kept), 21 writes (dropped), 5 hosts (dropped), a
+// package manager writing (left out), a single write (kept); 49 children
+// on 5 hosts (kept), 50 (dropped), 6 hosts (dropped), a parent not in the
+// list, 2 children on one host (kept).
+func load(t *testing.T) *store.SQLite {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f, err := os.Open("testdata/hunt.results.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if s, err := ingest.Read(context.Background(), st, f, "hunt"); err != nil || s.Bad != 0 {
+		t.Fatalf("ingest: %+v %v", s, err)
+	}
+	return st
+}
+
+func TestStacks(t *testing.T) {
+	st := load(t)
+	ctx := context.Background()
+	since := time.Unix(1795348800-7200, 0)
+	files, err := st.LoggedRows(ctx, FileQueryID, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	children, err := st.LoggedRows(ctx, ChildrenQueryID, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := append(Rows("files", Files(files, Defaults)), Rows("children", Children(children, Defaults))...)
+	var got bytes.Buffer
+	if err := output.Write(&got, "csv", Columns, rows); err != nil {
+		t.Fatal(err)
+	}
+	want := `stack,executable,path,count,hosts,host_list
+files,/usr/bin/curl,/usr/lib/python3/dist-packages/dnf-plugins/z.py,1,1,h7
+files,/usr/bin/python3,/etc/apt/apt.conf.d/99evil,20,4,"h0,h1,h2,h3"
+children,/tmp/.hidden/payload,,2,1,h8
+children,/usr/bin/sh,,49,5,"h0,h1,h2,h3,h4"
+`
+	if got.String() != want {
+		t.Errorf("stacks:\n%s\nwant\n%s", got.String(), want)
+	}
+	// the thresholds are flags: loosened, the dropped groups come back
+	o := Defaults
+	o.FileMaxCount, o.FileMaxHosts, o.ChildMaxHosts, o.ChildCountBelow = 21, 5, 6, 51
+	o.PackageManagers = nil
+	if n := len(Files(files, o)); n != 5 {
+		t.Errorf("loosened files stack: %d groups, want 5", n)
+	}
+	if n := len(Children(children, o)); n != 4 {
+		t.Errorf("loosened children stack: %d groups, want 4", n)
+	}
+	o.ChildLimit = 1
+	if got := Children(children, o); len(got) != 1 || !strings.HasPrefix(got[0].Executable, "/tmp/") {
+		t.Errorf("limit 1: %+v", got)
+	}
+}
