@@ -79,3 +79,34 @@ children,/usr/bin/sh,,49,5,"h0,h1,h2,h3,h4"
 		t.Errorf("limit 1: %+v", got)
 	}
 }
+
+// TestWindow: --since and --now bound the events inclusively.
+func TestWindow(t *testing.T) {
+	st := load(t)
+	ctx := context.Background()
+	all, err := st.LoggedRows(ctx, FileQueryID, time.Unix(0, 0))
+	if err != nil || len(all) == 0 {
+		t.Fatal(len(all), err)
+	}
+	first, last := all[0].Logged, all[len(all)-1].Logged
+	atFirst, atLast := 0, 0
+	for _, e := range all {
+		if e.Logged.Equal(first) {
+			atFirst++
+		}
+		if e.Logged.Equal(last) {
+			atLast++
+		}
+	}
+	from, _ := st.LoggedRows(ctx, FileQueryID, first)
+	after, _ := st.LoggedRows(ctx, FileQueryID, first.Add(time.Second))
+	if len(from) != len(all) || len(after) != len(all)-atFirst {
+		t.Errorf("since: %d from the first event, %d after it; %d in all, %d at the first time", len(from), len(after), len(all), atFirst)
+	}
+	if n := len(Until(all, last)); n != len(all) {
+		t.Errorf("until the last event: %d of %d", n, len(all))
+	}
+	if n := len(Until(all, last.Add(-time.Second))); n != len(all)-atLast {
+		t.Errorf("until before the last event: %d, want %d", n, len(all)-atLast)
+	}
+}
