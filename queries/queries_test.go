@@ -134,7 +134,12 @@ func TestEventQueries(t *testing.T) {
 		CREATE TEMP TABLE file_events (target_path, category, action, uid, gid, mode, size, sha256, time);
 		INSERT INTO file_events VALUES
 		 ('/etc/apt/apt.conf.d/99x', 'package_manager', 'CREATED', 0, 0, '0644', 10, 'x', 1),
-		 ('/etc/passwd', 'other', 'UPDATED', 0, 0, '0644', 10, 'y', 2);`); err != nil {
+		 ('/etc/passwd', 'other', 'UPDATED', 0, 0, '0644', 10, 'y', 2);
+		CREATE TEMP TABLE process_file_events (operation, executable, path, dest_path, pid, ppid, uid, time);
+		INSERT INTO process_file_events VALUES
+		 ('write', '/usr/bin/python3', '/etc/apt/apt.conf.d/99evil', '', 30, 1, 0, 1),
+		 ('write', '/usr/bin/vim', '/usr/lib/python3/dist-packages/dnf-plugins/x.py', '', 31, 1, 0, 2),
+		 ('write', '/usr/bin/vim', '/etc/hosts', '', 32, 1, 0, 3);`); err != nil {
 		t.Fatal(err)
 	}
 	qs, err := querydef.Load(queries.FS)
@@ -145,6 +150,8 @@ func TestEventQueries(t *testing.T) {
 		"pkg-installs":   "11 21 23 25",
 		"pm-children":    "11 12",
 		"pm-file-events": "/etc/apt/apt.conf.d/99x",
+		// first column: operation
+		"pm-process-file-events": "write write",
 	}
 	for _, q := range qs {
 		w, ok := want[q.ID]
