@@ -141,18 +141,28 @@ Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
 				now = *t
 			}
 			since := now.Add(-c.Duration("since"))
-			files, err := st.LoggedRows(c.Context, stacks.FileQueryID, since)
+			files, err := st.GroupLogged(c.Context, stacks.FileQueryID, since, now, stacks.FileColumns)
 			if err != nil {
 				return &exitError{1, err}
 			}
-			children, err := st.LoggedRows(c.Context, stacks.ChildrenQueryID, since)
+			children, err := st.GroupLogged(c.Context, stacks.ChildrenQueryID, since, now, stacks.ChildColumns)
 			if err != nil {
 				return &exitError{1, err}
 			}
-			files, children = stacks.Until(files, now), stacks.Until(children, now)
 			rows := append(stacks.Rows("files", stacks.Files(files, o)), stacks.Rows("children", stacks.Children(children, o))...)
-			fmt.Fprintf(c.App.ErrWriter, "pkgpersist: stacks over %d file events and %d child processes: %d groups\n", len(files), len(children), len(rows))
+			fmt.Fprintf(c.App.ErrWriter, "pkgpersist: stacks: %d of %d file-write groups and %d of %d child groups kept\n",
+				countStack(rows, "files"), len(files), countStack(rows, "children"), len(children))
 			return output.Write(c.App.Writer, format, stacks.Columns, rows)
 		},
 	}
+}
+
+func countStack(rows [][]string, name string) int {
+	n := 0
+	for _, r := range rows {
+		if r[0] == name {
+			n++
+		}
+	}
+	return n
 }

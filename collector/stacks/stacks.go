@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
@@ -52,31 +51,34 @@ type Stack struct {
 	Hosts      []string
 }
 
-type group struct {
-	count int
-	hosts map[string]bool
-}
-
-func stack(events []store.LoggedEvent, key func(e store.LoggedEvent) (exe, file string, ok bool)) []Stack {
-	groups := map[[2]string]*group{}
-	for _, e := range events {
-		exe, file, ok := key(e)
+// merge folds groups into stacks keyed by key (skipping groups where ok
+// is false), summing counts and joining host sets, rarest first.
+func merge(groups []store.Group, key func(g store.Group) (exe, file string, ok bool)) []Stack {
+	type acc struct {
+		count int
+		hosts map[string]bool
+	}
+	byKey := map[[2]string]*acc{}
+	for _, g := range groups {
+		exe, file, ok := key(g)
 		if !ok {
 			continue
 		}
 		k := [2]string{exe, file}
-		g := groups[k]
-		if g == nil {
-			g = &group{hosts: map[string]bool{}}
-			groups[k] = g
+		a := byKey[k]
+		if a == nil {
+			a = &acc{hosts: map[string]bool{}}
+			byKey[k] = a
 		}
-		g.count++
-		g.hosts[e.Host] = true
+		a.count += g.Count
+		for _, h := range g.Hosts {
+			a.hosts[h] = true
+		}
 	}
-	out := make([]Stack, 0, len(groups))
-	for k, g := range groups {
-		s := Stack{Executable: k[0], Path: k[1], Count: g.count}
-		for h := range g.hosts {
+	out := make([]Stack, 0, len(byKey))
+	for k, a := range byKey {
+		s := Stack{Executable: k[0], Path: k[1], Count: a.count}
+		for h := range a.hosts {
 			s.Hosts = append(s.Hosts, h)
 		}
 		sort.Strings(s.Hosts)
@@ -95,13 +97,21 @@ func stack(events []store.LoggedEvent, key func(e store.LoggedEvent) (exe, file 
 	return out
 }
 
+// FileColumns and ChildColumns are what each stack groups the logged rows
+// by (store.GroupLogged).
+var (
+	FileColumns  = []string{"executable", "path"}
+	ChildColumns = []string{"path", "parent_path"}
+)
+
 // Files is stack 1: writes in the package-manager directories by processes
-// that are not package managers, by executable and file path.
-func Files(events []store.LoggedEvent, o Options) []Stack {
+// that are not package managers, by executable and file path, from groups
+// by FileColumns.
+func Files(groups []store.Group, o Options) []Stack {
 	var out []Stack
-	for _, s := range stack(events, func(e store.LoggedEvent) (string, string, bool) {
-		exe := e.Row["executable"]
-		return exe, e.Row["path"], exe != "" && !slices.Contains(o.PackageManagers, path.Base(exe))
+	for _, s := range merge(groups, func(g store.Group) (string, string, bool) {
+		exe := g.Values[0]
+		return exe, g.Values[1], exe != "" && !slices.Contains(o.PackageManagers, path.Base(exe))
 	}) {
 		if s.Count > 0 && s.Count <= o.FileMaxCount && len(s.Hosts) <= o.FileMaxHosts {
 			out = append(out, s)
@@ -111,29 +121,17 @@ func Files(events []store.LoggedEvent, o Options) []Stack {
 }
 
 // Children is stack 2: programs started by the package managers, by
-// executable.
-func Children(events []store.LoggedEvent, o Options) []Stack {
+// executable, from groups by ChildColumns.
+func Children(groups []store.Group, o Options) []Stack {
 	var out []Stack
-	for _, s := range stack(events, func(e store.LoggedEvent) (string, string, bool) {
-		parent := path.Base(e.Row["parent_path"])
-		return e.Row["path"], "", e.Row["path"] != "" && slices.Contains(o.Parents, parent)
+	for _, s := range merge(groups, func(g store.Group) (string, string, bool) {
+		return g.Values[0], "", g.Values[0] != "" && slices.Contains(o.Parents, path.Base(g.Values[1]))
 	}) {
 		if len(out) == o.ChildLimit {
 			break
 		}
 		if len(s.Hosts) <= o.ChildMaxHosts && s.Count < o.ChildCountBelow {
 			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// Until drops the events logged after t (for replaying a past time).
-func Until(events []store.LoggedEvent, t time.Time) []store.LoggedEvent {
-	out := events[:0:0]
-	for _, e := range events {
-		if !e.Logged.After(t) {
-			out = append(out, e)
 		}
 	}
 	return out

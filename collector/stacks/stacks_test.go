@@ -42,11 +42,12 @@ func TestStacks(t *testing.T) {
 	st := load(t)
 	ctx := context.Background()
 	since := time.Unix(1795348800-7200, 0)
-	files, err := st.LoggedRows(ctx, FileQueryID, since)
+	until := time.Unix(1795348800, 0)
+	files, err := st.GroupLogged(ctx, FileQueryID, since, until, FileColumns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	children, err := st.LoggedRows(ctx, ChildrenQueryID, since)
+	children, err := st.GroupLogged(ctx, ChildrenQueryID, since, until, ChildColumns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ children,/usr/bin/sh,,49,5,"h0,h1,h2,h3,h4"
 	}
 }
 
-// TestWindow: --since and --now bound the events inclusively.
+// TestWindow: the since and until bounds are inclusive.
 func TestWindow(t *testing.T) {
 	st := load(t)
 	ctx := context.Background()
@@ -98,15 +99,24 @@ func TestWindow(t *testing.T) {
 			atLast++
 		}
 	}
-	from, _ := st.LoggedRows(ctx, FileQueryID, first)
-	after, _ := st.LoggedRows(ctx, FileQueryID, first.Add(time.Second))
-	if len(from) != len(all) || len(after) != len(all)-atFirst {
-		t.Errorf("since: %d from the first event, %d after it; %d in all, %d at the first time", len(from), len(after), len(all), atFirst)
+	count := func(since, until time.Time) int {
+		gs, err := st.GroupLogged(ctx, FileQueryID, since, until, FileColumns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, g := range gs {
+			n += g.Count
+		}
+		return n
 	}
-	if n := len(Until(all, last)); n != len(all) {
-		t.Errorf("until the last event: %d of %d", n, len(all))
-	}
-	if n := len(Until(all, last.Add(-time.Second))); n != len(all)-atLast {
-		t.Errorf("until before the last event: %d, want %d", n, len(all)-atLast)
+	for what, c := range map[string][2]int{
+		"whole window":          {count(first, last), len(all)},
+		"since after the first": {count(first.Add(time.Second), last), len(all) - atFirst},
+		"until before the last": {count(first, last.Add(-time.Second)), len(all) - atLast},
+	} {
+		if c[0] != c[1] {
+			t.Errorf("%s: %d events, want %d", what, c[0], c[1])
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -360,4 +361,64 @@ func (s *SQLite) Answers(ctx context.Context, batch string, hostID int64) ([]Que
 		out = append(out, q)
 	}
 	return out, pending, rows.Err()
+}
+
+// Group is logged rows sharing the values of some columns: how many, and
+// on which hosts.
+type Group struct {
+	Values []string
+	Count  int
+	Hosts  []string
+}
+
+// GroupLogged groups a query's rows logged (added or in a snapshot) in
+// [since, until] by the given columns, inside SQLite: stacking millions
+// of events must not decode each row.
+func (s *SQLite) GroupLogged(ctx context.Context, queryID string, since, until time.Time, columns []string) ([]Group, error) {
+	var sel []string
+	var args []any
+	for _, c := range columns {
+		sel = append(sel, "coalesce(json_extract(l.row, ?), '')")
+		args = append(args, "$."+jsonKey(c))
+	}
+	keys := strings.Join(sel, ", ")
+	args = append(args, queryID, since.Unix(), until.Unix())
+	rows, err := s.db.QueryContext(ctx, `SELECT `+keys+`, count(*), '[' || group_concat(DISTINCT json_quote(h.name)) || ']'
+		FROM (SELECT *, `+packQueryID+` AS query_id FROM scheduled_results) l
+		JOIN hosts h ON h.id = l.host_id
+		WHERE l.query_id = ? AND l.action IN ('added', 'snapshot') AND l.unix_time BETWEEN ? AND ?
+		GROUP BY `+keysByPosition(len(columns)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Group
+	for rows.Next() {
+		g := Group{Values: make([]string, len(columns))}
+		var hosts string
+		dest := make([]any, 0, len(columns)+2)
+		for i := range g.Values {
+			dest = append(dest, &g.Values[i])
+		}
+		dest = append(dest, &g.Count, &hosts)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(hosts), &g.Hosts); err != nil {
+			return nil, fmt.Errorf("host list of a group: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// jsonKey quotes a column name for a JSON path.
+func jsonKey(c string) string { return `"` + strings.ReplaceAll(c, `"`, `\"`) + `"` }
+
+func keysByPosition(n int) string {
+	var k []string
+	for i := 1; i <= n; i++ {
+		k = append(k, strconv.Itoa(i))
+	}
+	return strings.Join(k, ", ")
 }
