@@ -64,18 +64,31 @@ func (s *SQLite) Enroll(ctx context.Context, hostIdentifier string, details json
 	return tx.Commit()
 }
 
+// lastSeenEvery is how stale last_seen may get: writing it on every
+// request would make each one a write transaction.
+const lastSeenEvery = 5 * time.Second
+
 // NodeByKey finds the live node a key hash belongs to and marks it seen.
 func (s *SQLite) NodeByKey(ctx context.Context, keyHash string, now time.Time) (Node, error) {
 	var n Node
-	var enrolled, checked int64
-	err := s.db.QueryRowContext(ctx, `UPDATE nodes SET last_seen = ? WHERE key_hash = ? AND revoked = 0
-		RETURNING host_id, host_identifier, osquery_version, extension, ext_checked, enrolled`, now.UnixNano(), keyHash).
-		Scan(&n.HostID, &n.Host, &n.OsqueryVersion, &n.Extension, &checked, &enrolled)
+	var enrolled, checked, seen int64
+	err := s.db.QueryRowContext(ctx, `SELECT host_id, host_identifier, osquery_version, extension, ext_checked, enrolled, last_seen
+		FROM nodes WHERE key_hash = ? AND revoked = 0`, keyHash).
+		Scan(&n.HostID, &n.Host, &n.OsqueryVersion, &n.Extension, &checked, &enrolled, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return n, ErrUnknownNode
 	}
-	n.Enrolled, n.LastSeen, n.ExtChecked = time.Unix(0, enrolled), now, time.Unix(0, checked)
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	n.Enrolled, n.LastSeen, n.ExtChecked = time.Unix(0, enrolled), time.Unix(0, seen), time.Unix(0, checked)
+	if now.Sub(n.LastSeen) >= lastSeenEvery {
+		if _, err := s.db.ExecContext(ctx, `UPDATE nodes SET last_seen = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
+			return n, err
+		}
+		n.LastSeen = now
+	}
+	return n, nil
 }
 
 // SetExtension records what the host said of the extension; asked marks
