@@ -242,11 +242,7 @@ one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
 			&cli.BoolFlag{Name: "fail-on-new", Usage: "exit 1 when any row appeared"},
 		),
 		Action: func(c *cli.Context) error {
-			format, err := outputFormat(c)
-			if err != nil {
-				return err
-			}
-			st, err := openExisting(c, "hunt")
+			format, st, err := openReport(c, "hunt")
 			if err != nil {
 				return err
 			}
@@ -307,4 +303,15 @@ func openExisting(c *cli.Context, made string) (*store.SQLite, error) {
 		return nil, &exitError{1, err}
 	}
 	return st, nil
+}
+
+// openReport reads --format and opens --db for a command that reports
+// from it.
+func openReport(c *cli.Context, made string) (string, *store.SQLite, error) {
+	format, err := outputFormat(c)
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := openExisting(c, made)
+	return format, st, err
 }

@@ -55,11 +55,7 @@ history window. --per-host keeps one history per host.`,
 }
 
 func runNewTerms(c *cli.Context) error {
-	format, err := outputFormat(c)
-	if err != nil {
-		return err
-	}
-	st, err := openExisting(c, "serve or pkgpersist ingest")
+	format, st, err := openReport(c, "serve or pkgpersist ingest")
 	if err != nil {
 		return err
 	}
@@ -123,11 +119,7 @@ Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
 			&cli.IntFlag{Name: "child-limit", Value: d.ChildLimit},
 		},
 		Action: func(c *cli.Context) error {
-			format, err := outputFormat(c)
-			if err != nil {
-				return err
-			}
-			st, err := openExisting(c, "serve or pkgpersist ingest")
+			format, st, err := openReport(c, "serve or pkgpersist ingest")
 			if err != nil {
 				return err
 			}
@@ -149,20 +141,11 @@ Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
 			if err != nil {
 				return &exitError{1, err}
 			}
-			rows := append(stacks.Rows("files", stacks.Files(files, o)), stacks.Rows("children", stacks.Children(children, o))...)
+			keptFiles, keptChildren := stacks.Files(files, o), stacks.Children(children, o)
+			rows := append(stacks.Rows("files", keptFiles), stacks.Rows("children", keptChildren)...)
 			fmt.Fprintf(c.App.ErrWriter, "pkgpersist: stacks: %d of %d file-write groups and %d of %d child groups kept\n",
-				countStack(rows, "files"), len(files), countStack(rows, "children"), len(children))
+				len(keptFiles), len(files), len(keptChildren), len(children))
 			return output.Write(c.App.Writer, format, stacks.Columns, rows)
 		},
 	}
-}
-
-func countStack(rows [][]string, name string) int {
-	n := 0
-	for _, r := range rows {
-		if r[0] == name {
-			n++
-		}
-	}
-	return n
 }

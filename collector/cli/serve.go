@@ -151,7 +151,7 @@ func hostsCommand() *cli.Command {
 					state = "revoked"
 				}
 				ext := n.Extension
-				if ext == "" || ext == "?" {
+				if ext == "" {
 					ext = "unknown"
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s ago\t%s\n", n.Host, n.OsqueryVersion, ext,

@@ -46,21 +46,9 @@ func Read(ctx context.Context, st *store.SQLite, r io.Reader, name string) (Stat
 	sc.Buffer(make([]byte, 1<<20), MaxLine)
 	pending := map[string][]store.Logged{}
 	n := 0
-	hosts := map[string]int64{}
+	ids := map[string]int64{}
 	flush := func() error {
-		byID := make(map[int64][]store.Logged, len(pending))
-		for host, rows := range pending {
-			id, ok := hosts[host]
-			if !ok {
-				var err error
-				if id, err = st.Host(ctx, host); err != nil {
-					return err
-				}
-				hosts[host] = id
-			}
-			byID[id] = rows
-		}
-		added, err := st.SaveLogsByHost(ctx, byID)
+		added, err := st.SaveLogsByHost(ctx, pending, ids)
 		if err != nil {
 			return fmt.Errorf("%s: storing: %w", name, err)
 		}
@@ -88,7 +76,7 @@ func Read(ctx context.Context, st *store.SQLite, r io.Reader, name string) (Stat
 			if host == "" {
 				host = name
 			}
-			pending[host] = append(pending[host], store.Logged{Name: r.Name, Action: r.Action, UnixTime: r.UnixTime, Epoch: r.Epoch, Counter: r.Counter, Row: store.Row(r.Columns)})
+			pending[host] = append(pending[host], r.Logged())
 			stats.Rows++
 			n++
 		}

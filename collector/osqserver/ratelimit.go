@@ -12,6 +12,7 @@ type limiter struct {
 	rate    float64 // tokens a second
 	burst   float64
 	buckets map[string]*bucket
+	calls   int
 }
 
 type bucket struct {
@@ -29,6 +30,15 @@ func (l *limiter) allow(key string, now time.Time) bool {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// a full bucket is the same as none: drop those now and then, so the
+	// map holds only hosts that are busy
+	if l.calls++; l.calls%4096 == 0 {
+		for k, b := range l.buckets {
+			if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+				delete(l.buckets, k)
+			}
+		}
+	}
 	b := l.buckets[key]
 	if b == nil {
 		b = &bucket{tokens: l.burst, last: now}

@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,10 +73,10 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, p := range Prefixes {
 		mux.HandleFunc("POST "+p+"enroll", s.wrap("enroll", s.enroll))
-		mux.HandleFunc("POST "+p+"config", s.wrap("config", s.node(s.config)))
-		mux.HandleFunc("POST "+p+"log", s.wrap("log", s.node(s.logs)))
-		mux.HandleFunc("POST "+p+"distributed/read", s.wrap("distributed_read", s.node(s.distributedRead)))
-		mux.HandleFunc("POST "+p+"distributed/write", s.wrap("distributed_write", s.node(s.distributedWrite)))
+		mux.HandleFunc("POST "+p+"config", s.wrap("config", node(s, decodeNode, s.config)))
+		mux.HandleFunc("POST "+p+"log", s.wrap("log", node(s, decodeLog, s.logs)))
+		mux.HandleFunc("POST "+p+"distributed/read", s.wrap("distributed_read", node(s, decodeNode, s.distributedRead)))
+		mux.HandleFunc("POST "+p+"distributed/write", s.wrap("distributed_write", node(s, osqwire.DecodeWrite, s.distributedWrite)))
 	}
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
@@ -165,10 +166,6 @@ func (s *Server) enroll(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
 	}
-	// per host, not per address: a fleet behind NAT shares one address
-	if !s.limit.allow("enroll "+e.HostIdentifier, s.now()) {
-		return nil, reject(http.StatusTooManyRequests, "rate_limited", "host %q enrolls too often", e.HostIdentifier)
-	}
 	// hashing first makes the comparison independent of the lengths
 	want, got := sha256.Sum256([]byte(s.opt.Secret)), sha256.Sum256([]byte(e.Secret))
 	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
@@ -179,17 +176,23 @@ func (s *Server) enroll(r *http.Request, body []byte) (any, error) {
 	if strings.TrimSpace(e.HostIdentifier) == "" {
 		return nil, reject(http.StatusBadRequest, "malformed", "enroll request without host_identifier")
 	}
+	// per host, not per address (a fleet behind NAT shares one), and only
+	// once the secret matched, so strangers cannot fill the limiter
+	if !s.limit.allow("enroll "+e.HostIdentifier, s.now()) {
+		return nil, reject(http.StatusTooManyRequests, "rate_limited", "host %q enrolls too often", e.HostIdentifier)
+	}
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
 		return nil, err
 	}
 	nodeKey := hex.EncodeToString(key[:])
 	details, _ := json.Marshal(e.HostDetails)
-	if err := s.store.Enroll(r.Context(), e.HostIdentifier, details, osqueryVersion(e), store.KeyHash(nodeKey), s.now()); err != nil {
+	version := osqueryVersion(e)
+	if err := s.store.Enroll(r.Context(), e.HostIdentifier, details, version, store.KeyHash(nodeKey), s.now()); err != nil {
 		return nil, err
 	}
 	s.Metrics.Add("pkgpersist_enrollments_total", "", 1)
-	s.log.Info("enrolled", "host", e.HostIdentifier, "remote", r.RemoteAddr, "osquery", osqueryVersion(e))
+	s.log.Info("enrolled", "host", e.HostIdentifier, "remote", r.RemoteAddr, "osquery", version)
 	return map[string]any{"node_key": nodeKey, "node_invalid": false}, nil
 }
 
@@ -201,20 +204,16 @@ func osqueryVersion(e *osqwire.Enroll) string {
 	return info.Version
 }
 
-type nodeHandler func(ctx context.Context, n store.Node, body []byte) (any, error)
-
-// node authenticates the node key and applies the per-node rate limit.
-func (s *Server) node(h nodeHandler) handler {
+// node decodes a request body once, authenticates its node key, applies
+// the per-node rate limit and hands the decoded request to h. The limit
+// is keyed by host after authentication: forged keys cannot fill it.
+func node[T any](s *Server, decode func([]byte) (string, T, error), h func(context.Context, store.Node, T) (any, error)) handler {
 	return func(r *http.Request, body []byte) (any, error) {
-		key, err := osqwire.DecodeNode(body)
+		key, req, err := decode(body)
 		if err != nil {
 			return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
 		}
-		hash := store.KeyHash(key)
-		if !s.limit.allow(hash, s.now()) {
-			return nil, reject(http.StatusTooManyRequests, "rate_limited", "node over %g requests a second", s.opt.Rate)
-		}
-		n, err := s.store.NodeByKey(r.Context(), hash, s.now())
+		n, err := s.store.NodeByKey(r.Context(), store.KeyHash(key), s.now())
 		if errors.Is(err, store.ErrUnknownNode) {
 			rej := reject(http.StatusUnauthorized, "node_invalid", "unknown or revoked node key")
 			rej.nodeInvalid = true
@@ -223,22 +222,34 @@ func (s *Server) node(h nodeHandler) handler {
 		if err != nil {
 			return nil, err
 		}
-		return h(r.Context(), n, body)
+		if !s.limit.allow("node "+strconv.FormatInt(n.HostID, 10), s.now()) {
+			return nil, reject(http.StatusTooManyRequests, "rate_limited", "host %q over %g requests a second", n.Host, s.opt.Rate)
+		}
+		return h(r.Context(), n, req)
 	}
 }
 
-func (s *Server) config(_ context.Context, _ store.Node, _ []byte) (any, error) {
+func decodeNode(body []byte) (string, struct{}, error) {
+	key, err := osqwire.DecodeNode(body)
+	return key, struct{}{}, err
+}
+
+func decodeLog(body []byte) (string, *osqwire.Log, error) {
+	l, err := osqwire.DecodeLog(body)
+	if err != nil {
+		return "", nil, err
+	}
+	return l.NodeKey, l, nil
+}
+
+func (s *Server) config(context.Context, store.Node, struct{}) (any, error) {
 	return json.RawMessage(s.opt.Config), nil
 }
 
-func (s *Server) logs(ctx context.Context, n store.Node, body []byte) (any, error) {
-	l, err := osqwire.DecodeLog(body)
-	if err != nil {
-		return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
-	}
+func (s *Server) logs(ctx context.Context, n store.Node, l *osqwire.Log) (any, error) {
 	results := make([]store.Logged, len(l.Results))
 	for i, r := range l.Results {
-		results[i] = store.Logged{Name: r.Name, Action: r.Action, UnixTime: r.UnixTime, Epoch: r.Epoch, Counter: r.Counter, Row: store.Row(r.Columns)}
+		results[i] = r.Logged()
 	}
 	statuses := make([]store.StatusLine, len(l.Statuses))
 	for i, st := range l.Statuses {
@@ -260,26 +271,21 @@ const (
 	ExtensionCheckEvery = time.Hour
 )
 
-func (s *Server) distributedRead(ctx context.Context, n store.Node, _ []byte) (any, error) {
+func (s *Server) distributedRead(ctx context.Context, n store.Node, _ struct{}) (any, error) {
 	qs, err := s.store.TakeQueued(ctx, n.HostID, s.now())
 	if err != nil {
 		return nil, err
 	}
 	if s.now().Sub(n.ExtChecked) >= ExtensionCheckEvery {
 		qs[ExtensionCheckID] = ExtensionCheckSQL
-		// "?" keeps the last answer until the new one arrives
-		if err := s.store.SetExtension(ctx, n.HostID, "?", s.now()); err != nil {
+		if err := s.store.ExtensionAsked(ctx, n.HostID, s.now()); err != nil {
 			return nil, err
 		}
 	}
 	return map[string]any{"queries": qs}, nil
 }
 
-func (s *Server) distributedWrite(ctx context.Context, n store.Node, body []byte) (any, error) {
-	_, answers, err := osqwire.DecodeWrite(body)
-	if err != nil {
-		return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
-	}
+func (s *Server) distributedWrite(ctx context.Context, n store.Node, answers map[string]*osqwire.Answer) (any, error) {
 	for id, a := range answers {
 		if id == ExtensionCheckID {
 			version := "no"
@@ -289,7 +295,7 @@ func (s *Server) distributedWrite(ctx context.Context, n store.Node, body []byte
 					version = "yes"
 				}
 			}
-			if err := s.store.SetExtension(ctx, n.HostID, version, s.now()); err != nil {
+			if err := s.store.SetExtension(ctx, n.HostID, version); err != nil {
 				return nil, err
 			}
 			continue

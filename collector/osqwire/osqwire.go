@@ -13,6 +13,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
 // Enroll is an enrollment request.
@@ -39,6 +41,11 @@ type Result struct {
 	Counter     int64
 	Columns     map[string]string
 	Decorations map[string]string
+}
+
+// Logged is the row as the store keeps it.
+func (r Result) Logged() store.Logged {
+	return store.Logged{Name: r.Name, Action: r.Action, UnixTime: r.UnixTime, Epoch: r.Epoch, Counter: r.Counter, Row: store.Row(r.Columns)}
 }
 
 // Status is one line of osqueryd's status log.

@@ -106,16 +106,18 @@ func Generate(qs []*querydef.Query, ext []*table.Table) (Output, error) {
 		return nil, err
 	}
 	sort.Slice(qs, func(i, j int) bool { return qs[i].ID < qs[j].ID })
-	withExt, core := split(qs, ext)
 	out := Output{}
+	// the example loads the packs from files, as osquery's filesystem
+	// config plugin does
+	paths := map[string]any{}
 	var err error
-	if out["pkgpersist.conf"], err = packJSON(withExt, []string{Discovery}); err != nil {
-		return nil, err
+	for name, p := range packSet(qs, ext) {
+		if out[name+".conf"], err = marshal(p); err != nil {
+			return nil, err
+		}
+		paths[name] = "/etc/osquery/packs/" + name + ".conf"
 	}
-	if out["pkgpersist-core.conf"], err = packJSON(core, nil); err != nil {
-		return nil, err
-	}
-	if out["osquery.conf.example"], err = exampleConfig(qs); err != nil {
+	if out["osquery.conf.example"], err = config(qs, map[string]any{"host_identifier": "uuid", "schedule_splay_percent": 10}, paths); err != nil {
 		return nil, err
 	}
 	out["osquery.flags.example"] = flagsFile()
@@ -162,8 +164,14 @@ func packQueries(qs []*querydef.Query) map[string]packQuery {
 	return m
 }
 
-func packJSON(qs []*querydef.Query, discovery []string) ([]byte, error) {
-	return marshal(pack{Discovery: discovery, Platform: "linux", Queries: packQueries(qs)})
+// packSet is the two packs by name: the queries that need the extension,
+// gated by discovery, and the others.
+func packSet(qs []*querydef.Query, ext []*table.Table) map[string]pack {
+	withExt, core := split(qs, ext)
+	return map[string]pack{
+		"pkgpersist":      {Discovery: []string{Discovery}, Platform: "linux", Queries: packQueries(withExt)},
+		"pkgpersist-core": {Platform: "linux", Queries: packQueries(core)},
+	}
 }
 
 func marshal(v any) ([]byte, error) {
@@ -207,41 +215,32 @@ func FIMPaths(qs []*querydef.Query) []string {
 // eventOptions turn on the evented tables the event queries read. osquery
 // reads them from the config too, but they only take effect at startup, so
 // osquery.flags.example repeats them.
-var eventOptions = [][2]string{
-	{"disable_events", "false"},
-	{"events_expiry", "3600"},
-	{"enable_file_events", "true"},
-	{"disable_audit", "false"},
-	{"audit_allow_config", "true"},
-	{"audit_persist", "true"},
-	{"audit_allow_process_events", "true"},
-	{"audit_allow_fim_events", "true"},
+var eventOptions = []struct {
+	name  string
+	value any
+}{
+	{"disable_events", false},
+	{"events_expiry", 3600},
+	{"enable_file_events", true},
+	{"disable_audit", false},
+	{"audit_allow_config", true},
+	{"audit_persist", true},
+	{"audit_allow_process_events", true},
+	{"audit_allow_fim_events", true},
 }
 
-// exampleConfig is a complete osqueryd configuration that loads both packs.
-func exampleConfig(qs []*querydef.Query) ([]byte, error) {
-	options := map[string]any{"host_identifier": "uuid", "schedule_splay_percent": 10}
+// config is an osqueryd configuration: options (plus the event options),
+// the decorators, the FIM paths and the packs, inline or by path.
+func config(qs []*querydef.Query, options map[string]any, packs map[string]any) ([]byte, error) {
 	for _, o := range eventOptions {
-		options[o[0]] = jsonValue(o[1])
+		options[o.name] = o.value
 	}
-	cfg := map[string]any{
+	return marshal(map[string]any{
 		"options":    options,
 		"decorators": map[string]any{"load": Decorators},
 		"file_paths": map[string]any{FIMCategory: FIMPaths(qs)},
-		"packs": map[string]any{
-			"pkgpersist":      "/etc/osquery/packs/pkgpersist.conf",
-			"pkgpersist-core": "/etc/osquery/packs/pkgpersist-core.conf",
-		},
-	}
-	return marshal(cfg)
-}
-
-func jsonValue(s string) any {
-	var v any
-	if json.Unmarshal([]byte(s), &v) != nil {
-		return s
-	}
-	return v
+		"packs":      packs,
+	})
 }
 
 // flagsFile is the osqueryd flagfile: the flags osquery reads only from the
@@ -256,7 +255,7 @@ func flagsFile() []byte {
 --extensions_timeout=10
 `)
 	for _, o := range eventOptions {
-		fmt.Fprintf(&b, "--%s=%s\n", o[0], o[1])
+		fmt.Fprintf(&b, "--%s=%v\n", o.name, o.value)
 	}
 	return []byte(b.String())
 }
@@ -322,18 +321,9 @@ func ServerConfig(qs []*querydef.Query, ext []*table.Table, distributedInterval 
 	if err := Validate(qs); err != nil {
 		return nil, err
 	}
-	withExt, core := split(qs, ext)
-	options := map[string]any{"distributed_interval": distributedInterval}
-	for _, o := range eventOptions {
-		options[o[0]] = jsonValue(o[1])
+	inline := map[string]any{}
+	for name, p := range packSet(qs, ext) {
+		inline[name] = p
 	}
-	return marshal(map[string]any{
-		"options":    options,
-		"decorators": map[string]any{"load": Decorators},
-		"file_paths": map[string]any{FIMCategory: FIMPaths(qs)},
-		"packs": map[string]any{
-			"pkgpersist":      pack{Discovery: []string{Discovery}, Platform: "linux", Queries: packQueries(withExt)},
-			"pkgpersist-core": pack{Platform: "linux", Queries: packQueries(core)},
-		},
-	})
+	return config(qs, map[string]any{"distributed_interval": distributedInterval}, inline)
 }

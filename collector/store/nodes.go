@@ -91,10 +91,16 @@ func (s *SQLite) NodeByKey(ctx context.Context, keyHash string, now time.Time) (
 	return n, nil
 }
 
-// SetExtension records what the host said of the extension; asked marks
-// only that the question went out.
-func (s *SQLite) SetExtension(ctx context.Context, hostID int64, version string, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE nodes SET extension = coalesce(nullif(?, '?'), extension), ext_checked = ? WHERE host_id = ?`, version, now.UnixNano(), hostID)
+// ExtensionAsked records that the host was asked about the extension.
+func (s *SQLite) ExtensionAsked(ctx context.Context, hostID int64, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE nodes SET ext_checked = ? WHERE host_id = ?`, now.UnixNano(), hostID)
+	return err
+}
+
+// SetExtension records the host's answer: the extension's version, or
+// "no".
+func (s *SQLite) SetExtension(ctx context.Context, hostID int64, version string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE nodes SET extension = ? WHERE host_id = ?`, version, hostID)
 	return err
 }
 
@@ -144,20 +150,6 @@ type StatusLine struct {
 	Version                  string
 }
 
-// Host returns a host's id, adding the host when it is new.
-func (s *SQLite) Host(ctx context.Context, name string) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	id, err := hostID(ctx, tx, name)
-	if err != nil {
-		return 0, err
-	}
-	return id, tx.Commit()
-}
-
 // SaveLogs stores a host's logged results and status lines in one
 // transaction and returns how many result rows were new: a batch osqueryd
 // sends again adds nothing.
@@ -180,16 +172,26 @@ func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, s
 	return added, tx.Commit()
 }
 
-// SaveLogsByHost stores many hosts' logged results in one transaction
-// (what a results file holds) and returns how many rows were new.
-func (s *SQLite) SaveLogsByHost(ctx context.Context, byHost map[int64][]Logged) (int, error) {
+// SaveLogsByHost stores many hosts' logged results, by host name, in one
+// transaction (what a results file holds), adding hosts that are new, and
+// returns how many rows were new. ids caches host ids across calls (a
+// results file names the same hosts batch after batch); it is only valid
+// while the calls succeed.
+func (s *SQLite) SaveLogsByHost(ctx context.Context, byHost map[string][]Logged, ids map[string]int64) (int, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback()
 	added := 0
-	for id, rows := range byHost {
+	for host, rows := range byHost {
+		id, ok := ids[host]
+		if !ok {
+			if id, err = hostID(ctx, tx, host); err != nil {
+				return 0, err
+			}
+			ids[host] = id
+		}
 		n, err := insertLogged(ctx, tx, id, rows)
 		if err != nil {
 			return 0, err

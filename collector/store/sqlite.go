@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -82,7 +83,8 @@ var migrations = []string{
 		details         TEXT NOT NULL DEFAULT '{}',
 		osquery_version TEXT NOT NULL DEFAULT '',
 		-- the pkgpersist extension's version as the host last reported it,
-		-- "no" when it is not loaded, "" before the first report
+		-- "no" when it is not loaded, "" before the first report; when it
+		-- was last asked
 		extension       TEXT NOT NULL DEFAULT '',
 		ext_checked     INTEGER NOT NULL DEFAULT 0,
 		enrolled        INTEGER NOT NULL,
@@ -249,11 +251,12 @@ func (s *SQLite) SaveHost(ctx context.Context, runID int64, h HostResult) error 
 }
 
 func hostID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO hosts (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, name); err != nil {
-		return 0, err
-	}
+	// hosts are mostly known: look first, insert only when new
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM hosts WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `INSERT INTO hosts (name) VALUES (?) RETURNING id`, name).Scan(&id)
+	}
 	return id, err
 }
 
