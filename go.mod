@@ -5,6 +5,7 @@ go 1.26
 require (
 	github.com/apache/thrift v0.20.0
 	github.com/cyphar/filepath-securejoin v0.7.0
+	github.com/ghodss/yaml v1.0.1-0.20190212211648-25d852aebe32
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/osquery/osquery-go v0.0.0-20250131154556-629f995b6947
 	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
@@ -24,4 +25,5 @@ require (
 	go.opentelemetry.io/otel/metric v1.16.0 // indirect
 	go.opentelemetry.io/otel/trace v1.16.0 // indirect
 	golang.org/x/sys v0.26.0 // indirect
+	gopkg.in/yaml.v2 v2.2.2 // indirect
 )

@@ -9,7 +9,7 @@
 -- platform: linux
 -- interval: 300
 -- mode: differential
--- kind: inventory
+-- kind: event
 -- source: Elastic rule "RPM Package Installed by Unusual Parent Process" (and its dpkg twin)
 -- false_positives: administrators and configuration management install packages.
 SELECT c.pid, c.path, c.cmdline, c.uid, c.time,

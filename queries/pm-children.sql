@@ -7,7 +7,7 @@
 -- platform: linux
 -- interval: 300
 -- mode: differential
--- kind: inventory
+-- kind: event
 -- source: Elastic hunt "Persistence via Package Manager" (its second ES|QL query, over osquery events)
 -- false_positives: every hook and maintainer script runs this way.
 SELECT c.pid, c.path, c.cmdline, c.cwd, c.uid, c.time,

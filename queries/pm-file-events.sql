@@ -7,7 +7,7 @@
 -- platform: linux
 -- interval: 300
 -- mode: differential
--- kind: inventory
+-- kind: event
 -- source: Elastic hunt "Persistence via Package Manager" (its first ES|QL query, over osquery events)
 -- false_positives: package installs and upgrades change these files.
 SELECT target_path, category, action, uid, gid, mode, size, sha256, time

@@ -8,7 +8,7 @@
 -- platform: linux
 -- interval: 300
 -- mode: differential
--- kind: inventory
+-- kind: event
 -- source: Elastic hunt "Persistence via Package Manager" (its first ES|QL query, over osquery events)
 -- false_positives: package managers and configuration management writing their own files; the stacking keeps the rare ones.
 SELECT operation, executable, path, dest_path, pid, ppid, uid, time

@@ -43,6 +43,19 @@ var (
 	fleetLoggings    = []string{"snapshot", "differential", "differential_ignore_removals"}
 )
 
+// gitopsPolicyFields are a GitOps policy's fields: PolicySpec's and
+// GitOpsPolicySpec's own.
+func gitopsPolicyFields() map[string]string {
+	m := map[string]string{}
+	for k, v := range policySpecFields {
+		m[k] = v
+	}
+	for k, v := range gitopsPolicyOnly {
+		m[k] = v
+	}
+	return m
+}
+
 // checkSpec checks one spec against fields; the GitOps form has no team
 // (the file decides it) and needs ASCII report names.
 func checkSpec(spec map[string]any, fields map[string]string, gitops bool) error {
@@ -172,14 +185,7 @@ func TestFleetYAML(t *testing.T) {
 	if top["queries"] == nil || top["policies"] == nil {
 		t.Error("gitops.yml must hold both queries and policies (GitOps clears a missing list)")
 	}
-	gitopsPolicy := map[string]string{}
-	for k, v := range policySpecFields {
-		gitopsPolicy[k] = v
-	}
-	for k, v := range gitopsPolicyOnly {
-		gitopsPolicy[k] = v
-	}
-	for key, fields := range map[string]map[string]string{"queries": querySpecFields, "policies": gitopsPolicy} {
+	for key, fields := range map[string]map[string]string{"queries": querySpecFields, "policies": gitopsPolicyFields()} {
 		for i, item := range asList(top[key]) {
 			spec := item.(map[string]any)
 			if err := checkSpec(spec, fields, true); err != nil {

@@ -121,7 +121,9 @@ func Generate(qs []*querydef.Query, ext []*table.Table) (Output, error) {
 		return nil, err
 	}
 	out["osquery.flags.example"] = flagsFile()
-	fleetFiles(out, qs)
+	if err := fleetFiles(out, qs); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -155,8 +157,11 @@ func packQueries(qs []*querydef.Query) map[string]packQuery {
 		if q.Mode == "snapshot" {
 			pq.Snapshot = true
 		} else {
-			// detections report additions only; inventories both ways
-			removed := q.Kind != "detection"
+			// Inventories report both ways. A detection's row that goes
+			// away is not news, and an event query's earlier rows always
+			// "go away" (each run returns only new events), so both log
+			// additions only.
+			removed := q.Kind == "inventory"
 			pq.Removed = &removed
 		}
 		m[q.ID] = pq
@@ -229,18 +234,24 @@ var eventOptions = []struct {
 	{"audit_allow_fim_events", true},
 }
 
-// config is an osqueryd configuration: options (plus the event options),
-// the decorators, the FIM paths and the packs, inline or by path.
-func config(qs []*querydef.Query, options map[string]any, packs map[string]any) ([]byte, error) {
+// osqueryConfig is what every configuration pkgpersist writes holds:
+// options (plus the event options), the decorators and the FIM paths.
+func osqueryConfig(qs []*querydef.Query, options map[string]any) map[string]any {
 	for _, o := range eventOptions {
 		options[o.name] = o.value
 	}
-	return marshal(map[string]any{
+	return map[string]any{
 		"options":    options,
 		"decorators": map[string]any{"load": Decorators},
 		"file_paths": map[string]any{FIMCategory: FIMPaths(qs)},
-		"packs":      packs,
-	})
+	}
+}
+
+// config is an osqueryd configuration with the packs, inline or by path.
+func config(qs []*querydef.Query, options map[string]any, packs map[string]any) ([]byte, error) {
+	c := osqueryConfig(qs, options)
+	c["packs"] = packs
+	return marshal(c)
 }
 
 // flagsFile is the osqueryd flagfile: the flags osquery reads only from the

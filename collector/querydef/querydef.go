@@ -22,7 +22,7 @@ type Query struct {
 	Platform       string
 	Interval       int
 	Mode           string // snapshot or differential
-	Kind           string // detection or inventory
+	Kind           string // detection, inventory or event
 	Source         string
 	FalsePositives string
 	Fixes          string
@@ -30,9 +30,11 @@ type Query struct {
 	File           string
 }
 
-// Kinds and modes a header may name.
+// Kinds and modes a header may name. A detection returns no rows on a
+// healthy host; an inventory describes state; an event query reads an
+// evented table, whose rows are happenings that are only ever added.
 var (
-	Kinds = []string{"detection", "inventory"}
+	Kinds = []string{"detection", "inventory", "event"}
 	Modes = []string{"snapshot", "differential"}
 )
 
@@ -96,6 +98,11 @@ func (q *Query) validate() error {
 		return fmt.Errorf("%s: kind %q is not one of %s", q.File, q.Kind, strings.Join(Kinds, ", "))
 	case !slices.Contains(Modes, q.Mode):
 		return fmt.Errorf("%s: mode %q is not one of %s", q.File, q.Mode, strings.Join(Modes, ", "))
+	case q.Kind == "event" && q.Mode != "differential":
+		// a snapshot of an evented table drains the events each time and
+		// logs them as a whole set, which osquery's scheduler does not
+		// mean for events
+		return fmt.Errorf("%s: an event query must be differential", q.File)
 	case q.Interval <= 0 || q.Interval > MaxInterval:
 		return fmt.Errorf("%s: interval %d is outside 1..%d", q.File, q.Interval, MaxInterval)
 	case q.Platform == "" || len(q.Attack) == 0:
