@@ -8,6 +8,7 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
@@ -55,10 +56,12 @@ func New(tables []*table.Table, root string) (*Engine, error) {
 func (e *Engine) Close() error { return e.db.Close() }
 
 // Result is a query's columns and rows, every value rendered as osqueryi
-// --json renders it (a string; NULL as "").
+// --json renders it (a string; NULL as ""), and what the tables could not
+// read or evaluate in full while they answered it.
 type Result struct {
-	Columns []string
-	Rows    [][]string
+	Columns  []string
+	Rows     [][]string
+	Problems []fsroot.Problem
 }
 
 // Exec runs statements that return no rows (for example, temporary tables
@@ -70,6 +73,8 @@ func (e *Engine) Exec(ctx context.Context, stmts string) error {
 
 // Query runs one SQL statement.
 func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
+	problems := &fsroot.Problems{}
+	ctx = fsroot.WithProblems(ctx, problems)
 	e.ctx.Store(&ctx)
 	defer func() { bg := context.Background(); e.ctx.Store(&bg) }()
 	rows, err := e.db.QueryContext(ctx, query)
@@ -97,5 +102,6 @@ func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
 		}
 		res.Rows = append(res.Rows, row)
 	}
+	res.Problems = problems.List()
 	return res, rows.Err()
 }

@@ -2,10 +2,14 @@ package engine
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/registry"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
@@ -92,5 +96,34 @@ func TestEngineFiltersAndHiddenColumns(t *testing.T) {
 	// a root that does not exist is one clear error
 	if _, err := e.Query(context.Background(), "SELECT * FROM apt_hooks WHERE root = '/nonexistent'"); err == nil || !strings.Contains(err.Error(), "/nonexistent") {
 		t.Fatalf("bad root: %v", err)
+	}
+}
+
+// TestQueryProblems: a file a table needed and could not read comes back
+// with the query's rows, with its cause; the next query starts clean.
+func TestQueryProblems(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "etc/dpkg/dpkg.cfg.d")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "hook"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(registry.Tables(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	res, err := e.Query(context.Background(), "SELECT * FROM dpkg_hooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Path != "/etc/dpkg/dpkg.cfg.d/hook" || res.Problems[0].Cause != fsroot.CauseSpecial {
+		t.Fatalf("problems: %+v", res.Problems)
+	}
+	res, err = e.Query(context.Background(), "SELECT 1")
+	if err != nil || len(res.Problems) != 0 {
+		t.Fatalf("a later query: %+v, %v", res, err)
 	}
 }

@@ -1,11 +1,13 @@
 // Package fsroot reads files of a system mounted at a root directory (or of
 // this host, with root "/") the way a program running inside that root would
-// see them: absolute symlinks resolve inside the root. Every read is
-// bounded: FIFOs, devices, directories and over-large files are refused with
-// a reason instead of being read, and symlink loops are reported.
+// see them: absolute symlinks resolve inside the root. FIFOs, devices and
+// directories are refused with a reason instead of being read, symlink
+// loops are reported, and files of any size are streamed (OpenFile). What
+// cannot be read is recorded as a Problem for the hunt (see problems.go).
 package fsroot
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -21,16 +23,31 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 )
 
-// DefaultMaxFileSize bounds what is read of one file. Package-manager
-// configuration files are a few KiB; anything past this is reported.
+// DefaultMaxFileSize bounds a file read whole into memory (ReadFile,
+// ReadAll): lists and system files read whole by design. Configuration a
+// package manager reads is streamed instead, whatever its size; a file over
+// this bound is a Problem (CauseLimit), never a silent skip.
 const DefaultMaxFileSize = 1 << 20
 
-// DefaultMaxDirEntries bounds one directory listing.
-const DefaultMaxDirEntries = 10000
+// DefaultMaxDirEntries bounds one directory listing; a listing cut there
+// is a Problem (CauseLimit).
+const DefaultMaxDirEntries = 1 << 20
 
 // ErrTooLarge marks a file refused for its size: it exists and is regular,
 // so the program that reads it would read it.
 var ErrTooLarge = errors.New("over the read limit")
+
+var (
+	errLoop    = errors.New("too many levels of symbolic links (loop)")
+	errSpecial = errors.New("not a regular file")
+)
+
+func tooLarge(size, max int64) error {
+	return fmt.Errorf("%d bytes, larger than %d read whole: %w", size, max, ErrTooLarge)
+}
+
+// clean names a file as seen inside the root: absolute, cleaned.
+func clean(name string) string { return path.Clean("/" + name) }
 
 // Root is a file system root. A Root remembers what it resolved and
 // stat'ed, so it is meant to live for one piece of work (one table
@@ -40,8 +57,9 @@ type Root struct {
 	MaxFileSize   int64
 	MaxDirEntries int
 
-	mu    sync.Mutex
-	stats map[string]statResult
+	mu       sync.Mutex
+	stats    map[string]statResult
+	problems *Problems
 }
 
 type statResult struct {
@@ -66,7 +84,7 @@ func (r *Root) stat(name string) (string, fs.FileInfo, error) {
 			s.err = pe.Err
 		}
 		if errors.Is(s.err, syscall.ELOOP) {
-			s.err = fmt.Errorf("too many levels of symbolic links (loop)")
+			s.err = errLoop
 		}
 	}
 	if r.stats == nil {
@@ -91,6 +109,22 @@ func New(dir string) *Root {
 func Open(dir string) (*Root, error) {
 	r := New(dir)
 	return r, r.Check()
+}
+
+// OpenContext is Open for a piece of work whose context may carry a
+// Problems collector (WithProblems): the root records its problems there.
+func OpenContext(ctx context.Context, dir string) (*Root, error) {
+	r := New(dir)
+	r.problems = ProblemsFrom(ctx)
+	return r, r.Check()
+}
+
+// Sub returns another Root over the same directory that records its
+// problems in the same place, with its own caches and limits.
+func (r *Root) Sub() *Root {
+	s := New(r.Dir)
+	s.problems = r.problems
+	return s
 }
 
 // Check reports a root that is not a directory, as one clear error.
@@ -119,7 +153,7 @@ func (r *Root) Resolve(name string) (string, error) {
 	p, err := securejoin.SecureJoin(r.Dir, name)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
-			return "", fmt.Errorf("too many levels of symbolic links (loop)")
+			return "", errLoop
 		}
 		return "", err
 	}
@@ -159,30 +193,19 @@ func refusal(k string) error {
 	case "dir":
 		return errors.New("is a directory (apt would hang reading it)")
 	case "fifo":
-		return errors.New("is a named pipe (apt would block reading it)")
+		return fmt.Errorf("is a named pipe (apt would block reading it): %w", errSpecial)
 	case "device":
-		return errors.New("is a device, not a regular file")
+		return fmt.Errorf("is a device: %w", errSpecial)
 	default:
-		return fmt.Errorf("is a %s, not a regular file", k)
+		return fmt.Errorf("is a %s: %w", k, errSpecial)
 	}
 }
 
 // ReadFile returns the contents of a regular file of at most MaxFileSize
 // bytes.
 func (r *Root) ReadFile(name string) ([]byte, error) {
-	f, err := r.open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, r.maxSize()+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > r.maxSize() {
-		return nil, fmt.Errorf("larger than %d bytes: %w", r.maxSize(), ErrTooLarge)
-	}
-	return data, nil
+	data, _, err := r.ReadAll(name)
+	return data, err
 }
 
 func (r *Root) maxSize() int64 {
@@ -192,28 +215,30 @@ func (r *Root) maxSize() int64 {
 	return r.MaxFileSize
 }
 
-// open opens a regular file without blocking on FIFOs or touching devices.
-func (r *Root) open(name string) (*os.File, error) {
+// open opens a regular file without blocking on FIFOs or touching
+// devices, and returns what the open descriptor is.
+func (r *Root) open(name string) (*os.File, fs.FileInfo, error) {
 	p, fi, err := r.stat(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if k := kind(fi.Mode()); k != "file" {
-		return nil, refusal(k)
-	}
-	if fi.Size() > r.maxSize() {
-		return nil, fmt.Errorf("%d bytes, larger than %d: %w", fi.Size(), r.maxSize(), ErrTooLarge)
+		return nil, nil, refusal(k)
 	}
 	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, nil, err
 	}
 	fi2, err := f.Stat()
-	if err != nil || !os.SameFile(fi, fi2) {
+	if err != nil || !os.SameFile(fi, fi2) || !fi2.Mode().IsRegular() {
 		f.Close()
-		return nil, errors.New("changed while being opened; not read")
+		return nil, nil, errors.New("changed while being opened; not read")
 	}
-	return f, nil
+	return f, fi2, nil
 }
 
 // ReadDir lists the entry names of a directory, at most MaxDirEntries.
@@ -231,11 +256,15 @@ func (r *Root) ReadDir(name string) ([]string, error) {
 func (r *Root) ReadDirEntries(name string) ([]fs.DirEntry, error) {
 	p, err := r.Resolve(name)
 	if err != nil {
-		return nil, err
+		return nil, r.Report(name, err)
 	}
 	d, err := os.Open(p)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, r.Report(name, err)
 	}
 	defer d.Close()
 	max := r.MaxDirEntries
@@ -244,10 +273,11 @@ func (r *Root) ReadDirEntries(name string) ([]fs.DirEntry, error) {
 	}
 	ents, err := d.ReadDir(max + 1)
 	if err != nil && err != io.EOF {
-		return nil, err
+		return nil, r.Report(name, err)
 	}
 	if len(ents) > max {
-		return ents[:max], fmt.Errorf("more than %d entries; listed the first %d", max, max)
+		err := fmt.Errorf("more than %d entries; listed the first %d: %w", max, max, ErrTooLarge)
+		return ents[:max], r.Report(name, err)
 	}
 	return ents, nil
 }
@@ -267,15 +297,20 @@ func (r *Root) Describe(name string, data []byte) (Facts, error) {
 	if err != nil {
 		return Facts{}, err
 	}
-	f := Facts{Mtime: fi.ModTime().Unix(), Size: fi.Size(), Mode: ModeString(fi.Mode())}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		f.UID = int64(st.Uid)
-	}
+	f := factsOf(fi)
 	if data != nil {
 		sum := sha256.Sum256(data)
 		f.SHA256 = hex.EncodeToString(sum[:])
 	}
 	return f, nil
+}
+
+func factsOf(fi fs.FileInfo) Facts {
+	f := Facts{Mtime: fi.ModTime().Unix(), Size: fi.Size(), Mode: ModeString(fi.Mode())}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		f.UID = int64(st.Uid)
+	}
+	return f
 }
 
 // ModeString is a mode as osquery prints it: four octal digits with the

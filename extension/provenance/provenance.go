@@ -50,7 +50,7 @@ type Source struct {
 
 // New returns a Source reading through fs.
 func New(fs *fsroot.Root) *Source {
-	dbfs := fsroot.New(fs.Dir)
+	dbfs := fs.Sub()
 	// package databases hold large file lists
 	dbfs.MaxFileSize = 64 << 20
 	return &Source{fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(fs), cache: map[string]Of{}}

@@ -157,7 +157,7 @@ func ParseDeb822(block string) []Source {
 }
 
 func rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.Open(root)
+	fs, err := fsroot.OpenContext(ctx, root)
 	if err != nil {
 		return nil, err
 	}

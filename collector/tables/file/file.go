@@ -70,7 +70,7 @@ type target struct{ path, dir string }
 func Generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
 	var out []table.Row
 	for _, root := range table.Roots(q) {
-		r, err := fsroot.Open(root)
+		r, err := fsroot.OpenContext(ctx, root)
 		if err != nil {
 			return nil, err
 		}

@@ -28,8 +28,8 @@ func Table() *table.Table {
 	}
 }
 
-func rows(_ context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.Open(root)
+func rows(ctx context.Context, root string) ([]table.Row, error) {
+	fs, err := fsroot.OpenContext(ctx, root)
 	if err != nil {
 		return nil, err
 	}

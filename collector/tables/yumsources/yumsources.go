@@ -87,7 +87,7 @@ func ParseINI(data []byte) ([]section, error) {
 var columns = []string{"baseurl", "enabled", "gpgcheck", "name", "gpgkey", "mirrorlist", "metalink"}
 
 func rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.Open(root)
+	fs, err := fsroot.OpenContext(ctx, root)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ type Entry struct {
 // Rows evaluates the root, as APT would with APT_CONFIG naming aptConfig
 // ("" for unset), and renders the rows.
 func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
-	fs, err := fsroot.Open(root)
+	fs, err := fsroot.OpenContext(ctx, root)
 	if err != nil {
 		return nil, err
 	}

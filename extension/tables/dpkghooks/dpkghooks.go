@@ -147,7 +147,7 @@ func Evaluate(fs *fsroot.Root) []Hook {
 
 // Rows evaluates one root and adds provenance.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.Open(root)
+	fs, err := fsroot.OpenContext(ctx, root)
 	if err != nil {
 		return nil, err
 	}

@@ -218,7 +218,7 @@ func sortedGlob(fs *fsroot.Root, dir, ext string) []string {
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.Open(root)
+	fs, err := fsroot.OpenContext(ctx, root)
 	if err != nil {
 		return nil, err
 	}
