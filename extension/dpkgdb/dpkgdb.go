@@ -47,9 +47,14 @@ type Owner struct {
 // Lookup answers for path (as seen inside the root); data is the file's
 // current contents, used for the checksum comparison.
 func (db *DB) Lookup(path string, data []byte) Owner {
-	db.once.Do(db.load)
 	sum := md5.Sum(data)
-	cur := hex.EncodeToString(sum[:])
+	return db.LookupMD5(path, hex.EncodeToString(sum[:]))
+}
+
+// LookupMD5 is Lookup for a file whose contents were hashed while it was
+// streamed: cur is their MD5, in hex.
+func (db *DB) LookupMD5(path, cur string) Owner {
+	db.once.Do(db.load)
 	if c, ok := db.conffiles[path]; ok {
 		return Owner{Package: c.pkg, Modified: c.md5 != "" && c.md5 != "newconffile" && c.md5 != cur}
 	}

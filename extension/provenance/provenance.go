@@ -93,11 +93,44 @@ func (s *Source) File(path string, data []byte) Of {
 	return o
 }
 
+// Streamed returns the provenance of path from the digests taken while
+// it was streamed.
+func (s *Source) Streamed(path string, d fsroot.Digests) Of {
+	if o, ok := s.cache[path]; ok || path == "" {
+		return o
+	}
+	var o Of
+	if f, err := s.fs.Describe(path, nil); err == nil {
+		f.SHA256 = d.SHA256
+		o.Found, o.Facts = true, f
+		if own := s.dpkg.LookupMD5(path, d.MD5); own.Package != "" {
+			o.Package, o.Modified = own.Package, own.Modified
+		} else {
+			own := s.rpm.LookupSum(path, func(algo int32) string {
+				switch algo {
+				case 1:
+					return d.MD5
+				case 8:
+					return d.SHA256
+				}
+				return "" // SHA-1, SHA-512: not taken while streaming
+			})
+			o.Package, o.Modified = own.Package, own.Modified
+		}
+	}
+	s.cache[path] = o
+	return o
+}
+
 // Item is one row's own columns and the file whose provenance it carries.
 type Item struct {
 	Row  table.Row
 	Path string
 	Data []byte // the file's contents when already read; nil to read them here
+	// Digests are the checksums of the whole file when the caller
+	// streamed it (fsroot.File.Digests); they stand in for Data, so that
+	// a file of any size is neither read twice nor held.
+	Digests *fsroot.Digests
 }
 
 // Rows completes each item with the provenance columns among columns (the
@@ -124,7 +157,13 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 				return nil, err
 			}
 		}
-		for k, v := range s.File(it.Path, it.Data).Columns() {
+		var of Of
+		if it.Digests != nil {
+			of = s.Streamed(it.Path, *it.Digests)
+		} else {
+			of = s.File(it.Path, it.Data)
+		}
+		for k, v := range of.Columns() {
 			if wanted[k] {
 				it.Row[k] = v
 			}

@@ -94,6 +94,18 @@ func (d *DB) Close() {
 // Lookup finds the package that owns name (a path inside the root) and
 // compares data with the recorded digest.
 func (d *DB) Lookup(name string, data []byte) Owner {
+	return d.LookupSum(name, func(algo int32) string {
+		if data == nil {
+			return ""
+		}
+		return digest(algo, data)
+	})
+}
+
+// LookupSum is Lookup for a file hashed while it was streamed: sum returns
+// its digest in an rpm PGPHASHALGO_* algorithm, "" when it was not
+// computed (the comparison is then not made).
+func (d *DB) LookupSum(name string, sum func(algo int32) string) Owner {
 	if d.open() != nil {
 		return Owner{}
 	}
@@ -123,13 +135,13 @@ func (d *DB) Lookup(name string, data []byte) Owner {
 		if n := h.Strings(TagName); len(n) > 0 {
 			o.Package = n[0]
 		}
-		if digests := h.Strings(TagFileDigests); idx < len(digests) && digests[idx] != "" && data != nil {
+		if digests := h.Strings(TagFileDigests); idx < len(digests) && digests[idx] != "" {
 			algo := int32(1)
 			if a := h.Ints(TagFileDigestAlgo); len(a) > 0 {
 				algo = a[0]
 			}
-			if sum := digest(algo, data); sum != "" {
-				o.Modified = sum != digests[idx]
+			if s := sum(algo); s != "" {
+				o.Modified = s != digests[idx]
 			}
 		}
 		return o
