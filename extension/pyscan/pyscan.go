@@ -1,55 +1,241 @@
-// Package pyscan reads what a package-manager plugin module declares
-// without running it: its imports, the classes it defines at import time
-// with their bases and literal class attributes, its top-level functions
-// and string constants. It tokenizes Python 3 (strings of every prefix and
-// quoting, comments, continuation lines, bracket nesting) and reads
-// statements by indentation; it does not evaluate anything.
+// Package pyscan reads a Python module the way importing it would run it,
+// without running it: which names, classes and functions it defines at
+// import, which commands, code, modules and network endpoints it hands to
+// the functions that run or fetch them, and whether each of these happens
+// certainly, only possibly (and on which condition) or never at import.
+//
+// Python executes a module's top-level statements at import, and with them
+// the bodies of try/except/else/finally, if/elif/else, with, for/while,
+// match and class statements, nested to any depth; def (and lambda) bodies
+// run only when called. The scanner follows that rule, decides the
+// conditions it can decide statically (literals, not/and/or, comparisons of
+// literals, __name__ == '__main__', sys.version_info for a known Python
+// major version, names bound once to a literal) and says what the others
+// were.
+//
+// It reads the union of the Python 2.7 and Python 3 grammars (YUM 3 runs
+// Python 2 plugins, DNF Python 3): a module neither dialect compiles is an
+// *Error; one only one dialect compiles carries that dialect's first feature
+// (Module.Py2Only, Module.Py3Only) so that the caller can tell which
+// interpreter fails to import it. Input is streamed: memory is bounded
+// whatever the size of the file, of a comment or of a literal (a literal's
+// value is kept up to Options.MaxLiteral bytes and marked truncated), and
+// what a bound cut off is listed in Module.Limits.
 package pyscan
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
-// Module is what a scan found.
-type Module struct {
-	// Imports maps a local name to the dotted module or object it binds.
-	Imports map[string]string
-	// Constants are module-level NAME = "literal" assignments.
-	Constants map[string]string
-	Classes   []Class
-	// Functions are module-level function definitions.
-	Functions []Func
+// Run says whether something happens at import.
+type Run uint8
+
+const (
+	Certain  Run = iota // runs at import (unless an earlier statement raises)
+	Possible            // runs at import only if Cond holds
+	Never               // cannot run at import (Cond says why)
+)
+
+// When is when a statement runs, relative to the module's import.
+type When struct {
+	Run  Run
+	Cond string // the condition it depends on, as Python source ("" when certain)
 }
 
-// Class is a class statement that runs at import (not inside a function).
-type Class struct {
-	Name  string
-	Line  int
-	Bases []string // dotted, with import aliases resolved
-	// Decorators are the dotted names of the class's decorators,
-	// resolved like the bases (call arguments dropped).
-	Decorators []string
-	// Attrs are the class body's own NAME = value assignments.
-	Attrs map[string]Attr
+func (w When) String() string {
+	switch w.Run {
+	case Possible:
+		return "possibly (" + w.Cond + ")"
+	case Never:
+		return "never (" + w.Cond + ")"
+	}
+	return "certainly"
 }
 
-// Attr is a class attribute's value: a string literal (Literal true), or
-// the expression's source text.
-type Attr struct {
-	Value   string
+// Options tune a scan.
+type Options struct {
+	// Major is the major version of the Python that imports the module (2
+	// or 3), which decides sys.version_info conditions; 0 when unknown.
+	Major int
+	// MaxLiteral bounds the bytes kept of one literal's value (default
+	// 64 KiB); a longer value is kept truncated.
+	MaxLiteral int
+}
+
+// DefaultMaxLiteral is the bytes kept of a literal's value by default.
+const DefaultMaxLiteral = 64 << 10
+
+// BindKind is how a name is bound.
+type BindKind uint8
+
+const (
+	BindAssign BindKind = iota // NAME = value (also annotated, walrus, type alias)
+	BindDef                    // def NAME
+	BindClass                  // class NAME
+	BindImport                 // import / from-import
+	BindOther                  // a for, with or except target, an augmented assignment
+	BindDel                    // del NAME
+)
+
+// Value is what a name or attribute is bound to.
+type Value struct {
+	// Text is the literal's value when Literal, else the expression's
+	// source (for an import: the dotted name imported).
+	Text    string
 	Literal bool
-	// Items are the strings of a tuple or list of string literals.
+	// String is true for a str or bytes literal (false for a number, a
+	// tuple, ...).
+	String    bool
+	Truncated bool
+	// Items are the strings of a tuple or list display made only of
+	// string literals.
 	Items []string
 }
 
-// Func is a def statement.
-type Func struct {
+// Binding is one statement that binds a module-level name.
+type Binding struct {
+	Line  int
+	Kind  BindKind
+	Value Value
+	When  When
+}
+
+// Class is a class statement outside any def body.
+type Class struct {
 	Name string
+	Qual string // qualified: Outer.Inner for a nested class
+	Line int
+	// Bases are dotted names with import aliases resolved; keyword
+	// arguments (metaclass=...) are not bases.
+	Bases []string
+	// Decorators are the decorators' dotted names, resolved like the bases
+	// (call arguments dropped).
+	Decorators []string
+	// Attrs are the class body's own assignments (the last of each name).
+	Attrs map[string]Attr
+	When  When
+}
+
+// Attr is a class attribute.
+type Attr struct {
+	Value
+	Line int
+	// When is relative to the class statement: certain when the class
+	// body binds the name whenever it runs.
+	When When
+}
+
+// Func is a def statement outside any def body (module level or a class
+// body's method).
+type Func struct {
+	Name  string
+	Qual  string // Class.method for a method
+	Class string // the enclosing class's Qual, "" at module level
+	Line  int
+	When  When
+}
+
+// Call is a call of a function that runs a command or code, imports a
+// module or opens a network connection.
+type Call struct {
+	Line int
+	// Func is the qualified name of the function whose body makes the
+	// call ("" when the call runs at import).
+	Func string
+	When When // at import (meaningful when Func is "")
+	// Callee is the function called, dotted, with import aliases resolved
+	// (os.system, subprocess.Popen, exec, socket.connect, ...).
+	Callee string
+	// Via are the decoders its argument went through, outermost first
+	// (base64.b64decode, zlib.decompress, ...).
+	Via []string
+	// Kind is "command", "code", "import" or "network".
+	Kind string
+	// Arg is what is run or fetched: the command line (a list argument
+	// shell-quoted and joined), the code, the module, the address or URL.
+	// What is not a literal shows as {source}.
+	Arg       string
+	Literal   bool // Arg is entirely literal
+	Truncated bool // Arg is a prefix (a literal or the rendering was cut)
+}
+
+// Where is the call's place: "import", "import?" (possibly at import),
+// "never" (in code that cannot run at import) or "def:<function>".
+func (c Call) Where() string {
+	switch {
+	case c.When.Run == Never:
+		return "never"
+	case c.Func != "":
+		return "def:" + c.Func
+	case c.When.Run == Possible:
+		return "import?"
+	}
+	return "import"
+}
+
+// String is the call as one line: "<line> <where> <callee> <argument>",
+// the callee written with its decoders as callee(decoder(...)), the
+// argument with backslashes and control characters escaped as in a Python
+// string literal.
+func (c Call) String() string {
+	callee := c.Callee
+	if len(c.Via) > 0 {
+		callee += "(" + strings.Join(c.Via, "(") + strings.Repeat(")", len(c.Via))
+	}
+	return fmt.Sprintf("%d %s %s %s", c.Line, c.Where(), callee, c.Arg)
+}
+
+// Feature is a construct only one Python dialect accepts.
+type Feature struct {
+	What string
 	Line int
 }
 
-// Error is a scan failure: source Python itself would not compile.
+func (f *Feature) String() string { return fmt.Sprintf("%s (line %d)", f.What, f.Line) }
+
+// Module is what a scan found.
+type Module struct {
+	// Globals are the module-level bindings, in source order per name.
+	Globals map[string][]Binding
+	// Imports maps a module-level name bound by an import to the dotted
+	// module or object it binds (the last such import).
+	Imports   map[string]string
+	Classes   []Class
+	Functions []Func
+	Calls     []Call
+	// Py2Only is the first construct only Python 2 compiles (Python 3
+	// fails to import the module); Py3Only the first only Python 3
+	// compiles.
+	Py2Only, Py3Only *Feature
+	// Limits are the bounds the scan reached: what they cut is not in the
+	// result (never silently: each is listed here).
+	Limits []string
+}
+
+// Constant returns the value of a module-level name bound only to a string
+// literal, certainly, at import.
+func (m *Module) Constant(name string) (string, bool) {
+	bs := m.Globals[name]
+	if len(bs) == 0 {
+		return "", false
+	}
+	last := bs[len(bs)-1]
+	for _, b := range bs {
+		if b.When.Run != Certain {
+			return "", false
+		}
+	}
+	if last.Kind != BindAssign || !last.Value.Literal || !last.Value.String {
+		return "", false
+	}
+	return last.Value.Text, true
+}
+
+// Error is a syntax error: source neither Python 2 nor Python 3 compiles.
 type Error struct {
 	Line int
 	Msg  string
@@ -57,266 +243,66 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
-// Scan reads Python source.
-func Scan(src []byte) (*Module, error) {
-	lines, err := logicalLines(string(src))
-	if err != nil {
-		return nil, err
+// bailout carries an error out of the recursive descent.
+type bailout struct{ err error }
+
+func fail(err error) { panic(bailout{err}) }
+
+// Scan reads a module with the default options.
+func Scan(r io.Reader) (*Module, error) { return Options{}.Scan(r) }
+
+// ScanBytes reads a module held in memory.
+func ScanBytes(src []byte) (*Module, error) { return Scan(bytes.NewReader(src)) }
+
+// Scan reads a module. A syntax error is an *Error; an error of r is
+// returned wrapped.
+func (o Options) Scan(r io.Reader) (m *Module, err error) {
+	if o.MaxLiteral <= 0 {
+		o.MaxLiteral = DefaultMaxLiteral
 	}
-	m := &Module{Imports: map[string]string{}, Constants: map[string]string{}}
-	type block struct {
-		indent int
-		kind   string // "def", "class", "other"
-		class  int    // index in m.Classes for a class block
-		body   int    // indentation of the block's body, -1 until known
+	feats := &features{}
+	sc := newScanner(o, feats)
+	lx := newLexer(r, o.MaxLiteral, feats)
+	defer func() {
+		if r := recover(); r != nil {
+			b, ok := r.(bailout)
+			if !ok {
+				panic(r)
+			}
+			m, err = nil, b.err
+			var re *readError
+			if errors.As(err, &re) {
+				err = fmt.Errorf("read: %w", re.err)
+			}
+		}
+	}()
+	p := newParser(lx, sc, feats)
+	p.file()
+	if lx.nonASCIILine != 0 && !lx.cookie {
+		feats.py3(lx.nonASCIILine, "a non-ASCII byte without a coding declaration (PEP 263)")
 	}
-	var stack []block
-	var decorators []string
-	for _, ln := range lines {
-		for len(stack) > 0 && ln.indent <= stack[len(stack)-1].indent {
-			stack = stack[:len(stack)-1]
-		}
-		inDef := false
-		for _, b := range stack {
-			inDef = inDef || b.kind == "def"
-		}
-		var owner *block
-		if len(stack) > 0 {
-			owner = &stack[len(stack)-1]
-			if owner.body < 0 {
-				owner.body = ln.indent
-			}
-		}
-		toks := ln.toks
-		first := toks[0]
-		if first.text == "@" {
-			var d strings.Builder
-			for _, t := range toks[1:] {
-				if t.text == "(" {
-					break
-				}
-				d.WriteString(t.text)
-			}
-			decorators = append(decorators, resolve(d.String(), m.Imports))
-			continue
-		}
-		pending := decorators
-		decorators = nil
-		switch {
-		case first.kind == name && (first.text == "def" || (first.text == "async" && len(toks) > 1 && toks[1].text == "def")):
-			if first.text == "async" {
-				toks = toks[1:]
-			}
-			if len(stack) == 0 && len(toks) > 1 {
-				m.Functions = append(m.Functions, Func{Name: toks[1].text, Line: ln.line})
-			}
-			if endsBlock(toks) {
-				stack = append(stack, block{indent: ln.indent, kind: "def", body: -1})
-			}
-		case first.kind == name && first.text == "class" && len(toks) > 1:
-			if inDef {
-				if endsBlock(toks) {
-					stack = append(stack, block{indent: ln.indent, kind: "def", body: -1})
-				}
-				continue
-			}
-			c := Class{Name: toks[1].text, Line: ln.line, Attrs: map[string]Attr{}, Decorators: pending}
-			if len(toks) > 2 && toks[2].text == "(" {
-				c.Bases = bases(toks[3:], m.Imports)
-			}
-			m.Classes = append(m.Classes, c)
-			if endsBlock(toks) {
-				stack = append(stack, block{indent: ln.indent, kind: "class", class: len(m.Classes) - 1, body: -1})
-			}
-		case len(stack) == 0 && first.kind == name && (first.text == "import" || first.text == "from"):
-			readImport(toks, m.Imports)
-		default:
-			// assignments: module constants and class attributes
-			if first.kind == name && len(toks) >= 3 && toks[1].text == "=" {
-				val, lit := literal(toks[2:])
-				switch {
-				case len(stack) == 0 && lit:
-					m.Constants[first.text] = val
-				case owner != nil && owner.kind == "class" && ln.indent == owner.body:
-					if !lit {
-						if v, ok := m.Constants[strings.TrimSpace(val)]; ok {
-							val, lit = v, true
-						}
-					}
-					m.Classes[owner.class].Attrs[first.text] = Attr{Value: val, Literal: lit, Items: stringItems(toks[2:])}
-				}
-			}
-			if endsBlock(toks) {
-				stack = append(stack, block{indent: ln.indent, kind: "other", body: -1})
-			}
-		}
+	if feats.p2 != nil && feats.p3 != nil {
+		return nil, &Error{Line: max(feats.p2.Line, feats.p3.Line),
+			Msg: "Python 2 syntax (" + feats.p2.String() + ") and Python 3 syntax (" + feats.p3.String() + ") in one module: neither compiles it"}
 	}
-	return m, nil
+	sc.finish()
+	sc.mod.Py2Only, sc.mod.Py3Only = feats.p2, feats.p3
+	return sc.mod, nil
 }
 
-// endsBlock reports a compound statement header (its last token is ':'
-// with nothing after it on the line).
-func endsBlock(toks []token) bool {
-	return toks[len(toks)-1].text == ":"
+// features records the first construct of each dialect.
+type features struct {
+	p2, p3 *Feature
 }
 
-// bases reads the base class list up to the closing parenthesis; keyword
-// arguments (metaclass=...) are not bases.
-func bases(toks []token, imports map[string]string) []string {
-	var out, cur []string
-	kw := false
-	depth := 0
-	flush := func() {
-		if len(cur) > 0 && !kw {
-			out = append(out, resolve(strings.Join(cur, ""), imports))
-		}
-		cur, kw = nil, false
-	}
-	for _, t := range toks {
-		switch {
-		case t.text == "(" || t.text == "[" || t.text == "{":
-			depth++
-			cur = append(cur, t.text)
-		case t.text == ")" || t.text == "]" || t.text == "}":
-			if depth == 0 {
-				flush()
-				return out
-			}
-			depth--
-			cur = append(cur, t.text)
-		case t.text == "," && depth == 0:
-			flush()
-		case t.text == "=" && depth == 0:
-			kw = true
-		default:
-			cur = append(cur, t.text)
-		}
-	}
-	flush()
-	return out
-}
-
-// resolve maps the first component of a dotted name through the imports.
-func resolve(dotted string, imports map[string]string) string {
-	head, rest, _ := strings.Cut(dotted, ".")
-	if full, ok := imports[head]; ok {
-		if rest != "" {
-			return full + "." + rest
-		}
-		return full
-	}
-	return dotted
-}
-
-// readImport records `import a.b as c`, `import a.b` (binds a) and
-// `from a import b as c`.
-func readImport(toks []token, imports map[string]string) {
-	if toks[0].text == "import" {
-		for _, part := range splitTop(toks[1:]) {
-			dotted, alias := dottedAs(part)
-			if dotted == "" {
-				continue
-			}
-			if alias != "" {
-				imports[alias] = dotted
-			} else {
-				head, _, _ := strings.Cut(dotted, ".")
-				imports[head] = head
-			}
-		}
-		return
-	}
-	// from X import ...
-	i := 1
-	var from strings.Builder
-	for ; i < len(toks) && toks[i].text != "import"; i++ {
-		from.WriteString(toks[i].text)
-	}
-	if i >= len(toks) {
-		return
-	}
-	for _, part := range splitTop(toks[i+1:]) {
-		dotted, alias := dottedAs(part)
-		if dotted == "" || dotted == "*" {
-			continue
-		}
-		local := dotted
-		if alias != "" {
-			local = alias
-		}
-		imports[local] = from.String() + "." + dotted
+func (f *features) py2(line int, what string) {
+	if f.p2 == nil {
+		f.p2 = &Feature{What: what, Line: line}
 	}
 }
 
-// splitTop splits tokens on top-level commas, dropping parentheses.
-func splitTop(toks []token) [][]token {
-	var out [][]token
-	var cur []token
-	for _, t := range toks {
-		switch t.text {
-		case "(", ")":
-		case ",":
-			out = append(out, cur)
-			cur = nil
-		default:
-			cur = append(cur, t)
-		}
+func (f *features) py3(line int, what string) {
+	if f.p3 == nil {
+		f.p3 = &Feature{What: what, Line: line}
 	}
-	return append(out, cur)
-}
-
-func dottedAs(toks []token) (dotted, alias string) {
-	var b strings.Builder
-	for i := 0; i < len(toks); i++ {
-		if toks[i].text == "as" && i+1 < len(toks) {
-			return b.String(), toks[i+1].text
-		}
-		b.WriteString(toks[i].text)
-	}
-	return b.String(), ""
-}
-
-// stringItems returns the strings of a tuple or list display made only of
-// string literals: ('a', 'b'), ['a'], 'a', ...
-func stringItems(toks []token) []string {
-	if len(toks) >= 2 && (toks[0].text == "(" && toks[len(toks)-1].text == ")" || toks[0].text == "[" && toks[len(toks)-1].text == "]") {
-		toks = toks[1 : len(toks)-1]
-	}
-	var out []string
-	for _, part := range splitTop(toks) {
-		if len(part) == 0 {
-			continue
-		}
-		v, ok := literal(part)
-		if !ok {
-			return nil
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-// literal returns the value of an expression that is only string literals
-// (adjacent literals concatenate); otherwise its source text.
-func literal(toks []token) (string, bool) {
-	for len(toks) >= 2 && toks[0].text == "(" && toks[len(toks)-1].text == ")" {
-		toks = toks[1 : len(toks)-1]
-	}
-	var b strings.Builder
-	allStrings := len(toks) > 0
-	for _, t := range toks {
-		if t.kind != str || t.fstring {
-			allStrings = false
-			break
-		}
-		b.WriteString(t.value)
-	}
-	if allStrings {
-		return b.String(), true
-	}
-	var src []string
-	for _, t := range toks {
-		src = append(src, t.text)
-	}
-	return strings.Join(src, " "), false
 }

@@ -1,6 +1,7 @@
 package dnfplugins
 
 import (
+	"context"
 	"path"
 	"sort"
 	"strings"
@@ -46,7 +47,7 @@ type dnf4Install struct {
 }
 
 // locateDNF4 finds the dnf package and reads its compiled-in paths.
-func locateDNF4(fs *fsroot.Root) (dnf4Install, []string) {
+func locateDNF4(ctx context.Context, fs *fsroot.Root) (dnf4Install, []string) {
 	inst := dnf4Install{confFile: defaultConfFile, pluginConfPath: []string{defaultPluginConf}, plugins: true}
 	var libs []string
 	for _, pattern := range pythonLibDirs {
@@ -57,25 +58,21 @@ func locateDNF4(fs *fsroot.Root) (dnf4Install, []string) {
 		if fs.Kind(c) != "file" {
 			continue
 		}
-		data, err := fs.ReadFile(c)
-		if err != nil {
-			continue
-		}
-		m, err := pyscan.Scan(data)
-		if err != nil {
+		m := pyscan.Options{Major: 3}.ScanFile(ctx, fs, c).Module
+		if m == nil {
 			continue
 		}
 		inst.constPy = c
 		// the dnf-plugins directory beside the dnf package, unless
 		// const.py names another
 		inst.pluginPath = []string{lib + "/dnf-plugins"}
-		if v, ok := m.Constants["PLUGINPATH"]; ok {
+		if v, ok := m.Constant("PLUGINPATH"); ok {
 			inst.pluginPath = []string{v}
 		}
-		if v, ok := m.Constants["PLUGINCONFPATH"]; ok {
+		if v, ok := m.Constant("PLUGINCONFPATH"); ok {
 			inst.pluginConfPath = []string{v}
 		}
-		if v, ok := m.Constants["CONF_FILENAME"]; ok {
+		if v, ok := m.Constant("CONF_FILENAME"); ok {
 			inst.confFile = v
 		}
 		break
@@ -152,8 +149,8 @@ func globDirs(fs *fsroot.Root, pattern string) []string {
 
 // evaluateDNF4 lists every module on DNF 4's plugin path and every module in
 // a dnf-plugins directory that is not on it.
-func evaluateDNF4(fs *fsroot.Root) []Plugin {
-	inst, libs := locateDNF4(fs)
+func evaluateDNF4(ctx context.Context, fs *fsroot.Root) []Plugin {
+	inst, libs := locateDNF4(ctx, fs)
 	if inst.constPy != "" {
 		inst.readDNFConf(fs)
 	}
@@ -171,20 +168,20 @@ func evaluateDNF4(fs *fsroot.Root) []Plugin {
 				switch {
 				case inst.failed != "":
 					base.Reason = "dnf runs no plugin: " + inst.failed
-					out = append(out, scanModule(fs, base)...)
+					out = append(out, scanModule(ctx, fs, base)...)
 					continue
 				case !inst.plugins:
 					base.Reason = "plugins are off (plugins=0 in " + inst.confFile + ")"
-					out = append(out, scanModule(fs, base)...)
+					out = append(out, scanModule(ctx, fs, base)...)
 					continue
 				case imported[mod] != "":
 					base.Reason = "not imported: DNF imported the module of the same name from " + imported[mod]
-					out = append(out, scanModule(fs, base)...)
+					out = append(out, scanModule(ctx, fs, base)...)
 					continue
 				}
 				imported[mod] = file
 				base.Imported = fs.Kind(file) == "file"
-				for _, p := range scanModule(fs, base) {
+				for _, p := range scanModule(ctx, fs, base) {
 					if p.class {
 						loaded = append(loaded, len(out))
 					}
@@ -213,12 +210,15 @@ func evaluateDNF4(fs *fsroot.Root) []Plugin {
 			continue
 		}
 		for _, file := range pyFiles(fs, dir) {
-			out = append(out, scanModule(fs, Plugin{Manager: "dnf", Path: file, PluginDir: dir, Reason: why})...)
+			out = append(out, scanModule(ctx, fs, Plugin{Manager: "dnf", Path: file, PluginDir: dir, Reason: why})...)
 		}
 	}
 	for i := range out {
 		if out[i].class && out[i].Imported && out[i].Reason == "" && !out[i].Enabled {
 			out[i].Reason = "disabled"
+		}
+		if out[i].cond != "" && out[i].Imported {
+			out[i].Reason = joinReason(out[i].Reason, "the class is defined only under "+out[i].cond+": DNF has this plugin only when that branch runs at import")
 		}
 	}
 	return out
@@ -277,37 +277,51 @@ func (inst *dnf4Install) checkEnabled(fs *fsroot.Root, out []Plugin, loaded []in
 }
 
 // scanModule turns one module into rows: one per direct dnf.Plugin
-// subclass, or one for the module when it defines none.
-func scanModule(fs *fsroot.Root, base Plugin) []Plugin {
-	data, err := fs.ReadFile(base.Path)
-	if err != nil {
+// subclass its import defines (dnf.plugin.Plugins._plugin_classes is
+// Plugin.__subclasses__(): a class statement anywhere that runs at import,
+// inside try, if, with, for or another class too), or one for the module
+// when it defines none.
+func scanModule(ctx context.Context, fs *fsroot.Root, base Plugin) []Plugin {
+	scan := pyscan.Options{Major: 3}.ScanFile(ctx, fs, base.Path)
+	base.digests = scan.Digests
+	imported := base.Imported
+	failed := ""
+	switch m := scan.Module; {
+	case scan.ReadErr != nil:
 		base.Imported = false
-		base.Reason = joinReason(base.Reason, "cannot be read: "+err.Error())
+		base.Reason = joinReason(base.Reason, "cannot be read: "+scan.ReadErr.Error())
 		return []Plugin{base}
+	case scan.Err != nil:
+		failed = scan.Err.Error()
+	case m.Py2Only != nil:
+		failed = "DNF's Python 3 cannot compile " + m.Py2Only.String()
 	}
-	base.data = data
-	m, err := pyscan.Scan(data)
-	if err != nil {
-		imported := base.Imported
+	if failed != "" {
 		base.Imported = false
 		if imported {
-			base.Reason = joinReason(base.Reason, "import fails, nothing of it runs: "+err.Error())
+			base.Reason = joinReason(base.Reason, "import fails, nothing of it runs: "+failed)
 		} else {
-			base.Reason = joinReason(base.Reason, "not valid Python: "+err.Error())
+			base.Reason = joinReason(base.Reason, "not valid Python 3: "+failed)
 		}
 		return []Plugin{base}
 	}
+	m := scan.Module
+	base.Calls = m.CallLines()
 	var out []Plugin
 	direct := map[string]bool{}
 	byName := map[string]pyscan.Class{}
 	for _, c := range m.Classes {
+		if c.When.Run == pyscan.Never {
+			continue
+		}
 		byName[c.Name] = c
 		if hasDecorator(c, registerCommand) {
 			// dnf.plugin.register_command makes a direct dnf.Plugin
 			// subclass named after the command's first alias
 			p := base
 			p.class = true
-			if aliases := inheritedAttr(c, byName, "aliases"); len(aliases.Items) > 0 {
+			p.cond = c.When.Cond
+			if aliases := inheritedAttr(c, byName, "aliases"); len(aliases.Items) > 0 && aliases.When.Run == pyscan.Certain {
 				p.Name = aliases.Items[0]
 			} else {
 				p.nameUnknown, p.nameExpr = true, "aliases of "+c.Name
@@ -328,15 +342,19 @@ func scanModule(fs *fsroot.Root, base Plugin) []Plugin {
 		}
 		p := base
 		p.Name = invalidName
+		p.cond = c.When.Cond
 		if a, ok := c.Attrs["name"]; ok {
-			if a.Literal {
-				p.Name = a.Value
-			} else {
-				p.Name, p.nameUnknown, p.nameExpr = "", true, a.Value
+			switch {
+			case a.When.Run != pyscan.Certain:
+				p.Name, p.nameUnknown, p.nameExpr = "", true, a.Text+" only if "+a.When.Cond
+			case a.Literal && a.String:
+				p.Name = a.Text
+			default:
+				p.Name, p.nameUnknown, p.nameExpr = "", true, a.Text
 			}
 		}
-		if a, ok := c.Attrs["config_name"]; ok && a.Literal {
-			p.configName = a.Value
+		if a, ok := c.Attrs["config_name"]; ok && a.Literal && a.String && a.When.Run == pyscan.Certain {
+			p.configName = a.Text
 		}
 		if isDirect {
 			direct[c.Name] = true

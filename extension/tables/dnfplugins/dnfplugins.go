@@ -9,6 +9,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/ini"
 	"github.com/pkgpersist/pkgpersist/extension/provenance"
+	"github.com/pkgpersist/pkgpersist/extension/pyscan"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
@@ -23,11 +24,16 @@ type Plugin struct {
 	Imported  bool
 	Reason    string
 
+	// Calls are the module's calls that run commands, code or network
+	// (pyscan.Module.CallLines)
+	Calls string
+
 	class       bool // a direct dnf.Plugin subclass DNF would instantiate
+	cond        string
 	configName  string
 	nameUnknown bool
 	nameExpr    string
-	data        []byte
+	digests     *fsroot.Digests
 }
 
 // Table returns the dnf_plugins table definition.
@@ -43,7 +49,8 @@ func Table() *table.Table {
 			{Name: "conf_path", Type: table.Text, Description: "The configuration file that decides whether it is enabled (`''` when there is none: DNF 4 then loads it)"},
 			{Name: "enabled", Type: table.Integer, Description: "1 when DNF instantiates the plugin"},
 			{Name: "imported", Type: table.Integer, Description: "1 when DNF imports or loads the module at start; DNF 4 imports every module on its path before it looks at `enabled`, so module-level code runs even for a disabled plugin"},
-			{Name: "reason", Type: table.Text, Description: "Why it is not enabled, or not imported"},
+			{Name: "calls", Type: table.Text, Description: pyscan.CallsDescription},
+			{Name: "reason", Type: table.Text, Description: "Why it is not enabled, or not imported; for a plugin class defined on a condition the module's code cannot settle statically, which condition"},
 		}, append(provenance.Columns("the module", true),
 			table.RootColumn,
 		)...),
@@ -52,9 +59,12 @@ func Table() *table.Table {
 }
 
 // Evaluate lists the plugins of both DNF generations.
-func Evaluate(fs *fsroot.Root) []Plugin {
+func Evaluate(fs *fsroot.Root) []Plugin { return EvaluateContext(context.Background(), fs) }
+
+// EvaluateContext is Evaluate within ctx's time.
+func EvaluateContext(ctx context.Context, fs *fsroot.Root) []Plugin {
 	conf, confErr := readINI(fs, defaultConfFile)
-	return append(evaluateDNF4(fs), evaluateDNF5(fs, conf, confErr)...)
+	return append(evaluateDNF4(ctx, fs), evaluateDNF5(fs, conf, confErr)...)
 }
 
 // readINI parses a configuration file that may be absent (an empty file
@@ -80,13 +90,34 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	plugins := Evaluate(fs)
+	plugins := EvaluateContext(ctx, fs)
 	items := make([]provenance.Item, len(plugins))
 	for i, p := range plugins {
-		items[i] = provenance.Item{Path: p.Path, Data: p.data, Row: table.Row{
+		if p.digests == nil && p.Manager == "dnf5" && p.Path != "" {
+			p.digests = digestsOf(fs, p.Path)
+		}
+		items[i] = provenance.Item{Path: p.Path, Digests: p.digests, Row: table.Row{
 			"name": p.Name, "manager": p.Manager, "path": p.Path, "plugin_dir": p.PluginDir,
 			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
-			"reason": p.Reason, "root": root}}
+			"calls": p.Calls, "reason": p.Reason, "root": root}}
 	}
 	return provenance.Rows(ctx, fs, Table().Columns, items)
+}
+
+// digestsOf streams a file for its checksums (a libdnf5 plugin library of
+// any size); nil when it cannot be read whole.
+func digestsOf(fs *fsroot.Root, name string) *fsroot.Digests {
+	f, err := fs.OpenFile(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if f.Drain() != nil {
+		return nil
+	}
+	d, ok := f.Digests()
+	if !ok {
+		return nil
+	}
+	return &d
 }

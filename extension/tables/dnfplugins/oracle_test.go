@@ -112,20 +112,7 @@ func TestOracleDNF4(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var enabled []string
-			imported := map[string]bool{}
-			for _, r := range rows {
-				if r["manager"] != "dnf" {
-					continue
-				}
-				if r["enabled"] == "1" {
-					enabled = append(enabled, r["name"])
-				}
-				if r["imported"] == "1" {
-					imported[filepath.Base(r["path"])] = true
-				}
-			}
-			sort.Strings(enabled)
+			enabled, imported := dnf4View(rows)
 			loaded, ok, markers, out := runDNF(t, root)
 			if !ok {
 				if len(enabled) != 0 {
@@ -143,12 +130,31 @@ func TestOracleDNF4(t *testing.T) {
 			// the module-level marker proves the import
 			_, statErr := os.Stat(filepath.Join(markers, "planted_disabled-imported"))
 			if _, err := os.Stat(filepath.Join(root, "usr/lib/python3/dist-packages/dnf-plugins/planted_disabled.py")); err == nil {
-				if (statErr == nil) != imported["planted_disabled.py"] {
-					t.Fatalf("dnf imported planted_disabled.py: %v; table imported=%v", statErr == nil, imported["planted_disabled.py"])
+				if (statErr == nil) != imported["planted_disabled"] {
+					t.Fatalf("dnf imported planted_disabled.py: %v; table imported=%v", statErr == nil, imported["planted_disabled"])
 				}
 			}
 		})
 	}
+}
+
+// dnf4View is what the table says of DNF 4: the enabled plugin names,
+// sorted, and the modules (file names without .py) it imports.
+func dnf4View(rows []table.Row) (enabled []string, imported map[string]bool) {
+	imported = map[string]bool{}
+	for _, r := range rows {
+		if r["manager"] != "dnf" {
+			continue
+		}
+		if r["enabled"] == "1" {
+			enabled = append(enabled, r["name"])
+		}
+		if r["imported"] == "1" {
+			imported[strings.TrimSuffix(filepath.Base(r["path"]), ".py")] = true
+		}
+	}
+	sort.Strings(enabled)
+	return enabled, imported
 }
 
 func anyReason(rows []table.Row, s string) bool {

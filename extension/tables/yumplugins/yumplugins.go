@@ -1,15 +1,19 @@
 // Package yumplugins is the yum_plugins table: the plugin modules YUM 3
 // loads, with the *_hook functions through which it calls them. The rules
 // are yum's (rpm-software-management/yum: yum/plugins.py YumPlugins
-// _importplugins, _loadplugin, _getpluginconf; yum/config.py BoolOption and
-// the [main] defaults): plugins=1 must be set, each module's <name>.conf must
-// exist with enabled true, and only then is the module imported.
+// _importplugins, _loadplugin, _getpluginconf, apiverok; yum/config.py
+// BoolOption and the [main] defaults): plugins=1 must be set, each module's
+// <name>.conf must exist with enabled true, and only then is the module
+// imported; after the import it must have requires_api_version (bound by
+// any statement that runs at import, module level or inside try, if, with,
+// for or class bodies) naming an API YUM supports. YUM 3 runs Python 2.
 package yumplugins
 
 import (
 	"context"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
@@ -46,8 +50,9 @@ func Table() *table.Table {
 			{Name: "conf_path", Type: table.Text, Description: "The configuration file YUM reads for it (`''` when none exists: YUM then does not load it)"},
 			{Name: "enabled", Type: table.Integer, Description: "1 when YUM loads the plugin"},
 			{Name: "imported", Type: table.Integer, Description: "1 when YUM imports the module (YUM reads the .conf first and imports only enabled plugins; it checks requires_api_version after the import)"},
-			{Name: "hooks", Type: table.Text, Description: "The `*_hook` functions the module defines that YUM calls, comma-separated (e.g. `pretrans_hook`)"},
-			{Name: "reason", Type: table.Text, Description: "Why it is not loaded"},
+			{Name: "hooks", Type: table.Text, Description: "The `*_hook` functions the module defines at import that YUM calls, comma-separated (e.g. `pretrans_hook`)"},
+			{Name: "calls", Type: table.Text, Description: pyscan.CallsDescription},
+			{Name: "reason", Type: table.Text, Description: "Why it is not loaded; for a plugin that loads only on a condition the module's code cannot settle statically (requires_api_version set in an if or except branch), which condition"},
 		}, append(provenance.Columns("the module", true),
 			table.RootColumn,
 		)...),
@@ -72,7 +77,8 @@ type Plugin struct {
 	Name, Path, PluginDir, ConfPath, Reason string
 	Enabled, Imported                       bool
 	Hooks                                   []string
-	data                                    []byte
+	Calls                                   string
+	scan                                    pyscan.FileScan
 }
 
 // Config is what yum.conf says about plugins.
@@ -125,7 +131,10 @@ func ReadConfig(fs *fsroot.Root) Config {
 }
 
 // Evaluate lists the modules on YUM's plugin path.
-func Evaluate(fs *fsroot.Root) []Plugin {
+func Evaluate(fs *fsroot.Root) []Plugin { return EvaluateContext(context.Background(), fs) }
+
+// EvaluateContext is Evaluate within ctx's time.
+func EvaluateContext(ctx context.Context, fs *fsroot.Root) []Plugin {
 	c := ReadConfig(fs)
 	var out []Plugin
 	seen := map[string]string{}
@@ -142,9 +151,10 @@ func Evaluate(fs *fsroot.Root) []Plugin {
 			}
 			mod, _, _ := strings.Cut(n, ".py")
 			p := Plugin{Name: mod, Path: path.Join(dir, n), PluginDir: dir}
-			p.data, _ = fs.ReadFile(p.Path)
-			if m, err := pyscan.Scan(p.data); err == nil {
+			p.scan = pyscan.Options{Major: 2}.ScanFile(ctx, fs, p.Path)
+			if m := p.scan.Module; m != nil {
 				p.Hooks = hooks(m)
+				p.Calls = m.CallLines()
 			}
 			switch {
 			case failed != "":
@@ -160,9 +170,7 @@ func Evaluate(fs *fsroot.Root) []Plugin {
 				p.Enabled, p.Reason, p.ConfPath = enabled(fs, c, mod)
 				if p.Enabled {
 					// imported now; the API version is checked after
-					p.Reason = loadable(p.data)
-					p.Imported = !strings.HasPrefix(p.Reason, "import fails")
-					p.Enabled = p.Reason == ""
+					p.Imported, p.Enabled, p.Reason = loadable(p.scan)
 				}
 				if strings.HasPrefix(p.Reason, "yum runs no plugin: ") {
 					failed = strings.TrimPrefix(p.Reason, "yum runs no plugin: ")
@@ -214,27 +222,106 @@ func enabled(fs *fsroot.Root, c Config, mod string) (bool, string, string) {
 	return false, "not loaded: no " + mod + ".conf in " + strings.Join(c.PluginConfPath, " "), ""
 }
 
-// loadable checks what YUM checks after import: requires_api_version.
-func loadable(data []byte) string {
-	m, err := pyscan.Scan(data)
-	if err != nil {
-		return "import fails: " + err.Error()
+// apiVersion is yum/plugins.py API_VERSION (YUM 3.4.3).
+const apiMajor, apiMinor = 2, 7
+
+// loadable is what YUM does after the import: it refuses a module without
+// requires_api_version or whose version apiverok rejects.
+func loadable(scan pyscan.FileScan) (imported, enabled bool, reason string) {
+	switch {
+	case scan.ReadErr != nil:
+		return false, false, "cannot be read: " + scan.ReadErr.Error()
+	case scan.Err != nil:
+		return false, false, "import fails, nothing of it runs: " + scan.Err.Error()
+	case scan.Module.Py3Only != nil:
+		return false, false, "import fails, nothing of it runs: YUM 3 runs Python 2, which cannot compile " + scan.Module.Py3Only.String()
 	}
-	if _, ok := m.Constants["requires_api_version"]; !ok {
-		return "not loaded: the module does not specify requires_api_version"
+	var certain, possible []pyscan.Binding
+	var dead string
+	for _, b := range scan.Module.Globals["requires_api_version"] {
+		switch b.When.Run {
+		case pyscan.Certain:
+			certain = append(certain, b)
+		case pyscan.Possible:
+			possible = append(possible, b)
+		default:
+			dead = b.When.Cond
+		}
 	}
-	return ""
+	switch {
+	case len(certain) > 0:
+		// the value on the path where nothing raises
+		ok, why := apiVerOK(certain[len(certain)-1])
+		return true, ok, why
+	case len(possible) > 0:
+		for _, b := range possible {
+			if ok, why := apiVerOK(b); ok {
+				return true, true, "loaded only if that branch runs at import: requires_api_version is set only under " + b.When.Cond + " (line " + strconv.Itoa(b.Line) + suffix(why) + "); otherwise YUM refuses it: no requires_api_version"
+			}
+		}
+		b := possible[0]
+		_, why := apiVerOK(b)
+		return true, false, "not loaded: requires_api_version is set only under " + b.When.Cond + " (line " + strconv.Itoa(b.Line) + "), and then " + why
+	}
+	why := "not loaded: the module does not specify requires_api_version"
+	if dead != "" {
+		why += " where it runs at import (it is set only in code that does not run: " + dead + ")"
+	}
+	return true, false, why
 }
 
-func hooks(m *pyscan.Module) []string {
-	defined := map[string]bool{}
-	for _, f := range m.Functions {
-		defined[f.Name] = true
+func suffix(s string) string {
+	if s == "" {
+		return ""
 	}
+	return "; " + s
+}
+
+// apiVerOK is yum's apiverok(API_VERSION, requires_api_version): the major
+// versions must match and the plugin's minor must not exceed YUM's.
+// parsever splits on '.' into exactly two int()s; anything else raises
+// out of _loadplugin, and yum exits.
+func apiVerOK(b pyscan.Binding) (bool, string) {
+	v := b.Value
+	if !v.Literal {
+		return true, "requires_api_version is computed (" + v.Text + "): YUM loads the plugin if it is a version " + strconv.Itoa(apiMajor) + ".x up to " + apiVersion
+	}
+	if !v.String {
+		return false, "yum runs no plugin: requires_api_version is not a string (" + v.Text + "); YUM's parsever raises and yum exits"
+	}
+	parts := strings.Split(v.Text, ".")
+	if len(parts) != 2 {
+		return false, "yum runs no plugin: requires_api_version '" + v.Text + "' is not major.minor; YUM's parsever raises ValueError and yum exits"
+	}
+	major, err1 := pyInt(parts[0])
+	minor, err2 := pyInt(parts[1])
+	if err1 != nil || err2 != nil {
+		return false, "yum runs no plugin: requires_api_version '" + v.Text + "' is not two integers; YUM's parsever raises ValueError and yum exits"
+	}
+	if major != apiMajor || minor > apiMinor {
+		return false, "not loaded: requires API " + v.Text + "; YUM 3 supports API " + apiVersion
+	}
+	return true, ""
+}
+
+var apiVersion = strconv.Itoa(apiMajor) + "." + strconv.Itoa(apiMinor)
+
+// pyInt is Python 2's int() of a string: surrounding whitespace and a sign
+// are allowed.
+func pyInt(s string) (int, error) {
+	return strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(s), "+"))
+}
+
+// hooks are the <slot>_hook names the module binds at import (YUM calls
+// getattr(module, slot+'_hook') for each slot).
+func hooks(m *pyscan.Module) []string {
 	var out []string
 	for _, s := range Slots {
-		if defined[s+"_hook"] {
-			out = append(out, s+"_hook")
+		for _, b := range m.Globals[s+"_hook"] {
+			if b.When.Run != pyscan.Never && b.Kind != pyscan.BindDel {
+				out = append(out, s+"_hook")
+				break
+			}
 		}
 	}
 	return out
@@ -246,13 +333,13 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	plugins := Evaluate(fs)
+	plugins := EvaluateContext(ctx, fs)
 	items := make([]provenance.Item, len(plugins))
 	for i, p := range plugins {
-		items[i] = provenance.Item{Path: p.Path, Data: p.data, Row: table.Row{
+		items[i] = provenance.Item{Path: p.Path, Digests: p.scan.Digests, Row: table.Row{
 			"name": p.Name, "manager": "yum", "path": p.Path, "plugin_dir": p.PluginDir,
 			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
-			"hooks": strings.Join(p.Hooks, ","), "reason": p.Reason, "root": root}}
+			"hooks": strings.Join(p.Hooks, ","), "calls": p.Calls, "reason": p.Reason, "root": root}}
 	}
 	return provenance.Rows(ctx, fs, Table().Columns, items)
 }
