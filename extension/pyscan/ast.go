@@ -57,6 +57,7 @@ type node struct {
 	// node, not once per call along it
 	callee     string
 	calleeDone bool
+	kbuf       [2]*node // room for the first kids, reused with the node
 }
 
 const (
@@ -104,6 +105,7 @@ func (a *arena) alloc() *node {
 		a.ci, a.ni = a.ci+1, 0
 	}
 	*n = node{}
+	n.kids = n.kbuf[:0]
 	return n
 }
 
@@ -150,7 +152,7 @@ func keep(n *node) (*node, int) {
 		}
 		budget--
 		c := *n
-		c.kids = nil
+		c.kids, c.kbuf = nil, [2]*node{}
 		for _, k := range n.kids {
 			c.kids = append(c.kids, cp(k))
 		}

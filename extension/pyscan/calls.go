@@ -246,7 +246,9 @@ func (sc *scanner) walkIn(n *node, c wctx) {
 			}
 			lc := c
 			lc.fn = fn
-			lc.when = When{}
+			if lc.when.Run != Never {
+				lc.when = When{} // runs when called
+			}
 			sc.walkIn(n.kids[0], lc)
 		}
 		return

@@ -1,6 +1,8 @@
 package pyscan
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"strconv"
@@ -359,15 +361,21 @@ func (lx *lexer) comment() {
 		if lx.pos >= lx.end && lx.fill(1) == 0 {
 			break
 		}
+		// the comment's part in the buffer, found with the vectorized
+		// IndexByte: a padded comment is read at memory speed
 		chunk := lx.buf[lx.pos:lx.end]
-		i := 0
-		for i < len(chunk) && chunk[i] != '\n' && chunk[i] != '\r' {
-			if chunk[i] >= 0x80 {
-				lx.nonASCII()
-			} else if chunk[i] == 0 {
-				lx.nulByte()
-			}
-			i++
+		i := bytes.IndexByte(chunk, '\n')
+		if i < 0 {
+			i = len(chunk)
+		}
+		if j := bytes.IndexByte(chunk[:i], '\r'); j >= 0 {
+			i = j
+		}
+		if bytes.IndexByte(chunk[:i], 0) >= 0 {
+			lx.nulByte()
+		}
+		if lx.nonASCIILine == 0 && hasHigh(chunk[:i]) {
+			lx.nonASCII()
 		}
 		if declLine && len(head) < 512 {
 			head = append(head, chunk[:min(i, 512-len(head))]...)
@@ -383,6 +391,22 @@ func (lx *lexer) comment() {
 			lx.cookieUTF8 = isUTF8Name(enc)
 		}
 	}
+}
+
+// hasHigh reports a byte >= 0x80, eight bytes at a time.
+func hasHigh(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 func isUTF8Name(enc string) bool {

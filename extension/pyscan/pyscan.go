@@ -262,7 +262,6 @@ func (o Options) Scan(r io.Reader) (m *Module, err error) {
 	}
 	feats := &features{}
 	sc := newScanner(o, feats)
-	lx := newLexer(r, o.MaxLiteral, feats)
 	defer func() {
 		if r := recover(); r != nil {
 			b, ok := r.(bailout)
@@ -276,6 +275,7 @@ func (o Options) Scan(r io.Reader) (m *Module, err error) {
 			}
 		}
 	}()
+	lx := newLexer(r, o.MaxLiteral, feats) // reads (for a BOM)
 	p := newParser(lx, sc, feats)
 	p.file()
 	if lx.nonASCIILine != 0 && !lx.cookie {

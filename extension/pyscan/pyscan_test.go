@@ -442,10 +442,12 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	boom := errors.New("disk on fire")
-	_, err := Scan(io.MultiReader(strings.NewReader("x = 1\n"), errReader{boom}))
-	var se *Error
-	if !errors.Is(err, boom) || errors.As(err, &se) {
-		t.Errorf("read error: %v", err)
+	for _, r := range []io.Reader{errReader{boom}, io.MultiReader(strings.NewReader("x = 1\n"), errReader{boom})} {
+		_, err := Scan(r)
+		var se *Error
+		if !errors.Is(err, boom) || errors.As(err, &se) {
+			t.Errorf("read error: %v", err)
+		}
 	}
 }
 

@@ -715,7 +715,6 @@ func (sc *scanner) defStart(name string, decorators, defaults, annots []*node, p
 	ns := &namespace{kind: nsDef, parent: f.ns, qual: qual, alias: map[string]string{}, names: map[string]*nameInfo{}}
 	for _, p := range params {
 		ns.names[p] = &nameInfo{count: 2, param: true} // a parameter is never a constant
-		ns.alias[p] = ""
 	}
 	sc.frames = append(sc.frames, &frame{ns: ns, fn: qual, when: f.when})
 }

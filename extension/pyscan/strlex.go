@@ -27,6 +27,35 @@ func (lx *lexer) stringToken(prefix string) token {
 	return token{kind: tString, text: prefix, line: line, str: s}
 }
 
+// stopBytes are the bytes that end a run of ordinary bytes in a literal
+// quoted with ' or " (then the same within an f-string, where braces stop
+// too).
+var stopBytes = func() (t [4][256]bool) {
+	for i, quote := range []byte{'\'', '"', '\'', '"'} {
+		for _, c := range []byte{quote, '\\', '\n', '\r', 0} {
+			t[i][c] = true
+		}
+		for c := 0x80; c < 0x100; c++ {
+			t[i][c] = true
+		}
+		if i >= 2 {
+			t[i]['{'], t[i]['}'] = true, true
+		}
+	}
+	return t
+}()
+
+func stopIndex(quote int, fstr bool) int {
+	i := 0
+	if quote == '"' {
+		i = 1
+	}
+	if fstr {
+		i += 2
+	}
+	return i
+}
+
 // utf8check follows the bytes >= 0x80 of a literal to find invalid UTF-8.
 type utf8check struct {
 	pend [utf8.UTFMax]byte
@@ -134,12 +163,9 @@ func (lx *lexer) stringBody(s *strLit, unicode bool) {
 		default:
 			// a run of ordinary bytes straight from the buffer
 			chunk := lx.buf[lx.pos:lx.end]
+			stop := &stopBytes[stopIndex(q, s.fstr)]
 			i := 0
-			for i < len(chunk) {
-				b := chunk[i]
-				if int(b) == q || b == '\\' || b == '\n' || b == '\r' || b == 0 || b >= 0x80 || s.fstr && (b == '{' || b == '}') {
-					break
-				}
+			for i < len(chunk) && !stop[chunk[i]] {
 				i++
 			}
 			if u.n > 0 {

@@ -419,18 +419,24 @@ for i, (name, src) in enumerate(cases):
 real.write(json.dumps(out))
 `
 
-// pythons finds the CPythons to compare with: python3 (required), and any
-// python2.7 or python3.N on PATH or under ~/.pyenv/versions.
-func pythons(t *testing.T) map[string]string {
-	found := map[string]string{}
+// pythons finds the CPythons to compare with, by version: python3
+// (required; its version is returned too), and any python2.7 or python3.N
+// on PATH or under ~/.pyenv/versions.
+func pythons(t *testing.T) (found map[string]string, python3 string) {
+	found = map[string]string{}
 	version := regexp.MustCompile(`^python([23])\.(\d+)$`)
-	add := func(bin string) {
+	add := func(bin string) string {
 		out, err := exec.Command(bin, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
-		if err == nil {
-			found[strings.TrimSpace(string(out))] = bin
+		if err != nil {
+			return ""
 		}
+		v := strings.TrimSpace(string(out))
+		if _, ok := found[v]; !ok {
+			found[v] = bin
+		}
+		return v
 	}
-	add(need.Program(t, "python3"))
+	python3 = add(need.Program(t, "python3"))
 	home, _ := os.UserHomeDir()
 	globs, _ := filepath.Glob(filepath.Join(home, ".pyenv/versions/*/bin/python*"))
 	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
@@ -442,7 +448,7 @@ func pythons(t *testing.T) map[string]string {
 			add(g)
 		}
 	}
-	return found
+	return found, python3
 }
 
 // TestSyntaxAgainstPython checks the table against the CPythons installed:
@@ -464,7 +470,7 @@ func TestSyntaxAgainstPython(t *testing.T) {
 	if err := os.WriteFile(in, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	vers := pythons(t)
+	vers, _ := pythons(t)
 	var names []string
 	for v := range vers {
 		names = append(names, v)
@@ -502,4 +508,85 @@ func errorsAs(err error, target **Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// verdictScript prints, for each file named on stdin, OK or FAIL: whether
+// this Python compiles it.
+const verdictScript = `
+import sys
+for line in sys.stdin:
+    name = line.rstrip("\n")
+    try:
+        with open(name, "rb") as f:
+            src = f.read()
+        compile(src, name, "exec", dont_inherit=True)
+        print("OK " + name)
+    except Exception:
+        print("FAIL " + name)
+`
+
+// TestCorpusAgainstPython scans every module of a CPython's standard
+// library: what that Python compiles must not be a syntax error here, nor
+// a construct only the other dialect accepts (which would make a plugin
+// table say the import fails). The python3 on PATH always; with
+// PKGPERSIST_PYTHONS=all every CPython found and its site packages too
+// (2.7 and 3.6-3.13 under pyenv: about 35,000 files).
+func TestCorpusAgainstPython(t *testing.T) {
+	vers, python3 := pythons(t)
+	all := os.Getenv("PKGPERSIST_PYTHONS") == "all"
+	paths := "print(sysconfig.get_paths()['stdlib'])"
+	if all {
+		paths += "; print(sysconfig.get_paths()['purelib'])"
+	} else {
+		vers = map[string]string{python3: vers[python3]}
+	}
+	for v, bin := range vers {
+		out, err := exec.Command(bin, "-c", "import sysconfig; "+paths).Output()
+		if err != nil {
+			t.Fatalf("python %s: %v", v, err)
+		}
+		var files []string
+		for _, dir := range strings.Fields(string(out)) {
+			_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				switch {
+				case err != nil:
+				case d.IsDir() && d.Name() == "site-packages" && !all:
+					return filepath.SkipDir // the stdlib only, by default
+				case !d.IsDir() && strings.HasSuffix(p, ".py"):
+					files = append(files, p)
+				}
+				return nil
+			})
+		}
+		cmd := exec.Command(bin, "-W", "ignore", "-c", verdictScript)
+		cmd.Stdin = strings.NewReader(strings.Join(files, "\n") + "\n")
+		out, err = cmd.Output()
+		if err != nil {
+			t.Fatalf("python %s: %v", v, err)
+		}
+		major := 3
+		if strings.HasPrefix(v, "2.") {
+			major = 2
+		}
+		missed := 0
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			verdict, name, _ := strings.Cut(line, " ")
+			f, err := os.Open(name)
+			if err != nil {
+				continue
+			}
+			m, err := Options{Major: major}.Scan(f)
+			f.Close()
+			other := m != nil && (major == 3 && m.Py2Only != nil || major == 2 && m.Py3Only != nil)
+			switch {
+			case verdict == "OK" && err != nil:
+				t.Errorf("python %s compiles %s; the scanner: %v", v, name, err)
+			case verdict == "OK" && other:
+				t.Errorf("python %s compiles %s; the scanner says only Python %d does: %v %v", v, name, 5-major, m.Py2Only, m.Py3Only)
+			case verdict == "FAIL" && err == nil && !other:
+				missed++ // the scanner is lenient there (bad coding declarations)
+			}
+		}
+		t.Logf("python %s: %d files, %d that Python refuses read as valid", v, len(files), missed)
+	}
 }
