@@ -514,18 +514,27 @@ func (p *parser) strings() *node {
 		s.raw = s.raw || t.raw
 		s.fstr = s.fstr || t.fstr
 		s.truncated = s.truncated || t.truncated
-		if room := p.lx.maxLit - len(s.value); room > 0 {
+		room := p.lx.maxLit - len(s.value)
+		if p.litBudget < room {
+			room = p.litBudget
+			if len(t.value) > room {
+				p.sc.limit("more than " + itoa(maxStmtLiteral>>20) + " MiB of literals in one statement: later ones are kept truncated")
+			}
+		}
+		if room > 0 {
 			v := t.value
 			if len(v) > room {
 				v, s.truncated = v[:room], true
 			}
 			s.value = append(s.value, v...)
+			p.litBudget -= len(v)
 		} else if len(t.value) > 0 {
 			s.truncated = true
 		}
 		for _, f := range t.fields {
-			if len(s.fields) < maxFields {
+			if len(s.fields) < maxFields && p.litBudget > len(f) {
 				s.fields = append(s.fields, f)
+				p.litBudget -= len(f)
 			}
 		}
 		p.next()

@@ -7,14 +7,15 @@ import "strings"
 // at import; compound statements push a frame around their bodies.
 
 type parser struct {
-	lx     *lexer
-	sc     *scanner
-	feats  *features
-	nodes  arena
-	tok    token
-	ahead  []token
-	depth  int
-	budget int
+	lx        *lexer
+	sc        *scanner
+	feats     *features
+	nodes     arena
+	tok       token
+	ahead     []token
+	depth     int
+	budget    int
+	litBudget int
 
 	cutStmt     bool
 	noCond      bool // parsing a comprehension's condition (no ternary)
@@ -82,9 +83,13 @@ func (p *parser) syntaxAt(line int, msg string) { fail(&Error{Line: line, Msg: m
 // before their bodies start).
 func (p *parser) resetBudget() {
 	p.budget = maxStmtNodes
+	p.litBudget = maxStmtLiteral
 	p.cutStmt = false
 	p.nodes.reset()
 }
+
+// maxStmtLiteral bounds the literal bytes kept by one statement's nodes.
+const maxStmtLiteral = 1 << 20
 
 // file reads the whole module.
 func (p *parser) file() {

@@ -560,3 +560,43 @@ func TestLimits(t *testing.T) {
 		t.Errorf("%d calls, limits %v", len(m.Calls), m.Limits)
 	}
 }
+
+// TestManyLiterals: a statement or a module of many large literals keeps
+// a bounded amount of them.
+func TestManyLiterals(t *testing.T) {
+	big := "'" + strings.Repeat("A", 60<<10) + "'"
+	var stmt, mod strings.Builder
+	stmt.WriteString("x = [")
+	for i := 0; i < 200; i++ {
+		stmt.WriteString(big + ",\n")
+		fmt.Fprintf(&mod, "v%d = %s\n", i, big)
+	}
+	stmt.WriteString("]\n")
+	for _, src := range []string{stmt.String(), mod.String()} {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m, err := ScanBytes([]byte(src))
+		runtime.GC() // what the module keeps
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Limits) == 0 {
+			t.Error("no limit reported")
+		}
+		size := 0
+		for _, bs := range m.Globals {
+			for _, b := range bs {
+				size += len(b.Value.Text)
+			}
+		}
+		if size > maxValueBytes+cutValue*200 {
+			t.Errorf("values keep %d bytes", size)
+		}
+		if after.HeapInuse > before.HeapInuse+24<<20 {
+			t.Errorf("the module keeps %d MiB of %d MiB of source", (after.HeapInuse-before.HeapInuse)>>20, len(src)>>20)
+		}
+		runtime.KeepAlive(m)
+	}
+}

@@ -15,7 +15,11 @@ const (
 	maxClasses       = 1024
 	maxFuncs         = 4096
 	maxGlobalNames   = 4096
-	maxBindings      = 64   // per module-level name
+	maxBindings      = 64 // per module-level name
+	maxAllBindings   = 32768
+	maxValueBytes    = 8 << 20
+	cutValue         = 64
+	maxBases         = 64   // bases or decorators kept of one class
 	maxLocalNames    = 1024 // per function namespace
 	maxAttrs         = 256  // per class
 	maxRetained      = 8 << 20
@@ -69,6 +73,8 @@ type scanner struct {
 	retained int
 	// retainedNodes counts the nodes kept beyond their statement
 	retainedNodes int
+	valueBytes    int // bytes of the values listed in the Module
+	bindings      int
 	limits        map[string]bool
 	feats         *features
 
@@ -254,6 +260,11 @@ func (sc *scanner) bindName(name string, kind BindKind, value *node, line int) {
 			sc.limit("more than " + itoa(maxBindings) + " bindings of one name: the rest are not listed")
 			return
 		}
+		if sc.bindings >= maxAllBindings {
+			sc.limit("more than " + itoa(maxAllBindings) + " module-level bindings: the rest are not listed")
+			return
+		}
+		sc.bindings++
 		sc.mod.Globals[name] = append(bs, Binding{Line: sc.line(line), Kind: kind, Value: sc.valueOf(kind, value, ns), When: f.when})
 	case nsClass:
 		c := ns.class
@@ -345,7 +356,29 @@ func (sc *scanner) valueOf(kind BindKind, n *node, ns *namespace) Value {
 	} else if v.exact && v.str {
 		out.Items = []string{v.text}
 	}
-	return out
+	return sc.budgetValue(out)
+}
+
+// budgetValue bounds the bytes the module's values keep in all: past
+// maxValueBytes, a value keeps a short prefix and says it is truncated.
+func (sc *scanner) budgetValue(v Value) Value {
+	size := len(v.Text)
+	for _, it := range v.Items {
+		size += len(it)
+	}
+	if sc.valueBytes+size <= maxValueBytes {
+		sc.valueBytes += size
+		return v
+	}
+	sc.limit("more than " + itoa(maxValueBytes>>20) + " MiB of literal values listed: later values are cut to " + itoa(cutValue) + " bytes")
+	if len(v.Text) > cutValue {
+		v.Text, v.Truncated = v.Text[:cutValue], true
+	}
+	if len(v.Items) > 0 {
+		v.Items, v.Truncated = nil, true
+	}
+	sc.valueBytes += len(v.Text)
+	return v
 }
 
 // bindTargets binds the names of an assignment target; value is the
@@ -733,7 +766,7 @@ func (sc *scanner) classStart(name string, args, decorators []*node, line int) {
 		if len(sc.mod.Classes) < maxClasses {
 			c = &Class{Name: name, Qual: qual, Line: sc.line(line), Attrs: map[string]Attr{}, When: f.when}
 			for _, a := range args {
-				if a.kind == nKeyword || a.kind == nDStar || a.kind == nStarred {
+				if a.kind == nKeyword || a.kind == nDStar || a.kind == nStarred || len(c.Bases) >= maxBases {
 					continue
 				}
 				if d := sc.calleeOf(a, f.ns); d != "" {
@@ -743,6 +776,9 @@ func (sc *scanner) classStart(name string, args, decorators []*node, line int) {
 				}
 			}
 			for _, d := range decorators {
+				if len(c.Decorators) >= maxBases {
+					break
+				}
 				if d.kind == nCall && len(d.kids) > 0 {
 					d = d.kids[0]
 				}
