@@ -198,6 +198,9 @@ func (sc *scanner) walkIn(n *node, c wctx) {
 	}
 	switch n.kind {
 	case nCall:
+		if len(n.kids) > 0 {
+			sc.noteCallName(sc.calleeOf(n.kids[0], c.ns), c, n.line)
+		}
 		sc.recordCall(n, c) // walks the call's parts too
 		return
 	case nBool:
@@ -370,6 +373,7 @@ func (sc *scanner) subScanArg(arg *node, c wctx) {
 
 // finish renders the recorded calls' arguments.
 func (sc *scanner) finish() {
+	sc.addReachable()
 	for _, pc := range sc.pending {
 		sc.mod.Calls = append(sc.mod.Calls, sc.renderCall(pc))
 	}

@@ -7,7 +7,9 @@
 // Python executes a module's top-level statements at import, and with them
 // the bodies of try/except/else/finally, if/elif/else, with, for/while,
 // match and class statements, nested to any depth; def (and lambda) bodies
-// run only when called. The scanner follows that rule, decides the
+// run only when called (a class or global a function defines counts,
+// possibly, when module-level code calls that function by name). The
+// scanner follows that rule, decides the
 // conditions it can decide statically (literals, not/and/or, comparisons of
 // literals, __name__ == '__main__', sys.version_info for a known Python
 // major version, names bound once to a literal) and says what the others

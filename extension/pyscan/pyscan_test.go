@@ -600,3 +600,57 @@ func TestManyLiterals(t *testing.T) {
 		runtime.KeepAlive(m)
 	}
 }
+
+// TestFunctionsAtImport: what a function body defines counts, possibly,
+// when module-level code calls the function (directly, through other
+// functions, or as a decorator).
+func TestFunctionsAtImport(t *testing.T) {
+	m := scan(t, 3, `import dnf
+def make():
+    class Made(dnf.Plugin):
+        name = 'made'
+    return Made
+def setup():
+    global requires_api_version
+    requires_api_version = '2.3'
+def outer():
+    inner()
+def inner():
+    global DEEP
+    DEEP = 1
+def register(cls):
+    global REGISTERED
+    REGISTERED = cls
+    return cls
+def unused():
+    class Never(dnf.Plugin):
+        name = 'never'
+make()
+if True:
+    setup()
+outer()
+@register
+class Decorated(object):
+    pass
+if __name__ == '__main__':
+    unused()
+`)
+	var got []string
+	for _, c := range m.Classes {
+		got = append(got, c.Qual+": "+c.When.String())
+	}
+	want := []string{"Decorated: certainly", "make.<locals>.Made: possibly (when make() runs (reached from the import's call on line 21))"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("classes:\n got %q\nwant %q", got, want)
+	}
+	for name, w := range map[string]string{
+		"requires_api_version": "possibly (when setup() runs (reached from the import's call on line 23))",
+		"DEEP":                 "possibly (when inner() runs (reached from the import's call on line 24))",
+		"REGISTERED":           "possibly (when register() runs (reached from the import's call on line 25))",
+	} {
+		bs := m.Globals[name]
+		if len(bs) != 1 || bs[0].When.String() != w {
+			t.Errorf("%s: %+v, want %s", name, bs, w)
+		}
+	}
+}

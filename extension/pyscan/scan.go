@@ -20,6 +20,8 @@ const (
 	maxValueBytes    = 8 << 20
 	cutValue         = 64
 	maxBases         = 64   // bases or decorators kept of one class
+	maxDeferred      = 4096 // definitions kept of function bodies
+	maxEdges         = 16384
 	maxLocalNames    = 1024 // per function namespace
 	maxAttrs         = 256  // per class
 	maxRetained      = 8 << 20
@@ -75,8 +77,15 @@ type scanner struct {
 	retainedNodes int
 	valueBytes    int // bytes of the values listed in the Module
 	bindings      int
-	limits        map[string]bool
-	feats         *features
+
+	// what function bodies define, and which functions the import calls
+	deferred        []deferred
+	deferredClasses int
+	calledAtImport  map[string]importCall
+	callEdges       map[string]map[string]bool
+	edges           int
+	limits          map[string]bool
+	feats           *features
 
 	execDepth    int
 	fieldDepth   int
@@ -240,8 +249,13 @@ func (sc *scanner) bindName(name string, kind BindKind, value *node, line int) {
 	if ns.kind == nsDef && ns.global[name] {
 		ns = sc.modNS
 		if f.fn != "" {
-			// runs when the function does, not at import
+			// runs when the function does: counted at the end, if the
+			// import calls that function
 			sc.noteName(ns, name, kind, value)
+			if len(sc.deferred) < maxDeferred {
+				sc.deferred = append(sc.deferred, deferred{fn: topFunc(f.fn), name: name,
+					bind: Binding{Line: sc.line(line), Kind: kind, Value: sc.valueOf(kind, value, f.ns), When: f.when}})
+			}
 			return
 		}
 	}
@@ -416,6 +430,13 @@ func (sc *scanner) bindTargets(target, value *node, kind BindKind, line int) {
 		}
 	default:
 		sc.walk(target) // attribute and subscript targets evaluate their parts
+		// globals()['name'] = value at import binds a module name
+		if f := sc.top(); f.fn == "" && target.kind == nSubscript && len(target.kids) == 2 && target.kids[0].kind == nCall &&
+			len(target.kids[0].kids) == 1 && sc.calleeOf(target.kids[0].kids[0], f.ns) == "globals" {
+			if k := sc.eval(target.kids[1], f.ns, 0); k.exact && k.str && k.text != "" {
+				sc.bindName(k.text, kind, value, line)
+			}
+		}
 	}
 }
 
@@ -709,6 +730,17 @@ func (sc *scanner) caseClause(pattern, guard *node, line int) When {
 	return w
 }
 
+// decorate walks decorators: each is called with the function or class.
+func (sc *scanner) decorate(decorators []*node) {
+	c := sc.ctxWith(sc.top().when)
+	for _, d := range decorators {
+		sc.walkIn(d, c)
+		if d.kind == nName {
+			sc.noteCallName(d.op, c, d.line)
+		}
+	}
+}
+
 // qualName is the qualified name of a def or class in the current frame.
 func (sc *scanner) qualName(name string) string {
 	ns := sc.top().ns
@@ -723,9 +755,7 @@ func (sc *scanner) qualName(name string) string {
 
 func (sc *scanner) defStart(name string, decorators, defaults, annots []*node, params []string, line int, async bool) {
 	f := sc.top()
-	for _, d := range decorators {
-		sc.walk(d)
-	}
+	sc.decorate(decorators)
 	for _, d := range defaults {
 		sc.walk(d)
 	}
@@ -754,51 +784,54 @@ func (sc *scanner) defStart(name string, decorators, defaults, annots []*node, p
 
 func (sc *scanner) classStart(name string, args, decorators []*node, line int) {
 	f := sc.top()
-	for _, d := range decorators {
-		sc.walk(d)
-	}
+	sc.decorate(decorators)
 	for _, a := range args {
 		sc.walk(a)
 	}
 	qual := sc.qualName(name)
 	var c *Class
-	if f.fn == "" && f.ns.kind != nsDef {
-		if len(sc.mod.Classes) < maxClasses {
-			c = &Class{Name: name, Qual: qual, Line: sc.line(line), Attrs: map[string]Attr{}, When: f.when}
-			for _, a := range args {
-				if a.kind == nKeyword || a.kind == nDStar || a.kind == nStarred || len(c.Bases) >= maxBases {
-					continue
-				}
-				if d := sc.calleeOf(a, f.ns); d != "" {
-					c.Bases = append(c.Bases, d)
-				} else {
-					c.Bases = append(c.Bases, render(a))
-				}
+	if len(sc.mod.Classes)+sc.deferredClasses < maxClasses {
+		c = &Class{Name: name, Qual: qual, Line: sc.line(line), Attrs: map[string]Attr{}, When: f.when}
+		for _, a := range args {
+			if a.kind == nKeyword || a.kind == nDStar || a.kind == nStarred || len(c.Bases) >= maxBases {
+				continue
 			}
-			for _, d := range decorators {
-				if len(c.Decorators) >= maxBases {
-					break
-				}
-				if d.kind == nCall && len(d.kids) > 0 {
-					d = d.kids[0]
-				}
-				if r := sc.calleeOf(d, f.ns); r != "" {
-					c.Decorators = append(c.Decorators, r)
-				} else {
-					c.Decorators = append(c.Decorators, render(d))
-				}
+			if d := sc.calleeOf(a, f.ns); d != "" {
+				c.Bases = append(c.Bases, d)
+			} else {
+				c.Bases = append(c.Bases, render(a))
 			}
-		} else {
-			sc.limit("more than " + itoa(maxClasses) + " classes: the rest are not listed")
 		}
+		for _, d := range decorators {
+			if len(c.Decorators) >= maxBases {
+				break
+			}
+			if d.kind == nCall && len(d.kids) > 0 {
+				d = d.kids[0]
+			}
+			if r := sc.calleeOf(d, f.ns); r != "" {
+				c.Decorators = append(c.Decorators, r)
+			} else {
+				c.Decorators = append(c.Decorators, render(d))
+			}
+		}
+	} else {
+		sc.limit("more than " + itoa(maxClasses) + " classes: the rest are not listed")
 	}
 	ns := &namespace{kind: nsClass, parent: f.ns, qual: qual, alias: map[string]string{}, names: map[string]*nameInfo{}}
 	idx := -1
-	if c != nil {
+	switch {
+	case c != nil && f.fn == "":
 		ns.class = c
 		// listed in source order: an outer class before its nested ones
 		sc.mod.Classes = append(sc.mod.Classes, *c)
 		idx = len(sc.mod.Classes) - 1
+	case c != nil:
+		// defined when a function runs: counted at the end, if the import
+		// calls that function
+		ns.class = c
+		sc.deferred = append(sc.deferred, deferred{fn: topFunc(f.fn), class: c})
+		sc.deferredClasses++
 	}
 	fr := &frame{ns: ns, fn: f.fn, when: f.when}
 	fr.onExit = func() {

@@ -71,6 +71,15 @@ def factory():
 `,
 	"exec_class.py": marker + `exec("class Execd(dnf.Plugin):\n    name = 'execd'\n")
 `,
+	// a module-level function the import calls makes the class
+	"in_func.py": marker + `def make():
+    class Made(dnf.Plugin):
+        name = 'made'
+    return Made
+def register(cls):
+    return cls
+_made = register(make())
+`,
 	// Python 2 syntax: DNF's Python 3 cannot import it
 	"python2.py": marker + `class Py2(dnf.Plugin):
     name = 'py2'
@@ -132,7 +141,7 @@ func TestOracleDNF4Modules(t *testing.T) {
 		}
 	}
 	// the expectations this oracle run confirms, for a reader
-	want := []string{"execd", "in-except", "in-for", "in-if", "in-try", "in-with", "inner", "padded", "padded-string"}
+	want := []string{"execd", "in-except", "in-for", "in-if", "in-try", "in-with", "inner", "made", "padded", "padded-string"}
 	if strings.Join(enabled, ",") != strings.Join(want, ",") {
 		t.Errorf("table enables %v, want %v", enabled, want)
 	}

@@ -123,6 +123,12 @@ else:
 		"ifdead": {`if __name__ == '__main__':
     requires_api_version = '2.3'
 `, want{"0", "1", "not loaded: the module does not specify requires_api_version where it runs at import", ""}},
+		"infunc": {`def setup():
+    global requires_api_version
+    requires_api_version = '2.3'
+setup()
+`, want{"1", "1", "loaded only if that branch runs at import: requires_api_version is set only under when setup() runs (reached from the import's call on line 4) (line 3)", ""}},
+		"inglobals": {"globals()['requires_' + 'api_version'] = '2.4'\n", want{"1", "1", "", ""}},
 		"inclass": {`class Holder:
     requires_api_version = '2.3'
 `, want{"0", "1", "not loaded: the module does not specify requires_api_version", ""}},
