@@ -365,6 +365,12 @@ func (sc *scanner) subScanArg(arg *node, c wctx) {
 	if !v.exact || v.text == "" {
 		return
 	}
+	if sc.subScanned+len(v.text) > maxSubScan {
+		// decoded code can hold more code: bound the total
+		sc.limit("more than " + itoa(maxSubScan>>20) + " MiB of exec'd code: the rest is not scanned")
+		return
+	}
+	sc.subScanned += len(v.text)
 	line := sc.line(arg.line)
 	sc.execDepth++
 	defer func() { sc.execDepth-- }()

@@ -61,7 +61,10 @@ func (sc *scanner) decide(n *node, ns *namespace) tri {
 }
 
 func (sc *scanner) decideDepth(n *node, ns *namespace, depth int) tri {
-	if n == nil || n == truncNode || depth > maxEvalDepth {
+	ok := sc.step(true)
+	sc.evalDepth++
+	defer func() { sc.evalDepth-- }()
+	if n == nil || n == truncNode || depth > maxEvalDepth || !ok {
 		return unknown
 	}
 	switch n.kind {
@@ -122,7 +125,10 @@ func (c cval) truth() tri {
 
 // constOf evaluates a constant expression.
 func (sc *scanner) constOf(n *node, ns *namespace, depth int) cval {
-	if n == nil || n == truncNode || depth > maxEvalDepth {
+	ok := sc.step(true)
+	sc.evalDepth++
+	defer func() { sc.evalDepth-- }()
+	if n == nil || n == truncNode || depth > maxEvalDepth || !ok {
 		return cval{}
 	}
 	switch n.kind {

@@ -34,12 +34,29 @@ const maxEvalDepth = 24
 
 func unknownValue(n *node) value { return value{text: "{" + render(n) + "}"} }
 
+// maxEvalSteps bounds the work of one evaluation (names bound to
+// displays of names would otherwise multiply it: B = (B, B, B)).
+const maxEvalSteps = 1024
+
+// step counts one step of the evaluation under way; false when its work
+// is used up. The first step of an evaluation starts its budget.
+func (sc *scanner) step(enter bool) bool {
+	if enter && sc.evalDepth == 0 {
+		sc.steps = maxEvalSteps
+	}
+	sc.steps--
+	return sc.steps >= 0
+}
+
 // eval evaluates n in ns.
 func (sc *scanner) eval(n *node, ns *namespace, depth int) value {
 	if n == nil || n == truncNode {
 		return value{text: "{…}", trunc: true}
 	}
-	if depth > maxEvalDepth {
+	ok := sc.step(true)
+	sc.evalDepth++
+	defer func() { sc.evalDepth-- }()
+	if depth > maxEvalDepth || !ok {
 		return unknownValue(n)
 	}
 	max := sc.opts.MaxLiteral

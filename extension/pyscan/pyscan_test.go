@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func scan(t *testing.T, major int, src string) *Module {
@@ -651,6 +652,26 @@ if __name__ == '__main__':
 		bs := m.Globals[name]
 		if len(bs) != 1 || bs[0].When.String() != w {
 			t.Errorf("%s: %+v, want %s", name, bs, w)
+		}
+	}
+}
+
+// TestEvalBudget: names bound to displays of names (a fuzzer's find:
+// B = (B, B, 0, B0, B) took seconds) cost bounded work.
+func TestEvalBudget(t *testing.T) {
+	var dag strings.Builder
+	dag.WriteString("import os\nA0 = (1, 1, 1)\n")
+	for i := 1; i < 30; i++ {
+		fmt.Fprintf(&dag, "A%d = (A%d, A%d, A%d)\n", i, i-1, i-1, i-1)
+	}
+	dag.WriteString("if A29: os.system(A29)\nos.system(A29 + A29 if A29 else A29)\n")
+	for _, src := range []string{"B=(B,B,0,B0,B)\nif B: pass\n", dag.String()} {
+		start := time.Now()
+		if _, err := ScanBytes([]byte(src)); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%.20q…: %v", src, d)
 		}
 	}
 }

@@ -28,6 +28,7 @@ const (
 	maxRetainedNodes = 200000
 	maxCond          = 512
 	maxExecNesting   = 3
+	maxSubScan       = 4 << 20
 	maxFieldNesting  = 8
 )
 
@@ -90,6 +91,9 @@ type scanner struct {
 	execDepth    int
 	fieldDepth   int
 	lineOverride int
+	evalDepth    int // evaluations under way (eval, decide, constOf)
+	steps        int // what the outermost one may still do
+	subScanned   int // bytes of exec'd code scanned
 }
 
 func newScanner(o Options, feats *features) *scanner {
