@@ -98,10 +98,15 @@ const arenaChunk = 256
 
 func (a *arena) alloc() *node {
 	if a.ci == len(a.chunks) {
-		a.chunks = append(a.chunks, make([]node, arenaChunk))
+		// a small first chunk: a parser of an f-string field needs few
+		size := arenaChunk
+		if a.ci == 0 {
+			size = 16
+		}
+		a.chunks = append(a.chunks, make([]node, size))
 	}
 	n := &a.chunks[a.ci][a.ni]
-	if a.ni++; a.ni == arenaChunk {
+	if a.ni++; a.ni == len(a.chunks[a.ci]) {
 		a.ci, a.ni = a.ci+1, 0
 	}
 	*n = node{}
