@@ -4,8 +4,6 @@ package dpkgdb
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"strings"
 	"sync"
 )
@@ -44,14 +42,13 @@ type Owner struct {
 	Modified bool
 }
 
-// Lookup answers for path (as seen inside the root); data is the file's
-// current contents, used for the checksum comparison.
-func (db *DB) Lookup(path string, data []byte) Owner {
+// Lookup answers for path (as seen inside the root); md5 is the file's
+// current MD5 in hex ("" when its contents are unknown: nothing is compared).
+func (db *DB) Lookup(path string, md5 string) Owner {
 	db.once.Do(db.load)
-	sum := md5.Sum(data)
-	cur := hex.EncodeToString(sum[:])
+	cur := md5
 	if c, ok := db.conffiles[path]; ok {
-		return Owner{Package: c.pkg, Modified: c.md5 != "" && c.md5 != "newconffile" && c.md5 != cur}
+		return Owner{Package: c.pkg, Modified: cur != "" && c.md5 != "" && c.md5 != "newconffile" && c.md5 != cur}
 	}
 	if _, known := db.lists[path]; !known {
 		db.Prefetch([]string{path})
@@ -61,7 +58,7 @@ func (db *DB) Lookup(path string, data []byte) Owner {
 		return Owner{}
 	}
 	rec := db.recordedMD5(pkg, path)
-	return Owner{Package: pkg, Modified: rec != "" && rec != cur}
+	return Owner{Package: pkg, Modified: cur != "" && rec != "" && rec != cur}
 }
 
 // load reads the conffile records from the status file, which covers the

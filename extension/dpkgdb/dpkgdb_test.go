@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"os"
 	"testing"
+
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 type memFS map[string]string
@@ -67,7 +69,7 @@ func TestLookup(t *testing.T) {
 			db.Prefetch(paths)
 		}
 		for _, c := range cases {
-			if got := db.Lookup(c.path, []byte(c.data)); got != c.want {
+			if got := db.Lookup(c.path, fsroot.DigestsOf([]byte(c.data)).MD5); got != c.want {
 				t.Errorf("prefetch %v: %s: got %+v, want %+v", prefetch, c.path, got, c.want)
 			}
 		}

@@ -92,6 +92,25 @@ func (f *File) Facts() Facts {
 	return facts
 }
 
+// DigestsOf are the digests of contents read whole.
+func DigestsOf(data []byte) Digests {
+	m, sh := md5.Sum(data), sha256.Sum256(data)
+	return Digests{MD5: hex.EncodeToString(m[:]), SHA256: hex.EncodeToString(sh[:]), Size: int64(len(data))}
+}
+
+// HashFile streams name through h and returns the hex sum.
+func (r *Root) HashFile(name string, h hash.Hash) (string, error) {
+	f, err := r.OpenFile(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, onlyReader{f.f}); err != nil {
+		return "", r.Report(name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // Close closes the file.
 func (f *File) Close() error { return f.f.Close() }
 

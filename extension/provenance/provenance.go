@@ -60,44 +60,102 @@ func New(fs *fsroot.Root) *Source {
 // so that it reads its file lists once for all of them.
 func (s *Source) Prefetch(paths []string) { s.dpkg.Prefetch(paths) }
 
-// owner asks dpkg's database, then rpm's.
-func (s *Source) owner(path string, data []byte) (string, bool) {
-	if o := s.dpkg.Lookup(path, data); o.Package != "" {
+// owner asks dpkg's database, then rpm's; d are the file's digests (nil
+// when its contents are unknown).
+func (s *Source) owner(path string, d *fsroot.Digests) (string, bool) {
+	md5 := ""
+	if d != nil {
+		md5 = d.MD5
+	}
+	if o := s.dpkg.Lookup(path, md5); o.Package != "" {
 		return o.Package, o.Modified
 	}
-	o := s.rpm.Lookup(path, data)
+	o := s.rpm.Lookup(path, func(algo int32) string { return s.digest(path, d, algo) })
 	return o.Package, o.Modified
+}
+
+// digest is the file's digest in an rpm algorithm: from d when it has it,
+// else by reading the file again ("" when it cannot be read or d is nil).
+func (s *Source) digest(path string, d *fsroot.Digests, algo int32) string {
+	switch {
+	case d == nil:
+		return ""
+	case algo == 1:
+		return d.MD5
+	case algo == 8:
+		return d.SHA256
+	}
+	h := rpmdb.NewHash(algo)
+	if h == nil {
+		return ""
+	}
+	sum, err := s.fs.HashFile(path, h)
+	if err != nil {
+		return ""
+	}
+	return sum
 }
 
 // Close releases the package databases.
 func (s *Source) Close() { s.rpm.Close() }
 
-// File returns the provenance of path; data is its contents when the
-// caller has read them already (nil to read them here).
-func (s *Source) File(path string, data []byte) Of {
+// File returns the provenance of path; d are its digests when the caller
+// has streamed it already (nil to read it here).
+func (s *Source) File(path string, d *fsroot.Digests) Of {
 	if o, ok := s.cache[path]; ok || path == "" {
 		return o
 	}
-	if data == nil {
-		data, _ = s.fs.ReadFile(path)
+	if d == nil {
+		d = s.read(path)
 	}
 	var o Of
-	if f, err := s.fs.Describe(path, data); err == nil {
+	if f, err := s.fs.Describe(path, nil); err == nil {
 		o.Found, o.Facts = true, f
-		pkg, modified := s.owner(path, data)
-		o.Package = pkg
-		// without the contents there is nothing to compare
-		o.Modified = modified && data != nil
+		if d != nil {
+			o.Facts.SHA256 = d.SHA256
+		}
+		o.Package, o.Modified = s.owner(path, d)
 	}
 	s.cache[path] = o
 	return o
+}
+
+// read streams path to get its digests (nil when it cannot be read whole).
+func (s *Source) read(path string) *fsroot.Digests {
+	f, err := s.fs.OpenFile(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if f.Drain() != nil {
+		return nil
+	}
+	d, ok := f.Digests()
+	if !ok {
+		return nil
+	}
+	return &d
 }
 
 // Item is one row's own columns and the file whose provenance it carries.
 type Item struct {
 	Row  table.Row
 	Path string
-	Data []byte // the file's contents when already read; nil to read them here
+	// Digests of the file when the table has streamed it already; nil to
+	// read it here.
+	Digests *fsroot.Digests
+	// Data is the file's contents when a table read it whole (nil when
+	// not): its digests are taken from it.
+	Data []byte
+}
+
+// digests of an item: given, from its data, or nil to read the file.
+func (it Item) digests() *fsroot.Digests {
+	if it.Digests != nil || it.Data == nil {
+		return it.Digests
+	}
+	d := fsroot.DigestsOf(it.Data)
+	return &d
 }
 
 // Rows completes each item with the provenance columns among columns (the
@@ -124,7 +182,7 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 				return nil, err
 			}
 		}
-		for k, v := range s.File(it.Path, it.Data).Columns() {
+		for k, v := range s.File(it.Path, it.digests()).Columns() {
 			if wanted[k] {
 				it.Row[k] = v
 			}

@@ -11,7 +11,6 @@ import (
 	"crypto/sha512"
 	"database/sql"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -92,8 +91,10 @@ func (d *DB) Close() {
 }
 
 // Lookup finds the package that owns name (a path inside the root) and
-// compares data with the recorded digest.
-func (d *DB) Lookup(name string, data []byte) Owner {
+// compares the file's digest, which sum computes in the algorithm rpm
+// recorded (a PGPHASHALGO_* value; "" when the contents are unknown), with
+// the recorded one.
+func (d *DB) Lookup(name string, sum func(algo int32) string) Owner {
 	if d.open() != nil {
 		return Owner{}
 	}
@@ -123,13 +124,13 @@ func (d *DB) Lookup(name string, data []byte) Owner {
 		if n := h.Strings(TagName); len(n) > 0 {
 			o.Package = n[0]
 		}
-		if digests := h.Strings(TagFileDigests); idx < len(digests) && digests[idx] != "" && data != nil {
+		if digests := h.Strings(TagFileDigests); idx < len(digests) && digests[idx] != "" {
 			algo := int32(1)
 			if a := h.Ints(TagFileDigestAlgo); len(a) > 0 {
 				algo = a[0]
 			}
-			if sum := digest(algo, data); sum != "" {
-				o.Modified = sum != digests[idx]
+			if cur := sum(algo); cur != "" {
+				o.Modified = cur != digests[idx]
 			}
 		}
 		return o
@@ -137,23 +138,24 @@ func (d *DB) Lookup(name string, data []byte) Owner {
 	return Owner{}
 }
 
-// digest hashes data with an rpm PGPHASHALGO_* algorithm.
-func digest(algo int32, data []byte) string {
-	var h hash.Hash
+// NewHash returns a hash for an rpm PGPHASHALGO_* algorithm, or nil for one
+// rpm does not use for file digests.
+func NewHash(algo int32) hash.Hash {
 	switch algo {
 	case 1:
-		h = md5.New()
+		return md5.New()
 	case 2:
-		h = sha1.New()
+		return sha1.New()
 	case 8:
-		h = sha256.New()
+		return sha256.New()
+	case 9:
+		return sha512.New384()
 	case 10:
-		h = sha512.New()
-	default:
-		return ""
+		return sha512.New()
+	case 11:
+		return sha256.New224()
 	}
-	h.Write(data)
-	return hex.EncodeToString(h.Sum(nil))
+	return nil
 }
 
 // RPM header tags used here (rpm's rpmtag.h).
