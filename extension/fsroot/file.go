@@ -1,10 +1,12 @@
 package fsroot
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"io/fs"
@@ -75,6 +77,21 @@ func (f *File) Drain() error {
 }
 
 type onlyReader struct{ io.Reader }
+
+// DrainContext is Drain that stops, with ctx's error recorded as a problem
+// of the file, when ctx is done.
+func (f *File) DrainContext(ctx context.Context) error {
+	buf := make([]byte, 1<<20)
+	for !f.eof {
+		if err := ctx.Err(); err != nil {
+			return f.root.Report(f.Name, fmt.Errorf("not read to the end: %w", err))
+		}
+		if _, err := f.Read(buf); err != nil && err != io.EOF {
+			return err
+		}
+	}
+	return nil
+}
 
 // Digests returns the checksums of what was read; ok is false unless the
 // whole file was read.

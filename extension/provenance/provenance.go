@@ -42,6 +42,7 @@ func (o Of) Columns() map[string]string {
 // Source answers for the files of one root, reading each file and the
 // package database at most once. It is meant for one table generation.
 type Source struct {
+	ctx   context.Context // bounds the reading of files
 	fs    *fsroot.Root
 	dpkg  *dpkgdb.DB
 	rpm   *rpmdb.DB
@@ -53,7 +54,7 @@ func New(fs *fsroot.Root) *Source {
 	dbfs := fs.Sub()
 	// package databases hold large file lists
 	dbfs.MaxFileSize = 64 << 20
-	return &Source{fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(fs), cache: map[string]Of{}}
+	return &Source{ctx: context.Background(), fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(fs), cache: map[string]Of{}}
 }
 
 // Prefetch tells the package database which paths will be asked about,
@@ -120,14 +121,15 @@ func (s *Source) File(path string, d *fsroot.Digests) Of {
 	return o
 }
 
-// read streams path to get its digests (nil when it cannot be read whole).
+// read streams path to get its digests (nil when it cannot be read whole
+// in the time given for reading).
 func (s *Source) read(path string) *fsroot.Digests {
 	f, err := s.fs.OpenFile(path)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	if f.Drain() != nil {
+	if f.DrainContext(s.ctx) != nil {
 		return nil
 	}
 	d, ok := f.Digests()
@@ -147,6 +149,9 @@ type Item struct {
 	// Data is the file's contents when a table read it whole (nil when
 	// not): its digests are taken from it.
 	Data []byte
+	// Unread marks a file the table could not read to the end (a limit or
+	// its deadline): its contents are not read again here.
+	Unread bool
 }
 
 // digests of an item: given, from its data, or nil to read the file.
@@ -166,6 +171,9 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 	}
 	s := New(fs)
 	defer s.Close()
+	rctx, cancel := table.Reading(ctx)
+	defer cancel()
+	s.ctx = rctx
 	paths := make([]string, len(items))
 	for i, it := range items {
 		paths[i] = it.Path
@@ -182,7 +190,11 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 				return nil, err
 			}
 		}
-		for k, v := range s.File(it.Path, it.digests()).Columns() {
+		d := it.digests()
+		if it.Unread && d == nil {
+			d = &fsroot.Digests{}
+		}
+		for k, v := range s.File(it.Path, d).Columns() {
 			if wanted[k] {
 				it.Row[k] = v
 			}

@@ -5,6 +5,7 @@ package apthooks
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/pkgpersist/pkgpersist/extension/aptconf"
@@ -71,12 +72,26 @@ func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := aptconf.Load(fs, aptConfig, func() error { return table.Check(ctx) })
-	if err := table.Check(ctx); err != nil {
-		return nil, err
+	afs := aptconf.RootFS(fs)
+	rctx, cancel := table.Reading(ctx)
+	defer cancel()
+	res := aptconf.Load(afs, aptConfig, func() error { return table.Check(rctx) })
+	entries := Evaluate(res, afs)
+	for _, f := range res.Files {
+		if f.Unread != "" {
+			fs.Report(f.Path, unreadCause(rctx, f.Unread))
+		}
 	}
-	entries := Evaluate(res, fs)
 	return render(ctx, root, aptConfig, fs, res, entries)
+}
+
+// unreadCause is the problem of a file not read to the end: the caller's
+// deadline, or a bound on the work.
+func unreadCause(ctx context.Context, why string) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", why, ctx.Err())
+	}
+	return fmt.Errorf("%s: %w", why, fsroot.ErrTooLarge)
 }
 
 // Evaluate turns a loaded configuration into entries: one per assignment to
@@ -98,7 +113,7 @@ func Evaluate(res *aptconf.Result, fs aptconf.FS) []Entry {
 		case f.Unread != "":
 			out = append(out, Entry{Position: -1, Reason: "not evaluated: " + f.Unread + " (apt reads it; its entries are unknown)", Origin: aptconf.Origin{Path: f.Path}})
 		case f.Ignored != "":
-			out = append(out, ignoredEntries(fs, f)...)
+			out = append(out, ignoredEntries(fs, f, res.Interrupted)...)
 		}
 	}
 	if res.Failed != nil {
@@ -114,8 +129,8 @@ func Evaluate(res *aptconf.Result, fs aptconf.FS) []Entry {
 }
 
 // ignoredEntries lists what a file apt skips would define, all inactive.
-func ignoredEntries(fs aptconf.FS, f *aptconf.File) []Entry {
-	conf, read := aptconf.ReadAlone(fs, f.Path)
+func ignoredEntries(fs aptconf.FS, f *aptconf.File, interrupted func() error) []Entry {
+	conf, read := aptconf.ReadAlone(fs, f.Path, interrupted)
 	var out []Entry
 	for _, a := range conf.Assignments {
 		if e, ok := entryFor(conf, a, false); ok {
@@ -269,15 +284,17 @@ func siblingValue(key *aptconf.Item, tag string) string {
 
 // render adds the file facts and the package owner to each entry.
 func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
-	data := map[string][]byte{}
+	digests := map[string]*fsroot.Digests{}
+	unread := map[string]bool{}
 	for _, f := range res.Files {
-		if f.Data != nil {
-			data[f.Path] = f.Data
+		if f.Digests != nil {
+			digests[f.Path] = f.Digests
 		}
+		unread[f.Path] = unread[f.Path] || f.Unread != ""
 	}
 	items := make([]provenance.Item, len(entries))
 	for i, e := range entries {
-		items[i] = provenance.Item{Path: e.Origin.Path, Data: data[e.Origin.Path], Row: table.Row{
+		items[i] = provenance.Item{Path: e.Origin.Path, Digests: digests[e.Origin.Path], Unread: unread[e.Origin.Path], Row: table.Row{
 			"hook": e.Hook, "name": e.Name, "position": strconv.Itoa(e.Position),
 			"command": e.Command, "active": table.Bool(e.Active), "reason": e.Reason,
 			"path": e.Origin.Path, "line": strconv.Itoa(e.Origin.Line),
