@@ -13,7 +13,7 @@ import (
 // memFS is one parts file in memory.
 type memFS map[string][]byte
 
-func (m memFS) Open(name string) (Stream, error) {
+func (m memFS) Open(name string) (io.ReadCloser, error) {
 	if d, ok := m[name]; ok {
 		return io.NopCloser(bytes.NewReader(d)), nil
 	}

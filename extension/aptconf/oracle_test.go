@@ -75,7 +75,7 @@ func compareWithApt(t *testing.T, root string) {
 	for _, it := range base {
 		conf.Set(it.Tag, it.Value, Origin{})
 	}
-	res := LoadInto(conf, RootFS(fsroot.New(root)), "", nil)
+	res := LoadInto(conf, fsroot.New(root), "", nil)
 	items, aptErr := aptoracle.Dump(t, root)
 	if aptErr != nil || res.Failed != nil {
 		if aptErr == nil || res.Failed == nil {

@@ -15,8 +15,10 @@ import (
 // apt's working directory, which is taken to be "/".
 type FS interface {
 	// Open opens a regular file for reading, whatever its size. It must
-	// not block on a FIFO or read a device; it says why instead.
-	Open(name string) (Stream, error)
+	// not block on a FIFO or read a device; it says why instead. When the
+	// file can say so, it gives the digests of what was read (see
+	// fsroot.File).
+	Open(name string) (io.ReadCloser, error)
 	// ReadDir lists the names in a directory (any order).
 	ReadDir(name string) ([]string, error)
 	// Kind says what name is after following symlinks: "file", "dir",
@@ -24,28 +26,8 @@ type FS interface {
 	Kind(name string) string
 }
 
-// Stream is an open file. When it can say so, it gives the digests of
-// what was read (see fsroot.File).
-type Stream interface {
-	io.Reader
-	Close() error
-}
-
 type digester interface {
 	Digests() (fsroot.Digests, bool)
-}
-
-// RootFS is a root as apt reads it.
-func RootFS(r *fsroot.Root) FS { return rootFS{r} }
-
-type rootFS struct{ *fsroot.Root }
-
-func (f rootFS) Open(name string) (Stream, error) {
-	file, err := f.OpenFile(name)
-	if err != nil {
-		return nil, err
-	}
-	return file, nil
 }
 
 // MaxIncludeDepth is apt's limit on nested #include directives.

@@ -3,7 +3,9 @@ package dpkgdb
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
@@ -11,9 +13,9 @@ import (
 
 type memFS map[string]string
 
-func (m memFS) ReadFile(name string) ([]byte, error) {
+func (m memFS) Open(name string) (io.ReadCloser, error) {
 	if d, ok := m[name]; ok {
-		return []byte(d), nil
+		return io.NopCloser(strings.NewReader(d)), nil
 	}
 	return nil, os.ErrNotExist
 }

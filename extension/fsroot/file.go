@@ -46,6 +46,16 @@ func (r *Root) OpenFile(name string) (*File, error) {
 	return &File{Name: clean(name), Info: fi, f: f, md5: md5.New(), sha: sha256.New(), root: r}, nil
 }
 
+// Open is OpenFile for readers that want only an io.ReadCloser (the
+// returned value is an *File, with its digests).
+func (r *Root) Open(name string) (io.ReadCloser, error) {
+	f, err := r.OpenFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // Read reads and hashes. An error other than the end of the file is
 // recorded as a problem of the file.
 func (f *File) Read(p []byte) (int, error) {

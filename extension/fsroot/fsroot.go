@@ -27,7 +27,7 @@ import (
 // ReadAll): lists and system files read whole by design. Configuration a
 // package manager reads is streamed instead, whatever its size; a file over
 // this bound is a Problem (CauseLimit), never a silent skip.
-const DefaultMaxFileSize = 1 << 20
+const DefaultMaxFileSize = 64 << 20
 
 // DefaultMaxDirEntries bounds one directory listing; a listing cut there
 // is a Problem (CauseLimit).

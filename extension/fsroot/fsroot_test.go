@@ -1,6 +1,7 @@
 package fsroot
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -43,9 +44,27 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%s: err %v, want %q", name, err, want)
 		}
 	}
-	if _, err := r.ReadFile("/big"); !errors.Is(err, ErrTooLarge) {
+	// a file read whole is bounded, and over the bound it is a problem
+	problems := &Problems{}
+	small, err := OpenContext(WithProblems(context.Background(), problems), root)
+	must(t, err)
+	small.MaxFileSize = 1 << 20
+	if _, err := small.ReadFile("/big"); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("big: %v", err)
 	}
+	if ps := problems.List(); len(ps) != 1 || ps[0].Path != "/big" || ps[0].Cause != CauseLimit {
+		t.Errorf("problems: %+v", ps)
+	}
+	// streamed, it is read whole, whatever its size
+	f, err := r.OpenFile("/big")
+	must(t, err)
+	if err := f.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := f.Digests(); !ok || d.Size != 2<<20 {
+		t.Errorf("streamed big file: %+v %v", d, ok)
+	}
+	f.Close()
 	// the host root: a device is refused without being read
 	if _, err := New("/").ReadFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "device") {
 		t.Errorf("/dev/zero: %v", err)

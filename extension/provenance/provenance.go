@@ -52,8 +52,6 @@ type Source struct {
 // New returns a Source reading through fs.
 func New(fs *fsroot.Root) *Source {
 	dbfs := fs.Sub()
-	// package databases hold large file lists
-	dbfs.MaxFileSize = 64 << 20
 	return &Source{ctx: context.Background(), fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(fs), cache: map[string]Of{}}
 }
 

@@ -5,6 +5,7 @@ package registry
 import (
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
+	"github.com/pkgpersist/pkgpersist/extension/tables/coverage"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dpkghooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmactions"
@@ -19,5 +20,6 @@ func Tables() []*table.Table {
 		dnfplugins.Table(),
 		yumplugins.Table(),
 		pmactions.Table(),
+		coverage.Table(Tables),
 	}
 }

@@ -72,11 +72,10 @@ func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	afs := aptconf.RootFS(fs)
 	rctx, cancel := table.Reading(ctx)
 	defer cancel()
-	res := aptconf.Load(afs, aptConfig, func() error { return table.Check(rctx) })
-	entries := Evaluate(res, afs)
+	res := aptconf.Load(fs, aptConfig, func() error { return table.Check(rctx) })
+	entries := Evaluate(res, fs)
 	for _, f := range res.Files {
 		if f.Unread != "" {
 			fs.Report(f.Path, unreadCause(rctx, f.Unread))

@@ -180,7 +180,7 @@ func must(t *testing.T, err error) {
 }
 
 // TestDeadlineSaysWhatWasNotRead: a file too large to read in the table's
-// time (2 GiB, sparse) stops the reading, not the table: the hook before
+// time (64 GiB, sparse) stops the reading, not the table: the hook before
 // it is a row, the file is a row that says it was not read to the end, and
 // the problem is recorded with cause deadline.
 func TestDeadlineSaysWhatWasNotRead(t *testing.T) {
@@ -189,7 +189,7 @@ func TestDeadlineSaysWhatWasNotRead(t *testing.T) {
 	write(t, filepath.Join(parts, "10good.conf"), []byte(`DPkg::Post-Invoke:: "echo good";`+"\n"))
 	huge := filepath.Join(parts, "20huge.conf")
 	write(t, huge, []byte("APT::Update::Pre-Invoke:: \"echo before\";\n"))
-	if err := os.Truncate(huge, 2<<30); err != nil {
+	if err := os.Truncate(huge, 64<<30); err != nil {
 		t.Fatal(err)
 	}
 	problems := &fsroot.Problems{}
