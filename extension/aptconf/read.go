@@ -2,6 +2,7 @@ package aptconf
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"regexp"
@@ -380,14 +381,7 @@ func (l *lineReader) readLine() string {
 	return string(out[:i])
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
+func indexByte(b []byte, c byte) int { return bytes.IndexByte(b, c) }
 
 // isSpace is C's isspace in the C and UTF-8 locales.
 func isSpace(c byte) bool {

@@ -65,13 +65,17 @@ type Owner struct {
 	Modified bool
 }
 
-// Lookup answers for path (as seen inside the root); md5 is the file's
-// current MD5 in hex ("" when its contents are unknown: nothing is compared).
-func (db *DB) Lookup(path string, md5 string) Owner {
+// Lookup answers for path (as seen inside the root); md5 gives the file's
+// current MD5 in hex ("" when its contents are unknown: nothing is
+// compared), asked only when dpkg recorded one.
+func (db *DB) Lookup(path string, md5 func() string) Owner {
 	db.once.Do(db.load)
-	cur := md5
 	if c, ok := db.conffiles[path]; ok {
-		return Owner{Package: c.pkg, Modified: cur != "" && c.md5 != "" && c.md5 != "newconffile" && c.md5 != cur}
+		if c.md5 == "" || c.md5 == "newconffile" {
+			return Owner{Package: c.pkg}
+		}
+		cur := md5()
+		return Owner{Package: c.pkg, Modified: cur != "" && c.md5 != cur}
 	}
 	if _, known := db.lists[path]; !known {
 		db.Prefetch([]string{path})
@@ -81,7 +85,11 @@ func (db *DB) Lookup(path string, md5 string) Owner {
 		return Owner{}
 	}
 	rec := db.recordedMD5(pkg, path)
-	return Owner{Package: pkg, Modified: cur != "" && rec != "" && rec != cur}
+	if rec == "" {
+		return Owner{Package: pkg}
+	}
+	cur := md5()
+	return Owner{Package: pkg, Modified: cur != "" && rec != cur}
 }
 
 // load reads the conffile records from the status file, which covers the

@@ -71,7 +71,7 @@ func TestLookup(t *testing.T) {
 			db.Prefetch(paths)
 		}
 		for _, c := range cases {
-			if got := db.Lookup(c.path, fsroot.DigestsOf([]byte(c.data)).MD5); got != c.want {
+			if got := db.Lookup(c.path, func() string { return fsroot.DigestsOf([]byte(c.data)).MD5 }); got != c.want {
 				t.Errorf("prefetch %v: %s: got %+v, want %+v", prefetch, c.path, got, c.want)
 			}
 		}

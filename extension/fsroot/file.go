@@ -16,20 +16,21 @@ import (
 
 // File is a regular file of a root opened for reading. Everything read
 // through it is hashed on the way, so a parser that streams a file of any
-// size gets the file's digests without a second read or a copy in memory.
+// size gets the file's SHA-256 without a second read or a copy in memory.
 type File struct {
 	Name string      // as seen inside the root
 	Info fs.FileInfo // of the open file itself
 	f    *os.File
-	md5  hash.Hash
 	sha  hash.Hash
 	n    int64
 	eof  bool
 	root *Root
 }
 
-// Digests are a file's checksums in the algorithms package databases
-// record: MD5 (dpkg, older rpm) and SHA-256.
+// Digests are a file's checksums: SHA-256, taken while the file is read,
+// and MD5 (what dpkg and older rpm record) when the contents were read
+// whole into memory anyway; otherwise whoever needs the MD5 of a file a
+// package owns hashes it again (HashFile), which most files never need.
 type Digests struct {
 	MD5    string
 	SHA256 string
@@ -43,7 +44,7 @@ func (r *Root) OpenFile(name string) (*File, error) {
 	if err != nil {
 		return nil, r.Report(name, err)
 	}
-	return &File{Name: clean(name), Info: fi, f: f, md5: md5.New(), sha: sha256.New(), root: r}, nil
+	return &File{Name: clean(name), Info: fi, f: f, sha: sha256.New(), root: r}, nil
 }
 
 // Open is OpenFile for readers that want only an io.ReadCloser (the
@@ -56,12 +57,11 @@ func (r *Root) Open(name string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Read reads and hashes. An error other than the end of the file is
+// Read reads and hashes (SHA-256). An error other than the end of the file is
 // recorded as a problem of the file.
 func (f *File) Read(p []byte) (int, error) {
 	n, err := f.f.Read(p)
 	if n > 0 {
-		f.md5.Write(p[:n])
 		f.sha.Write(p[:n])
 		f.n += int64(n)
 	}
@@ -106,7 +106,7 @@ func (f *File) DrainContext(ctx context.Context) error {
 // Digests returns the checksums of what was read; ok is false unless the
 // whole file was read.
 func (f *File) Digests() (d Digests, ok bool) {
-	return Digests{MD5: hex.EncodeToString(f.md5.Sum(nil)), SHA256: hex.EncodeToString(f.sha.Sum(nil)), Size: f.n}, f.eof
+	return Digests{SHA256: hex.EncodeToString(f.sha.Sum(nil)), Size: f.n}, f.eof
 }
 
 // Facts are the file's facts, from the open descriptor, with the SHA-256

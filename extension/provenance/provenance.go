@@ -62,11 +62,7 @@ func (s *Source) Prefetch(paths []string) { s.dpkg.Prefetch(paths) }
 // owner asks dpkg's database, then rpm's; d are the file's digests (nil
 // when its contents are unknown).
 func (s *Source) owner(path string, d *fsroot.Digests) (string, bool) {
-	md5 := ""
-	if d != nil {
-		md5 = d.MD5
-	}
-	if o := s.dpkg.Lookup(path, md5); o.Package != "" {
+	if o := s.dpkg.Lookup(path, func() string { return s.digest(path, d, 1) }); o.Package != "" {
 		return o.Package, o.Modified
 	}
 	o := s.rpm.Lookup(path, func(algo int32) string { return s.digest(path, d, algo) })
@@ -79,7 +75,7 @@ func (s *Source) digest(path string, d *fsroot.Digests, algo int32) string {
 	switch {
 	case d == nil:
 		return ""
-	case algo == 1:
+	case algo == 1 && d.MD5 != "":
 		return d.MD5
 	case algo == 8:
 		return d.SHA256
