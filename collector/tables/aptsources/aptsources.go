@@ -161,6 +161,7 @@ func rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	var out []table.Row
 	emit := func(file string, s Source) {
 		if r := withRelease(fs, file, s, root); r != nil {

@@ -71,6 +71,7 @@ func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	res := aptconf.Load(fs, aptConfig, func() error { return table.Check(ctx) })
 	if err := table.Check(ctx); err != nil {
 		return nil, err

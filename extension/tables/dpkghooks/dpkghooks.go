@@ -151,6 +151,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	hooks := Evaluate(fs)
 	items := make([]provenance.Item, len(hooks))
 	for i, h := range hooks {

@@ -222,6 +222,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	acts := Evaluate(fs)
 	items := make([]provenance.Item, len(acts))
 	for i, a := range acts {
