@@ -141,6 +141,11 @@ func (r *Root) HashFile(name string, h hash.Hash) (string, error) {
 // Close closes the file.
 func (f *File) Close() error { return f.f.Close() }
 
+// Descriptor is the open file itself, for a reader that needs a descriptor
+// (a database library reading by descriptor, never by name). What is read
+// through it is not hashed; it is closed with f.
+func (f *File) Descriptor() *os.File { return f.f }
+
 // ReadAll opens name and reads all of it: for files read whole by design
 // (lists, small system files), bounded by MaxFileSize. Configuration that a
 // package manager reads is streamed with OpenFile instead, whatever its size.

@@ -1,7 +1,8 @@
 // Package rpmdb answers, from an RPM database (rpm 4.16+'s sqlite backend)
 // under a root, which package owns a file and whether the file still has
-// the digest rpm recorded. The database is opened read-only and never
-// written, so it is safe on a mounted evidence image.
+// the digest rpm recorded. The database is opened inside the root, by
+// descriptor, read-only and never written, so it is safe on a mounted
+// evidence image, however hostile.
 package rpmdb
 
 import (
@@ -14,30 +15,33 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io/fs"
 	"path"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver for rpmdb.sqlite
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 // Paths where distributions keep the sqlite database.
 var Paths = []string{"/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite"}
 
-// Resolver maps a path inside the root to a host path.
-type Resolver interface {
-	Resolve(name string) (string, error)
-	Kind(name string) string
+// FS is the root the database is opened through (see fsroot.Root).
+type FS interface {
+	OpenFile(name string) (*fsroot.File, error)
+	Stat(name string) (fs.FileInfo, error)
+	Report(name string, err error) error
 }
 
 // DB is one root's RPM database, opened on first use.
 type DB struct {
-	fs     Resolver
+	fs     FS
 	opened bool
+	file   *fsroot.File // the database file, open while db is
 	db     *sql.DB
 	err    error
 }
 
 // New returns a DB for the root.
-func New(fs Resolver) *DB { return &DB{fs: fs} }
+func New(fs FS) *DB { return &DB{fs: fs} }
 
 // Owner is what rpm knows of a file.
 type Owner struct {
@@ -45,35 +49,41 @@ type Owner struct {
 	Modified bool   // the file's digest differs from rpm's record
 }
 
+// open opens the first database of Paths that exists. The file is
+// resolved and opened inside the root by fsroot, and SQLite reads that
+// descriptor: no name from the root reaches SQLite, whose URI syntax
+// (%2f, ?, #) a hostile image could otherwise use to open or create a
+// file anywhere. It is read immutable: nothing is locked or written, so
+// a read-only evidence mount is fine; a write-ahead log beside it is not
+// read. A database that cannot be read is a problem of the root.
 func (d *DB) open() error {
 	if d.opened {
 		return d.err
 	}
 	d.opened = true
 	for _, p := range Paths {
-		if d.fs.Kind(p) != "file" {
-			continue
-		}
-		host, err := d.fs.Resolve(p)
+		f, err := d.fs.OpenFile(p)
 		if err != nil {
+			if fsroot.Classify(err) != "" {
+				d.err = err // a problem, which OpenFile recorded
+			}
 			continue
 		}
-		// read-only; an image mounted read-only cannot take the WAL's
-		// shared-memory file, so fall back to reading it as immutable
-		for _, mode := range []string{"mode=ro", "mode=ro&immutable=1"} {
-			db, err := sql.Open("sqlite3", "file:"+host+"?"+mode)
-			if err == nil {
-				if err = db.Ping(); err == nil {
-					var n int
-					if err = db.QueryRow("SELECT count(*) FROM Packages").Scan(&n); err == nil {
-						d.db = db
-						return nil
-					}
-				}
+		db, err := openSQLite(f.Descriptor())
+		if err == nil {
+			var n int
+			if err = db.QueryRow("SELECT count(*) FROM Packages").Scan(&n); err != nil {
 				db.Close()
 			}
-			d.err = fmt.Errorf("open %s: %w", p, err)
 		}
+		if err != nil {
+			f.Close()
+			d.err = d.fs.Report(p, fmt.Errorf("rpm database: %w", err))
+			continue
+		}
+		d.file, d.db = f, db
+		d.checkWAL(p)
+		return nil
 	}
 	if d.err == nil {
 		d.err = errNoDB
@@ -83,10 +93,21 @@ func (d *DB) open() error {
 
 var errNoDB = errors.New("no rpm database")
 
+// checkWAL records, as a problem of the database, transactions in a
+// write-ahead log that the immutable read does not see. rpm truncates its
+// log when it closes the database: one with content means an rpm
+// transaction was running, or was cut short, when the root was read.
+func (d *DB) checkWAL(p string) {
+	if fi, err := d.fs.Stat(p + "-wal"); err == nil && fi.Size() > 0 {
+		d.fs.Report(p, fmt.Errorf("rpm database: its write-ahead log (%d bytes) is not read", fi.Size()))
+	}
+}
+
 // Close releases the database.
 func (d *DB) Close() {
 	if d.db != nil {
 		d.db.Close()
+		d.file.Close()
 	}
 }
 

@@ -162,6 +162,7 @@ func rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	stop := func() error { return table.Check(ctx) }
 	rel := &releases{fs: fs, facts: map[string]table.Row{}}
 	var out []table.Row

@@ -72,6 +72,7 @@ func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	rctx, cancel := table.Reading(ctx)
 	defer cancel()
 	res := aptconf.Load(fs, aptConfig, func() error { return table.Check(rctx) })

@@ -67,7 +67,7 @@ func TestFilesAptSkips(t *testing.T) {
 	must(t, os.Symlink("41loopb.conf", filepath.Join(parts, "41loopa.conf")))
 	must(t, os.Symlink("41loopa.conf", filepath.Join(parts, "41loopb.conf")))
 	// no size limit: a hook after 8 MiB of other settings is read
-	big := append(bytes.Repeat([]byte("APT::Big \"x\";\n"), 8<<20/14+1), "DPkg::Post-Invoke:: \"echo big\";\n"...)
+	big := append(bytes.Repeat([]byte("// APT::Big \"x\";\n"), 8<<20/17+1), "DPkg::Post-Invoke:: \"echo big\";\n"...)
 	write(t, filepath.Join(parts, "50big.conf"), big)
 
 	rows := generateWithin(t, root)

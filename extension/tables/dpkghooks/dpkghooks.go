@@ -188,6 +188,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	rctx, cancel := table.Reading(ctx)
 	defer cancel()
 	hooks := Evaluate(rctx, fs)

@@ -246,6 +246,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	plugins := Evaluate(fs)
 	items := make([]provenance.Item, len(plugins))
 	for i, p := range plugins {
