@@ -7,6 +7,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dpkghooks"
+	"github.com/pkgpersist/pkgpersist/extension/tables/hooktargets"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmactions"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
 )
@@ -19,5 +20,6 @@ func Tables() []*table.Table {
 		dnfplugins.Table(),
 		yumplugins.Table(),
 		pmactions.Table(),
+		hooktargets.Table(),
 	}
 }
