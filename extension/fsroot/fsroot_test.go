@@ -271,3 +271,28 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadlinkRealpath: links are read and followed inside the root.
+func TestReadlinkRealpath(t *testing.T) {
+	root := t.TempDir()
+	build(t, root, "usr/bin/real=x", "etc/alternatives/", "usr/bin/")
+	must(t, os.Symlink("/etc/alternatives/tool", filepath.Join(root, "usr/bin/tool")))
+	must(t, os.Symlink("/usr/bin/real", filepath.Join(root, "etc/alternatives/tool")))
+	must(t, os.Symlink("../../../../../usr/bin/real", filepath.Join(root, "usr/bin/climb")))
+	r := New(root)
+	defer r.Close()
+	if l, err := r.Readlink("/usr/bin/tool"); err != nil || l != "/etc/alternatives/tool" {
+		t.Errorf("readlink: %q %v", l, err)
+	}
+	for _, name := range []string{"/usr/bin/tool", "/usr/bin/climb", "/usr/bin/../bin/real"} {
+		if p, err := r.Realpath(name); err != nil || p != "/usr/bin/real" {
+			t.Errorf("realpath %s: %q %v", name, p, err)
+		}
+	}
+	if p, err := r.Realpath("/.."); err != nil || p != "/" {
+		t.Errorf("realpath /..: %q %v", p, err)
+	}
+	if _, err := r.Readlink("/usr/bin/real"); err == nil {
+		t.Error("readlink of a regular file")
+	}
+}

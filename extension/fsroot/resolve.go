@@ -345,3 +345,60 @@ func (fi *fileInfo) Mode() fs.FileMode {
 	}
 	return m
 }
+
+// Readlink returns the target of the symlink name, as written in it (the
+// directories on the way to it are followed inside the root).
+func (r *Root) Readlink(name string) (string, error) {
+	fd, err := r.h.at(name, false)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 4096)
+	for {
+		// an O_PATH descriptor of a symlink is read with an empty name
+		n, err := unix.Readlinkat(fd, "", buf)
+		if err != nil {
+			return "", err
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// Realpath returns the name the kernel reaches for name inside the root,
+// every symlink followed: what the file is, as seen inside the root.
+func (r *Root) Realpath(name string) (string, error) {
+	var rootPath, p string
+	err := r.h.use(func() error {
+		var err error
+		if rootPath, err = os.Readlink("/proc/self/fd/" + strconv.Itoa(r.h.rootFd)); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	fd, err := r.h.at(name, true)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	if p, err = os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err != nil {
+		return "", err
+	}
+	switch {
+	case rootPath == "/":
+		return path.Clean(p), nil
+	case p == rootPath:
+		return "/", nil
+	case strings.HasPrefix(p, rootPath+"/"):
+		return path.Clean(p[len(rootPath):]), nil
+	}
+	// the kernel keeps every lookup inside the root; a name outside it
+	// means the root itself moved
+	return "", fmt.Errorf("%s: reached %q outside the root %q", name, p, rootPath)
+}

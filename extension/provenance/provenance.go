@@ -215,3 +215,10 @@ func Columns(of string, size bool) []table.Column {
 		table.Column{Name: "package_modified", Type: table.Integer, Description: "1 when " + of + " no longer has the checksum its package recorded"},
 	)
 }
+
+// Owner returns the package whose file list has path, whether or not the
+// file exists now ("" when no package lists it).
+func (s *Source) Owner(path string) string {
+	pkg, _ := s.owner(path, nil)
+	return pkg
+}

@@ -30,28 +30,36 @@ func Table() *table.Table {
 			{Name: "line", Type: table.Integer, Description: "Line of the file where the entry ends"},
 		}, append(provenance.Columns("the file", false),
 			table.RootColumn,
-			table.Column{Name: "apt_config", Type: table.Text, Hidden: true, Operators: []table.Operator{table.Equals}, Description: "A configuration file APT reads first, as when the `APT_CONFIG` environment variable names it (path inside the root); default none"},
+			ConfigColumn,
 		)...),
-		Generate: generate,
+		Generate: PerConfig(Rows),
 	}
 }
 
-func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
-	aptConfigs := q.Equals("apt_config")
-	if len(aptConfigs) == 0 {
-		aptConfigs = []string{""}
-	}
-	var rows []table.Row
-	for _, root := range table.Roots(q) {
-		for _, ac := range aptConfigs {
-			rs, err := Rows(ctx, root, ac)
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, rs...)
+// ConfigColumn is the hidden apt_config column of the tables that read
+// APT's configuration.
+var ConfigColumn = table.Column{Name: "apt_config", Type: table.Text, Hidden: true, Operators: []table.Operator{table.Equals}, Description: "A configuration file APT reads first, as when the `APT_CONFIG` environment variable names it (path inside the root); default none"}
+
+// PerConfig generates rows for every root and every apt_config the query
+// constrains (none: APT_CONFIG unset).
+func PerConfig(rows func(ctx context.Context, root, aptConfig string) ([]table.Row, error)) table.Generate {
+	return func(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+		aptConfigs := q.Equals("apt_config")
+		if len(aptConfigs) == 0 {
+			aptConfigs = []string{""}
 		}
+		var out []table.Row
+		for _, root := range table.Roots(q) {
+			for _, ac := range aptConfigs {
+				rs, err := rows(ctx, root, ac)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, rs...)
+			}
+		}
+		return out, nil
 	}
-	return rows, nil
 }
 
 // Entry is one row before it is rendered.
