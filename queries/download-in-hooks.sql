@@ -1,7 +1,11 @@
 -- id: download-in-hooks
 -- title: Hook commands that download or open a network shell
 -- description: Commands APT, dpkg, DNF or YUM run that fetch code (curl, wget)
---   or talk to the network from the shell (/dev/tcp, nc), or decode a payload.
+--   or talk to the network from the shell (/dev/tcp, nc), or decode a payload;
+--   and every hook in which hook_targets finds a program that runs network
+--   data as code (a download piped into a shell, a shell reading /dev/tcp, a
+--   -c string or script from a command substitution that downloads), however
+--   the command line is spelled.
 -- attack: T1546.016, T1105
 -- platform: linux
 -- interval: 3600
@@ -19,3 +23,6 @@ SELECT manager, hook, command, path FROM (
 WHERE command LIKE '%curl %' OR command LIKE '%wget %' OR command LIKE '%/dev/tcp/%'
    OR command LIKE '%nc -%' OR command LIKE '%ncat %' OR command LIKE '%base64 -d%'
    OR command LIKE '%| sh%' OR command LIKE '%|sh%' OR command LIKE '%| bash%'
+UNION
+SELECT manager, hook, command, path FROM hook_targets
+  WHERE active = 1 AND fetches != '' AND command != ''

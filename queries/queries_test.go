@@ -17,7 +17,7 @@ import (
 )
 
 // roots the queries run on; each (query, root) has a golden file.
-var roots = []string{"planted", "debian-real", "dnf4", "dnf4-override", "dnf5", "yum", "dpkg", "dnf-actions"}
+var roots = []string{"planted", "debian-real", "dnf4", "dnf4-override", "dnf5", "yum", "dpkg", "dnf-actions", "panix-apt", "msf-apt"}
 
 // volatile columns depend on the checkout (times, inodes, the user running
 // the tests) and are left out of the golden files.
@@ -169,6 +169,55 @@ func TestEventQueries(t *testing.T) {
 		sort.Strings(got)
 		if strings.Join(got, " ") != w {
 			t.Errorf("%s: %v, want %s", q.ID, got, w)
+		}
+	}
+}
+
+// TestTargetDetections: on the roots that reproduce Metasploit's and
+// PANIX's APT persistence, hook-runs-unowned finds the planted payload and
+// nothing else, download-in-hooks the hook that feeds a TCP connection to
+// bash, and on real Debian hooks neither finds anything
+// (test/roots/*-apt.expected.md).
+func TestTargetDetections(t *testing.T) {
+	qs, err := querydef.Load(queries.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql := map[string]string{}
+	for _, q := range qs {
+		sql[q.ID] = q.SQL
+	}
+	cases := []struct {
+		root, query, col string
+		want             []string
+	}{
+		{"msf-apt", "hook-runs-unowned", "target", []string{"/usr/local/bin/Xk3d9Rz"}},
+		{"msf-apt", "download-in-hooks", "path", nil},
+		{"panix-apt", "hook-runs-unowned", "target", nil},
+		{"panix-apt", "download-in-hooks", "path", []string{"/etc/apt/apt.conf.d/01python-upgrades"}},
+		{"debian-real", "hook-runs-unowned", "target", nil},
+		{"debian-real", "download-in-hooks", "path", nil},
+	}
+	for _, c := range cases {
+		e, err := engine.New(tables.Engine(), filepath.Join("../test/roots", c.root))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Query(context.Background(), sql[c.query])
+		e.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", c.query, err)
+		}
+		var got []string
+		for _, row := range res.Rows {
+			for i, col := range res.Columns {
+				if col == c.col {
+					got = append(got, row[i])
+				}
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s on %s: %q, want %q", c.query, c.root, got, c.want)
 		}
 	}
 }

@@ -14,8 +14,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pkgpersist/pkgpersist/collector/engine"
+	"github.com/pkgpersist/pkgpersist/collector/hunt"
 	"github.com/pkgpersist/pkgpersist/collector/output"
+	"github.com/pkgpersist/pkgpersist/collector/store"
 	"github.com/pkgpersist/pkgpersist/collector/tables"
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 // Version is set at build time.
@@ -72,8 +75,13 @@ Examples:
   pkgpersist query "SELECT hook, command, path FROM apt_hooks WHERE active = 1"
   pkgpersist query --root /mnt/image --format json --file hunt.sql
 
-Exit status: 0 on success; 2 when the query cannot run (bad usage, an SQL error,
-a table's error such as a root that does not exist).`,
+What a table could not read or evaluate in full is printed on stderr, one
+line each (the tables also show it in their rows' reason columns).
+
+Exit status: 0 on success; 1 when a file the tables had to read could not be
+read (permission or I/O: the rows may be incomplete; run as root); 2 when the
+query cannot run (bad usage, an SQL error, a table's error such as a root
+that does not exist).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Value: "/", Usage: "filesystem `DIR` to evaluate: a mounted disk image or container root"},
 			&cli.StringFlag{Name: "format", Value: "", Usage: "output `FORMAT`: " + strings.Join(output.Formats, ", ") + " (default table on a terminal, json otherwise)"},
@@ -102,7 +110,20 @@ a table's error such as a root that does not exist).`,
 			if err != nil {
 				return &exitError{2, fmt.Errorf("query: %w", err)}
 			}
-			return output.Write(c.App.Writer, format, res.Columns, res.Rows)
+			if err := output.Write(c.App.Writer, format, res.Columns, res.Rows); err != nil {
+				return &exitError{1, err}
+			}
+			unread := 0
+			for _, p := range res.Problems {
+				fmt.Fprintf(c.App.ErrWriter, "pkgpersist: %s\n", output.Safe(hunt.DescribeProblem(store.Problem(p))))
+				if fsroot.Incomplete(p.Cause) {
+					unread++
+				}
+			}
+			if unread > 0 {
+				return &exitError{1, fmt.Errorf("incomplete: %d files could not be read, the rows may be missing what they hold", unread)}
+			}
+			return nil
 		},
 	}
 }

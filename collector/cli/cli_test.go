@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
 )
 
 const planted = "../../test/roots/planted"
@@ -80,9 +82,7 @@ func TestHuntLocal(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "p.db")
 	kinds := func() map[string]int {
 		code, out, errs := runCLI("hunt", "--db", db, "--root", planted, "--format", "json")
-		if code != 0 {
-			t.Fatalf("hunt: exit %d: %s", code, errs)
-		}
+		hunttest.WantClean(t, code, errs)
 		var rows []map[string]string
 		if err := json.Unmarshal([]byte(out), &rows); err != nil {
 			t.Fatalf("%v: %s", err, out)

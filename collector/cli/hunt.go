@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt"
+	"github.com/pkgpersist/pkgpersist/collector/output"
 	"github.com/pkgpersist/pkgpersist/collector/querydef"
 	"github.com/pkgpersist/pkgpersist/collector/report"
 	"github.com/pkgpersist/pkgpersist/collector/store"
@@ -47,8 +48,27 @@ private temporary directory on the host, checks its SHA-256, runs there and
 removes itself.
 
 The report lists, per host, the rows of detection queries, marking those new
-since the host's previous run. Exit status: 0 when every host was hunted, 1
-when some failed (each is reported with its reason), 2 for usage errors.`,
+since the host's previous run. Besides the queries, every host answers the
+coverage query (SELECT source, path, status, cause, reason FROM
+pkgpersist_coverage), which says what the tables could read and evaluate.
+
+Each host ends in one state, printed on stderr with its reasons and stored:
+  ok          everything the tables had to read was read, evaluated and stored
+  incomplete  stored, but something could not be looked at: a file that could
+              not be read (permission, I/O), a query that failed or was not
+              answered, a malformed answer, a coverage row that is not
+              complete, no rows to the coverage query
+  failed      nothing usable (unreachable, every query failed), or not stored
+Run the hunt as root: package managers run as root and read files other users
+cannot, so a hunt by another user is incomplete. Query files are compiled
+before the run: SQL errors, unknown tables and columns are refused, except
+tables only osquery has where osquery may run them (--enrolled, and
+--remote-engine auto or osqueryi).
+
+Exit status: 0 when every host is ok; 1 when any host is incomplete or
+failed (the findings of every stored host are still printed); 2 for usage
+errors (a --root that is not a directory, a query file that does not
+compile, a bad target).`,
 		Flags: append(formatFlags(),
 			&cli.StringFlag{Name: "queries", Usage: "a `DIR` of .sql query files instead of the built-in ones"},
 			&cli.StringFlag{Name: "root", Value: "/", Usage: "for the local target: the filesystem `DIR` to evaluate"},
@@ -67,9 +87,33 @@ when some failed (each is reported with its reason), 2 for usage errors.`,
 
 func loadQueries(c *cli.Context) ([]*querydef.Query, error) {
 	if dir := c.String("queries"); dir != "" {
-		return querydef.Load(os.DirFS(dir))
+		qs, err := querydef.Load(os.DirFS(dir))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		for _, q := range qs {
+			q.File = filepath.Join(dir, q.File)
+		}
+		return qs, nil
 	}
 	return querydef.Load(queries.FS)
+}
+
+// checkQueries refuses a query whose SQL does not compile in the embedded
+// engine; osquery says osquery runs the queries, whose tables the engine
+// does not all serve.
+func checkQueries(ctx context.Context, qs []*querydef.Query, osquery bool) error {
+	chk, err := hunt.NewSQLChecker()
+	if err != nil {
+		return err
+	}
+	defer chk.Close()
+	for _, q := range qs {
+		if err := chk.Check(ctx, q.SQL, osquery); err != nil {
+			return fmt.Errorf("%s: %w", q.File, err)
+		}
+	}
+	return nil
 }
 
 func targets(c *cli.Context) ([]hunt.Target, error) {
@@ -91,11 +135,15 @@ func targets(c *cli.Context) ([]hunt.Target, error) {
 		}
 	}
 	if len(args) == 0 {
-		name, _ := os.Hostname()
-		if r := c.String("root"); r != "/" {
-			name += ":" + r
+		root := c.String("root")
+		if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("--root %s is not a directory", root)
 		}
-		return []hunt.Target{hunt.Local{Host: name, Root: c.String("root")}}, nil
+		name, _ := os.Hostname()
+		if root != "/" {
+			name += ":" + root
+		}
+		return []hunt.Target{hunt.Local{Host: name, Root: root}}, nil
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -130,17 +178,22 @@ func runHunt(c *cli.Context) error {
 	if err != nil {
 		return &exitError{2, err}
 	}
-	st, err := store.Open(c.String("db"))
-	if err != nil {
-		return &exitError{1, err}
-	}
-	defer st.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var ts []hunt.Target
+	var st *store.SQLite
 	transport := "local"
 	if c.Bool("enrolled") {
 		if c.NArg() > 0 || c.IsSet("targets") {
 			return &exitError{2, errors.New("--enrolled hunts the hosts enrolled into pkgpersist serve: give no other targets (--hosts picks some)")}
 		}
+		if err := checkQueries(ctx, qs, true); err != nil {
+			return &exitError{2, err}
+		}
+		if st, err = store.Open(c.String("db")); err != nil {
+			return &exitError{1, err}
+		}
+		defer st.Close()
 		var names []string
 		if h := c.String("hosts"); h != "" {
 			names = strings.Split(h, ",")
@@ -149,80 +202,65 @@ func runHunt(c *cli.Context) error {
 			return &exitError{2, err}
 		}
 		transport = "osquery-tls"
-	} else if ts, err = targets(c); err != nil {
+	} else {
+		if ts, err = targets(c); err != nil {
+			return &exitError{2, err}
+		}
+		_, ssh := ts[0].(*hunt.SSH)
+		if ssh {
+			transport = "ssh"
+		}
+		if err := checkQueries(ctx, qs, ssh && c.String("remote-engine") != "pkgpersist"); err != nil {
+			return &exitError{2, err}
+		}
+	}
+	ts, dups := hunt.Dedup(ts)
+	if len(dups) > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: duplicate targets merged: %s\n", output.Safe(strings.Join(dups, ", ")))
+	}
+	if err := hunt.Validate(ts, qs); err != nil {
 		return &exitError{2, err}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if _, ok := ts[0].(*hunt.SSH); ok {
-		transport = "ssh"
+	if st == nil {
+		if st, err = store.Open(c.String("db")); err != nil {
+			return &exitError{1, err}
+		}
+		defer st.Close()
 	}
-	sum, err := hunt.Run(ctx, st, ts, qs, hunt.Options{
+	sum, runErr := hunt.Run(ctx, st, ts, qs, hunt.Options{
 		Parallel: c.Int("parallel"), Timeout: c.Duration("timeout"), Transport: transport,
 		Progress: c.App.ErrWriter, Bar: isTerminal(os.Stderr),
 	})
+	if sum.RunID == 0 {
+		return &exitError{1, runErr}
+	}
+	// every stored host's findings are shown, whatever became of the others
+	findings, added, err := hunt.Findings(ctx, st, sum, qs)
 	if err != nil {
 		return &exitError{1, err}
-	}
-	// findings: the rows of detection queries on each host hunted, new
-	// ones marked by the change of this run
-	added := map[string]bool{}
-	changes, err := st.Diff(ctx, store.Window{Run: sum.RunID})
-	if err != nil {
-		return &exitError{1, err}
-	}
-	for _, ch := range changes {
-		if ch.Kind == "appeared" {
-			added[ch.Host+"\x00"+ch.QueryID+"\x00"+ch.RowHash] = true
-		}
-	}
-	var findings []store.Change
-	for _, h := range sum.Hosts {
-		if h.Err != "" {
-			continue
-		}
-		for _, q := range qs {
-			if q.Kind != "detection" {
-				continue
-			}
-			cur, err := st.Current(ctx, h.Host, q.ID)
-			if err != nil {
-				return &exitError{1, err}
-			}
-			for _, f := range cur {
-				if f.RunID != sum.RunID {
-					continue
-				}
-				f.Kind = "present"
-				if added[f.Host+"\x00"+f.QueryID+"\x00"+f.RowHash] {
-					f.Kind = "new"
-				}
-				findings = append(findings, f)
-			}
-		}
 	}
 	if err := report.Write(c.App.Writer, format, c.Bool("ecs"), findings); err != nil {
 		return &exitError{1, err}
 	}
-	var failed []string
-	for _, h := range sum.Hosts {
-		if h.Err != "" {
-			failed = append(failed, h.Host+": "+h.Err)
-		}
-		for q, e := range h.Failed {
-			fmt.Fprintf(c.App.ErrWriter, "pkgpersist: %s: query %s failed: %s\n", h.Host, q, e)
-		}
+	outcomes := make([]store.HostOutcome, len(sum.Hosts))
+	for i, h := range sum.Hosts {
+		outcomes[i] = h.HostOutcome
 	}
+	report.HostStates(c.App.ErrWriter, outcomes)
 	newFindings := 0
 	for _, f := range findings {
 		if f.Kind == "new" {
 			newFindings++
 		}
 	}
-	fmt.Fprintf(c.App.ErrWriter, "pkgpersist: run %d: %d hosts, %d failed, %d findings (%d new); %d rows new to the store in all queries; %s\n",
-		sum.RunID, len(sum.Hosts), len(failed), len(findings), newFindings, len(added), c.String("db"))
-	if len(failed) > 0 {
-		return &exitError{1, errors.New("some hosts failed: " + strings.Join(failed, "; "))}
+	ok, incomplete, failed := sum.Count()
+	fmt.Fprintf(c.App.ErrWriter, "pkgpersist: run %d: %d hosts: %d ok, %d incomplete, %d failed; %d findings (%d new); %d rows new to the store in all queries; %s\n",
+		sum.RunID, len(sum.Hosts), ok, incomplete, failed, len(findings), newFindings, added, c.String("db"))
+	if runErr != nil {
+		return &exitError{1, runErr}
+	}
+	if !sum.Clean() {
+		return &exitError{1, fmt.Errorf("not every host is ok: %d incomplete, %d failed (reasons above)", incomplete, failed)}
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt"
 	"github.com/pkgpersist/pkgpersist/collector/osqserver"
+	"github.com/pkgpersist/pkgpersist/collector/output"
 	"github.com/pkgpersist/pkgpersist/collector/packs"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 	"github.com/pkgpersist/pkgpersist/extension/registry"
@@ -154,7 +155,8 @@ func hostsCommand() *cli.Command {
 				if ext == "" {
 					ext = "unknown"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s ago\t%s\n", n.Host, n.OsqueryVersion, ext,
+				// what a host says about itself is shown, never obeyed
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s ago\t%s\n", output.Safe(n.Host), output.Safe(n.OsqueryVersion), output.Safe(ext),
 					n.Enrolled.UTC().Format(time.RFC3339), time.Since(n.LastSeen).Round(time.Second), state)
 			}
 			return w.Flush()

@@ -22,12 +22,15 @@ type BatchQuery struct {
 	SQL string `json:"sql"`
 }
 
-// BatchResult is one query's answer, as `pkgpersist batch` prints it.
+// BatchResult is one query's answer, as `pkgpersist batch` prints it,
+// with what the tables could not read or evaluate in full while they
+// answered it.
 type BatchResult struct {
-	ID      string              `json:"id"`
-	Columns []string            `json:"columns,omitempty"`
-	Rows    []map[string]string `json:"rows,omitempty"`
-	Error   string              `json:"error,omitempty"`
+	ID       string              `json:"id"`
+	Columns  []string            `json:"columns,omitempty"`
+	Rows     []map[string]string `json:"rows,omitempty"`
+	Error    string              `json:"error,omitempty"`
+	Problems []store.Problem     `json:"problems,omitempty"`
 }
 
 // RunBatch runs queries in the embedded engine over root; a query that
@@ -47,6 +50,9 @@ func RunBatch(ctx context.Context, root string, qs []BatchQuery) ([]BatchResult,
 			continue
 		}
 		out[i].Columns = res.Columns
+		for _, p := range res.Problems {
+			out[i].Problems = append(out[i].Problems, store.Problem(p))
+		}
 		for _, r := range res.Rows {
 			m := make(map[string]string, len(r))
 			for j, c := range res.Columns {
@@ -83,9 +89,11 @@ func (o Osqueryi) Run(ctx context.Context, qs []BatchQuery) ([]BatchResult, erro
 			out[i].Error = "osqueryi: " + msg
 			continue
 		}
-		if err := json.Unmarshal(stdout.Bytes(), &out[i].Rows); err != nil {
-			out[i].Error = "osqueryi: malformed JSON: " + err.Error()
+		rows, err := decodeRows(stdout.Bytes())
+		if err != nil {
+			out[i].Error = "osqueryi: " + err.Error()
 		}
+		out[i].Rows = rows
 	}
 	return out, ctx.Err()
 }
@@ -111,15 +119,79 @@ func ServeBatch(ctx context.Context, root string, osq *Osqueryi, r io.Reader, w 
 	return json.NewEncoder(w).Encode(res)
 }
 
-// toHost turns batch results into a stored host result.
-func toHost(name string, res []BatchResult) store.HostResult {
-	h := store.HostResult{Host: name}
-	for _, r := range res {
-		qr := store.QueryResult{QueryID: r.ID, Err: r.Error}
-		for _, row := range r.Rows {
-			qr.Rows = append(qr.Rows, store.Row(row))
-		}
-		h.Queries = append(h.Queries, qr)
+// DecodeBatch reads what `pkgpersist batch` printed on a host. The host
+// is not trusted: an answer that is not what batch prints is kept as that
+// query's error (or, without a query id, as an answer to none), and the
+// other answers stand.
+func DecodeBatch(data []byte) ([]BatchResult, error) {
+	var answers []json.RawMessage
+	if err := json.Unmarshal(data, &answers); err != nil {
+		return nil, fmt.Errorf("malformed output from the remote engine: %w", err)
 	}
-	return h
+	out := make([]BatchResult, len(answers))
+	for i, a := range answers {
+		out[i] = decodeAnswer(a)
+	}
+	return out, nil
+}
+
+func decodeAnswer(a json.RawMessage) BatchResult {
+	var id struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(a, &id); err != nil {
+		return BatchResult{Error: "malformed answer: " + err.Error()}
+	}
+	var w struct {
+		Columns  json.RawMessage `json:"columns"`
+		Rows     json.RawMessage `json:"rows"`
+		Error    json.RawMessage `json:"error"`
+		Problems json.RawMessage `json:"problems"`
+	}
+	_ = json.Unmarshal(a, &w) // an object: its id was read from it
+	r := BatchResult{ID: id.ID}
+	var bad []string
+	field := func(name string, raw json.RawMessage, v any) {
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, v); err != nil {
+				bad = append(bad, fmt.Sprintf("malformed %s: %v", name, err))
+			}
+		}
+	}
+	field("columns", w.Columns, &r.Columns)
+	field("error", w.Error, &r.Error)
+	field("problems", w.Problems, &r.Problems)
+	if len(w.Rows) > 0 { // batch leaves out an empty list
+		rows, err := decodeRows(w.Rows)
+		if err != nil {
+			bad = append(bad, err.Error())
+		}
+		r.Rows = rows
+	}
+	if len(bad) > 0 {
+		if r.Error != "" {
+			bad = append([]string{r.Error}, bad...)
+		}
+		r.Error = strings.Join(bad, "; ")
+	}
+	return r
+}
+
+// decodeRows reads a JSON array of rows, each an object of strings (as
+// osqueryi --json and pkgpersist batch print them). One row that is not
+// makes the whole answer malformed.
+func decodeRows(data []byte) ([]map[string]string, error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("malformed rows: %w", err)
+	}
+	rows := make([]map[string]string, 0, len(raw))
+	for i, r := range raw {
+		var m map[string]string
+		if err := json.Unmarshal(r, &m); err != nil || m == nil {
+			return nil, fmt.Errorf("malformed rows: row %d is not an object of strings", i+1)
+		}
+		rows = append(rows, m)
+	}
+	return rows, nil
 }

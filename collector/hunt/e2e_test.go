@@ -16,6 +16,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 	"github.com/pkgpersist/pkgpersist/test/aptoracle"
 	"github.com/pkgpersist/pkgpersist/test/need"
@@ -27,6 +28,9 @@ type lab struct {
 	dir, bin, sshConfig string
 	ports               [2]int
 	extraArgs           []string
+	// timeout is hunt's per-host --timeout: generous, for a loaded
+	// machine, unless a test waits for a hanging host
+	timeout string
 }
 
 func freePort(t *testing.T) int {
@@ -45,10 +49,11 @@ func sh(t *testing.T, name string, args ...string) {
 	}
 }
 
-func startLab(t *testing.T) *lab { return startLabWith(t, "") }
+func startLab(t *testing.T) *lab { return startLabWith(t, nil) }
 
-// startLabWith adds lines to sshd_config.
-func startLabWith(t *testing.T, extra string) *lab {
+// startLabWith adds the lines extra returns (given the lab, its ports
+// chosen) to sshd_config.
+func startLabWith(t *testing.T, extra func(*lab) string) *lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		need.Missing(t, "sshd on 127.0.0.1 needs root")
@@ -59,7 +64,7 @@ func startLabWith(t *testing.T, extra string) *lab {
 	}
 	need.Program(t, "ssh")
 	need.Program(t, "ssh-keygen")
-	l := &lab{dir: t.TempDir()}
+	l := &lab{dir: t.TempDir(), timeout: "60s"}
 	l.bin = filepath.Join(l.dir, "pkgpersist")
 	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", l.bin, "../").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -69,6 +74,10 @@ func startLabWith(t *testing.T, extra string) *lab {
 	pub, _ := os.ReadFile(filepath.Join(l.dir, "id.pub"))
 	must(t, os.WriteFile(filepath.Join(l.dir, "authorized_keys"), pub, 0o600))
 	l.ports = [2]int{freePort(t), freePort(t)}
+	more := ""
+	if extra != nil {
+		more = extra(l)
+	}
 	cfg := fmt.Sprintf(`Port %d
 Port %d
 ListenAddress 127.0.0.1
@@ -81,7 +90,7 @@ UsePAM no
 StrictModes no
 PidFile %s/sshd.pid
 %s
-`, l.ports[0], l.ports[1], l.dir, l.dir, l.dir, extra)
+`, l.ports[0], l.ports[1], l.dir, l.dir, l.dir, more)
 	must(t, os.WriteFile(filepath.Join(l.dir, "sshd_config"), []byte(cfg), 0o600))
 	_ = os.MkdirAll("/run/sshd", 0o755)
 	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(l.dir, "sshd_config"))
@@ -124,11 +133,26 @@ func must(t *testing.T, err error) {
 // hunt runs the collector binary; it returns the exit code and stderr.
 func (l *lab) hunt(t *testing.T, db, queries string, targets ...string) (int, string) {
 	t.Helper()
-	args := append([]string{"hunt", "--db", db, "--queries", queries, "--ssh-config", l.sshConfig, "--timeout", "8s", "--parallel", "4", "--format", "json"}, l.extraArgs...)
+	code, _, errs := l.huntOut(t, db, queries, targets...)
+	return code, errs
+}
+
+// huntClean runs the collector binary and wants a clean hunt.
+func (l *lab) huntClean(t *testing.T, db, queries string, targets ...string) {
+	t.Helper()
+	code, errs := l.hunt(t, db, queries, targets...)
+	hunttest.WantClean(t, code, errs)
+}
+
+// huntOut runs the collector binary; it returns the exit code, stdout
+// and stderr.
+func (l *lab) huntOut(t *testing.T, db, queries string, targets ...string) (int, string, string) {
+	t.Helper()
+	args := append([]string{"hunt", "--db", db, "--queries", queries, "--ssh-config", l.sshConfig, "--timeout", l.timeout, "--parallel", "4", "--format", "json"}, l.extraArgs...)
 	args = append(args, targets...)
 	cmd := exec.Command(l.bin, args...)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -136,7 +160,7 @@ func (l *lab) hunt(t *testing.T, db, queries string, targets ...string) (int, st
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return code, errb.String()
+	return code, out.String(), errb.String()
 }
 
 func (l *lab) diff(t *testing.T, db string, run int) []map[string]any {
@@ -185,18 +209,14 @@ func TestHuntOverSSH(t *testing.T) {
 	hostB := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[1], rootB)
 	db := filepath.Join(t.TempDir(), "p.db")
 
-	if code, errs := l.hunt(t, db, qdir, hostA, hostB); code != 0 {
-		t.Fatalf("first hunt: exit %d\n%s", code, errs)
-	}
+	l.huntClean(t, db, qdir, hostA, hostB)
 	if first := l.diff(t, db, 1); len(first) < 20 {
 		t.Fatalf("first run found only %d rows", len(first))
 	}
 	// plant an APT hook and a DNF plugin on host A
 	must(t, os.WriteFile(filepath.Join(rootA, "etc/apt/apt.conf.d/60zz-new.conf"), []byte("DPkg::Post-Invoke:: \"/tmp/.x/run\";\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(rootA, "usr/lib/python3/dist-packages/dnf-plugins/zz_new.py"), []byte("import dnf\n\nclass N(dnf.Plugin):\n    name = 'zz-new'\n"), 0o644))
-	if code, errs := l.hunt(t, db, qdir, hostA, hostB); code != 0 {
-		t.Fatalf("second hunt: exit %d\n%s", code, errs)
-	}
+	l.huntClean(t, db, qdir, hostA, hostB)
 	got := map[string]bool{}
 	for _, d := range l.diff(t, db, 2) {
 		host := d["host"].(map[string]any)["name"].(string)
@@ -216,9 +236,7 @@ func TestHuntOverSSH(t *testing.T) {
 	}
 	// remove the hook: reported as disappeared
 	must(t, os.Remove(filepath.Join(rootA, "etc/apt/apt.conf.d/60zz-new.conf")))
-	if code, errs := l.hunt(t, db, qdir, hostA, hostB); code != 0 {
-		t.Fatalf("third hunt: exit %d\n%s", code, errs)
-	}
+	l.huntClean(t, db, qdir, hostA, hostB)
 	third := l.diff(t, db, 3)
 	if len(third) != 1 || third[0]["event"].(map[string]any)["action"] != "disappeared" {
 		t.Fatalf("third run: %v", third)
@@ -230,6 +248,7 @@ func TestHuntOverSSH(t *testing.T) {
 // are stored and the exit code says partial failure.
 func TestFaults(t *testing.T) {
 	l := startLab(t)
+	l.timeout = "8s"
 	qdir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
 	refused := freePort(t)
@@ -314,9 +333,7 @@ func TestCrash(t *testing.T) {
 		}
 	}
 	// the re-run (without the hanging host) completes
-	if code, errs := l.hunt(t, db, qdir, targets...); code != 0 {
-		t.Fatalf("re-run: exit %d\n%s", code, errs)
-	}
+	l.huntClean(t, db, qdir, targets...)
 }
 
 // hangingListener accepts connections and never says anything: an SSH
@@ -377,7 +394,7 @@ echo "$@" >> ` + calls + `
 exec "$(dirname "$ext")/pkgpersist" query --root / --format json "$sql"
 `
 	must(t, os.WriteFile(filepath.Join(bin, "osqueryi"), []byte(fake), 0o755))
-	l := startLabWith(t, "SetEnv PATH="+bin+":/usr/sbin:/usr/bin:/sbin:/bin")
+	l := startLabWith(t, func(*lab) string { return "SetEnv PATH=" + bin + ":/usr/sbin:/usr/bin:/sbin:/bin" })
 	ext := filepath.Join(l.dir, "pkgpersist.ext")
 	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", ext, "../../extension").CombinedOutput(); err != nil {
 		t.Fatalf("build extension: %v\n%s", err, out)
@@ -389,9 +406,7 @@ exec "$(dirname "$ext")/pkgpersist" query --root / --format json "$sql"
 	for _, engine := range []string{"osqueryi", "pkgpersist"} {
 		l.extraArgs = []string{"--remote-engine", engine, "--extension", ext}
 		db := filepath.Join(t.TempDir(), engine+".db")
-		if code, errs := l.hunt(t, db, qdir, target); code != 0 {
-			t.Fatalf("%s: exit %d\n%s", engine, code, errs)
-		}
+		l.huntClean(t, db, qdir, target)
 		st, err := store.Open(db)
 		must(t, err)
 		cur, err := st.Current(context.Background(), "", "hooks")
@@ -405,5 +420,65 @@ exec "$(dirname "$ext")/pkgpersist" query --root / --format json "$sql"
 	}
 	if counts["osqueryi"] != counts["pkgpersist"] || counts["pkgpersist"] == 0 {
 		t.Fatalf("rows differ: %v", counts)
+	}
+}
+
+// TestHostileHostAmongGood: a host whose answer names a query that was not
+// asked and answers another twice is incomplete with those reasons; the
+// good host beside it is reported and stored, and its findings are new in
+// this run and present in the next (none lost to the bad answer).
+func TestHostileHostAmongGood(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "mangle")
+	// the second port's "host" runs every command it is given, but adds
+	// an answer to an unknown query and a second answer to hooks to what
+	// pkgpersist batch prints
+	must(t, os.WriteFile(script, []byte(`#!/bin/sh
+case "$SSH_ORIGINAL_COMMAND" in
+*" batch "*) sh -c "$SSH_ORIGINAL_COMMAND" | sed 's/^\[/[{"id":"no-such-query","rows":[{"a":"b"}]},{"id":"hooks","rows":[{"kind":"twice"}]},/' ;;
+*) exec sh -c "$SSH_ORIGINAL_COMMAND" ;;
+esac
+`), 0o755))
+	l := startLabWith(t, func(l *lab) string {
+		return fmt.Sprintf("Match LocalPort %d\n  ForceCommand %s\n", l.ports[1], script)
+	})
+	qdir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
+	abs, _ := filepath.Abs("../../test/roots/planted")
+	good := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[0], abs)
+	bad := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[1], abs)
+	goodName, badName := strings.TrimPrefix(good, "ssh://"), strings.TrimPrefix(bad, "ssh://")
+	db := filepath.Join(t.TempDir(), "p.db")
+	changes := func(out string) map[string]int {
+		t.Helper()
+		var rows []map[string]string
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatalf("hunt output: %v\n%s", err, out)
+		}
+		n := map[string]int{}
+		for _, r := range rows {
+			n[r["host"]+" "+r["change"]]++
+		}
+		return n
+	}
+	code, out, errs := l.huntOut(t, db, qdir, good, bad)
+	if code != 1 {
+		t.Errorf("exit %d, want 1\n%s", code, errs)
+	}
+	for _, want := range []string{
+		badName + `: incomplete: answer to a query that was not asked: "no-such-query"`,
+		badName + ": incomplete: query hooks answered 2 times",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("missing %q in\n%s", want, errs)
+		}
+	}
+	first := changes(out)
+	if first[goodName+" new"] < 20 || first[badName+" new"] != first[goodName+" new"]+1 {
+		t.Fatalf("first run: %v\n%s", first, errs)
+	}
+	code, out, errs = l.huntOut(t, db, qdir, good, bad)
+	second := changes(out)
+	if code != 1 || second[goodName+" present"] != first[goodName+" new"] || second[goodName+" new"] != 0 {
+		t.Fatalf("second run: exit %d, %v (first %v)\n%s", code, second, first, errs)
 	}
 }

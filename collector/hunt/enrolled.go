@@ -33,7 +33,8 @@ type Enrolled struct {
 func (e *Enrolled) Name() string { return e.Host }
 
 // Hunt queues the queries and waits until osqueryd has answered them all
-// or ctx ends; then the unanswered ones are withdrawn.
+// or ctx ends; then the unanswered ones are withdrawn and reported as
+// failed, beside the answers that came.
 func (e *Enrolled) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -57,20 +58,39 @@ func (e *Enrolled) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, er
 			return nil, err
 		}
 		if pending == 0 {
-			out := make([]BatchResult, len(got))
-			for i, q := range got {
-				out[i] = BatchResult{ID: q.QueryID, Error: q.Err}
-				for _, r := range q.Rows {
-					out[i].Rows = append(out[i].Rows, r)
-				}
-			}
-			return out, nil
+			return batchResults(got), nil
 		}
 		select {
 		case <-ctx.Done():
 			e.Queue.Cancel(context.WithoutCancel(ctx), batch, e.HostID)
-			return nil, fmt.Errorf("osqueryd answered %d of %d queries before the time limit (is it checking in? see pkgpersist hosts)", len(got), len(qs))
+			if len(got) == 0 {
+				return nil, fmt.Errorf("osqueryd answered none of %d queries before the time limit (is it checking in? see pkgpersist hosts)", len(qs))
+			}
+			// what was answered is kept; each query still waiting is
+			// that query's failure
+			out := batchResults(got)
+			answered := map[string]bool{}
+			for _, q := range got {
+				answered[q.QueryID] = true
+			}
+			for _, q := range qs {
+				if !answered[q.ID] {
+					out = append(out, BatchResult{ID: q.ID, Error: "osqueryd did not answer before the time limit"})
+				}
+			}
+			return out, nil
 		case <-time.After(poll):
 		}
 	}
+}
+
+func batchResults(got []store.QueryResult) []BatchResult {
+	out := make([]BatchResult, len(got))
+	for i, q := range got {
+		out[i] = BatchResult{ID: q.QueryID, Error: q.Err}
+		for _, r := range q.Rows {
+			out[i].Rows = append(out[i].Rows, r)
+		}
+	}
+	return out
 }

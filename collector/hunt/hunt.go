@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pkgpersist/pkgpersist/collector/output"
 	"github.com/pkgpersist/pkgpersist/collector/querydef"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
@@ -23,13 +25,13 @@ type Options struct {
 	Transport string
 }
 
-// HostSummary is one host's outcome.
+// HostSummary is one host's outcome: its state and why, whether its
+// results are in the store, and how many rows it returned.
 type HostSummary struct {
-	Host     string
-	Err      string
-	Rows     int               // rows of all queries
-	Findings int               // rows of detection queries
-	Failed   map[string]string // query id -> error
+	store.HostOutcome
+	Stored   bool // the host's outcome (and rows, unless it failed) is in the store
+	Rows     int  // rows of all queries
+	Findings int  // rows of detection queries
 }
 
 // Summary is a hunt's outcome.
@@ -38,28 +40,80 @@ type Summary struct {
 	Hosts []HostSummary
 }
 
-// Failed counts hosts that could not be hunted at all.
-func (s Summary) Failed() int {
-	n := 0
+// Count returns how many hosts are in each state.
+func (s Summary) Count() (ok, incomplete, failed int) {
 	for _, h := range s.Hosts {
-		if h.Err != "" {
-			n++
+		switch h.State {
+		case store.StateOK:
+			ok++
+		case store.StateIncomplete:
+			incomplete++
+		default:
+			failed++
 		}
 	}
-	return n
+	return
+}
+
+// Clean reports whether every host is ok: complete and stored.
+func (s Summary) Clean() bool {
+	ok, _, _ := s.Count()
+	return ok == len(s.Hosts)
+}
+
+// Validate refuses what would make a run ambiguous before it starts: two
+// targets with one name (they would be one host in the store) and a query
+// that takes the coverage query's id.
+func Validate(targets []Target, qs []*querydef.Query) error {
+	if len(targets) == 0 {
+		return errors.New("no targets")
+	}
+	if _, dups := Dedup(targets); len(dups) > 0 {
+		return fmt.Errorf("targets given more than once: %s", strings.Join(dups, ", "))
+	}
+	for _, q := range qs {
+		if q.ID == CoverageID {
+			return fmt.Errorf("%s: the query id %s is the hunt's own coverage query", q.File, CoverageID)
+		}
+	}
+	return nil
+}
+
+// Dedup keeps the first target of each name; dups says which names were
+// given more than once, and how often.
+func Dedup(targets []Target) (out []Target, dups []string) {
+	n := map[string]int{}
+	for _, t := range targets {
+		if n[t.Name()]++; n[t.Name()] == 1 {
+			out = append(out, t)
+		}
+	}
+	for _, t := range out {
+		if c := n[t.Name()]; c > 1 {
+			dups = append(dups, fmt.Sprintf("%s (given %d times)", t.Name(), c))
+		}
+	}
+	return out, dups
 }
 
 // Run hunts every target and saves each host's results as it arrives, in
 // its own transaction: a crash loses at most the hosts not yet saved.
+// Every host gets a state (see Assess); one host's bad answer or failed
+// save is that host's failure, never the run's. The error is for what
+// stops the run itself (validation, beginning the run) or leaves it
+// unfinished in the store; the summary holds every host even then.
 func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Query, o Options) (Summary, error) {
+	if err := Validate(targets, qs); err != nil {
+		return Summary{}, err
+	}
 	if o.Parallel < 1 {
 		o.Parallel = 1
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Minute
 	}
-	var sq []store.Query
-	var bq []BatchQuery
+	sq := []store.Query{Coverage()}
+	bq := []BatchQuery{{ID: CoverageID, SQL: CoverageSQL}}
 	kind := map[string]string{}
 	for _, q := range qs {
 		sq = append(sq, store.Query{ID: q.ID, Title: q.Title, Kind: q.Kind, SQL: q.SQL, Attack: q.Attack})
@@ -78,11 +132,14 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 		return Summary{}, fmt.Errorf("store: %w", err)
 	}
 	sum := Summary{RunID: runID, Hosts: make([]HostSummary, len(targets))}
+	for i, t := range targets {
+		// what a host is until it is hunted: an interrupted run shows it
+		sum.Hosts[i].HostOutcome = store.HostOutcome{Host: t.Name(), State: store.StateFailed, Reasons: []string{"not hunted: the run was interrupted"}}
+	}
 	prog := newProgress(o, len(targets))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex // the store takes one host at a time
-	var saveErr error
 	for w := 0; w < o.Parallel; w++ {
 		wg.Add(1)
 		go func() {
@@ -92,25 +149,10 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 				hctx, cancel := context.WithTimeout(ctx, o.Timeout)
 				res, err := t.Hunt(hctx, bq)
 				cancel()
-				h := toHost(t.Name(), res)
-				if err != nil {
-					h = store.HostResult{Host: t.Name(), Err: oneLine(err)}
-				}
-				hs := HostSummary{Host: t.Name(), Err: h.Err, Failed: map[string]string{}}
-				for _, q := range h.Queries {
-					hs.Rows += len(q.Rows)
-					if kind[q.QueryID] == "detection" {
-						hs.Findings += len(q.Rows)
-					}
-					if q.Err != "" {
-						hs.Failed[q.QueryID] = q.Err
-					}
-				}
+				h := Assess(t.Name(), bq, res, err)
+				hs := summarize(h, kind)
 				mu.Lock()
-				if err := st.SaveHost(ctx, runID, h); err != nil && saveErr == nil {
-					saveErr = fmt.Errorf("store %s: %w", t.Name(), err)
-					hs.Err = "not stored: " + err.Error()
-				}
+				save(ctx, st, runID, h, &hs)
 				sum.Hosts[i] = hs
 				mu.Unlock()
 				prog.done(hs)
@@ -126,21 +168,96 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 	close(jobs)
 	wg.Wait()
 	prog.finish()
-	if err := st.FinishRun(ctx, runID); err != nil && saveErr == nil {
-		saveErr = err
+	if err := st.FinishRun(context.WithoutCancel(ctx), runID); err != nil {
+		return sum, fmt.Errorf("store: finish run %d: %w", runID, err)
 	}
-	return sum, saveErr
+	return sum, nil
+}
+
+// save stores h; a host the store refuses has failed ("not stored"), and
+// the store is asked to keep at least that.
+func save(ctx context.Context, st store.Store, runID int64, h store.HostResult, hs *HostSummary) {
+	err := st.SaveHost(ctx, runID, h)
+	if err == nil {
+		hs.Stored = true
+		return
+	}
+	hs.State = store.StateFailed
+	hs.Reasons = append(hs.Reasons, "not stored: "+oneLine(err))
+	failure := store.HostResult{Host: h.Host, Err: "not stored: " + oneLine(err), State: store.StateFailed, Reasons: hs.Reasons}
+	if err := st.SaveHost(context.WithoutCancel(ctx), runID, failure); err != nil {
+		hs.Reasons = append(hs.Reasons, "nor is the failure recorded: "+oneLine(err))
+	}
+}
+
+func summarize(h store.HostResult, kind map[string]string) HostSummary {
+	hs := HostSummary{HostOutcome: store.HostOutcome{Host: h.Host, Err: h.Err, State: h.State, Reasons: h.Reasons}}
+	for _, q := range h.Queries {
+		for _, p := range q.Problems {
+			hs.Problems = append(hs.Problems, store.QueryProblem{QueryID: q.QueryID, Problem: p})
+		}
+		if q.Err != "" {
+			continue // its rows are not stored
+		}
+		hs.Rows += len(q.Rows)
+		if kind[q.QueryID] == "detection" {
+			hs.Findings += len(q.Rows)
+		}
+	}
+	return hs
+}
+
+// Findings are the rows of detection queries that the stored hosts
+// returned in the run: "new" when they first appeared on their host in
+// it, else "present". added counts the rows of every query that appeared
+// in the run.
+func Findings(ctx context.Context, st store.Store, sum Summary, qs []*querydef.Query) (findings []store.Change, added int, err error) {
+	appeared := map[string]bool{}
+	changes, err := st.Diff(ctx, store.Window{Run: sum.RunID})
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, ch := range changes {
+		if ch.Kind == "appeared" {
+			appeared[ch.Host+"\x00"+ch.QueryID+"\x00"+ch.RowHash] = true
+		}
+	}
+	for _, h := range sum.Hosts {
+		if !h.Stored {
+			continue
+		}
+		for _, q := range qs {
+			if q.Kind != "detection" {
+				continue
+			}
+			cur, err := st.Current(ctx, h.Host, q.ID)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, f := range cur {
+				if f.RunID != sum.RunID {
+					continue // the query failed on the host this time
+				}
+				f.Kind = "present"
+				if appeared[f.Host+"\x00"+f.QueryID+"\x00"+f.RowHash] {
+					f.Kind = "new"
+				}
+				findings = append(findings, f)
+			}
+		}
+	}
+	return findings, len(appeared), nil
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
 
-// progress reports hosts done and failed, with an ETA.
+// progress reports hosts done and not ok, with an ETA.
 type progress struct {
-	o       Options
-	total   int
-	mu      sync.Mutex
-	n, fail int
-	start   time.Time
+	o        Options
+	total    int
+	mu       sync.Mutex
+	n, notOK int
+	start    time.Time
 }
 
 func newProgress(o Options, total int) *progress {
@@ -154,15 +271,11 @@ func (p *progress) done(h HostSummary) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n++
-	if h.Err != "" {
-		p.fail++
+	if h.State != store.StateOK {
+		p.notOK++
 	}
 	if !p.o.Bar {
-		status := "ok"
-		if h.Err != "" {
-			status = "failed: " + h.Err
-		}
-		fmt.Fprintf(p.o.Progress, "pkgpersist: %s: %s (%d rows)\n", h.Host, status, h.Rows)
+		fmt.Fprintf(p.o.Progress, "pkgpersist: %s: %s (%d rows)\n", output.Safe(h.Host), h.State, h.Rows)
 		return
 	}
 	eta := time.Duration(0)
@@ -171,7 +284,7 @@ func (p *progress) done(h HostSummary) {
 	}
 	width := 30
 	filled := width * p.n / max(1, p.total)
-	fmt.Fprintf(p.o.Progress, "\r[%s%s] %d/%d hosts, %d failed, ETA %s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.n, p.total, p.fail, eta.Round(time.Second))
+	fmt.Fprintf(p.o.Progress, "\r[%s%s] %d/%d hosts, %d not ok, ETA %s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.n, p.total, p.notOK, eta.Round(time.Second))
 }
 
 func (p *progress) finish() {

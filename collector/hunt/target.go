@@ -175,11 +175,7 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) 
 	if err != nil {
 		return nil, fmt.Errorf("remote engine: %w", err)
 	}
-	var res []BatchResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, fmt.Errorf("malformed output from the remote engine: %w", err)
-	}
-	return res, nil
+	return DecodeBatch(out)
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

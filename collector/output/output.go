@@ -1,6 +1,8 @@
 // Package output writes query results in the formats a user of osquery
 // expects: an aligned table for a terminal, osqueryi --json's array of
-// objects with string values, CSV, and newline-delimited JSON.
+// objects with string values, CSV, and newline-delimited JSON. Values come
+// from the hosts hunted, which an attacker may control: the text formats
+// show them through Safe, JSON keeps them exact.
 package output
 
 import (
@@ -27,11 +29,13 @@ func Write(w io.Writer, format string, columns []string, rows [][]string) error 
 		return writeJSON(w, columns, rows, false)
 	case "csv":
 		cw := csv.NewWriter(w)
-		if err := cw.Write(columns); err != nil {
+		if err := cw.Write(safeRow(columns)); err != nil {
 			return err
 		}
-		if err := cw.WriteAll(rows); err != nil {
-			return err
+		for _, r := range rows {
+			if err := cw.Write(safeRow(r)); err != nil {
+				return err
+			}
 		}
 		cw.Flush()
 		return cw.Error()
@@ -87,14 +91,18 @@ func writeJSON(w io.Writer, columns []string, rows [][]string, array bool) error
 
 // writeTable draws osqueryi's pretty table; long values are shown whole.
 func writeTable(w io.Writer, columns []string, rows [][]string) error {
+	columns = safeRow(columns)
+	safe := make([][]string, len(rows))
+	for i, r := range rows {
+		safe[i] = safeRow(r)
+	}
 	widths := make([]int, len(columns))
 	for i, c := range columns {
 		widths[i] = utf8.RuneCountInString(c)
 	}
-	clean := func(s string) string { return strings.NewReplacer("\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(s) }
-	for _, r := range rows {
+	for _, r := range safe {
 		for i, v := range r {
-			if n := utf8.RuneCountInString(clean(v)); n > widths[i] {
+			if n := utf8.RuneCountInString(v); n > widths[i] {
 				widths[i] = n
 			}
 		}
@@ -111,7 +119,6 @@ func writeTable(w io.Writer, columns []string, rows [][]string) error {
 	line := func(vals []string) {
 		b.WriteByte('|')
 		for i, v := range vals {
-			v = clean(v)
 			b.WriteString(" " + v + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(v)) + " |")
 		}
 		b.WriteByte('\n')
@@ -119,7 +126,7 @@ func writeTable(w io.Writer, columns []string, rows [][]string) error {
 	sep()
 	line(columns)
 	sep()
-	for _, r := range rows {
+	for _, r := range safe {
 		line(r)
 	}
 	if len(rows) > 0 {
@@ -127,4 +134,61 @@ func writeTable(w io.Writer, columns []string, rows [][]string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func safeRow(r []string) []string {
+	out := make([]string, len(r))
+	for i, v := range r {
+		out[i] = Safe(v)
+	}
+	return out
+}
+
+// Safe returns s as text a terminal only displays: every byte or
+// character a terminal would act on is written as a visible escape, so a
+// value cannot move the cursor, erase what was printed, retitle the
+// window or hide what follows. Escaped are C0 controls (\n, \r, \t, else
+// \xHH: ESC is \x1b), DEL (\x7f), C1 controls U+0080–U+009F (\u009b:
+// some terminals take U+009B as ESC [), the bidirectional and line
+// separator characters that reorder or break what is shown (\u202e), and
+// each byte that is not valid UTF-8 (\xHH). Backslashes are left as they
+// are: a value that holds the text \x1b looks like one that holds ESC,
+// and JSON output tells them apart.
+func Safe(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// unsafeRune reports a character a terminal acts on rather than shows.
+func unsafeRune(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r <= 0x9f:
+		return true
+	case r == 0x200e, r == 0x200f, // left-to-right and right-to-left marks
+		r >= 0x202a && r <= 0x202e, // embeddings and overrides
+		r >= 0x2066 && r <= 0x2069, // isolates
+		r == 0x2028, r == 0x2029:   // line and paragraph separators
+		return true
+	}
+	return false
 }

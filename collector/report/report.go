@@ -5,6 +5,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"path"
 	"sort"
@@ -116,4 +117,22 @@ func processECS(executable, cmdline, pid string, extra map[string]any) map[strin
 func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// HostStates writes, for each host that is not ok, one line per reason
+// ("pkgpersist: HOST: STATE: REASON"), shown through output.Safe: reasons
+// carry what hosts sent.
+func HostStates(w io.Writer, hosts []store.HostOutcome) {
+	for _, h := range hosts {
+		if h.State == store.StateOK {
+			continue
+		}
+		reasons := h.Reasons
+		if len(reasons) == 0 {
+			reasons = []string{"no reason recorded"}
+		}
+		for _, r := range reasons {
+			fmt.Fprintf(w, "pkgpersist: %s: %s: %s\n", output.Safe(h.Host), h.State, output.Safe(r))
+		}
+	}
 }

@@ -128,6 +128,20 @@ var migrations = []string{
 		PRIMARY KEY (batch, host_id, query_id)
 	);
 	CREATE INDEX distributed_pending ON distributed (host_id, answered);`,
+	// a host's outcome in a run: ok, incomplete or failed, and why; runs
+	// stored before keep state '' (unknown). problems are the files a
+	// query's tables could not read or evaluate in full.
+	`ALTER TABLE host_runs ADD COLUMN state TEXT NOT NULL DEFAULT '';
+	ALTER TABLE host_runs ADD COLUMN reasons TEXT NOT NULL DEFAULT '[]';
+	CREATE TABLE problems (
+		run_id   INTEGER NOT NULL REFERENCES runs(id),
+		host_id  INTEGER NOT NULL REFERENCES hosts(id),
+		query_id TEXT NOT NULL REFERENCES queries(id),
+		path     TEXT NOT NULL,
+		cause    TEXT NOT NULL,
+		detail   TEXT NOT NULL
+	);
+	CREATE INDEX problems_run ON problems (run_id, host_id);`,
 }
 
 // SQLite is the Store on one SQLite file (WAL, foreign keys on).
@@ -137,7 +151,11 @@ type SQLite struct {
 
 // Open opens (creating and migrating) the database at path.
 func Open(path string) (*SQLite, error) {
-	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
+	// _txlock=immediate: a transaction takes the write lock when it
+	// begins. A deferred one that reads, then writes after another
+	// connection (pkgpersist serve beside a hunt) committed, fails at once
+	// with "database is locked", whatever the busy timeout.
+	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_txlock=immediate"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -232,13 +250,21 @@ func (s *SQLite) SaveHost(ctx context.Context, runID int64, h HostResult) error 
 		return err
 	}
 	now := time.Now().UnixNano()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO host_runs (run_id, host_id, error, saved) VALUES (?, ?, ?, ?)`, runID, hostID, h.Err, now); err != nil {
+	reasons, _ := json.Marshal(append([]string{}, h.Reasons...))
+	if _, err := tx.ExecContext(ctx, `INSERT INTO host_runs (run_id, host_id, error, saved, state, reasons) VALUES (?, ?, ?, ?, ?, ?)`,
+		runID, hostID, h.Err, now, h.State, string(reasons)); err != nil {
 		return err
 	}
 	for _, q := range h.Queries {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO query_runs (run_id, host_id, query_id, error, rows) VALUES (?, ?, ?, ?, ?)`,
 			runID, hostID, q.QueryID, q.Err, len(q.Rows)); err != nil {
-			return err
+			return fmt.Errorf("query %s: %w", q.QueryID, err)
+		}
+		for _, p := range q.Problems {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO problems (run_id, host_id, query_id, path, cause, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+				runID, hostID, q.QueryID, p.Path, p.Cause, p.Detail); err != nil {
+				return fmt.Errorf("query %s: problem: %w", q.QueryID, err)
+			}
 		}
 		if q.Err != "" {
 			continue
@@ -248,6 +274,54 @@ func (s *SQLite) SaveHost(ctx context.Context, runID int64, h HostResult) error 
 		}
 	}
 	return tx.Commit()
+}
+
+// HostOutcomes returns each stored host's state in a run, by host name.
+func (s *SQLite) HostOutcomes(ctx context.Context, runID int64) ([]HostOutcome, error) {
+	rs, err := s.db.QueryContext(ctx, `SELECT h.name, hr.error, hr.state, hr.reasons, hr.host_id FROM host_runs hr
+		JOIN hosts h ON h.id = hr.host_id WHERE hr.run_id = ? ORDER BY h.name`, runID)
+	if err != nil {
+		return nil, err
+	}
+	var out []HostOutcome
+	var ids []int64
+	for rs.Next() {
+		var o HostOutcome
+		var reasons string
+		var id int64
+		if err := rs.Scan(&o.Host, &o.Err, &o.State, &reasons, &id); err != nil {
+			rs.Close()
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(reasons), &o.Reasons); err != nil {
+			rs.Close()
+			return nil, fmt.Errorf("stored reasons of %s: %w", o.Host, err)
+		}
+		out, ids = append(out, o), append(ids, id)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		ps, err := s.db.QueryContext(ctx, `SELECT query_id, path, cause, detail FROM problems WHERE run_id = ? AND host_id = ? ORDER BY rowid`, runID, ids[i])
+		if err != nil {
+			return nil, err
+		}
+		for ps.Next() {
+			var p QueryProblem
+			if err := ps.Scan(&p.QueryID, &p.Path, &p.Cause, &p.Detail); err != nil {
+				ps.Close()
+				return nil, err
+			}
+			out[i].Problems = append(out[i].Problems, p)
+		}
+		ps.Close()
+		if err := ps.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func hostID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {

@@ -42,16 +42,50 @@ type Query struct {
 
 // QueryResult is one query's outcome on one host.
 type QueryResult struct {
-	QueryID string
-	Rows    []Row
-	Err     string // "" when the query ran
+	QueryID  string
+	Rows     []Row
+	Err      string    // "" when the query ran
+	Problems []Problem // what its tables could not read or evaluate in full
 }
+
+// Problem is a file a query's tables had to read and could not, or could
+// not evaluate in full (fsroot.Problem as a host reports it).
+type Problem struct {
+	Path   string `json:"path"`
+	Cause  string `json:"cause"` // permission, io, limit, deadline, special, loop
+	Detail string `json:"detail"`
+}
+
+// The states of a host's outcome in a run.
+const (
+	StateOK         = "ok"         // everything was read, evaluated and stored
+	StateIncomplete = "incomplete" // stored, but something could not be looked at (Reasons)
+	StateFailed     = "failed"     // nothing usable (Reasons)
+)
 
 // HostResult is everything one host returned in a run.
 type HostResult struct {
 	Host    string
 	Err     string // the host could not be hunted at all ("" when it was)
+	State   string // StateOK, StateIncomplete or StateFailed
+	Reasons []string
 	Queries []QueryResult
+}
+
+// HostOutcome is a host's stored state in a run, with the problems its
+// queries met.
+type HostOutcome struct {
+	Host     string
+	Err      string
+	State    string // "" for runs stored before states were
+	Reasons  []string
+	Problems []QueryProblem
+}
+
+// QueryProblem is a Problem with the query that met it.
+type QueryProblem struct {
+	QueryID string
+	Problem
 }
 
 // Run describes one hunt.
@@ -90,6 +124,9 @@ type Store interface {
 	BeginRun(ctx context.Context, r Run, queries []Query) (int64, error)
 	// SaveHost commits one host's results for a run atomically.
 	SaveHost(ctx context.Context, runID int64, h HostResult) error
+	// HostOutcomes returns the state, reasons and problems of each host
+	// stored in a run.
+	HostOutcomes(ctx context.Context, runID int64) ([]HostOutcome, error)
 	// FinishRun marks the run finished.
 	FinishRun(ctx context.Context, runID int64) error
 	// Diff lists what appeared and disappeared in the window.

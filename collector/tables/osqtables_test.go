@@ -60,8 +60,9 @@ func TestBadInput(t *testing.T) {
 	if groups := run(t, root, "SELECT groupname FROM groups"); len(groups) != 2 {
 		t.Errorf("groups: %q", groups)
 	}
-	// the 50 MB sources.list is over the read limit and left out; the
-	// deb822 stanza with a Release file is a row
+	// the 50 MB sources.list is read (streamed), and its sources have no
+	// Release file, so osquery makes no row of them; the deb822 stanza
+	// with a Release file is a row
 	srcs := run(t, root, "SELECT name, source, release, version FROM apt_sources")
 	if len(srcs) != 1 || srcs[0][0] != "deb.debian.org/debian bookworm" || srcs[0][3] != "12.5" {
 		t.Errorf("apt_sources: %q", srcs)

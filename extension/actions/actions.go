@@ -15,7 +15,10 @@ package actions
 
 import (
 	"fmt"
+	"io"
 	"strings"
+
+	"github.com/pkgpersist/pkgpersist/extension/lines"
 )
 
 // Action is one line that names a command.
@@ -31,42 +34,59 @@ type Action struct {
 // pyStrip is Python's str.strip() for ASCII.
 func pyStrip(s string) string { return strings.Trim(s, " \t\n\r\x0b\x0c") }
 
-// lines splits like Python's file iteration: lines keep no newline.
-func lines(data []byte) []string {
-	ls := strings.Split(string(data), "\n")
-	if len(ls) > 0 && ls[len(ls)-1] == "" {
-		ls = ls[:len(ls)-1]
+// Format is the kind of action file.
+type Format int
+
+// The action file formats.
+const (
+	DNF4 Format = iota
+	YUM
+	DNF5
+)
+
+// Parse reads an action file of any size from r, one line at a time; stop
+// is polled every few thousand lines (nil for never). A libdnf5 line the
+// plugin rejects is a *Error (dnf5 stops on it); any other error means the
+// file was not read to the end (a read error, an over-long line, stop), and
+// the actions before that point are returned with it.
+func Parse(f Format, r io.Reader, stop func() error) ([]Action, error) {
+	lr := lines.New(r, stop)
+	var out []Action
+	var err error
+	switch f {
+	case DNF4:
+		out = parseThreeFields(lr, "filter:state:command", []string{"in", "out", "any"}, nil)
+	case YUM:
+		out = parseThreeFields(lr, "key:state:command", []string{"install", "update", "remove", "any"}, func(a Action) string {
+			if strings.Contains(a.Filter, "/") && !strings.HasPrefix(a.Filter, "/") {
+				return "key has '/' but is not an absolute path: it matches nothing"
+			}
+			return ""
+		})
+	case DNF5:
+		out, err = parseDNF5(lr)
 	}
-	return ls
-}
-
-// ParseDNF4 reads a DNF 4 .action file.
-func ParseDNF4(data []byte) []Action {
-	return parseThreeFields(data, "filter:state:command", []string{"in", "out", "any"}, nil)
-}
-
-// ParseYUM reads a YUM post-actions .action file. A key with a '/' that is
-// not an absolute path matches nothing.
-func ParseYUM(data []byte) []Action {
-	return parseThreeFields(data, "key:state:command", []string{"install", "update", "remove", "any"}, func(a Action) string {
-		if strings.Contains(a.Filter, "/") && !strings.HasPrefix(a.Filter, "/") {
-			return "key has '/' but is not an absolute path: it matches nothing"
-		}
-		return ""
-	})
+	if lr.Err() != nil {
+		return out, lr.Err()
+	}
+	return out, err
 }
 
 // parseThreeFields is the loop both post-transaction-actions plugins run:
 // strip each line, skip blanks and '#' comments, split(':', 2), check the
 // state.
-func parseThreeFields(data []byte, format string, states []string, check func(Action) string) []Action {
+func parseThreeFields(lr *lines.Reader, format string, states []string, check func(Action) string) []Action {
 	var out []Action
-	for i, raw := range lines(data) {
+	for {
+		raw, ok := lr.Next()
+		if !ok {
+			return out
+		}
 		line := pyStrip(raw)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		a := Action{Line: i + 1}
+		a := Action{Line: lr.Line()}
 		parts := strings.SplitN(line, ":", 3)
 		if len(parts) != 3 {
 			a.Command = line
@@ -87,7 +107,6 @@ func parseThreeFields(data []byte, format string, states []string, check func(Ac
 		}
 		out = append(out, a)
 	}
-	return out
 }
 
 // DNF5Hooks are the libdnf5 actions plugin's hooks; only the transaction
@@ -106,12 +125,16 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
-// ParseDNF5 reads a libdnf5 .actions file; the first malformed line is an
+// parseDNF5 reads a libdnf5 .actions file; the first malformed line is an
 // error (the plugin throws, and dnf5 stops).
-func ParseDNF5(data []byte) ([]Action, *Error) {
+func parseDNF5(lr *lines.Reader) ([]Action, error) {
 	var out []Action
-	for i, line := range lines(data) {
-		n := i + 1
+	for {
+		line, ok := lr.Next()
+		if !ok {
+			return out, nil
+		}
+		n := lr.Line()
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -159,5 +182,4 @@ func ParseDNF5(data []byte) ([]Action, *Error) {
 		}
 		out = append(out, a)
 	}
-	return out, nil
 }

@@ -2,6 +2,7 @@ package aptconf
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +13,9 @@ import (
 // memFS is one parts file in memory.
 type memFS map[string][]byte
 
-func (m memFS) ReadFile(name string) ([]byte, error) {
+func (m memFS) Open(name string) (io.ReadCloser, error) {
 	if d, ok := m[name]; ok {
-		return d, nil
+		return io.NopCloser(bytes.NewReader(d)), nil
 	}
 	return nil, os.ErrNotExist
 }

@@ -39,6 +39,9 @@ type Result struct {
 	Failed *Error
 	// Warnings are problems apt reports and carries on after.
 	Warnings []string
+	// Interrupted is what the reading was polling (nil for nothing):
+	// whoever reads more files for this result polls it too.
+	Interrupted func() error
 }
 
 // Load reads the configuration of the system that fs shows, in the order
@@ -56,7 +59,7 @@ func Load(fs FS, aptConfig string, interrupted func() error) *Result {
 // LoadInto is Load over a configuration that already holds apt's defaults.
 func LoadInto(conf *Config, fs FS, aptConfig string, interrupted func() error) *Result {
 	r := &Reader{Conf: conf, FS: fs, Interrupted: interrupted}
-	res := &Result{Conf: conf}
+	res := &Result{Conf: conf, Interrupted: interrupted}
 	ok := true
 	if aptConfig != "" {
 		ok = r.ReadFile(aptConfig, 0, nil)

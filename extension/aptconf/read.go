@@ -1,8 +1,10 @@
 package aptconf
 
 import (
-	"errors"
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -13,14 +15,20 @@ import (
 // FS is the file system as apt sees it: names are absolute, or relative to
 // apt's working directory, which is taken to be "/".
 type FS interface {
-	// ReadFile returns the contents of a regular file. It must not block
-	// on a FIFO or read a device or an over-large file; it says why instead.
-	ReadFile(name string) ([]byte, error)
+	// Open opens a regular file for reading, whatever its size. It must
+	// not block on a FIFO or read a device; it says why instead. When the
+	// file can say so, it gives the digests of what was read (see
+	// fsroot.File).
+	Open(name string) (io.ReadCloser, error)
 	// ReadDir lists the names in a directory (any order).
 	ReadDir(name string) ([]string, error)
 	// Kind says what name is after following symlinks: "file", "dir",
 	// another kind ("fifo", "device", ...), or "" when it cannot be stat'ed.
 	Kind(name string) string
+}
+
+type digester interface {
+	Digests() (fsroot.Digests, bool)
 }
 
 // MaxIncludeDepth is apt's limit on nested #include directives.
@@ -38,11 +46,12 @@ type File struct {
 	// Err is the error that stopped apt reading this file; apt then
 	// refuses to run.
 	Err *Error
-	// Unread says why this reader did not read a file apt does read (a
-	// size limit): its entries are unknown, and apt's verdict with them.
+	// Unread says why this reader did not read to the end a file apt
+	// does read (a bound on its work, or the caller's deadline): the
+	// entries after that point are unknown, and apt's verdict with them.
 	Unread string
-	// Data is what was read.
-	Data []byte
+	// Digests of the file when it was read to the end (nil otherwise).
+	Digests *fsroot.Digests
 }
 
 // Error is a problem apt reports for a file.
@@ -99,20 +108,27 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 		f.Err = &Error{Origin: Origin{f.Path, 0}, Msg: "not read: " + r.stopped.Error()}
 		return false
 	}
-	data, err := r.FS.ReadFile(f.Path)
-	if errors.Is(err, fsroot.ErrTooLarge) {
-		f.Unread = err.Error()
-		return true
-	}
+	st, err := r.FS.Open(f.Path)
 	if err != nil {
 		f.Err = &Error{Origin: Origin{f.Path, 0}, Msg: "unable to read: " + err.Error()}
 		return false
 	}
-	f.Data = data
+	defer st.Close()
 	if r.NoIncludes {
 		depth = -1
 	}
-	if e := parse(r, f.Path, data, depth); e != nil {
+	lr := &lineReader{br: bufio.NewReaderSize(st, 64<<10)}
+	e := parse(r, f.Path, lr, depth)
+	if e == nil && lr.err != nil {
+		// apt fails on a read error like on a syntax error
+		e = &Error{Origin: Origin{f.Path, 0}, Msg: "unable to read: " + lr.err.Error()}
+	}
+	if d, ok := st.(digester); ok && e == nil {
+		if sums, whole := d.Digests(); whole {
+			f.Digests = &sums
+		}
+	}
+	if e != nil {
 		if e.limit {
 			f.Unread = e.Msg
 			return true
@@ -283,48 +299,77 @@ func (c *Config) FindVector(name string) []string {
 // lines are read in chunks of at most 4095 bytes, each cut at its first NUL;
 // trailing CR/LF are removed; end-of-file is only noticed by a read that
 // finds nothing, so data ending in a newline yields one more empty line, and
-// a last line of exactly 4095·n bytes with no newline is lost.
+// a last line of exactly 4095·n bytes with no newline is lost. It streams:
+// what it holds is one line, whatever the size of the file.
 type lineReader struct {
-	data []byte
-	pos  int
-	eof  bool
+	br  *bufio.Reader
+	buf []byte
+	eof bool
+	err error // a read error other than the end of the file
+	// stop is polled while a long line is read; when it says so, the
+	// reader ends as if at the end of the file, with stopped set.
+	stop    func() bool
+	stopped bool
+	// long is set when a line was longer than MaxLine: the rest of it
+	// was read but not kept.
+	long bool
 }
+
+// MaxLine bounds the memory one line may take (apt keeps a whole line, and
+// a statement spread over lines, in memory too).
+const MaxLine = 64 << 20
 
 // chunk is FileFdPrivate::InternalReadLine with a 4096-byte buffer.
 func (l *lineReader) chunk() ([]byte, bool) {
+	l.buf = l.buf[:0]
 	size := 4095
-	start := l.pos
 	for size > 0 {
-		if l.pos >= len(l.data) {
-			l.eof = true
-			if l.pos == start {
-				return nil, false
+		if l.br.Buffered() == 0 {
+			if _, err := l.br.Peek(1); err != nil {
+				if err != io.EOF {
+					l.err = err
+				}
+				l.eof = true
+				if len(l.buf) == 0 {
+					return nil, false
+				}
+				break
 			}
+		}
+		p, _ := l.br.Peek(min(size, l.br.Buffered()))
+		if nl := indexByte(p, '\n'); nl >= 0 {
+			l.buf = append(l.buf, p[:nl+1]...)
+			l.br.Discard(nl + 1)
 			break
 		}
-		n := min(size, len(l.data)-l.pos)
-		if nl := indexByte(l.data[l.pos:l.pos+n], '\n'); nl >= 0 {
-			l.pos += nl + 1
-			break
-		}
-		l.pos += n
-		size -= n
+		l.buf = append(l.buf, p...)
+		l.br.Discard(len(p))
+		size -= len(p)
 	}
-	return l.data[start:l.pos], true
+	return l.buf, true
 }
 
 func (l *lineReader) readLine() string {
 	var out []byte
-	for {
+	for chunks := 1; ; chunks++ {
+		if chunks%1024 == 0 && l.stop != nil && l.stop() {
+			l.stopped, l.eof = true, true
+			return ""
+		}
 		c, ok := l.chunk()
 		if !ok {
+			// apt's quirk: the line read so far is dropped
 			return ""
 		}
 		n := len(c)
 		if z := indexByte(c, 0); z >= 0 {
 			n = z
 		}
-		out = append(out, c[:n]...)
+		if len(out)+n > MaxLine {
+			l.long = true
+		} else {
+			out = append(out, c[:n]...)
+		}
 		if !(n == 4095 && c[n-1] != '\n') {
 			break
 		}
@@ -336,14 +381,7 @@ func (l *lineReader) readLine() string {
 	return string(out[:i])
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
+func indexByte(b []byte, c byte) int { return bytes.IndexByte(b, c) }
 
 // isSpace is C's isspace in the C and UTF-8 locales.
 func isSpace(c byte) bool {
@@ -418,10 +456,9 @@ func findOutsideQuotes(line, marker string) int {
 	return -1
 }
 
-// parse is apt's ReadConfigFile loop over the contents of one file.
-func parse(r *Reader, name string, data []byte, depth int) *Error {
+// parse is apt's ReadConfigFile loop over the lines of one file.
+func parse(r *Reader, name string, lr *lineReader, depth int) *Error {
 	conf := r.Conf
-	lr := &lineReader{data: data}
 	var lineBuffer string
 	// The enclosing scope is always a prefix of the current one, so the
 	// scope stack keeps lengths: deep nesting then costs no copies.
@@ -441,10 +478,17 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 		}
 	}
 	steps := 0
+	lr.stop = r.interrupted
 	for !lr.eof {
 		input := lr.readLine()
 		input = strip(strings.ReplaceAll(input, "\t", "        "))
 		curLine++
+		if lr.stopped || curLine%1024 == 0 && r.interrupted() {
+			return &Error{Origin: Origin{name, curLine}, Msg: "not read to the end: " + r.stopped.Error(), limit: true}
+		}
+		if lr.long {
+			return &Error{Origin: Origin{name, curLine}, Msg: fmt.Sprintf("not read to the end: a line longer than %d MiB", MaxLine>>20), limit: true}
+		}
 		line := input
 
 		if inComment {
@@ -491,7 +535,7 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 				continue
 			}
 			if steps++; steps%4096 == 0 && r.interrupted() {
-				return &Error{Origin: Origin{name, curLine}, Msg: "not read to the end: " + r.stopped.Error()}
+				return &Error{Origin: Origin{name, curLine}, Msg: "not read to the end: " + r.stopped.Error(), limit: true}
 			}
 			ws, we := start, i
 			for ws != i && isSpace(frag[ws]) {
@@ -612,6 +656,9 @@ func parse(r *Reader, name string, data []byte, depth int) *Error {
 			lineBuffer += " "
 		}
 		lineBuffer += rem
+		if len(lineBuffer) > MaxLine {
+			return &Error{Origin: Origin{name, curLine}, Msg: fmt.Sprintf("not read to the end: a statement longer than %d MiB", MaxLine>>20), limit: true}
+		}
 	}
 	if lineBuffer != "" {
 		return fail("extra junk at end of file")
@@ -715,8 +762,8 @@ func unhex(c byte) byte {
 
 // ReadAlone parses one file into a fresh configuration without following
 // its #include directives: what the file itself says.
-func ReadAlone(fs FS, name string) (*Config, *File) {
-	r := &Reader{Conf: New(), FS: fs, NoIncludes: true}
+func ReadAlone(fs FS, name string, interrupted func() error) (*Config, *File) {
+	r := &Reader{Conf: New(), FS: fs, NoIncludes: true, Interrupted: interrupted}
 	r.ReadFile(name, 0, nil)
 	return r.Conf, r.Files[0]
 }

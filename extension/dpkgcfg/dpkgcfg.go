@@ -5,6 +5,9 @@
 package dpkgcfg
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"sort"
 	"strings"
 )
@@ -69,18 +72,47 @@ func (e *Error) Error() string { return "line " + itoa(e.Line) + ": " + e.Msg }
 // Parse reads one file's options in order. It stops at the first error,
 // as dpkg does, returning what came before it.
 func Parse(data []byte) ([]Line, *Error) {
+	lines, err, _ := ParseReader(bytes.NewReader(data), nil)
+	return lines, err
+}
+
+// ParseReader is Parse over a stream of any size: it holds one fgets
+// buffer at a time. stop is polled every few thousand lines (nil for
+// never); when it returns an error, reading stops and it is returned as
+// well. A read error is returned the same way: dpkg would stop on it too.
+func ParseReader(r io.Reader, stop func() error) ([]Line, *Error, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
 	var out []Line
+	var buf []byte
 	n := 0
-	for len(data) > 0 {
-		// fgets: up to MaxLine-1 bytes, or through the newline
-		end := len(data)
-		if i := strings.IndexByte(string(data[:min(len(data), MaxLine-1)]), '\n'); i >= 0 {
-			end = i + 1
-		} else if end > MaxLine-1 {
-			end = MaxLine - 1
+	for {
+		if n%4096 == 4095 && stop != nil {
+			if err := stop(); err != nil {
+				return out, nil, err
+			}
 		}
-		raw := data[:end]
-		data = data[end:]
+		// fgets: up to MaxLine-1 bytes, or through the newline
+		buf = buf[:0]
+		for len(buf) < MaxLine-1 {
+			p, err := br.Peek(min(MaxLine-1-len(buf), max(br.Buffered(), 1)))
+			if len(p) == 0 {
+				if err != nil && err != io.EOF {
+					return out, nil, err
+				}
+				break
+			}
+			if i := bytes.IndexByte(p, '\n'); i >= 0 {
+				buf = append(buf, p[:i+1]...)
+				br.Discard(i + 1)
+				break
+			}
+			buf = append(buf, p...)
+			br.Discard(len(p))
+		}
+		if len(buf) == 0 {
+			return out, nil, nil
+		}
+		raw := buf
 		n++
 		// C string functions stop at a NUL
 		if z := indexByte(raw, 0); z >= 0 {
@@ -104,7 +136,7 @@ func Parse(data []byte) ([]Line, *Error) {
 			// is its own pair
 			if v != "" && (v[0] == '"' || v[0] == '\'') {
 				if v[len(v)-1] != v[0] {
-					return out, &Error{n, "unbalanced quotes in '" + line + "'"}
+					return out, &Error{n, "unbalanced quotes in '" + line + "'"}, nil
 				}
 				if len(v) == 1 {
 					v = ""
@@ -127,15 +159,14 @@ func Parse(data []byte) ([]Line, *Error) {
 		}
 		switch {
 		case !known:
-			return out, &Error{n, "unknown option '" + name + "'"}
+			return out, &Error{n, "unknown option '" + name + "'"}, nil
 		case takes > 0 && !l.HasValue:
-			return out, &Error{n, "'" + name + "' needs a value"}
+			return out, &Error{n, "'" + name + "' needs a value"}, nil
 		case takes == 0 && l.HasValue:
-			return out, &Error{n, "'" + name + "' does not take a value"}
+			return out, &Error{n, "'" + name + "' does not take a value"}, nil
 		}
 		out = append(out, l)
 	}
-	return out, nil
 }
 
 // ValidName is dpkg's valid_config_filename: only [A-Za-z0-9_-], and not
@@ -161,14 +192,7 @@ func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
+func indexByte(b []byte, c byte) int { return bytes.IndexByte(b, c) }
 
 func itoa(n int) string {
 	if n == 0 {

@@ -4,16 +4,37 @@ package dpkgdb
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
+	"io"
 	"strings"
 	"sync"
+
+	"github.com/pkgpersist/pkgpersist/extension/lines"
 )
 
-// FS is what the database is read through (see fsroot.Root).
+// FS is what the database is read through (see fsroot.Root): files are
+// streamed, so a database of any size is read with one line in memory.
 type FS interface {
-	ReadFile(name string) ([]byte, error)
+	Open(name string) (io.ReadCloser, error)
 	ReadDir(name string) ([]string, error)
+}
+
+// eachLine calls fn for every line of the file name (without the newline);
+// a file that cannot be opened or read to the end gives the error (the
+// root records it as a problem).
+func (db *DB) eachLine(name string, fn func(line []byte)) error {
+	f, err := db.fs.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	lr := lines.New(f, nil)
+	for {
+		l, ok := lr.Next()
+		if !ok {
+			return lr.Err()
+		}
+		fn([]byte(l))
+	}
 }
 
 const infoDir = "/var/lib/dpkg/info"
@@ -44,19 +65,17 @@ type Owner struct {
 	Modified bool
 }
 
-// Lookup answers for path (as seen inside the root); data is the file's
-// current contents, used for the checksum comparison.
-func (db *DB) Lookup(path string, data []byte) Owner {
-	sum := md5.Sum(data)
-	return db.LookupMD5(path, hex.EncodeToString(sum[:]))
-}
-
-// LookupMD5 is Lookup for a file whose contents were hashed while it was
-// streamed: cur is their MD5, in hex.
-func (db *DB) LookupMD5(path, cur string) Owner {
+// Lookup answers for path (as seen inside the root); md5 gives the file's
+// current MD5 in hex ("" when its contents are unknown: nothing is
+// compared), asked only when dpkg recorded one.
+func (db *DB) Lookup(path string, md5 func() string) Owner {
 	db.once.Do(db.load)
 	if c, ok := db.conffiles[path]; ok {
-		return Owner{Package: c.pkg, Modified: c.md5 != "" && c.md5 != "newconffile" && c.md5 != cur}
+		if c.md5 == "" || c.md5 == "newconffile" {
+			return Owner{Package: c.pkg}
+		}
+		cur := md5()
+		return Owner{Package: c.pkg, Modified: cur != "" && c.md5 != cur}
 	}
 	if _, known := db.lists[path]; !known {
 		db.Prefetch([]string{path})
@@ -66,7 +85,11 @@ func (db *DB) LookupMD5(path, cur string) Owner {
 		return Owner{}
 	}
 	rec := db.recordedMD5(pkg, path)
-	return Owner{Package: pkg, Modified: rec != "" && rec != cur}
+	if rec == "" {
+		return Owner{Package: pkg}
+	}
+	cur := md5()
+	return Owner{Package: pkg, Modified: cur != "" && rec != cur}
 }
 
 // load reads the conffile records from the status file, which covers the
@@ -74,9 +97,7 @@ func (db *DB) LookupMD5(path, cur string) Owner {
 func (db *DB) load() {
 	db.conffiles = map[string]conffile{}
 	db.lists = map[string]string{}
-	if data, err := db.fs.ReadFile("/var/lib/dpkg/status"); err == nil {
-		parseStatus(data, db.conffiles)
-	}
+	parseStatus(func(fn func([]byte)) { db.eachLine("/var/lib/dpkg/status", fn) }, db.conffiles)
 	if names, err := db.fs.ReadDir(infoDir); err == nil {
 		for _, n := range names {
 			if strings.HasSuffix(n, ".list") {
@@ -87,8 +108,8 @@ func (db *DB) load() {
 }
 
 // parseStatus collects the Conffiles of the packages dpkg knows, in one
-// pass over the lines.
-func parseStatus(data []byte, out map[string]conffile) {
+// pass over the lines that each calls its argument with.
+func parseStatus(each func(func(line []byte)), out map[string]conffile) {
 	var pkg, arch, multi string
 	installed := true
 	var confs []string
@@ -114,7 +135,7 @@ func parseStatus(data []byte, out map[string]conffile) {
 		}
 		pkg, arch, multi, installed, confs, inConf = "", "", "", true, nil, false
 	}
-	eachLine(data, func(line []byte) {
+	each(func(line []byte) {
 		if len(line) == 0 {
 			flush()
 			return
@@ -148,19 +169,6 @@ func parseStatus(data []byte, out map[string]conffile) {
 	flush()
 }
 
-// eachLine calls fn for every line of data, without the newline.
-func eachLine(data []byte, fn func(line []byte)) {
-	for len(data) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		fn(line)
-	}
-}
-
 // Prefetch finds the owners of paths that are not conffiles in one pass
 // over the packages' file lists; Lookup then answers from memory. A Lookup
 // of a path not prefetched makes a pass of its own.
@@ -178,12 +186,8 @@ func (db *DB) Prefetch(paths []string) {
 		return
 	}
 	for _, n := range db.listNames {
-		data, err := db.fs.ReadFile(infoDir + "/" + n)
-		if err != nil {
-			continue
-		}
 		pkg := strings.TrimSuffix(n, ".list")
-		eachLine(data, func(line []byte) {
+		db.eachLine(infoDir+"/"+n, func(line []byte) {
 			if want[string(line)] {
 				if _, seen := db.lists[string(line)]; !seen {
 					db.lists[string(line)] = pkg
@@ -204,13 +208,11 @@ func (db *DB) recordedMD5(pkg, path string) string {
 	sums, ok := db.md5sums[pkg]
 	if !ok {
 		sums = map[string]string{}
-		if data, err := db.fs.ReadFile(infoDir + "/" + pkg + ".md5sums"); err == nil {
-			eachLine(data, func(line []byte) {
-				if sum, p, ok := bytes.Cut(line, []byte("  ")); ok {
-					sums["/"+string(p)] = string(sum)
-				}
-			})
-		}
+		db.eachLine(infoDir+"/"+pkg+".md5sums", func(line []byte) {
+			if sum, p, ok := bytes.Cut(line, []byte("  ")); ok {
+				sums["/"+string(p)] = string(sum)
+			}
+		})
 		db.md5sums[pkg] = sums
 	}
 	return sums[path]

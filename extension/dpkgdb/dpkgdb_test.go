@@ -3,15 +3,19 @@ package dpkgdb
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"io"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 type memFS map[string]string
 
-func (m memFS) ReadFile(name string) ([]byte, error) {
+func (m memFS) Open(name string) (io.ReadCloser, error) {
 	if d, ok := m[name]; ok {
-		return []byte(d), nil
+		return io.NopCloser(strings.NewReader(d)), nil
 	}
 	return nil, os.ErrNotExist
 }
@@ -67,7 +71,7 @@ func TestLookup(t *testing.T) {
 			db.Prefetch(paths)
 		}
 		for _, c := range cases {
-			if got := db.Lookup(c.path, []byte(c.data)); got != c.want {
+			if got := db.Lookup(c.path, func() string { return fsroot.DigestsOf([]byte(c.data)).MD5 }); got != c.want {
 				t.Errorf("prefetch %v: %s: got %+v, want %+v", prefetch, c.path, got, c.want)
 			}
 		}

@@ -1,10 +1,12 @@
 package fsroot
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"io/fs"
@@ -14,20 +16,21 @@ import (
 
 // File is a regular file of a root opened for reading. Everything read
 // through it is hashed on the way, so a parser that streams a file of any
-// size gets the file's digests without a second read or a copy in memory.
+// size gets the file's SHA-256 without a second read or a copy in memory.
 type File struct {
 	Name string      // as seen inside the root
 	Info fs.FileInfo // of the open file itself
 	f    *os.File
-	md5  hash.Hash
 	sha  hash.Hash
 	n    int64
 	eof  bool
 	root *Root
 }
 
-// Digests are a file's checksums in the algorithms package databases
-// record: MD5 (dpkg, older rpm) and SHA-256.
+// Digests are a file's checksums: SHA-256, taken while the file is read,
+// and MD5 (what dpkg and older rpm record) when the contents were read
+// whole into memory anyway; otherwise whoever needs the MD5 of a file a
+// package owns hashes it again (HashFile), which most files never need.
 type Digests struct {
 	MD5    string
 	SHA256 string
@@ -41,15 +44,24 @@ func (r *Root) OpenFile(name string) (*File, error) {
 	if err != nil {
 		return nil, r.Report(name, err)
 	}
-	return &File{Name: clean(name), Info: fi, f: f, md5: md5.New(), sha: sha256.New(), root: r}, nil
+	return &File{Name: clean(name), Info: fi, f: f, sha: sha256.New(), root: r}, nil
 }
 
-// Read reads and hashes. An error other than the end of the file is
+// Open is OpenFile for readers that want only an io.ReadCloser (the
+// returned value is an *File, with its digests).
+func (r *Root) Open(name string) (io.ReadCloser, error) {
+	f, err := r.OpenFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Read reads and hashes (SHA-256). An error other than the end of the file is
 // recorded as a problem of the file.
 func (f *File) Read(p []byte) (int, error) {
 	n, err := f.f.Read(p)
 	if n > 0 {
-		f.md5.Write(p[:n])
 		f.sha.Write(p[:n])
 		f.n += int64(n)
 	}
@@ -76,10 +88,25 @@ func (f *File) Drain() error {
 
 type onlyReader struct{ io.Reader }
 
+// DrainContext is Drain that stops, with ctx's error recorded as a problem
+// of the file, when ctx is done.
+func (f *File) DrainContext(ctx context.Context) error {
+	buf := make([]byte, 1<<20)
+	for !f.eof {
+		if err := ctx.Err(); err != nil {
+			return f.root.Report(f.Name, fmt.Errorf("not read to the end: %w", err))
+		}
+		if _, err := f.Read(buf); err != nil && err != io.EOF {
+			return err
+		}
+	}
+	return nil
+}
+
 // Digests returns the checksums of what was read; ok is false unless the
 // whole file was read.
 func (f *File) Digests() (d Digests, ok bool) {
-	return Digests{MD5: hex.EncodeToString(f.md5.Sum(nil)), SHA256: hex.EncodeToString(f.sha.Sum(nil)), Size: f.n}, f.eof
+	return Digests{SHA256: hex.EncodeToString(f.sha.Sum(nil)), Size: f.n}, f.eof
 }
 
 // Facts are the file's facts, from the open descriptor, with the SHA-256
@@ -92,8 +119,32 @@ func (f *File) Facts() Facts {
 	return facts
 }
 
+// DigestsOf are the digests of contents read whole.
+func DigestsOf(data []byte) Digests {
+	m, sh := md5.Sum(data), sha256.Sum256(data)
+	return Digests{MD5: hex.EncodeToString(m[:]), SHA256: hex.EncodeToString(sh[:]), Size: int64(len(data))}
+}
+
+// HashFile streams name through h and returns the hex sum.
+func (r *Root) HashFile(name string, h hash.Hash) (string, error) {
+	f, err := r.OpenFile(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, onlyReader{f.f}); err != nil {
+		return "", r.Report(name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // Close closes the file.
 func (f *File) Close() error { return f.f.Close() }
+
+// Descriptor is the open file itself, for a reader that needs a descriptor
+// (a database library reading by descriptor, never by name). What is read
+// through it is not hashed; it is closed with f.
+func (f *File) Descriptor() *os.File { return f.f }
 
 // ReadAll opens name and reads all of it: for files read whole by design
 // (lists, small system files), bounded by MaxFileSize. Configuration that a

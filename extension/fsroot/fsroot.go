@@ -1,9 +1,11 @@
 // Package fsroot reads files of a system mounted at a root directory (or of
 // this host, with root "/") the way a program running inside that root would
-// see them: absolute symlinks resolve inside the root. FIFOs, devices and
-// directories are refused with a reason instead of being read, symlink
-// loops are reported, and files of any size are streamed (OpenFile). What
-// cannot be read is recorded as a Problem for the hunt (see problems.go).
+// see them: absolute symlinks resolve inside the root and ".." stops at it,
+// each name resolved and opened in one race-free step (see Root). FIFOs,
+// devices and directories are refused with a reason instead of being read,
+// symlink loops are reported, and files of any size are streamed
+// (OpenFile). What cannot be read is recorded as a Problem for the hunt
+// (see problems.go).
 package fsroot
 
 import (
@@ -20,14 +22,14 @@ import (
 	"sync"
 	"syscall"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultMaxFileSize bounds a file read whole into memory (ReadFile,
 // ReadAll): lists and system files read whole by design. Configuration a
 // package manager reads is streamed instead, whatever its size; a file over
 // this bound is a Problem (CauseLimit), never a silent skip.
-const DefaultMaxFileSize = 1 << 20
+const DefaultMaxFileSize = 64 << 20
 
 // DefaultMaxDirEntries bounds one directory listing; a listing cut there
 // is a Problem (CauseLimit).
@@ -49,52 +51,79 @@ func tooLarge(size, max int64) error {
 // clean names a file as seen inside the root: absolute, cleaned.
 func clean(name string) string { return path.Clean("/" + name) }
 
-// Root is a file system root. A Root remembers what it resolved and
-// stat'ed, so it is meant to live for one piece of work (one table
-// generation), not to watch a file system change.
+// Root is a file system root. A Root remembers what it stat'ed, so it is
+// meant to live for one piece of work (one table generation), not to
+// watch a file system change; Close it when that work is done.
+//
+// Every name is resolved and opened in one step from a descriptor of the
+// root directory, by the kernel (openat2 RESOLVE_IN_ROOT), as a program
+// chroot'ed there would see it: absolute symlinks resolve inside the root
+// and ".." stops at it, whatever the root's files are and however they
+// change meanwhile. Nothing is resolved twice and no host path of a file
+// in the root is ever built.
 type Root struct {
 	Dir           string
 	MaxFileSize   int64
 	MaxDirEntries int
 
+	h        *handle
+	owner    bool // the Root that opened h closes it
 	mu       sync.Mutex
-	stats    map[string]statResult
+	stats    map[statKey]statResult
 	problems *Problems
 }
 
-type statResult struct {
-	host string
-	fi   fs.FileInfo
-	err  error
+type statKey struct {
+	name   string
+	follow bool
 }
 
-// stat resolves name and stats it (following symlinks), once per name.
-func (r *Root) stat(name string) (string, fs.FileInfo, error) {
+type statResult struct {
+	fi  fs.FileInfo
+	err error
+}
+
+// stat stats name, following a final symlink or not, once per name.
+func (r *Root) stat(name string, follow bool) (fs.FileInfo, error) {
+	k := statKey{name, follow}
+	r.mu.Lock()
+	s, ok := r.stats[k]
+	r.mu.Unlock()
+	if ok {
+		return s.fi, s.err
+	}
+	s.fi, s.err = r.fstatAt(name, follow)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if s, ok := r.stats[name]; ok {
-		return s.host, s.fi, s.err
-	}
-	var s statResult
-	s.host, s.err = r.Resolve(name)
-	if s.err == nil {
-		s.fi, s.err = os.Stat(s.host)
-		var pe *fs.PathError
-		if errors.As(s.err, &pe) {
-			s.err = pe.Err
-		}
-		if errors.Is(s.err, syscall.ELOOP) {
-			s.err = errLoop
-		}
-	}
 	if r.stats == nil {
-		r.stats = map[string]statResult{}
+		r.stats = map[statKey]statResult{}
 	}
-	r.stats[name] = s
-	return s.host, s.fi, s.err
+	r.stats[k] = s
+	return s.fi, s.err
 }
 
-// New returns a Root with the default limits.
+func (r *Root) fstatAt(name string, follow bool) (fs.FileInfo, error) {
+	fd, err := r.h.at(name, follow)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	return newFileInfo(name, &st), nil
+}
+
+// Stat describes name after following symlinks (inside the root).
+func (r *Root) Stat(name string) (fs.FileInfo, error) { return r.stat(name, true) }
+
+// Lstat describes name itself: a final symlink is not followed (the
+// directories on the way are, inside the root).
+func (r *Root) Lstat(name string) (fs.FileInfo, error) { return r.stat(name, false) }
+
+// New returns a Root with the default limits. The root directory is
+// opened on first use; Close releases it.
 func New(dir string) *Root {
 	if dir == "" {
 		dir = "/"
@@ -102,68 +131,59 @@ func New(dir string) *Root {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	return &Root{Dir: dir, MaxFileSize: DefaultMaxFileSize, MaxDirEntries: DefaultMaxDirEntries}
+	return &Root{Dir: dir, MaxFileSize: DefaultMaxFileSize, MaxDirEntries: DefaultMaxDirEntries,
+		h: &handle{dir: dir}, owner: true}
 }
 
-// Open returns the Root for dir after checking that it is a directory.
+// Open returns the Root for dir after opening it and checking that it is
+// a directory.
 func Open(dir string) (*Root, error) {
 	r := New(dir)
-	return r, r.Check()
+	if err := r.Check(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
 }
 
 // OpenContext is Open for a piece of work whose context may carry a
 // Problems collector (WithProblems): the root records its problems there.
 func OpenContext(ctx context.Context, dir string) (*Root, error) {
-	r := New(dir)
+	r, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
 	r.problems = ProblemsFrom(ctx)
-	return r, r.Check()
+	return r, nil
 }
 
-// Sub returns another Root over the same directory that records its
-// problems in the same place, with its own caches and limits.
+// Sub returns another Root over the same open directory that records its
+// problems in the same place, with its own caches and limits. It lives no
+// longer than r: closing r closes it; closing it does nothing.
 func (r *Root) Sub() *Root {
-	s := New(r.Dir)
-	s.problems = r.problems
-	return s
+	return &Root{Dir: r.Dir, MaxFileSize: DefaultMaxFileSize, MaxDirEntries: DefaultMaxDirEntries,
+		h: r.h, problems: r.problems}
 }
 
-// Check reports a root that is not a directory, as one clear error.
+// Close releases the root directory; reading through r (or its Subs)
+// afterwards fails.
+func (r *Root) Close() error {
+	if !r.owner {
+		return nil
+	}
+	return r.h.close()
+}
+
+// Check opens the root and reports a root that is not a directory, as one
+// clear error.
 func (r *Root) Check() error {
-	fi, err := os.Stat(r.Dir)
-	if err != nil {
-		return fmt.Errorf("root %s: %w", r.Dir, errors.Unwrap(err))
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("root %s: not a directory", r.Dir)
-	}
-	return nil
-}
-
-// Resolve maps a name as seen inside the root (relative names are relative
-// to "/") to a host path, following symlinks inside the root.
-func (r *Root) Resolve(name string) (string, error) {
-	if !path.IsAbs(name) {
-		name = "/" + name
-	}
-	if r.Dir == "/" {
-		// The host's own root: let the kernel follow links, but still
-		// report loops the same way.
-		return filepath.Clean(name), nil
-	}
-	p, err := securejoin.SecureJoin(r.Dir, name)
-	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return "", errLoop
-		}
-		return "", err
-	}
-	return p, nil
+	return r.h.use(func() error { return nil })
 }
 
 // Kind describes name after following symlinks: "file", "dir", "fifo",
 // "device", "socket", or "" when it cannot be stat'ed.
 func (r *Root) Kind(name string) string {
-	_, fi, err := r.stat(name)
+	fi, err := r.Stat(name)
 	if err != nil {
 		return ""
 	}
@@ -216,29 +236,28 @@ func (r *Root) maxSize() int64 {
 }
 
 // open opens a regular file without blocking on FIFOs or touching
-// devices, and returns what the open descriptor is.
+// devices: the name is resolved to an O_PATH descriptor, which opens
+// nothing; only a regular file is then reopened for reading, from that
+// descriptor. It returns what the open descriptor is.
 func (r *Root) open(name string) (*os.File, fs.FileInfo, error) {
-	p, fi, err := r.stat(name)
+	p, err := r.h.at(name, true)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer unix.Close(p)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(p, &st); err != nil {
+		return nil, nil, err
+	}
+	fi := newFileInfo(name, &st)
 	if k := kind(fi.Mode()); k != "file" {
 		return nil, nil, refusal(k)
 	}
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	fd, err := r.h.reopen(p, &st, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		return nil, nil, err
 	}
-	fi2, err := f.Stat()
-	if err != nil || !os.SameFile(fi, fi2) || !fi2.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, errors.New("changed while being opened; not read")
-	}
-	return f, fi2, nil
+	return os.NewFile(uintptr(fd), clean(name)), newFileInfo(name, &st), nil
 }
 
 // ReadDir lists the entry names of a directory, at most MaxDirEntries.
@@ -254,18 +273,11 @@ func (r *Root) ReadDir(name string) ([]string, error) {
 // ReadDirEntries lists a directory with the entry types the kernel reports
 // (no stat per entry), at most MaxDirEntries.
 func (r *Root) ReadDirEntries(name string) ([]fs.DirEntry, error) {
-	p, err := r.Resolve(name)
+	fd, err := r.h.openDir(name)
 	if err != nil {
 		return nil, r.Report(name, err)
 	}
-	d, err := os.Open(p)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, r.Report(name, err)
-	}
+	d := os.NewFile(uintptr(fd), clean(name))
 	defer d.Close()
 	max := r.MaxDirEntries
 	if max <= 0 {
@@ -275,12 +287,26 @@ func (r *Root) ReadDirEntries(name string) ([]fs.DirEntry, error) {
 	if err != nil && err != io.EOF {
 		return nil, r.Report(name, err)
 	}
+	dir := clean(name)
+	for i, e := range ents {
+		ents[i] = dirEntry{e, r, dir}
+	}
 	if len(ents) > max {
 		err := fmt.Errorf("more than %d entries; listed the first %d: %w", max, max, ErrTooLarge)
 		return ents[:max], r.Report(name, err)
 	}
 	return ents, nil
 }
+
+// dirEntry is a listed entry whose Info is an Lstat inside the root (the
+// os package's would lstat a host path).
+type dirEntry struct {
+	fs.DirEntry
+	r   *Root
+	dir string
+}
+
+func (e dirEntry) Info() (fs.FileInfo, error) { return e.r.Lstat(path.Join(e.dir, e.Name())) }
 
 // Facts are what a detection engineer wants to know about a file.
 type Facts struct {
@@ -293,7 +319,7 @@ type Facts struct {
 
 // Describe stats name (following symlinks) and hashes data, its contents.
 func (r *Root) Describe(name string, data []byte) (Facts, error) {
-	_, fi, err := r.stat(name)
+	fi, err := r.Stat(name)
 	if err != nil {
 		return Facts{}, err
 	}

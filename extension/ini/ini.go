@@ -6,8 +6,12 @@
 package ini
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"strings"
+
+	"github.com/pkgpersist/pkgpersist/extension/lines"
 )
 
 // File is a parsed INI file: sections in the order they first appear, keys
@@ -99,8 +103,20 @@ const blanks = " \t\r"
 // Parse reads data. On a syntax error it returns the error and nothing
 // else: libdnf keeps no part of a file it cannot parse.
 func Parse(data []byte) (*File, error) {
+	return ParseReader(bytes.NewReader(data), nil)
+}
+
+// MaxValue bounds the memory one value with its continuation lines may
+// take.
+const MaxValue = lines.MaxLine
+
+// ParseReader is Parse over a stream of any size. An error that is not a
+// syntax error (*Error) means the file could not be read to the end: a
+// read error, a line or value over the bound, or stop (polled every few
+// thousand lines; nil for never) returning an error.
+func ParseReader(r io.Reader, stop func() error) (*File, error) {
 	f := &File{}
-	lines := strings.Split(string(data), "\n")
+	lr := lines.New(r, stop)
 	var section string
 	var key, value string
 	keyLine := 0
@@ -111,10 +127,20 @@ func Parse(data []byte) (*File, error) {
 			pending = false
 		}
 	}
-	for i, line := range lines {
-		n := i + 1
+	for {
+		line, ok := lr.Next()
+		if !ok {
+			if err := lr.Err(); err != nil {
+				return nil, err
+			}
+			break
+		}
+		n := lr.Line()
 		if n == 1 {
 			line = strings.TrimPrefix(line, "\xef\xbb\xbf")
+		}
+		if len(value) > MaxValue {
+			return nil, fmt.Errorf("not read to the end: a value longer than %d MiB at line %d", MaxValue>>20, keyLine)
 		}
 		// An empty line or a comment ends a value: no continuation
 		// line may follow it.

@@ -42,6 +42,7 @@ func (o Of) Columns() map[string]string {
 // Source answers for the files of one root, reading each file and the
 // package database at most once. It is meant for one table generation.
 type Source struct {
+	ctx   context.Context // bounds the reading of files
 	fs    *fsroot.Root
 	dpkg  *dpkgdb.DB
 	rpm   *rpmdb.DB
@@ -51,86 +52,109 @@ type Source struct {
 // New returns a Source reading through fs.
 func New(fs *fsroot.Root) *Source {
 	dbfs := fs.Sub()
-	// package databases hold large file lists
-	dbfs.MaxFileSize = 64 << 20
-	return &Source{fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(fs), cache: map[string]Of{}}
+	return &Source{ctx: context.Background(), fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(fs), cache: map[string]Of{}}
 }
 
 // Prefetch tells the package database which paths will be asked about,
 // so that it reads its file lists once for all of them.
 func (s *Source) Prefetch(paths []string) { s.dpkg.Prefetch(paths) }
 
-// owner asks dpkg's database, then rpm's.
-func (s *Source) owner(path string, data []byte) (string, bool) {
-	if o := s.dpkg.Lookup(path, data); o.Package != "" {
+// owner asks dpkg's database, then rpm's; d are the file's digests (nil
+// when its contents are unknown).
+func (s *Source) owner(path string, d *fsroot.Digests) (string, bool) {
+	if o := s.dpkg.Lookup(path, func() string { return s.digest(path, d, 1) }); o.Package != "" {
 		return o.Package, o.Modified
 	}
-	o := s.rpm.Lookup(path, data)
+	o := s.rpm.Lookup(path, func(algo int32) string { return s.digest(path, d, algo) })
 	return o.Package, o.Modified
+}
+
+// digest is the file's digest in an rpm algorithm: from d when it has it,
+// else by reading the file again ("" when it cannot be read or d is nil).
+func (s *Source) digest(path string, d *fsroot.Digests, algo int32) string {
+	switch {
+	case d == nil:
+		return ""
+	case algo == 1 && d.MD5 != "":
+		return d.MD5
+	case algo == 8:
+		return d.SHA256
+	}
+	h := rpmdb.NewHash(algo)
+	if h == nil {
+		return ""
+	}
+	sum, err := s.fs.HashFile(path, h)
+	if err != nil {
+		return ""
+	}
+	return sum
 }
 
 // Close releases the package databases.
 func (s *Source) Close() { s.rpm.Close() }
 
-// File returns the provenance of path; data is its contents when the
-// caller has read them already (nil to read them here).
-func (s *Source) File(path string, data []byte) Of {
+// File returns the provenance of path; d are its digests when the caller
+// has streamed it already (nil to read it here).
+func (s *Source) File(path string, d *fsroot.Digests) Of {
 	if o, ok := s.cache[path]; ok || path == "" {
 		return o
 	}
-	if data == nil {
-		data, _ = s.fs.ReadFile(path)
+	if d == nil {
+		d = s.read(path)
 	}
 	var o Of
-	if f, err := s.fs.Describe(path, data); err == nil {
+	if f, err := s.fs.Describe(path, nil); err == nil {
 		o.Found, o.Facts = true, f
-		pkg, modified := s.owner(path, data)
-		o.Package = pkg
-		// without the contents there is nothing to compare
-		o.Modified = modified && data != nil
+		if d != nil {
+			o.Facts.SHA256 = d.SHA256
+		}
+		o.Package, o.Modified = s.owner(path, d)
 	}
 	s.cache[path] = o
 	return o
 }
 
-// Streamed returns the provenance of path from the digests taken while
-// it was streamed.
-func (s *Source) Streamed(path string, d fsroot.Digests) Of {
-	if o, ok := s.cache[path]; ok || path == "" {
-		return o
+// read streams path to get its digests (nil when it cannot be read whole
+// in the time given for reading).
+func (s *Source) read(path string) *fsroot.Digests {
+	f, err := s.fs.OpenFile(path)
+	if err != nil {
+		return nil
 	}
-	var o Of
-	if f, err := s.fs.Describe(path, nil); err == nil {
-		f.SHA256 = d.SHA256
-		o.Found, o.Facts = true, f
-		if own := s.dpkg.LookupMD5(path, d.MD5); own.Package != "" {
-			o.Package, o.Modified = own.Package, own.Modified
-		} else {
-			own := s.rpm.LookupSum(path, func(algo int32) string {
-				switch algo {
-				case 1:
-					return d.MD5
-				case 8:
-					return d.SHA256
-				}
-				return "" // SHA-1, SHA-512: not taken while streaming
-			})
-			o.Package, o.Modified = own.Package, own.Modified
-		}
+	defer f.Close()
+	if f.DrainContext(s.ctx) != nil {
+		return nil
 	}
-	s.cache[path] = o
-	return o
+	d, ok := f.Digests()
+	if !ok {
+		return nil
+	}
+	return &d
 }
 
 // Item is one row's own columns and the file whose provenance it carries.
 type Item struct {
 	Row  table.Row
 	Path string
-	Data []byte // the file's contents when already read; nil to read them here
-	// Digests are the checksums of the whole file when the caller
-	// streamed it (fsroot.File.Digests); they stand in for Data, so that
-	// a file of any size is neither read twice nor held.
+	// Digests of the file when the table has streamed it already; nil to
+	// read it here.
 	Digests *fsroot.Digests
+	// Data is the file's contents when a table read it whole (nil when
+	// not): its digests are taken from it.
+	Data []byte
+	// Unread marks a file the table could not read to the end (a limit or
+	// its deadline): its contents are not read again here.
+	Unread bool
+}
+
+// digests of an item: given, from its data, or nil to read the file.
+func (it Item) digests() *fsroot.Digests {
+	if it.Digests != nil || it.Data == nil {
+		return it.Digests
+	}
+	d := fsroot.DigestsOf(it.Data)
+	return &d
 }
 
 // Rows completes each item with the provenance columns among columns (the
@@ -141,6 +165,9 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 	}
 	s := New(fs)
 	defer s.Close()
+	rctx, cancel := table.Reading(ctx)
+	defer cancel()
+	s.ctx = rctx
 	paths := make([]string, len(items))
 	for i, it := range items {
 		paths[i] = it.Path
@@ -157,13 +184,11 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 				return nil, err
 			}
 		}
-		var of Of
-		if it.Digests != nil {
-			of = s.Streamed(it.Path, *it.Digests)
-		} else {
-			of = s.File(it.Path, it.Data)
+		d := it.digests()
+		if it.Unread && d == nil {
+			d = &fsroot.Digests{}
 		}
-		for k, v := range of.Columns() {
+		for k, v := range s.File(it.Path, d).Columns() {
 			if wanted[k] {
 				it.Row[k] = v
 			}
@@ -189,4 +214,11 @@ func Columns(of string, size bool) []table.Column {
 		table.Column{Name: "package", Type: table.Text, Description: "The Debian or RPM package that owns " + of + ", `''` when none does"},
 		table.Column{Name: "package_modified", Type: table.Integer, Description: "1 when " + of + " no longer has the checksum its package recorded"},
 	)
+}
+
+// Owner returns the package whose file list has path, whether or not the
+// file exists now ("" when no package lists it).
+func (s *Source) Owner(path string) string {
+	pkg, _ := s.owner(path, nil)
+	return pkg
 }

@@ -20,6 +20,9 @@ type FileScan struct {
 	// Digests are the checksums of the whole file, taken while it was
 	// streamed (nil when it could not be read to the end).
 	Digests *fsroot.Digests
+	// Stopped: ctx ended before the file was read to the end (recorded
+	// as a deadline problem); reading it again would not be in time.
+	Stopped bool
 }
 
 // ScanFile streams a module of fs through the scanner, whatever its size,
@@ -41,6 +44,7 @@ func (o Options) ScanFile(ctx context.Context, fs *fsroot.Root, name string) Fil
 	case err != nil:
 		if ctx.Err() != nil {
 			fs.Report(name, ctx.Err())
+			return FileScan{ReadErr: err, Stopped: true}
 		}
 		return FileScan{ReadErr: err}
 	default:
@@ -50,8 +54,8 @@ func (o Options) ScanFile(ctx context.Context, fs *fsroot.Root, name string) Fil
 		}
 	}
 	// the rest of the file after a syntax error, for its digests
-	if err := f.Drain(); err != nil {
-		return FileScan{ReadErr: err}
+	if err := f.DrainContext(ctx); err != nil {
+		return FileScan{ReadErr: err, Stopped: ctx.Err() != nil}
 	}
 	if d, ok := f.Digests(); ok {
 		out.Digests = &d

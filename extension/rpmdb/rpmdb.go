@@ -1,7 +1,8 @@
 // Package rpmdb answers, from an RPM database (rpm 4.16+'s sqlite backend)
 // under a root, which package owns a file and whether the file still has
-// the digest rpm recorded. The database is opened read-only and never
-// written, so it is safe on a mounted evidence image.
+// the digest rpm recorded. The database is opened inside the root, by
+// descriptor, read-only and never written, so it is safe on a mounted
+// evidence image, however hostile.
 package rpmdb
 
 import (
@@ -11,34 +12,36 @@ import (
 	"crypto/sha512"
 	"database/sql"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"io/fs"
 	"path"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver for rpmdb.sqlite
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 // Paths where distributions keep the sqlite database.
 var Paths = []string{"/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite"}
 
-// Resolver maps a path inside the root to a host path.
-type Resolver interface {
-	Resolve(name string) (string, error)
-	Kind(name string) string
+// FS is the root the database is opened through (see fsroot.Root).
+type FS interface {
+	OpenFile(name string) (*fsroot.File, error)
+	Stat(name string) (fs.FileInfo, error)
+	Report(name string, err error) error
 }
 
 // DB is one root's RPM database, opened on first use.
 type DB struct {
-	fs     Resolver
+	fs     FS
 	opened bool
+	file   *fsroot.File // the database file, open while db is
 	db     *sql.DB
 	err    error
 }
 
 // New returns a DB for the root.
-func New(fs Resolver) *DB { return &DB{fs: fs} }
+func New(fs FS) *DB { return &DB{fs: fs} }
 
 // Owner is what rpm knows of a file.
 type Owner struct {
@@ -46,35 +49,41 @@ type Owner struct {
 	Modified bool   // the file's digest differs from rpm's record
 }
 
+// open opens the first database of Paths that exists. The file is
+// resolved and opened inside the root by fsroot, and SQLite reads that
+// descriptor: no name from the root reaches SQLite, whose URI syntax
+// (%2f, ?, #) a hostile image could otherwise use to open or create a
+// file anywhere. It is read immutable: nothing is locked or written, so
+// a read-only evidence mount is fine; a write-ahead log beside it is not
+// read. A database that cannot be read is a problem of the root.
 func (d *DB) open() error {
 	if d.opened {
 		return d.err
 	}
 	d.opened = true
 	for _, p := range Paths {
-		if d.fs.Kind(p) != "file" {
-			continue
-		}
-		host, err := d.fs.Resolve(p)
+		f, err := d.fs.OpenFile(p)
 		if err != nil {
+			if fsroot.Classify(err) != "" {
+				d.err = err // a problem, which OpenFile recorded
+			}
 			continue
 		}
-		// read-only; an image mounted read-only cannot take the WAL's
-		// shared-memory file, so fall back to reading it as immutable
-		for _, mode := range []string{"mode=ro", "mode=ro&immutable=1"} {
-			db, err := sql.Open("sqlite3", "file:"+host+"?"+mode)
-			if err == nil {
-				if err = db.Ping(); err == nil {
-					var n int
-					if err = db.QueryRow("SELECT count(*) FROM Packages").Scan(&n); err == nil {
-						d.db = db
-						return nil
-					}
-				}
+		db, err := openSQLite(f.Descriptor())
+		if err == nil {
+			var n int
+			if err = db.QueryRow("SELECT count(*) FROM Packages").Scan(&n); err != nil {
 				db.Close()
 			}
-			d.err = fmt.Errorf("open %s: %w", p, err)
 		}
+		if err != nil {
+			f.Close()
+			d.err = d.fs.Report(p, fmt.Errorf("rpm database: %w", err))
+			continue
+		}
+		d.file, d.db = f, db
+		d.checkWAL(p)
+		return nil
 	}
 	if d.err == nil {
 		d.err = errNoDB
@@ -84,28 +93,29 @@ func (d *DB) open() error {
 
 var errNoDB = errors.New("no rpm database")
 
+// checkWAL records, as a problem of the database, transactions in a
+// write-ahead log that the immutable read does not see. rpm truncates its
+// log when it closes the database: one with content means an rpm
+// transaction was running, or was cut short, when the root was read.
+func (d *DB) checkWAL(p string) {
+	if fi, err := d.fs.Stat(p + "-wal"); err == nil && fi.Size() > 0 {
+		d.fs.Report(p, fmt.Errorf("rpm database: its write-ahead log (%d bytes) is not read", fi.Size()))
+	}
+}
+
 // Close releases the database.
 func (d *DB) Close() {
 	if d.db != nil {
 		d.db.Close()
+		d.file.Close()
 	}
 }
 
 // Lookup finds the package that owns name (a path inside the root) and
-// compares data with the recorded digest.
-func (d *DB) Lookup(name string, data []byte) Owner {
-	return d.LookupSum(name, func(algo int32) string {
-		if data == nil {
-			return ""
-		}
-		return digest(algo, data)
-	})
-}
-
-// LookupSum is Lookup for a file hashed while it was streamed: sum returns
-// its digest in an rpm PGPHASHALGO_* algorithm, "" when it was not
-// computed (the comparison is then not made).
-func (d *DB) LookupSum(name string, sum func(algo int32) string) Owner {
+// compares the file's digest, which sum computes in the algorithm rpm
+// recorded (a PGPHASHALGO_* value; "" when the contents are unknown), with
+// the recorded one.
+func (d *DB) Lookup(name string, sum func(algo int32) string) Owner {
 	if d.open() != nil {
 		return Owner{}
 	}
@@ -140,8 +150,8 @@ func (d *DB) LookupSum(name string, sum func(algo int32) string) Owner {
 			if a := h.Ints(TagFileDigestAlgo); len(a) > 0 {
 				algo = a[0]
 			}
-			if s := sum(algo); s != "" {
-				o.Modified = s != digests[idx]
+			if cur := sum(algo); cur != "" {
+				o.Modified = cur != digests[idx]
 			}
 		}
 		return o
@@ -149,23 +159,24 @@ func (d *DB) LookupSum(name string, sum func(algo int32) string) Owner {
 	return Owner{}
 }
 
-// digest hashes data with an rpm PGPHASHALGO_* algorithm.
-func digest(algo int32, data []byte) string {
-	var h hash.Hash
+// NewHash returns a hash for an rpm PGPHASHALGO_* algorithm, or nil for one
+// rpm does not use for file digests.
+func NewHash(algo int32) hash.Hash {
 	switch algo {
 	case 1:
-		h = md5.New()
+		return md5.New()
 	case 2:
-		h = sha1.New()
+		return sha1.New()
 	case 8:
-		h = sha256.New()
+		return sha256.New()
+	case 9:
+		return sha512.New384()
 	case 10:
-		h = sha512.New()
-	default:
-		return ""
+		return sha512.New()
+	case 11:
+		return sha256.New224()
 	}
-	h.Write(data)
-	return hex.EncodeToString(h.Sum(nil))
+	return nil
 }
 
 // RPM header tags used here (rpm's rpmtag.h).

@@ -214,6 +214,17 @@ func firstFrames(stack []byte) string {
 	return strings.Join(lines, "\n")
 }
 
+// Reading returns the part of ctx's time a table may spend reading files:
+// three quarters of what is left. A reader stopped by it says what it did
+// not read, and the table still has time to answer with that.
+func Reading(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, time.Now().Add(time.Until(d)*3/4))
+}
+
 // Check returns the context's error, for loops that poll it.
 func Check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/lines"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
@@ -161,9 +162,12 @@ func rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
+	stop := func() error { return table.Check(ctx) }
+	rel := &releases{fs: fs, facts: map[string]table.Row{}}
 	var out []table.Row
 	emit := func(file string, s Source) {
-		if r := withRelease(fs, file, s, root); r != nil {
+		if r := rel.row(file, s, root); r != nil {
 			out = append(out, r)
 		}
 	}
@@ -173,28 +177,52 @@ func rows(ctx context.Context, root string) ([]table.Row, error) {
 	}
 	lists = append(lists, glob(fs, "/etc/apt/sources.list.d", ".list")...)
 	for _, f := range lists {
-		data, err := fs.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n") {
+		eachLine(fs, f, stop, func(line string) {
 			if s, ok := ParseLine(line); ok {
 				emit(f, s)
 			}
-		}
+		})
 	}
 	for _, f := range glob(fs, "/etc/apt/sources.list.d", ".sources") {
-		data, err := fs.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, block := range strings.Split(string(data), "\n\n") {
-			for _, s := range ParseDeb822(block) {
+		// stanzas are separated by an empty line
+		var block strings.Builder
+		flush := func() {
+			for _, s := range ParseDeb822(block.String()) {
 				emit(f, s)
 			}
+			block.Reset()
 		}
+		eachLine(fs, f, stop, func(line string) {
+			if line == "" {
+				flush()
+				return
+			}
+			block.WriteString(line + "\n")
+		})
+		flush()
 	}
 	return out, table.Check(ctx)
+}
+
+// eachLine streams a file's lines; a file that cannot be read (to the
+// end) is a problem the root records, and what was read counts.
+func eachLine(fs *fsroot.Root, name string, stop func() error, fn func(string)) {
+	f, err := fs.OpenFile(name)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	lr := lines.New(f, stop)
+	for {
+		l, ok := lr.Next()
+		if !ok {
+			break
+		}
+		fn(l)
+	}
+	if err := lr.Err(); err != nil {
+		fs.Report(name, err)
+	}
 }
 
 // glob lists dir/*ext as osquery's % does: no hidden files, regular files.
@@ -210,14 +238,41 @@ func glob(fs *fsroot.Root, dir, ext string) []string {
 	return out
 }
 
-// withRelease reads the source's Release (or InRelease) file from apt's
-// lists; osquery makes no row without one.
-func withRelease(fs *fsroot.Root, file string, s Source, root string) table.Row {
+// releases reads the sources' Release (or InRelease) files from apt's
+// lists, each once.
+type releases struct {
+	fs     *fsroot.Root
+	names  []string
+	listed bool
+	facts  map[string]table.Row // by list-file prefix; nil for none
+}
+
+// row is the source's row; osquery makes none without a Release file.
+func (rl *releases) row(file string, s Source, root string) table.Row {
 	prefix := strings.ReplaceAll(strings.Join(s.cache, "_"), "/", "_") + "_"
-	names, _ := fs.ReadDir("/var/lib/apt/lists")
-	sort.Strings(names)
+	facts, ok := rl.facts[prefix]
+	if !ok {
+		facts = rl.read(prefix)
+		rl.facts[prefix] = facts
+	}
+	if facts == nil {
+		return nil
+	}
+	r := table.Row{"source": file, "base_uri": s.BaseURI, "name": s.Name, "root": root}
+	for k, v := range facts {
+		r[k] = v
+	}
+	return r
+}
+
+func (rl *releases) read(prefix string) table.Row {
+	if !rl.listed {
+		rl.names, _ = rl.fs.ReadDir("/var/lib/apt/lists")
+		sort.Strings(rl.names)
+		rl.listed = true
+	}
 	var release string
-	for _, n := range names {
+	for _, n := range rl.names {
 		if strings.HasPrefix(n, prefix) && strings.HasSuffix(n, "Release") && !strings.HasPrefix(n, ".") {
 			release = "/var/lib/apt/lists/" + n
 			break
@@ -226,12 +281,11 @@ func withRelease(fs *fsroot.Root, file string, s Source, root string) table.Row 
 	if release == "" {
 		return nil
 	}
-	data, err := fs.ReadFile(release)
+	data, err := rl.fs.ReadFile(release)
 	if err != nil {
 		return nil
 	}
-	r := table.Row{"source": file, "base_uri": s.BaseURI, "name": s.Name, "release": "", "version": "",
-		"maintainer": "", "components": "", "architectures": "", "root": root}
+	r := table.Row{"release": "", "version": "", "maintainer": "", "components": "", "architectures": ""}
 	for _, h := range strings.Split(string(data), "\n") {
 		if h == "" {
 			continue

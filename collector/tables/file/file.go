@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -74,57 +73,69 @@ func Generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.MaxDirEntries = MaxDirEntries
-		g := &globber{fs: r, ctx: ctx}
-		var targets []target
-		for _, c := range q.Constraints["path"] {
-			switch c.Op {
-			case table.Equals:
-				targets = append(targets, target{c.Expr, parent(c.Expr)})
-			case table.Like:
-				ps, err := g.expand(c.Expr, true)
-				if err != nil {
-					return nil, err
-				}
-				for _, p := range ps {
-					targets = append(targets, target{p, parent(p)})
-				}
+		rows, err := generate(ctx, q, r, root)
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// generate is one root's rows.
+func generate(ctx context.Context, q table.QueryContext, r *fsroot.Root, root string) ([]table.Row, error) {
+	var out []table.Row
+	r.MaxDirEntries = MaxDirEntries
+	g := &globber{fs: r, ctx: ctx}
+	var targets []target
+	for _, c := range q.Constraints["path"] {
+		switch c.Op {
+		case table.Equals:
+			targets = append(targets, target{c.Expr, parent(c.Expr)})
+		case table.Like:
+			ps, err := g.expand(c.Expr, true)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				targets = append(targets, target{p, parent(p)})
 			}
 		}
-		for _, c := range q.Constraints["directory"] {
-			dirs := []string{c.Expr}
-			if c.Op == table.Like {
-				ps, err := g.expand(c.Expr, false)
-				if err != nil {
-					return nil, err
-				}
-				dirs = ps
+	}
+	for _, c := range q.Constraints["directory"] {
+		dirs := []string{c.Expr}
+		if c.Op == table.Like {
+			ps, err := g.expand(c.Expr, false)
+			if err != nil {
+				return nil, err
 			}
-			for _, d := range dirs {
-				children, err := g.list(strings.TrimSuffix(d, "/"))
-				if err != nil {
-					return nil, err
-				}
-				for _, ch := range children {
-					targets = append(targets, target{ch, d})
-				}
+			dirs = ps
+		}
+		for _, d := range dirs {
+			children, err := g.list(strings.TrimSuffix(d, "/"))
+			if err != nil {
+				return nil, err
+			}
+			for _, ch := range children {
+				targets = append(targets, target{ch, d})
 			}
 		}
-		seen := map[target]bool{}
-		for i, t := range targets {
-			if i%4096 == 0 {
-				if err := table.Check(ctx); err != nil {
-					return nil, err
-				}
+	}
+	seen := map[target]bool{}
+	for i, t := range targets {
+		if i%4096 == 0 {
+			if err := table.Check(ctx); err != nil {
+				return nil, err
 			}
-			if seen[t] {
-				continue
-			}
-			seen[t] = true
-			if row := g.describe(t); row != nil {
-				row["root"] = root
-				out = append(out, row)
-			}
+		}
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if row := g.describe(t); row != nil {
+			row["root"] = root
+			out = append(out, row)
 		}
 	}
 	return out, nil
@@ -154,7 +165,6 @@ type globber struct {
 	fs    *fsroot.Root
 	ctx   context.Context
 	count int
-	hosts map[string]string // directory inside the root -> host path
 }
 
 // expand resolves a LIKE pattern to paths; files false keeps directories
@@ -298,64 +308,28 @@ func (g *globber) mark(p string) string {
 }
 
 func (g *globber) isLink(p string) bool {
-	host, err := hostNoFollow(g.fs, strings.TrimSuffix(p, "/"))
-	if err != nil {
-		return false
-	}
-	fi, err := os.Lstat(host)
+	fi, err := g.fs.Lstat(strings.TrimSuffix(p, "/"))
 	return err == nil && fi.Mode()&fs.ModeSymlink != 0
 }
 
-// hostNoFollow maps a path inside the root to the host path of the entry
-// itself (its parent resolved, the last component not followed).
-func hostNoFollow(r *fsroot.Root, p string) (string, error) {
-	if p == "/" || p == "" {
-		return r.Resolve("/")
-	}
-	dir, err := r.Resolve(path.Dir(p))
-	if err != nil {
-		return "", err
-	}
-	return path.Join(dir, path.Base(p)), nil
-}
-
 // describe is osquery's genFileInfo: lstat for the symlink flag, stat
-// (following links) for the rest, lstat's when the link dangles. The
-// parent directory is resolved inside the root once per directory.
+// (following links) for the rest, lstat's when the link dangles. Both are
+// the root's own, race-free lookups: ".." stops at the root, so "/.." is
+// the root itself, as "/.." is "/" to osquery on a host; the row keeps the
+// path it was asked for, which the constraint is matched against.
 func (g *globber) describe(t target) table.Row {
 	clean := strings.TrimSuffix(t.path, "/")
 	if clean == "" {
 		clean = "/"
 	}
-	dir := path.Dir(clean)
-	host, ok := g.hosts[dir]
-	if !ok {
-		h, err := g.fs.Resolve(dir)
-		if err != nil {
-			h = ""
-		}
-		if g.hosts == nil {
-			g.hosts = map[string]string{}
-		}
-		g.hosts[dir], host = h, h
-	}
-	if host == "" {
-		return nil
-	}
-	hostPath := path.Join(host, path.Base(clean))
-	if clean == "/" {
-		hostPath = host
-	}
-	lfi, err := os.Lstat(hostPath)
+	lfi, err := g.fs.Lstat(clean)
 	if err != nil {
 		return nil
 	}
 	fi := lfi
 	if lfi.Mode()&fs.ModeSymlink != 0 {
-		if followed, err := g.fs.Resolve(clean); err == nil {
-			if sfi, err := os.Stat(followed); err == nil {
-				fi = sfi
-			}
+		if sfi, err := g.fs.Stat(clean); err == nil {
+			fi = sfi
 		}
 	}
 	st, _ := fi.Sys().(*syscall.Stat_t)

@@ -30,6 +30,7 @@ func rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	data, err := fs.ReadFile("/etc/group")
 	if err != nil {
 		return nil, nil

@@ -33,6 +33,7 @@ func rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	// A mounted image names itself in its files; the running host's kernel
 	// knows its hostname and SMBIOS UUID better.
 	host := firstLine(fs.ReadFile("/etc/hostname"))

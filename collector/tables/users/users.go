@@ -36,6 +36,7 @@ func rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	data, err := fs.ReadFile("/etc/passwd")
 	if err != nil {
 		return nil, nil // no passwd, no users

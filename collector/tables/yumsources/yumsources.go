@@ -91,6 +91,7 @@ func rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	var out []table.Row
 	reposDir := "/etc/yum.repos.d"
 	read := func(file string, conf bool) {

@@ -5,6 +5,7 @@ package apthooks
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/pkgpersist/pkgpersist/extension/aptconf"
@@ -29,28 +30,36 @@ func Table() *table.Table {
 			{Name: "line", Type: table.Integer, Description: "Line of the file where the entry ends"},
 		}, append(provenance.Columns("the file", false),
 			table.RootColumn,
-			table.Column{Name: "apt_config", Type: table.Text, Hidden: true, Operators: []table.Operator{table.Equals}, Description: "A configuration file APT reads first, as when the `APT_CONFIG` environment variable names it (path inside the root); default none"},
+			ConfigColumn,
 		)...),
-		Generate: generate,
+		Generate: PerConfig(Rows),
 	}
 }
 
-func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
-	aptConfigs := q.Equals("apt_config")
-	if len(aptConfigs) == 0 {
-		aptConfigs = []string{""}
-	}
-	var rows []table.Row
-	for _, root := range table.Roots(q) {
-		for _, ac := range aptConfigs {
-			rs, err := Rows(ctx, root, ac)
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, rs...)
+// ConfigColumn is the hidden apt_config column of the tables that read
+// APT's configuration.
+var ConfigColumn = table.Column{Name: "apt_config", Type: table.Text, Hidden: true, Operators: []table.Operator{table.Equals}, Description: "A configuration file APT reads first, as when the `APT_CONFIG` environment variable names it (path inside the root); default none"}
+
+// PerConfig generates rows for every root and every apt_config the query
+// constrains (none: APT_CONFIG unset).
+func PerConfig(rows func(ctx context.Context, root, aptConfig string) ([]table.Row, error)) table.Generate {
+	return func(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+		aptConfigs := q.Equals("apt_config")
+		if len(aptConfigs) == 0 {
+			aptConfigs = []string{""}
 		}
+		var out []table.Row
+		for _, root := range table.Roots(q) {
+			for _, ac := range aptConfigs {
+				rs, err := rows(ctx, root, ac)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, rs...)
+			}
+		}
+		return out, nil
 	}
-	return rows, nil
 }
 
 // Entry is one row before it is rendered.
@@ -71,12 +80,26 @@ func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := aptconf.Load(fs, aptConfig, func() error { return table.Check(ctx) })
-	if err := table.Check(ctx); err != nil {
-		return nil, err
-	}
+	defer fs.Close()
+	rctx, cancel := table.Reading(ctx)
+	defer cancel()
+	res := aptconf.Load(fs, aptConfig, func() error { return table.Check(rctx) })
 	entries := Evaluate(res, fs)
+	for _, f := range res.Files {
+		if f.Unread != "" {
+			fs.Report(f.Path, unreadCause(rctx, f.Unread))
+		}
+	}
 	return render(ctx, root, aptConfig, fs, res, entries)
+}
+
+// unreadCause is the problem of a file not read to the end: the caller's
+// deadline, or a bound on the work.
+func unreadCause(ctx context.Context, why string) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", why, ctx.Err())
+	}
+	return fmt.Errorf("%s: %w", why, fsroot.ErrTooLarge)
 }
 
 // Evaluate turns a loaded configuration into entries: one per assignment to
@@ -98,7 +121,7 @@ func Evaluate(res *aptconf.Result, fs aptconf.FS) []Entry {
 		case f.Unread != "":
 			out = append(out, Entry{Position: -1, Reason: "not evaluated: " + f.Unread + " (apt reads it; its entries are unknown)", Origin: aptconf.Origin{Path: f.Path}})
 		case f.Ignored != "":
-			out = append(out, ignoredEntries(fs, f)...)
+			out = append(out, ignoredEntries(fs, f, res.Interrupted)...)
 		}
 	}
 	if res.Failed != nil {
@@ -114,8 +137,8 @@ func Evaluate(res *aptconf.Result, fs aptconf.FS) []Entry {
 }
 
 // ignoredEntries lists what a file apt skips would define, all inactive.
-func ignoredEntries(fs aptconf.FS, f *aptconf.File) []Entry {
-	conf, read := aptconf.ReadAlone(fs, f.Path)
+func ignoredEntries(fs aptconf.FS, f *aptconf.File, interrupted func() error) []Entry {
+	conf, read := aptconf.ReadAlone(fs, f.Path, interrupted)
 	var out []Entry
 	for _, a := range conf.Assignments {
 		if e, ok := entryFor(conf, a, false); ok {
@@ -269,15 +292,17 @@ func siblingValue(key *aptconf.Item, tag string) string {
 
 // render adds the file facts and the package owner to each entry.
 func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
-	data := map[string][]byte{}
+	digests := map[string]*fsroot.Digests{}
+	unread := map[string]bool{}
 	for _, f := range res.Files {
-		if f.Data != nil {
-			data[f.Path] = f.Data
+		if f.Digests != nil {
+			digests[f.Path] = f.Digests
 		}
+		unread[f.Path] = unread[f.Path] || f.Unread != ""
 	}
 	items := make([]provenance.Item, len(entries))
 	for i, e := range entries {
-		items[i] = provenance.Item{Path: e.Origin.Path, Data: data[e.Origin.Path], Row: table.Row{
+		items[i] = provenance.Item{Path: e.Origin.Path, Digests: digests[e.Origin.Path], Unread: unread[e.Origin.Path], Row: table.Row{
 			"hook": e.Hook, "name": e.Name, "position": strconv.Itoa(e.Position),
 			"command": e.Command, "active": table.Bool(e.Active), "reason": e.Reason,
 			"path": e.Origin.Path, "line": strconv.Itoa(e.Origin.Line),

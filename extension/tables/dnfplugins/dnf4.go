@@ -283,7 +283,7 @@ func (inst *dnf4Install) checkEnabled(fs *fsroot.Root, out []Plugin, loaded []in
 // when it defines none.
 func scanModule(ctx context.Context, fs *fsroot.Root, base Plugin) []Plugin {
 	scan := pyscan.Options{Major: 3}.ScanFile(ctx, fs, base.Path)
-	base.digests = scan.Digests
+	base.digests, base.unread = scan.Digests, scan.Stopped
 	imported := base.Imported
 	failed := ""
 	switch m := scan.Module; {

@@ -34,6 +34,7 @@ type Plugin struct {
 	nameUnknown bool
 	nameExpr    string
 	digests     *fsroot.Digests
+	unread      bool // the scan stopped before the end (deadline)
 }
 
 // Table returns the dnf_plugins table definition.
@@ -90,34 +91,14 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	plugins := EvaluateContext(ctx, fs)
 	items := make([]provenance.Item, len(plugins))
 	for i, p := range plugins {
-		if p.digests == nil && p.Manager == "dnf5" && p.Path != "" {
-			p.digests = digestsOf(fs, p.Path)
-		}
-		items[i] = provenance.Item{Path: p.Path, Digests: p.digests, Row: table.Row{
+		items[i] = provenance.Item{Path: p.Path, Digests: p.digests, Unread: p.unread, Row: table.Row{
 			"name": p.Name, "manager": p.Manager, "path": p.Path, "plugin_dir": p.PluginDir,
 			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
 			"calls": p.Calls, "reason": p.Reason, "root": root}}
 	}
 	return provenance.Rows(ctx, fs, Table().Columns, items)
-}
-
-// digestsOf streams a file for its checksums (a libdnf5 plugin library of
-// any size); nil when it cannot be read whole.
-func digestsOf(fs *fsroot.Root, name string) *fsroot.Digests {
-	f, err := fs.OpenFile(name)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if f.Drain() != nil {
-		return nil
-	}
-	d, ok := f.Digests()
-	if !ok {
-		return nil
-	}
-	return &d
 }

@@ -5,6 +5,7 @@ package dpkghooks
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"strconv"
 
@@ -52,16 +53,19 @@ type Hook struct {
 	Reason   string
 	Path     string
 	Line     int
-	data     []byte
+	digests  *fsroot.Digests
+	unread   bool
 }
 
-// Evaluate reads the configuration of the root in dpkg's order.
-func Evaluate(fs *fsroot.Root) []Hook {
+// Evaluate reads the configuration of the root in dpkg's order; reading
+// stops when ctx is done, and the file being read then says so.
+func Evaluate(ctx context.Context, fs *fsroot.Root) []Hook {
 	var out []Hook
 	failed := ""
 	counts := map[string]int{}
+	stop := func() error { return table.Check(ctx) }
 	read := func(p string, skipped string) {
-		data, err := fs.ReadFile(p)
+		pf, err := parseFile(fs, p, stop)
 		if err != nil {
 			if skipped != "" {
 				out = append(out, Hook{Position: -1, Reason: skipped + "; " + err.Error(), Path: p})
@@ -79,12 +83,11 @@ func Evaluate(fs *fsroot.Root) []Hook {
 			out = append(out, Hook{Position: -1, Reason: reason, Path: p})
 			return
 		}
-		lines, perr := dpkgcfg.Parse(data)
-		for _, l := range lines {
+		for _, l := range pf.lines {
 			if !dpkgcfg.IsCommand(l.Option) {
 				continue
 			}
-			h := Hook{Hook: l.Option, Command: l.Value, Position: -1, Path: p, Line: l.Line, data: data}
+			h := Hook{Hook: l.Option, Command: l.Value, Position: -1, Path: p, Line: l.Line, digests: pf.digests, unread: pf.stopped != nil}
 			if skipped != "" {
 				h.Reason = skipped
 			} else {
@@ -92,15 +95,21 @@ func Evaluate(fs *fsroot.Root) []Hook {
 			}
 			out = append(out, h)
 		}
-		if perr != nil {
+		if pf.stopped != nil {
+			// not read to the end: what came after is unknown, and so is
+			// dpkg's verdict on it
+			out = append(out, Hook{Position: -1, Reason: "not evaluated after this point: " + pf.stopped.Error() + " (dpkg reads it; what follows is unknown)", Path: p, unread: true})
+			return
+		}
+		if perr := pf.perr; perr != nil {
 			if skipped != "" {
-				out = append(out, Hook{Position: -1, Reason: skipped + "; " + perr.Error(), Path: p, Line: perr.Line, data: data})
+				out = append(out, Hook{Position: -1, Reason: skipped + "; " + perr.Error(), Path: p, Line: perr.Line, digests: pf.digests})
 				return
 			}
 			if failed == "" {
 				failed = p + ":" + strconv.Itoa(perr.Line) + ": " + perr.Msg
 			}
-			out = append(out, Hook{Position: -1, Reason: "dpkg runs nothing: configuration error: " + perr.Msg, Path: p, Line: perr.Line, data: data})
+			out = append(out, Hook{Position: -1, Reason: "dpkg runs nothing: configuration error: " + perr.Msg, Path: p, Line: perr.Line, digests: pf.digests})
 		}
 	}
 	if k := fs.Kind(cfgDir); k == "dir" {
@@ -145,16 +154,47 @@ func Evaluate(fs *fsroot.Root) []Hook {
 	return out
 }
 
+// parsed is one configuration file as dpkg's parser read it.
+type parsed struct {
+	lines   []dpkgcfg.Line
+	perr    *dpkgcfg.Error
+	stopped error           // what stopped the reading before the end
+	digests *fsroot.Digests // when it was read whole
+}
+
+// parseFile streams one configuration file through dpkg's parser; the
+// error is the file's failing to open.
+func parseFile(fs *fsroot.Root, p string, stop func() error) (parsed, error) {
+	f, err := fs.OpenFile(p)
+	if err != nil {
+		return parsed{}, err
+	}
+	defer f.Close()
+	var pf parsed
+	pf.lines, pf.perr, pf.stopped = dpkgcfg.ParseReader(f, stop)
+	if pf.stopped != nil {
+		fs.Report(p, fmt.Errorf("not read to the end: %w", pf.stopped))
+		return pf, nil
+	}
+	if sums, whole := f.Digests(); whole {
+		pf.digests = &sums
+	}
+	return pf, nil
+}
+
 // Rows evaluates one root and adds provenance.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	fs, err := fsroot.OpenContext(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	hooks := Evaluate(fs)
+	defer fs.Close()
+	rctx, cancel := table.Reading(ctx)
+	defer cancel()
+	hooks := Evaluate(rctx, fs)
 	items := make([]provenance.Item, len(hooks))
 	for i, h := range hooks {
-		items[i] = provenance.Item{Path: h.Path, Data: h.data, Row: table.Row{
+		items[i] = provenance.Item{Path: h.Path, Digests: h.digests, Unread: h.unread, Row: table.Row{
 			"hook": h.Hook, "command": h.Command, "position": strconv.Itoa(h.Position),
 			"active": table.Bool(h.Active), "reason": h.Reason, "path": h.Path,
 			"line": strconv.Itoa(h.Line), "root": root}}

@@ -6,6 +6,7 @@ package pmactions
 
 import (
 	"context"
+	"errors"
 	"path"
 	"sort"
 	"strconv"
@@ -48,7 +49,8 @@ type Row struct {
 	actions.Action
 	Enabled bool
 	Reason  string
-	data    []byte
+	digests *fsroot.Digests
+	unread  bool
 }
 
 // The plugins' action directories when their .conf does not set actiondir.
@@ -63,8 +65,10 @@ const (
 	yumActionDefault = "/etc/yum/post-actions/"
 )
 
-// Evaluate lists every action line of the root.
-func Evaluate(fs *fsroot.Root) []Row {
+// Evaluate lists every action line of the root; reading stops when ctx is
+// done, and the file being read then says so.
+func Evaluate(ctx context.Context, fs *fsroot.Root) []Row {
+	stop := func() error { return table.Check(ctx) }
 	dnf := map[string]dnfplugins.Plugin{}
 	for _, p := range dnfplugins.Evaluate(fs) {
 		if _, seen := dnf[p.Manager+"/"+p.Name]; !seen || p.Enabled {
@@ -86,14 +90,12 @@ func Evaluate(fs *fsroot.Root) []Row {
 	if conf == "" {
 		conf = dnf4ConfDefault
 	}
-	dir := actionDir(fs, conf, dnf4DirDefault)
-	for _, f := range globConcat(fs, dir, "*.action") {
-		data, _ := fs.ReadFile(f)
-		for _, a := range actions.ParseDNF4(data) {
-			r := Row{Manager: "dnf", Path: f, Action: a, data: data}
-			r.Enabled, r.Reason = state(ok, p4.Enabled, p4.Reason, a.Skipped, "DNF 4's "+dnf4Plugin+" plugin")
-			out = append(out, r)
-		}
+	plugin4 := func(a actions.Action) (bool, string) {
+		return state(ok, p4.Enabled, p4.Reason, a.Skipped, "DNF 4's "+dnf4Plugin+" plugin")
+	}
+	for _, f := range globConcat(fs, actionDir(fs, conf, dnf4DirDefault, stop), "*.action") {
+		rows, _ := readActions(fs, "dnf", f, actions.DNF4, stop, plugin4)
+		out = append(out, rows...)
 	}
 
 	// libdnf5
@@ -102,22 +104,20 @@ func Evaluate(fs *fsroot.Root) []Row {
 	if conf5 == "" {
 		conf5 = dnf5ConfDefault
 	}
+	plugin5 := func(a actions.Action) (bool, string) {
+		return state(ok5, p5.Enabled, p5.Reason, a.Skipped, "the libdnf5 "+dnf5Plugin+" plugin")
+	}
 	var rows5 []Row
 	failed := ""
 	for _, f := range sortedGlob(fs, path.Join(path.Dir(conf5), "actions.d"), ".actions") {
-		data, _ := fs.ReadFile(f)
-		as, err := actions.ParseDNF5(data)
-		for _, a := range as {
-			r := Row{Manager: "dnf5", Path: f, Action: a, data: data}
-			r.Enabled, r.Reason = state(ok5, p5.Enabled, p5.Reason, a.Skipped, "the libdnf5 "+dnf5Plugin+" plugin")
-			rows5 = append(rows5, r)
-		}
-		if err != nil {
-			r := Row{Manager: "dnf5", Path: f, Action: actions.Action{Line: err.Line}, data: data}
+		rows, perr := readActions(fs, "dnf5", f, actions.DNF5, stop, plugin5)
+		rows5 = append(rows5, rows...)
+		if perr != nil {
+			r := Row{Manager: "dnf5", Path: f, Action: actions.Action{Line: perr.Line}}
 			if ok5 && p5.Enabled && failed == "" {
-				failed = f + ":" + strconv.Itoa(err.Line) + ": " + err.Msg
+				failed = f + ":" + strconv.Itoa(perr.Line) + ": " + perr.Msg
 			}
-			r.Reason = "the actions plugin rejects this line: " + err.Msg
+			r.Reason = "the actions plugin rejects this line: " + perr.Msg
 			if ok5 && p5.Enabled {
 				r.Reason = "dnf5 runs nothing: " + r.Reason
 			}
@@ -139,20 +139,49 @@ func Evaluate(fs *fsroot.Root) []Row {
 	if yum != nil && yum.ConfPath != "" {
 		yconf = yum.ConfPath
 	}
-	ydir := actionDir(fs, yconf, yumActionDefault)
-	for _, f := range globConcat(fs, ydir, "*.action") {
-		data, _ := fs.ReadFile(f)
-		for _, a := range actions.ParseYUM(data) {
-			r := Row{Manager: "yum", Path: f, Action: a, data: data}
-			if yum == nil {
-				r.Enabled, r.Reason = state(false, false, "", a.Skipped, "YUM's "+yumPlugin+" plugin")
-			} else {
-				r.Enabled, r.Reason = state(true, yum.Enabled, yum.Reason, a.Skipped, "YUM's "+yumPlugin+" plugin")
-			}
-			out = append(out, r)
+	pluginYUM := func(a actions.Action) (bool, string) {
+		if yum == nil {
+			return state(false, false, "", a.Skipped, "YUM's "+yumPlugin+" plugin")
 		}
+		return state(true, yum.Enabled, yum.Reason, a.Skipped, "YUM's "+yumPlugin+" plugin")
+	}
+	for _, f := range globConcat(fs, actionDir(fs, yconf, yumActionDefault, stop), "*.action") {
+		rows, _ := readActions(fs, "yum", f, actions.YUM, stop, pluginYUM)
+		out = append(out, rows...)
 	}
 	return out
+}
+
+// readActions streams one action file into rows, each with the plugin's
+// verdict on it. A libdnf5 line the plugin rejects is returned for the
+// caller to judge; a file that cannot be opened, or read to the end, is a
+// row saying so after the actions read before that point.
+func readActions(fs *fsroot.Root, manager, file string, format actions.Format, stop func() error, verdict func(actions.Action) (bool, string)) ([]Row, *actions.Error) {
+	f, err := fs.OpenFile(file)
+	if err != nil {
+		return []Row{{Manager: manager, Path: file, Reason: "not read: " + err.Error() + " (the plugin reads it; its actions are unknown)"}}, nil
+	}
+	defer f.Close()
+	acts, err := actions.Parse(format, f, stop)
+	var perr *actions.Error
+	var d *fsroot.Digests
+	if sums, whole := f.Digests(); whole {
+		d = &sums
+	}
+	var rows []Row
+	for _, a := range acts {
+		r := Row{Manager: manager, Path: file, Action: a, digests: d}
+		r.Enabled, r.Reason = verdict(a)
+		rows = append(rows, r)
+	}
+	switch {
+	case errors.As(err, &perr):
+	case err != nil:
+		fs.Report(file, err)
+		rows = append(rows, Row{Manager: manager, Path: file, unread: true,
+			Reason: "not evaluated after this point: " + err.Error() + " (the plugin reads it; what follows is unknown)"})
+	}
+	return rows, perr
 }
 
 // state combines the plugin's state and the line's.
@@ -169,12 +198,13 @@ func state(installed, enabled bool, pluginReason, skipped, plugin string) (bool,
 }
 
 // actionDir is [main] actiondir of the plugin's .conf, or the default.
-func actionDir(fs *fsroot.Root, conf, def string) string {
-	data, err := fs.ReadFile(conf)
+func actionDir(fs *fsroot.Root, conf, def string, stop func() error) string {
+	file, err := fs.OpenFile(conf)
 	if err != nil {
 		return def
 	}
-	f, err := ini.Parse(data)
+	defer file.Close()
+	f, err := ini.ParseReader(file, stop)
 	if err != nil {
 		return def
 	}
@@ -222,10 +252,13 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	acts := Evaluate(fs)
+	defer fs.Close()
+	rctx, cancel := table.Reading(ctx)
+	defer cancel()
+	acts := Evaluate(rctx, fs)
 	items := make([]provenance.Item, len(acts))
 	for i, a := range acts {
-		items[i] = provenance.Item{Path: a.Path, Data: a.data, Row: table.Row{
+		items[i] = provenance.Item{Path: a.Path, Digests: a.digests, Unread: a.unread, Row: table.Row{
 			"manager": a.Manager, "path": a.Path, "line": strconv.Itoa(a.Line),
 			"trigger": a.Trigger, "package_filter": a.Filter, "command": a.Command,
 			"enabled": table.Bool(a.Enabled), "reason": a.Reason, "root": root}}

@@ -333,10 +333,11 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fs.Close()
 	plugins := EvaluateContext(ctx, fs)
 	items := make([]provenance.Item, len(plugins))
 	for i, p := range plugins {
-		items[i] = provenance.Item{Path: p.Path, Digests: p.scan.Digests, Row: table.Row{
+		items[i] = provenance.Item{Path: p.Path, Digests: p.scan.Digests, Unread: p.scan.Stopped, Row: table.Row{
 			"name": p.Name, "manager": "yum", "path": p.Path, "plugin_dir": p.PluginDir,
 			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
 			"hooks": strings.Join(p.Hooks, ","), "calls": p.Calls, "reason": p.Reason, "root": root}}
