@@ -695,14 +695,7 @@ func (p *parser) braceDisplay() *node {
 			p.patternAs()
 		}
 		p.expect(":")
-		pair := p.mk(nPair, l)
-		p.add(pair, k)
-		v := p.test()
-		if p.inPattern > 0 {
-			p.patternAs()
-		}
-		p.add(pair, v)
-		return pair
+		return p.pairValue(k, l)
 	}
 	var first *node
 	isDict := false
@@ -716,14 +709,7 @@ func (p *parser) braceDisplay() *node {
 		if p.is(":") {
 			isDict = true
 			p.next()
-			pair := p.mk(nPair, l)
-			p.add(pair, k)
-			v := p.test()
-			if p.inPattern > 0 {
-				p.patternAs()
-			}
-			p.add(pair, v)
-			first = pair
+			first = p.pairValue(k, l)
 		} else {
 			first = k
 		}
@@ -767,6 +753,18 @@ func (p *parser) braceDisplay() *node {
 	}
 	p.expect("}")
 	return n
+}
+
+// pairValue reads a dict item's value after its key and colon.
+func (p *parser) pairValue(key *node, line int) *node {
+	pair := p.mk(nPair, line)
+	p.add(pair, key)
+	v := p.test()
+	if p.inPattern > 0 {
+		p.patternAs()
+	}
+	p.add(pair, v)
+	return pair
 }
 
 // comprehension reads the for and if clauses after a display's element.
