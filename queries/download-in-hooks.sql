@@ -5,14 +5,19 @@
 --   and every hook in which hook_targets finds a program that runs network
 --   data as code (a download piped into a shell, a shell reading /dev/tcp, a
 --   -c string or script from a command substitution that downloads), however
---   the command line is spelled.
+--   the command line is spelled; and every DNF or YUM plugin module the
+--   package manager imports, not as its package shipped it (unowned or
+--   modified), whose code opens a socket, fetches a URL or runs such a
+--   command (its calls). Packaged plugins like fastestmirror open sockets
+--   by design.
 -- attack: T1546.016, T1105
 -- platform: linux
 -- interval: 3600
 -- mode: differential
 -- kind: detection
 -- source: pkgpersist
--- false_positives: proxy auto-detection helpers; update hooks of monitoring agents.
+-- false_positives: proxy auto-detection helpers; update hooks of monitoring agents;
+--   plugins installed by hand (not from a package) that talk to the network.
 SELECT manager, hook, command, path FROM (
   SELECT 'apt' AS manager, hook, command, path FROM apt_hooks WHERE active = 1
   UNION ALL
@@ -26,3 +31,14 @@ WHERE command LIKE '%curl %' OR command LIKE '%wget %' OR command LIKE '%/dev/tc
 UNION
 SELECT manager, hook, command, path FROM hook_targets
   WHERE active = 1 AND fetches != '' AND command != ''
+UNION
+SELECT manager, 'plugin ' || name, calls, path FROM (
+  SELECT manager, name, calls, path FROM dnf_plugins
+    WHERE imported = 1 AND (package = '' OR package_modified = 1)
+  UNION ALL
+  SELECT manager, name, calls, path FROM yum_plugins
+    WHERE imported = 1 AND (package = '' OR package_modified = 1)
+)
+WHERE calls LIKE '% socket.%' OR calls LIKE '%urlopen%' OR calls LIKE '%urlretrieve%'
+   OR calls LIKE '% requests.%' OR calls LIKE '%http.client.%' OR calls LIKE '%httplib.%'
+   OR calls LIKE '%curl %' OR calls LIKE '%wget %' OR calls LIKE '%/dev/tcp/%'

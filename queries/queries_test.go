@@ -17,7 +17,7 @@ import (
 )
 
 // roots the queries run on; each (query, root) has a golden file.
-var roots = []string{"planted", "debian-real", "dnf4", "dnf4-override", "dnf5", "yum", "dpkg", "dnf-actions", "panix-apt", "msf-apt"}
+var roots = []string{"planted", "debian-real", "dnf4", "dnf4-override", "dnf5", "yum", "dpkg", "dnf-actions", "panix-apt", "msf-apt", "panix-yum", "panix-dnf", "msf-yum"}
 
 // volatile columns depend on the checkout (times, inodes, the user running
 // the tests) and are left out of the golden files.
@@ -174,10 +174,10 @@ func TestEventQueries(t *testing.T) {
 }
 
 // TestTargetDetections: on the roots that reproduce Metasploit's and
-// PANIX's APT persistence, hook-runs-unowned finds the planted payload and
-// nothing else, download-in-hooks the hook that feeds a TCP connection to
-// bash, and on real Debian hooks neither finds anything
-// (test/roots/*-apt.expected.md).
+// PANIX's APT, YUM and DNF persistence, hook-runs-unowned finds the planted
+// payload (for a plugin, through the command its code runs) and nothing
+// else, download-in-hooks the hook that feeds a TCP connection to bash, and
+// on real Debian hooks neither finds anything (test/roots/*.expected.md).
 func TestTargetDetections(t *testing.T) {
 	qs, err := querydef.Load(queries.FS)
 	if err != nil {
@@ -195,6 +195,11 @@ func TestTargetDetections(t *testing.T) {
 		{"msf-apt", "download-in-hooks", "path", nil},
 		{"panix-apt", "hook-runs-unowned", "target", nil},
 		{"panix-apt", "download-in-hooks", "path", []string{"/etc/apt/apt.conf.d/01python-upgrades"}},
+		// the YUM and DNF roots have no rpm database: every plugin module
+		// is unowned there, and the payload its command runs too
+		{"panix-yum", "hook-runs-unowned", "target", []string{"/usr/lib/yum-plugins/fastestmirror.py", "/usr/lib/yum-plugins/yumcon.py", "/usr/lib/yumcon"}},
+		{"panix-dnf", "hook-runs-unowned", "target", []string{"/usr/lib/python3.9/site-packages/dnf-plugins/dnfcon.py", "/usr/lib/python3.9/site-packages/dnfcon", "/usr/lib/python3.9/site-packages/dnf-plugins/notify.py"}},
+		{"msf-yum", "hook-runs-unowned", "target", []string{"/usr/lib/yum-plugins/fastestmirror.py", "/usr/local/bin/Hq3vXk9"}},
 		{"debian-real", "hook-runs-unowned", "target", nil},
 		{"debian-real", "download-in-hooks", "path", nil},
 	}

@@ -81,8 +81,13 @@ func (m *Module) CallLines() string {
 	if m == nil {
 		return ""
 	}
-	lines := make([]string, len(m.Calls))
-	for i, c := range m.Calls {
+	return CallLines(m.Calls)
+}
+
+// CallLines renders calls one a line, as the calls column shows them.
+func CallLines(calls []Call) string {
+	lines := make([]string, len(calls))
+	for i, c := range calls {
 		lines[i] = c.String()
 	}
 	return strings.Join(lines, "\n")

@@ -306,7 +306,7 @@ func scanModule(ctx context.Context, fs *fsroot.Root, base Plugin) []Plugin {
 		return []Plugin{base}
 	}
 	m := scan.Module
-	base.Calls = m.CallLines()
+	base.Calls = m.Calls
 	var out []Plugin
 	direct := map[string]bool{}
 	byName := map[string]pyscan.Class{}

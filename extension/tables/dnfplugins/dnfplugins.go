@@ -24,9 +24,8 @@ type Plugin struct {
 	Imported  bool
 	Reason    string
 
-	// Calls are the module's calls that run commands, code or network
-	// (pyscan.Module.CallLines)
-	Calls string
+	// Calls are the module's calls that run commands, code or network.
+	Calls []pyscan.Call
 
 	class       bool // a direct dnf.Plugin subclass DNF would instantiate
 	cond        string
@@ -59,11 +58,8 @@ func Table() *table.Table {
 	}
 }
 
-// Evaluate lists the plugins of both DNF generations.
-func Evaluate(fs *fsroot.Root) []Plugin { return EvaluateContext(context.Background(), fs) }
-
-// EvaluateContext is Evaluate within ctx's time.
-func EvaluateContext(ctx context.Context, fs *fsroot.Root) []Plugin {
+// Evaluate lists the plugins of both DNF generations, within ctx's time.
+func Evaluate(ctx context.Context, fs *fsroot.Root) []Plugin {
 	conf, confErr := readINI(fs, defaultConfFile)
 	return append(evaluateDNF4(ctx, fs), evaluateDNF5(fs, conf, confErr)...)
 }
@@ -92,13 +88,13 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 		return nil, err
 	}
 	defer fs.Close()
-	plugins := EvaluateContext(ctx, fs)
+	plugins := Evaluate(ctx, fs)
 	items := make([]provenance.Item, len(plugins))
 	for i, p := range plugins {
 		items[i] = provenance.Item{Path: p.Path, Digests: p.digests, Unread: p.unread, Row: table.Row{
 			"name": p.Name, "manager": p.Manager, "path": p.Path, "plugin_dir": p.PluginDir,
 			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
-			"calls": p.Calls, "reason": p.Reason, "root": root}}
+			"calls": pyscan.CallLines(p.Calls), "reason": p.Reason, "root": root}}
 	}
 	return provenance.Rows(ctx, fs, Table().Columns, items)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/aptconf"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/provenance"
+	"github.com/pkgpersist/pkgpersist/extension/pyscan"
 	"github.com/pkgpersist/pkgpersist/extension/shellcmd"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
@@ -41,14 +42,14 @@ const (
 func Table() *table.Table {
 	return &table.Table{
 		Name:        "hook_targets",
-		Description: "Every file a hook, action or plugin makes run, one row per program: the command words of each command of apt_hooks, dpkg_hooks and package_manager_actions (through wrappers, `sh -c` strings, interpreters' scripts and #! lines), and each dnf_plugins and yum_plugins module, resolved inside the root as the shell and the package manager resolve them (PATH, symlinks), with the provenance of the file; builtins and words known only at run time are rows with the reason.",
+		Description: "Every file a hook, action or plugin makes run, one row per program: the command words of each command of apt_hooks, dpkg_hooks and package_manager_actions (through wrappers, `sh -c` strings, interpreters' scripts and #! lines), and each dnf_plugins and yum_plugins module with the literal commands it runs (its `calls`), resolved inside the root as the shell and the package manager resolve them (PATH, symlinks), with the provenance of the file; builtins and words known only at run time are rows with the reason.",
 		Columns: append([]table.Column{
 			{Name: "source_table", Type: table.Text, Description: "The table the hook comes from: `apt_hooks`, `dpkg_hooks`, `package_manager_actions`, `dnf_plugins` or `yum_plugins`"},
 			{Name: "manager", Type: table.Text, Description: "`apt`, `dpkg`, `dnf`, `dnf5` or `yum`"},
 			{Name: "hook", Type: table.Text, Description: "The hook key (`DPkg::Post-Invoke`), dpkg hook (`post-invoke`), action trigger (`in`, `post_transaction:in`) or plugin name"},
 			{Name: "path", Type: table.Text, Description: "The file that defines the hook, action or plugin, as seen inside the root"},
-			{Name: "line", Type: table.Integer, Description: "Its line in that file (0 for a plugin module)"},
-			{Name: "command", Type: table.Text, Description: "The command as the source table reports it (`''` for a plugin module)"},
+			{Name: "line", Type: table.Integer, Description: "Its line in that file (0 for a plugin module itself; the call's line for a command a module runs)"},
+			{Name: "command", Type: table.Text, Description: "The command as the source table reports it (for a plugin, the command line of one of its calls; `''` for the module itself)"},
 			{Name: "active", Type: table.Integer, Description: "1 when the package manager runs the command (the source row's `active`, `enabled`, or for a plugin `imported`)"},
 			{Name: "word", Type: table.Text, Description: "The program as the command line names it, quotes removed (as written when only known at run time)"},
 			{Name: "how", Type: table.Text, Description: "How it comes to run: `shell` (the shell the package manager starts), `command` (a command word of the command line), `sh -c` (a command word of a string a shell runs), `wrapper` (the command of nohup, env, setsid, timeout, exec…), `interpreter-script` (the script an interpreter is given), `source` (a file `.` reads), `eval`, `trap`, `direct` (executed without a shell), `shebang` (the interpreter on a target's #! line), `plugin-module`"},
@@ -133,17 +134,41 @@ func Sources(ctx context.Context, fs *fsroot.Root, aptConfig string) ([]Source, 
 		out = append(out, s)
 	}
 	seen := map[string]bool{}
-	for _, p := range dnfplugins.Evaluate(fs) {
+	for _, p := range dnfplugins.Evaluate(ctx, fs) {
 		if p.Path == "" || seen[p.Manager+p.Path] {
 			continue
 		}
 		seen[p.Manager+p.Path] = true
 		out = append(out, Source{Table: "dnf_plugins", Manager: p.Manager, Hook: p.Name, Path: p.Path, Active: p.Imported, mode: module})
+		out = append(out, pluginCommands("dnf_plugins", p.Manager, p.Name, p.Path, p.Imported, p.Enabled, p.Calls)...)
 	}
-	for _, p := range yumplugins.Evaluate(fs) {
+	for _, p := range yumplugins.Evaluate(ctx, fs) {
 		out = append(out, Source{Table: "yum_plugins", Manager: "yum", Hook: p.Name, Path: p.Path, Active: p.Imported, mode: module})
+		out = append(out, pluginCommands("yum_plugins", "yum", p.Name, p.Path, p.Imported, p.Enabled, p.Calls)...)
 	}
 	return out, nil
+}
+
+// pluginCommands are the literal command lines a plugin module passes to
+// os.system, subprocess and the like (its calls column): each is read as
+// the shell reads it (a list argument is rendered as the command line that
+// runs the same argv). One at import runs when the module is imported; one
+// in a function when the package manager calls the plugin, which it does
+// when the plugin is enabled.
+func pluginCommands(tbl, manager, name, path string, imported, enabled bool, calls []pyscan.Call) []Source {
+	var out []Source
+	for _, c := range calls {
+		if c.Kind != "command" || !c.Literal || c.Truncated || c.Arg == "" {
+			continue
+		}
+		active := enabled
+		if c.Func == "" {
+			active = imported && c.When.Run != pyscan.Never
+		}
+		out = append(out, Source{Table: tbl, Manager: manager, Hook: name, Path: path, Line: c.Line,
+			Command: c.Arg, Active: active, mode: withShell, shell: "/bin/sh"})
+	}
+	return out
 }
 
 // aptDir is the working directory apt runs a hook in: RunScripts

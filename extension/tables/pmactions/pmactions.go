@@ -70,13 +70,13 @@ const (
 func Evaluate(ctx context.Context, fs *fsroot.Root) []Row {
 	stop := func() error { return table.Check(ctx) }
 	dnf := map[string]dnfplugins.Plugin{}
-	for _, p := range dnfplugins.Evaluate(fs) {
+	for _, p := range dnfplugins.Evaluate(ctx, fs) {
 		if _, seen := dnf[p.Manager+"/"+p.Name]; !seen || p.Enabled {
 			dnf[p.Manager+"/"+p.Name] = p
 		}
 	}
 	var yum *yumplugins.Plugin
-	for _, p := range yumplugins.Evaluate(fs) {
+	for _, p := range yumplugins.Evaluate(ctx, fs) {
 		if p.Name == yumPlugin {
 			p := p
 			yum = &p

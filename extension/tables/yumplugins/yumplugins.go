@@ -77,7 +77,7 @@ type Plugin struct {
 	Name, Path, PluginDir, ConfPath, Reason string
 	Enabled, Imported                       bool
 	Hooks                                   []string
-	Calls                                   string
+	Calls                                   []pyscan.Call
 	scan                                    pyscan.FileScan
 }
 
@@ -130,11 +130,8 @@ func ReadConfig(fs *fsroot.Root) Config {
 	return c
 }
 
-// Evaluate lists the modules on YUM's plugin path.
-func Evaluate(fs *fsroot.Root) []Plugin { return EvaluateContext(context.Background(), fs) }
-
-// EvaluateContext is Evaluate within ctx's time.
-func EvaluateContext(ctx context.Context, fs *fsroot.Root) []Plugin {
+// Evaluate lists the modules on YUM's plugin path, within ctx's time.
+func Evaluate(ctx context.Context, fs *fsroot.Root) []Plugin {
 	c := ReadConfig(fs)
 	var out []Plugin
 	seen := map[string]string{}
@@ -154,7 +151,7 @@ func EvaluateContext(ctx context.Context, fs *fsroot.Root) []Plugin {
 			p.scan = pyscan.Options{Major: 2}.ScanFile(ctx, fs, p.Path)
 			if m := p.scan.Module; m != nil {
 				p.Hooks = hooks(m)
-				p.Calls = m.CallLines()
+				p.Calls = m.Calls
 			}
 			switch {
 			case failed != "":
@@ -334,13 +331,13 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 		return nil, err
 	}
 	defer fs.Close()
-	plugins := EvaluateContext(ctx, fs)
+	plugins := Evaluate(ctx, fs)
 	items := make([]provenance.Item, len(plugins))
 	for i, p := range plugins {
 		items[i] = provenance.Item{Path: p.Path, Digests: p.scan.Digests, Unread: p.scan.Stopped, Row: table.Row{
 			"name": p.Name, "manager": "yum", "path": p.Path, "plugin_dir": p.PluginDir,
 			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
-			"hooks": strings.Join(p.Hooks, ","), "calls": p.Calls, "reason": p.Reason, "root": root}}
+			"hooks": strings.Join(p.Hooks, ","), "calls": pyscan.CallLines(p.Calls), "reason": p.Reason, "root": root}}
 	}
 	return provenance.Rows(ctx, fs, Table().Columns, items)
 }
