@@ -117,7 +117,7 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 	if r.NoIncludes {
 		depth = -1
 	}
-	lr := &lineReader{br: bufio.NewReaderSize(st, 64<<10)}
+	lr := &lineReader{br: bufio.NewReaderSize(st, 8<<10)}
 	e := parse(r, f.Path, lr, depth)
 	if e == nil && lr.err != nil {
 		// apt fails on a read error like on a syntax error

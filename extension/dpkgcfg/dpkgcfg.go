@@ -81,7 +81,7 @@ func Parse(data []byte) ([]Line, *Error) {
 // never); when it returns an error, reading stops and it is returned as
 // well. A read error is returned the same way: dpkg would stop on it too.
 func ParseReader(r io.Reader, stop func() error) ([]Line, *Error, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, 4<<10)
 	var out []Line
 	var buf []byte
 	n := 0

@@ -91,7 +91,9 @@ type onlyReader struct{ io.Reader }
 // DrainContext is Drain that stops, with ctx's error recorded as a problem
 // of the file, when ctx is done.
 func (f *File) DrainContext(ctx context.Context) error {
-	buf := make([]byte, 1<<20)
+	// a buffer the size of what is left, up to 64 KiB: most files a
+	// table reads are small
+	buf := make([]byte, min(max(f.Info.Size()-f.n+1, 512), 64<<10))
 	for !f.eof {
 		if err := ctx.Err(); err != nil {
 			return f.root.Report(f.Name, fmt.Errorf("not read to the end: %w", err))

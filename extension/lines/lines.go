@@ -25,7 +25,7 @@ type Reader struct {
 // New reads r; stop is polled every few thousand lines (nil for never),
 // and an error from it ends the reading like a read error.
 func New(r io.Reader, stop func() error) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 64<<10), stop: stop}
+	return &Reader{br: bufio.NewReaderSize(r, 4<<10), stop: stop}
 }
 
 // Next returns the next line without its newline, and false at the end of

@@ -36,7 +36,7 @@ func (o Options) ScanFile(ctx context.Context, fs *fsroot.Root, name string) Fil
 	}
 	defer f.Close()
 	var out FileScan
-	m, err := o.Scan(ctxReader{ctx, f})
+	m, err := o.Scan(ctxReader{ctx, f, f.Info.Size()})
 	var se *Error
 	switch {
 	case errors.As(err, &se):
@@ -65,9 +65,13 @@ func (o Options) ScanFile(ctx context.Context, fs *fsroot.Root, name string) Fil
 
 // ctxReader stops reading when the context ends.
 type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
+	ctx  context.Context
+	r    io.Reader
+	size int64 // of the file, for the lexer's buffer
 }
+
+// Len is what the lexer sizes its buffer by.
+func (c ctxReader) Len() int { return int(min(c.size, 1<<30)) }
 
 func (c ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {

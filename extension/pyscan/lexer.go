@@ -48,7 +48,7 @@ type strLit struct {
 }
 
 const (
-	bufSize = 64 << 10
+	bufSize = 8 << 10
 	// maxIndent is CPython's tokenizer limit (MAXINDENT, both 2.7 and 3.x).
 	maxIndent = 100
 	// maxBrackets is CPython's tokenizer limit on open brackets (MAXLEVEL).
@@ -100,7 +100,12 @@ type lexer struct {
 }
 
 func newLexer(r io.Reader, maxLit int, feats *features) *lexer {
-	lx := &lexer{r: r, buf: make([]byte, bufSize), line: 1, atBOL: true,
+	size := bufSize
+	if l, ok := r.(interface{ Len() int }); ok {
+		// most modules and exec'd strings are far smaller than the buffer
+		size = min(max(l.Len()+1, 512), bufSize)
+	}
+	lx := &lexer{r: r, buf: make([]byte, size), line: 1, atBOL: true,
 		indents: []int{0}, altIndents: []int{0}, maxLit: maxLit, feats: feats, lastKind: tNewline}
 	// a UTF-8 byte order mark declares the encoding
 	if lx.peek(0) == 0xEF && lx.peek(1) == 0xBB && lx.peek(2) == 0xBF {
@@ -120,6 +125,11 @@ func (e *readError) Unwrap() error { return e.err }
 // fill makes at least n bytes available from pos unless the input ends
 // first; it reports how many are.
 func (lx *lexer) fill(n int) int {
+	if n > len(lx.buf) {
+		// the buffer was sized for a small input; a look further ahead
+		// needs room for it
+		lx.buf = append(lx.buf, make([]byte, n-len(lx.buf))...)
+	}
 	for lx.end-lx.pos < n && !lx.eof {
 		if lx.pos > 0 {
 			copy(lx.buf, lx.buf[lx.pos:lx.end])
