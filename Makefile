@@ -52,9 +52,10 @@ fuzz:
 	  done; \
 	done
 
-# Rewrites README's table reference from the table definitions.
+# Rewrites README's table reference and distribution table from the code.
 docs:
 	PKGPERSIST_UPDATE_DOCS=1 $(GO) test -tags $(TAGS) -count=1 -run TestREADMETableReference ./extension/registry
+	PKGPERSIST_UPDATE_DOCS=1 $(GO) test -tags $(TAGS) -count=1 -run TestREADMEDistributions ./test/distros
 
 # Regenerates packs/ (osquery packs, example config, Fleet YAML) from queries/.
 packs:
