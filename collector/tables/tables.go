@@ -5,6 +5,7 @@ package tables
 
 import (
 	"github.com/pkgpersist/pkgpersist/collector/tables/aptsources"
+	"github.com/pkgpersist/pkgpersist/collector/tables/crontab"
 	"github.com/pkgpersist/pkgpersist/collector/tables/file"
 	"github.com/pkgpersist/pkgpersist/collector/tables/fileevents"
 	"github.com/pkgpersist/pkgpersist/collector/tables/groups"
@@ -22,5 +23,6 @@ import (
 func Engine() []*table.Table {
 	return append(registry.Tables(),
 		file.Table(), users.Table(), groups.Table(), aptsources.Table(), yumsources.Table(),
-		fileevents.Table(), processevents.Table(), osqext.Table(), systeminfo.Table(), processfileevents.Table())
+		fileevents.Table(), processevents.Table(), osqext.Table(), systeminfo.Table(), processfileevents.Table(),
+		crontab.Table())
 }
