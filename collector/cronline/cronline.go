@@ -26,23 +26,12 @@ type Entry struct {
 	Command    string
 }
 
-// isSpace is std::isspace in the C locale, which boost::trim uses: space,
-// \t, \n, \v, \f and \r. Bytes from 0x80 up are not spaces.
-func isSpace(b byte) bool {
-	return b == ' ' || (b >= '\t' && b <= '\r')
-}
+// spaces are std::isspace in the C locale, which boost::trim uses: bytes
+// from 0x80 up are not spaces.
+const spaces = " \t\n\v\f\r"
 
 // Trim is boost::algorithm::trim in the C locale.
-func Trim(s string) string {
-	i, j := 0, len(s)
-	for i < j && isSpace(s[i]) {
-		i++
-	}
-	for j > i && isSpace(s[j-1]) {
-		j--
-	}
-	return s[i:j]
-}
+func Trim(s string) string { return strings.Trim(s, spaces) }
 
 // Split is osquery::split(s, delims): split at every byte of delims, drop
 // the empty pieces, then trim each piece (in that order, so a piece of

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/engine"
 	"github.com/pkgpersist/pkgpersist/collector/tables/crontab"
@@ -23,15 +22,14 @@ func query(t *testing.T, root, sql string) ([]string, []fsroot.Problem) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := e.Query(ctx, sql)
+	// the table runs under its own deadline (table.DefaultTimeout)
+	res, err := e.Query(context.Background(), sql)
 	if err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
-	var out []string
-	for _, r := range res.Rows {
-		out = append(out, strings.Join(r, " | "))
+	out := make([]string, len(res.Rows))
+	for i, r := range res.Rows {
+		out[i] = strings.Join(r, " | ")
 	}
 	return out, res.Problems
 }
