@@ -17,7 +17,7 @@ import (
 )
 
 // roots the queries run on; each (query, root) has a golden file.
-var roots = []string{"planted", "debian-real", "dnf4", "dnf4-override", "dnf5", "yum", "dpkg", "dnf-actions", "panix-apt", "msf-apt", "panix-yum", "panix-dnf", "msf-yum"}
+var roots = []string{"planted", "debian-real", "dnf4", "dnf4-override", "dnf5", "yum", "dpkg", "dnf-actions", "panix-apt", "msf-apt", "panix-yum", "panix-dnf", "msf-yum", "panix-cron-dpkg", "panix-cron-rpm"}
 
 // volatile columns depend on the checkout (times, inodes, the user running
 // the tests) and are left out of the golden files.
@@ -225,4 +225,142 @@ func TestTargetDetections(t *testing.T) {
 			t.Errorf("%s on %s: %q, want %q", c.query, c.root, got, c.want)
 		}
 	}
+}
+
+// TestCronPackageReinstall runs cron-package-reinstall over crontab rows
+// (a temporary table shadows the engine's crontab, with osquery's columns
+// and the command as osquery gives it: words joined by one space, the user
+// field first in system crontabs) and checks what it finds in each.
+func TestCronPackageReinstall(t *testing.T) {
+	cases := []struct {
+		command, installs string // "" for a line that must not be found
+	}{
+		// PANIX --malicious-package, modules/setup_malicious_package.sh (commit 3642cd97)
+		{"rpm -i --force /var/lib/rpm/panix.rpm > /dev/null 2>&1", "rpm -i; rpm --force"},
+		{"/var/lib/dpkg/info/panix.postinst configure > /dev/null 2>&1", "maintainer script /var/lib/dpkg/info/panix.postinst"},
+		// the same, spelled otherwise
+		{"root /usr/bin/rpm -Uvh --replacepkgs /tmp/x.rpm", "/usr/bin/rpm -Uvh"},
+		{`root "rpm" '-ivh' /tmp/x.rpm`, "rpm -ivh"},
+		{`sh -c 'rpm --reinstall /opt/a.rpm'`, "rpm --reinstall"},
+		{"sudo nohup setsid rpm -F /srv/x.rpm &", "rpm -F"},
+		{"cd /tmp&&rpm -i x.rpm", "rpm -i"},
+		{"root dpkg -i /var/cache/x.deb", "dpkg -i"},
+		{"dpkg --force-all --install /x.deb", "dpkg --install"},
+		{"dpkg -iR /srv/debs", "dpkg -iR"},
+		{"dpkg --configure -a", "dpkg --configure"},
+		{"dpkg-reconfigure -fnoninteractive panix", "dpkg-reconfigure"},
+		{"sh /var/lib/dpkg/info/x.preinst install", "maintainer script /var/lib/dpkg/info/x.preinst"},
+		{"/var/lib/dpkg/info/x:amd64.postrm remove", "maintainer script /var/lib/dpkg/info/x:amd64.postrm"},
+		{"yum -y localinstall /root/agent.rpm", "yum localinstall; yum /root/agent.rpm"},
+		{"/usr/bin/dnf -y install panix", "/usr/bin/dnf install"},
+		{"dnf reinstall -y panix", "dnf reinstall"},
+		{"dnf -y upgrade /tmp/x.rpm", "dnf /tmp/x.rpm"},
+		{"zypper -n in -f panix", "zypper in"},
+		{"apt install ./panix.deb", "apt install; apt ./panix.deb"},
+		{"apt-get -y --reinstall install panix", "apt-get --reinstall; apt-get install"},
+		{"echo x | base64 -d; `rpm -i /x.rpm`", "rpm -i"},
+		{"date%rpm -i /x.rpm", "rpm -i"},
+		// ordinary cron lines
+		{"root cd / && run-parts --report /etc/cron.hourly", ""},
+		{"root test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }", ""},
+		{"root run-parts /etc/cron.hourly", ""},
+		{"/usr/sbin/logrotate /etc/logrotate.conf", ""},
+		{"root [ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean; fi", ""},
+		{"root command -v debian-sa1 > /dev/null && debian-sa1 1 1", ""},
+		{"root test -x /usr/bin/certbot -a \\! -d /run/systemd/system && perl -e 'sleep int(rand(43200))' && certbot -q renew --no-random-sleep-on-renew", ""},
+		{"apt-get -qq update && apt-get -y -qq upgrade", ""},
+		{"/usr/bin/dnf -y upgrade --security", ""},
+		{"yum -y update", ""},
+		{"yum list installed > /tmp/pkgs", ""},
+		{"rpm -qa --last > /var/log/rpm-last", ""},
+		{"rpm -qi bash | grep -i version", ""},
+		{"rpm -Va > /var/log/rpm-verify.log", ""},
+		{"dpkg -l > /var/backups/dpkg.list", ""},
+		{"dpkg --get-selections > /var/backups/sel", ""},
+		{"grep -i rpm /var/log/messages", ""},
+		{"cp /var/lib/dpkg/info/x.postinst.bak /tmp", ""},
+	}
+	e, err := engine.New(tables.Engine(), "../test/roots/planted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	if err := e.Exec(ctx, `CREATE TEMP TABLE crontab (event, minute, hour, day_of_month, month, day_of_week, command, path)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if err := e.Exec(ctx, `INSERT INTO temp.crontab VALUES ('', '*/1', '*', '*', '*', '*', '`+strings.ReplaceAll(c.command, "'", "''")+`', '/var/spool/cron/root')`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sql := querySQL(t, "cron-package-reinstall")
+	res, err := e.Query(ctx, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range res.Rows {
+		got[r[6]] = r[8]
+	}
+	for _, c := range cases {
+		if got[c.command] != c.installs {
+			t.Errorf("%s\n got: %q\nwant: %q", c.command, got[c.command], c.installs)
+		}
+	}
+}
+
+// TestCronPanixRoots: on the roots where PANIX's --malicious-package left
+// its crontab line (test/roots/panix-cron-*.expected.md), the detection
+// finds that line and none of the distributions' own cron jobs beside it.
+func TestCronPanixRoots(t *testing.T) {
+	sql := querySQL(t, "cron-package-reinstall")
+	for _, c := range []struct {
+		root, want string
+		lines      string // crontab rows, as the root's expected.md counts them
+	}{
+		{"panix-cron-rpm", "/var/spool/cron/root | rpm -i; rpm --force", "4"},
+		{"panix-cron-dpkg", "/var/spool/cron/crontabs/root | maintainer script /var/lib/dpkg/info/panix.postinst", "14"},
+	} {
+		root, want := c.root, c.want
+		e, err := engine.New(tables.Engine(), "../test/roots/"+root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Query(context.Background(), sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := e.Query(context.Background(), "SELECT count(*) FROM crontab")
+		e.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Rows[0][0] != c.lines {
+			t.Errorf("%s: %s crontab rows, want %s", root, n.Rows[0][0], c.lines)
+		}
+		var got []string
+		for _, r := range res.Rows {
+			got = append(got, r[7]+" | "+r[8])
+		}
+		if strings.Join(got, "\n") != want {
+			t.Errorf("%s: %q, want %q", root, got, want)
+		}
+	}
+}
+
+// querySQL is the SQL of the query with this id.
+func querySQL(t *testing.T, id string) string {
+	t.Helper()
+	qs, err := querydef.Load(queries.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if q.ID == id {
+			return q.SQL
+		}
+	}
+	t.Fatalf("no query %s", id)
+	return ""
 }
