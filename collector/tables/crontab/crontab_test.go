@@ -131,8 +131,8 @@ func TestUnreadableIsAProblem(t *testing.T) {
 
 // TestLayoutEdges: a spool directory that is a symlink is named by its
 // canonical path, as osquery's glob base is canonicalized; an absolute
-// symlink resolves inside the root; a file larger than the whole-file
-// read cap is streamed, every line a row.
+// symlink resolves inside the root; a file larger than osquery's
+// --read_max is streamed, every line a row.
 func TestLayoutEdges(t *testing.T) {
 	root := t.TempDir()
 	write(t, root, "srv/spool/root", "@reboot /bin/spooled\n")
@@ -142,7 +142,8 @@ func TestLayoutEdges(t *testing.T) {
 	if err := os.Symlink("/srv/spool", filepath.Join(root, "var/spool/cron")); err != nil {
 		t.Fatal(err)
 	}
-	big := strings.Repeat("# padding the file past the whole-file read cap\n", 2*int(fsroot.DefaultMaxFileSize)/48) + "0 0 * * * root /bin/after-padding\n"
+	const readMax = 50 << 20 // osquery's --read_max default: osquery reads nothing of a larger file
+	big := strings.Repeat("# padding the file past osquery's read_max......\n", readMax/48+1) + "0 0 * * * root /bin/after-padding\n"
 	write(t, root, "etc/crontab", big)
 	got, problems := query(t, root, "SELECT command, path FROM crontab")
 	same(t, got, []string{"root /bin/after-padding | /etc/crontab", "/bin/spooled | /srv/spool/root"})
