@@ -29,7 +29,7 @@ func TestGenerationsReleaseTheRoot(t *testing.T) {
 		if table == "file" {
 			sql += " WHERE path LIKE '/etc/%%'"
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if _, err := e.Query(ctx, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
