@@ -9,6 +9,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dpkghooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/hooktargets"
+	"github.com/pkgpersist/pkgpersist/extension/tables/packagescripts"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmactions"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
 )
@@ -22,6 +23,7 @@ func Tables() []*table.Table {
 		yumplugins.Table(),
 		pmactions.Table(),
 		hooktargets.Table(),
+		packagescripts.Table(),
 		coverage.Table(Tables),
 	}
 }
