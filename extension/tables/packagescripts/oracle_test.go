@@ -17,14 +17,9 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/test/debtest"
 	"github.com/pkgpersist/pkgpersist/test/need"
 )
-
-// debPkg is a package the oracle builds with dpkg-deb.
-type debPkg struct {
-	name, version, arch, multiArch string
-	scripts                        map[string]string // control file -> text
-}
 
 // harmless scripts of every kind: they only print.
 func scriptsOf(name string, extra map[string]string) map[string]string {
@@ -38,55 +33,6 @@ func scriptsOf(name string, extra map[string]string) map[string]string {
 	return s
 }
 
-// buildDeb builds the package with dpkg-deb and returns the .deb.
-func buildDeb(t *testing.T, dir string, p debPkg) string {
-	t.Helper()
-	src := filepath.Join(dir, "src-"+p.name)
-	must(t, os.MkdirAll(filepath.Join(src, "DEBIAN"), 0o755))
-	must(t, os.MkdirAll(filepath.Join(src, "usr/share", p.name), 0o755))
-	must(t, os.WriteFile(filepath.Join(src, "usr/share", p.name, "f"), []byte(p.name+"\n"), 0o644))
-	ctl := "Package: " + p.name + "\nVersion: " + p.version + "\nArchitecture: " + p.arch + "\nMaintainer: t <t@example.org>\nDescription: oracle package\n"
-	if p.multiArch != "" {
-		ctl += "Multi-Arch: " + p.multiArch + "\n"
-	}
-	must(t, os.WriteFile(filepath.Join(src, "DEBIAN/control"), []byte(ctl), 0o644))
-	for k, v := range p.scripts {
-		mode := os.FileMode(0o755)
-		if k == "triggers" {
-			mode = 0o644
-		}
-		must(t, os.WriteFile(filepath.Join(src, "DEBIAN", k), []byte(v), mode))
-	}
-	deb := filepath.Join(dir, p.name+".deb")
-	if out, err := exec.Command("dpkg-deb", "--root-owner-group", "--build", src, deb).CombinedOutput(); err != nil {
-		t.Fatalf("dpkg-deb: %v\n%s", err, out)
-	}
-	return deb
-}
-
-// dpkgIn runs the real dpkg on a throwaway root; scripts run outside
-// the root (--force-script-chrootless) and only print.
-func dpkgIn(t *testing.T, root string, args ...string) {
-	t.Helper()
-	base := []string{"--root=" + root, "--admindir=" + root + "/var/lib/dpkg", "--log=" + root + "/var/log/dpkg.log",
-		"--force-not-root", "--force-script-chrootless"}
-	cmd := exec.Command("dpkg", append(base, args...)...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("dpkg %v: %v\n%s", args, err, out)
-	}
-}
-
-// newDpkgRoot makes an empty dpkg database under a temporary root.
-func newDpkgRoot(t *testing.T) string {
-	root := t.TempDir()
-	for _, d := range []string{"var/lib/dpkg/info", "var/lib/dpkg/updates", "var/log"} {
-		must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
-	}
-	must(t, os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), nil, 0o644))
-	return root
-}
-
 // TestDpkgOracle installs packages carrying every dpkg script kind and a
 // triggers file with the real dpkg, removes one (not purged), and checks
 // the table against the files dpkg wrote, dpkg-query's view of each
@@ -96,23 +42,23 @@ func TestDpkgOracle(t *testing.T) {
 	need.Program(t, "dpkg")
 	need.Program(t, "dpkg-query")
 	dir := t.TempDir()
-	root := newDpkgRoot(t)
-	pkgs := []debPkg{
-		{name: "alpha", version: "1.0", arch: "all", scripts: scriptsOf("alpha", nil)},
-		{name: "beta", version: "2:2.0-1", arch: "amd64", multiArch: "same", scripts: scriptsOf("beta", map[string]string{
+	root := debtest.NewRoot(t)
+	pkgs := []debtest.Pkg{
+		{Name: "alpha", Version: "1.0", Arch: "all", Control: scriptsOf("alpha", nil)},
+		{Name: "beta", Version: "2:2.0-1", Arch: "amd64", MultiArch: "same", Control: scriptsOf("beta", map[string]string{
 			"postinst": "#!/bin/bash -e\nnohup setsid bash -c 'echo hi >/dev/null' &\n"})},
-		{name: "gamma", version: "0.1", arch: "amd64", scripts: map[string]string{
+		{Name: "gamma", Version: "0.1", Arch: "amd64", Control: map[string]string{
 			"postinst": "#! /bin/sh\necho gamma\n",
 			"triggers": "interest-await /usr/lib/gamma\nactivate-await gamma-done\n"}},
 	}
 	var debs []string
 	for _, p := range pkgs {
-		debs = append(debs, buildDeb(t, dir, p))
+		debs = append(debs, debtest.Build(t, dir, p))
 	}
 	before := time.Now().Add(-time.Second).Unix()
-	dpkgIn(t, root, append([]string{"-i"}, debs...)...)
+	debtest.Dpkg(t, root, append([]string{"-i"}, debs...)...)
 	after := time.Now().Add(time.Second).Unix()
-	dpkgIn(t, root, "-r", "beta")
+	debtest.Dpkg(t, root, "-r", "beta")
 
 	// what dpkg-query says of each package
 	out, err := exec.Command("dpkg-query", "--admindir="+root+"/var/lib/dpkg", "-W", "-f",
@@ -234,7 +180,7 @@ func checkInterests(t *testing.T, root string, r table.Row) {
 // one that cannot be read is a row with the reason and a problem of the
 // root, never a vanished row.
 func TestOrphansAndUnreadable(t *testing.T) {
-	root := newDpkgRoot(t)
+	root := debtest.NewRoot(t)
 	info := filepath.Join(root, "var/lib/dpkg/info")
 	must(t, os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), []byte("Package: tool\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(info, "tool.postinst"), []byte("logger no shebang\n"), 0o644))
@@ -273,7 +219,7 @@ func TestOrphansAndUnreadable(t *testing.T) {
 // TestLongBody: a script over MaxBody keeps its first MaxBody bytes, with
 // the flag, the whole file's digest and line count, and a limit problem.
 func TestLongBody(t *testing.T) {
-	root := newDpkgRoot(t)
+	root := debtest.NewRoot(t)
 	must(t, os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), []byte("Package: big\nStatus: install ok installed\nVersion: 1\n"), 0o644))
 	body := "#!/bin/sh\n" + strings.Repeat("# padding padding padding\n", MaxBody/20) + "curl http://203.0.113.5/late\n"
 	must(t, os.WriteFile(filepath.Join(root, "var/lib/dpkg/info/big.postinst"), []byte(body), 0o755))
@@ -288,9 +234,4 @@ func TestLongBody(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+func must(t *testing.T, err error) { debtest.Must(t, err) }
