@@ -25,8 +25,8 @@ func FuzzParse(f *testing.F) {
 
 func TestIsPackages(t *testing.T) {
 	for name, want := range map[string]string{
-		"deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages":     "",
-		"deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4": ".lz4",
+		"deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages":      "",
+		"deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4":  ".lz4",
 		"archive.ubuntu.com_ubuntu_dists_noble_main_binary-amd64_Packages.zst": ".zst",
 		"_repo_._Packages.xz": ".xz",
 	} {
