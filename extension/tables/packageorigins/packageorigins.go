@@ -50,26 +50,8 @@ func Table() *table.Table {
 			table.RootColumn,
 			packagescripts.AdmindirColumn,
 		},
-		Generate: generate,
+		Generate: packagescripts.PerAdmindir(Rows),
 	}
-}
-
-func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
-	admindirs := q.Equals("admindir")
-	if len(admindirs) == 0 {
-		admindirs = []string{dpkgdb.Admindir}
-	}
-	var out []table.Row
-	for _, root := range table.Roots(q) {
-		for _, ad := range admindirs {
-			rs, err := Rows(ctx, root, ad)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, rs...)
-		}
-	}
-	return out, nil
 }
 
 // record is what the logs say of one package version.

@@ -60,7 +60,7 @@ func Table() *table.Table {
 			table.RootColumn,
 			AdmindirColumn,
 		},
-		Generate: generate,
+		Generate: PerAdmindir(Rows),
 	}
 }
 
@@ -83,22 +83,26 @@ type Script struct {
 
 func (s *Script) note(r string) { s.Reasons = append(s.Reasons, r) }
 
-func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
-	admindirs := q.Equals("admindir")
-	if len(admindirs) == 0 {
-		admindirs = []string{dpkgdb.Admindir}
-	}
-	var out []table.Row
-	for _, root := range table.Roots(q) {
-		for _, ad := range admindirs {
-			rs, err := Rows(ctx, root, ad)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, rs...)
+// PerAdmindir makes a Generate that evaluates each root and dpkg database
+// directory the query names (admindir defaults to dpkg's).
+func PerAdmindir(rows func(ctx context.Context, root, admindir string) ([]table.Row, error)) table.Generate {
+	return func(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+		admindirs := q.Equals("admindir")
+		if len(admindirs) == 0 {
+			admindirs = []string{dpkgdb.Admindir}
 		}
+		var out []table.Row
+		for _, root := range table.Roots(q) {
+			for _, ad := range admindirs {
+				rs, err := rows(ctx, root, ad)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, rs...)
+			}
+		}
+		return out, nil
 	}
-	return out, nil
 }
 
 // Rows evaluates one root with dpkg's database in admindir.
