@@ -28,19 +28,21 @@ func Dpkg(ctx context.Context, fs *fsroot.Root, admindir string) ([]Script, erro
 	admindir = path.Clean("/" + admindir)
 	info := admindir + "/info"
 	var pkgs []dpkgdb.Package
-	f, err := fs.OpenFile(admindir + "/status")
-	if err != nil {
-		if fs.Kind(admindir) == "" {
-			return nil, nil // no dpkg database here
-		}
-		return []Script{{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read: " + err.Error()}}}, nil
-	}
-	perr := dpkgdb.ParseStatus(f, func() error { return table.Check(ctx) }, func(p dpkgdb.Package) { pkgs = append(pkgs, p) })
-	f.Close()
 	var out []Script
-	if perr != nil {
-		fs.Report(admindir+"/status", perr)
-		out = append(out, Script{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read to the end: " + perr.Error()}})
+	f, err := fs.OpenFile(admindir + "/status")
+	switch {
+	case err != nil && fs.Kind(admindir) == "":
+		return nil, nil // no dpkg database here
+	case err != nil:
+		// every script file is then an orphan: say why
+		out = append(out, Script{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read: " + err.Error()}})
+	default:
+		perr := dpkgdb.ParseStatus(f, func() error { return table.Check(ctx) }, func(p dpkgdb.Package) { pkgs = append(pkgs, p) })
+		f.Close()
+		if perr != nil {
+			fs.Report(admindir+"/status", perr)
+			out = append(out, Script{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read to the end: " + perr.Error()}})
+		}
 	}
 	names, _ := fs.ReadDir(info)
 	files := map[string]bool{}
