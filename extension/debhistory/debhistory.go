@@ -81,6 +81,9 @@ func ParseAptHistory(r io.Reader, stop func() error, fn func(AptRun)) error {
 		for _, a := range actions {
 			for _, m := range item.FindAllStringSubmatch(s.Fields[a], -1) {
 				name, arch, _ := strings.Cut(m[1], ":")
+				if name == "" {
+					continue // not a package: apt writes none without a name
+				}
 				vers := strings.Split(m[2], ", ")
 				v := vers[0]
 				if a == "Upgrade" || a == "Downgrade" {
