@@ -6,9 +6,12 @@ require (
 	github.com/apache/thrift v0.20.0
 	github.com/cyphar/filepath-securejoin v0.7.0
 	github.com/ghodss/yaml v1.0.1-0.20190212211648-25d852aebe32
+	github.com/klauspost/compress v1.20.4
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/osquery/osquery-go v0.0.0-20250131154556-629f995b6947
+	github.com/pierrec/lz4/v4 v4.1.33
 	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
+	github.com/ulikunitz/xz v0.5.17
 	github.com/urfave/cli/v2 v2.27.7
 	golang.org/x/sys v0.26.0
 	gopkg.in/yaml.v3 v3.0.1

@@ -97,7 +97,10 @@ func (db *DB) Lookup(path string, md5 func() string) Owner {
 func (db *DB) load() {
 	db.conffiles = map[string]conffile{}
 	db.lists = map[string]string{}
-	parseStatus(func(fn func([]byte)) { db.eachLine("/var/lib/dpkg/status", fn) }, db.conffiles)
+	if f, err := db.fs.Open(Admindir + "/status"); err == nil {
+		parseStatus(f, db.conffiles)
+		f.Close()
+	}
 	if names, err := db.fs.ReadDir(infoDir); err == nil {
 		for _, n := range names {
 			if strings.HasSuffix(n, ".list") {
@@ -108,65 +111,27 @@ func (db *DB) load() {
 }
 
 // parseStatus collects the Conffiles of the packages dpkg knows, in one
-// pass over the lines that each calls its argument with.
-func parseStatus(each func(func(line []byte)), out map[string]conffile) {
-	var pkg, arch, multi string
-	installed := true
-	var confs []string
-	inConf := false
-	flush := func() {
-		if pkg != "" && installed {
-			name := pkg
-			if multi == "same" && arch != "" {
-				name += ":" + arch
-			}
-			for _, c := range confs {
-				f := strings.Fields(c)
-				if len(f) < 2 {
-					continue
-				}
-				if len(f) >= 3 && (f[2] == "obsolete" || f[2] == "remove-on-upgrade") {
-					// dpkg no longer ships it; keep the owner, not the sum
-					out[f[0]] = conffile{pkg: name}
-					continue
-				}
-				out[f[0]] = conffile{pkg: name, md5: f[1]}
-			}
-		}
-		pkg, arch, multi, installed, confs, inConf = "", "", "", true, nil, false
-	}
-	each(func(line []byte) {
-		if len(line) == 0 {
-			flush()
+// pass over the status file.
+func parseStatus(r io.Reader, out map[string]conffile) error {
+	return ParseStatus(r, nil, func(p Package) {
+		// a removed package whose conffiles remain still owns them, as
+		// dpkg -S says
+		if p.State == "not-installed" {
 			return
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if inConf {
-				confs = append(confs, string(bytes.TrimSpace(line)))
+		for _, c := range strings.Split(p.Conffiles, "\n") {
+			f := strings.Fields(c)
+			if len(f) < 2 {
+				continue
 			}
-			return
-		}
-		inConf = false
-		k, v, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			return
-		}
-		switch string(k) {
-		case "Package":
-			pkg = string(bytes.TrimSpace(v))
-		case "Architecture":
-			arch = string(bytes.TrimSpace(v))
-		case "Multi-Arch":
-			multi = string(bytes.TrimSpace(v))
-		case "Status":
-			// a removed package whose conffiles remain still owns
-			// them, as dpkg -S says
-			installed = !bytes.HasSuffix(bytes.TrimSpace(v), []byte(" not-installed"))
-		case "Conffiles":
-			inConf = true
+			if len(f) >= 3 && (f[2] == "obsolete" || f[2] == "remove-on-upgrade") {
+				// dpkg no longer ships it; keep the owner, not the sum
+				out[f[0]] = conffile{pkg: p.InfoName()}
+				continue
+			}
+			out[f[0]] = conffile{pkg: p.InfoName(), md5: f[1]}
 		}
 	})
-	flush()
 }
 
 // Prefetch finds the owners of paths that are not conffiles in one pass

@@ -28,6 +28,8 @@ func TestBadInputEveryTable(t *testing.T) {
 		"usr/lib/yum-plugins":                        ".py",
 		"etc/yum/pluginconf.d":                       ".conf",
 		"etc/yum/post-actions":                       ".action",
+		"var/lib/dpkg/info":                          ".postinst",
+		"var/lib/apt/lists":                          "_Packages.lz4",
 	}
 	must := func(err error) {
 		t.Helper()

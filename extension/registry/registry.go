@@ -9,6 +9,8 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dpkghooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/hooktargets"
+	"github.com/pkgpersist/pkgpersist/extension/tables/packageorigins"
+	"github.com/pkgpersist/pkgpersist/extension/tables/packagescripts"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmactions"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
 )
@@ -22,6 +24,8 @@ func Tables() []*table.Table {
 		yumplugins.Table(),
 		pmactions.Table(),
 		hooktargets.Table(),
+		packagescripts.Table(),
+		packageorigins.Table(),
 		coverage.Table(Tables),
 	}
 }

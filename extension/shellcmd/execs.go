@@ -48,6 +48,10 @@ type Exec struct {
 	Dialect Dialect // of the shell that looks it up
 	// Limit is set on an error row that a bound of pkgpersist caused.
 	Limit bool
+	// Line is the line of the outermost command string on which the
+	// simple command that leads to it starts (1-based; a program of a
+	// `sh -c` string has the line of that `sh -c`).
+	Line int
 }
 
 // Options are what the caller knows about how the command line is run.
@@ -100,6 +104,7 @@ type walker struct {
 	out    []Exec
 	cut    string
 	budget *budget
+	line   int // of the outermost simple command being walked
 }
 
 // env is the state of the shell a command runs in.
@@ -142,6 +147,9 @@ func (w *walker) emit(x Exec) int {
 		return -1
 	}
 	x.Via = append([]string(nil), x.Via...)
+	if x.Line == 0 {
+		x.Line = w.line
+	}
 	w.out = append(w.out, x)
 	return len(w.out) - 1
 }
@@ -190,6 +198,9 @@ func (w *walker) program(prog *Program, e *env) {
 	if prog.Err != nil {
 		x := e.template()
 		x.Lookup, x.Limit = LookupError, prog.Err.Limit
+		if e.depth == 0 {
+			x.Line = prog.Err.Line
+		}
 		if prog.Err.Limit {
 			x.Reason = prog.Err.Error()
 		} else {
@@ -331,6 +342,9 @@ func isNetPath(p string) bool {
 
 // simple walks a simple command: its substitutions, then the program.
 func (w *walker) simple(s *Simple, e *env) {
+	if e.depth == 0 {
+		w.line = s.Line
+	}
 	for _, a := range s.Assigns {
 		w.substs(a.Value, e)
 	}

@@ -1,0 +1,55 @@
+package dpkgdb
+
+import (
+	"io"
+	"strings"
+
+	"github.com/pkgpersist/pkgpersist/extension/deb822"
+)
+
+// Admindir is dpkg's default database directory.
+const Admindir = "/var/lib/dpkg"
+
+// Package is one package of dpkg's status file.
+type Package struct {
+	Name, Arch, MultiArch, Version string
+	// Want, Flag and State are the three words of the Status field
+	// ("install ok installed", "deinstall ok config-files").
+	Want, Flag, State string
+	Line              int // line of its stanza in the status file
+	Conffiles         string
+}
+
+// InfoName is the name dpkg gives the package's files in its info
+// directory (pkg_infodb_get_file: the package name, with ":<arch>" for a
+// Multi-Arch: same package).
+func (p Package) InfoName() string {
+	if p.MultiArch == "same" && p.Arch != "" {
+		return p.Name + ":" + p.Arch
+	}
+	return p.Name
+}
+
+// Present reports whether the package is unpacked in some form: every
+// state but not-installed and config-files (removed, configuration kept).
+func (p Package) Present() bool {
+	return p.State != "" && p.State != "not-installed" && p.State != "config-files"
+}
+
+// ParseStatus calls fn for every package stanza of a dpkg status file; the
+// error is what ended the reading early.
+func ParseStatus(r io.Reader, stop func() error, fn func(Package)) error {
+	return deb822.Each(r, []string{"Package", "Architecture", "Multi-Arch", "Version", "Status", "Conffiles"}, stop, func(s deb822.Stanza) {
+		f := s.Fields
+		if f["Package"] == "" {
+			return
+		}
+		p := Package{Name: f["Package"], Arch: f["Architecture"], MultiArch: f["Multi-Arch"], Version: f["Version"],
+			Line: s.Line, Conffiles: f["Conffiles"]}
+		st := strings.Fields(f["Status"])
+		if len(st) == 3 {
+			p.Want, p.Flag, p.State = st[0], st[1], st[2]
+		}
+		fn(p)
+	})
+}

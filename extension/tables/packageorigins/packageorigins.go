@@ -1,0 +1,197 @@
+// Package packageorigins is the package_origins table: for every installed
+// package version, whether a configured repository offers it and what the
+// package manager recorded of its install. A package that no repository
+// offers and that only dpkg's log (not apt's history) installed came from
+// a .deb file handed to dpkg — how a backdoored package is usually planted.
+package packageorigins
+
+import (
+	"context"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/pkgpersist/pkgpersist/extension/aptlists"
+	"github.com/pkgpersist/pkgpersist/extension/debhistory"
+	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/extension/tables/packagescripts"
+)
+
+// The values of the source column.
+const (
+	FromRepository = "repository"
+	FromLocalFile  = "local-file"
+	FromUnknown    = "unknown"
+)
+
+// Table returns the package_origins table definition.
+func Table() *table.Table {
+	return &table.Table{
+		Name: "package_origins",
+		Description: "Where each installed package version came from: whether any of apt's package lists (`/var/lib/apt/lists/*_Packages`, plain or compressed) offers it, " +
+			"and what dpkg's log (`/var/log/dpkg.log*`) and apt's history (`/var/log/apt/history.log*`, with its command line and requesting user) recorded of its install, rotated logs included. " +
+			"A version that no list offers and that dpkg installed without apt is `local-file`: a .deb given to `dpkg -i`.",
+		Columns: []table.Column{
+			{Name: "manager", Type: table.Text, Description: "`dpkg` (or `rpm`)"},
+			{Name: "package", Type: table.Text, Description: "Package name (`name:arch` for a Multi-Arch: same package)"},
+			{Name: "version", Type: table.Text, Description: "Installed version"},
+			{Name: "arch", Type: table.Text, Description: "Architecture"},
+			{Name: "in_repository", Type: table.Integer, Description: "1 when a package list offers this exact package, version and architecture"},
+			{Name: "repositories", Type: table.Text, Description: "The lists that offer it (file names of apt's lists directory), one per line"},
+			{Name: "installed_by", Type: table.Text, Description: "The command line of the last apt run that installed, upgraded, reinstalled or downgraded to this version (apt's `Commandline`); `''` when none did"},
+			{Name: "requested_by", Type: table.Text, Description: "The user apt recorded for that run (`Requested-By`, e.g. `alice (1000)`); `''` for root or none"},
+			{Name: "logged_at", Type: table.Text, Description: "When dpkg's log last installed or upgraded to this version, as dpkg writes it (the host's local time); `''` when no log line does"},
+			{Name: "install_time", Type: table.BigInt, Description: "When dpkg last unpacked the package: modification time of `info/<package>.list` (dpkg records no time in its status)"},
+			{Name: "source", Type: table.Text, Description: "`repository` (a list offers it, or apt installed it by name), `local-file` (apt installed it from a .deb named on its command line, or dpkg's log installs it and apt's history has no run that did), or `unknown`"},
+			{Name: "reason", Type: table.Text, Description: "What the source rests on, or why it is unknown (no lists, logs rotated away…)"},
+			table.RootColumn,
+			packagescripts.AdmindirColumn,
+		},
+		Generate: packagescripts.PerAdmindir(Rows),
+	}
+}
+
+// record is what the logs say of one package version.
+type record struct {
+	logged      string // dpkg.log time
+	aptRun      *debhistory.AptRun
+	aptFromFile bool
+}
+
+type key struct{ name, version string }
+
+// Rows evaluates one root.
+func Rows(ctx context.Context, root, admindir string) ([]table.Row, error) {
+	fs, err := fsroot.OpenContext(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	defer fs.Close()
+	rctx, cancel := table.Reading(ctx)
+	defer cancel()
+	stop := func() error { return table.Check(rctx) }
+	admindir = path.Clean("/" + admindir)
+
+	var pkgs []dpkgdb.Package
+	f, err := fs.OpenFile(admindir + "/status")
+	if err != nil {
+		return nil, nil // no dpkg database: nothing installed by dpkg
+	}
+	if err := dpkgdb.ParseStatus(f, stop, func(p dpkgdb.Package) {
+		if p.Present() {
+			pkgs = append(pkgs, p)
+		}
+	}); err != nil {
+		fs.Report(admindir+"/status", err)
+	}
+	f.Close()
+
+	ix, probs := aptlists.Load(fs, aptlists.Dir, stop)
+	for _, p := range probs {
+		if fs.Kind(p.List) != "" {
+			fs.Report(p.List, p.Err)
+		}
+	}
+	recs := map[key]*record{}
+	get := func(name, version string) *record {
+		k := key{name, version}
+		if recs[k] == nil {
+			recs[k] = &record{}
+		}
+		return recs[k]
+	}
+	dpkgLogs := debhistory.Rotated(fs, debhistory.DpkgLog)
+	for _, n := range dpkgLogs {
+		readLog(fs, n, func(rc io.Reader) error {
+			return debhistory.ParseDpkgLog(rc, stop, func(a debhistory.DpkgAction) { get(a.Package, a.New).logged = a.Time })
+		})
+	}
+	aptLogs := debhistory.Rotated(fs, debhistory.AptHistory)
+	for _, n := range aptLogs {
+		readLog(fs, n, func(rc io.Reader) error {
+			return debhistory.ParseAptHistory(rc, stop, func(run debhistory.AptRun) {
+				fromFile := namesDebFile(run.Commandline)
+				for _, c := range run.Changes {
+					r := get(c.Package, c.Version)
+					run := run
+					r.aptRun, r.aptFromFile = &run, fromFile
+				}
+			})
+		})
+	}
+
+	rows := make([]table.Row, 0, len(pkgs))
+	for _, p := range pkgs {
+		row := table.Row{"manager": "dpkg", "package": p.InfoName(), "version": p.Version, "arch": p.Arch,
+			"root": root, "admindir": admindir, "installed_by": "", "requested_by": "", "logged_at": "", "install_time": ""}
+		if fi, err := fs.Stat(admindir + "/info/" + p.InfoName() + ".list"); err == nil {
+			row["install_time"] = strconv.FormatInt(fi.ModTime().Unix(), 10)
+		}
+		offers := ix.Offers(aptlists.Entry{Package: p.Name, Version: p.Version, Arch: p.Arch})
+		row["in_repository"] = table.Bool(len(offers) > 0)
+		row["repositories"] = strings.Join(offers, "\n")
+		rec := recs[key{p.Name, p.Version}]
+		if rec == nil {
+			rec = &record{}
+		}
+		row["logged_at"] = rec.logged
+		if rec.aptRun != nil {
+			row["installed_by"], row["requested_by"] = rec.aptRun.Commandline, rec.aptRun.RequestedBy
+		}
+		row["source"], row["reason"] = classify(len(offers) > 0, rec, len(ix.Lists) > 0, len(dpkgLogs) > 0, len(aptLogs) > 0)
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// readLog parses one log file, decompressed; what stops the reading is a
+// problem of the root (an unreadable file is reported when opened).
+func readLog(fs *fsroot.Root, name string, parse func(io.Reader) error) {
+	rc, err := debhistory.Open(fs, name)
+	if err != nil {
+		fs.Report(name, err)
+		return
+	}
+	defer rc.Close()
+	if err := parse(rc); err != nil {
+		fs.Report(name, err)
+	}
+}
+
+// classify decides the source from the evidence, saying what it rests on.
+func classify(offered bool, rec *record, haveLists, haveDpkgLog, haveAptLog bool) (string, string) {
+	switch {
+	case offered:
+		return FromRepository, "a package list offers this version"
+	case rec.aptRun != nil && rec.aptFromFile:
+		return FromLocalFile, "no list offers this version; apt installed it in a run whose command line names a .deb file"
+	case rec.aptRun != nil:
+		return FromRepository, "apt installed it by name (history.log); no list offers this version now"
+	case rec.logged != "" && haveAptLog:
+		return FromLocalFile, "no list offers this version; dpkg's log installs it and no run of apt's history does: dpkg was given a .deb file"
+	case rec.logged != "":
+		return FromUnknown, "no list offers this version; dpkg's log installs it, but there is no apt history to tell whether apt ran dpkg"
+	}
+	why := "no list offers this version"
+	if !haveLists {
+		why = "no apt package lists in the root"
+	}
+	if !haveDpkgLog && !haveAptLog {
+		return FromUnknown, why + "; no dpkg or apt log"
+	}
+	return FromUnknown, why + "; no log records its install (rotated away, or installed before the logs)"
+}
+
+// namesDebFile reports whether an apt command line names a .deb file
+// (`apt install ./x.deb`, `apt-get install /tmp/x.deb`).
+func namesDebFile(cmd string) bool {
+	for _, w := range strings.Fields(cmd) {
+		if strings.HasSuffix(w, ".deb") && strings.Contains(w, "/") {
+			return true
+		}
+	}
+	return false
+}

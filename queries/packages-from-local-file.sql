@@ -1,0 +1,23 @@
+-- id: packages-from-local-file
+-- title: Packages installed from a local file or from no known repository
+-- description: Installed package versions that no configured repository
+--   offers and that the package manager installed from a file (dpkg -i of a
+--   .deb, apt install ./x.deb; for rpm, rpm -i or dnf install of a file), or
+--   whose origin no list and no log can account for while package lists
+--   exist. Attackers persist by installing their own package, whose
+--   postinst or %post runs as root (PANIX --malicious-package installs it
+--   with dpkg -i / rpm -i --force).
+-- attack: T1546.016
+-- platform: linux
+-- interval: 3600
+-- mode: differential
+-- kind: detection
+-- source: pkgpersist
+-- false_positives: vendor agents and tools installed from a downloaded .deb or
+--   .rpm (browsers, VPN and EDR clients, monitoring agents); packages built
+--   locally; versions a repository has since dropped (no list offers them any
+--   more) when the logs that recorded their install were rotated away.
+SELECT manager, package, version, arch, source, reason, installed_by, requested_by, logged_at
+FROM package_origins
+WHERE source = 'local-file'
+   OR (source = 'unknown' AND in_repository = 0 AND reason NOT LIKE 'no apt package lists%')
