@@ -54,16 +54,8 @@ func New(t testing.TB, arch string) *Root {
 // Add copies the file src into the root as name, executable.
 func (r *Root) Add(t testing.TB, src, name string) {
 	t.Helper()
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(r.Dir, name)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, data, 0o755); err != nil {
-		t.Fatal(err)
+	if out, err := exec.Command("install", "-D", "-m", "0755", src, filepath.Join(r.Dir, name)).CombinedOutput(); err != nil {
+		t.Fatalf("install %s: %v\n%s", src, err, out)
 	}
 }
 
@@ -75,18 +67,18 @@ func (r *Root) AddTree(t testing.TB, src, name string) {
 	}
 }
 
-// Argv is the host command line that runs name (a path inside the root)
-// with args in the root.
-func (r *Root) Argv(name string, args ...string) []string {
+// Enter is the host command line that runs the program and arguments
+// following it in the root (program is a path inside the root).
+func (r *Root) Enter() []string {
 	argv := []string{"unshare", "--mount", "--pid", "--fork", "--mount-proc=" + filepath.Join(r.Dir, "proc"), "chroot", r.Dir}
 	if r.qemu != "" {
 		argv = append(argv, r.qemu)
 	}
-	return append(append(argv, name), args...)
+	return argv
 }
 
 // Command runs name with args in the root.
 func (r *Root) Command(name string, args ...string) *exec.Cmd {
-	argv := r.Argv(name, args...)
+	argv := append(append(r.Enter(), name), args...)
 	return exec.Command(argv[0], argv[1:]...)
 }
