@@ -79,13 +79,8 @@ func startLabWith(t *testing.T, extra func(*lab) string) *lab {
 	need.Program(t, "ssh")
 	need.Program(t, "ssh-keygen")
 	l := &lab{dir: t.TempDir(), timeout: "60s"}
-	// the collector as make build writes it (dynamically linked), with
-	// make dist's static builds beside it in dist/: those go to the hosts
-	l.bin = filepath.Join(l.dir, "pkgpersist")
-	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", l.bin, "../").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	must(t, os.Symlink(dist.Dir(t), filepath.Join(l.dir, "dist")))
+	// make dist's collector, which copies itself to the hosts
+	l.bin = filepath.Join(distbuild.Arch(dist.Dir(t), runtime.GOARCH), "pkgpersist")
 	sh(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(l.dir, "hostkey"))
 	sh(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(l.dir, "id"))
 	pub, _ := os.ReadFile(filepath.Join(l.dir, "id.pub"))
@@ -531,6 +526,13 @@ esac
 	l := startLabWith(t, func(l *lab) string {
 		return fmt.Sprintf("Match LocalPort %d\n  SetEnv TMPDIR=%s/tmp\n  ForceCommand %s\n", l.ports[1], r.Dir, wrapper)
 	})
+	// the collector as make build writes it, dynamically linked, with make
+	// dist's builds beside it in dist/ as in build/
+	l.bin = filepath.Join(l.dir, "pkgpersist")
+	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", l.bin, "../").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	must(t, os.Symlink(dist.Dir(t), filepath.Join(l.dir, "dist")))
 	qdir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
 	plain := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s/fixture", l.ports[0], r.Dir)
