@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/pkgpersist/pkgpersist/extension/server.Version=$(VERSI
 FUZZTIME ?= 15s
 export CGO_ENABLED := 1
 
-.PHONY: all build run test deps fmt-check vet bench fuzz docs packs clean
+.PHONY: all build dist run test deps fmt-check vet bench fuzz docs packs clean
 
 all: build
 
@@ -17,6 +17,41 @@ build:
 	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o build/pkgpersist.ext ./extension
 	@if ls collector/*.go >/dev/null 2>&1; then \
 	  $(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o build/pkgpersist ./collector; fi
+
+# Static builds of both programs for every architecture hunted over SSH or
+# served to osqueryd: no shared library at all, so they run on any Linux of
+# that CPU whatever its libc (CentOS 7's glibc 2.17 as well as Alpine).
+# amd64 links musl (musl-tools); Debian packages no musl for arm64, so arm64
+# links glibc statically. glibc's static getpwnam/getaddrinfo/dlopen would
+# still load the host's NSS modules or libraries at run time: netgo and
+# osusergo keep Go off NSS, sqlite_omit_load_extension keeps SQLite off
+# dlopen, and --fatal-warnings turns glibc's "requires at runtime the shared
+# libraries" link warning into an error should anything bring one back.
+# Layout: $(DIST)/pkgpersist_linux_ARCH/{pkgpersist,pkgpersist.ext} and
+# $(DIST)/SHA256SUMS; hunt finds it there (collector/distbin).
+DIST       ?= build/dist
+DIST_ARCHS ?= amd64 arm64
+DIST_TAGS  := $(TAGS) sqlite_omit_load_extension netgo osusergo
+CC_amd64   ?= musl-gcc
+CC_arm64   ?= aarch64-linux-gnu-gcc
+DIST_LD    := $(LDFLAGS) -s -w -linkmode external -extldflags "-static -Wl,--fatal-warnings"
+
+dist:
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@set -e; for arch in $(DIST_ARCHS); do \
+	  case $$arch in \
+	    amd64) cc='$(CC_amd64)' ;; \
+	    arm64) cc='$(CC_arm64)' ;; \
+	    *) echo "dist: no C compiler known for $$arch (CC_$$arch)" >&2; exit 1 ;; \
+	  esac; \
+	  for prog in collector:pkgpersist extension:pkgpersist.ext; do \
+	    out=$(DIST)/pkgpersist_linux_$$arch/$${prog#*:}; \
+	    echo "dist: $$out ($$cc)"; \
+	    CC=$$cc GOOS=linux GOARCH=$$arch $(GO) build -trimpath -tags '$(DIST_TAGS)' \
+	      -ldflags '$(DIST_LD)' -o $$out ./$${prog%%:*}; \
+	  done; \
+	done
+	@cd $(DIST) && sha256sum */pkgpersist */pkgpersist.ext > SHA256SUMS
 
 # The main job on this host: the hunt through the embedded engine (no
 # osquery needed), results kept in build/pkgpersist.db so that a second run
@@ -35,7 +70,10 @@ fmt-check:
 vet:
 	$(GO) vet -tags $(TAGS) ./...
 
-test: deps fmt-check vet
+# dist first: the tests of test/dist and collector/hunt build it again into
+# temporary directories, which then costs only the links, instead of two
+# test binaries compiling SQLite for the same targets at once.
+test: deps fmt-check vet dist
 	$(GO) test -tags $(TAGS) -timeout 14m ./...
 
 # Benchmarks print ratios against a baseline measured in the same run.

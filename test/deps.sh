@@ -14,6 +14,15 @@ needs=(
   "test -x /usr/sbin/sshd:openssh-server"
   "command -v ssh:openssh-client"
   "test -e /usr/lib/python3/dist-packages/dnfpluginscore:dnf-plugins-core"
+  # make dist: static builds for amd64 (musl) and arm64 (static glibc);
+  # its tests run them in an empty root, arm64 through qemu, and read the
+  # ELF headers with readelf and file
+  "command -v musl-gcc:musl-tools"
+  "command -v aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu"
+  "test -e /usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross"
+  "command -v qemu-aarch64-static:qemu-user-static"
+  "command -v readelf:binutils"
+  "command -v file:file"
 )
 
 missing=()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pkgpersist/pkgpersist/collector/distbin"
 	"github.com/pkgpersist/pkgpersist/collector/hunt"
 	"github.com/pkgpersist/pkgpersist/collector/output"
 	"github.com/pkgpersist/pkgpersist/collector/querydef"
@@ -43,9 +44,13 @@ their next distributed read takes the queries, and the answers are stored
 like any other host's (--timeout bounds the wait).
 
 SSH targets use the system OpenSSH client, so ~/.ssh/config, the agent, jump
-hosts and known_hosts apply (BatchMode=yes). pkgpersist copies itself to a
-private temporary directory on the host, checks its SHA-256, runs there and
-removes itself.
+hosts and known_hosts apply (BatchMode=yes). pkgpersist copies the static
+build for the host's CPU (uname -m: x86_64 or aarch64) to a private temporary
+directory on the host, checks its SHA-256, runs it there and removes it. The
+builds are those of make dist: --dist DIR, else beside this binary (the
+make dist directory it runs from, build/dist beside build/pkgpersist,
+PREFIX/lib/pkgpersist beside PREFIX/bin/pkgpersist), else this binary when it
+is static and for that CPU.
 
 The report lists, per host, the rows of detection queries, marking those new
 since the host's previous run. Besides the queries, every host answers the
@@ -79,7 +84,8 @@ compile, a bad target).`,
 			&cli.StringFlag{Name: "remote-engine", Value: "auto", Usage: "`ENGINE` on SSH hosts: auto (osqueryi with the pkgpersist extension where installed, else pkgpersist), osqueryi, pkgpersist"},
 			&cli.BoolFlag{Name: "enrolled", Usage: "hunt the osqueryd hosts enrolled into pkgpersist serve (same --db): queue the queries, wait for their answers"},
 			&cli.StringFlag{Name: "hosts", Usage: "with --enrolled: only these comma-separated `HOSTS`"},
-			&cli.StringFlag{Name: "extension", Usage: "the pkgpersist.ext `FILE` to copy for the osqueryi engine (default: beside this binary)"},
+			&cli.StringFlag{Name: "extension", Usage: "the pkgpersist.ext `FILE` to copy for the osqueryi engine (default: the one beside the build copied)"},
+			&cli.StringFlag{Name: "dist", EnvVars: []string{"PKGPERSIST_DIST"}, Usage: "the make dist `DIR` whose static builds (DIR/pkgpersist_linux_ARCH/) are copied to SSH hosts"},
 		),
 		Action: runHunt,
 	}
@@ -153,17 +159,14 @@ func targets(c *cli.Context) ([]hunt.Target, error) {
 	if engine != "auto" && engine != "osqueryi" && engine != "pkgpersist" {
 		return nil, fmt.Errorf("--remote-engine %q: auto, osqueryi or pkgpersist", engine)
 	}
-	ext := c.String("extension")
-	if ext == "" {
-		ext = filepath.Join(filepath.Dir(self), "pkgpersist.ext")
-	}
+	builds := distbin.Finder{Dist: c.String("dist"), Self: self}
 	var out []hunt.Target
 	for _, a := range args {
 		t, err := hunt.ParseSSH(a)
 		if err != nil {
 			return nil, err
 		}
-		t.Config, t.Timeout, t.Binary, t.Engine, t.Extension = c.String("ssh-config"), c.Duration("timeout"), self, engine, ext
+		t.Config, t.Timeout, t.Builds, t.Engine, t.Extension = c.String("ssh-config"), c.Duration("timeout"), builds, engine, c.String("extension")
 		out = append(out, t)
 	}
 	return out, nil

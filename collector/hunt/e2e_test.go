@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +21,19 @@ import (
 	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 	"github.com/pkgpersist/pkgpersist/test/aptoracle"
+	"github.com/pkgpersist/pkgpersist/test/distbuild"
+	"github.com/pkgpersist/pkgpersist/test/emptyroot"
 	"github.com/pkgpersist/pkgpersist/test/need"
 )
+
+// dist is make dist, the builds hunt copies to the lab's hosts.
+var dist = &distbuild.Dist{Arches: []string{"amd64", "arm64"}}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dist.Remove()
+	os.Exit(code)
+}
 
 // lab is two SSH "hosts": one sshd on 127.0.0.1 listening on two ports,
 // a throwaway key pair, and an ssh_config for the collector.
@@ -65,10 +78,8 @@ func startLabWith(t *testing.T, extra func(*lab) string) *lab {
 	need.Program(t, "ssh")
 	need.Program(t, "ssh-keygen")
 	l := &lab{dir: t.TempDir(), timeout: "60s"}
-	l.bin = filepath.Join(l.dir, "pkgpersist")
-	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", l.bin, "../").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	// make dist's collector, which copies itself to the hosts
+	l.bin = filepath.Join(distbuild.Arch(dist.Dir(t), runtime.GOARCH), "pkgpersist")
 	sh(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(l.dir, "hostkey"))
 	sh(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(l.dir, "id"))
 	pub, _ := os.ReadFile(filepath.Join(l.dir, "id.pub"))
@@ -273,7 +284,7 @@ func TestFaults(t *testing.T) {
 	cur, err := st.Current(context.Background(), "", "hooks")
 	must(t, err)
 	if len(cur) < 20 {
-		t.Fatalf("good host's rows not stored: %d", len(cur))
+		t.Fatalf("good host's rows not stored: %d\n%s", len(cur), errs)
 	}
 }
 
@@ -375,10 +386,11 @@ func committedHosts(t *testing.T, db string) int {
 }
 
 // TestRemoteOsqueryi: where the host has osqueryi, the hunt copies the
-// extension too and runs the queries through osqueryi. The host's osqueryi
-// here is a stand-in script (osquery is not packaged for Debian) that
-// records how it was called and answers through pkgpersist's own engine;
-// the stored rows equal those of the pkgpersist engine on the same host.
+// extension too (make dist's, beside the build it copies) and runs the
+// queries through osqueryi. The host's osqueryi here is a stand-in script
+// (osquery is not packaged for Debian) that records how it was called and
+// answers through pkgpersist's own engine; the stored rows equal those of
+// the pkgpersist engine on the same host.
 func TestRemoteOsqueryi(t *testing.T) {
 	bin := t.TempDir()
 	calls := filepath.Join(bin, "calls")
@@ -395,16 +407,12 @@ exec "$(dirname "$ext")/pkgpersist" query --root / --format json "$sql"
 `
 	must(t, os.WriteFile(filepath.Join(bin, "osqueryi"), []byte(fake), 0o755))
 	l := startLabWith(t, func(*lab) string { return "SetEnv PATH=" + bin + ":/usr/sbin:/usr/bin:/sbin:/bin" })
-	ext := filepath.Join(l.dir, "pkgpersist.ext")
-	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", ext, "../../extension").CombinedOutput(); err != nil {
-		t.Fatalf("build extension: %v\n%s", err, out)
-	}
 	qdir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
 	target := fmt.Sprintf("ssh://root@127.0.0.1:%d", l.ports[0])
 	counts := map[string]int{}
 	for _, engine := range []string{"osqueryi", "pkgpersist"} {
-		l.extraArgs = []string{"--remote-engine", engine, "--extension", ext}
+		l.extraArgs = []string{"--remote-engine", engine}
 		db := filepath.Join(t.TempDir(), engine+".db")
 		l.huntClean(t, db, qdir, target)
 		st, err := store.Open(db)
@@ -482,3 +490,92 @@ esac
 		t.Fatalf("second run: exit %d, %v (first %v)\n%s", code, second, first, errs)
 	}
 }
+
+// TestHuntInEmptyRoot: for each architecture, the host on the lab's second
+// port runs what it is sent in an empty root (no libc, no dynamic loader,
+// no /etc): its shell makes the private directory inside that root (TMPDIR)
+// and answers uname -m (an arm64 host's says aarch64, and its programs run
+// under qemu-user), but pkgpersist batch runs chrooted there, over a fixture
+// at /fixture. The collector, dynamically linked itself, copies make dist's
+// static build for the host's CPU, and the host's rows equal those of the
+// same fixture hunted on the first port without the empty root. Without a
+// build for the host (--dist naming an empty directory) the host fails
+// with one line saying so.
+func TestHuntInEmptyRoot(t *testing.T) {
+	// the collector as make build writes it, dynamically linked, with make
+	// dist's builds beside it in dist/ as in build/
+	bin := filepath.Join(t.TempDir(), "pkgpersist")
+	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", bin, "../").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	must(t, os.Symlink(dist.Dir(t), filepath.Join(filepath.Dir(bin), "dist")))
+	machines := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}
+	for _, arch := range dist.Arches {
+		t.Run(arch, func(t *testing.T) {
+			r := emptyroot.New(t, arch)
+			for _, fx := range []string{"planted", "dnf4"} {
+				r.AddTree(t, filepath.Join("../../test/roots", fx), "/fixture")
+			}
+			must(t, os.Mkdir(filepath.Join(r.Dir, "tmp"), 0o1777))
+			// the host's shell: its uname says the CPU the root's programs run on
+			path := t.TempDir()
+			if arch != runtime.GOARCH {
+				must(t, os.WriteFile(filepath.Join(path, "uname"), []byte("#!/bin/sh\necho "+machines[arch]+"\n"), 0o755))
+			}
+			ran := filepath.Join(t.TempDir(), "ran")
+			enter := ""
+			for _, a := range r.Enter() {
+				enter += shellQuote(a) + " "
+			}
+			wrapper := filepath.Join(t.TempDir(), "empty-root-host")
+			must(t, os.WriteFile(wrapper, []byte(`#!/bin/sh
+case "$SSH_ORIGINAL_COMMAND" in
+*" batch "*)
+  eval "set -- $SSH_ORIGINAL_COMMAND"
+  bin=$1; shift
+  echo "$bin $*" >> `+shellQuote(ran)+`
+  exec `+enter+`"${bin#`+shellQuote(r.Dir)+`}" "$@" ;;
+*) exec sh -c "$SSH_ORIGINAL_COMMAND" ;;
+esac
+`), 0o755))
+			l := startLabWith(t, func(l *lab) string {
+				return fmt.Sprintf("Match LocalPort %d\n  SetEnv TMPDIR=%s/tmp PATH=%s:/usr/sbin:/usr/bin:/sbin:/bin\n  ForceCommand %s\n", l.ports[1], r.Dir, path, wrapper)
+			})
+			l.bin = bin
+			qdir := t.TempDir()
+			must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
+			plain := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s/fixture", l.ports[0], r.Dir)
+			empty := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=/fixture", l.ports[1])
+			db := filepath.Join(t.TempDir(), "p.db")
+			l.huntClean(t, db, qdir, plain, empty)
+			log, err := os.ReadFile(ran)
+			if err != nil || !strings.HasPrefix(string(log), r.Dir+"/tmp/") || !strings.Contains(string(log), "/pkgpersist batch --root /fixture") {
+				t.Fatalf("the empty-root host did not run the batch in its root: %v %q", err, log)
+			}
+			st, err := store.Open(db)
+			must(t, err)
+			cur, err := st.Current(context.Background(), "", "hooks")
+			must(t, err)
+			st.Close()
+			rows := map[string][]string{}
+			for _, c := range cur {
+				rows[c.Host] = append(rows[c.Host], fmt.Sprint(c.Row))
+			}
+			p, e := rows[strings.TrimPrefix(plain, "ssh://")], rows[strings.TrimPrefix(empty, "ssh://")]
+			sort.Strings(p)
+			sort.Strings(e)
+			if len(e) < 20 || strings.Join(p, "\n") != strings.Join(e, "\n") {
+				t.Fatalf("rows differ: %d on the plain host, %d in the empty root\n%v\n%v", len(p), len(e), p, e)
+			}
+
+			l.extraArgs = []string{"--dist", t.TempDir()}
+			code, errs := l.hunt(t, filepath.Join(t.TempDir(), "none.db"), qdir, empty)
+			want := "failed: no pkgpersist binary for remote architecture " + machines[arch] + ": build it with make dist or pass --dist DIR ("
+			if code != 1 || !strings.Contains(errs, want) {
+				t.Fatalf("without a build: exit %d, want 1 and %q in\n%s", code, want, errs)
+			}
+		})
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

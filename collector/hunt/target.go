@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pkgpersist/pkgpersist/collector/distbin"
 )
 
 // Target is a host to hunt on.
@@ -38,8 +40,8 @@ func (l Local) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error)
 
 // SSH is a host reached with the system OpenSSH client, so the user's
 // ~/.ssh/config, agent, jump hosts and known_hosts apply. The remote side
-// runs a copy of this pkgpersist binary from a private temporary
-// directory, checked by SHA-256 and removed afterwards.
+// runs a static pkgpersist build for its CPU (uname -m) from a private
+// temporary directory, checked by SHA-256 and removed afterwards.
 type SSH struct {
 	URL     string // ssh://[user@]host[:port][?root=DIR]
 	Dest    string // [user@]host
@@ -48,11 +50,14 @@ type SSH struct {
 	Config  string // -F file, "" for the user's
 	Options []string
 	Timeout time.Duration
-	Binary  string // the pkgpersist binary to copy
+	// Builds finds the pkgpersist build to copy for the host's CPU.
+	Builds distbin.Finder
 	// Engine is auto, osqueryi or pkgpersist: auto uses osqueryi (with
 	// the pkgpersist extension, copied too) when the host has it.
-	Engine    string
-	Extension string // pkgpersist.ext to copy for the osqueryi engine
+	Engine string
+	// Extension is the pkgpersist.ext to copy for the osqueryi engine
+	// (--extension); "" for the one beside the build.
+	Extension string
 }
 
 // ParseSSH reads an ssh:// target.
@@ -139,17 +144,20 @@ func (s *SSH) upload(ctx context.Context, local, remote string) error {
 // into a private temporary directory, runs `pkgpersist batch`, and removes
 // the directory.
 func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) {
-	out, err := s.ssh(ctx, nil, `d=$(mktemp -d) && chmod 700 "$d" && echo "$d" && (command -v osqueryi || true)`)
+	out, err := s.ssh(ctx, nil, `d=$(mktemp -d) && chmod 700 "$d" && echo "$d" && uname -m && (command -v osqueryi || true)`)
 	if err != nil {
 		return nil, err
 	}
-	fields := strings.Fields(string(out))
-	if len(fields) == 0 || !strings.HasPrefix(fields[0], "/") {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if !strings.HasPrefix(lines[0], "/") {
 		return nil, fmt.Errorf("no private temporary directory on the host (mktemp said %q)", strings.TrimSpace(string(out)))
 	}
-	dir, osqueryi := fields[0], ""
-	if len(fields) > 1 {
-		osqueryi = fields[1]
+	dir, machine, osqueryi := lines[0], "", ""
+	if len(lines) > 1 {
+		machine = strings.TrimSpace(lines[1])
+	}
+	if len(lines) > 2 {
+		osqueryi = strings.TrimSpace(lines[2])
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), s.Timeout)
@@ -160,12 +168,25 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) 
 	if s.Engine == "osqueryi" && osqueryi == "" {
 		return nil, errors.New("remote engine osqueryi requested, but the host has no osqueryi")
 	}
-	if err := s.upload(ctx, s.Binary, dir+"/pkgpersist"); err != nil {
+	if machine == "" {
+		return nil, errors.New("the host did not say its CPU (uname -m printed nothing)")
+	}
+	build, err := s.Builds.Find(machine)
+	if err != nil {
+		return nil, err
+	}
+	ext := build.Extension
+	if useOsq {
+		if ext, err = s.extension(build); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.upload(ctx, build.Collector, dir+"/pkgpersist"); err != nil {
 		return nil, err
 	}
 	remote := shellQuote(dir+"/pkgpersist") + " batch --root " + shellQuote(s.Root)
 	if useOsq {
-		if err := s.upload(ctx, s.Extension, dir+"/pkgpersist.ext"); err != nil {
+		if err := s.upload(ctx, ext, dir+"/pkgpersist.ext"); err != nil {
 			return nil, err
 		}
 		remote += " --osqueryi " + shellQuote(osqueryi) + " --extension " + shellQuote(dir+"/pkgpersist.ext")
@@ -176,6 +197,21 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) 
 		return nil, fmt.Errorf("remote engine: %w", err)
 	}
 	return DecodeBatch(out)
+}
+
+// extension is the pkgpersist.ext to copy with build for osqueryi: the
+// one --extension names, if it can run on the host, else build's own.
+func (s *SSH) extension(b distbin.Build) (string, error) {
+	if s.Extension != "" {
+		if err := distbin.Check(s.Extension, b.Arch); err != nil {
+			return "", fmt.Errorf("--extension cannot run on the %s host: %w", b.Arch, err)
+		}
+		return s.Extension, nil
+	}
+	if b.Extension == "" {
+		return "", fmt.Errorf("no pkgpersist.ext for the %s host's osqueryi: %w (make dist builds it, or pass --extension FILE, or --remote-engine pkgpersist)", b.Arch, b.NoExtension)
+	}
+	return b.Extension, nil
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -346,11 +346,11 @@ func (g *globber) describe(t target) table.Row {
 		row["uid"] = strconv.FormatUint(uint64(st.Uid), 10)
 		row["gid"] = strconv.FormatUint(uint64(st.Gid), 10)
 		row["device"] = strconv.FormatUint(st.Rdev, 10)
-		row["block_size"] = strconv.FormatInt(st.Blksize, 10)
+		row["block_size"] = strconv.FormatInt(int64(st.Blksize), 10)
 		row["atime"] = strconv.FormatInt(st.Atim.Sec, 10)
 		row["mtime"] = strconv.FormatInt(st.Mtim.Sec, 10)
 		row["ctime"] = strconv.FormatInt(st.Ctim.Sec, 10)
-		row["hard_links"] = strconv.FormatUint(st.Nlink, 10)
+		row["hard_links"] = strconv.FormatUint(uint64(st.Nlink), 10)
 	}
 	return row
 }
