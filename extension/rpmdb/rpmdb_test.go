@@ -1,6 +1,7 @@
 package rpmdb
 
 import (
+	"context"
 	"encoding/hex"
 	"os"
 	"os/exec"
@@ -73,7 +74,7 @@ func TestAgainstRPM(t *testing.T) {
 	check := func(name string, wantModified bool) {
 		t.Helper()
 		data, _ := os.ReadFile(filepath.Join(root, name))
-		db := New(fs)
+		db := New(context.Background(), fs)
 		defer db.Close()
 		got := db.Lookup(name, func(algo int32) string {
 			h := NewHash(algo)
@@ -102,7 +103,7 @@ func TestAgainstRPM(t *testing.T) {
 }
 
 func TestNoDatabase(t *testing.T) {
-	db := New(fsroot.New(t.TempDir()))
+	db := New(context.Background(), fsroot.New(t.TempDir()))
 	if o := db.Lookup("/etc/x", func(int32) string { return "x" }); o != (Owner{}) {
 		t.Fatalf("%+v", o)
 	}
@@ -111,14 +112,19 @@ func TestNoDatabase(t *testing.T) {
 func FuzzParseHeader(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 3, 232, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 1, 'a', 'b', 'c', 0})
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(header("pkg", "/usr/lib/yum-plugins/", "fastestmirror.py", "fastestmirror.pyc"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := ParseHeader(b)
 		if err != nil {
 			return
 		}
-		for _, tag := range []int32{TagName, TagBaseNames, TagDirNames, TagFileDigests} {
+		for _, tag := range []int32{TagName, TagVersion, TagBaseNames, TagDirNames, TagFileDigests} {
 			_ = h.Strings(tag)
 		}
 		_ = h.Ints(TagDirIndexes)
+		files, _ := h.Files()
+		if len(files) > len(b) {
+			t.Fatalf("%d files from %d bytes", len(files), len(b))
+		}
 	})
 }
