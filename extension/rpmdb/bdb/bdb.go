@@ -172,7 +172,7 @@ func (db *DB) Each(ctx context.Context, fn func(num uint32, blob []byte, err err
 				return err
 			}
 			if err := db.pairs(p, func(key, val item) error {
-				num, err := db.recordNumber(key)
+				num, err := db.recordNumber(key, seen)
 				if err != nil {
 					return fn(0, nil, err)
 				}
@@ -230,8 +230,13 @@ func (db *DB) pairs(p page, fn func(key, val item) error) error {
 
 // recordNumber is a Packages key: a record number, four bytes in the
 // database's byte order.
-func (db *DB) recordNumber(key item) (uint32, error) {
-	k, err := db.value(key, nil)
+func (db *DB) recordNumber(key item, seen visits) (uint32, error) {
+	// a key too large for its page would be on overflow pages: a record
+	// number never is, so none is read
+	if len(key) == offPageLength && key[0] == itemOffPage && db.order.Uint32(key[8:]) != 4 {
+		return 0, fmt.Errorf("berkeley db: a key of %d bytes, not a record number", db.order.Uint32(key[8:]))
+	}
+	k, err := db.value(key, seen)
 	if err != nil {
 		return 0, err
 	}
@@ -242,10 +247,9 @@ func (db *DB) recordNumber(key item) (uint32, error) {
 }
 
 // value returns an item's bytes, from the page or from its overflow
-// pages, whose chain is bounded by the value's length. A walk passes the
-// pages it has read as seen: each overflow page belongs to one item, so a
-// page read twice (a corrupt or hostile file, whose items would share a
-// chain) is an error, and the walk reads no more than the file.
+// pages. seen are the pages read so far: each overflow page belongs to one
+// item, so a page read twice (a loop, or items sharing a chain: a corrupt
+// or hostile file) is an error, and no walk or lookup reads a page twice.
 func (db *DB) value(it item, seen visits) ([]byte, error) {
 	if len(it) == 0 {
 		return nil, errors.New("berkeley db: an empty item")
@@ -276,7 +280,7 @@ func (db *DB) overflow(first, length uint32, seen visits) ([]byte, error) {
 	out := make([]byte, 0, length)
 	buf := make(page, db.pageSize)
 	for n := first; uint32(len(out)) < length; {
-		if seen != nil && !seen.first(n) {
+		if !seen.first(n) {
 			return nil, fmt.Errorf("berkeley db: overflow chain from page %d: page %d is read twice (a loop, or a chain items share)", first, n)
 		}
 		p, err := db.page(n, buf)
@@ -322,10 +326,10 @@ func (db *DB) Get(num uint32) ([]byte, error) {
 			return nil, err
 		}
 		err = db.pairs(p, func(k, v item) error {
-			if got, err := db.recordNumber(k); err != nil || got != num {
+			if got, err := db.recordNumber(k, seen); err != nil || got != num {
 				return nil
 			}
-			blob, blobErr = db.value(v, nil)
+			blob, blobErr = db.value(v, seen)
 			return errFound
 		})
 		if err == errFound {

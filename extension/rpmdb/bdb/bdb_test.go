@@ -199,6 +199,21 @@ func TestDamaged(t *testing.T) {
 				if ctx.Err() != nil || !strings.Contains(strings.Join(errs, "; "), c.want) {
 					t.Errorf("errors %q, want %q", errs, c.want)
 				}
+				// a lookup by key ends too, reading each page once
+				if db != nil {
+					done := make(chan struct{})
+					go func() {
+						defer close(done)
+						for _, r := range sample() {
+							db.Get(r.num)
+						}
+					}()
+					select {
+					case <-done:
+					case <-ctx.Done():
+						t.Error("Get does not end")
+					}
+				}
 			})
 		}
 	}
@@ -243,4 +258,42 @@ func FuzzBDB(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// countingReader counts the reads of a database.
+type countingReader struct {
+	r     *bytes.Reader
+	reads int
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	c.reads++
+	return c.r.ReadAt(p, off)
+}
+
+// TestGetReadsEachPageOnce: a lookup whose overflow chain loops, each page
+// giving one byte of a value as long as the file, stops at the first page
+// read twice instead of reading that page for every byte.
+func TestGetReadsEachPageOnce(t *testing.T) {
+	o := binary.LittleEndian
+	data := build(o, sample()...)
+	o.PutUint32(data[2*512+16:], 2) // page 2 follows itself
+	o.PutUint16(data[2*512+22:], 1) // and holds one byte
+	pages := len(data) / 512
+	for off := 512 + pageHeader; off < 512+pageHeader+2*int(o.Uint16(data[512+20:])); off += 2 {
+		if it := 512 + int(o.Uint16(data[off:])); data[it] == itemOffPage && o.Uint32(data[it+4:]) == 2 {
+			o.PutUint32(data[it+8:], uint32((pages-1)*(512-pageHeader)))
+		}
+	}
+	r := &countingReader{r: bytes.NewReader(data)}
+	db, err := Open(r, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Get(7); err == nil || !strings.Contains(err.Error(), "read twice") {
+		t.Errorf("Get(7): %v", err)
+	}
+	if r.reads > pages+1 {
+		t.Errorf("%d reads of a file of %d pages", r.reads, pages)
+	}
 }
