@@ -277,7 +277,9 @@ func (db *DB) overflow(first, length uint32, seen visits) ([]byte, error) {
 	if uint64(length) > uint64(db.lastPage)*uint64(db.pageSize-pageHeader) {
 		return nil, fmt.Errorf("berkeley db: an overflow value of %d bytes, more than the file holds", length)
 	}
-	out := make([]byte, 0, length)
+	// grown as pages are read, not allocated at the length the item
+	// claims: a page is read once, so a walk allocates about what it reads
+	out := make([]byte, 0, min(length, db.pageSize))
 	buf := make(page, db.pageSize)
 	for n := first; uint32(len(out)) < length; {
 		if !seen.first(n) {
