@@ -4,7 +4,10 @@
 // formats rpm keeps its database in, each by its own package: Berkeley DB
 // (bdb: /var/lib/rpm/Packages, CentOS/RHEL ≤ 8, Amazon Linux 2), NDB (ndb:
 // Packages.db, SUSE) and SQLite (sqlite: rpmdb.sqlite, rpm ≥ 4.16), found
-// where the root's rpm configuration puts them (config.go).
+// where the root's rpm configuration puts them (config.go). A header is
+// read as rpm reads it (header.go): one rpm would refuse or skip is a
+// problem of the root, never a package. LMDB (data.mdb) is not read: a
+// root with it has a problem of cause unsupported.
 //
 // The database is opened inside the root by fsroot, and read through that
 // descriptor only, read-only and never written, so it is safe on a mounted
@@ -161,6 +164,8 @@ func (d *DB) openFile(p, name string) error {
 			d.store, d.sql = db, db
 			d.checkWAL(p)
 		}
+	case "data.mdb":
+		err = fsroot.ErrUnsupported // pkgpersist has no LMDB reader
 	case "Packages.db":
 		var db *ndb.DB
 		if db, err = ndb.Open(f.Descriptor(), f.Info.Size()); err == nil {
@@ -200,7 +205,19 @@ func (d *DB) Close() {
 	}
 }
 
-// Package is one installed package: its record number and header.
+// readHeader reads a header blob of the database as rpm does: a header
+// that is damaged, or whose digests do not match it, is skipped by rpm
+// ("rpmdb: damaged header #N retrieved -- skipping").
+func readHeader(blob []byte) (*Header, error) {
+	h, err := ParseHeader(blob)
+	if err == nil {
+		err = h.CheckDigests()
+	}
+	return h, err
+}
+
+// Package is one installed package: its record number (rpm's header
+// instance) and header, which has every tag (Header.Get, Strings, Int32s).
 type Package struct {
 	Num    uint32
 	Header *Header
@@ -211,6 +228,26 @@ func (p Package) Name() string { return p.Header.String(TagName) }
 
 // Version is the package's version.
 func (p Package) Version() string { return p.Header.String(TagVersion) }
+
+// Release is the package's release.
+func (p Package) Release() string { return p.Header.String(TagRelease) }
+
+// Arch is the package's architecture ("" for gpg-pubkey, which has none).
+func (p Package) Arch() string { return p.Header.String(TagArch) }
+
+// Epoch is the package's epoch, and whether it has one (rpm's %{EPOCH} is
+// "(none)" when not).
+func (p Package) Epoch() (int32, bool) { return p.Header.Int32(TagEpoch) }
+
+// InstallTime is when the package was installed (Unix seconds), and
+// whether rpm recorded it. rpm stores it as an INT32 it reads unsigned.
+func (p Package) InstallTime() (int64, bool) {
+	t, ok := p.Header.Int32(TagInstallTime)
+	return int64(uint32(t)), ok
+}
+
+// Files are the package's files with their recorded digests.
+func (p Package) Files() ([]File, error) { return p.Header.Files() }
 
 // Packages calls fn with each package of the database, in rpm's order. A
 // record that cannot be read or parsed is a problem of the database,
@@ -224,7 +261,7 @@ func (d *DB) Packages(fn func(Package) error) error {
 	err := d.store.Each(d.ctx, func(num uint32, blob []byte, err error) error {
 		var h *Header
 		if err == nil {
-			h, err = ParseHeader(blob)
+			h, err = readHeader(blob)
 		}
 		if err != nil {
 			d.fs.Report(d.path, fmt.Errorf("rpm database: package record %d: %w", num, err))
@@ -255,7 +292,9 @@ func (d *DB) Lookup(name string, sum func(algo int32) string) Owner {
 			continue
 		}
 		o := Owner{Package: p.name, Version: p.version}
-		if f := p.files[r.idx]; f.Digest != "" {
+		if f := p.files[r.idx]; f.Digest != "" && NewHash(f.Algo) == nil {
+			d.fs.Report(d.path, fmt.Errorf("rpm database: %s's digest is in algorithm %d: %w", name, f.Algo, fsroot.ErrUnsupported))
+		} else if f.Digest != "" {
 			if cur := sum(f.Algo); cur != "" {
 				o.Modified = cur != f.Digest
 			}
@@ -330,7 +369,7 @@ func (d *DB) pkg(num uint32) *pkg {
 	blob, err := d.store.Get(num)
 	var h *Header
 	if err == nil {
-		h, err = ParseHeader(blob)
+		h, err = readHeader(blob)
 	}
 	var files []File
 	if err == nil {

@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 // Berkeley DB constants (db_page.h, hash.h).
@@ -72,14 +74,14 @@ func Open(r io.ReaderAt, size int64) (*DB, error) {
 	u := func(off int) uint32 { return db.order.Uint32(meta[off:]) }
 	// rpm's bdb_ro reads hash versions 8 to 10 (Berkeley DB 4.x to 5.x)
 	if v := u(16); v < 8 || v > 10 {
-		return nil, fmt.Errorf("berkeley db: unsupported hash version %d", v)
+		return nil, fmt.Errorf("berkeley db: hash version %d: %w", v, fsroot.ErrUnsupported)
 	}
 	db.pageSize = u(20)
 	if db.pageSize < metaSize || db.pageSize > 65536 || db.pageSize&(db.pageSize-1) != 0 {
 		return nil, fmt.Errorf("berkeley db: page size %d", db.pageSize)
 	}
 	if meta[24] != 0 {
-		return nil, fmt.Errorf("berkeley db: encrypted (algorithm %d)", meta[24])
+		return nil, fmt.Errorf("berkeley db: encrypted (algorithm %d): %w", meta[24], fsroot.ErrUnsupported)
 	}
 	db.lastPage, db.maxBucket, db.highMask, db.lowMask = u(32), u(72), u(76), u(80)
 	// pages past the end of the file cannot be read: bounding the last

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 // rpmpkg.c's constants. All numbers in the file are little-endian.
@@ -64,7 +66,7 @@ func Open(r io.ReaderAt, size int64) (*DB, error) {
 		return nil, fmt.Errorf("ndb: magic %#x is not rpm's NDB", le.Uint32(h))
 	}
 	if v := le.Uint32(h[4:]); v != version {
-		return nil, fmt.Errorf("ndb: version %d, not %d", v, version)
+		return nil, fmt.Errorf("ndb: version %d, not %d: %w", v, version, fsroot.ErrUnsupported)
 	}
 	slotPages := le.Uint32(h[12:])
 	if slotPages > maxSlotPages {
