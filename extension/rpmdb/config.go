@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -17,9 +18,10 @@ import (
 // setDefaults: "macrofiles"), as globs: what a later file defines wins.
 // Left out: %{_target}'s platform files (/usr/lib/rpm/platform/*/macros,
 // /etc/rpm/<target>/macros), which depend on the host's architecture and
-// set no database path, and the user's ~/.rpmmacros. The vendor file is
-// <confdir>/<vendor>/macros with the vendor rpm was built for: "redhat"
-// (RHEL, CentOS, Fedora, Amazon Linux) and "suse" are read.
+// set no database path. The vendor file is <confdir>/<vendor>/macros with
+// the vendor rpm was built for: "redhat" (RHEL, CentOS, Fedora, Amazon
+// Linux) and "suse" are read. Last come the macros of the user running
+// rpm, root for a package manager (userMacros).
 var macroFiles = []string{
 	"/usr/lib/rpm/macros",
 	"/usr/lib/rpm/macros.d/macros.*",
@@ -50,13 +52,16 @@ var builtins = map[string]string{
 
 // backendFiles are the file names of rpm's database backends, in the
 // order rpm tries them when the configured one has no database
-// (lib/backend/dbi.c, dbDetectBackend): sqlite, ndb, bdb_ro. rpm < 4.16
-// has Berkeley DB only ("bdb"), with the same Packages file.
+// (lib/backend/dbi.c, dbDetectBackend: the configured backend's file if it
+// exists, else the first backend whose file does). rpm < 4.16 has
+// Berkeley DB only ("bdb"), with the same Packages file. LMDB (data.mdb,
+// an experimental backend of rpm 4.14 to 4.17) is found but not read.
 var backendFiles = []struct{ backend, file string }{
 	{"sqlite", "rpmdb.sqlite"},
+	{"lmdb", "data.mdb"},
 	{"ndb", "Packages.db"},
-	{"bdb_ro", "Packages"},
 	{"bdb", "Packages"},
+	{"bdb_ro", "Packages"},
 }
 
 // A macro is one definition: its body and the file that made it.
@@ -84,6 +89,13 @@ func (d *DB) locate() location {
 			}
 		}
 	}
+	if f := d.userMacros(); f != "" {
+		if data, err := d.fs.ReadFile(f); err == nil {
+			for name, body := range parseMacros(data) {
+				defs[name] = macro{body, f}
+			}
+		}
+	}
 	loc := location{dirs: DefaultDirs}
 	if m, ok := defs["_db_backend"]; ok {
 		loc.backend, _ = expand(m.body, defs, 0)
@@ -93,6 +105,9 @@ func (d *DB) locate() location {
 		return loc
 	}
 	dir, err := expand(m.body, defs, 0)
+	if home := homeDBPath.FindStringSubmatch(m.body); home != nil {
+		dir, err = "/root"+home[1], nil
+	}
 	if err == nil && !strings.HasPrefix(dir, "/") {
 		err = fmt.Errorf("%q is not an absolute path", dir)
 	}
@@ -102,6 +117,21 @@ func (d *DB) locate() location {
 	}
 	loc.dirs = []string{path.Clean(dir)}
 	return loc
+}
+
+// homeDBPath is the %_dbpath of Debian's and Ubuntu's rpm, a database in
+// the home of the user running rpm: %(bash -c 'echo ~/.rpmdb'). A package
+// manager runs rpm as root, so that is /root's.
+var homeDBPath = regexp.MustCompile(`^%\((?:bash -c )?'?echo ~(/[^'\s()%]*)'?\)$`)
+
+// userMacros is root's macro file, which rpm reads last: rpm ≥ 4.17 reads
+// ~/.config/rpm/macros, and ~/.rpmmacros when ~/.config/rpm does not
+// exist (as older rpm always does).
+func (d *DB) userMacros() string {
+	if fi, err := d.fs.Stat("/root/.config/rpm"); err == nil && fi.IsDir() {
+		return "/root/.config/rpm/macros"
+	}
+	return "/root/.rpmmacros"
 }
 
 // glob lists the files a macro file pattern names (a wildcard in its
@@ -162,6 +192,10 @@ func parseMacros(data []byte) map[string]string {
 		}
 		def.Reset()
 		open = 0
+	}
+	// a definition still continued when the file ends is complete
+	if name, body, ok := definition(def.String()); ok && def.Len() > 0 {
+		out[name] = body
 	}
 	return out
 }
