@@ -6,8 +6,10 @@ package rpmdbtest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"io"
 	"os"
 	"os/exec"
@@ -199,6 +201,80 @@ func Owners(pkgs []Package) map[string]Owner {
 				out[f.Path] = Owner{p.Name, p.Version, f.Digest}
 			}
 		}
+	}
+	return out
+}
+
+// Compare checks the database of root against rpm's account of the
+// same database in dbpath (defines are more --define arguments): the
+// package list with every file and digest (rpm -qa --dump), each
+// package's release, arch, epoch and install time, and the owner and
+// version a lookup gives for every path.
+func Compare(t testing.TB, root, dbpath string, defines ...string) {
+	t.Helper()
+	want := Dump(t, dbpath, defines...)
+	problems := &fsroot.Problems{}
+	fs, err := fsroot.OpenContext(fsroot.WithProblems(context.Background(), problems), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	db := rpmdb.New(context.Background(), fs)
+	defer db.Close()
+	got := Read(t, db)
+	if d := Diff(got, want); d != "" {
+		t.Fatal(d)
+	}
+	args := []string{"--dbpath", dbpath}
+	for _, d := range defines {
+		args = append(args, "--define", d)
+	}
+	wantMeta := strings.Split(strings.TrimSuffix(string(RPM(t, append(args, "-qa", "--qf", metaFormat)...)), "\n"), "\n")
+	if gotMeta := Meta(t, db); strings.Join(gotMeta, "\n") != strings.Join(wantMeta, "\n") {
+		t.Errorf("packages:\n%s\nrpm -qa --qf %q:\n%s", strings.Join(gotMeta, "\n"), metaFormat, strings.Join(wantMeta, "\n"))
+	}
+	files := 0
+	for path, o := range Owners(want) {
+		files++
+		got := db.Lookup(path, func(int32) string { return "" })
+		if got.Package != o.Package || got.Version != o.Version {
+			t.Errorf("%s: owner %s %s, rpm says %s %s", path, got.Package, got.Version, o.Package, o.Version)
+		}
+	}
+	if ps := problems.List(); len(ps) > 0 {
+		t.Errorf("problems: %v", ps)
+	}
+	n := 0
+	for _, p := range want {
+		n += len(p.Files)
+	}
+	t.Logf("%s: %d packages, %d files (%d paths) agree with rpm", db.Path(), len(want), n, files)
+}
+
+// metaFormat is the query format of what Meta lists.
+const metaFormat = "%{NAME}\t%{RELEASE}\t%{ARCH}\t%{EPOCH}\t%{INSTALLTIME}\n"
+
+// Meta is the reader's list of each package's name, release, arch, epoch
+// and install time, as rpm -qa --qf metaFormat prints them ("(none)" for
+// a tag the header does not have).
+func Meta(t testing.TB, db *rpmdb.DB) []string {
+	t.Helper()
+	var out []string
+	none := func(s string, ok bool) string {
+		if !ok {
+			return "(none)"
+		}
+		return s
+	}
+	err := db.Packages(func(p rpmdb.Package) error {
+		e, hasEpoch := p.Epoch()
+		it, hasTime := p.InstallTime()
+		out = append(out, strings.Join([]string{p.Name(), none(p.Release(), p.Header.Has(rpmdb.TagRelease)), none(p.Arch(), p.Header.Has(rpmdb.TagArch)),
+			none(fmt.Sprint(e), hasEpoch), none(fmt.Sprint(it), hasTime)}, "\t"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
