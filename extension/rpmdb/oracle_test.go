@@ -65,9 +65,10 @@ func TestBigEndianBDB(t *testing.T) {
 	}
 }
 
-// realNDB is SUSE's: the Packages.db of the SLE 15 BCI base image
-// (registry.suse.com/bci/bci-base:15.3), as github.com/knqyf263/go-rpmdb
-// ships it in its testdata (pkg/testdata/sle15-bci/Packages.db).
+// realNDB is SUSE's: the Packages.db of a SLE 15 SP3 BCI base image
+// (rpm-ndb 4.14.3), as github.com/knqyf263/go-rpmdb added it to its
+// testdata in commit 1369b2ee40b7 (pkg/testdata/sle15-bci/Packages.db,
+// SHA-256 c0578453d18e262823bc498ea1805645c9a94b9a91898d50dcf186a56d378968).
 const realNDB = "ndb/testdata/sle15-bci/Packages.db"
 
 // exportMagic starts each header of rpmdb --exportdb's header list.

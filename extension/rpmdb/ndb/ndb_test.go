@@ -113,8 +113,9 @@ func TestDamaged(t *testing.T) {
 	}
 }
 
-// realDB is SUSE's: the Packages.db of the SLE 15 BCI base image, as
-// github.com/knqyf263/go-rpmdb ships it in its testdata.
+// realDB is SUSE's: the Packages.db of a SLE 15 SP3 BCI base image, as
+// github.com/knqyf263/go-rpmdb added it to its testdata in commit
+// 1369b2ee40b7 (see rpmdb's TestNDBAgainstRPM, its oracle).
 const realDB = "testdata/sle15-bci/Packages.db"
 
 func FuzzNDB(f *testing.F) {
