@@ -11,6 +11,7 @@ needs=(
   "command -v unshare:util-linux"
   "command -v dnf:dnf"
   "command -v rpmbuild:rpm"
+  "command -v db5.3_load:db5.3-util"
   "test -x /usr/sbin/sshd:openssh-server"
   "command -v ssh:openssh-client"
   "test -e /usr/lib/python3/dist-packages/dnfpluginscore:dnf-plugins-core"

@@ -27,11 +27,20 @@ const (
 	CauseDeadline   = "deadline"   // the table's time ran out before it was read
 	CauseSpecial    = "special"    // not a regular file (FIFO, device, socket) where the package manager reads one
 	CauseLoop       = "loop"       // a symlink loop
+	// a format pkgpersist does not read (a database backend, a digest
+	// algorithm): what the package manager knows from it is not known
+	CauseUnsupported = "unsupported"
 )
+
+// ErrUnsupported marks an error about a format pkgpersist does not read
+// (Classify: CauseUnsupported).
+var ErrUnsupported = errors.New("not supported")
 
 // Incomplete reports whether the cause means pkgpersist could not look,
 // rather than that what it looked at is itself suspicious.
-func Incomplete(cause string) bool { return cause == CausePermission || cause == CauseIO }
+func Incomplete(cause string) bool {
+	return cause == CausePermission || cause == CauseIO || cause == CauseUnsupported
+}
 
 // Problems collects the problems of one piece of work (a query, a hunt of
 // one host). It is safe for concurrent use.
@@ -96,6 +105,8 @@ func Classify(err error) string {
 		return CauseLimit
 	case errors.Is(err, errSpecial):
 		return CauseSpecial
+	case errors.Is(err, ErrUnsupported):
+		return CauseUnsupported
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return CauseDeadline
 	}

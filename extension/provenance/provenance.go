@@ -50,9 +50,13 @@ type Source struct {
 }
 
 // New returns a Source reading through fs.
-func New(fs *fsroot.Root) *Source {
+func New(fs *fsroot.Root) *Source { return newSource(context.Background(), fs) }
+
+// newSource returns a Source whose reading of files and of rpm's database
+// ctx bounds.
+func newSource(ctx context.Context, fs *fsroot.Root) *Source {
 	dbfs := fs.Sub()
-	return &Source{ctx: context.Background(), fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(fs), cache: map[string]Of{}}
+	return &Source{ctx: ctx, fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(ctx, fs), cache: map[string]Of{}}
 }
 
 // Prefetch tells the package database which paths will be asked about,
@@ -163,11 +167,10 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 	if err := table.Check(ctx); err != nil {
 		return nil, err
 	}
-	s := New(fs)
-	defer s.Close()
 	rctx, cancel := table.Reading(ctx)
 	defer cancel()
-	s.ctx = rctx
+	s := newSource(rctx, fs)
+	defer s.Close()
 	paths := make([]string, len(items))
 	for i, it := range items {
 		paths[i] = it.Path

@@ -123,7 +123,7 @@ func TestHostileDatabaseName(t *testing.T) {
 			root, outside := hostileRoot(t, target, func(file string) { writeDB(t, file, "inside-root", "/etc/", "x") })
 			before := outside()
 			problems := &fsroot.Problems{}
-			db := New(withProblems(t, root, problems))
+			db := New(context.Background(), withProblems(t, root, problems))
 			o := db.Lookup("/etc/x", func(int32) string { return "x" })
 			db.Close()
 			if o.Package != "inside-root" {
@@ -149,7 +149,7 @@ func TestUnreadableDatabase(t *testing.T) {
 	})
 	before := outside()
 	problems := &fsroot.Problems{}
-	db := New(withProblems(t, root, problems))
+	db := New(context.Background(), withProblems(t, root, problems))
 	defer db.Close()
 	if o := db.Lookup("/etc/x", func(int32) string { return "x" }); o != (Owner{}) {
 		t.Errorf("owner %+v", o)
@@ -162,41 +162,6 @@ func TestUnreadableDatabase(t *testing.T) {
 		if !before[p] {
 			t.Errorf("created %s outside the root", p)
 		}
-	}
-}
-
-// TestReadsTheDescriptor: SQLite reads the file fsroot opened, not a file
-// by its name. After the open the file is deleted and a decoy is put where
-// /proc/self/fd/N now points in text ("... (deleted)"): SQLite's default
-// VFS reads that link as a path and would open the decoy.
-func TestReadsTheDescriptor(t *testing.T) {
-	root := t.TempDir()
-	must(t, os.MkdirAll(filepath.Join(root, "var/lib/rpm"), 0o755))
-	file := filepath.Join(root, "var/lib/rpm/rpmdb.sqlite")
-	writeDB(t, file, "opened", "/etc/", "x")
-	r := fsroot.New(root)
-	defer r.Close()
-	f, err := r.OpenFile("/var/lib/rpm/rpmdb.sqlite")
-	must(t, err)
-	defer f.Close()
-	must(t, os.Remove(file))
-	writeDB(t, file+" (deleted)", "decoy", "/etc/", "x")
-	db, err := openSQLite(f.Descriptor())
-	must(t, err)
-	defer db.Close()
-	var blob []byte
-	must(t, db.QueryRow("SELECT blob FROM Packages").Scan(&blob))
-	h, err := ParseHeader(blob)
-	must(t, err)
-	if name := h.Strings(TagName); len(name) != 1 || name[0] != "opened" {
-		t.Errorf("read %q", name)
-	}
-	// no other name is opened through the descriptor VFS
-	other, err := sql.Open("sqlite3", "file:"+file+"?vfs=pkgpersist-fd&mode=ro")
-	must(t, err)
-	defer other.Close()
-	if err := other.Ping(); err == nil {
-		t.Error("the descriptor VFS opened a database by name")
 	}
 }
 
@@ -228,7 +193,7 @@ func TestUnreadLog(t *testing.T) {
 		writeDB(t, filepath.Join(root, "var/lib/rpm/rpmdb.sqlite"), "pkg", "/etc/", "x")
 		must(t, os.WriteFile(filepath.Join(root, "var/lib/rpm/rpmdb.sqlite-wal"), make([]byte, size), 0o644))
 		problems := &fsroot.Problems{}
-		db := New(withProblems(t, root, problems))
+		db := New(context.Background(), withProblems(t, root, problems))
 		if o := db.Lookup("/etc/x", func(int32) string { return "" }); o.Package != "pkg" {
 			t.Errorf("owner %+v", o)
 		}

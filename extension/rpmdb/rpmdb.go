@@ -1,17 +1,26 @@
-// Package rpmdb answers, from an RPM database (rpm 4.16+'s sqlite backend)
-// under a root, which package owns a file and whether the file still has
-// the digest rpm recorded. The database is opened inside the root, by
-// descriptor, read-only and never written, so it is safe on a mounted
-// evidence image, however hostile.
+// Package rpmdb answers, from a root's RPM database, which package owns a
+// file, at which version, and whether the file still has the digest rpm
+// recorded; and it lists every package with its files. It reads the three
+// formats rpm keeps its database in, each by its own package: Berkeley DB
+// (bdb: /var/lib/rpm/Packages, CentOS/RHEL ≤ 8, Amazon Linux 2), NDB (ndb:
+// Packages.db, SUSE) and SQLite (sqlite: rpmdb.sqlite, rpm ≥ 4.16), found
+// where the root's rpm configuration puts them (config.go). A header is
+// read as rpm reads it (header.go): one rpm would refuse or skip is a
+// problem of the root, never a package. LMDB (data.mdb) is not read: a
+// root with it has a problem of cause unsupported.
+//
+// The database is opened inside the root by fsroot, and read through that
+// descriptor only, read-only and never written, so it is safe on a mounted
+// evidence image, however hostile: what cannot be read is a problem of the
+// root (fsroot.Problem), never a panic or a hang.
 package rpmdb
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
-	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -19,79 +28,162 @@ import (
 	"path"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/rpmdb/bdb"
+	"github.com/pkgpersist/pkgpersist/extension/rpmdb/ndb"
+	"github.com/pkgpersist/pkgpersist/extension/rpmdb/sqlite"
 )
 
-// Paths where distributions keep the sqlite database.
-var Paths = []string{"/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite"}
-
-// FS is the root the database is opened through (see fsroot.Root).
+// FS is the root the database is found and opened through (see
+// fsroot.Root).
 type FS interface {
 	OpenFile(name string) (*fsroot.File, error)
+	ReadFile(name string) ([]byte, error)
+	ReadDir(name string) ([]string, error)
 	Stat(name string) (fs.FileInfo, error)
 	Report(name string, err error) error
+	ReportLimit(name, what string)
 }
 
-// DB is one root's RPM database, opened on first use.
+// Store is one format's reader of package headers, each under its record
+// number (rpm's "header instance").
+type Store interface {
+	// Each calls fn with each record in rpm's order; a record that
+	// cannot be read is passed with its error. It returns what stopped
+	// it: the file, ctx's end, or fn's error.
+	Each(ctx context.Context, fn func(num uint32, blob []byte, err error) error) error
+	// Get returns record num's header blob.
+	Get(num uint32) ([]byte, error)
+}
+
+// DB is one root's RPM database, opened on first use. It is meant for one
+// table generation.
 type DB struct {
+	ctx    context.Context
 	fs     FS
 	opened bool
-	file   *fsroot.File // the database file, open while db is
-	db     *sql.DB
+	path   string // the database file, as seen inside the root
+	file   *fsroot.File
+	store  Store
+	sql    *sqlite.DB       // set when the store is SQLite: its Basenames index
+	index  map[string][]ref // file path → files, for stores without an index
+	cache  map[uint32]*pkg
 	err    error
 }
 
-// New returns a DB for the root.
-func New(fs FS) *DB { return &DB{fs: fs} }
+// ref is file idx of package num.
+type ref struct {
+	num uint32
+	idx int32
+}
+
+// pkg is what a lookup needs of a package.
+type pkg struct {
+	name, version string
+	files         []File
+}
+
+// MaxIndexedFiles bounds the file index of a database without one of its
+// own: past it the index is incomplete, which is a problem of the root.
+const MaxIndexedFiles = 1 << 23
+
+// maxCached bounds the headers kept for lookups.
+const maxCached = 256
+
+// New returns a DB for the root whose reading ctx bounds.
+func New(ctx context.Context, fs FS) *DB { return &DB{ctx: ctx, fs: fs} }
+
+// Path is the database file read, as seen inside the root ("" when none
+// was found or opened).
+func (d *DB) Path() string {
+	d.open()
+	return d.path
+}
 
 // Owner is what rpm knows of a file.
 type Owner struct {
 	Package  string // the package name, "" when no package owns it
-	Modified bool   // the file's digest differs from rpm's record
+	Version  string
+	Modified bool // the file's digest differs from rpm's record
 }
 
-// open opens the first database of Paths that exists. The file is
-// resolved and opened inside the root by fsroot, and SQLite reads that
-// descriptor: no name from the root reaches SQLite, whose URI syntax
-// (%2f, ?, #) a hostile image could otherwise use to open or create a
-// file anywhere. It is read immutable: nothing is locked or written, so
-// a read-only evidence mount is fine; a write-ahead log beside it is not
-// read. A database that cannot be read is a problem of the root.
+var errNoDB = errors.New("no rpm database")
+
+// open finds and opens the database: in each directory the root's
+// configuration names, the configured backend's file, else the first of
+// rpm's backends that has one (as rpm's dbDetectBackend does). A database
+// that cannot be read is a problem of the root.
 func (d *DB) open() error {
 	if d.opened {
 		return d.err
 	}
 	d.opened = true
-	for _, p := range Paths {
-		f, err := d.fs.OpenFile(p)
-		if err != nil {
-			if fsroot.Classify(err) != "" {
-				d.err = err // a problem, which OpenFile recorded
+	d.err = errNoDB
+	loc := d.locate()
+	for _, dir := range loc.dirs {
+		for _, name := range candidates(loc.backend) {
+			p := path.Join(dir, name)
+			if _, err := d.fs.Stat(p); err != nil {
+				if fsroot.Classify(err) != "" {
+					d.err = d.fs.Report(p, err)
+				}
+				continue
 			}
-			continue
+			d.err = d.openFile(p, name)
+			return d.err
 		}
-		db, err := openSQLite(f.Descriptor())
-		if err == nil {
-			var n int
-			if err = db.QueryRow("SELECT count(*) FROM Packages").Scan(&n); err != nil {
-				db.Close()
-			}
-		}
-		if err != nil {
-			f.Close()
-			d.err = d.fs.Report(p, fmt.Errorf("rpm database: %w", err))
-			continue
-		}
-		d.file, d.db = f, db
-		d.checkWAL(p)
-		return nil
-	}
-	if d.err == nil {
-		d.err = errNoDB
 	}
 	return d.err
 }
 
-var errNoDB = errors.New("no rpm database")
+// candidates are the database files to look for, the configured backend's
+// first.
+func candidates(backend string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, configured := range []bool{true, false} {
+		for _, b := range backendFiles {
+			if (b.backend == backend) == configured && !seen[b.file] {
+				seen[b.file] = true
+				out = append(out, b.file)
+			}
+		}
+	}
+	return out
+}
+
+// openFile opens the database file p, in the format its name says.
+func (d *DB) openFile(p, name string) error {
+	f, err := d.fs.OpenFile(p)
+	if err != nil {
+		return err // a problem, which OpenFile recorded
+	}
+	switch name {
+	case "rpmdb.sqlite":
+		var db *sqlite.DB
+		if db, err = sqlite.Open(f.Descriptor()); err == nil {
+			d.store, d.sql = db, db
+			d.checkWAL(p)
+		}
+	case "data.mdb":
+		err = fsroot.ErrUnsupported // pkgpersist has no LMDB reader
+	case "Packages.db":
+		var db *ndb.DB
+		if db, err = ndb.Open(f.Descriptor(), f.Info.Size()); err == nil {
+			d.store = db
+		}
+	default:
+		var db *bdb.DB
+		if db, err = bdb.Open(f.Descriptor(), f.Info.Size()); err == nil {
+			d.store = db
+		}
+	}
+	if err != nil {
+		f.Close()
+		return d.fs.Report(p, fmt.Errorf("rpm database: %w", err))
+	}
+	d.file, d.path = f, p
+	return nil
+}
 
 // checkWAL records, as a problem of the database, transactions in a
 // write-ahead log that the immutable read does not see. rpm truncates its
@@ -105,58 +197,194 @@ func (d *DB) checkWAL(p string) {
 
 // Close releases the database.
 func (d *DB) Close() {
-	if d.db != nil {
-		d.db.Close()
+	if d.sql != nil {
+		d.sql.Close()
+	}
+	if d.file != nil {
 		d.file.Close()
 	}
+}
+
+// readHeader reads a header blob of the database as rpm does: a header
+// that is damaged, or whose digests do not match it, is skipped by rpm
+// ("rpmdb: damaged header #N retrieved -- skipping").
+func readHeader(blob []byte) (*Header, error) {
+	h, err := ParseHeader(blob)
+	if err == nil {
+		err = h.CheckDigests()
+	}
+	return h, err
+}
+
+// Package is one installed package: its record number (rpm's header
+// instance) and header, which has every tag (Header.Get, Strings, Int32s).
+type Package struct {
+	Num    uint32
+	Header *Header
+}
+
+// Name is the package's name.
+func (p Package) Name() string { return p.Header.String(TagName) }
+
+// Version is the package's version.
+func (p Package) Version() string { return p.Header.String(TagVersion) }
+
+// Release is the package's release.
+func (p Package) Release() string { return p.Header.String(TagRelease) }
+
+// Arch is the package's architecture ("" for gpg-pubkey, which has none).
+func (p Package) Arch() string { return p.Header.String(TagArch) }
+
+// Epoch is the package's epoch, and whether it has one (rpm's %{EPOCH} is
+// "(none)" when not).
+func (p Package) Epoch() (int32, bool) { return p.Header.Int32(TagEpoch) }
+
+// InstallTime is when the package was installed (Unix seconds), and
+// whether rpm recorded it. rpm stores it as an INT32 it reads unsigned.
+func (p Package) InstallTime() (int64, bool) {
+	t, ok := p.Header.Int32(TagInstallTime)
+	return int64(uint32(t)), ok
+}
+
+// Files are the package's files with their recorded digests.
+func (p Package) Files() ([]File, error) { return p.Header.Files() }
+
+// Packages calls fn with each package of the database, in rpm's order. A
+// record that cannot be read or parsed is a problem of the database,
+// skipped as rpm skips it; a walk that stops early (the file, the
+// context's deadline) is a problem too, and its error is returned.
+func (d *DB) Packages(fn func(Package) error) error {
+	if err := d.open(); err != nil {
+		return err
+	}
+	var fnErr error
+	err := d.store.Each(d.ctx, func(num uint32, blob []byte, err error) error {
+		var h *Header
+		if err == nil {
+			h, err = readHeader(blob)
+		}
+		if err != nil {
+			d.fs.Report(d.path, fmt.Errorf("rpm database: package record %d: %w", num, err))
+			return nil
+		}
+		fnErr = fn(Package{Num: num, Header: h})
+		return fnErr
+	})
+	if err != nil && err != fnErr {
+		return d.fs.Report(d.path, fmt.Errorf("rpm database: not read to the end: %w", err))
+	}
+	return err
 }
 
 // Lookup finds the package that owns name (a path inside the root) and
 // compares the file's digest, which sum computes in the algorithm rpm
 // recorded (a PGPHASHALGO_* value; "" when the contents are unknown), with
-// the recorded one.
+// the recorded one. Of several owners (a file shared by packages), the
+// first whose record the file matches is returned, else the first.
 func (d *DB) Lookup(name string, sum func(algo int32) string) Owner {
 	if d.open() != nil {
 		return Owner{}
 	}
-	rows, err := d.db.Query("SELECT p.blob, b.idx FROM Basenames b JOIN Packages p ON p.hnum = b.hnum WHERE b.key = ?", path.Base(name))
-	if err != nil {
-		return Owner{}
+	var first *Owner
+	for _, r := range d.refs(name) {
+		p := d.pkg(r.num)
+		if p == nil || int(r.idx) >= len(p.files) || p.files[r.idx].Path != name {
+			continue
+		}
+		o := Owner{Package: p.name, Version: p.version}
+		if f := p.files[r.idx]; f.Digest != "" && NewHash(f.Algo) == nil {
+			d.fs.Report(d.path, fmt.Errorf("rpm database: %s's digest is in algorithm %d: %w", name, f.Algo, fsroot.ErrUnsupported))
+		} else if f.Digest != "" {
+			if cur := sum(f.Algo); cur != "" {
+				o.Modified = cur != f.Digest
+			}
+		}
+		if !o.Modified {
+			return o
+		}
+		if first == nil {
+			first = &o
+		}
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var blob []byte
-		var idx int
-		if rows.Scan(&blob, &idx) != nil {
-			continue
-		}
-		h, err := ParseHeader(blob)
-		if err != nil {
-			continue
-		}
-		dirs, bases, dirIdx := h.Strings(TagDirNames), h.Strings(TagBaseNames), h.Ints(TagDirIndexes)
-		if idx < 0 || idx >= len(bases) || idx >= len(dirIdx) || int(dirIdx[idx]) >= len(dirs) {
-			continue
-		}
-		if dirs[dirIdx[idx]]+bases[idx] != name {
-			continue
-		}
-		o := Owner{}
-		if n := h.Strings(TagName); len(n) > 0 {
-			o.Package = n[0]
-		}
-		if digests := h.Strings(TagFileDigests); idx < len(digests) && digests[idx] != "" {
-			algo := int32(1)
-			if a := h.Ints(TagFileDigestAlgo); len(a) > 0 {
-				algo = a[0]
-			}
-			if cur := sum(algo); cur != "" {
-				o.Modified = cur != digests[idx]
-			}
-		}
-		return o
+	if first != nil {
+		return *first
 	}
 	return Owner{}
+}
+
+// refs are the files that may be name: from SQLite's Basenames index, or
+// from the index built from every header once.
+func (d *DB) refs(name string) []ref {
+	if d.sql != nil {
+		rs, err := d.sql.Basename(d.ctx, path.Base(name))
+		if err != nil {
+			d.fs.Report(d.path, fmt.Errorf("rpm database: Basenames: %w", err))
+		}
+		out := make([]ref, 0, len(rs))
+		for _, r := range rs {
+			if r.Idx >= 0 && r.Idx <= 1<<31-1 {
+				out = append(out, ref{r.Num, int32(r.Idx)})
+			}
+		}
+		return out
+	}
+	if d.index == nil {
+		d.buildIndex()
+	}
+	return d.index[name]
+}
+
+// buildIndex indexes every file of every package by its path: Berkeley DB
+// and NDB databases have index files of their own, but rpm's other files
+// are not always there (images ship Packages alone) and are not needed.
+func (d *DB) buildIndex() {
+	d.index = map[string][]ref{}
+	n := 0
+	d.Packages(func(p Package) error {
+		files, err := p.Header.Files()
+		if err != nil {
+			d.fs.Report(d.path, fmt.Errorf("rpm database: package record %d (%s): %w", p.Num, p.Name(), err))
+			return nil
+		}
+		for i, f := range files {
+			if n == MaxIndexedFiles {
+				d.fs.ReportLimit(d.path, fmt.Sprintf("rpm database: more than %d files; the ones after are not indexed", MaxIndexedFiles))
+				return errIndexFull
+			}
+			n++
+			d.index[f.Path] = append(d.index[f.Path], ref{p.Num, int32(i)})
+		}
+		return nil
+	})
+}
+
+var errIndexFull = errors.New("index full")
+
+// pkg returns what lookups need of package num, from a small cache.
+func (d *DB) pkg(num uint32) *pkg {
+	if p, ok := d.cache[num]; ok {
+		return p
+	}
+	var p *pkg
+	blob, err := d.store.Get(num)
+	var h *Header
+	if err == nil {
+		h, err = readHeader(blob)
+	}
+	var files []File
+	if err == nil {
+		files, err = h.Files()
+	}
+	if err != nil {
+		d.fs.Report(d.path, fmt.Errorf("rpm database: package record %d: %w", num, err))
+	} else {
+		p = &pkg{name: h.String(TagName), version: h.String(TagVersion), files: files}
+	}
+	if d.cache == nil || len(d.cache) >= maxCached {
+		d.cache = map[uint32]*pkg{}
+	}
+	d.cache[num] = p
+	return p
 }
 
 // NewHash returns a hash for an rpm PGPHASHALGO_* algorithm, or nil for one
@@ -177,89 +405,4 @@ func NewHash(algo int32) hash.Hash {
 		return sha256.New224()
 	}
 	return nil
-}
-
-// RPM header tags used here (rpm's rpmtag.h).
-const (
-	TagName           = 1000
-	TagFileDigests    = 1035
-	TagDirIndexes     = 1116
-	TagBaseNames      = 1117
-	TagDirNames       = 1118
-	TagFileDigestAlgo = 5011
-)
-
-// Header is a parsed header blob: the index entries and the data store.
-type Header struct {
-	entries map[int32]entry
-	store   []byte
-}
-
-type entry struct {
-	typ, offset, count int32
-}
-
-// MaxHeaderEntries bounds a header, as rpm's own reader does (hdrchk.h).
-const MaxHeaderEntries = 0x0000ffff
-
-// ParseHeader reads a header blob as rpm stores it in the database: index
-// length, data length, the index entries, then the data.
-func ParseHeader(b []byte) (*Header, error) {
-	if len(b) < 8 {
-		return nil, errors.New("header too short")
-	}
-	il := int64(binary.BigEndian.Uint32(b[0:4]))
-	dl := int64(binary.BigEndian.Uint32(b[4:8]))
-	if il > MaxHeaderEntries || 8+il*16+dl > int64(len(b)) {
-		return nil, errors.New("header lengths out of range")
-	}
-	h := &Header{entries: map[int32]entry{}, store: b[8+il*16 : 8+il*16+dl]}
-	for i := int64(0); i < il; i++ {
-		e := b[8+i*16 : 8+i*16+16]
-		tag := int32(binary.BigEndian.Uint32(e[0:4]))
-		h.entries[tag] = entry{
-			typ:    int32(binary.BigEndian.Uint32(e[4:8])),
-			offset: int32(binary.BigEndian.Uint32(e[8:12])),
-			count:  int32(binary.BigEndian.Uint32(e[12:16])),
-		}
-	}
-	return h, nil
-}
-
-// Strings returns a STRING, STRING_ARRAY or I18NSTRING tag's values.
-func (h *Header) Strings(tag int32) []string {
-	e, ok := h.entries[tag]
-	if !ok || (e.typ != 6 && e.typ != 8 && e.typ != 9) || e.offset < 0 || int(e.offset) > len(h.store) {
-		return nil
-	}
-	data := h.store[e.offset:]
-	var out []string
-	for i := int32(0); i < e.count && len(data) > 0; i++ {
-		end := 0
-		for end < len(data) && data[end] != 0 {
-			end++
-		}
-		out = append(out, string(data[:end]))
-		if end == len(data) {
-			break
-		}
-		data = data[end+1:]
-		if e.typ == 6 {
-			break
-		}
-	}
-	return out
-}
-
-// Ints returns an INT32 tag's values.
-func (h *Header) Ints(tag int32) []int32 {
-	e, ok := h.entries[tag]
-	if !ok || e.typ != 4 || e.offset < 0 || e.count < 0 || int64(e.offset)+int64(e.count)*4 > int64(len(h.store)) {
-		return nil
-	}
-	out := make([]int32, e.count)
-	for i := range out {
-		out[i] = int32(binary.BigEndian.Uint32(h.store[int(e.offset)+i*4:]))
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package rpmdb
+package sqlite
 
 /*
 #include <errno.h>
@@ -192,12 +192,12 @@ import (
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver and the SQLite library the VFS joins
 )
 
-// openSQLite opens the SQLite database f holds, read-only and immutable,
+// openFD opens the SQLite database f holds, read-only and immutable,
 // by its descriptor: SQLite is given a name made of the descriptor's
 // number only, through a VFS that reads that descriptor and no file by
 // name (SQLite's own would resolve /proc/self/fd/N back to a path). f must
 // stay open until the database is closed.
-func openSQLite(f *os.File) (*sql.DB, error) {
+func openFD(f *os.File) (*sql.DB, error) {
 	if rc := C.fd_vfs_register(); rc != 0 {
 		return nil, fmt.Errorf("register SQLite's descriptor VFS: error %d", int(rc))
 	}
