@@ -17,17 +17,50 @@ import (
 
 	"github.com/pkgpersist/pkgpersist/collector/engine"
 	"github.com/pkgpersist/pkgpersist/collector/tables"
+	"github.com/pkgpersist/pkgpersist/extension/rpmdb/rpmdbtest"
 )
 
 // place is one place a package manager reads: the table that reports it,
 // what the README says it reads there, the files that plant something
-// there, and the query whose rows must then be want.
+// there (and setup, what is made there by a real program or copied from a
+// real host), and the query whose rows must then be want.
 type place struct {
 	table string
 	reads string
 	files map[string]string
+	setup func(t *testing.T, root string)
 	query string
 	want  []string
+}
+
+// rpmDatabase is the README's name for the place the package and
+// package_modified columns of RPM hosts come from.
+const rpmDatabase = "rpm database"
+
+// realDB copies the real Berkeley DB Packages of the go-rpmdb testdata
+// name into the root's dir.
+func realDB(name, dir string) func(t *testing.T, root string) {
+	return func(t *testing.T, root string) {
+		rpmdbtest.CopyFile(t, rpmdbtest.RealBDB(t)[name], filepath.Join(root, dir))
+	}
+}
+
+// installed has Debian's rpm install a package owning files into the
+// root's database at dbpath; link, when set, is a symlink path → target
+// made first (Fedora's /var/lib/rpm → /usr/lib/sysimage/rpm).
+func installed(dbpath string, files map[string]string, link ...string) func(t *testing.T, root string) {
+	return func(t *testing.T, root string) {
+		if len(link) == 2 {
+			p := filepath.Join(root, link[0])
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(link[1], p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rpmdbtest.Install(t, root, dbpath, "owner", files)
+	}
 }
 
 // family is a distribution family and the places pkgpersist reads there.
@@ -97,6 +130,11 @@ var families = []family{
 					"etc/yum/post-actions/planted.action":                action,
 				},
 				query: "SELECT command FROM package_manager_actions WHERE enabled = 1", want: []string{"/usr/local/bin/planted-action"}},
+			{table: rpmDatabase, reads: "`/var/lib/rpm/Packages` (Berkeley DB): a real CentOS 7 database",
+				files: map[string]string{"usr/lib/yum-plugins/fastestmirror.py": yumPlugin, "etc/yum/pluginconf.d/fastestmirror.conf": enabled},
+				setup: realDB("centos7-plain", "var/lib/rpm"),
+				query: "SELECT path || ' ' || package FROM yum_plugins WHERE package != ''",
+				want:  []string{"/usr/lib/yum-plugins/fastestmirror.py yum-plugin-fastestmirror"}},
 		},
 	},
 	{
@@ -119,6 +157,11 @@ var families = []family{
 					"etc/dnf/plugins/post-transaction-actions.d/planted.action":               action,
 				},
 				query: "SELECT command FROM package_manager_actions WHERE enabled = 1", want: []string{"/usr/local/bin/planted-action"}},
+			{table: rpmDatabase, reads: "`/var/lib/rpm/Packages` (Berkeley DB): a real CentOS 8 database",
+				files: map[string]string{"usr/lib/python3.6/site-packages/dnf-plugins/builddep.py": dnfPlugin},
+				setup: realDB("centos8-modularitylabel", "var/lib/rpm"),
+				query: "SELECT path || ' ' || package FROM dnf_plugins WHERE package != ''",
+				want:  []string{"/usr/lib/python3.6/site-packages/dnf-plugins/builddep.py python3-dnf-plugins-core"}},
 		},
 	},
 	{
@@ -132,6 +175,10 @@ var families = []family{
 			{table: "dnf_plugins", reads: "`/usr/lib/python3.9/site-packages/dnf-plugins/*.py` with `/etc/dnf/plugins/*.conf`",
 				files: map[string]string{"usr/lib/python3.9/site-packages/dnf-plugins/planted.py": dnfPlugin},
 				query: "SELECT path FROM dnf_plugins WHERE enabled = 1", want: []string{"/usr/lib/python3.9/site-packages/dnf-plugins/planted.py"}},
+			{table: rpmDatabase, reads: "`/var/lib/rpm/rpmdb.sqlite` (SQLite): written by rpm",
+				setup: installed("/var/lib/rpm", map[string]string{"/usr/lib/python3.9/site-packages/dnf-plugins/owned.py": dnfPlugin}),
+				query: "SELECT path || ' ' || package FROM dnf_plugins WHERE package != ''",
+				want:  []string{"/usr/lib/python3.9/site-packages/dnf-plugins/owned.py owner"}},
 		},
 	},
 	{
@@ -153,6 +200,10 @@ var families = []family{
 					"etc/dnf/libdnf5-plugins/actions.d/planted.actions": "post_transaction::::/usr/local/bin/planted-action\n",
 				},
 				query: "SELECT command FROM package_manager_actions WHERE enabled = 1", want: []string{"/usr/local/bin/planted-action"}},
+			{table: rpmDatabase, reads: "`/usr/lib/sysimage/rpm/rpmdb.sqlite` (SQLite; `/var/lib/rpm` links there): written by rpm",
+				setup: installed("/usr/lib/sysimage/rpm", map[string]string{"/usr/lib64/dnf5/plugins/owned.so": "\x7fELF"}, "var/lib/rpm", "../../usr/lib/sysimage/rpm"),
+				query: "SELECT path || ' ' || package FROM dnf_plugins WHERE package != ''",
+				want:  []string{"/usr/lib64/dnf5/plugins/owned.so owner"}},
 		},
 	},
 }
@@ -183,6 +234,11 @@ func build(t *testing.T, f family, places []place) string {
 		}
 		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+	for _, p := range places {
+		if p.setup != nil {
+			p.setup(t, root)
 		}
 	}
 	// a symlinked directory needs its target
@@ -252,7 +308,11 @@ func markdown() string {
 			if i == 0 {
 				name = f.name
 			}
-			fmt.Fprintf(&b, "| %s | `%s` | %s |\n", name, p.table, p.reads)
+			table := "`" + p.table + "`"
+			if p.table == rpmDatabase {
+				table = p.table + " (`package`, `package_modified`)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", name, table, p.reads)
 		}
 	}
 	b.WriteString("\nSources:\n\n")

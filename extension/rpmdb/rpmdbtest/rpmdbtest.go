@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"io"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb"
 	"github.com/pkgpersist/pkgpersist/test/need"
 )
@@ -100,6 +100,60 @@ func RPM(t testing.TB, args ...string) []byte {
 		t.Fatalf("rpm %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
 	}
 	return out
+}
+
+// installSpec packages the tree %{tree} as it is.
+const installSpec = `Name: %{pkgname}
+Version: 1.0
+Release: 1
+Summary: files for pkgpersist's tests
+License: MIT
+BuildArch: noarch
+%description
+fixture
+%install
+cp -a %{tree}/. %{buildroot}/
+%files -f %{tree}.list
+`
+
+// Install builds the noarch package name holding files (path in the root
+// → content) with Debian's rpmbuild and installs it with Debian's rpm
+// into root, its database at dbpath inside the root: the files and the
+// database are then as rpm writes them.
+func Install(t testing.TB, root, dbpath, name string, files map[string]string) {
+	t.Helper()
+	rpmbuild := need.Program(t, "rpmbuild")
+	// not t.TempDir(): a subtest's name puts shell syntax in its path,
+	// which rpmbuild's scripts do not quote
+	top, err := os.MkdirTemp("", "rpmbuild")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(top) })
+	tree := filepath.Join(top, "tree")
+	var list strings.Builder
+	for path, data := range files {
+		p := filepath.Join(tree, path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		list.WriteString(path + "\n")
+	}
+	if err := os.WriteFile(tree+".list", []byte(list.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(top, "install.spec")
+	if err := os.WriteFile(spec, []byte(installSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(rpmbuild, "--define", "_topdir "+top, "--define", "pkgname "+name, "--define", "tree "+tree, "-bb", spec).CombinedOutput()
+	if err != nil {
+		t.Fatalf("rpmbuild: %v\n%s", err, out)
+	}
+	RPM(t, "--root", root, "--dbpath", dbpath, "-i", "--nodeps", filepath.Join(top, "RPMS/noarch", name+"-1.0-1.noarch.rpm"))
 }
 
 // Dump is rpm's own list of the packages of the database in dbpath, in
