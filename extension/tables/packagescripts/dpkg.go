@@ -122,34 +122,14 @@ func read(ctx context.Context, fs *fsroot.Root, p string, s *Script) {
 	if s.Kind != "triggers" && f.Info.Mode()&0o111 == 0 {
 		s.Flags = append(s.Flags, "not-executable")
 	}
-	var body bytes.Buffer
-	n, lines, last, err := copyCount(&body, f, MaxBody)
-	if err == nil {
-		// the rest is hashed and counted, not kept
-		rn, rl, rlast, rerr := copyCount(io.Discard, f, -1)
-		if rn > 0 {
-			last = rlast
-		}
-		err = rerr
-		n += rn
-		lines += rl
-		s.Truncated = rn > 0
-	}
+	err = takeBody(f, s)
 	if err != nil {
 		fs.Report(p, err)
 		s.note("not read to the end: " + err.Error())
 	} else if d, ok := f.Digests(); ok {
 		s.SHA256 = d.SHA256
 	}
-	if n > 0 && last != '\n' {
-		lines++
-	}
-	s.Lines = lines
-	s.Body = body.String()
-	if s.Truncated {
-		fs.ReportLimit(p, fmt.Sprintf("body cut at %d bytes; calls read from that part only", MaxBody))
-		s.note(fmt.Sprintf("body and calls are of the first %d bytes only", MaxBody))
-	}
+	noteCut(fs, p, "", s)
 	if s.Kind == "triggers" {
 		ds, terr, _ := dpkgdb.ParseTriggers(strings.NewReader(s.Body))
 		s.Condition = dpkgdb.DirectiveLines(ds)
@@ -162,6 +142,41 @@ func read(ctx context.Context, fs *fsroot.Root, p string, s *Script) {
 	s.Interpreter = interp
 	s.Flags = append(s.Flags, flags...)
 	calls(ctx, fs, p, s)
+}
+
+// takeBody reads r to the end into the row: its first MaxBody bytes as
+// the body, the line count of all of it.
+func takeBody(r io.Reader, s *Script) error {
+	var body bytes.Buffer
+	n, lines, last, err := copyCount(&body, r, MaxBody)
+	if err == nil {
+		// the rest is counted (and hashed by the caller's reader), not kept
+		rn, rl, rlast, rerr := copyCount(io.Discard, r, -1)
+		if rn > 0 {
+			last = rlast
+		}
+		err = rerr
+		n += rn
+		lines += rl
+		s.Truncated = rn > 0
+	}
+	if n > 0 && last != '\n' {
+		lines++
+	}
+	s.Lines = lines
+	s.Body = body.String()
+	return err
+}
+
+// noteCut records a body cut at MaxBody, on the row and as a limit
+// problem of the file p it was read from (whose names the script within
+// a file that holds many).
+func noteCut(fs *fsroot.Root, p, whose string, s *Script) {
+	if !s.Truncated {
+		return
+	}
+	fs.ReportLimit(p, fmt.Sprintf("%sbody cut at %d bytes; calls read from that part only", whose, MaxBody))
+	s.note(fmt.Sprintf("body and calls are of the first %d bytes only", MaxBody))
 }
 
 // copyCount copies up to max bytes (all for -1) from r to w, counting
