@@ -199,7 +199,7 @@ func (h *Header) Scriptlets() []Scriptlet {
 		if e, ok := h.Get(p.prog); ok && !isString(e.Type) {
 			s.damage("its interpreter tag %d has type %d, not a string: rpm runs it with /bin/sh", p.prog, e.Type)
 		}
-		s.Flags = h.flag(p.flagsTag, 0, &s)
+		s.Flags = at(h.flags(p.flagsTag, &s), 0)
 		out = append(out, s)
 	}
 	for _, t := range triggerSets {
@@ -222,22 +222,26 @@ func (h *Header) text(tag int32, s *Scriptlet) (string, bool) {
 	return h.String(tag), true
 }
 
-// flag is value i of an INT32 flags tag (0 when there is none, as rpm's
-// headerGetNumber and rpmtdGetNumber give).
-func (h *Header) flag(tag int32, i int, s *Scriptlet) uint32 {
+// flags are the values of an INT32 flags tag: none when there is none, as
+// rpm's headerGetNumber and rpmtdGetNumber give (0 for each script).
+func (h *Header) flags(tag int32, s *Scriptlet) []int32 {
 	e, ok := h.Get(tag)
 	if !ok {
-		return 0
+		return nil
 	}
 	v := h.Int32s(tag)
-	if v == nil {
+	if v == nil && s != nil {
 		s.damage("its flags tag %d has type %d, not INT32: rpm reads none", tag, e.Type)
-		return 0
 	}
-	if i >= len(v) {
-		return 0
+	return v
+}
+
+// at is value i of a flags array, 0 past its end.
+func at(v []int32, i int) uint32 {
+	if i < len(v) {
+		return uint32(v[i])
 	}
-	return uint32(v[i])
+	return 0
 }
 
 // triggers lists one kind of trigger: a Scriptlet per script, with the
@@ -247,7 +251,7 @@ func (h *Header) triggers(prefix string, scriptsTag, progTag, flagsTag, prioTag,
 	scripts, progs := h.Strings(scriptsTag), h.Strings(progTag)
 	names, versions := h.Strings(namesTag), h.Strings(versionsTag)
 	senses, index := h.Int32s(sensesTag), h.Int32s(indexTag)
-	prios := h.Int32s(prioTag)
+	prios, flags := h.Int32s(prioTag), h.flags(flagsTag, nil)
 	if len(scripts) == 0 && len(names) == 0 {
 		return nil
 	}
@@ -260,7 +264,10 @@ func (h *Header) triggers(prefix string, scriptsTag, progTag, flagsTag, prioTag,
 		} else {
 			s.damage("the header records %d interpreters for %d scripts: rpm does not run script %d", len(progs), len(scripts), i)
 		}
-		s.Flags = h.flag(flagsTag, i, s)
+		s.Flags = at(flags, i)
+		if e, ok := h.Get(flagsTag); ok && flags == nil {
+			s.damage("its flags tag %d has type %d, not INT32: rpm reads none", flagsTag, e.Type)
+		}
 		if prioTag != 0 && i < len(prios) {
 			s.Priority, s.HasPriority = uint32(prios[i]), true
 		}

@@ -1,14 +1,12 @@
 package packagescripts
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
-	"github.com/pkgpersist/pkgpersist/extension/rpmdb/ndb"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb/rpmdbtest"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/test/need"
@@ -184,33 +181,24 @@ func TestRPMOracle(t *testing.T) {
 // TestRPMRealBDB: every scriptlet of the real CentOS 5 to 8 databases is
 // what Debian's rpm lists from the same file (bdb_ro), package by package.
 func TestRPMRealBDB(t *testing.T) {
-	dbs := rpmdbtest.RealBDB(t)
-	names := make([]string, 0, len(dbs))
-	for n := range dbs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	total := 0
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			root := t.TempDir()
-			rpmdbtest.CopyFile(t, dbs[name], filepath.Join(root, "var/lib/rpm"))
-			ps := &fsroot.Problems{}
-			rows, err := Rows(fsroot.WithProblems(context.Background(), ps), root, dpkgdb.Admindir)
-			must(t, err)
-			n := compareScriptlets(t, rows, rpmScriptlets(t, "--dbpath", filepath.Dir(dbs[name]), "--define", "_db_backend bdb_ro"))
-			if len(ps.List()) > 0 {
-				t.Errorf("problems: %v", ps.List())
-			}
-			kinds := map[string]int{}
-			for _, r := range rows {
-				kinds[r["script"]]++
-			}
-			t.Logf("%d scriptlets agree with rpm: %v", n, kinds)
-			total += n
-		})
-	}
-	t.Logf("%d scriptlets in %d databases", total, len(names))
+	total, dbs := 0, 0
+	rpmdbtest.EachRealBDB(t, func(t *testing.T, root, dbpath string) {
+		ps := &fsroot.Problems{}
+		rows, err := Rows(fsroot.WithProblems(context.Background(), ps), root, dpkgdb.Admindir)
+		must(t, err)
+		n := compareScriptlets(t, rows, rpmScriptlets(t, "--dbpath", dbpath, "--define", "_db_backend bdb_ro"))
+		if len(ps.List()) > 0 {
+			t.Errorf("problems: %v", ps.List())
+		}
+		kinds := map[string]int{}
+		for _, r := range rows {
+			kinds[r["script"]]++
+		}
+		t.Logf("%d scriptlets agree with rpm: %v", n, kinds)
+		total += n
+		dbs++
+	})
+	t.Logf("%d scriptlets in %d databases", total, dbs)
 }
 
 // TestRPMNDB: the scriptlets of SUSE's NDB database (Packages.db of a
@@ -219,37 +207,19 @@ func TestRPMRealBDB(t *testing.T) {
 // extracts are imported into a database of rpm's own (rpmdb --importdb,
 // which checks each header), and rpm lists from that.
 func TestRPMNDB(t *testing.T) {
-	src, err := filepath.Abs("../../rpmdb/ndb/testdata/sle15-bci/Packages.db")
-	must(t, err)
-	f, err := os.Open(src)
-	must(t, err)
-	defer f.Close()
-	fi, err := f.Stat()
-	must(t, err)
-	db, err := ndb.Open(f, fi.Size())
-	must(t, err)
-	var list bytes.Buffer
-	headers := 0
-	must(t, db.Each(context.Background(), func(num uint32, blob []byte, err error) error {
-		headers++
-		list.Write([]byte{0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0}) // each header of an export starts so
-		list.Write(blob)
-		return err
-	}))
-	dir := t.TempDir()
-	imp := exec.Command(need.Program(t, "rpmdb"), "--dbpath", dir, "--importdb")
-	imp.Stdin = &list
-	if out, err := imp.CombinedOutput(); err != nil {
-		t.Fatalf("rpmdb --importdb: %v\n%s", err, out)
+	blobs := rpmdbtest.NDBBlobs(t, rpmdbtest.RealNDB())
+	dir, n := rpmdbtest.Import(t, blobs...)
+	if n != len(blobs) {
+		t.Fatalf("rpm imported %d of the %d headers", n, len(blobs))
 	}
 	root := t.TempDir()
-	rpmdbtest.CopyFile(t, src, filepath.Join(root, "usr/lib/sysimage/rpm"))
+	rpmdbtest.CopyFile(t, rpmdbtest.RealNDB(), filepath.Join(root, "usr/lib/sysimage/rpm"))
 	ps := &fsroot.Problems{}
 	rows, err := Rows(fsroot.WithProblems(context.Background(), ps), root, dpkgdb.Admindir)
 	must(t, err)
-	n := compareScriptlets(t, rows, rpmScriptlets(t, "--dbpath", dir))
+	n = compareScriptlets(t, rows, rpmScriptlets(t, "--dbpath", dir))
 	if len(ps.List()) > 0 || n < 20 {
 		t.Errorf("%d scriptlets; problems: %v", n, ps.List())
 	}
-	t.Logf("%d scriptlets of %d headers agree with rpm", n, headers)
+	t.Logf("%d scriptlets of %d headers agree with rpm", n, len(blobs))
 }
