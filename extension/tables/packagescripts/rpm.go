@@ -60,7 +60,7 @@ func rpmScript(ctx context.Context, fs *fsroot.Root, dbPath string, p rpmdb.Pack
 	argv := sl.Interpreter()
 	s.Interpreter = strings.Join(argv, " ")
 	if sl.HasBody {
-		takeBody(strings.NewReader(sl.Body), &s)
+		textBody(sl.Body, &s)
 		sum := sha256.Sum256([]byte(sl.Body))
 		s.SHA256 = hex.EncodeToString(sum[:])
 		noteCut(fs, dbPath, p.Name()+" "+sl.Kind+": ", &s)

@@ -223,3 +223,42 @@ func TestRPMNDB(t *testing.T) {
 	}
 	t.Logf("%d scriptlets of %d headers agree with rpm", n, len(blobs))
 }
+
+// TestRPMLongScriptlet: a scriptlet over MaxBody keeps its first MaxBody
+// bytes, with the flag, the whole text's digest and line count, and a
+// limit problem of the database.
+func TestRPMLongScriptlet(t *testing.T) {
+	post := strings.Repeat("# padding padding padding\n", MaxBody/20) + "curl http://203.0.113.5/late"
+	rpms := buildRPMs(t, "Name: big\nVersion: 1\nRelease: 1\nSummary: long %post\nLicense: MIT\nBuildArch: noarch\n%description\nx\n%files\n%post\n"+post+"\n")
+	root := t.TempDir()
+	installRPMs(t, root, nil, rpms...)
+	ps := &fsroot.Problems{}
+	rows, err := Rows(fsroot.WithProblems(context.Background(), ps), root, dpkgdb.Admindir)
+	must(t, err)
+	sum := sha256.Sum256([]byte(post))
+	if len(rows) != 1 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	r := rows[0]
+	if r["body_truncated"] != "1" || len(r["body"]) != MaxBody || r["sha256"] != hex.EncodeToString(sum[:]) ||
+		r["lines"] != strconv.Itoa(strings.Count(post, "\n")+1) || strings.Contains(r["calls"], "curl") {
+		t.Errorf("truncated %s len %d lines %s calls %q", r["body_truncated"], len(r["body"]), r["lines"], r["calls"])
+	}
+	if p := ps.List(); len(p) != 1 || p[0].Path != "/var/lib/rpm/rpmdb.sqlite" || p[0].Cause != fsroot.CauseLimit || !strings.Contains(p[0].Detail, "big post") {
+		t.Errorf("problems %v", p)
+	}
+}
+
+// TestRPMUnreadableDatabase: a database rpmdb cannot read is a problem of
+// the root and a row that says so, never a silent absence of rpm rows.
+func TestRPMUnreadableDatabase(t *testing.T) {
+	root := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(root, "var/lib/rpm"), 0o755))
+	must(t, os.WriteFile(filepath.Join(root, "var/lib/rpm/Packages"), []byte(strings.Repeat("not a berkeley db ", 300)), 0o644))
+	ps := &fsroot.Problems{}
+	rows, err := Rows(fsroot.WithProblems(context.Background(), ps), root, dpkgdb.Admindir)
+	must(t, err)
+	if len(rows) != 1 || rows[0]["manager"] != "rpm" || !strings.Contains(rows[0]["reason"], "rpm database not read") || len(ps.List()) == 0 {
+		t.Errorf("rows %v problems %v", rows, ps.List())
+	}
+}
