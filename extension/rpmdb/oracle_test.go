@@ -11,13 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb"
-	"github.com/pkgpersist/pkgpersist/extension/rpmdb/ndb"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb/rpmdbtest"
 	"github.com/pkgpersist/pkgpersist/test/need"
 )
@@ -25,19 +23,9 @@ import (
 // TestBDBAgainstRPM: for every package and file of the real CentOS 5 to 8
 // databases, our reader says what Debian's rpm says from the same file.
 func TestBDBAgainstRPM(t *testing.T) {
-	dbs := rpmdbtest.RealBDB(t)
-	names := make([]string, 0, len(dbs))
-	for n := range dbs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			root := t.TempDir()
-			rpmdbtest.CopyFile(t, dbs[name], filepath.Join(root, "var/lib/rpm"))
-			rpmdbtest.Compare(t, root, filepath.Dir(dbs[name]), "_db_backend bdb_ro")
-		})
-	}
+	rpmdbtest.EachRealBDB(t, func(t *testing.T, root, dbpath string) {
+		rpmdbtest.Compare(t, root, dbpath, "_db_backend bdb_ro")
+	})
 }
 
 // TestBigEndianBDB: a database written on a big-endian host (s390x,
@@ -65,65 +53,18 @@ func TestBigEndianBDB(t *testing.T) {
 	}
 }
 
-// realNDB is SUSE's: the Packages.db of a SLE 15 SP3 BCI base image
-// (rpm-ndb 4.14.3), as github.com/knqyf263/go-rpmdb added it to its
-// testdata in commit 1369b2ee40b7 (pkg/testdata/sle15-bci/Packages.db,
-// SHA-256 c0578453d18e262823bc498ea1805645c9a94b9a91898d50dcf186a56d378968).
-const realNDB = "ndb/testdata/sle15-bci/Packages.db"
-
-// exportMagic starts each header of rpmdb --exportdb's header list.
-var exportMagic = []byte{0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0}
-
-// ndbBlobs are the header blobs our NDB reader extracts from the real file.
-func ndbBlobs(t *testing.T) [][]byte {
-	t.Helper()
-	f, err := os.Open(realNDB)
-	must(t, err)
-	defer f.Close()
-	fi, err := f.Stat()
-	must(t, err)
-	db, err := ndb.Open(f, fi.Size())
-	must(t, err)
-	var blobs [][]byte
-	must(t, db.Each(context.Background(), func(num uint32, blob []byte, err error) error {
-		blobs = append(blobs, blob)
-		return err
-	}))
-	return blobs
-}
-
-// importDB imports headers with Debian's rpm into a new database (rpm
-// checks each header as it reads it) and returns its directory and how
-// many packages it holds.
-func importDB(t *testing.T, blobs ...[]byte) (string, int) {
-	t.Helper()
-	var list bytes.Buffer
-	for _, b := range blobs {
-		list.Write(exportMagic)
-		list.Write(b)
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(need.Program(t, "rpmdb"), "--dbpath", dir, "--importdb")
-	cmd.Stdin = &list
-	out, _ := cmd.CombinedOutput()
-	n := strings.Count(string(rpmdbtest.RPM(t, "--dbpath", dir, "-qa", "--qf", "x\n")), "x")
-	t.Logf("rpmdb --importdb: %d of %d headers; %s", n, len(blobs), bytes.TrimSpace(out))
-	return dir, n
-}
-
 // TestNDBAgainstRPM: Debian's rpm has no NDB backend, so the oracle is
 // rpm's own reading of the headers our NDB reader extracts: imported into
 // a database of its own, rpm lists the packages and files that our
 // reader, reading the NDB file itself, must list.
 func TestNDBAgainstRPM(t *testing.T) {
-	blobs := ndbBlobs(t)
-	dir, n := importDB(t, blobs...)
+	blobs := rpmdbtest.NDBBlobs(t, rpmdbtest.RealNDB())
+	dir, n := rpmdbtest.Import(t, blobs...)
 	if n != len(blobs) || n < 30 {
 		t.Fatalf("rpm imported %d of the %d headers", n, len(blobs))
 	}
 	root := t.TempDir()
-	src, err := filepath.Abs(realNDB)
-	must(t, err)
+	src := rpmdbtest.RealNDB()
 	rpmdbtest.CopyFile(t, src, filepath.Join(root, "usr/lib/sysimage/rpm"))
 	rpmdbtest.Compare(t, root, dir)
 }
@@ -134,7 +75,7 @@ func TestNDBAgainstRPM(t *testing.T) {
 // damage is to real headers: fields rpm checks, then random bytes of the
 // index and of the region trailer.
 func TestHeaderChecksAgainstRPM(t *testing.T) {
-	blobs := ndbBlobs(t)
+	blobs := rpmdbtest.NDBBlobs(t, rpmdbtest.RealNDB())
 	base := blobs[0]
 	for _, b := range blobs {
 		if len(b) < len(base) || len(base) < 200 {
@@ -189,7 +130,7 @@ func TestHeaderChecksAgainstRPM(t *testing.T) {
 	// refuses a case for its structure, not for its digest
 	ril, rdl := -int(int32(get(base, 8+16*il+int(get(base, entry(0, 2)))+8)))/16, int(get(base, entry(0, 2)))+16
 	redigest := func(c []byte) {
-		region := append(append([]byte(nil), exportMagic...), byte(ril>>24), byte(ril>>16), byte(ril>>8), byte(ril), byte(rdl>>24), byte(rdl>>16), byte(rdl>>8), byte(rdl))
+		region := append(append([]byte(nil), rpmdbtest.ExportMagic...), byte(ril>>24), byte(ril>>16), byte(ril>>8), byte(ril), byte(rdl>>24), byte(rdl>>16), byte(rdl>>8), byte(rdl))
 		region = append(append(region, c[8:8+16*ril]...), c[8+16*il:8+16*il+rdl]...)
 		s1, s256 := sha1.Sum(region), sha256.Sum256(region)
 		for i := ril; i < il; i++ {
@@ -211,7 +152,7 @@ func TestHeaderChecksAgainstRPM(t *testing.T) {
 		if len(c) == len(base) {
 			redigest(c)
 		}
-		_, n := importDB(t, c)
+		_, n := rpmdbtest.Import(t, c)
 		h, err := rpmdb.ParseHeader(c)
 		if err == nil {
 			err = h.CheckDigests()

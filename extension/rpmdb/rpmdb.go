@@ -26,6 +26,8 @@ import (
 	"hash"
 	"io/fs"
 	"path"
+	"strconv"
+	"strings"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb/bdb"
@@ -106,7 +108,9 @@ type Owner struct {
 	Modified bool // the file's digest differs from rpm's record
 }
 
-var errNoDB = errors.New("no rpm database")
+// ErrNoDatabase is what a DB returns for a root without an rpm database:
+// nothing to read, which is no problem.
+var ErrNoDatabase = errors.New("no rpm database")
 
 // open finds and opens the database: in each directory the root's
 // configuration names, the configured backend's file, else the first of
@@ -117,7 +121,7 @@ func (d *DB) open() error {
 		return d.err
 	}
 	d.opened = true
-	d.err = errNoDB
+	d.err = ErrNoDatabase
 	loc := d.locate()
 	for _, dir := range loc.dirs {
 		for _, name := range candidates(loc.backend) {
@@ -238,6 +242,22 @@ func (p Package) Arch() string { return p.Header.String(TagArch) }
 // Epoch is the package's epoch, and whether it has one (rpm's %{EPOCH} is
 // "(none)" when not).
 func (p Package) Epoch() (int32, bool) { return p.Header.Int32(TagEpoch) }
+
+// EVR is the package's version as rpm -q --qf '%{EVR}' prints it, the
+// form rpm's own messages and dnf use: [epoch:]version-release, the
+// epoch (read unsigned) only when the header has one (lib/tagexts.c,
+// getNEVRA).
+func (p Package) EVR() string {
+	var b strings.Builder
+	if e, ok := p.Epoch(); ok {
+		b.WriteString(strconv.FormatUint(uint64(uint32(e)), 10) + ":")
+	}
+	if p.Header.Has(TagVersion) {
+		b.WriteString(p.Version() + "-")
+	}
+	b.WriteString(p.Release())
+	return b.String()
+}
 
 // InstallTime is when the package was installed (Unix seconds), and
 // whether rpm recorded it. rpm stores it as an INT32 it reads unsigned.

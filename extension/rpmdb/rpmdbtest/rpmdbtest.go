@@ -14,11 +14,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb"
+	"github.com/pkgpersist/pkgpersist/extension/rpmdb/ndb"
 	"github.com/pkgpersist/pkgpersist/test/need"
 )
 
@@ -51,6 +54,86 @@ func RealBDB(t testing.TB) map[string]string {
 		dbs[filepath.Base(filepath.Dir(f))] = f
 	}
 	return dbs
+}
+
+// EachRealBDB runs fn as a subtest for each of the module's databases,
+// in the order of their names, each copied into a fresh root's
+// /var/lib/rpm; dbpath is the directory of the module's file, for
+// rpm --dbpath.
+func EachRealBDB(t *testing.T, fn func(t *testing.T, root, dbpath string)) {
+	t.Helper()
+	dbs := RealBDB(t)
+	names := make([]string, 0, len(dbs))
+	for n := range dbs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			CopyFile(t, dbs[name], filepath.Join(root, "var/lib/rpm"))
+			fn(t, root, filepath.Dir(dbs[name]))
+		})
+	}
+}
+
+// RealNDB is SUSE's: the Packages.db of a SLE 15 SP3 BCI base image
+// (rpm-ndb 4.14.3), as github.com/knqyf263/go-rpmdb added it to its
+// testdata in commit 1369b2ee40b7 (pkg/testdata/sle15-bci/Packages.db,
+// SHA-256 c0578453d18e262823bc498ea1805645c9a94b9a91898d50dcf186a56d378968),
+// kept in extension/rpmdb/ndb/testdata.
+func RealNDB() string {
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "../ndb/testdata/sle15-bci/Packages.db")
+}
+
+// ExportMagic starts each header of rpmdb --exportdb's header list.
+var ExportMagic = []byte{0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0}
+
+// NDBBlobs are the header blobs our NDB reader extracts from the file.
+func NDBBlobs(t testing.TB, file string) [][]byte {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := ndb.Open(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blobs [][]byte
+	err = db.Each(context.Background(), func(num uint32, blob []byte, err error) error {
+		blobs = append(blobs, blob)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blobs
+}
+
+// Import imports headers with Debian's rpm into a new database (rpm
+// checks each header as it reads it) and returns its directory and how
+// many packages it holds.
+func Import(t testing.TB, blobs ...[]byte) (string, int) {
+	t.Helper()
+	var list bytes.Buffer
+	for _, b := range blobs {
+		list.Write(ExportMagic)
+		list.Write(b)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(need.Program(t, "rpmdb"), "--dbpath", dir, "--importdb")
+	cmd.Stdin = &list
+	out, _ := cmd.CombinedOutput()
+	n := strings.Count(string(RPM(t, "--dbpath", dir, "-qa", "--qf", "x\n")), "x")
+	t.Logf("rpmdb --importdb: %d of %d headers; %s", n, len(blobs), bytes.TrimSpace(out))
+	return dir, n
 }
 
 // CopyFile copies a file (the module cache's are read-only) into dir,

@@ -122,34 +122,14 @@ func read(ctx context.Context, fs *fsroot.Root, p string, s *Script) {
 	if s.Kind != "triggers" && f.Info.Mode()&0o111 == 0 {
 		s.Flags = append(s.Flags, "not-executable")
 	}
-	var body bytes.Buffer
-	n, lines, last, err := copyCount(&body, f, MaxBody)
-	if err == nil {
-		// the rest is hashed and counted, not kept
-		rn, rl, rlast, rerr := copyCount(io.Discard, f, -1)
-		if rn > 0 {
-			last = rlast
-		}
-		err = rerr
-		n += rn
-		lines += rl
-		s.Truncated = rn > 0
-	}
+	err = takeBody(f, f.Info.Size(), s)
 	if err != nil {
 		fs.Report(p, err)
 		s.note("not read to the end: " + err.Error())
 	} else if d, ok := f.Digests(); ok {
 		s.SHA256 = d.SHA256
 	}
-	if n > 0 && last != '\n' {
-		lines++
-	}
-	s.Lines = lines
-	s.Body = body.String()
-	if s.Truncated {
-		fs.ReportLimit(p, fmt.Sprintf("body cut at %d bytes; calls read from that part only", MaxBody))
-		s.note(fmt.Sprintf("body and calls are of the first %d bytes only", MaxBody))
-	}
+	noteCut(fs, p, "", s)
 	if s.Kind == "triggers" {
 		ds, terr, _ := dpkgdb.ParseTriggers(strings.NewReader(s.Body))
 		s.Condition = dpkgdb.DirectiveLines(ds)
@@ -164,10 +144,59 @@ func read(ctx context.Context, fs *fsroot.Root, p string, s *Script) {
 	calls(ctx, fs, p, s)
 }
 
-// copyCount copies up to max bytes (all for -1) from r to w, counting
-// newlines; last is the last byte copied.
-func copyCount(w io.Writer, r io.Reader, max int64) (n int64, lines int, last byte, err error) {
-	buf := make([]byte, 32<<10)
+// takeBody reads r to the end into the row: its first MaxBody bytes as
+// the body, the line count of all of it. size is what the file's size
+// says, to size the buffer (a script is most often a few hundred bytes).
+func takeBody(r io.Reader, size int64, s *Script) error {
+	buf := make([]byte, min(max(size+1, 512), 32<<10))
+	var body bytes.Buffer
+	n, lines, last, err := copyCount(&body, r, buf, MaxBody)
+	if err == nil {
+		// the rest is counted (and hashed by the caller's reader), not kept
+		rn, rl, rlast, rerr := copyCount(io.Discard, r, buf, -1)
+		if rn > 0 {
+			last = rlast
+		}
+		err = rerr
+		n += rn
+		lines += rl
+		s.Truncated = rn > 0
+	}
+	if n > 0 && last != '\n' {
+		lines++
+	}
+	s.Lines = lines
+	s.Body = body.String()
+	return err
+}
+
+// textBody fills the row from a script held whole in memory, as
+// takeBody does from a file.
+func textBody(text string, s *Script) {
+	s.Body = text
+	if len(text) > MaxBody {
+		s.Body, s.Truncated = text[:MaxBody], true
+	}
+	s.Lines = strings.Count(text, "\n")
+	if text != "" && text[len(text)-1] != '\n' {
+		s.Lines++
+	}
+}
+
+// noteCut records a body cut at MaxBody, on the row and as a limit
+// problem of the file p it was read from (whose names the script within
+// a file that holds many).
+func noteCut(fs *fsroot.Root, p, whose string, s *Script) {
+	if !s.Truncated {
+		return
+	}
+	fs.ReportLimit(p, fmt.Sprintf("%sbody cut at %d bytes; calls read from that part only", whose, MaxBody))
+	s.note(fmt.Sprintf("body and calls are of the first %d bytes only", MaxBody))
+}
+
+// copyCount copies up to max bytes (all for -1) from r to w through buf,
+// counting newlines; last is the last byte copied.
+func copyCount(w io.Writer, r io.Reader, buf []byte, max int64) (n int64, lines int, last byte, err error) {
 	for max < 0 || n < max {
 		want := int64(len(buf))
 		if max >= 0 && max-n < want {

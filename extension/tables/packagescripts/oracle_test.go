@@ -234,4 +234,4 @@ func TestLongBody(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) { debtest.Must(t, err) }
+func must(t testing.TB, err error) { debtest.Must(t, err) }
