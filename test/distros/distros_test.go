@@ -45,20 +45,25 @@ func realDB(name, dir string) func(t *testing.T, root string) {
 	}
 }
 
-// installed has Debian's rpm install a package owning files into the
-// root's database at dbpath; link, when set, is a symlink path → target
-// made first (Fedora's /var/lib/rpm → /usr/lib/sysimage/rpm).
-func installed(dbpath string, files map[string]string, link ...string) func(t *testing.T, root string) {
+// sysimage links /var/lib/rpm to /usr/lib/sysimage/rpm, as Fedora and SUSE
+// do, then runs then.
+func sysimage(then func(t *testing.T, root string)) func(t *testing.T, root string) {
 	return func(t *testing.T, root string) {
-		if len(link) == 2 {
-			p := filepath.Join(root, link[0])
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(link[1], p); err != nil {
-				t.Fatal(err)
-			}
+		p := filepath.Join(root, "var/lib/rpm")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
 		}
+		if err := os.Symlink("../../usr/lib/sysimage/rpm", p); err != nil {
+			t.Fatal(err)
+		}
+		then(t, root)
+	}
+}
+
+// installed has Debian's rpm install a package owning files into the
+// root's database at dbpath.
+func installed(dbpath string, files map[string]string) func(t *testing.T, root string) {
+	return func(t *testing.T, root string) {
 		rpmdbtest.Install(t, root, dbpath, "owner", files)
 	}
 }
@@ -201,9 +206,21 @@ var families = []family{
 				},
 				query: "SELECT command FROM package_manager_actions WHERE enabled = 1", want: []string{"/usr/local/bin/planted-action"}},
 			{table: rpmDatabase, reads: "`/usr/lib/sysimage/rpm/rpmdb.sqlite` (SQLite; `/var/lib/rpm` links there): written by rpm",
-				setup: installed("/usr/lib/sysimage/rpm", map[string]string{"/usr/lib64/dnf5/plugins/owned.so": "\x7fELF"}, "var/lib/rpm", "../../usr/lib/sysimage/rpm"),
+				setup: sysimage(installed("/usr/lib/sysimage/rpm", map[string]string{"/usr/lib64/dnf5/plugins/owned.so": "\x7fELF"})),
 				query: "SELECT path || ' ' || package FROM dnf_plugins WHERE package != ''",
 				want:  []string{"/usr/lib64/dnf5/plugins/owned.so owner"}},
+		},
+	},
+	{
+		name:   "SUSE Linux Enterprise 15, openSUSE Leap 15",
+		source: "rpm-ndb 4.14.3 (%_dbpath /usr/lib/sysimage/rpm, %_db_backend ndb; /var/lib/rpm a symlink to it); zypper and libzypp plugins are not read yet",
+		places: []place{
+			{table: rpmDatabase, reads: "`/usr/lib/sysimage/rpm/Packages.db` (NDB; `/var/lib/rpm` links there): a real SLE 15 database",
+				setup: sysimage(func(t *testing.T, root string) {
+					rpmdbtest.CopyFile(t, rpmdbtest.RealNDB(), filepath.Join(root, "usr/lib/sysimage/rpm"))
+				}),
+				query: "SELECT package || ' ' || script FROM package_scripts WHERE manager = 'rpm' AND package = 'rpm-ndb'",
+				want:  []string{"rpm-ndb post", "rpm-ndb pre"}},
 		},
 	},
 }
@@ -310,7 +327,7 @@ func markdown() string {
 			}
 			table := "`" + p.table + "`"
 			if p.table == rpmDatabase {
-				table = p.table + " (`package`, `package_modified`)"
+				table = p.table + " (`package`, `package_modified`, `package_scripts`)"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", name, table, p.reads)
 		}
