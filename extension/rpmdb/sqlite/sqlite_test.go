@@ -2,9 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
@@ -77,4 +80,71 @@ func TestReadsTheDescriptor(t *testing.T) {
 	if err := other.Ping(); err == nil {
 		t.Error("the descriptor VFS opened a database by name")
 	}
+}
+
+// TestLogRowsAreSeen: rows committed to the write-ahead log and not yet
+// checkpointed into the database (DNF leaves history.sqlite-wal so) are
+// read with OpenWithLog, and only with it; neither file is changed.
+func TestLogRowsAreSeen(t *testing.T) {
+	src, root := t.TempDir(), t.TempDir()
+	w, err := sql.Open("sqlite3", filepath.Join(src, "h.sqlite")+"?_journal_mode=WAL")
+	must(t, err)
+	defer w.Close()
+	w.SetMaxOpenConns(1)
+	must(t, exec(w, "PRAGMA wal_autocheckpoint=0"))
+	must(t, exec(w, "CREATE TABLE t (v TEXT)"))
+	must(t, exec(w, "PRAGMA wal_checkpoint(TRUNCATE)"))
+	for i := 0; i < 300; i++ {
+		must(t, exec(w, "INSERT INTO t VALUES (?)", fmt.Sprint("row ", i)))
+	}
+	// the files as a writer leaves them, the log not checkpointed
+	for _, n := range []string{"h.sqlite", "h.sqlite-wal"} {
+		b, err := os.ReadFile(filepath.Join(src, n))
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(root, n), b, 0o444))
+	}
+	before := digests(t, root)
+	r := fsroot.New(root)
+	defer r.Close()
+	f, err := r.OpenFile("/h.sqlite")
+	must(t, err)
+	defer f.Close()
+	wal, err := r.OpenFile("/h.sqlite-wal")
+	must(t, err)
+	defer wal.Close()
+
+	count := func(db *sql.DB) (n int) {
+		t.Helper()
+		must(t, db.QueryRow("SELECT count(*) FROM t").Scan(&n))
+		return n
+	}
+	db, err := OpenWithLog(f.Descriptor(), wal.Descriptor())
+	must(t, err)
+	if n := count(db); n != 300 {
+		t.Errorf("with the log: %d rows, want 300", n)
+	}
+	must(t, db.Close())
+	db, err = OpenFile(f.Descriptor())
+	must(t, err)
+	if n := count(db); n != 0 {
+		t.Errorf("without the log: %d rows, want 0 (the test's log must hold the rows)", n)
+	}
+	must(t, db.Close())
+	if after := digests(t, root); after != before {
+		t.Errorf("the root changed: %s, was %s", after, before)
+	}
+}
+
+// digests lists dir's files with their sizes and contents' hashes.
+func digests(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	must(t, err)
+	var out []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		must(t, err)
+		out = append(out, fmt.Sprintf("%s %x", e.Name(), sha256.Sum256(b)))
+	}
+	return strings.Join(out, ", ")
 }

@@ -64,12 +64,16 @@ enum {
 	SQ_IOERR_DELETE = 10 | (10 << 8),
 	SQ_OPEN_READONLY = 0x1,
 	SQ_OPEN_MAIN_DB = 0x100,
+	SQ_OPEN_WAL = 0x80000,
 	SQ_IOCAP_IMMUTABLE = 0x2000,
 };
 
 #define PREFIX "descriptor-"
 
-typedef struct { sq_file base; int fd; } fd_file;
+// caps is SQ_IOCAP_IMMUTABLE for a database read without its log, 0 for
+// one read with it (SQLite then looks for the log, which an immutable
+// file has none of).
+typedef struct { sq_file base; int fd; int caps; } fd_file;
 
 static int fd_close(sq_file *f) { close(((fd_file *)f)->fd); return SQ_OK; }
 
@@ -110,33 +114,72 @@ static int fd_lock(sq_file *f, int level) { return SQ_OK; }
 static int fd_reserved(sq_file *f, int *out) { *out = 0; return SQ_OK; }
 static int fd_control(sq_file *f, int op, void *arg) { return SQ_NOTFOUND; }
 static int fd_sector(sq_file *f) { return 4096; }
-static int fd_caps(sq_file *f) { return SQ_IOCAP_IMMUTABLE; }
+static int fd_caps(sq_file *f) { return ((fd_file *)f)->caps; }
 
 static const sq_io fd_io = {
 	1, fd_close, fd_read, fd_write, fd_truncate, fd_sync, fd_size,
 	fd_lock, fd_lock, fd_reserved, fd_control, fd_sector, fd_caps,
 };
 
+// parse_fds reads the descriptors a name gives: "descriptor-N" (the
+// database alone), "descriptor-N.M" (the database N and its write-ahead
+// log M) or "descriptor-N.M-wal" (that log, as SQLite names it). It
+// returns the number of descriptors read (0 when the name is no such
+// name) and whether the name is the log's.
+static int parse_num(const char **s, long *out) {
+	char *end;
+	errno = 0;
+	*out = strtol(*s, &end, 10);
+	if (end == *s || errno != 0 || *out < 0 || *out > 0x7fffffff || **s < '0' || **s > '9') return 0;
+	*s = end;
+	return 1;
+}
+
+static int parse_fds(const char *name, long *db, long *wal, int *is_wal) {
+	*is_wal = 0;
+	if (strncmp(name, PREFIX, strlen(PREFIX)) != 0) return 0;
+	const char *s = name + strlen(PREFIX);
+	if (!parse_num(&s, db)) return 0;
+	if (*s == 0) return 1;
+	if (*s++ != '.' || !parse_num(&s, wal)) return 0;
+	if (*s == 0) return 2;
+	if (strcmp(s, "-wal") != 0) return 0;
+	*is_wal = 1;
+	return 2;
+}
+
+static int dup_regular(long n) {
+	struct stat st;
+	if (fstat((int)n, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+	return fcntl((int)n, F_DUPFD_CLOEXEC, 0);
+}
+
 // fd_open opens "descriptor-N" as a duplicate of this process's
-// descriptor N, read-only. SQLite's temporary files (no name) go to the
-// default VFS, in the host's temporary directory; any other name is
-// refused, so no name is ever looked up in a file system.
+// descriptor N, read-only, and a database's log as a duplicate of the
+// descriptor its name gives (see parse_fds). SQLite's temporary files (no
+// name) go to the default VFS, in the host's temporary directory; any
+// other name is refused, so no name is ever looked up in a file system.
 static int fd_open(sq_vfs *vfs, const char *name, sq_file *file, int flags, int *out) {
 	sq_vfs *def = vfs->pAppData;
 	file->methods = 0;
 	if (name == 0) return def->xOpen(def, name, file, flags, out);
-	if (!(flags & SQ_OPEN_MAIN_DB) || !(flags & SQ_OPEN_READONLY)) return SQ_CANTOPEN;
-	if (strncmp(name, PREFIX, strlen(PREFIX)) != 0) return SQ_CANTOPEN;
-	const char *num = name + strlen(PREFIX);
-	char *end;
-	errno = 0;
-	long n = strtol(num, &end, 10);
-	if (*num == 0 || *end != 0 || errno != 0 || n < 0 || n > 0x7fffffff) return SQ_CANTOPEN;
-	struct stat st;
-	if (fstat((int)n, &st) != 0 || !S_ISREG(st.st_mode)) return SQ_CANTOPEN;
-	int fd = fcntl((int)n, F_DUPFD_CLOEXEC, 0);
+	long db = -1, wal = -1;
+	int is_wal;
+	int n = parse_fds(name, &db, &wal, &is_wal);
+	if (n == 0) return SQ_CANTOPEN;
+	int fd;
+	if (is_wal) {
+		// SQLite opens a log for writing; it gets it read-only, which it
+		// accepts (and then never checkpoints or deletes it).
+		if (!(flags & SQ_OPEN_WAL)) return SQ_CANTOPEN;
+		fd = dup_regular(wal);
+	} else {
+		if (!(flags & SQ_OPEN_MAIN_DB) || !(flags & SQ_OPEN_READONLY)) return SQ_CANTOPEN;
+		fd = dup_regular(db);
+	}
 	if (fd < 0) return SQ_CANTOPEN;
 	((fd_file *)file)->fd = fd;
+	((fd_file *)file)->caps = n == 1 ? SQ_IOCAP_IMMUTABLE : 0;
 	file->methods = &fd_io;
 	if (out) *out = SQ_OPEN_READONLY;
 	return SQ_OK;
@@ -144,8 +187,14 @@ static int fd_open(sq_vfs *vfs, const char *name, sq_file *file, int flags, int 
 
 static int fd_delete(sq_vfs *v, const char *name, int sync) { return SQ_IOERR_DELETE; }
 
-// No journal or write-ahead log exists beside a descriptor.
-static int fd_access(sq_vfs *v, const char *name, int flags, int *out) { *out = 0; return SQ_OK; }
+// No journal exists beside a descriptor, and a write-ahead log only when
+// the database's name gives one.
+static int fd_access(sq_vfs *v, const char *name, int flags, int *out) {
+	long db, wal;
+	int is_wal;
+	*out = parse_fds(name, &db, &wal, &is_wal) == 2 && is_wal;
+	return SQ_OK;
+}
 
 // SQLite's default VFS resolves symlinks in a name (readlink, then opens
 // the text it read); a descriptor's name is kept as it is.
@@ -198,10 +247,29 @@ import (
 // name (SQLite's own would resolve /proc/self/fd/N back to a path). f must
 // stay open until the database is closed.
 func openFD(f *os.File) (*sql.DB, error) {
+	return open(fmt.Sprintf("file:descriptor-%d?vfs=pkgpersist-fd&mode=ro&immutable=1", f.Fd()))
+}
+
+// OpenWithLog opens the SQLite database f holds together with its
+// write-ahead log (the file beside it, name-wal), both by descriptor and
+// read-only, so that transactions committed to the log and not yet
+// copied into the database are seen: SQLite recovers the log into memory
+// (exclusive locking mode: no shared-memory index, no -shm file) and,
+// the log being read-only, never checkpoints or deletes it. Both files
+// must stay open until the database is closed.
+func OpenWithLog(f, wal *os.File) (*sql.DB, error) {
+	return open(fmt.Sprintf("file:descriptor-%d.%d?vfs=pkgpersist-fd&mode=ro&_locking_mode=EXCLUSIVE", f.Fd(), wal.Fd()))
+}
+
+// OpenFile opens the SQLite database f holds read-only and immutable (see
+// openFD), for readers of other databases than rpm's.
+func OpenFile(f *os.File) (*sql.DB, error) { return openFD(f) }
+
+func open(dsn string) (*sql.DB, error) {
 	if rc := C.fd_vfs_register(); rc != 0 {
 		return nil, fmt.Errorf("register SQLite's descriptor VFS: error %d", int(rc))
 	}
-	db, err := sql.Open("sqlite3", fmt.Sprintf("file:descriptor-%d?vfs=pkgpersist-fd&mode=ro&immutable=1", f.Fd()))
+	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,9 @@
 // package manager recorded of its install. A package that no repository
 // offers and that only dpkg's log (not apt's history) installed came from
 // a .deb file handed to dpkg — how a backdoored package is usually planted.
+// For rpm (rpm.go), DNF's and YUM's histories say where each version came
+// from, and a version none of them records, installed after they began,
+// was installed by rpm alone.
 package packageorigins
 
 import (
@@ -33,25 +36,48 @@ func Table() *table.Table {
 		Name: "package_origins",
 		Description: "Where each installed package version came from: whether any of apt's package lists (`/var/lib/apt/lists/*_Packages`, plain or compressed) offers it, " +
 			"and what dpkg's log (`/var/log/dpkg.log*`) and apt's history (`/var/log/apt/history.log*`, with its command line and requesting user) recorded of its install, rotated logs included. " +
-			"A version that no list offers and that dpkg installed without apt is `local-file`: a .deb given to `dpkg -i`.",
+			"A version that no list offers and that dpkg installed without apt is `local-file`: a .deb given to `dpkg -i`. " +
+			"rpm packages (every rpm database format) with what DNF 4's history (`/var/lib/dnf/history.sqlite`, its write-ahead log included), DNF 5's (`/usr/lib/sysimage/libdnf5/transaction_history.sqlite`) and YUM's yumdb (`/var/lib/yum/yumdb`) recorded of the latest install, upgrade, downgrade or reinstall of that exact version: " +
+			"`@commandline` (or YUM's file path) is `local-file`; a package no history records, installed after the history began, is `unknown` with the reason `" + NoHistory + "…`: rpm installed it alone.",
 		Columns: []table.Column{
-			{Name: "manager", Type: table.Text, Description: "`dpkg` (or `rpm`)"},
+			{Name: "manager", Type: table.Text, Description: "`dpkg` or `rpm`"},
 			{Name: "package", Type: table.Text, Description: "Package name (`name:arch` for a Multi-Arch: same package)"},
-			{Name: "version", Type: table.Text, Description: "Installed version"},
+			{Name: "version", Type: table.Text, Description: "Installed version (rpm: `[epoch:]version-release`)"},
 			{Name: "arch", Type: table.Text, Description: "Architecture"},
-			{Name: "in_repository", Type: table.Integer, Description: "1 when a package list offers this exact package, version and architecture"},
-			{Name: "repositories", Type: table.Text, Description: "The lists that offer it (file names of apt's lists directory), one per line"},
-			{Name: "installed_by", Type: table.Text, Description: "The command line of the last apt run that installed, upgraded, reinstalled or downgraded to this version (apt's `Commandline`); `''` when none did"},
-			{Name: "requested_by", Type: table.Text, Description: "The user apt recorded for that run (`Requested-By`, e.g. `alice (1000)`); `''` for root or none"},
-			{Name: "logged_at", Type: table.Text, Description: "When dpkg's log last installed or upgraded to this version, as dpkg writes it (the host's local time); `''` when no log line does"},
-			{Name: "install_time", Type: table.BigInt, Description: "When dpkg last unpacked the package: modification time of `info/<package>.list` (dpkg records no time in its status)"},
-			{Name: "source", Type: table.Text, Description: "`repository` (a list offers it, or apt installed it by name), `local-file` (apt installed it from a .deb named on its command line, or dpkg's log installs it and apt's history has no run that did), or `unknown`"},
+			{Name: "in_repository", Type: table.Integer, Description: "1 when a package list offers this exact package, version and architecture; for rpm NULL (no repository metadata is read: whether a repository offers it is unknown)"},
+			{Name: "repositories", Type: table.Text, Description: "The lists that offer it (file names of apt's lists directory), one per line; for rpm the repository id the history recorded (`@commandline` for a file)"},
+			{Name: "installed_by", Type: table.Text, Description: "The command line of the last apt run that installed, upgraded, reinstalled or downgraded to this version (apt's `Commandline`; for rpm DNF's `cmdline`, DNF 5's description or yumdb's `command_line`); `''` when none did"},
+			{Name: "requested_by", Type: table.Text, Description: "The user apt recorded for that run (`Requested-By`, e.g. `alice (1000)`); `''` for root or none; for rpm `uid N`, the login uid DNF or YUM recorded (`''` when unset)"},
+			{Name: "logged_at", Type: table.Text, Description: "When dpkg's log last installed or upgraded to this version, as dpkg writes it (the host's local time); for rpm when that DNF transaction began (RFC 3339, UTC); `''` when no log line does"},
+			{Name: "install_time", Type: table.BigInt, Description: "When dpkg last unpacked the package: modification time of `info/<package>.list` (dpkg records no time in its status); for rpm the header's INSTALLTIME"},
+			{Name: "source", Type: table.Text, Description: "`repository` (a list offers it, or apt installed it by name; DNF or YUM installed it from a repository), `local-file` (apt installed it from a .deb named on its command line, or dpkg's log installs it and apt's history has no run that did; DNF's `@commandline`, YUM's file path), or `unknown`"},
 			{Name: "reason", Type: table.Text, Description: "What the source rests on, or why it is unknown (no lists, logs rotated away…)"},
 			table.RootColumn,
 			packagescripts.AdmindirColumn,
 		},
-		Generate: packagescripts.PerAdmindir(Rows),
+		Generate: generate,
 	}
+}
+
+// generate is dpkg's rows for each root and admindir, and each root's rpm
+// rows once.
+func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+	out, err := packagescripts.PerAdmindir(Rows)(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	admindir := dpkgdb.Admindir
+	if ads := q.Equals("admindir"); len(ads) > 0 {
+		admindir = ads[0]
+	}
+	for _, root := range table.Roots(q) {
+		rs, err := RPMRows(ctx, root, admindir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
 }
 
 // record is what the logs say of one package version.
