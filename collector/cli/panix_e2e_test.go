@@ -94,8 +94,6 @@ func TestHuntPanixRPM(t *testing.T) {
 	got := huntNew(t, db, root)
 	want := []string{
 		"cron-package-reinstall rpm -i --force /var/lib/rpm/panix.rpm",
-		// rpm's scriptlets are package_scripts rows once branch
-		// issue13-rpmscripts is merged; until then this one is missing
 		"package-scripts-suspicious-calls panix",
 		"packages-from-local-file panix",
 	}
