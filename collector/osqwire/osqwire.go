@@ -199,8 +199,8 @@ func decodeLine(item json.RawMessage) (*line, error) {
 	return &l, nil
 }
 
-// results expands a result line: an event is one row, a batch its added
-// and removed rows, a snapshot every row it holds.
+// results expands a result line: an event is one row (a snapshot event
+// too), a batch its added and removed rows, a snapshot every row it holds.
 func results(l *line) ([]Result, error) {
 	if l.Name == "" {
 		return nil, errors.New("result without a query name")
@@ -236,8 +236,15 @@ func results(l *line) ([]Result, error) {
 			return nil, err
 		}
 		err = add("removed", l.DiffResults.Removed...)
-	case l.Action == "snapshot" || l.Snapshot != nil:
+	case l.Snapshot != nil:
 		err = add("snapshot", l.Snapshot...)
+	case l.Action == "snapshot":
+		// --logger_snapshot_event_type: one line per snapshot row, the
+		// row in columns (osquery's serializeQueryLogItemAsEvents)
+		if l.Columns == nil {
+			return nil, errors.New("snapshot event without columns")
+		}
+		err = add("snapshot", l.Columns)
 	case l.Action == "added" || l.Action == "removed":
 		if l.Columns == nil {
 			return nil, fmt.Errorf("%s event without columns", l.Action)
