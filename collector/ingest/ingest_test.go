@@ -54,20 +54,6 @@ func TestRead(t *testing.T) {
 	}
 }
 
-// TestLongLine: a line over MaxLine is an error naming the line, not a
-// silent stop.
-func TestLongLine(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	long := bytes.Repeat([]byte("x"), MaxLine+1)
-	if _, err := Read(context.Background(), st, bytes.NewReader(long), "big.log"); err == nil {
-		t.Error("over-long line accepted")
-	}
-}
-
 // TestSnapshotEvents: osqueryd with --logger_snapshot_event_type logs each
 // snapshot row as its own line (action snapshot, the row in columns); each
 // is stored as a snapshot row of its query.
