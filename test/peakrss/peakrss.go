@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -28,11 +29,15 @@ type Result struct {
 	Stdout, Stderr string
 }
 
-// Run starts cmd and waits for it, sampling its VmHWM every 10 ms; above
-// ceiling bytes it is killed. cmd's Stdout and Stderr are captured.
+// Run starts cmd in a process group of its own and waits for it, sampling
+// its VmHWM every 10 ms; above ceiling bytes the whole group is killed (a
+// killed program's children would otherwise hold its output open).
+// cmd's Stdout and Stderr are captured.
 func Run(cmd *exec.Cmd, ceiling int64) (Result, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return Result{}, err
 	}
@@ -52,7 +57,7 @@ func Run(cmd *exec.Cmd, ceiling int64) (Result, error) {
 			}
 			if r.Peak > ceiling && !r.Killed {
 				r.Killed = true
-				_ = cmd.Process.Kill()
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			}
 		}
 	}
