@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -157,6 +158,30 @@ func TestIngestCommand(t *testing.T) {
 	}
 	if code, _, _ := runCLI("ingest", "--db", db); code != 2 {
 		t.Errorf("ingest without files: exit %d, want 2", code)
+	}
+	// a line over --max-line-bytes and a .gz cut short: what was read is
+	// stored, each loss is a line, and the exit status says partial
+	data, err := os.ReadFile("../ingest/testdata/osqueryd.results.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	cut := filepath.Join(t.TempDir(), "cut.log.gz")
+	if err := os.WriteFile(cut, gz.Bytes()[:gz.Len()-12], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runCLI("ingest", "--db", filepath.Join(t.TempDir(), "q.db"), "--max-line-bytes", "370", "../ingest/testdata/osqueryd.results.log", cut)
+	for _, want := range []string{
+		"osqueryd.results.log:1: line longer than 370 bytes: skipped",
+		"1 skipped", "partial: 1 lines skipped",
+		"cut.log.gz:7: unexpected EOF: the input ends there",
+	} {
+		if code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("ingest over the limits: exit %d, want 1 and %q in\n%s", code, want, errs)
+		}
 	}
 }
 

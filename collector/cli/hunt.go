@@ -86,6 +86,7 @@ compile, a bad target).`,
 			&cli.StringFlag{Name: "hosts", Usage: "with --enrolled: only these comma-separated `HOSTS`"},
 			&cli.StringFlag{Name: "extension", Usage: "the pkgpersist.ext `FILE` to copy for the osqueryi engine (default: the one beside the build copied)"},
 			&cli.StringFlag{Name: "dist", EnvVars: []string{"PKGPERSIST_DIST"}, Usage: "the make dist `DIR` whose static builds (DIR/pkgpersist_linux_ARCH/) are copied to SSH hosts"},
+			&cli.Int64Flag{Name: "max-output", Value: hunt.DefaultMaxOutput, Usage: "what one SSH host's answer may cost, in `BYTES` (its text plus 256 a row): a host that prints more fails"},
 		),
 		Action: runHunt,
 	}
@@ -167,6 +168,7 @@ func targets(c *cli.Context) ([]hunt.Target, error) {
 			return nil, err
 		}
 		t.Config, t.Timeout, t.Builds, t.Engine, t.Extension = c.String("ssh-config"), c.Duration("timeout"), builds, engine, c.String("extension")
+		t.MaxOutput = c.Int64("max-output")
 		out = append(out, t)
 	}
 	return out, nil
@@ -319,13 +321,14 @@ func batchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "enrolled", Usage: "hunt the osqueryd hosts enrolled into pkgpersist serve (same --db): queue the queries, wait for their answers"},
 			&cli.StringFlag{Name: "hosts", Usage: "with --enrolled: only these comma-separated `HOSTS`"},
 			&cli.StringFlag{Name: "extension", Usage: "with --osqueryi: the pkgpersist.ext to load"},
+			&cli.BoolFlag{Name: "watch-stdin", Usage: "standard input stays open after the queries: stop when it closes (the hunt is gone)"},
 		},
 		Action: func(c *cli.Context) error {
 			var osq *hunt.Osqueryi
 			if p := c.String("osqueryi"); p != "" {
 				osq = &hunt.Osqueryi{Path: p, Extension: c.String("extension")}
 			}
-			if err := hunt.ServeBatch(c.Context, c.String("root"), osq, os.Stdin, c.App.Writer); err != nil {
+			if err := hunt.ServeBatch(c.Context, c.String("root"), osq, os.Stdin, c.App.Writer, c.Bool("watch-stdin")); err != nil {
 				return &exitError{1, err}
 			}
 			return nil

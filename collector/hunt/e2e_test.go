@@ -431,24 +431,31 @@ exec "$(dirname "$ext")/pkgpersist" query --root / --format json "$sql"
 	}
 }
 
+// startHostileLab is a lab whose second port's "host" runs every command
+// it is given, except those the shell case patterns in cases (each with
+// its command and ;;) catch.
+func startHostileLab(t *testing.T, cases string) *lab {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "hostile")
+	must(t, os.WriteFile(script, []byte(`#!/bin/sh
+case "$SSH_ORIGINAL_COMMAND" in
+`+cases+`
+*) exec sh -c "$SSH_ORIGINAL_COMMAND" ;;
+esac
+`), 0o755))
+	return startLabWith(t, func(l *lab) string {
+		return fmt.Sprintf("Match LocalPort %d\n  ForceCommand %s\n", l.ports[1], script)
+	})
+}
+
 // TestHostileHostAmongGood: a host whose answer names a query that was not
 // asked and answers another twice is incomplete with those reasons; the
 // good host beside it is reported and stored, and its findings are new in
 // this run and present in the next (none lost to the bad answer).
 func TestHostileHostAmongGood(t *testing.T) {
-	script := filepath.Join(t.TempDir(), "mangle")
-	// the second port's "host" runs every command it is given, but adds
-	// an answer to an unknown query and a second answer to hooks to what
-	// pkgpersist batch prints
-	must(t, os.WriteFile(script, []byte(`#!/bin/sh
-case "$SSH_ORIGINAL_COMMAND" in
-*" batch "*) sh -c "$SSH_ORIGINAL_COMMAND" | sed 's/^\[/[{"id":"no-such-query","rows":[{"a":"b"}]},{"id":"hooks","rows":[{"kind":"twice"}]},/' ;;
-*) exec sh -c "$SSH_ORIGINAL_COMMAND" ;;
-esac
-`), 0o755))
-	l := startLabWith(t, func(l *lab) string {
-		return fmt.Sprintf("Match LocalPort %d\n  ForceCommand %s\n", l.ports[1], script)
-	})
+	// the second port's "host" adds an answer to an unknown query and a
+	// second answer to hooks to what pkgpersist batch prints
+	l := startHostileLab(t, `*" batch "*) sh -c "$SSH_ORIGINAL_COMMAND" | sed 's/^\[/[{"id":"no-such-query","rows":[{"a":"b"}]},{"id":"hooks","rows":[{"kind":"twice"}]},/' ;;`)
 	qdir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
 	abs, _ := filepath.Abs("../../test/roots/planted")

@@ -287,8 +287,8 @@ func TestDecodeBatch(t *testing.T) {
 		"a|[map[x:1]]|[{/p permission d}]|",
 		"b|[]|[]|malformed rows: row 1 is not an object of strings",
 		"c|[]|[]|malformed rows: row 1 is not an object of strings",
-		"|[]|[]|malformed answer: json: cannot unmarshal number into Go value of type struct { ID string \"json:\\\"id\\\"\" }",
-		"d|[]|[]|malformed rows: json: cannot unmarshal object into Go value of type []json.RawMessage",
+		"|[]|[]|malformed answer: a number, not an object",
+		"d|[]|[]|malformed rows: an object, not a list",
 		"e|[]|[]|boom; malformed problems: json: cannot unmarshal string into Go value of type []store.Problem",
 		"f|[]|[]|",
 	}
@@ -309,7 +309,7 @@ func TestBatchCarriesProblems(t *testing.T) {
 	must(t, syscall.Mkfifo(filepath.Join(dir, "50fifo"), 0o644))
 	var out strings.Builder
 	in := strings.NewReader(`[{"id":"hooks","sql":"SELECT hook FROM apt_hooks"}]`)
-	must(t, hunt.ServeBatch(context.Background(), root, nil, in, &out))
+	must(t, hunt.ServeBatch(context.Background(), root, nil, in, &out, false))
 	res, err := hunt.DecodeBatch([]byte(out.String()))
 	must(t, err)
 	if len(res) != 1 || res[0].Error != "" {

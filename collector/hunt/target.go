@@ -1,13 +1,13 @@
 package hunt
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -58,6 +58,9 @@ type SSH struct {
 	// Extension is the pkgpersist.ext to copy for the osqueryi engine
 	// (--extension); "" for the one beside the build.
 	Extension string
+	// MaxOutput bounds what the host's answer may cost the collector
+	// (DefaultMaxOutput when 0): a host that prints more fails.
+	MaxOutput int64
 }
 
 // ParseSSH reads an ssh:// target.
@@ -86,8 +89,31 @@ func (s *SSH) Name() string {
 	return n
 }
 
-// ssh runs one remote command with stdin, returning stdout.
+// smallOutput bounds the output of the commands around the batch (mktemp,
+// uname, sha256sum): a few lines.
+const smallOutput = 64 << 10
+
+// ssh runs one remote command with stdin, returning its stdout, which
+// may be at most smallOutput bytes.
 func (s *SSH) ssh(ctx context.Context, stdin []byte, remote string) ([]byte, error) {
+	var out []byte
+	err := s.run(ctx, stdin, false, remote, func(r io.Reader) error {
+		var err error
+		out, err = io.ReadAll(budgetReader{r, newBudget(smallOutput)})
+		return err
+	})
+	return out, err
+}
+
+// run runs one remote command: it sends stdin, then hands the command's
+// stdout to read as it arrives, so nothing the host prints is held but
+// what read keeps. With keepOpen standard input stays open until run
+// returns: a command that watches it (batch --watch-stdin) then ends when
+// the collector stops waiting for it (timeout, bad output) or dies, since
+// a closed connection closes the remote's standard input. When read fails
+// the command is killed and read's error is the answer, unless ssh itself
+// failed first (its last line of stderr is).
+func (s *SSH) run(ctx context.Context, stdin []byte, keepOpen bool, remote string, read func(io.Reader) error) error {
 	args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=" + strconv.Itoa(max(1, int(s.Timeout/time.Second)))}
 	if s.Config != "" {
 		args = append(args, "-F", s.Config)
@@ -99,16 +125,46 @@ func (s *SSH) ssh(ctx context.Context, stdin []byte, remote string) ([]byte, err
 		args = append(args, "-p", s.Port)
 	}
 	args = append(args, "--", s.Dest, remote)
-	cmd := exec.CommandContext(ctx, "ssh", args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	cctx, kill := context.WithCancel(ctx)
+	defer kill()
+	cmd := exec.CommandContext(cctx, "ssh", args...)
+	errb := &tail{max: 4 << 10}
+	cmd.Stderr = errb
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("timed out: %w", ctx.Err())
-	}
+	in, err := cmd.StdinPipe()
 	if err != nil {
+		return err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() {
+		// a command that fails may not read it all: its answer says why
+		_, _ = in.Write(stdin)
+		if keepOpen {
+			<-cctx.Done()
+		}
+		in.Close()
+	}()
+	readErr := read(out)
+	if readErr == nil {
+		if _, err := io.Copy(io.Discard, budgetReader{out, newBudget(smallOutput)}); err != nil {
+			readErr = fmt.Errorf("after its answer: %w", err)
+		}
+	}
+	if readErr != nil {
+		kill()
+	}
+	err = cmd.Wait()
+	exited := cmd.ProcessState != nil && cmd.ProcessState.Exited()
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("timed out: %w", ctx.Err())
+	case err != nil && (exited || readErr == nil):
 		msg := strings.TrimSpace(errb.String())
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
@@ -116,9 +172,9 @@ func (s *SSH) ssh(ctx context.Context, stdin []byte, remote string) ([]byte, err
 		if msg == "" {
 			msg = err.Error()
 		}
-		return nil, errors.New(msg)
+		return errors.New(msg)
 	}
-	return out.Bytes(), nil
+	return readErr
 }
 
 // upload copies a file into dir on the host and checks its SHA-256.
@@ -191,12 +247,22 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) 
 		}
 		remote += " --osqueryi " + shellQuote(osqueryi) + " --extension " + shellQuote(dir+"/pkgpersist.ext")
 	}
+	remote += " --watch-stdin"
 	in, _ := json.Marshal(qs)
-	out, err = s.ssh(ctx, in, remote)
+	maxOut := s.MaxOutput
+	if maxOut <= 0 {
+		maxOut = DefaultMaxOutput
+	}
+	var res []BatchResult
+	err = s.run(ctx, in, true, remote, func(r io.Reader) error {
+		var err error
+		res, err = ReadBatch(r, maxOut)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("remote engine: %w", err)
 	}
-	return DecodeBatch(out)
+	return res, nil
 }
 
 // extension is the pkgpersist.ext to copy with build for osqueryi: the

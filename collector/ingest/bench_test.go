@@ -50,7 +50,7 @@ func BenchmarkIngest(b *testing.B) {
 		t0 := time.Now()
 		f, _ := os.Open(path)
 		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), MaxLine)
+		sc.Buffer(make([]byte, 1<<20), DefaultLineBytes)
 		for sc.Scan() {
 			var v map[string]any
 			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {

