@@ -171,19 +171,21 @@ func enrolledTargets(c *cli.Context, st *store.SQLite, names []string) ([]hunt.T
 	if err != nil {
 		return nil, err
 	}
-	want := map[string]bool{}
+	// missing is what is still to be found: a separate set, so finding
+	// the last named host does not turn the selection into "all"
+	want, missing := map[string]bool{}, map[string]bool{}
 	for _, n := range names {
-		want[n] = true
+		want[n], missing[n] = true, true
 	}
 	var ts []hunt.Target
 	for _, n := range nodes {
 		if n.Revoked || (len(want) > 0 && !want[n.Host]) {
 			continue
 		}
-		delete(want, n.Host)
+		delete(missing, n.Host)
 		ts = append(ts, &hunt.Enrolled{Queue: st, Host: n.Host, HostID: n.HostID})
 	}
-	for n := range want {
+	for n := range missing {
 		return nil, fmt.Errorf("no enrolled host %q (see pkgpersist hosts)", n)
 	}
 	if len(ts) == 0 {
