@@ -142,6 +142,7 @@ var migrations = []string{
 		detail   TEXT NOT NULL
 	);
 	CREATE INDEX problems_run ON problems (run_id, host_id);`,
+	identitySchema, // identity.go
 }
 
 // SQLite is the Store on one SQLite file (WAL, foreign keys on).
