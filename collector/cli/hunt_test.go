@@ -214,7 +214,7 @@ func TestEnrolledHostsExactly(t *testing.T) {
 		}
 		var got []string
 		for _, tg := range ts {
-			got = append(got, tg.Name())
+			got = append(got, strings.TrimPrefix(tg.Name(), "enrolled:"))
 		}
 		want := append([]string{}, pick...)
 		sort.Strings(want)

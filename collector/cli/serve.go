@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -125,7 +126,9 @@ func hostsCommand() *cli.Command {
 		Usage: "list the osqueryd hosts enrolled into pkgpersist serve",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` of pkgpersist serve"},
-			&cli.StringFlag{Name: "revoke", Usage: "revoke `HOST`'s node key: it must enroll again"},
+			&cli.StringFlag{Name: "revoke", Usage: "revoke `HOST`'s node key; its enrollments are refused until --unrevoke"},
+			&cli.StringFlag{Name: "unrevoke", Usage: "end `HOST`'s revocation: its old key stays refused, its next enrollment is accepted"},
+			&cli.StringFlag{Name: "allow-reenroll", Usage: "accept `HOST`'s next enrollment whatever it claims (a reinstalled host, new hardware)"},
 		},
 		Action: func(c *cli.Context) error {
 			st, err := openExisting(c, "serve")
@@ -133,12 +136,17 @@ func hostsCommand() *cli.Command {
 				return err
 			}
 			defer st.Close()
-			if h := c.String("revoke"); h != "" {
-				if err := st.Revoke(c.Context, h); err != nil {
-					return &exitError{1, err}
+			for _, op := range []struct {
+				flag, done string
+				do         func(context.Context, string) error
+			}{{"revoke", "revoked", st.Revoke}, {"unrevoke", "unrevoked", st.Unrevoke}, {"allow-reenroll", "next enrollment allowed for", st.AllowReenroll}} {
+				if h := c.String(op.flag); h != "" {
+					if err := op.do(c.Context, h); err != nil {
+						return &exitError{1, err}
+					}
+					fmt.Fprintf(c.App.Writer, "%s %s\n", op.done, output.Safe(h))
+					return nil
 				}
-				fmt.Fprintf(c.App.Writer, "revoked %s\n", h)
-				return nil
 			}
 			nodes, err := st.Nodes(c.Context)
 			if err != nil {
@@ -164,6 +172,10 @@ func hostsCommand() *cli.Command {
 	}
 }
 
+// reenrollHold is how long after a host enrolled again the rows its
+// answers would make disappear are held instead of applied.
+const reenrollHold = 30 * time.Minute
+
 // enrolledTargets are the enrolled, unrevoked hosts (only those named when
 // names is not empty).
 func enrolledTargets(c *cli.Context, st *store.SQLite, names []string) ([]hunt.Target, error) {
@@ -183,7 +195,7 @@ func enrolledTargets(c *cli.Context, st *store.SQLite, names []string) ([]hunt.T
 			continue
 		}
 		delete(missing, n.Host)
-		ts = append(ts, &hunt.Enrolled{Queue: st, Host: n.Host, HostID: n.HostID})
+		ts = append(ts, &hunt.Enrolled{Queue: st, Host: store.EnrolledHost(n.Host), HostID: n.HostID, Identity: st, Hold: reenrollHold})
 	}
 	for n := range missing {
 		return nil, fmt.Errorf("no enrolled host %q (see pkgpersist hosts)", n)
