@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/pkgpersist/pkgpersist/collector/osqserver"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
@@ -59,5 +62,43 @@ func TestHostsRevokeIsSticky(t *testing.T) {
 	}
 	if code, _, _ := runCLI("hosts", "--db", db, "--unrevoke", "nobody"); code == 0 {
 		t.Error("--unrevoke of an unknown host succeeded")
+	}
+}
+
+// TestREADMEServeExample: the certificate the README's serve command
+// makes passes the host-name check of an osqueryd using the README's
+// flagfile (--tls_hostname), in a real TLS handshake.
+func TestREADMEServeExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serve []string
+	var hostname string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "pkgpersist serve ") {
+			serve = strings.Fields(line)
+		}
+		if h, ok := strings.CutPrefix(line, "--tls_hostname="); ok {
+			hostname, _, _ = strings.Cut(h, ":")
+		}
+	}
+	if serve == nil || hostname == "" {
+		t.Fatal("README has no serve example or no --tls_hostname")
+	}
+	flag := func(name string) string {
+		for i, f := range serve {
+			if f == name && i+1 < len(serve) {
+				return serve[i+1]
+			}
+		}
+		return ""
+	}
+	crt, err := osqserver.Certificate("", "", filepath.Join(t.TempDir(), "p.db"), certNames(flag("--listen"), flag("--tls-name")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := osqserver.Handshake(crt, hostname); err != nil {
+		t.Errorf("README's serve example and flagfile: %v", err)
 	}
 }

@@ -62,7 +62,8 @@ func BenchmarkServer(b *testing.B) {
 	o.enroll(secret)
 
 	// the baseline: same certificate, same TLS settings, same reply
-	cert, _, err := Certificate("", "", filepath.Join(filepath.Dir(s.certs), "p.db"), nil)
+	crt, err := Certificate("", "", filepath.Join(filepath.Dir(s.certs), "p.db"), nil)
+	cert := crt.TLS
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -47,8 +47,9 @@ type Options struct {
 	// seen before, fleet-wide, a second.
 	NewHostRate  float64
 	NewHostBurst int
-	// HeaderTimeout cuts off clients that send their headers too slowly.
-	HeaderTimeout time.Duration
+	// HeaderTimeout cuts off clients that send their headers too slowly,
+	// IdleTimeout closes kept-alive connections left unused.
+	HeaderTimeout, IdleTimeout time.Duration
 	// MetricsToken, when set, is the bearer token GET /metrics needs on
 	// the API's address; without it /metrics is served only where
 	// MetricsHandler is mounted.
@@ -67,7 +68,7 @@ var DefaultOptions = Options{
 	SpoolMemory: 1 << 20, MemoryBudget: 32 << 20,
 	Rate: 20, Burst: 40,
 	NewHostRate: 10, NewHostBurst: 1000,
-	HeaderTimeout: 10 * time.Second,
+	HeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 }
 
 // Cost figures of the memory bound (measured on amd64, rounded up).

@@ -66,7 +66,8 @@ func start(t testing.TB, opt Options) *testServer {
 	if opt.Config, err = packs.ServerConfig(qs, registry.Tables(), 1); err != nil {
 		t.Fatal(err)
 	}
-	cert, certFile, err := Certificate("", "", filepath.Join(dir, "p.db"), []string{"127.0.0.1", "localhost"})
+	crt, err := Certificate("", "", filepath.Join(dir, "p.db"), []string{"127.0.0.1", "localhost"})
+	cert, certFile := crt.TLS, crt.Path
 	if err != nil {
 		t.Fatal(err)
 	}
