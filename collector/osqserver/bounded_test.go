@@ -62,6 +62,7 @@ func TestBoundedBeforeTrusted(t *testing.T) {
 	bombFirst := gz([]byte(`{"node_key":"forged","log_type":"result","data":[` + pad + `1]}`))
 	bombLast := gz([]byte(`{"log_type":"result","data":[` + pad + `1],"node_key":"forged"}`))
 	rows := strings.Repeat(`{"a":"1"},`, 2<<20)
+	plainWrite := []byte(`{"queries":{"pkgpersist:b:q":[` + rows + `{"a":"1"}]},"statuses":{"pkgpersist:b:q":0},"node_key":"forged"}`)
 	write := gz([]byte(`{"queries":{"pkgpersist:b:q":[` + rows + `{"a":"1"}]},"statuses":{"pkgpersist:b:q":0},"node_key":"forged"}`))
 	details := func(n int) string { return `{"system_info":{"uuid":"` + strings.Repeat("x", n) + `"}}` }
 	enrollLast := gz([]byte(`{"host_identifier":"stranger","host_details":` + details(3<<20) + `,"enroll_secret":"wrong"}`))
@@ -73,14 +74,15 @@ func TestBoundedBeforeTrusted(t *testing.T) {
 		status     int
 	}{
 		{"gzip bomb, node key first", "log", bombFirst, "node_invalid", 401},
-		{"gzip bomb, node key last", "log", bombLast, "node_invalid", 401},
-		{"forged distributed write", "distributed/write", write, "node_invalid", 401},
+		{"gzip bomb, node key last", "log", bombLast, "gzip_ratio", 413},
+		{"forged distributed write, gzipped", "distributed/write", write, "gzip_ratio", 413},
+		{"forged distributed write, 20 MiB plain", "distributed/write", plainWrite, "node_invalid", 401},
 		{"enroll, wrong secret after 3 MiB of host_details", "enroll", enrollLast, "bad_secret", 401},
 		{"enroll, 60 MiB of host_details", "enroll", enrollBomb, "gzip_too_large", 413},
 	} {
 		var code int
 		var reply map[string]any
-		n := allocated(func() { code, reply = o.raw(c.path, c.body, true) })
+		n := allocated(func() { code, reply = o.raw(c.path, c.body, c.body[0] != '{') })
 		if (c.status == 401) != (reply["node_invalid"] == true) || reply["error"] == nil || code != c.status {
 			t.Errorf("%s: %d %v", c.name, code, reply)
 		}

@@ -269,6 +269,20 @@ func (s *scanner) skip() error {
 
 func (s *scanner) skipString() error {
 	for {
+		// runs of ordinary bytes go by a buffer at a time
+		buf, _ := s.r.Peek(max(s.r.Buffered(), 1))
+		n := 0
+		for n < len(buf) && buf[n] != '"' && buf[n] != '\\' && buf[n] >= 0x20 {
+			n++
+		}
+		if n > 0 {
+			if s.capture != nil {
+				room := min(n, max(s.limit-s.capture.Len(), 0))
+				s.capture.Write(buf[:room])
+				s.over = s.over || room < n
+			}
+			s.r.Discard(n)
+		}
 		c, err := s.byte()
 		if err != nil {
 			return err

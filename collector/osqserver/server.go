@@ -202,7 +202,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint, url
 	req := &request{r: r, body: b, fields: map[string][]byte{}}
 	var reply any
 	err := func() error {
-		net := io.TeeReader(&readLimit{r: r.Body, left: sent}, &spool{b: b, max: s.opt.SpoolMemory, dir: s.opt.SpoolDir})
+		wire := &readLimit{r: r.Body, left: sent}
+		net := &counted{r: io.TeeReader(wire, &spool{b: b, max: s.opt.SpoolMemory, dir: s.opt.SpoolDir})}
 		if ep.enroll {
 			var err error
 			reply, err = s.enroll(r, net, b)
@@ -234,7 +235,7 @@ func (s *Server) caps(ep *endpoint) (sent, inflated int64) {
 // authenticate finds the node key (in the URL, or in the body as it
 // streams by, keeping the endpoint's small fields on the way), checks
 // it, then takes in the rest of the body for the endpoint's own read.
-func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, net io.Reader, urlKey string) (store.Node, error) {
+func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, net *counted, urlKey string) (store.Node, error) {
 	key := urlKey
 	if key == "" || len(ep.fields) > 0 {
 		in, err := s.inflate(req.body, net)
@@ -269,12 +270,51 @@ func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, n
 	return n, nil
 }
 
-// inflate is the first read of a body as it arrives.
-func (s *Server) inflate(b *body, net io.Reader) (io.Reader, error) {
+// inflate is the first read of a body as it arrives. Until the sender
+// is known a gzip body may inflate to at most maxRatio times what came
+// over the wire (plus 1 MiB): osqueryd's compressed logs carry their node
+// key first (the last member moved to the front by osquery's JSON::add
+// of "_compress"), so a bomb whose key trails its padding costs the
+// server no more work than its size as sent allows.
+func (s *Server) inflate(b *body, net *counted) (io.Reader, error) {
 	if !b.gzip {
 		return net, nil
 	}
-	return b.openOn(net)
+	in, err := b.openOn(net)
+	if err != nil {
+		return nil, err
+	}
+	return &ratioCap{r: in, wire: net}, nil
+}
+
+const maxRatio = 64
+
+// counted counts the bytes read through it.
+type counted struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counted) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ratioCap fails an inflated read that runs ahead of maxRatio times the
+// bytes that came over the wire.
+type ratioCap struct {
+	r    io.Reader
+	wire *counted
+	n    int64
+}
+
+func (c *ratioCap) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.n += int64(n); c.n > 1<<20+maxRatio*c.wire.n {
+		return n, reject(http.StatusRequestEntityTooLarge, "gzip_ratio", "gzip body inflates more than %d times before its node key", maxRatio)
+	}
+	return n, err
 }
 
 // firstRead walks the top-level object keeping the wanted fields (as
