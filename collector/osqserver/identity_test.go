@@ -31,7 +31,9 @@ func (o *osqueryd) enrollAs(uuid string) (int, map[string]any) {
 // recorded, unless its hardware changed, which only an operator allows.
 func TestIdentityTakeover(t *testing.T) {
 	ctx := context.Background()
-	s := start(t, DefaultOptions)
+	opt := DefaultOptions
+	opt.KeyCache = 0 // revocations below take effect at once
+	s := start(t, opt)
 	// a local hunt of /path stored a row under "vm:/path"
 	run, err := s.st.BeginRun(ctx, store.Run{Started: time.Now(), Transport: "local"}, []store.Query{{ID: "q", SQL: "SELECT 1"}})
 	if err != nil {
@@ -112,7 +114,9 @@ func TestNewHostRate(t *testing.T) {
 // the query is an error saying so, and nothing disappears.
 func TestDisappearancesAfterReenrollHeld(t *testing.T) {
 	ctx := context.Background()
-	s := start(t, DefaultOptions)
+	opt := DefaultOptions
+	opt.KeyCache = 0 // revocations below take effect at once
+	s := start(t, opt)
 	o := newOsqueryd(t, s, "g")
 	o.enrollAs("U1")
 	run, _ := s.st.BeginRun(ctx, store.Run{Started: time.Now()}, []store.Query{{ID: "q", SQL: "SELECT 1"}, {ID: "r", SQL: "SELECT 2"}})
@@ -164,5 +168,23 @@ func TestDisappearancesAfterReenrollHeld(t *testing.T) {
 	}
 	if r := byID["r"]; r.Error != "" || len(r.Rows) != 2 {
 		t.Errorf("a query where nothing disappears was held: %+v", r)
+	}
+}
+
+// TestRevocationWithinKeyCache: a key that checked out is trusted for
+// KeyCache, no longer: a revocation takes effect within it.
+func TestRevocationWithinKeyCache(t *testing.T) {
+	opt := DefaultOptions
+	opt.KeyCache = 200 * time.Millisecond
+	s := start(t, opt)
+	o := newOsqueryd(t, s, "cached")
+	o.enrollAs("U1")
+	if _, r := o.post("config", map[string]any{"node_key": o.nodeKey}, false); r["error"] != nil {
+		t.Fatal(r)
+	}
+	s.st.Revoke(context.Background(), "cached")
+	time.Sleep(300 * time.Millisecond)
+	if _, r := o.post("config", map[string]any{"node_key": o.nodeKey}, false); r["node_invalid"] != true {
+		t.Errorf("revoked key still served after the key cache: %v", r)
 	}
 }

@@ -50,6 +50,10 @@ type Options struct {
 	// HeaderTimeout cuts off clients that send their headers too slowly,
 	// IdleTimeout closes kept-alive connections left unused.
 	HeaderTimeout, IdleTimeout time.Duration
+	// KeyCache is how long a node key that checked out is trusted
+	// without asking the database again: a revocation takes effect
+	// within it.
+	KeyCache time.Duration
 	// MetricsToken, when set, is the bearer token GET /metrics needs on
 	// the API's address; without it /metrics is served only where
 	// MetricsHandler is mounted.
@@ -69,6 +73,7 @@ var DefaultOptions = Options{
 	Rate: 20, Burst: 40,
 	NewHostRate: 10, NewHostBurst: 1000,
 	HeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	KeyCache: 5 * time.Second,
 }
 
 // Cost figures of the memory bound (measured on amd64, rounded up).

@@ -37,6 +37,7 @@ type Server struct {
 	limit    *limiter
 	newHosts *limiter
 	gate     *gate
+	nodes    *nodeCache
 	now      func() time.Time
 }
 
@@ -47,7 +48,7 @@ func New(st *store.SQLite, opt Options, log *slog.Logger) *Server {
 	}
 	return &Server{opt: opt, store: st, log: log, Metrics: NewMetrics(),
 		limit: newLimiter(opt.Rate, opt.Burst), newHosts: newLimiter(opt.NewHostRate, opt.NewHostBurst),
-		gate: newGate(opt.MaxConcurrent, opt.MemoryBudget, opt.QueueWait), now: time.Now}
+		gate: newGate(opt.MaxConcurrent, opt.MemoryBudget, opt.QueueWait), nodes: newNodeCache(opt.KeyCache), now: time.Now}
 }
 
 // Prefixes are where the API is served: Fleet's current and old paths.
@@ -187,15 +188,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint, url
 		s.reply(w, r, ep.name, nil, reject(http.StatusMethodNotAllowed, "method", "%s is not served on %s", r.Method, ep.name))
 		return
 	}
+	reply, err := s.handle(r, ep, urlKey)
+	// the reply is written once the slot is free: a client slow to read
+	// it holds no more than its connection
+	s.reply(w, r, ep.name, reply, err)
+}
+
+// handle runs a request inside the gate.
+func (s *Server) handle(r *http.Request, ep *endpoint, urlKey string) (any, error) {
 	if !s.gate.enter(r.Context()) {
-		s.reply(w, r, ep.name, nil, reject(http.StatusServiceUnavailable, "busy", "server busy: %d requests in progress", cap(s.gate.slots)))
-		return
+		return nil, reject(http.StatusServiceUnavailable, "busy", "server busy: %d requests in progress", cap(s.gate.slots))
 	}
 	defer s.gate.leave()
 	sent, inflated := s.caps(ep)
 	if r.ContentLength > sent {
-		s.reply(w, r, ep.name, nil, reject(http.StatusRequestEntityTooLarge, "body_too_large", "request body of %d bytes, over %d", r.ContentLength, sent))
-		return
+		return nil, reject(http.StatusRequestEntityTooLarge, "body_too_large", "request body of %d bytes, over %d", r.ContentLength, sent)
 	}
 	b := &body{g: s.gate, gzip: isGzip(r), inflate: inflated}
 	defer b.close()
@@ -219,7 +226,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint, url
 		reply, err = ep.node(r.Context(), n, req)
 		return err
 	}()
-	s.reply(w, r, ep.name, reply, err)
+	return reply, err
 }
 
 func (s *Server) caps(ep *endpoint) (sent, inflated int64) {
@@ -256,12 +263,18 @@ func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, n
 	if key == "" {
 		return store.Node{}, nodeInvalid("request without a node key")
 	}
-	n, err := s.store.Authenticate(ctx, store.KeyHash(key), s.now())
-	if errors.Is(err, store.ErrUnknownNode) {
-		return n, nodeInvalid("unknown or revoked node key")
-	}
-	if err != nil {
-		return n, err
+	hash := store.KeyHash(key)
+	n, ok := s.nodes.get(hash, s.now())
+	if !ok {
+		var err error
+		n, err = s.store.Authenticate(ctx, hash, s.now())
+		if errors.Is(err, store.ErrUnknownNode) {
+			return n, nodeInvalid("unknown or revoked node key")
+		}
+		if err != nil {
+			return n, err
+		}
+		s.nodes.put(hash, n, s.now())
 	}
 	// the rest of the body, kept for the endpoint's read
 	if _, err := io.Copy(io.Discard, net); err != nil {

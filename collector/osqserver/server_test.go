@@ -247,7 +247,9 @@ func sample(t testing.TB, name string) map[string]any {
 // as numbers and strings, gzip), answer a distributed hunt, and enroll
 // again when its key is revoked, keeping its history.
 func TestProtocol(t *testing.T) {
-	s := start(t, DefaultOptions)
+	opt := DefaultOptions
+	opt.KeyCache = 0 // revocations below take effect at once
+	s := start(t, opt)
 	o := newOsqueryd(t, s, "web1")
 	if r := o.enroll(secret); o.nodeKey == "" || len(o.nodeKey) != 64 || r["node_invalid"] != false {
 		t.Fatalf("enroll: %v", r)

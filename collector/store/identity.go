@@ -160,22 +160,32 @@ func changed(was, now string) bool { return was != "" && now != "" && was != now
 // ErrUnknownNode, and the node is recorded as told so: that is what
 // lets it enroll again.
 func (s *SQLite) Authenticate(ctx context.Context, keyHash string, now time.Time) (Node, error) {
-	var hostID int64
-	var revoked, retired bool
-	err := s.db.QueryRowContext(ctx, `SELECT host_id, revoked, key_retired FROM nodes WHERE key_hash = ?`, keyHash).Scan(&hostID, &revoked, &retired)
+	var n Node
+	var enrolled, checked, seen int64
+	var retired bool
+	err := s.db.QueryRowContext(ctx, `SELECT host_id, host_identifier, osquery_version, extension, ext_checked, enrolled, last_seen, revoked, key_retired
+		FROM nodes WHERE key_hash = ?`, keyHash).
+		Scan(&n.HostID, &n.Host, &n.OsqueryVersion, &n.Extension, &checked, &enrolled, &seen, &n.Revoked, &retired)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Node{}, ErrUnknownNode
 	}
 	if err != nil {
 		return Node{}, err
 	}
-	if revoked || retired {
-		if _, err := s.db.ExecContext(ctx, `UPDATE nodes SET told_invalid = ? WHERE host_id = ?`, now.UnixNano(), hostID); err != nil {
+	if n.Revoked || retired {
+		if _, err := s.db.ExecContext(ctx, `UPDATE nodes SET told_invalid = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
 			return Node{}, err
 		}
 		return Node{}, ErrUnknownNode
 	}
-	return s.NodeByKey(ctx, keyHash, now)
+	n.Enrolled, n.LastSeen, n.ExtChecked = time.Unix(0, enrolled), time.Unix(0, seen), time.Unix(0, checked)
+	if now.Sub(n.LastSeen) >= lastSeenEvery {
+		if _, err := s.db.ExecContext(ctx, `UPDATE nodes SET last_seen = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
+			return n, err
+		}
+		n.LastSeen = now
+	}
+	return n, nil
 }
 
 // Unrevoke ends a revocation: the node's old key stays refused, and its
