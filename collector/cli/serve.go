@@ -67,6 +67,7 @@ change it is made again, and says so: hosts must then pin the new file. --insecu
 			&cli.Int64Flag{Name: "memory-budget", Value: osqserver.DefaultOptions.MemoryBudget, Usage: "`BYTES` of request bodies held in memory together; past it they go to temporary files"},
 			&cli.Int64Flag{Name: "max-line", Value: osqserver.DefaultOptions.MaxLine, Usage: "`BYTES` of one log line (osqueryd's --logger_tls_max_linesize); a longer line is skipped and counted"},
 			&cli.Int64Flag{Name: "max-answer", Value: osqserver.DefaultOptions.MaxAnswer, Usage: "`BYTES` of one distributed query's answer"},
+			&cli.DurationFlag{Name: "key-cache", Value: osqserver.DefaultOptions.KeyCache, Usage: "how long a node key that checked out is trusted without asking the database (a revocation takes effect within it)"},
 			&cli.StringFlag{Name: "spool-dir", Usage: "`DIR` for request bodies past their memory share (default: the system's temporary directory)"},
 			&cli.StringFlag{Name: "metrics-listen", Usage: "`ADDR` serving GET /metrics on its own (plain HTTP: keep it on a private address)"},
 			&cli.StringFlag{Name: "metrics-token-file", Usage: "`FILE` holding a bearer token that GET /metrics on the API's address needs (without it or --metrics-listen, /metrics is not served)"},
@@ -91,7 +92,7 @@ func runServe(c *cli.Context) error {
 	opt.NewHostRate, opt.NewHostBurst = c.Float64("new-host-rate"), c.Int("new-host-burst")
 	opt.MaxConcurrent, opt.MaxConns = c.Int("max-concurrent"), c.Int("max-conns")
 	opt.MemoryBudget, opt.MaxLine, opt.MaxAnswer = c.Int64("memory-budget"), c.Int64("max-line"), c.Int64("max-answer")
-	opt.SpoolDir = c.String("spool-dir")
+	opt.SpoolDir, opt.KeyCache = c.String("spool-dir"), c.Duration("key-cache")
 	if opt.Secret == "" {
 		return &exitError{2, fmt.Errorf("enroll secret file %s is empty", c.String("enroll-secret-file"))}
 	}
