@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
@@ -186,5 +189,37 @@ func TestHostsEscapesControlCharacters(t *testing.T) {
 	if bytes.ContainsAny([]byte(out), "\x1b\x07") || strings.ContainsRune(out, 0x9b) ||
 		!strings.Contains(out, `web1\x1b]0;owned\x07`) || !strings.Contains(out, `5.12\u009b2J`) {
 		t.Errorf("hosts: %q", out)
+	}
+}
+
+// TestEnrolledHostsExactly: --hosts X picks X alone, not X and every host
+// that sorts after it.
+func TestEnrolledHostsExactly(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, h := range []string{"a", "b", "c", "d"} {
+		if err := st.Enroll(context.Background(), h, json.RawMessage("{}"), "5.12.1", store.KeyHash("k-"+h), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := cli.NewContext(cli.NewApp(), nil, nil)
+	c.Context = context.Background()
+	for _, pick := range [][]string{{"b"}, {"a"}, {"c", "a"}, {"d"}} {
+		ts, err := enrolledTargets(c, st, pick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tg := range ts {
+			got = append(got, strings.TrimPrefix(tg.Name(), "enrolled:"))
+		}
+		want := append([]string{}, pick...)
+		sort.Strings(want)
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("--hosts %s hunts %v", strings.Join(pick, ","), got)
+		}
 	}
 }

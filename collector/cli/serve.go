@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -32,23 +35,42 @@ func serveCommand() *cli.Command {
 distributed/read, distributed/write; /api/v1/osquery/ too). Enrolled hosts
 get the packs as their configuration, ship their scheduled results into --db,
 and answer the hunts of "pkgpersist hunt --enrolled". GET /metrics gives
-Prometheus counters of requests and refusals.
+Prometheus counters of requests and refusals, on --metrics-listen, or on
+the API's address with the bearer token of --metrics-token-file.
+
+Nothing a host sends is held whole before its node key (or enroll secret)
+checked out, and peak memory is bounded by the limits given here, not by
+what is sent (the bound is printed at start; README: "Serving under
+attack").
 
 TLS 1.2 or later always: without --tls-cert/--tls-key a self-signed ECDSA
-certificate is created beside --db (FILE.crt, FILE.key) and its path and
-SHA-256 fingerprint are printed; give that file to osqueryd as
---tls_server_certs. --insecure-http serves plain HTTP, for tests only.`,
+certificate is created beside --db (FILE.crt, FILE.key) for the names in
+--tls-name and the listen address, and its path and SHA-256 fingerprint are
+printed; give that file to osqueryd as --tls_server_certs. When the names
+change it is made again, and says so: hosts must then pin the new file. --insecure-http serves plain HTTP, for tests only.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8443", Usage: "`ADDR` to listen on"},
 			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
 			&cli.StringFlag{Name: "enroll-secret-file", Required: true, Usage: "`FILE` holding the enroll secret hosts present"},
+			&cli.StringFlag{Name: "tls-enroll-override", Value: osqserver.DefaultOptions.SecretField, Usage: "the enroll request's `KEY` holding the secret: the value of osqueryd's --tls_enroll_override"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "certificate `FILE` (PEM)"},
 			&cli.StringFlag{Name: "tls-key", Usage: "private key `FILE` (PEM)"},
-			&cli.StringFlag{Name: "tls-name", Usage: "comma-separated host `NAMES` and addresses for the self-signed certificate (default: the listen address and this host's name)"},
+			&cli.StringFlag{Name: "tls-name", Usage: "comma-separated host `NAMES` and addresses hosts dial (their --tls_hostname), added to the self-signed certificate's names: the listen address (or this host's addresses), this host's name, localhost"},
 			&cli.BoolFlag{Name: "insecure-http", Usage: "serve plain HTTP (tests only: node keys travel in clear)"},
 			&cli.IntFlag{Name: "distributed-interval", Value: 10, Usage: "`SECONDS` between a host's distributed reads (sent in the config)"},
 			&cli.StringFlag{Name: "queries", Usage: "a `DIR` of .sql query files instead of the built-in ones"},
 			&cli.Float64Flag{Name: "rate", Value: osqserver.DefaultOptions.Rate, Usage: "requests a second allowed per node"},
+			&cli.Float64Flag{Name: "new-host-rate", Value: osqserver.DefaultOptions.NewHostRate, Usage: "enrollments of new host identifiers a second, fleet-wide (0: no limit)"},
+			&cli.IntFlag{Name: "new-host-burst", Value: osqserver.DefaultOptions.NewHostBurst, Usage: "new host identifiers enrolled at once before --new-host-rate applies"},
+			&cli.IntFlag{Name: "max-concurrent", Value: osqserver.DefaultOptions.MaxConcurrent, Usage: "requests read and handled at once; others wait, then get 503"},
+			&cli.IntFlag{Name: "max-conns", Value: osqserver.DefaultOptions.MaxConns, Usage: "connections open at once"},
+			&cli.Int64Flag{Name: "memory-budget", Value: osqserver.DefaultOptions.MemoryBudget, Usage: "`BYTES` of request bodies held in memory together; past it they go to temporary files"},
+			&cli.Int64Flag{Name: "max-line", Value: osqserver.DefaultOptions.MaxLine, Usage: "`BYTES` of one log line (osqueryd's --logger_tls_max_linesize); a longer line is skipped and counted"},
+			&cli.Int64Flag{Name: "max-answer", Value: osqserver.DefaultOptions.MaxAnswer, Usage: "`BYTES` of one distributed query's answer"},
+			&cli.DurationFlag{Name: "key-cache", Value: osqserver.DefaultOptions.KeyCache, Usage: "how long a node key that checked out is trusted without asking the database (a revocation takes effect within it)"},
+			&cli.StringFlag{Name: "spool-dir", Usage: "`DIR` for request bodies past their memory share (default: the system's temporary directory)"},
+			&cli.StringFlag{Name: "metrics-listen", Usage: "`ADDR` serving GET /metrics on its own (plain HTTP: keep it on a private address)"},
+			&cli.StringFlag{Name: "metrics-token-file", Usage: "`FILE` holding a bearer token that GET /metrics on the API's address needs (without it or --metrics-listen, /metrics is not served)"},
 		},
 		Action: runServe,
 	}
@@ -64,9 +86,21 @@ func runServe(c *cli.Context) error {
 	}
 	opt := osqserver.DefaultOptions
 	opt.Secret = strings.TrimSpace(string(secret))
+	opt.SecretField = c.String("tls-enroll-override")
+	opt.Version = Version
 	opt.Rate = c.Float64("rate")
+	opt.NewHostRate, opt.NewHostBurst = c.Float64("new-host-rate"), c.Int("new-host-burst")
+	opt.MaxConcurrent, opt.MaxConns = c.Int("max-concurrent"), c.Int("max-conns")
+	opt.MemoryBudget, opt.MaxLine, opt.MaxAnswer = c.Int64("memory-budget"), c.Int64("max-line"), c.Int64("max-answer")
+	opt.SpoolDir, opt.KeyCache = c.String("spool-dir"), c.Duration("key-cache")
 	if opt.Secret == "" {
 		return &exitError{2, fmt.Errorf("enroll secret file %s is empty", c.String("enroll-secret-file"))}
+	}
+	if f := c.String("metrics-token-file"); f != "" {
+		tok, err := os.ReadFile(f)
+		if opt.MetricsToken = strings.TrimSpace(string(tok)); err != nil || opt.MetricsToken == "" {
+			return &exitError{2, fmt.Errorf("metrics token file %s: empty or unreadable (%v)", f, err)}
+		}
 	}
 	qs, err := loadQueries(c)
 	if err != nil {
@@ -77,24 +111,25 @@ func runServe(c *cli.Context) error {
 	}
 	var cert *tls.Certificate
 	if !c.Bool("insecure-http") {
-		names := []string{}
-		if n := c.String("tls-name"); n != "" {
-			names = strings.Split(n, ",")
-		} else {
-			host, _, _ := net.SplitHostPort(c.String("listen"))
-			h, _ := os.Hostname()
-			names = append(names, host, h, "localhost", "127.0.0.1")
-		}
 		dbAbs, _ := filepath.Abs(c.String("db"))
-		crt, path, err := osqserver.Certificate(c.String("tls-cert"), c.String("tls-key"), dbAbs, names)
+		crt, err := osqserver.Certificate(c.String("tls-cert"), c.String("tls-key"), dbAbs, certNames(c.String("listen"), c.String("tls-name")))
 		if err != nil {
 			return &exitError{2, err}
 		}
-		cert = &crt
-		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: TLS certificate %s (SHA-256 %s); hosts use --tls_server_certs=%s\n", path, osqserver.Fingerprint(crt), path)
+		if len(crt.Added) > 0 && !c.IsSet("tls-cert") {
+			fmt.Fprintf(c.App.ErrWriter, "pkgpersist: new self-signed certificate %s for %s: hosts must pin this file again (--tls_server_certs)\n",
+				crt.Path, strings.Join(crt.Added, ", "))
+		}
+		cert = &crt.TLS
+		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: TLS certificate %s (SHA-256 %s); hosts use --tls_server_certs=%s\n", crt.Path, osqserver.Fingerprint(crt.TLS), crt.Path)
 	} else if c.IsSet("tls-cert") || c.IsSet("tls-key") {
 		return &exitError{2, errors.New("--insecure-http and --tls-cert/--tls-key exclude each other")}
 	}
+	// the garbage collector works harder near the bound instead of
+	// letting garbage take the process past it
+	debug.SetMemoryLimit(opt.MemoryBound())
+	fmt.Fprintf(c.App.ErrWriter, "pkgpersist: memory bound %d MiB (%d requests at once, %d connections, %d MiB of bodies in memory)\n",
+		opt.MemoryBound()>>20, opt.MaxConcurrent, opt.MaxConns, opt.MemoryBudget>>20)
 	st, err := store.Open(c.String("db"))
 	if err != nil {
 		return &exitError{1, err}
@@ -112,11 +147,53 @@ func runServe(c *cli.Context) error {
 	if cert == nil {
 		scheme = "http"
 	}
+	if addr := c.String("metrics-listen"); addr != "" {
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return &exitError{1, err}
+		}
+		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(mln)
+		defer ms.Close()
+		log.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	log.Info("serving", "url", scheme+"://"+ln.Addr().String()+osqserver.Prefixes[0], "db", c.String("db"))
 	if err := srv.Serve(ctx, ln, cert); err != nil && !errors.Is(err, net.ErrClosed) {
 		return &exitError{1, err}
 	}
 	return nil
+}
+
+// certNames are the names the self-signed certificate covers: the
+// listen address (every address of this host when it listens on all),
+// this host's name, localhost, and the --tls-name ones hosts dial.
+func certNames(listen, extra string) []string {
+	host, _, _ := net.SplitHostPort(listen)
+	var names []string
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok {
+				names = append(names, ipn.IP.String())
+			}
+		}
+	} else {
+		names = append(names, host)
+	}
+	h, _ := os.Hostname()
+	names = append(names, h, "localhost", "127.0.0.1")
+	for _, n := range strings.Split(extra, ",") {
+		names = append(names, strings.TrimSpace(n))
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func hostsCommand() *cli.Command {
@@ -125,7 +202,9 @@ func hostsCommand() *cli.Command {
 		Usage: "list the osqueryd hosts enrolled into pkgpersist serve",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` of pkgpersist serve"},
-			&cli.StringFlag{Name: "revoke", Usage: "revoke `HOST`'s node key: it must enroll again"},
+			&cli.StringFlag{Name: "revoke", Usage: "revoke `HOST`'s node key; its enrollments are refused until --unrevoke"},
+			&cli.StringFlag{Name: "unrevoke", Usage: "end `HOST`'s revocation: its old key stays refused, its next enrollment is accepted"},
+			&cli.StringFlag{Name: "allow-reenroll", Usage: "accept `HOST`'s next enrollment whatever it claims (a reinstalled host, new hardware)"},
 		},
 		Action: func(c *cli.Context) error {
 			st, err := openExisting(c, "serve")
@@ -133,12 +212,17 @@ func hostsCommand() *cli.Command {
 				return err
 			}
 			defer st.Close()
-			if h := c.String("revoke"); h != "" {
-				if err := st.Revoke(c.Context, h); err != nil {
-					return &exitError{1, err}
+			for _, op := range []struct {
+				flag, done string
+				do         func(context.Context, string) error
+			}{{"revoke", "revoked", st.Revoke}, {"unrevoke", "unrevoked", st.Unrevoke}, {"allow-reenroll", "next enrollment allowed for", st.AllowReenroll}} {
+				if h := c.String(op.flag); h != "" {
+					if err := op.do(c.Context, h); err != nil {
+						return &exitError{1, err}
+					}
+					fmt.Fprintf(c.App.Writer, "%s %s\n", op.done, output.Safe(h))
+					return nil
 				}
-				fmt.Fprintf(c.App.Writer, "revoked %s\n", h)
-				return nil
 			}
 			nodes, err := st.Nodes(c.Context)
 			if err != nil {
@@ -164,6 +248,10 @@ func hostsCommand() *cli.Command {
 	}
 }
 
+// reenrollHold is how long after a host enrolled again the rows its
+// answers would make disappear are held instead of applied.
+const reenrollHold = 30 * time.Minute
+
 // enrolledTargets are the enrolled, unrevoked hosts (only those named when
 // names is not empty).
 func enrolledTargets(c *cli.Context, st *store.SQLite, names []string) ([]hunt.Target, error) {
@@ -171,19 +259,21 @@ func enrolledTargets(c *cli.Context, st *store.SQLite, names []string) ([]hunt.T
 	if err != nil {
 		return nil, err
 	}
-	want := map[string]bool{}
+	// missing is what is still to be found: a separate set, so finding
+	// the last named host does not turn the selection into "all"
+	want, missing := map[string]bool{}, map[string]bool{}
 	for _, n := range names {
-		want[n] = true
+		want[n], missing[n] = true, true
 	}
 	var ts []hunt.Target
 	for _, n := range nodes {
 		if n.Revoked || (len(want) > 0 && !want[n.Host]) {
 			continue
 		}
-		delete(want, n.Host)
-		ts = append(ts, &hunt.Enrolled{Queue: st, Host: n.Host, HostID: n.HostID})
+		delete(missing, n.Host)
+		ts = append(ts, &hunt.Enrolled{Queue: st, Host: store.EnrolledHost(n.Host), HostID: n.HostID, Identity: st, Hold: reenrollHold})
 	}
-	for n := range want {
+	for n := range missing {
 		return nil, fmt.Errorf("no enrolled host %q (see pkgpersist hosts)", n)
 	}
 	if len(ts) == 0 {

@@ -19,14 +19,26 @@ type Queue interface {
 	Cancel(ctx context.Context, batch string, hostID int64) error
 }
 
+// Identity is what the store knows of an enrolled host's identity: when
+// it last enrolled again, and what a query's answer would make disappear.
+type Identity interface {
+	Reenrolled(ctx context.Context, hostID int64) (time.Time, error)
+	WouldDisappear(ctx context.Context, host, queryID string, rows []store.Row) (int, error)
+}
+
 // Enrolled is an osqueryd host enrolled into `pkgpersist serve`: the hunt
 // queues its queries and waits for the host to answer them.
 type Enrolled struct {
 	Queue  Queue
-	Host   string
+	Host   string // its name in the store (store.EnrolledHost)
 	HostID int64
 	// Poll is how often the answers are checked.
 	Poll time.Duration
+	// Within Hold of a re-enrollment (Identity), an answer that would
+	// make rows disappear is held: whoever enrolled again may not be the
+	// host that had them.
+	Identity Identity
+	Hold     time.Duration
 }
 
 // Name is the host's host_identifier.
@@ -58,7 +70,7 @@ func (e *Enrolled) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, er
 			return nil, err
 		}
 		if pending == 0 {
-			return batchResults(got), nil
+			return e.hold(ctx, batchResults(got))
 		}
 		select {
 		case <-ctx.Done():
@@ -93,4 +105,34 @@ func batchResults(got []store.QueryResult) []BatchResult {
 		}
 	}
 	return out
+}
+
+// hold turns each answer that would make rows disappear into an error
+// when the host enrolled again within e.Hold: flagged, not applied.
+func (e *Enrolled) hold(ctx context.Context, rs []BatchResult) ([]BatchResult, error) {
+	if e.Identity == nil || e.Hold <= 0 {
+		return rs, nil
+	}
+	at, err := e.Identity.Reenrolled(ctx, e.HostID)
+	if err != nil || at.IsZero() || time.Since(at) > e.Hold {
+		return rs, err
+	}
+	for i, r := range rs {
+		if r.Error != "" {
+			continue
+		}
+		rows := make([]store.Row, len(r.Rows))
+		for j, row := range r.Rows {
+			rows[j] = row
+		}
+		gone, err := e.Identity.WouldDisappear(ctx, e.Host, r.ID, rows)
+		if err != nil {
+			return nil, err
+		}
+		if gone > 0 {
+			rs[i] = BatchResult{ID: r.ID, Error: fmt.Sprintf("held: %d rows would disappear, and the host enrolled again at %s (within %s); not applied",
+				gone, at.UTC().Format(time.RFC3339), e.Hold)}
+		}
+	}
+	return rs, nil
 }

@@ -56,13 +56,16 @@ func loadFigures(b *testing.B, client *http.Client, url string, n, workers int, 
 // serve and, in the same run, against a bare net/http TLS handler that
 // answers the same bytes (the baseline), over loopback with 32 clients.
 func BenchmarkServer(b *testing.B) {
-	s := start(b, Options{MaxBody: 8 << 20, MaxDecompressed: 64 << 20, HeaderTimeout: 10 * time.Second})
+	opt := DefaultOptions
+	opt.Rate = 0 // one host sends every request here
+	s := start(b, opt)
 	client := sharedClient(b, s, 32)
 	o := &osqueryd{t: b, http: client, base: s.url, host: "bench", prefix: "/api/osquery/"}
 	o.enroll(secret)
 
 	// the baseline: same certificate, same TLS settings, same reply
-	cert, _, err := Certificate("", "", filepath.Join(filepath.Dir(s.certs), "p.db"), nil)
+	crt, err := Certificate("", "", filepath.Join(filepath.Dir(s.certs), "p.db"), nil)
+	cert := crt.TLS
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -108,6 +111,20 @@ func BenchmarkServer(b *testing.B) {
 			if i == b.N-1 {
 				b.Logf("%s: pkgpersist %.0f req/s p50 %v p99 %v; bare net/http %.0f req/s p50 %v p99 %v", c.name, rps, p50, p99, brps, bp50, bp99)
 			}
+		}
+	}
+}
+
+// BenchmarkHostileMix reports the server's peak RSS under the hostile mix
+// (10 s, as the built binary) beside the documented bound of its limits.
+func BenchmarkHostileMix(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		run := runHostile(b, 10*time.Second, 6)
+		b.ReportMetric(float64(run.peakRSS>>20), "peak-RSS-MiB")
+		b.ReportMetric(float64(run.bound>>20), "bound-MiB")
+		b.ReportMetric(float64(run.good)/10, "good-round-trips/s")
+		if run.peakRSS > run.bound || run.goodFailed > 0 {
+			b.Errorf("peak RSS %d MiB (bound %d MiB), good host failed %d times", run.peakRSS>>20, run.bound>>20, run.goodFailed)
 		}
 	}
 }

@@ -46,7 +46,9 @@ func TestLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	s := start(t, DefaultOptions)
+	opt := DefaultOptions
+	opt.NewHostRate = 0 // the whole fleet enrolls at once here
+	s := start(t, opt)
 	client := sharedClient(t, s, 64)
 	var failed atomic.Int64
 	var firstErr atomic.Value

@@ -32,10 +32,12 @@ func (m *Metrics) Get(metric, labels string) int64 {
 }
 
 var help = map[string]string{
-	"pkgpersist_requests_total":    "Requests answered, by endpoint.",
-	"pkgpersist_rejected_total":    "Requests refused, by reason.",
-	"pkgpersist_rows_total":        "Result rows stored, by source (log or distributed).",
-	"pkgpersist_enrollments_total": "Successful enrollments.",
+	"pkgpersist_requests_total":      "Requests answered, by endpoint.",
+	"pkgpersist_rejected_total":      "Requests refused, by reason.",
+	"pkgpersist_rows_total":          "Result rows stored, by source (log or distributed).",
+	"pkgpersist_enrollments_total":   "Successful enrollments.",
+	"pkgpersist_alerts_total":        "Enrollments refused as possible identity takeovers, by kind.",
+	"pkgpersist_skipped_lines_total": "Log lines skipped (unreadable or over a cap), by reason; the rest of their batch was stored.",
 }
 
 // Write writes every counter in the text exposition format.

@@ -5,16 +5,16 @@
 // TLSRequestHelper::go): every reply is a JSON object, a failure carries
 // "error", and an unknown or revoked node key "node_invalid": true, which
 // makes osqueryd enroll again.
+//
+// Nothing a request sends is held whole before its sender is known: the
+// body streams through a scanner that keeps only the fields asked for,
+// each under a cap, while the node key is looked for; see MemoryBound.
 package osqserver
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,64 +25,131 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pkgpersist/pkgpersist/collector/osqwire"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
-// Options are the server's limits and content.
-type Options struct {
-	// Secret is the enroll secret.
-	Secret string
-	// Config is the osquery configuration served to every host.
-	Config []byte
-	// MaxBody bounds a request body as sent; MaxDecompressed a gzip body
-	// once inflated.
-	MaxBody, MaxDecompressed int64
-	// Rate and Burst bound requests per node key (and per address for
-	// enrollment) a second; 0 disables the limit.
-	Rate  float64
-	Burst int
-	// HeaderTimeout cuts off clients that send their headers too slowly.
-	HeaderTimeout time.Duration
-}
-
-// DefaultOptions are the limits a fleet of osqueryd hosts needs: osqueryd
-// sends at most logger_tls_max_lines (1024) lines a request.
-var DefaultOptions = Options{MaxBody: 8 << 20, MaxDecompressed: 64 << 20, Rate: 20, Burst: 40, HeaderTimeout: 10 * time.Second}
-
 // Server answers osqueryd.
 type Server struct {
-	opt     Options
-	store   *store.SQLite
-	log     *slog.Logger
-	Metrics *Metrics
-	limit   *limiter
-	now     func() time.Time
+	opt      Options
+	store    *store.SQLite
+	log      *slog.Logger
+	Metrics  *Metrics
+	limit    *limiter
+	newHosts *limiter
+	gate     *gate
+	nodes    *nodeCache
+	now      func() time.Time
 }
 
 // New returns a server on st.
 func New(st *store.SQLite, opt Options, log *slog.Logger) *Server {
-	return &Server{opt: opt, store: st, log: log, Metrics: NewMetrics(), limit: newLimiter(opt.Rate, opt.Burst), now: time.Now}
+	if opt.SecretField == "" {
+		opt.SecretField = DefaultOptions.SecretField
+	}
+	return &Server{opt: opt, store: st, log: log, Metrics: NewMetrics(),
+		limit: newLimiter(opt.Rate, opt.Burst), newHosts: newLimiter(opt.NewHostRate, opt.NewHostBurst),
+		gate: newGate(opt.MaxConcurrent, opt.MemoryBudget, opt.QueueWait), nodes: newNodeCache(opt.KeyCache), now: time.Now}
 }
 
 // Prefixes are where the API is served: Fleet's current and old paths.
 var Prefixes = []string{"/api/osquery/", "/api/v1/osquery/"}
 
-// Handler routes the API and /metrics.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	for _, p := range Prefixes {
-		mux.HandleFunc("POST "+p+"enroll", s.wrap("enroll", s.enroll))
-		mux.HandleFunc("POST "+p+"config", s.wrap("config", node(s, decodeNode, s.config)))
-		mux.HandleFunc("POST "+p+"log", s.wrap("log", node(s, decodeLog, s.logs)))
-		mux.HandleFunc("POST "+p+"distributed/read", s.wrap("distributed_read", node(s, decodeNode, s.distributedRead)))
-		mux.HandleFunc("POST "+p+"distributed/write", s.wrap("distributed_write", node(s, osqwire.DecodeWrite, s.distributedWrite)))
+// endpoint is one API call: what it needs from the body before the node
+// key is checked (small top-level fields, each under a cap), and its
+// handler.
+type endpoint struct {
+	name    string
+	methods string // the HTTP methods it answers
+	// fields are kept by the first read, by key, with their caps
+	fields map[string]int
+	// node handlers run after the node key checked out; enroll checks its
+	// secret itself
+	node   func(ctx context.Context, n store.Node, req *request) (any, error)
+	enroll bool
+}
+
+func (s *Server) endpoints() map[string]*endpoint {
+	return map[string]*endpoint{
+		"enroll":            {name: "enroll", methods: "POST", enroll: true},
+		"config":            {name: "config", methods: "GET POST", node: s.config},
+		"log":               {name: "log", methods: "POST", fields: map[string]int{"log_type": 64}, node: s.logs},
+		"distributed/read":  {name: "distributed_read", methods: "POST", node: s.distributedRead},
+		"distributed/write": {name: "distributed_write", methods: "POST", fields: map[string]int{"statuses": 1 << 20, "messages": 4 << 20}, node: s.distributedWrite},
 	}
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		s.Metrics.Write(w)
+}
+
+// Handler routes the API, GET /version, and GET /metrics when a metrics
+// token is set.
+func (s *Server) Handler() http.Handler {
+	eps := s.endpoints()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path, key := nodeAPI(r)
+		switch path {
+		case "/version":
+			s.version(w, r)
+			return
+		case "/metrics":
+			if s.opt.MetricsToken != "" && r.Method == http.MethodGet {
+				s.metrics(w, r)
+				return
+			}
+		}
+		for _, p := range Prefixes {
+			if ep := eps[strings.TrimPrefix(path, p)]; ep != nil && strings.HasPrefix(path, p) {
+				s.serve(w, r, ep, key)
+				return
+			}
+		}
+		s.reply(w, r, "none", nil, reject(http.StatusNotFound, "not_found", "no such endpoint"))
 	})
-	return mux
+}
+
+// nodeAPI reads osqueryd's --tls_node_api form, in which the node key is
+// the first path segment and, for GET requests, is appended again as
+// "&node_key=KEY" (osquery/remote/utility.h: makeURI and go), with no "?"
+// unless --tls_secret_always put one there. It returns the API path and
+// the key ("" when the request carries none in its URL).
+func nodeAPI(r *http.Request) (path, key string) {
+	path = r.URL.Path
+	key = r.URL.Query().Get("node_key")
+	if i := strings.Index(path, "&node_key="); i >= 0 {
+		key, path = path[i+len("&node_key="):], path[:i]
+	}
+	if rest, ok := strings.CutPrefix(path, "/"); ok {
+		if seg, tail, ok := strings.Cut(rest, "/"); ok && seg != "api" && seg != "" {
+			for _, p := range Prefixes {
+				if strings.HasPrefix("/"+tail, p) {
+					return "/" + tail, seg
+				}
+			}
+		}
+	}
+	return path, key
+}
+
+func (s *Server) version(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"version": s.opt.Version, "server": "pkgpersist"})
+}
+
+// MetricsHandler serves the counters (for a listener of its own).
+func (s *Server) MetricsHandler() http.Handler { return http.HandlerFunc(s.writeMetrics) }
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	want := sha256.Sum256([]byte("Bearer " + s.opt.MetricsToken))
+	got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
+		s.Metrics.Add("pkgpersist_rejected_total", `reason="metrics_token"`, 1)
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		http.Error(w, "bearer token required", http.StatusUnauthorized)
+		return
+	}
+	s.writeMetrics(w, r)
+}
+
+func (s *Server) writeMetrics(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	s.Metrics.Write(w)
 }
 
 // rejection is a refused request: logged, counted, answered as JSON.
@@ -99,223 +166,254 @@ func reject(status int, reason, format string, args ...any) *rejection {
 	return &rejection{status: status, reason: reason, msg: fmt.Sprintf(format, args...)}
 }
 
-type handler func(r *http.Request, body []byte) (any, error)
+func nodeInvalid(format string, args ...any) *rejection {
+	rej := reject(http.StatusUnauthorized, "node_invalid", format, args...)
+	rej.nodeInvalid = true
+	return rej
+}
 
-// wrap reads the body within the limits, runs h and writes its reply.
-func (s *Server) wrap(endpoint string, h handler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := s.readBody(w, r)
-		var reply any
-		if err == nil {
-			reply, err = h(r, body)
+// request is a request being served: its body, kept for another read,
+// and the small fields the first read kept.
+type request struct {
+	r      *http.Request
+	body   *body
+	fields map[string][]byte
+}
+
+// serve admits a request through the gate, reads it as far as its
+// sender's credentials, checks them, and runs the endpoint.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint, urlKey string) {
+	if !strings.Contains(ep.methods, r.Method) {
+		w.Header().Set("Allow", strings.ReplaceAll(ep.methods, " ", ", "))
+		s.reply(w, r, ep.name, nil, reject(http.StatusMethodNotAllowed, "method", "%s is not served on %s", r.Method, ep.name))
+		return
+	}
+	reply, err := s.handle(r, ep, urlKey)
+	// the reply is written once the slot is free: a client slow to read
+	// it holds no more than its connection
+	s.reply(w, r, ep.name, reply, err)
+}
+
+// handle runs a request inside the gate.
+func (s *Server) handle(r *http.Request, ep *endpoint, urlKey string) (any, error) {
+	if !s.gate.enter(r.Context()) {
+		return nil, reject(http.StatusServiceUnavailable, "busy", "server busy: %d requests in progress", cap(s.gate.slots))
+	}
+	defer s.gate.leave()
+	sent, inflated := s.caps(ep)
+	if r.ContentLength > sent {
+		return nil, reject(http.StatusRequestEntityTooLarge, "body_too_large", "request body of %d bytes, over %d", r.ContentLength, sent)
+	}
+	b := &body{g: s.gate, gzip: isGzip(r), inflate: inflated}
+	defer b.close()
+	req := &request{r: r, body: b, fields: map[string][]byte{}}
+	var reply any
+	err := func() error {
+		wire := &readLimit{r: r.Body, left: sent}
+		net := &counted{r: io.TeeReader(wire, &spool{b: b, max: s.opt.SpoolMemory, dir: s.opt.SpoolDir})}
+		if ep.enroll {
+			var err error
+			reply, err = s.enroll(r, net, b)
+			return err
 		}
-		w.Header().Set("Content-Type", "application/json")
+		n, err := s.authenticate(r.Context(), req, ep, net, urlKey)
 		if err != nil {
-			var rej *rejection
-			if !errors.As(err, &rej) {
-				rej = &rejection{status: http.StatusInternalServerError, reason: "internal", msg: err.Error()}
-			}
-			s.Metrics.Add("pkgpersist_rejected_total", `reason="`+rej.reason+`"`, 1)
-			s.log.Warn("request refused", "endpoint", endpoint, "remote", r.RemoteAddr, "reason", rej.reason, "error", rej.msg)
-			out := map[string]any{"error": rej.msg}
-			if rej.nodeInvalid {
-				out["node_invalid"] = true
-			}
-			w.WriteHeader(rej.status)
-			json.NewEncoder(w).Encode(out)
-			return
-		}
-		s.Metrics.Add("pkgpersist_requests_total", `endpoint="`+endpoint+`"`, 1)
-		if raw, ok := reply.(json.RawMessage); ok {
-			w.Write(raw)
-			return
-		}
-		json.NewEncoder(w).Encode(reply)
-	}
-}
-
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, reject(http.StatusRequestEntityTooLarge, "body_too_large", "request body over %d bytes", s.opt.MaxBody)
-		}
-		return nil, reject(http.StatusBadRequest, "body_unreadable", "reading the request body: %v", err)
-	}
-	if !strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
-		return body, nil
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(body))
-	if err != nil {
-		return nil, reject(http.StatusBadRequest, "bad_gzip", "gzip body: %v", err)
-	}
-	out, err := io.ReadAll(io.LimitReader(zr, s.opt.MaxDecompressed+1))
-	if err != nil {
-		return nil, reject(http.StatusBadRequest, "bad_gzip", "gzip body: %v", err)
-	}
-	if int64(len(out)) > s.opt.MaxDecompressed {
-		return nil, reject(http.StatusRequestEntityTooLarge, "gzip_too_large", "gzip body inflates past %d bytes", s.opt.MaxDecompressed)
-	}
-	return out, nil
-}
-
-// enroll checks the secret and hands out a new node key.
-func (s *Server) enroll(r *http.Request, body []byte) (any, error) {
-	e, err := osqwire.DecodeEnroll(body)
-	if err != nil {
-		return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
-	}
-	// hashing first makes the comparison independent of the lengths
-	want, got := sha256.Sum256([]byte(s.opt.Secret)), sha256.Sum256([]byte(e.Secret))
-	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
-		rej := reject(http.StatusUnauthorized, "bad_secret", "enroll secret does not match (host %q)", e.HostIdentifier)
-		rej.nodeInvalid = true
-		return nil, rej
-	}
-	if strings.TrimSpace(e.HostIdentifier) == "" {
-		return nil, reject(http.StatusBadRequest, "malformed", "enroll request without host_identifier")
-	}
-	// per host, not per address (a fleet behind NAT shares one), and only
-	// once the secret matched, so strangers cannot fill the limiter
-	if !s.limit.allow("enroll "+e.HostIdentifier, s.now()) {
-		return nil, reject(http.StatusTooManyRequests, "rate_limited", "host %q enrolls too often", e.HostIdentifier)
-	}
-	var key [32]byte
-	if _, err := rand.Read(key[:]); err != nil {
-		return nil, err
-	}
-	nodeKey := hex.EncodeToString(key[:])
-	details, _ := json.Marshal(e.HostDetails)
-	version := osqueryVersion(e)
-	if err := s.store.Enroll(r.Context(), e.HostIdentifier, details, version, store.KeyHash(nodeKey), s.now()); err != nil {
-		return nil, err
-	}
-	s.Metrics.Add("pkgpersist_enrollments_total", "", 1)
-	s.log.Info("enrolled", "host", e.HostIdentifier, "remote", r.RemoteAddr, "osquery", version)
-	return map[string]any{"node_key": nodeKey, "node_invalid": false}, nil
-}
-
-func osqueryVersion(e *osqwire.Enroll) string {
-	var info struct {
-		Version string `json:"version"`
-	}
-	json.Unmarshal(e.HostDetails["osquery_info"], &info)
-	return info.Version
-}
-
-// node decodes a request body once, authenticates its node key, applies
-// the per-node rate limit and hands the decoded request to h. The limit
-// is keyed by host after authentication: forged keys cannot fill it.
-func node[T any](s *Server, decode func([]byte) (string, T, error), h func(context.Context, store.Node, T) (any, error)) handler {
-	return func(r *http.Request, body []byte) (any, error) {
-		key, req, err := decode(body)
-		if err != nil {
-			return nil, reject(http.StatusBadRequest, "malformed", "%v", err)
-		}
-		n, err := s.store.NodeByKey(r.Context(), store.KeyHash(key), s.now())
-		if errors.Is(err, store.ErrUnknownNode) {
-			rej := reject(http.StatusUnauthorized, "node_invalid", "unknown or revoked node key")
-			rej.nodeInvalid = true
-			return nil, rej
-		}
-		if err != nil {
-			return nil, err
+			return err
 		}
 		if !s.limit.allow("node "+strconv.FormatInt(n.HostID, 10), s.now()) {
-			return nil, reject(http.StatusTooManyRequests, "rate_limited", "host %q over %g requests a second", n.Host, s.opt.Rate)
+			return reject(http.StatusTooManyRequests, "rate_limited", "host %q over %g requests a second", n.Host, s.opt.Rate)
 		}
-		return h(r.Context(), n, req)
-	}
+		reply, err = ep.node(r.Context(), n, req)
+		return err
+	}()
+	return reply, err
 }
 
-func decodeNode(body []byte) (string, struct{}, error) {
-	key, err := osqwire.DecodeNode(body)
-	return key, struct{}{}, err
+func (s *Server) caps(ep *endpoint) (sent, inflated int64) {
+	switch ep.name {
+	case "log":
+		return s.opt.MaxLog, s.opt.MaxLog
+	case "distributed_write":
+		return s.opt.MaxWrite, s.opt.MaxWrite
+	}
+	return s.opt.MaxBody, s.opt.MaxDecompressed
 }
 
-func decodeLog(body []byte) (string, *osqwire.Log, error) {
-	l, err := osqwire.DecodeLog(body)
-	if err != nil {
-		return "", nil, err
+// authenticate finds the node key (in the URL, or in the body as it
+// streams by, keeping the endpoint's small fields on the way), checks
+// it, then takes in the rest of the body for the endpoint's own read.
+func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, net *counted, urlKey string) (store.Node, error) {
+	key := urlKey
+	if key == "" || len(ep.fields) > 0 {
+		in, err := s.inflate(req.body, net)
+		if err != nil {
+			return store.Node{}, err
+		}
+		want := map[string]int{"node_key": 256}
+		for k, v := range ep.fields {
+			want[k] = v
+		}
+		if err := firstRead(in, want, req.fields); err != nil {
+			return store.Node{}, err
+		}
+		if key == "" {
+			json.Unmarshal(req.fields["node_key"], &key)
+		}
 	}
-	return l.NodeKey, l, nil
+	if key == "" {
+		return store.Node{}, nodeInvalid("request without a node key")
+	}
+	hash := store.KeyHash(key)
+	n, ok := s.nodes.get(hash, s.now())
+	if !ok {
+		var err error
+		n, err = s.store.Authenticate(ctx, hash, s.now())
+		if errors.Is(err, store.ErrUnknownNode) {
+			return n, nodeInvalid("unknown or revoked node key")
+		}
+		if err != nil {
+			return n, err
+		}
+		s.nodes.put(hash, n, s.now())
+	}
+	// the rest of the body, kept for the endpoint's read
+	if _, err := io.Copy(io.Discard, net); err != nil {
+		return n, err
+	}
+	return n, nil
 }
 
-func (s *Server) config(context.Context, store.Node, struct{}) (any, error) {
-	return json.RawMessage(s.opt.Config), nil
-}
-
-func (s *Server) logs(ctx context.Context, n store.Node, l *osqwire.Log) (any, error) {
-	results := make([]store.Logged, len(l.Results))
-	for i, r := range l.Results {
-		results[i] = r.Logged()
+// inflate is the first read of a body as it arrives. Until the sender
+// is known a gzip body may inflate to at most maxRatio times what came
+// over the wire (plus 1 MiB): osqueryd's compressed logs carry their node
+// key first (the last member moved to the front by osquery's JSON::add
+// of "_compress"), so a bomb whose key trails its padding costs the
+// server no more work than its size as sent allows.
+func (s *Server) inflate(b *body, net *counted) (io.Reader, error) {
+	if !b.gzip {
+		return net, nil
 	}
-	statuses := make([]store.StatusLine, len(l.Statuses))
-	for i, st := range l.Statuses {
-		statuses[i] = store.StatusLine{UnixTime: st.UnixTime, Severity: st.Severity, Line: st.Line, Filename: st.Filename, Message: st.Message, Version: st.Version}
-	}
-	added, err := s.store.SaveLogs(ctx, n.HostID, results, statuses)
+	in, err := b.openOn(net)
 	if err != nil {
 		return nil, err
 	}
-	s.Metrics.Add("pkgpersist_rows_total", `source="log"`, int64(added))
-	return struct{}{}, nil
+	return &ratioCap{r: in, wire: net}, nil
 }
 
-// ExtensionCheck asks a host which pkgpersist extension it runs; it goes
-// out with a distributed read at most every ExtensionCheckEvery.
-const (
-	ExtensionCheckID    = "pkgpersist-extension"
-	ExtensionCheckSQL   = "SELECT version FROM osquery_extensions WHERE name = 'pkgpersist'"
-	ExtensionCheckEvery = time.Hour
-)
+const maxRatio = 64
 
-func (s *Server) distributedRead(ctx context.Context, n store.Node, _ struct{}) (any, error) {
-	qs, err := s.store.TakeQueued(ctx, n.HostID, s.now())
+// counted counts the bytes read through it.
+type counted struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counted) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ratioCap fails an inflated read that runs ahead of maxRatio times the
+// bytes that came over the wire.
+type ratioCap struct {
+	r    io.Reader
+	wire *counted
+	n    int64
+}
+
+func (c *ratioCap) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.n += int64(n); c.n > 1<<20+maxRatio*c.wire.n {
+		return n, reject(http.StatusRequestEntityTooLarge, "gzip_ratio", "gzip body inflates more than %d times before its node key", maxRatio)
+	}
+	return n, err
+}
+
+// firstRead walks the top-level object keeping the wanted fields (as
+// sent, each under its cap) and stops as soon as it has them all.
+func firstRead(in io.Reader, want map[string]int, got map[string][]byte) error {
+	sc := newScanner(in, 64)
+	err := sc.object(256, func(key string) error {
+		max, ok := want[key]
+		if !ok || got[key] != nil {
+			return sc.skip()
+		}
+		raw, err := sc.raw(max)
+		if err != nil {
+			return fieldError(key, err)
+		}
+		got[key] = raw
+		if len(got) == len(want) {
+			return errStop
+		}
+		return nil
+	})
+	if err == errStop {
+		return nil
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if s.now().Sub(n.ExtChecked) >= ExtensionCheckEvery {
-		qs[ExtensionCheckID] = ExtensionCheckSQL
-		if err := s.store.ExtensionAsked(ctx, n.HostID, s.now()); err != nil {
-			return nil, err
-		}
-	}
-	return map[string]any{"queries": qs}, nil
+	return sc.end()
 }
 
-func (s *Server) distributedWrite(ctx context.Context, n store.Node, answers map[string]*osqwire.Answer) (any, error) {
-	for id, a := range answers {
-		if id == ExtensionCheckID {
-			version := "no"
-			if a.Status == 0 && len(a.Rows) > 0 {
-				version = a.Rows[0]["version"]
-				if version == "" {
-					version = "yes"
-				}
-			}
-			if err := s.store.SetExtension(ctx, n.HostID, version); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		batch, query, ok := store.ParseDistributedID(id)
-		if !ok {
-			s.Metrics.Add("pkgpersist_rejected_total", `reason="unknown_query"`, 1)
-			s.log.Warn("answer to a query pkgpersist did not send", "host", n.Host, "id", id)
-			continue
-		}
-		rows := make([]store.Row, len(a.Rows))
-		for i, r := range a.Rows {
-			rows[i] = store.Row(r)
-		}
-		if err := s.store.Answer(ctx, n.HostID, batch, query, rows, a.Status, a.Message, s.now()); err != nil {
-			s.Metrics.Add("pkgpersist_rejected_total", `reason="unknown_query"`, 1)
-			s.log.Warn("answer refused", "host", n.Host, "id", id, "error", err)
-			continue
-		}
-		s.Metrics.Add("pkgpersist_rows_total", `source="distributed"`, int64(len(rows)))
+func fieldError(key string, err error) error {
+	if errors.Is(err, errTooLarge) {
+		return reject(http.StatusRequestEntityTooLarge, "value_too_large", "%s: over its size cap", key)
 	}
-	return struct{}{}, nil
+	return err
+}
+
+// reply writes the answer, or the refusal in osquery's error shape,
+// logged and counted.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, endpoint string, reply any, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		rej := asRejection(err)
+		s.Metrics.Add("pkgpersist_rejected_total", `reason="`+rej.reason+`"`, 1)
+		level := slog.LevelWarn
+		if rej.status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(r.Context(), level, "request refused", "endpoint", endpoint, "remote", r.RemoteAddr, "reason", rej.reason, "error", rej.msg)
+		out := map[string]any{"error": rej.msg}
+		if rej.nodeInvalid {
+			out["node_invalid"] = true
+		}
+		if rej.status == http.StatusServiceUnavailable || rej.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "5")
+		}
+		w.WriteHeader(rej.status)
+		json.NewEncoder(w).Encode(out)
+		return
+	}
+	s.Metrics.Add("pkgpersist_requests_total", `endpoint="`+endpoint+`"`, 1)
+	if raw, ok := reply.(json.RawMessage); ok {
+		w.Write(raw)
+		return
+	}
+	json.NewEncoder(w).Encode(reply)
+}
+
+// asRejection maps an error to its status and counter.
+func asRejection(err error) *rejection {
+	var rej *rejection
+	var syn *syntaxError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &rej):
+		return rej
+	case errors.Is(err, errSent), errors.As(err, &tooBig):
+		return reject(http.StatusRequestEntityTooLarge, "body_too_large", "request body over its cap")
+	case errors.Is(err, errInflated):
+		return reject(http.StatusRequestEntityTooLarge, "gzip_too_large", "gzip body inflates past its cap")
+	case errors.Is(err, errTooLarge):
+		return reject(http.StatusRequestEntityTooLarge, "value_too_large", "%v", err)
+	case errors.As(err, &syn):
+		return reject(http.StatusBadRequest, "malformed", "%v", err)
+	case errors.Is(err, context.Canceled), errors.Is(err, io.ErrUnexpectedEOF):
+		return reject(http.StatusBadRequest, "body_unreadable", "reading the request body: %v", err)
+	}
+	return &rejection{status: http.StatusInternalServerError, reason: "internal", msg: err.Error()}
 }

@@ -66,7 +66,8 @@ func start(t testing.TB, opt Options) *testServer {
 	if opt.Config, err = packs.ServerConfig(qs, registry.Tables(), 1); err != nil {
 		t.Fatal(err)
 	}
-	cert, certFile, err := Certificate("", "", filepath.Join(dir, "p.db"), []string{"127.0.0.1", "localhost"})
+	crt, err := Certificate("", "", filepath.Join(dir, "p.db"), []string{"127.0.0.1", "localhost"})
+	cert, certFile := crt.TLS, crt.Path
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +247,9 @@ func sample(t testing.TB, name string) map[string]any {
 // as numbers and strings, gzip), answer a distributed hunt, and enroll
 // again when its key is revoked, keeping its history.
 func TestProtocol(t *testing.T) {
-	s := start(t, DefaultOptions)
+	opt := DefaultOptions
+	opt.KeyCache = 0 // revocations below take effect at once
+	s := start(t, opt)
 	o := newOsqueryd(t, s, "web1")
 	if r := o.enroll(secret); o.nodeKey == "" || len(o.nodeKey) != 64 || r["node_invalid"] != false {
 		t.Fatalf("enroll: %v", r)
@@ -266,7 +269,7 @@ func TestProtocol(t *testing.T) {
 		o.request("log", sample(t, f.name), f.gz)
 	}
 	count := func() int {
-		n, err := s.st.CountLogged(context.Background(), "web1")
+		n, err := s.st.CountLogged(context.Background(), "enrolled:web1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +280,7 @@ func TestProtocol(t *testing.T) {
 	}
 	// diff lists what osqueryd logged as added or removed (not snapshots)
 	since := time.Unix(1795377000, 0)
-	all, err := s.st.Diff(context.Background(), store.Window{Since: since, Host: "web1"})
+	all, err := s.st.Diff(context.Background(), store.Window{Since: since, Host: "enrolled:web1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,15 +350,29 @@ func TestProtocol(t *testing.T) {
 		t.Errorf("node after the hunt: %+v", nodes[0])
 	}
 
-	// revoked: the next request says node_invalid, osqueryd enrolls again,
-	// the host keeps its id and its history
+	// revoked: the next request says node_invalid, and osqueryd's new
+	// enrollment is refused until the operator unrevokes the host; then
+	// the old key stays refused, the host enrolls again and keeps its id
+	// and its history
 	if err := s.st.Revoke(context.Background(), "web1"); err != nil {
 		t.Fatal(err)
 	}
 	old := o.nodeKey
+	if _, r := o.post("config", map[string]any{"node_key": old}, false); r["node_invalid"] != true {
+		t.Errorf("revoked key: %v", r)
+	}
+	if r := o.enroll(secret); r["node_key"] != nil || r["error"] == nil {
+		t.Errorf("a revoked host enrolled again: %v", r)
+	}
+	if err := s.st.Unrevoke(context.Background(), "web1"); err != nil {
+		t.Fatal(err)
+	}
 	o.request("config", map[string]any{}, false)
 	if o.enrolls != 2 || o.nodeKey == old {
-		t.Errorf("no re-enrollment after revocation (%d enrollments)", o.enrolls)
+		t.Errorf("no re-enrollment after unrevoke (%d enrollments)", o.enrolls)
+	}
+	if _, r := o.post("config", map[string]any{"node_key": old}, false); r["node_invalid"] != true {
+		t.Errorf("the old key works again: %v", r)
 	}
 	if n := count(); n != 7 {
 		t.Errorf("re-enrollment lost history: %d rows", n)
@@ -383,7 +400,7 @@ func index(qs []*querydef.Query, id string) int {
 // keeps being served throughout.
 func TestRefusals(t *testing.T) {
 	opt := DefaultOptions
-	opt.MaxBody, opt.MaxDecompressed = 64<<10, 1<<20
+	opt.MaxBody, opt.MaxDecompressed, opt.MaxLog = 64<<10, 1<<20, 64<<10
 	opt.HeaderTimeout = 300 * time.Millisecond
 	s := start(t, opt)
 	good := newOsqueryd(t, s, "good")

@@ -19,31 +19,75 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
+// Cert is the server's certificate and the file hosts pin with
+// --tls_server_certs. Added lists the names a self-signed certificate was
+// made again for: the one kept beside the database lacked them.
+type Cert struct {
+	TLS   tls.Certificate
+	Path  string
+	Added []string
+}
+
 // Certificate loads certFile and keyFile, or, when both are empty, the
-// self-signed ECDSA certificate kept at base+".crt"/".key", creating it on
-// first use for the given host names and addresses. It returns the
-// certificate file hosts pin with --tls_server_certs.
-func Certificate(certFile, keyFile, base string, names []string) (tls.Certificate, string, error) {
+// self-signed ECDSA certificate kept at base+".crt"/".key": created on
+// first use for the given host names and addresses, and made again when
+// it does not cover them all (a host checks the name it dials against
+// the certificate, so a name missing there is a host that cannot
+// connect).
+func Certificate(certFile, keyFile, base string, names []string) (Cert, error) {
 	if (certFile == "") != (keyFile == "") {
-		return tls.Certificate{}, "", errors.New("--tls-cert and --tls-key go together")
+		return Cert{}, errors.New("--tls-cert and --tls-key go together")
 	}
+	var added []string
 	if certFile == "" {
 		certFile, keyFile = base+".crt", base+".key"
-		if _, err := os.Stat(certFile); errors.Is(err, os.ErrNotExist) {
+		var err error
+		if added, err = missingNames(certFile, names); err != nil {
+			return Cert{}, err
+		}
+		if added != nil {
 			if err := selfSigned(certFile, keyFile, names); err != nil {
-				return tls.Certificate{}, "", fmt.Errorf("creating a self-signed certificate: %w", err)
+				return Cert{}, fmt.Errorf("creating a self-signed certificate: %w", err)
 			}
 		}
 	}
 	c, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return c, "", fmt.Errorf("TLS certificate: %w", err)
+		return Cert{}, fmt.Errorf("TLS certificate: %w", err)
 	}
-	return c, certFile, nil
+	return Cert{TLS: c, Path: certFile, Added: added}, nil
+}
+
+// missingNames lists the names the certificate at path does not cover;
+// all of them (never nil) when there is none yet.
+func missingNames(path string, names []string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return append([]string{}, names...), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("%s: no PEM certificate", path)
+	}
+	x, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var missing []string
+	for _, n := range names {
+		if n != "" && x.VerifyHostname(n) != nil {
+			missing = append(missing, n)
+		}
+	}
+	return missing, nil
 }
 
 // Fingerprint is the SHA-256 of the certificate, as openssl x509
@@ -108,7 +152,7 @@ func (s *Server) HTTPServer(cert *tls.Certificate) *http.Server {
 		ReadHeaderTimeout: s.opt.HeaderTimeout,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       s.opt.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(errorCounter{s}, "", 0),
 		ConnState:         trackIdle,
@@ -123,11 +167,12 @@ func (s *Server) HTTPServer(cert *tls.Certificate) *http.Server {
 func (s *Server) Serve(ctx context.Context, ln net.Listener, cert *tls.Certificate) error {
 	hs := s.HTTPServer(cert)
 	done := make(chan error, 1)
+	wl := watchListener{Listener: ln, s: s, tls: cert != nil, slots: make(chan struct{}, max(s.opt.MaxConns, 1))}
 	go func() {
 		if cert != nil {
-			done <- hs.ServeTLS(watchListener{ln, s, true}, "", "")
+			done <- hs.ServeTLS(wl, "", "")
 		} else {
-			done <- hs.Serve(watchListener{ln, s, false})
+			done <- hs.Serve(wl)
 		}
 	}()
 	select {
@@ -158,18 +203,23 @@ func (e errorCounter) Write(p []byte) (int, error) {
 // watchListener wraps each connection to see what net/http does not
 // report: a plain HTTP request on the TLS port (answered with a 400 and
 // not logged), and a client cut off by the header timeout (slow loris).
+// It also bounds the connections open at once (MaxConns): past them,
+// the next waits in the kernel's backlog.
 type watchListener struct {
 	net.Listener
-	s   *Server
-	tls bool
+	s     *Server
+	tls   bool
+	slots chan struct{}
 }
 
 func (l watchListener) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
 	c, err := l.Listener.Accept()
 	if err != nil {
+		<-l.slots
 		return c, err
 	}
-	return &watchedConn{Conn: c, s: l.s, checked: !l.tls}, nil
+	return &watchedConn{Conn: c, s: l.s, checked: !l.tls, accepted: time.Now(), release: func() { <-l.slots }}, nil
 }
 
 type watchedConn struct {
@@ -179,6 +229,28 @@ type watchedConn struct {
 	// idle is set while net/http waits for a kept-alive connection's next
 	// request: a timeout then is the idle timeout, not a slow client
 	idle atomic.Bool
+	// net/http ends its background read of a connection whose handler
+	// returned by setting a read deadline long past (time.Unix(1, 0)):
+	// the timeout that follows is its own doing, not the client's
+	accepted time.Time
+	aborted  atomic.Bool
+	release  func()
+	closed   sync.Once
+}
+
+func (c *watchedConn) Close() error {
+	c.closed.Do(c.release)
+	return c.Conn.Close()
+}
+
+func (c *watchedConn) SetReadDeadline(t time.Time) error {
+	c.aborted.Store(!t.IsZero() && t.Before(c.accepted))
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *watchedConn) SetDeadline(t time.Time) error {
+	c.aborted.Store(!t.IsZero() && t.Before(c.accepted))
+	return c.Conn.SetDeadline(t)
 }
 
 func (c *watchedConn) Read(p []byte) (int, error) {
@@ -190,7 +262,7 @@ func (c *watchedConn) Read(p []byte) (int, error) {
 		}
 	}
 	var ne net.Error
-	if err != nil && errors.As(err, &ne) && ne.Timeout() && !c.idle.Load() {
+	if err != nil && errors.As(err, &ne) && ne.Timeout() && !c.idle.Load() && !c.aborted.Load() {
 		c.s.refuseConn("slow_client", c.RemoteAddr())
 	}
 	return n, err
@@ -209,4 +281,34 @@ func trackIdle(c net.Conn, state http.ConnState) {
 func (s *Server) refuseConn(reason string, addr net.Addr) {
 	s.Metrics.Add("pkgpersist_rejected_total", `reason="`+reason+`"`, 1)
 	s.log.Warn("connection refused", "reason", reason, "remote", addr.String())
+}
+
+// Handshake runs a TLS handshake over loopback against c as a host
+// pinning c.Path would (osqueryd's --tls_server_certs), dialing name:
+// it fails where such a host fails its name check.
+func Handshake(c Cert, name string) error {
+	pemData, err := os.ReadFile(c.Path)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		return fmt.Errorf("%s: no certificate", c.Path)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{c.TLS}, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	go func() {
+		if conn, err := ln.Accept(); err == nil {
+			conn.(*tls.Conn).Handshake()
+			conn.Close()
+		}
+	}()
+	conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool, ServerName: name, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		return fmt.Errorf("TLS handshake as %s: %w", name, err)
+	}
+	return conn.Close()
 }

@@ -16,13 +16,14 @@ import (
 // certificate/key pair is loaded instead; half a pair is refused.
 func TestCertificate(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "p.db")
-	c1, path, err := Certificate("", "", base, []string{"127.0.0.1", "collector.example.org"})
+	first, err := Certificate("", "", base, []string{"127.0.0.1", "collector.example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, _, err := Certificate("", "", base, nil)
-	if err != nil || Fingerprint(c1) != Fingerprint(c2) {
-		t.Fatalf("second start made a new certificate: %v", err)
+	c1, path := first.TLS, first.Path
+	second, err := Certificate("", "", base, []string{"collector.example.org"})
+	if err != nil || Fingerprint(c1) != Fingerprint(second.TLS) || second.Added != nil {
+		t.Fatalf("second start made a new certificate: %v %v", err, second.Added)
 	}
 	data, _ := os.ReadFile(path)
 	block, _ := pem.Decode(data)
@@ -40,11 +41,35 @@ func TestCertificate(t *testing.T) {
 	if info, _ := os.Stat(base + ".key"); info.Mode().Perm() != 0o600 {
 		t.Errorf("key mode %v", info.Mode().Perm())
 	}
-	c3, p3, err := Certificate(path, base+".key", "/nonexistent/ignored", nil)
-	if err != nil || p3 != path || Fingerprint(c3) != Fingerprint(c1) {
-		t.Errorf("given pair: %v %s", err, p3)
+	given, err := Certificate(path, base+".key", "/nonexistent/ignored", nil)
+	if err != nil || given.Path != path || Fingerprint(given.TLS) != Fingerprint(c1) {
+		t.Errorf("given pair: %v %s", err, given.Path)
 	}
-	if _, _, err := Certificate(path, "", base, nil); err == nil {
+	if _, err := Certificate(path, "", base, nil); err == nil {
 		t.Error("half a pair accepted")
+	}
+}
+
+// TestCertificateNamesChange: a name the kept certificate lacks makes it
+// anew, covering it, and says which; a real handshake then verifies the
+// name.
+func TestCertificateNamesChange(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "p.db")
+	old, err := Certificate("", "", base, []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewed, err := Certificate("", "", base, []string{"127.0.0.1", "collector.example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Fingerprint(old.TLS) == Fingerprint(renewed.TLS) || strings.Join(renewed.Added, ",") != "collector.example.org" {
+		t.Fatalf("names changed, certificate kept (added %v)", renewed.Added)
+	}
+	if err := Handshake(renewed, "collector.example.org"); err != nil {
+		t.Error(err)
+	}
+	if err := Handshake(renewed, "elsewhere.example.org"); err == nil {
+		t.Error("a name the certificate lacks verified")
 	}
 }

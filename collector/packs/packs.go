@@ -336,5 +336,7 @@ func ServerConfig(qs []*querydef.Query, ext []*table.Table, distributedInterval 
 	for name, p := range packSet(qs, ext) {
 		inline[name] = p
 	}
-	return config(qs, map[string]any{"distributed_interval": distributedInterval}, inline)
+	// pack_delimiter fixed, so the names hosts log are pack_<pack>_<query>
+	// whatever their flags say (osquery's default is "_", Fleet's "/")
+	return config(qs, map[string]any{"distributed_interval": distributedInterval, "pack_delimiter": "_"}, inline)
 }

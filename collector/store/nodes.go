@@ -46,7 +46,7 @@ func (s *SQLite) Enroll(ctx context.Context, hostIdentifier string, details json
 		return err
 	}
 	defer tx.Rollback()
-	id, err := hostID(ctx, tx, hostIdentifier)
+	id, err := hostID(ctx, tx, EnrolledHost(hostIdentifier))
 	if err != nil {
 		return err
 	}

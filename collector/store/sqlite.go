@@ -142,6 +142,7 @@ var migrations = []string{
 		detail   TEXT NOT NULL
 	);
 	CREATE INDEX problems_run ON problems (run_id, host_id);`,
+	identitySchema, // identity.go
 }
 
 // SQLite is the Store on one SQLite file (WAL, foreign keys on).
@@ -445,10 +446,11 @@ func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
 }
 
 // packQueryID is the query id in a scheduled query's name as osqueryd
-// logs it: pack_<pack>_<query> for the packs pkgpersist serves.
+// logs it: pack<d><pack><d><query> for the packs pkgpersist serves, with
+// osquery's pack delimiter d: "_" by default, "/" under Fleet.
 const packQueryID = `CASE
-	WHEN name LIKE 'pack\_pkgpersist-core\_%' ESCAPE '\' THEN substr(name, 22)
-	WHEN name LIKE 'pack\_pkgpersist\_%' ESCAPE '\' THEN substr(name, 17)
+	WHEN name LIKE 'pack\_pkgpersist-core\_%' ESCAPE '\' OR name LIKE 'pack/pkgpersist-core/%' THEN substr(name, 22)
+	WHEN name LIKE 'pack\_pkgpersist\_%' ESCAPE '\' OR name LIKE 'pack/pkgpersist/%' THEN substr(name, 17)
 	ELSE name END`
 
 // Current returns the rows of each host's latest successful run of each
