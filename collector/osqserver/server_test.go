@@ -401,7 +401,9 @@ func index(qs []*querydef.Query, id string) int {
 func TestRefusals(t *testing.T) {
 	opt := DefaultOptions
 	opt.MaxBody, opt.MaxDecompressed, opt.MaxLog = 64<<10, 1<<20, 64<<10
-	opt.HeaderTimeout = 300 * time.Millisecond
+	// short enough to cut the slow client quickly, long enough that the
+	// good host, descheduled on a loaded machine, is never cut mid-headers
+	opt.HeaderTimeout = 2 * time.Second
 	s := start(t, opt)
 	good := newOsqueryd(t, s, "good")
 	good.enroll(secret)
