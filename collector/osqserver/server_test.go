@@ -419,7 +419,7 @@ func TestRefusals(t *testing.T) {
 			default:
 			}
 			good.request("config", map[string]any{}, false)
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond) // under the per-host rate limit
 		}
 	}()
 
