@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -352,4 +353,58 @@ func TestLocalHuntsFloodIngest(t *testing.T) {
 	if n := count(t, s, "scheduled_results"); n != 40*1024+10*100*200 {
 		t.Errorf("%d logged rows stored, want %d", n, 40*1024+10*100*200)
 	}
+}
+
+// TestWriteWaitsOutALongWriter: a write that finds another process
+// holding the database longer than SQLite's busy timeout waits (and
+// counts the wait) instead of failing with "database is locked".
+func TestWriteWaitsOutALongWriter(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	s, err := OpenWith(db, Options{BusyTimeout: 100 * time.Millisecond, WriteWait: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	holder := child(t, "hold", db, "2s")
+	waitHolding(t, holder)
+	start := time.Now()
+	if _, err := s.BeginRun(context.Background(), Run{Started: time.Now()}, []Query{q1}); err != nil {
+		t.Fatalf("after %v: %v", time.Since(start), err)
+	}
+	if c := s.Contention(); c.Retries == 0 || c.GaveUp != 0 {
+		t.Errorf("contention %+v: want retries counted, none given up", c)
+	}
+	waitAll(t, []*exec.Cmd{holder})
+}
+
+// TestWriteGivesUpVisibly: past the bound the write fails with ErrBusy,
+// not a bare "database is locked", and says how long it waited.
+func TestWriteGivesUpVisibly(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	s, err := OpenWith(db, Options{BusyTimeout: 100 * time.Millisecond, WriteWait: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	holder := child(t, "hold", db, "3s")
+	waitHolding(t, holder)
+	_, err = s.BeginRun(context.Background(), Run{Started: time.Now()}, []Query{q1})
+	if !errors.Is(err, ErrBusy) || Reason(err) != "store_busy" {
+		t.Fatalf("got %v (reason %s), want ErrBusy", err, Reason(err))
+	}
+	if c := s.Contention(); c.GaveUp != 1 {
+		t.Errorf("contention %+v: want one given up", c)
+	}
+	waitAll(t, []*exec.Cmd{holder})
+}
+
+// waitHolding waits until the holder says it holds the write lock.
+func waitHolding(t *testing.T, c *exec.Cmd) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(c.Stdout.(*lockedBuffer).String(), "holding") {
+			return
+		}
+	}
+	t.Fatal("the holder never took the lock")
 }
