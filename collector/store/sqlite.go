@@ -158,7 +158,10 @@ func Open(path string) (*SQLite, error) { return OpenWith(path, DefaultOptions) 
 
 // OpenWith opens the database at path with opt.
 func OpenWith(path string, opt Options) (*SQLite, error) {
-	var looser []string
+	looser, err := createPrivate(path)
+	if err != nil {
+		return nil, err
+	}
 	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_txlock=immediate",
 		path, opt.BusyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite3", dsn)
