@@ -28,7 +28,7 @@ first few reported. Exit status: 0 when every file was read, 1 otherwise.`,
 			if c.NArg() == 0 {
 				return &exitError{2, errors.New("ingest needs at least one FILE (- for standard input)")}
 			}
-			st, err := store.Open(c.String("db"))
+			st, err := openStore(c)
 			if err != nil {
 				return &exitError{1, err}
 			}
@@ -44,6 +44,7 @@ first few reported. Exit status: 0 when every file was read, 1 otherwise.`,
 					failed = append(failed, err)
 				}
 			}
+			reportContention(c, st)
 			if len(failed) > 0 {
 				return &exitError{1, errors.Join(failed...)}
 			}

@@ -95,7 +95,7 @@ func runServe(c *cli.Context) error {
 	} else if c.IsSet("tls-cert") || c.IsSet("tls-key") {
 		return &exitError{2, errors.New("--insecure-http and --tls-cert/--tls-key exclude each other")}
 	}
-	st, err := store.Open(c.String("db"))
+	st, err := openStore(c)
 	if err != nil {
 		return &exitError{1, err}
 	}
