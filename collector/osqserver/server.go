@@ -81,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		s.Metrics.Write(w)
+		s.writeStoreMetrics(w)
 	})
 	return mux
 }
@@ -113,7 +114,7 @@ func (s *Server) wrap(endpoint string, h handler) http.HandlerFunc {
 		if err != nil {
 			var rej *rejection
 			if !errors.As(err, &rej) {
-				rej = &rejection{status: http.StatusInternalServerError, reason: "internal", msg: err.Error()}
+				rej = failure(err)
 			}
 			s.Metrics.Add("pkgpersist_rejected_total", `reason="`+rej.reason+`"`, 1)
 			s.log.Warn("request refused", "endpoint", endpoint, "remote", r.RemoteAddr, "reason", rej.reason, "error", rej.msg)
@@ -310,7 +311,13 @@ func (s *Server) distributedWrite(ctx context.Context, n store.Node, answers map
 		for i, r := range a.Rows {
 			rows[i] = store.Row(r)
 		}
-		if err := s.store.Answer(ctx, n.HostID, batch, query, rows, a.Status, a.Message, s.now()); err != nil {
+		// an answer not stored is refused whole: osqueryd sends the
+		// batch again, and what was stored already is then not pending
+		err := s.store.Answer(ctx, n.HostID, batch, query, rows, a.Status, a.Message, s.now())
+		if err != nil && !errors.Is(err, store.ErrNotPending) {
+			return nil, err
+		}
+		if err != nil {
 			s.Metrics.Add("pkgpersist_rejected_total", `reason="unknown_query"`, 1)
 			s.log.Warn("answer refused", "host", n.Host, "id", id, "error", err)
 			continue
