@@ -12,8 +12,11 @@ import (
 // failure is the reply to an error no handler refused on purpose. A
 // store that could not keep the request is named by its reason
 // (store_full, store_busy, store_io, ...); a full or busy store is 503,
-// which osqueryd, like any non-200, takes as a failure: it keeps what it
-// sent and sends it again. Anything else is 500.
+// which osqueryd, like any non-200, takes as a failure: its logger keeps
+// the batch buffered and sends it again; a distributed write is tried
+// distributed_tls_max_attempts times, and a query whose answer was not
+// stored stays pending, so the next distributed read hands it out again.
+// Anything else is 500.
 func failure(err error) *rejection {
 	var se *store.Error
 	if !errors.As(err, &se) {
