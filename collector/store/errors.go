@@ -100,7 +100,9 @@ func Reason(err error) string {
 	return "store"
 }
 
-// gaveUp is the error of a write that waited its whole bound.
-func gaveUp(op string, attempts int, waited fmt.Stringer, last error) error {
-	return &Error{Op: op, Kind: ErrBusy, Err: fmt.Errorf("database held by other writers for %v (%d attempts): %w", waited, attempts, last)}
+// gaveUp is the error of a write that waited its whole bound. SQLite's
+// own message ("database is locked") is left out: the write was not
+// refused by a lock, it waited its bound for one.
+func gaveUp(op string, attempts int, waited fmt.Stringer) error {
+	return &Error{Op: op, Kind: ErrBusy, Err: fmt.Errorf("the database was held by other writers for %v (%d attempts)", waited, attempts)}
 }

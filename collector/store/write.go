@@ -57,7 +57,7 @@ func (s *SQLite) write(ctx context.Context, op string, fn func(*sql.Tx) error) e
 		waited := time.Since(start)
 		if waited >= s.opt.WriteWait || ctx.Err() != nil {
 			s.busy.gaveUp.Add(1)
-			return gaveUp(op, attempt, waited.Round(time.Millisecond), err)
+			return gaveUp(op, attempt, waited.Round(time.Millisecond))
 		}
 		s.busy.retries.Add(1)
 		select {
