@@ -195,7 +195,7 @@ func runHunt(c *cli.Context) error {
 		if err := checkQueries(ctx, qs, true); err != nil {
 			return &exitError{2, err}
 		}
-		if st, err = store.Open(c.String("db")); err != nil {
+		if st, err = openStore(c); err != nil {
 			return &exitError{1, err}
 		}
 		defer st.Close()
@@ -227,7 +227,7 @@ func runHunt(c *cli.Context) error {
 		return &exitError{2, err}
 	}
 	if st == nil {
-		if st, err = store.Open(c.String("db")); err != nil {
+		if st, err = openStore(c); err != nil {
 			return &exitError{1, err}
 		}
 		defer st.Close()
@@ -252,6 +252,7 @@ func runHunt(c *cli.Context) error {
 		outcomes[i] = h.HostOutcome
 	}
 	report.HostStates(c.App.ErrWriter, outcomes)
+	reportContention(c, st)
 	newFindings := 0
 	for _, f := range findings {
 		if f.Kind == "new" {
@@ -342,11 +343,32 @@ func openExisting(c *cli.Context, made string) (*store.SQLite, error) {
 	if _, err := os.Stat(c.String("db")); err != nil {
 		return nil, &exitError{2, fmt.Errorf("no database %s (run pkgpersist %s first)", c.String("db"), made)}
 	}
-	st, err := store.Open(c.String("db"))
+	st, err := openStore(c)
 	if err != nil {
 		return nil, &exitError{1, err}
 	}
 	return st, nil
+}
+
+// openStore opens --db and prints what the store warns about (database
+// files other users can read).
+func openStore(c *cli.Context) (*store.SQLite, error) {
+	st, err := store.Open(c.String("db"))
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range st.Warnings() {
+		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: warning: %s\n", output.Safe(w))
+	}
+	return st, nil
+}
+
+// reportContention says when writes had to wait for other processes on
+// --db (serve, another hunt, ingest), and how many gave up.
+func reportContention(c *cli.Context, st *store.SQLite) {
+	if n := st.Contention(); n.Retries > 0 || n.GaveUp > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: %s was held by other writers: %d writes waited and retried, %d gave up\n", c.String("db"), n.Retries, n.GaveUp)
+	}
 }
 
 // openReport reads --format and opens --db for a command that reports

@@ -37,7 +37,7 @@ skipped lines, an early end, a file that could not be read).`,
 			if c.NArg() == 0 {
 				return &exitError{2, errors.New("ingest needs at least one FILE (- for standard input)")}
 			}
-			st, err := store.Open(c.String("db"))
+			st, err := openStore(c)
 			if err != nil {
 				return &exitError{1, err}
 			}
@@ -59,6 +59,7 @@ skipped lines, an early end, a file that could not be read).`,
 					failed = append(failed, fmt.Errorf("%s: partial: %s", name, partial(s)))
 				}
 			}
+			reportContention(c, st)
 			if len(failed) > 0 {
 				return &exitError{1, errors.Join(failed...)}
 			}

@@ -130,7 +130,7 @@ func runServe(c *cli.Context) error {
 	debug.SetMemoryLimit(opt.MemoryBound())
 	fmt.Fprintf(c.App.ErrWriter, "pkgpersist: memory bound %d MiB (%d requests at once, %d connections, %d MiB of bodies in memory)\n",
 		opt.MemoryBound()>>20, opt.MaxConcurrent, opt.MaxConns, opt.MemoryBudget>>20)
-	st, err := store.Open(c.String("db"))
+	st, err := openStore(c)
 	if err != nil {
 		return &exitError{1, err}
 	}

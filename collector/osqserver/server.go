@@ -150,6 +150,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 func (s *Server) writeMetrics(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	s.Metrics.Write(w)
+	s.writeStoreMetrics(w)
 }
 
 // rejection is a refused request: logged, counted, answered as JSON.
@@ -415,5 +416,5 @@ func asRejection(err error) *rejection {
 	case errors.Is(err, context.Canceled), errors.Is(err, io.ErrUnexpectedEOF):
 		return reject(http.StatusBadRequest, "body_unreadable", "reading the request body: %v", err)
 	}
-	return &rejection{status: http.StatusInternalServerError, reason: "internal", msg: err.Error()}
+	return failure(err)
 }

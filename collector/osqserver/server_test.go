@@ -52,7 +52,12 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 
 func start(t testing.TB, opt Options) *testServer {
 	t.Helper()
-	dir := t.TempDir()
+	return startIn(t, t.TempDir(), opt)
+}
+
+// startIn starts a server whose database and certificate are in dir.
+func startIn(t testing.TB, dir string, opt Options) *testServer {
+	t.Helper()
 	st, err := store.Open(filepath.Join(dir, "p.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -90,65 +90,68 @@ func (s *SQLite) EnrollNode(ctx context.Context, e Enrollment) (again bool, err 
 	if len(e.Details) == 0 {
 		e.Details = json.RawMessage("{}")
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	var nodeHost, enrolled, toldInvalid int64
-	var revoked, retired, allowed bool
-	var uuid, serial string
-	err = tx.QueryRowContext(ctx, `SELECT host_id, enrolled, told_invalid, revoked, key_retired, allow_reenroll, hw_uuid, hw_serial
-		FROM nodes WHERE host_identifier = ?`, e.Identifier).Scan(&nodeHost, &enrolled, &toldInvalid, &revoked, &retired, &allowed, &uuid, &serial)
-	if errors.Is(err, sql.ErrNoRows) {
-		id, err := hostID(ctx, tx, EnrolledHost(e.Identifier))
-		if err != nil {
-			return false, err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO nodes (host_id, key_hash, host_identifier, details, osquery_version, enrolled, last_seen, hw_uuid, hw_serial)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, e.KeyHash, e.Identifier, string(e.Details), e.OsqueryVersion, e.At.UnixNano(), e.At.UnixNano(),
-			e.Hardware.UUID, e.Hardware.Serial); err != nil {
-			return false, fmt.Errorf("enroll %s: %w", e.Identifier, err)
-		}
-		return false, tx.Commit()
-	}
-	if err != nil {
-		return false, err
-	}
 	var refused *EnrollRefused
-	switch {
-	case revoked:
-		refused = &EnrollRefused{Reason: "revoked", Detail: "revoked until pkgpersist hosts --unrevoke"}
-	case !allowed && changed(uuid, e.Hardware.UUID):
-		refused = &EnrollRefused{Reason: "hardware_changed", Alert: true,
-			Detail: fmt.Sprintf("system_info.uuid %q, enrolled as %q (pkgpersist hosts --allow-reenroll to accept)", e.Hardware.UUID, uuid)}
-	case !allowed && changed(serial, e.Hardware.Serial):
-		refused = &EnrollRefused{Reason: "hardware_changed", Alert: true,
-			Detail: fmt.Sprintf("hardware_serial %q, enrolled as %q (pkgpersist hosts --allow-reenroll to accept)", e.Hardware.Serial, serial)}
-	case !allowed && !retired && toldInvalid <= enrolled:
-		refused = &EnrollRefused{Reason: "reenroll_unsolicited", Alert: true,
-			Detail: "already enrolled with a key the server never refused (pkgpersist hosts --allow-reenroll to accept)"}
-	}
-	outcome, detail := "accepted", ""
-	if refused != nil {
-		outcome, detail = refused.Reason, refused.Detail
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO enrollments (host_id, at, remote, details, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		nodeHost, e.At.UnixNano(), e.Remote, string(e.Details), outcome, detail); err != nil {
+	err = s.write(ctx, "enroll "+e.Identifier, func(tx *sql.Tx) error {
+		again, refused = false, nil // a retried attempt starts afresh
+		var nodeHost, enrolled, toldInvalid int64
+		var revoked, retired, allowed bool
+		var uuid, serial string
+		err := tx.QueryRowContext(ctx, `SELECT host_id, enrolled, told_invalid, revoked, key_retired, allow_reenroll, hw_uuid, hw_serial
+			FROM nodes WHERE host_identifier = ?`, e.Identifier).Scan(&nodeHost, &enrolled, &toldInvalid, &revoked, &retired, &allowed, &uuid, &serial)
+		if errors.Is(err, sql.ErrNoRows) {
+			id, err := hostID(ctx, tx, EnrolledHost(e.Identifier))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO nodes (host_id, key_hash, host_identifier, details, osquery_version, enrolled, last_seen, hw_uuid, hw_serial)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, e.KeyHash, e.Identifier, string(e.Details), e.OsqueryVersion, e.At.UnixNano(), e.At.UnixNano(),
+				e.Hardware.UUID, e.Hardware.Serial); err != nil {
+				return fmt.Errorf("enroll %s: %w", e.Identifier, err)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case revoked:
+			refused = &EnrollRefused{Reason: "revoked", Detail: "revoked until pkgpersist hosts --unrevoke"}
+		case !allowed && changed(uuid, e.Hardware.UUID):
+			refused = &EnrollRefused{Reason: "hardware_changed", Alert: true,
+				Detail: fmt.Sprintf("system_info.uuid %q, enrolled as %q (pkgpersist hosts --allow-reenroll to accept)", e.Hardware.UUID, uuid)}
+		case !allowed && changed(serial, e.Hardware.Serial):
+			refused = &EnrollRefused{Reason: "hardware_changed", Alert: true,
+				Detail: fmt.Sprintf("hardware_serial %q, enrolled as %q (pkgpersist hosts --allow-reenroll to accept)", e.Hardware.Serial, serial)}
+		case !allowed && !retired && toldInvalid <= enrolled:
+			refused = &EnrollRefused{Reason: "reenroll_unsolicited", Alert: true,
+				Detail: "already enrolled with a key the server never refused (pkgpersist hosts --allow-reenroll to accept)"}
+		}
+		outcome, detail := "accepted", ""
+		if refused != nil {
+			outcome, detail = refused.Reason, refused.Detail
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO enrollments (host_id, at, remote, details, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+			nodeHost, e.At.UnixNano(), e.Remote, string(e.Details), outcome, detail); err != nil {
+			return err
+		}
+		if refused != nil {
+			return nil // recorded; the refusal is returned once committed
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE nodes SET key_hash = ?, details = ?, osquery_version = ?, enrolled = ?, last_seen = ?,
+			hw_uuid = ?, hw_serial = ?, key_retired = 0, allow_reenroll = 0, reenrolled = ? WHERE host_id = ?`,
+			e.KeyHash, string(e.Details), e.OsqueryVersion, e.At.UnixNano(), e.At.UnixNano(), e.Hardware.UUID, e.Hardware.Serial, e.At.UnixNano(), nodeHost); err != nil {
+			return fmt.Errorf("enroll %s again: %w", e.Identifier, err)
+		}
+		again = true
+		return nil
+	})
+	if err != nil {
 		return false, err
 	}
 	if refused != nil {
-		if err := tx.Commit(); err != nil {
-			return false, err
-		}
 		return false, refused
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE nodes SET key_hash = ?, details = ?, osquery_version = ?, enrolled = ?, last_seen = ?,
-		hw_uuid = ?, hw_serial = ?, key_retired = 0, allow_reenroll = 0, reenrolled = ? WHERE host_id = ?`,
-		e.KeyHash, string(e.Details), e.OsqueryVersion, e.At.UnixNano(), e.At.UnixNano(), e.Hardware.UUID, e.Hardware.Serial, e.At.UnixNano(), nodeHost); err != nil {
-		return false, fmt.Errorf("enroll %s again: %w", e.Identifier, err)
-	}
-	return true, tx.Commit()
+	return again, nil
 }
 
 // changed: both known and different (a host that stops sending its
@@ -173,14 +176,14 @@ func (s *SQLite) Authenticate(ctx context.Context, keyHash string, now time.Time
 		return Node{}, err
 	}
 	if n.Revoked || retired {
-		if _, err := s.db.ExecContext(ctx, `UPDATE nodes SET told_invalid = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
+		if _, err := s.exec(ctx, "told invalid", `UPDATE nodes SET told_invalid = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
 			return Node{}, err
 		}
 		return Node{}, ErrUnknownNode
 	}
 	n.Enrolled, n.LastSeen, n.ExtChecked = time.Unix(0, enrolled), time.Unix(0, seen), time.Unix(0, checked)
 	if now.Sub(n.LastSeen) >= lastSeenEvery {
-		if _, err := s.db.ExecContext(ctx, `UPDATE nodes SET last_seen = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
+		if _, err := s.exec(ctx, "last seen", `UPDATE nodes SET last_seen = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
 			return n, err
 		}
 		n.LastSeen = now
@@ -201,11 +204,11 @@ func (s *SQLite) AllowReenroll(ctx context.Context, identifier string) error {
 }
 
 func (s *SQLite) nodeUpdate(ctx context.Context, identifier, query string) error {
-	res, err := s.db.ExecContext(ctx, query, identifier)
+	n, err := s.exec(ctx, "node update", query, identifier)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return fmt.Errorf("no enrolled host %q", identifier)
 	}
 	return nil

@@ -16,6 +16,10 @@ import (
 // ErrUnknownNode is a node key the store does not know or has revoked.
 var ErrUnknownNode = errors.New("unknown or revoked node key")
 
+// ErrNotPending is an answer to a query that is not waiting for one from
+// that host: never queued for it, withdrawn, or answered already.
+var ErrNotPending = errors.New("no pending query")
+
 // Node is an osqueryd host enrolled over the TLS remote API.
 type Node struct {
 	HostID         int64
@@ -41,27 +45,21 @@ func KeyHash(key string) string {
 // enrolls again (same host_identifier) keeps its history; its old key stops
 // working.
 func (s *SQLite) Enroll(ctx context.Context, hostIdentifier string, details json.RawMessage, osqueryVersion, keyHash string, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	id, err := hostID(ctx, tx, EnrolledHost(hostIdentifier))
-	if err != nil {
-		return err
-	}
 	if len(details) == 0 {
 		details = json.RawMessage("{}")
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO nodes (host_id, key_hash, host_identifier, details, osquery_version, enrolled, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (host_id) DO UPDATE SET key_hash = excluded.key_hash, details = excluded.details,
-			osquery_version = excluded.osquery_version, enrolled = excluded.enrolled, last_seen = excluded.last_seen, revoked = 0`,
-		id, keyHash, hostIdentifier, string(details), osqueryVersion, now.UnixNano(), now.UnixNano())
-	if err != nil {
-		return fmt.Errorf("enroll %s: %w", hostIdentifier, err)
-	}
-	return tx.Commit()
+	return s.write(ctx, "enroll "+hostIdentifier, func(tx *sql.Tx) error {
+		id, err := hostID(ctx, tx, EnrolledHost(hostIdentifier))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO nodes (host_id, key_hash, host_identifier, details, osquery_version, enrolled, last_seen)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (host_id) DO UPDATE SET key_hash = excluded.key_hash, details = excluded.details,
+				osquery_version = excluded.osquery_version, enrolled = excluded.enrolled, last_seen = excluded.last_seen, revoked = 0`,
+			id, keyHash, hostIdentifier, string(details), osqueryVersion, now.UnixNano(), now.UnixNano())
+		return err
+	})
 }
 
 // lastSeenEvery is how stale last_seen may get: writing it on every
@@ -79,11 +77,11 @@ func (s *SQLite) NodeByKey(ctx context.Context, keyHash string, now time.Time) (
 		return n, ErrUnknownNode
 	}
 	if err != nil {
-		return n, err
+		return n, classify("node", err)
 	}
 	n.Enrolled, n.LastSeen, n.ExtChecked = time.Unix(0, enrolled), time.Unix(0, seen), time.Unix(0, checked)
 	if now.Sub(n.LastSeen) >= lastSeenEvery {
-		if _, err := s.db.ExecContext(ctx, `UPDATE nodes SET last_seen = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
+		if _, err := s.exec(ctx, "last seen", `UPDATE nodes SET last_seen = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
 			return n, err
 		}
 		n.LastSeen = now
@@ -93,24 +91,24 @@ func (s *SQLite) NodeByKey(ctx context.Context, keyHash string, now time.Time) (
 
 // ExtensionAsked records that the host was asked about the extension.
 func (s *SQLite) ExtensionAsked(ctx context.Context, hostID int64, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE nodes SET ext_checked = ? WHERE host_id = ?`, now.UnixNano(), hostID)
+	_, err := s.exec(ctx, "extension asked", `UPDATE nodes SET ext_checked = ? WHERE host_id = ?`, now.UnixNano(), hostID)
 	return err
 }
 
 // SetExtension records the host's answer: the extension's version, or
 // "no".
 func (s *SQLite) SetExtension(ctx context.Context, hostID int64, version string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE nodes SET extension = ? WHERE host_id = ?`, version, hostID)
+	_, err := s.exec(ctx, "extension", `UPDATE nodes SET extension = ? WHERE host_id = ?`, version, hostID)
 	return err
 }
 
 // Revoke stops a host's node key; the host must enroll again.
 func (s *SQLite) Revoke(ctx context.Context, hostIdentifier string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE nodes SET revoked = 1 WHERE host_identifier = ?`, hostIdentifier)
+	n, err := s.exec(ctx, "revoke", `UPDATE nodes SET revoked = 1 WHERE host_identifier = ?`, hostIdentifier)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return fmt.Errorf("no enrolled host %q", hostIdentifier)
 	}
 	return nil
@@ -154,51 +152,57 @@ type StatusLine struct {
 // transaction and returns how many result rows were new: a batch osqueryd
 // sends again adds nothing.
 func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, statuses []StatusLine) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	added, err := insertLogged(ctx, tx, hostID, results)
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range statuses {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO status_logs (host_id, unix_time, severity, filename, line, message, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, hostID, l.UnixTime, l.Severity, l.Filename, l.Line, l.Message, l.Version); err != nil {
-			return 0, err
+	var added int
+	err := s.write(ctx, "save logs", func(tx *sql.Tx) error {
+		var err error
+		if added, err = insertLogged(ctx, tx, hostID, results); err != nil {
+			return err
 		}
-	}
-	return added, tx.Commit()
+		for _, l := range statuses {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO status_logs (host_id, unix_time, severity, filename, line, message, version)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, hostID, l.UnixTime, l.Severity, l.Filename, l.Line, l.Message, l.Version); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return added, err
 }
 
 // SaveLogsByHost stores many hosts' logged results, by host name, in one
 // transaction (what a results file holds), adding hosts that are new, and
 // returns how many rows were new. ids caches host ids across calls (a
 // results file names the same hosts batch after batch); it is only valid
-// while the calls succeed.
+// while the calls succeed: ids a failed call found are not kept.
 func (s *SQLite) SaveLogsByHost(ctx context.Context, byHost map[string][]Logged, ids map[string]int64) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var added int
+	var found map[string]int64
+	err := s.write(ctx, "save logs", func(tx *sql.Tx) error {
+		added, found = 0, map[string]int64{}
+		for host, rows := range byHost {
+			id, ok := ids[host]
+			if !ok {
+				var err error
+				if id, err = hostID(ctx, tx, host); err != nil {
+					return err
+				}
+				found[host] = id
+			}
+			n, err := insertLogged(ctx, tx, id, rows)
+			if err != nil {
+				return err
+			}
+			added += n
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback()
-	added := 0
-	for host, rows := range byHost {
-		id, ok := ids[host]
-		if !ok {
-			if id, err = hostID(ctx, tx, host); err != nil {
-				return 0, err
-			}
-			ids[host] = id
-		}
-		n, err := insertLogged(ctx, tx, id, rows)
-		if err != nil {
-			return 0, err
-		}
-		added += n
+	for host, id := range found {
+		ids[host] = id
 	}
-	return added, tx.Commit()
+	return added, nil
 }
 
 func insertLogged(ctx context.Context, tx *sql.Tx, hostID int64, results []Logged) (int, error) {
@@ -286,23 +290,20 @@ func ParseDistributedID(id string) (batch, queryID string, ok bool) {
 
 // Queue queues queries for a host under a batch name.
 func (s *SQLite) Queue(ctx context.Context, batch string, hostID int64, queries []Query) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, q := range queries {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO distributed (batch, host_id, query_id, sql) VALUES (?, ?, ?, ?)`, batch, hostID, q.ID, q.SQL); err != nil {
-			return err
+	return s.write(ctx, "queue", func(tx *sql.Tx) error {
+		for _, q := range queries {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO distributed (batch, host_id, query_id, sql) VALUES (?, ?, ?, ?)`, batch, hostID, q.ID, q.SQL); err != nil {
+				return err
+			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // Cancel drops a batch's unanswered queries, so a host that checks in
 // after the hunt gave up does not run them.
 func (s *SQLite) Cancel(ctx context.Context, batch string, hostID int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM distributed WHERE batch = ? AND host_id = ? AND answered IS NULL`, batch, hostID)
+	_, err := s.exec(ctx, "cancel", `DELETE FROM distributed WHERE batch = ? AND host_id = ? AND answered IS NULL`, batch, hostID)
 	return err
 }
 
@@ -310,21 +311,25 @@ func (s *SQLite) Cancel(ctx context.Context, batch string, hostID int64) error {
 // marks them sent. A query sent but not answered is sent again on the
 // next read, as osqueryd may have lost it.
 func (s *SQLite) TakeQueued(ctx context.Context, hostID int64, now time.Time) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `UPDATE distributed SET sent = ? WHERE host_id = ? AND answered IS NULL
-		RETURNING batch, query_id, sql`, now.UnixNano(), hostID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var batch, id, sql string
-		if err := rows.Scan(&batch, &id, &sql); err != nil {
-			return nil, err
+	var out map[string]string
+	err := s.write(ctx, "take queued", func(tx *sql.Tx) error {
+		out = map[string]string{}
+		rows, err := tx.QueryContext(ctx, `UPDATE distributed SET sent = ? WHERE host_id = ? AND answered IS NULL
+			RETURNING batch, query_id, sql`, now.UnixNano(), hostID)
+		if err != nil {
+			return err
 		}
-		out[DistributedID(batch, id)] = sql
-	}
-	return out, rows.Err()
+		defer rows.Close()
+		for rows.Next() {
+			var batch, id, sql string
+			if err := rows.Scan(&batch, &id, &sql); err != nil {
+				return err
+			}
+			out[DistributedID(batch, id)] = sql
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // Answer records a host's answer to a queued query. An answer to a query
@@ -334,13 +339,13 @@ func (s *SQLite) Answer(ctx context.Context, hostID int64, batch, queryID string
 		rows = []Row{}
 	}
 	data, _ := json.Marshal(rows)
-	res, err := s.db.ExecContext(ctx, `UPDATE distributed SET answered = ?, status = ?, message = ?, rows = ?
+	n, err := s.exec(ctx, "answer", `UPDATE distributed SET answered = ?, status = ?, message = ?, rows = ?
 		WHERE batch = ? AND host_id = ? AND query_id = ? AND answered IS NULL`, now.UnixNano(), status, message, string(data), batch, hostID, queryID)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("no pending query %s for this host", DistributedID(batch, queryID))
+	if n == 0 {
+		return fmt.Errorf("%w %s for this host", ErrNotPending, DistributedID(batch, queryID))
 	}
 	return nil
 }

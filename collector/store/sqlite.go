@@ -147,59 +147,77 @@ var migrations = []string{
 
 // SQLite is the Store on one SQLite file (WAL, foreign keys on).
 type SQLite struct {
-	db *sql.DB
+	db       *sql.DB
+	opt      Options
+	busy     contention
+	warnings []string
 }
 
-// Open opens (creating and migrating) the database at path.
-func Open(path string) (*SQLite, error) {
-	// _txlock=immediate: a transaction takes the write lock when it
-	// begins. A deferred one that reads, then writes after another
-	// connection (pkgpersist serve beside a hunt) committed, fails at once
-	// with "database is locked", whatever the busy timeout.
-	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_txlock=immediate"
+// Open opens (creating 0600 and migrating) the database at path with the
+// DefaultOptions.
+func Open(path string) (*SQLite, error) { return OpenWith(path, DefaultOptions) }
+
+// OpenWith opens the database at path with opt.
+func OpenWith(path string, opt Options) (*SQLite, error) {
+	looser, err := createPrivate(path)
+	if err != nil {
+		return nil, err
+	}
+	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_txlock=immediate",
+		path, opt.BusyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	// one writer; SQLite serializes writes anyway
+	// one connection: this process's writes queue here instead of in
+	// SQLite's busy handler (see the package documentation)
 	db.SetMaxOpenConns(1)
-	s := &SQLite{db: db}
-	if err := s.migrate(); err != nil {
+	s := &SQLite{db: db, opt: opt, warnings: looser}
+	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
-func (s *SQLite) migrate() error {
-	if _, err := s.db.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("not a usable database: %w", err)
-	}
+// Warnings are what Open found worth telling the operator: database
+// files other users can read.
+func (s *SQLite) Warnings() []string { return s.warnings }
+
+// migrate brings the schema to the latest version, one migration a
+// transaction. The version is read inside each transaction: processes
+// that open a new database at once must not run a migration twice.
+func (s *SQLite) migrate(ctx context.Context) error {
 	var v int
-	if err := s.db.QueryRow(`SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err != nil {
-		return err
+	// the common case, an up-to-date database, takes no write lock
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err == nil && v == len(migrations) {
+		return nil
 	}
-	if v > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this pkgpersist (%d)", v, len(migrations))
-	}
-	for i := v; i < len(migrations); i++ {
-		tx, err := s.db.Begin()
-		if err != nil {
+	for {
+		done := false
+		err := s.write(ctx, "migrate", func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+				return fmt.Errorf("not a usable database: %w", err)
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err != nil {
+				return err
+			}
+			if v > len(migrations) {
+				return fmt.Errorf("database schema version %d is newer than this pkgpersist (%d)", v, len(migrations))
+			}
+			if done = v == len(migrations); done {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("migration %d: %w", v+1, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, v+1)
+			return err
+		})
+		if err != nil || done {
 			return err
 		}
-		if _, err := tx.Exec(migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.Exec(`INSERT INTO schema_version (version) VALUES (?)`, i+1); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
 	}
-	return nil
 }
 
 // Close closes the database.
@@ -207,32 +225,31 @@ func (s *SQLite) Close() error { return s.db.Close() }
 
 // BeginRun records the run and its queries.
 func (s *SQLite) BeginRun(ctx context.Context, r Run, queries []Query) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO runs (started, transport, who) VALUES (?, ?, ?)`, r.Started.UnixNano(), r.Transport, r.Who)
-	if err != nil {
-		return 0, err
-	}
-	id, _ := res.LastInsertId()
-	for _, q := range queries {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO queries (id, title, kind, attack, sql) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET title = excluded.title, kind = excluded.kind, attack = excluded.attack, sql = excluded.sql`,
-			q.ID, q.Title, q.Kind, strings.Join(q.Attack, ","), q.SQL); err != nil {
-			return 0, err
+	var id int64
+	err := s.write(ctx, "begin run", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (started, transport, who) VALUES (?, ?, ?)`, r.Started.UnixNano(), r.Transport, r.Who)
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO run_queries (run_id, query_id) VALUES (?, ?)`, id, q.ID); err != nil {
-			return 0, err
+		id, _ = res.LastInsertId()
+		for _, q := range queries {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO queries (id, title, kind, attack, sql) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET title = excluded.title, kind = excluded.kind, attack = excluded.attack, sql = excluded.sql`,
+				q.ID, q.Title, q.Kind, strings.Join(q.Attack, ","), q.SQL); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO run_queries (run_id, query_id) VALUES (?, ?)`, id, q.ID); err != nil {
+				return err
+			}
 		}
-	}
-	return id, tx.Commit()
+		return nil
+	})
+	return id, err
 }
 
 // FinishRun marks the run finished.
 func (s *SQLite) FinishRun(ctx context.Context, runID int64) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE runs SET finished = ? WHERE id = ?`, time.Now().UnixNano(), runID)
+	_, err := s.exec(ctx, "finish run", `UPDATE runs SET finished = ? WHERE id = ?`, time.Now().UnixNano(), runID)
 	return err
 }
 
@@ -241,40 +258,36 @@ func (s *SQLite) FinishRun(ctx context.Context, runID int64) error {
 // stamped with this run) and the changes against the host's previous
 // successful run of each query.
 func (s *SQLite) SaveHost(ctx context.Context, runID int64, h HostResult) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	hostID, err := hostID(ctx, tx, h.Host)
-	if err != nil {
-		return err
-	}
-	now := time.Now().UnixNano()
-	reasons, _ := json.Marshal(append([]string{}, h.Reasons...))
-	if _, err := tx.ExecContext(ctx, `INSERT INTO host_runs (run_id, host_id, error, saved, state, reasons) VALUES (?, ?, ?, ?, ?, ?)`,
-		runID, hostID, h.Err, now, h.State, string(reasons)); err != nil {
-		return err
-	}
-	for _, q := range h.Queries {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO query_runs (run_id, host_id, query_id, error, rows) VALUES (?, ?, ?, ?, ?)`,
-			runID, hostID, q.QueryID, q.Err, len(q.Rows)); err != nil {
-			return fmt.Errorf("query %s: %w", q.QueryID, err)
-		}
-		for _, p := range q.Problems {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO problems (run_id, host_id, query_id, path, cause, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-				runID, hostID, q.QueryID, p.Path, p.Cause, p.Detail); err != nil {
-				return fmt.Errorf("query %s: problem: %w", q.QueryID, err)
-			}
-		}
-		if q.Err != "" {
-			continue
-		}
-		if err := saveRows(ctx, tx, runID, hostID, q); err != nil {
+	return s.write(ctx, "save host "+h.Host, func(tx *sql.Tx) error {
+		hostID, err := hostID(ctx, tx, h.Host)
+		if err != nil {
 			return err
 		}
-	}
-	return tx.Commit()
+		reasons, _ := json.Marshal(append([]string{}, h.Reasons...))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO host_runs (run_id, host_id, error, saved, state, reasons) VALUES (?, ?, ?, ?, ?, ?)`,
+			runID, hostID, h.Err, time.Now().UnixNano(), h.State, string(reasons)); err != nil {
+			return err
+		}
+		for _, q := range h.Queries {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO query_runs (run_id, host_id, query_id, error, rows) VALUES (?, ?, ?, ?, ?)`,
+				runID, hostID, q.QueryID, q.Err, len(q.Rows)); err != nil {
+				return fmt.Errorf("query %s: %w", q.QueryID, err)
+			}
+			for _, p := range q.Problems {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO problems (run_id, host_id, query_id, path, cause, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+					runID, hostID, q.QueryID, p.Path, p.Cause, p.Detail); err != nil {
+					return fmt.Errorf("query %s: problem: %w", q.QueryID, err)
+				}
+			}
+			if q.Err != "" {
+				continue
+			}
+			if err := saveRows(ctx, tx, runID, hostID, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // HostOutcomes returns each stored host's state in a run, by host name.

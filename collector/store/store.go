@@ -3,6 +3,47 @@
 // that first and last saw it on its host, and per-host, per-query errors.
 // A repeat run that sees the same rows adds no result rows; a host's results
 // for a run are committed in one transaction.
+//
+// # Writers
+//
+// pkgpersist serve, hunt and ingest are separate processes on one SQLite
+// file, so the store cannot have one writer goroutine: whatever it does
+// must hold between processes, where only SQLite's file locks order the
+// writers. It therefore writes as follows:
+//
+//   - WAL: readers never wait for the writer, nor the writer for them.
+//   - Every write is a BEGIN IMMEDIATE transaction. A deferred one that
+//     reads first (hostID, saveRows, TakeQueued's RETURNING) holds a read
+//     snapshot; when another process commits before it writes, SQLite
+//     cannot upgrade it and returns "database is locked" at once, without
+//     calling the busy handler. That was the failure of hunt --enrolled
+//     beside serve: 397 of them in TestHuntWhileHostsCheckIn and
+//     TestLocalHuntsFloodIngest with deferred transactions.
+//   - One connection a process (database/sql queues this process's
+//     writers in order; SQLite only arbitrates between processes).
+//   - SQLite's busy timeout is short (Options.BusyTimeout, a second): its
+//     busy handler polls without any order, and holds the connection while
+//     it does. A write that meets it is rolled back and tried again after a
+//     random pause until Options.WriteWait (a minute); then it fails with
+//     ErrBusy, never a bare "database is locked". Each retry and each
+//     write given up is counted (Contention), for serve's /metrics.
+//   - The schema version is read inside each migration's transaction:
+//     processes opening a new database at once migrate it once.
+//
+// # Failures
+//
+// A write either commits or returns an *Error whose Kind says why
+// (ErrFull, ErrBusy, ErrIO, ErrReadOnly, ErrCorrupt; Reason names it for
+// a metric). Whoever acknowledges data to a sender (serve to osqueryd)
+// acknowledges only after the write returned nil.
+//
+// # Files
+//
+// A new database is created 0600, and SQLite gives its -wal and -shm files
+// the database file's mode. An existing database keeps its mode: an
+// operator may have opened it to a group on purpose, and a hunt run by
+// another user could not change it anyway. Warnings reports each of the
+// three files that other users can read, and the commands print them.
 package store
 
 import (
