@@ -178,7 +178,7 @@ func TestHostsEscapesControlCharacters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Enroll(context.Background(), "web1\x1b]0;owned\x07", json.RawMessage("{}"), "5.12\u009b2J", store.KeyHash("k"), time.Now()); err != nil {
+	if _, err := st.EnrollNode(context.Background(), store.Enrollment{Identifier: "web1\x1b]0;owned\x07", Details: json.RawMessage("{}"), OsqueryVersion: "5.12\u009b2J", KeyHash: store.KeyHash("k"), At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -201,7 +201,7 @@ func TestEnrolledHostsExactly(t *testing.T) {
 	}
 	defer st.Close()
 	for _, h := range []string{"a", "b", "c", "d"} {
-		if err := st.Enroll(context.Background(), h, json.RawMessage("{}"), "5.12.1", store.KeyHash("k-"+h), time.Now()); err != nil {
+		if _, err := st.EnrollNode(context.Background(), store.Enrollment{Identifier: h, Details: json.RawMessage("{}"), OsqueryVersion: "5.12.1", KeyHash: store.KeyHash("k-" + h), At: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}

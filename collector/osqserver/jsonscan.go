@@ -111,18 +111,7 @@ func (s *scanner) end() error {
 // the key's value (skip, str, raw, object or array). A member returning
 // errStop ends the walk there, successfully.
 func (s *scanner) object(maxKey int, member func(key string) error) error {
-	c, err := s.next()
-	if err != nil {
-		return err
-	}
-	if c != '{' {
-		return badJSON("want an object, found %q", c)
-	}
-	if c, err = s.peek(); err != nil {
-		return err
-	}
-	if c == '}' {
-		_, err := s.byte()
+	if empty, err := s.open('{', '}', "an object"); empty || err != nil {
 		return err
 	}
 	for {
@@ -150,21 +139,27 @@ func (s *scanner) object(maxKey int, member func(key string) error) error {
 	}
 }
 
+// open reads a container's opening byte and, when the closing one comes
+// next, that too: the container is empty.
+func (s *scanner) open(opening, closing byte, what string) (empty bool, err error) {
+	c, err := s.next()
+	if err != nil {
+		return false, err
+	}
+	if c != opening {
+		return false, badJSON("want %s, found %q", what, c)
+	}
+	if c, err = s.peek(); err != nil || c != closing {
+		return false, err
+	}
+	_, err = s.byte()
+	return true, err
+}
+
 // array reads an array, calling elem for each element, which must read
 // it.
 func (s *scanner) array(elem func(i int) error) error {
-	c, err := s.next()
-	if err != nil {
-		return err
-	}
-	if c != '[' {
-		return badJSON("want an array, found %q", c)
-	}
-	if c, err = s.peek(); err != nil {
-		return err
-	}
-	if c == ']' {
-		_, err := s.byte()
+	if empty, err := s.open('[', ']', "an array"); empty || err != nil {
 		return err
 	}
 	for i := 0; ; i++ {

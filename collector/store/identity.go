@@ -173,7 +173,7 @@ func (s *SQLite) Authenticate(ctx context.Context, keyHash string, now time.Time
 		return Node{}, ErrUnknownNode
 	}
 	if err != nil {
-		return Node{}, err
+		return Node{}, classify("node", err)
 	}
 	if n.Revoked || retired {
 		if _, err := s.exec(ctx, "told invalid", `UPDATE nodes SET told_invalid = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {

@@ -41,53 +41,9 @@ func KeyHash(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Enroll records a host's enrollment with a new node key. A host that
-// enrolls again (same host_identifier) keeps its history; its old key stops
-// working.
-func (s *SQLite) Enroll(ctx context.Context, hostIdentifier string, details json.RawMessage, osqueryVersion, keyHash string, now time.Time) error {
-	if len(details) == 0 {
-		details = json.RawMessage("{}")
-	}
-	return s.write(ctx, "enroll "+hostIdentifier, func(tx *sql.Tx) error {
-		id, err := hostID(ctx, tx, EnrolledHost(hostIdentifier))
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO nodes (host_id, key_hash, host_identifier, details, osquery_version, enrolled, last_seen)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (host_id) DO UPDATE SET key_hash = excluded.key_hash, details = excluded.details,
-				osquery_version = excluded.osquery_version, enrolled = excluded.enrolled, last_seen = excluded.last_seen, revoked = 0`,
-			id, keyHash, hostIdentifier, string(details), osqueryVersion, now.UnixNano(), now.UnixNano())
-		return err
-	})
-}
-
 // lastSeenEvery is how stale last_seen may get: writing it on every
 // request would make each one a write transaction.
 const lastSeenEvery = 5 * time.Second
-
-// NodeByKey finds the live node a key hash belongs to and marks it seen.
-func (s *SQLite) NodeByKey(ctx context.Context, keyHash string, now time.Time) (Node, error) {
-	var n Node
-	var enrolled, checked, seen int64
-	err := s.db.QueryRowContext(ctx, `SELECT host_id, host_identifier, osquery_version, extension, ext_checked, enrolled, last_seen
-		FROM nodes WHERE key_hash = ? AND revoked = 0`, keyHash).
-		Scan(&n.HostID, &n.Host, &n.OsqueryVersion, &n.Extension, &checked, &enrolled, &seen)
-	if errors.Is(err, sql.ErrNoRows) {
-		return n, ErrUnknownNode
-	}
-	if err != nil {
-		return n, classify("node", err)
-	}
-	n.Enrolled, n.LastSeen, n.ExtChecked = time.Unix(0, enrolled), time.Unix(0, seen), time.Unix(0, checked)
-	if now.Sub(n.LastSeen) >= lastSeenEvery {
-		if _, err := s.exec(ctx, "last seen", `UPDATE nodes SET last_seen = ? WHERE host_id = ?`, now.UnixNano(), n.HostID); err != nil {
-			return n, err
-		}
-		n.LastSeen = now
-	}
-	return n, nil
-}
 
 // ExtensionAsked records that the host was asked about the extension.
 func (s *SQLite) ExtensionAsked(ctx context.Context, hostID int64, now time.Time) error {

@@ -160,7 +160,7 @@ func checkins(t *testing.T, s *SQLite, arg string) {
 				if _, err := os.Stat(stop); err == nil {
 					return
 				}
-				node, err := s.NodeByKey(ctx, key, time.Now())
+				node, err := s.Authenticate(ctx, key, time.Now())
 				if err != nil {
 					errs <- fmt.Errorf("host %d: node: %w", h, err)
 					return
@@ -249,7 +249,7 @@ func TestConcurrentFirstOpen(t *testing.T) {
 func enroll(t *testing.T, s *SQLite, n int) []Node {
 	t.Helper()
 	for h := 0; h < n; h++ {
-		if err := s.Enroll(context.Background(), fmt.Sprintf("node-%04d", h), nil, "5.12.1", KeyHash(fmt.Sprint("key-", h)), time.Now()); err != nil {
+		if _, err := s.EnrollNode(context.Background(), Enrollment{Identifier: fmt.Sprintf("node-%04d", h), OsqueryVersion: "5.12.1", KeyHash: KeyHash(fmt.Sprint("key-", h)), At: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
