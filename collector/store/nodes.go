@@ -104,27 +104,6 @@ type StatusLine struct {
 	Version                  string
 }
 
-// SaveLogs stores a host's logged results and status lines in one
-// transaction and returns how many result rows were new: a batch osqueryd
-// sends again adds nothing.
-func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, statuses []StatusLine) (int, error) {
-	var added int
-	err := s.write(ctx, "save logs", func(tx *sql.Tx) error {
-		var err error
-		if added, err = insertLogged(ctx, tx, hostID, results); err != nil {
-			return err
-		}
-		for _, l := range statuses {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO status_logs (host_id, unix_time, severity, filename, line, message, version)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, hostID, l.UnixTime, l.Severity, l.Filename, l.Line, l.Message, l.Version); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return added, err
-}
-
 // SaveLogsByHost stores many hosts' logged results, by host name, in one
 // transaction (what a results file holds), adding hosts that are new, and
 // returns how many rows were new. ids caches host ids across calls (a
@@ -133,9 +112,13 @@ func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, s
 func (s *SQLite) SaveLogsByHost(ctx context.Context, byHost map[string][]Logged, ids map[string]int64) (int, error) {
 	var added int
 	var found map[string]int64
+	encoded := make(map[string][]encodedLog, len(byHost))
+	for host, rows := range byHost {
+		encoded[host] = encodeLogged(rows)
+	}
 	err := s.write(ctx, "save logs", func(tx *sql.Tx) error {
 		added, found = 0, map[string]int64{}
-		for host, rows := range byHost {
+		for host, rows := range encoded {
 			id, ok := ids[host]
 			if !ok {
 				var err error
@@ -161,25 +144,43 @@ func (s *SQLite) SaveLogsByHost(ctx context.Context, byHost map[string][]Logged,
 	return added, nil
 }
 
-func insertLogged(ctx context.Context, tx *sql.Tx, hostID int64, results []Logged) (int, error) {
-	if len(results) == 0 {
-		return 0, nil
+// encodedLog is a logged row ready to insert: encoded and hashed before
+// the write lock is taken, so concurrent callers do that work in parallel.
+type encodedLog struct {
+	*Logged
+	hash, row string
+}
+
+func encodeLogged(results []Logged) []encodedLog {
+	out := make([]encodedLog, len(results))
+	for i := range results {
+		row, _ := json.Marshal(results[i].Row)
+		out[i] = encodedLog{Logged: &results[i], hash: results[i].Row.Hash(), row: string(row)}
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO scheduled_results (host_id, name, action, unix_time, epoch, counter, hash, row)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return 0, err
-	}
-	defer stmt.Close()
+	return out
+}
+
+// insertChunk is how many rows one INSERT statement carries: SQLite's
+// per-statement work (and a cgo call each) is paid once per chunk.
+const insertChunk = 64
+
+func insertLogged(ctx context.Context, tx *sql.Tx, hostID int64, results []encodedLog) (int, error) {
 	added := 0
-	for _, r := range results {
-		row, _ := json.Marshal(r.Row)
-		res, err := stmt.ExecContext(ctx, hostID, r.Name, r.Action, r.UnixTime, r.Epoch, r.Counter, r.Row.Hash(), string(row))
+	args := make([]any, 0, 8*insertChunk)
+	for len(results) > 0 {
+		n := min(len(results), insertChunk)
+		args = args[:0]
+		for _, r := range results[:n] {
+			args = append(args, hostID, r.Name, r.Action, r.UnixTime, r.Epoch, r.Counter, r.hash, r.row)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO scheduled_results (host_id, name, action, unix_time, epoch, counter, hash, row)
+			VALUES `+strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n-1)+`(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, args...)
 		if err != nil {
 			return 0, err
 		}
-		n, _ := res.RowsAffected()
-		added += int(n)
+		k, _ := res.RowsAffected()
+		added += int(k)
+		results = results[n:]
 	}
 	return added, nil
 }

@@ -150,6 +150,7 @@ type SQLite struct {
 	db       *sql.DB
 	opt      Options
 	busy     contention
+	logs     logGroup
 	warnings []string
 }
 
