@@ -265,13 +265,19 @@ func enrolledTargets(c *cli.Context, st *store.SQLite, names []string) ([]hunt.T
 	for _, n := range names {
 		want[n], missing[n] = true, true
 	}
+	// one batch for the whole hunt: one question to the store a poll
+	// tells which hosts have answered
+	batch, err := hunt.NewBatch(st, 0)
+	if err != nil {
+		return nil, err
+	}
 	var ts []hunt.Target
 	for _, n := range nodes {
 		if n.Revoked || (len(want) > 0 && !want[n.Host]) {
 			continue
 		}
 		delete(missing, n.Host)
-		ts = append(ts, &hunt.Enrolled{Queue: st, Host: store.EnrolledHost(n.Host), HostID: n.HostID, Identity: st, Hold: reenrollHold})
+		ts = append(ts, &hunt.Enrolled{Queue: st, Batch: batch, Host: store.EnrolledHost(n.Host), HostID: n.HostID, Identity: st, Hold: reenrollHold})
 	}
 	for n := range missing {
 		return nil, fmt.Errorf("no enrolled host %q (see pkgpersist hosts)", n)

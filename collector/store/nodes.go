@@ -307,6 +307,24 @@ func (s *SQLite) Answer(ctx context.Context, hostID int64, batch, queryID string
 	return nil
 }
 
+// Waiting returns the hosts with queries of the batch not yet answered.
+func (s *SQLite) Waiting(ctx context.Context, batch string) (map[int64]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT host_id FROM distributed WHERE batch = ? AND answered IS NULL`, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
 // Answers returns a batch's answered queries, and how many are still
 // unanswered.
 func (s *SQLite) Answers(ctx context.Context, batch string, hostID int64) ([]QueryResult, int, error) {

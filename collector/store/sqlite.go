@@ -143,6 +143,8 @@ var migrations = []string{
 	);
 	CREATE INDEX problems_run ON problems (run_id, host_id);`,
 	identitySchema, // identity.go
+	// a hunt asks which of its hosts still have queries unanswered
+	`CREATE INDEX distributed_batch_pending ON distributed (batch, answered, host_id);`,
 }
 
 // SQLite is the Store on one SQLite file (WAL, foreign keys on).
