@@ -1,11 +1,9 @@
 package osqwire
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // RowLimitError is a result line (or request) that expands to more rows
@@ -16,18 +14,33 @@ type RowLimitError struct{ Max int }
 func (e *RowLimitError) Error() string { return fmt.Sprintf("more than %d rows", e.Max) }
 
 // line is one log line in any of the result formats, or a status line,
-// decoded field by field: rows become strings as they are read.
+// decoded in one pass: rows become strings as they are read.
 type line struct {
 	Name, HostIdentifier, Action string
-	UnixTime, Epoch, Counter     json.RawMessage
+	UnixTime, Epoch, Counter     scalar
 	// Columns is an event's row; Snapshot, Added and Removed are non-nil
 	// when the line holds them (even empty).
 	Columns, Decorations     map[string]string
 	Snapshot, Added, Removed []map[string]string
 	diff                     bool
 	// status lines
-	Severity, Line             json.RawMessage
+	Severity, Line             scalar
 	Filename, Message, Version string
+}
+
+// scalar is a time, counter or severity as sent, as its text. An object
+// or an array (bad) is an error only where the field is read as a number:
+// a status field in a result line is not.
+type scalar struct {
+	text string
+	bad  bool
+}
+
+func (v scalar) integer() (int64, error) {
+	if v.bad {
+		return 0, errors.New("an object or array, not an integer")
+	}
+	return parseInteger(v.text)
 }
 
 // ReadResultLine reads one result log line from r: r yields the line's
@@ -35,7 +48,11 @@ type line struct {
 // holds in memory is its rows as strings; more than maxRows rows is a
 // *RowLimitError.
 func ReadResultLine(r io.Reader, maxRows int) ([]Result, error) {
-	l, err := readLine(r, maxRows)
+	return resultLine(&decoder{src: r}, maxRows)
+}
+
+func resultLine(d *decoder, maxRows int) ([]Result, error) {
+	l, err := readLine(d, maxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -43,118 +60,229 @@ func ReadResultLine(r io.Reader, maxRows int) ([]Result, error) {
 }
 
 // readLine decodes one log line, a JSON object or a string holding one.
-func readLine(r io.Reader, maxRows int) (*line, error) {
-	d := json.NewDecoder(r)
-	d.UseNumber()
-	tok, err := d.Token()
+func readLine(d *decoder, maxRows int) (*line, error) {
+	c, err := d.next()
 	if err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return nil, errors.New("empty log line")
+		}
 		return nil, err
 	}
-	if s, ok := tok.(string); ok {
-		if err := end(d); err != nil {
-			return nil, err
-		}
-		return readLine(strings.NewReader(s), maxRows)
-	}
-	if tok != json.Delim('{') {
-		return nil, fmt.Errorf("log line is %v, not an object", tok)
-	}
-	lr := lineReader{d: d, rowsLeft: maxRows, max: maxRows}
-	l := &line{}
-	seen := map[string]bool{}
-	for d.More() {
-		tok, err := d.Token()
+	switch c {
+	case '"':
+		s, err := d.text()
 		if err != nil {
 			return nil, err
 		}
-		key := tok.(string) // an object's keys are strings
-		if seen[key] {
-			return nil, fmt.Errorf("key %q twice", key)
+		if err := d.end(); err != nil {
+			return nil, err
 		}
-		seen[key] = true
-		if err := lr.field(l, key); err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
-		}
+		return readLine(&decoder{buf: []byte(s)}, maxRows)
+	case '{':
+		d.pos++
+	default:
+		return nil, d.unexpected(c, "beginning a log line (an object or a string holding one)")
 	}
-	if _, err := d.Token(); err != nil { // the closing brace
+	lr := lineReader{d: d, rowsLeft: maxRows, max: maxRows}
+	l := &line{}
+	var seen uint32
+	var others keySet
+	err = d.members(func(key []byte) error {
+		f := fieldOf(key)
+		name := fieldNames[f]
+		if f == other {
+			name = string(key)
+			if !others.add(name) {
+				return fmt.Errorf("key %q twice", name)
+			}
+		} else if seen&(1<<f) != 0 {
+			return fmt.Errorf("key %q twice", name)
+		}
+		seen |= 1 << f
+		if err := lr.field(l, f); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	return l, end(d)
+	return l, d.end()
 }
 
-// end checks that nothing but white space follows the value.
-func end(d *json.Decoder) error {
-	if _, err := d.Token(); err != io.EOF {
-		if err == nil {
-			err = errors.New("data after the JSON value")
-		}
-		return err
+// The fields of a log line that are read; any other is skipped.
+const (
+	other = iota
+	fName
+	fHostIdentifier
+	fAction
+	fFilename
+	fMessage
+	fVersion
+	fUnixTime
+	fEpoch
+	fCounter
+	fSeverity
+	fLine
+	fDecorations
+	fColumns
+	fSnapshot
+	fDiffResults
+)
+
+var fieldNames = [...]string{"", "name", "hostIdentifier", "action", "filename", "message", "version",
+	"unixTime", "epoch", "counter", "severity", "line", "decorations", "columns", "snapshot", "diffResults"}
+
+func fieldOf(key []byte) int {
+	switch string(key) {
+	case "name":
+		return fName
+	case "hostIdentifier":
+		return fHostIdentifier
+	case "action":
+		return fAction
+	case "filename":
+		return fFilename
+	case "message":
+		return fMessage
+	case "version":
+		return fVersion
+	case "unixTime":
+		return fUnixTime
+	case "epoch":
+		return fEpoch
+	case "counter":
+		return fCounter
+	case "severity":
+		return fSeverity
+	case "line":
+		return fLine
+	case "decorations":
+		return fDecorations
+	case "columns":
+		return fColumns
+	case "snapshot":
+		return fSnapshot
+	case "diffResults":
+		return fDiffResults
 	}
-	return nil
+	return other
+}
+
+// keySet holds the keys seen: a few in a list, many in a map, so a line
+// of many keys is not read in quadratic time.
+type keySet struct {
+	few  []string
+	many map[string]bool
+}
+
+// add adds k; false if it was there.
+func (s *keySet) add(k string) bool {
+	if s.many != nil {
+		if s.many[k] {
+			return false
+		}
+		s.many[k] = true
+		return true
+	}
+	for _, o := range s.few {
+		if o == k {
+			return false
+		}
+	}
+	if s.few = append(s.few, k); len(s.few) > 16 {
+		s.many = make(map[string]bool, 2*len(s.few))
+		for _, o := range s.few {
+			s.many[o] = true
+		}
+	}
+	return true
 }
 
 type lineReader struct {
-	d             *json.Decoder
+	d             *decoder
 	rowsLeft, max int
 }
 
-func (lr *lineReader) field(l *line, key string) error {
-	d := lr.d
+func (lr *lineReader) field(l *line, f int) error {
 	var err error
-	switch key {
-	case "name":
-		err = d.Decode(&l.Name)
-	case "hostIdentifier":
-		err = d.Decode(&l.HostIdentifier)
-	case "action":
-		err = d.Decode(&l.Action)
-	case "filename":
-		err = d.Decode(&l.Filename)
-	case "message":
-		err = d.Decode(&l.Message)
-	case "version":
-		err = d.Decode(&l.Version)
-	case "unixTime":
-		err = d.Decode(&l.UnixTime)
-	case "epoch":
-		err = d.Decode(&l.Epoch)
-	case "counter":
-		err = d.Decode(&l.Counter)
-	case "severity":
-		err = d.Decode(&l.Severity)
-	case "line":
-		err = d.Decode(&l.Line)
-	case "decorations":
+	switch f {
+	case fName:
+		err = lr.str(&l.Name)
+	case fHostIdentifier:
+		err = lr.str(&l.HostIdentifier)
+	case fAction:
+		err = lr.str(&l.Action)
+	case fFilename:
+		err = lr.str(&l.Filename)
+	case fMessage:
+		err = lr.str(&l.Message)
+	case fVersion:
+		err = lr.str(&l.Version)
+	case fUnixTime:
+		err = lr.scalar(&l.UnixTime)
+	case fEpoch:
+		err = lr.scalar(&l.Epoch)
+	case fCounter:
+		err = lr.scalar(&l.Counter)
+	case fSeverity:
+		err = lr.scalar(&l.Severity)
+	case fLine:
+		err = lr.scalar(&l.Line)
+	case fDecorations:
 		l.Decorations, err = lr.object(false)
-	case "columns":
+	case fColumns:
 		l.Columns, err = lr.object(true)
-	case "snapshot":
+	case fSnapshot:
 		l.Snapshot, err = lr.rows()
-	case "diffResults":
+	case fDiffResults:
 		err = lr.diff(l)
 	default:
-		var skip json.RawMessage
-		err = d.Decode(&skip)
+		err = lr.d.skip(0)
 	}
+	return err
+}
+
+// str reads a string field; null leaves it empty.
+func (lr *lineReader) str(to *string) error {
+	d := lr.d
+	c, err := d.next()
+	switch {
+	case err != nil:
+		return err
+	case c == '"':
+		*to, err = d.text()
+		return err
+	case c == 'n':
+		return d.literal("null")
+	}
+	return d.unexpected(c, "where a string is expected")
+}
+
+func (lr *lineReader) scalar(to *scalar) (err error) {
+	to.text, to.bad, err = lr.d.value(0)
 	return err
 }
 
 // object reads an object of values as osquery's strings (null as absent);
 // a row counts against the row limit.
 func (lr *lineReader) object(row bool) (map[string]string, error) {
-	var raw map[string]json.RawMessage
-	if err := lr.d.Decode(&raw); err != nil {
+	if null, err := lr.d.nullOr('{', "an object"); null || err != nil {
 		return nil, err
 	}
-	if raw == nil {
-		return nil, nil
+	m, bad, err := lr.d.textObject()
+	if err != nil {
+		return nil, err
 	}
 	if row {
 		if err := lr.count(); err != nil {
 			return nil, err
 		}
 	}
-	return texts(raw)
+	if bad != "" {
+		return nil, fmt.Errorf("column %q: an object or array, not a string or number", bad)
+	}
+	return m, nil
 }
 
 func (lr *lineReader) count() error {
@@ -167,56 +295,46 @@ func (lr *lineReader) count() error {
 // rows reads an array of rows one at a time, so a line of many rows stops
 // at the limit instead of being held whole first.
 func (lr *lineReader) rows() ([]map[string]string, error) {
-	tok, err := lr.d.Token()
-	if err != nil || tok == nil {
+	d := lr.d
+	if null, err := d.nullOr('[', "a list of rows"); null || err != nil {
 		return nil, err
 	}
-	if tok != json.Delim('[') {
-		return nil, fmt.Errorf("%v is not a list of rows", tok)
-	}
 	out := []map[string]string{}
-	for lr.d.More() {
-		row, err := lr.object(true)
-		if err != nil {
-			return nil, fmt.Errorf("row %d: %w", len(out)+1, err)
+	err := d.elements(func() error {
+		c, err := d.next()
+		if err == nil && c != '{' {
+			err = d.unexpected(c, "where a row object is expected")
 		}
-		if row == nil {
-			return nil, fmt.Errorf("row %d is null", len(out)+1)
+		var row map[string]string
+		if err == nil {
+			row, err = lr.object(true)
+		}
+		if err != nil {
+			return fmt.Errorf("row %d: %w", len(out)+1, err)
 		}
 		out = append(out, row)
-	}
-	_, err = lr.d.Token()
+		return nil
+	})
 	return out, err
 }
 
 // diff reads a batch line's diffResults: added and removed rows.
 func (lr *lineReader) diff(l *line) error {
-	tok, err := lr.d.Token()
-	if err != nil || tok == nil {
+	d := lr.d
+	if null, err := d.nullOr('{', "an object"); null || err != nil {
 		return err
 	}
-	if tok != json.Delim('{') {
-		return fmt.Errorf("%v is not an object", tok)
-	}
 	l.diff = true
-	for lr.d.More() {
-		tok, err := lr.d.Token()
-		if err != nil {
-			return err
-		}
-		switch key := tok.(string); key {
+	return d.members(func(key []byte) error {
+		var err error
+		switch string(key) {
 		case "added":
 			l.Added, err = lr.rows()
 		case "removed":
 			l.Removed, err = lr.rows()
 		default:
-			var skip json.RawMessage
-			err = lr.d.Decode(&skip)
+			err = d.skip(0)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	_, err = lr.d.Token()
-	return err
+		return err
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -121,7 +122,7 @@ func DecodeLog(body []byte) (*Log, error) {
 	}
 	rows := 0
 	for i, item := range r.Data {
-		l, err := readLine(bytes.NewReader(item), MaxRows-rows)
+		l, err := readLine(&decoder{buf: item}, MaxRows-rows)
 		var tooMany *RowLimitError
 		if errors.As(err, &tooMany) {
 			return nil, fmt.Errorf("log request: more than %d rows", MaxRows)
@@ -132,10 +133,10 @@ func DecodeLog(body []byte) (*Log, error) {
 		if r.LogType == "status" {
 			st := Status{HostIdentifier: l.HostIdentifier, Filename: l.Filename, Message: l.Message, Version: l.Version}
 			for _, f := range []struct {
-				raw json.RawMessage
-				to  *int64
+				v  scalar
+				to *int64
 			}{{l.UnixTime, &st.UnixTime}, {l.Severity, &st.Severity}, {l.Line, &st.Line}} {
-				if *f.to, err = integer(f.raw); err != nil {
+				if *f.to, err = f.v.integer(); err != nil {
 					return nil, fmt.Errorf("log request: data[%d]: %w", i, err)
 				}
 			}
@@ -157,7 +158,7 @@ func DecodeLog(body []byte) (*Log, error) {
 // DecodeResultLine reads one line of osqueryd's filesystem results log
 // (or one data item of a result log request) into its rows.
 func DecodeResultLine(data []byte) ([]Result, error) {
-	return ReadResultLine(bytes.NewReader(data), MaxRows)
+	return resultLine(&decoder{buf: data}, MaxRows)
 }
 
 // results expands a result line: an event is one row (a snapshot event
@@ -169,16 +170,17 @@ func results(l *line) ([]Result, error) {
 	base := Result{Name: l.Name, HostIdentifier: l.HostIdentifier}
 	var err error
 	for _, f := range []struct {
-		raw json.RawMessage
-		to  *int64
+		v  scalar
+		to *int64
 	}{{l.UnixTime, &base.UnixTime}, {l.Epoch, &base.Epoch}, {l.Counter, &base.Counter}} {
-		if *f.to, err = integer(f.raw); err != nil {
+		if *f.to, err = f.v.integer(); err != nil {
 			return nil, err
 		}
 	}
 	base.Decorations = l.Decorations
 	var out []Result
 	add := func(action string, rows ...map[string]string) {
+		out = slices.Grow(out, len(rows))
 		for _, row := range rows {
 			r := base
 			r.Action = action
@@ -248,8 +250,16 @@ func text(v json.RawMessage) (string, error) {
 // integer reads a time or counter sent as a number or a decimal string.
 func integer(v json.RawMessage) (int64, error) {
 	s, err := text(v)
-	if err != nil || s == "" {
+	if err != nil {
 		return 0, err
+	}
+	return parseInteger(s)
+}
+
+// parseInteger reads a time or counter's text: "" is 0.
+func parseInteger(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
