@@ -38,7 +38,7 @@ func badJSON(format string, args ...any) error {
 }
 
 func newScanner(r io.Reader, maxDepth int) *scanner {
-	return &scanner{r: bufio.NewReaderSize(r, 32<<10), maxDepth: maxDepth}
+	return &scanner{r: bufio.NewReaderSize(r, 4<<10), maxDepth: maxDepth}
 }
 
 func (s *scanner) byte() (byte, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
 	"sync"
 )
 
@@ -68,6 +69,8 @@ func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, s
 // first in it), wakes its callers, and passes the lead on.
 func (s *SQLite) leadLogs(ctx context.Context) {
 	g := &s.logs
+	// callers that are about to queue get into this group
+	runtime.Gosched()
 	g.mu.Lock()
 	n, rows := 0, 0
 	for n < len(g.queue) && (n == 0 || rows+g.queue[n].rows() <= groupRows) {
