@@ -1,20 +1,28 @@
 package osqserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt"
-	"github.com/pkgpersist/pkgpersist/collector/querydef"
 	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/queries"
 )
 
 // Load-test shape: hosts, log batches per host, event rows per batch, and
@@ -39,12 +47,15 @@ func sharedClient(t testing.TB, s *testServer, conns int) *http.Client {
 		TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
 }
 
-// TestLoad: 5,000 hosts enroll, fetch the config, send 10 log batches each
-// and answer one distributed hunt, over loopback TLS. Every row must
-// arrive exactly once and no request may fail.
+// TestLoad: 5,000 hosts enroll, fetch the config and send 10 log batches
+// each over loopback TLS; then they keep checking in while pkgpersist hunt
+// --enrolled hunts them three times in a row, as its own process on the
+// same database. Every row must arrive exactly once, no request may fail,
+// every host the hunt printed ok is stored, and nothing anywhere says
+// "database is locked". It takes minutes: make test-load runs it.
 func TestLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short")
+	if os.Getenv("PKGPERSIST_LOAD") == "" {
+		t.Skip("the 5,000-host load test runs with make test-load (PKGPERSIST_LOAD=1)")
 	}
 	opt := DefaultOptions
 	opt.NewHostRate = 0 // the whole fleet enrolls at once here
@@ -118,87 +129,166 @@ func TestLoad(t *testing.T) {
 		t.Errorf("stored %d logged rows, want %d", n, loadHosts*loadBatches*loadBatchRows)
 	}
 
-	// one distributed hunt of two queries across every host
-	nodes, err := s.st.Nodes(context.Background())
-	if err != nil || len(nodes) != loadHosts {
-		t.Fatalf("%d nodes, %v", len(nodes), err)
-	}
-	var targets []hunt.Target
-	for _, n := range nodes {
-		targets = append(targets, &hunt.Enrolled{Queue: s.st, Host: n.Host, HostID: n.HostID, Poll: time.Second})
-	}
-	qs := []*querydef.Query{
-		{ID: "q1", Kind: "detection", SQL: "SELECT 1"},
-		{ID: "q2", Kind: "inventory", SQL: "SELECT 2"},
-	}
-	type summary struct {
-		sum hunt.Summary
-		err error
-	}
-	done := make(chan summary, 1)
+	// the hosts keep checking in (distributed reads, answers, a log batch
+	// now and then) while pkgpersist hunt --enrolled, a process of its
+	// own on the same database, hunts them three times in a row
+	stop := make(chan struct{})
+	checkins := make(chan struct{})
 	go func() {
-		sum, err := hunt.Run(context.Background(), s.st, targets, qs, hunt.Options{Parallel: loadHosts, Timeout: 5 * time.Minute, Transport: "osquery-tls"})
-		done <- summary{sum, err}
+		defer close(checkins)
+		for round := 0; ; round++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			each(func(o *osqueryd) error { return checkIn(o, ok, round) })
+		}
 	}()
-	each(func(o *osqueryd) error {
-		for deadline := time.Now().Add(4 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			r, err := ok(o, "distributed/read", map[string]any{})
-			if err != nil {
-				return err
-			}
-			queries, _ := r["queries"].(map[string]any)
-			answers, statuses := map[string]any{}, map[string]any{}
-			hunted := false
-			for id := range queries {
-				rows := []map[string]string{}
-				if _, q, ok := store.ParseDistributedID(id); ok {
-					hunted = true
-					if q == hunt.CoverageID {
-						// the coverage query every hunt runs: all read
-						rows = append(rows, map[string]string{"source": "apt_hooks", "path": "", "status": "complete", "cause": "", "reason": ""})
-					} else {
-						for i := 0; i < loadHuntRows; i++ {
-							rows = append(rows, map[string]string{"host": o.host, "query": q, "i": fmt.Sprint(i)})
-						}
-					}
-				}
-				answers[id], statuses[id] = rows, "0"
-			}
-			if len(queries) > 0 {
-				if _, err := ok(o, "distributed/write", map[string]any{"queries": answers, "statuses": statuses}); err != nil {
-					return err
-				}
-			}
-			if hunted {
-				return nil
+	qdir := huntQueries(t)
+	for round := 1; round <= 3; round++ {
+		runID, printedOK, out := huntEnrolled(t, s, qdir)
+		if strings.Contains(out, "locked") {
+			t.Errorf("hunt %d: %s", round, out)
+		}
+		if len(printedOK) != loadHosts {
+			t.Errorf("hunt %d: %d of %d hosts ok", round, len(printedOK), loadHosts)
+		}
+		outcomes, err := s.st.HostOutcomes(context.Background(), runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := map[string]string{}
+		for _, o := range outcomes {
+			stored[o.Host] = o.State
+		}
+		for _, h := range printedOK {
+			if stored[h] != store.StateOK {
+				t.Fatalf("hunt %d: %s printed ok, stored %q", round, h, stored[h])
 			}
 		}
-		return fmt.Errorf("no hunt arrived")
-	})
-	res := <-done
-	if res.err != nil {
-		t.Fatal(res.err)
+		// each host: loadHuntRows a query, and one coverage row, all new
+		// in the first hunt and unchanged after
+		want := loadHosts * (len(huntFiles)*loadHuntRows + 1)
+		if round > 1 {
+			want = 0
+		}
+		changes, err := s.st.Diff(context.Background(), store.Window{Run: runID})
+		if err != nil || len(changes) != want {
+			t.Errorf("hunt %d: diff of the run: %d changes, want %d (%v)", round, len(changes), want, err)
+		}
+		cur, err := s.st.Current(context.Background(), "", "")
+		if err != nil || len(cur) != loadHosts*(len(huntFiles)*loadHuntRows+1) {
+			t.Errorf("hunt %d: %d current rows, want %d (%v)", round, len(cur), loadHosts*(len(huntFiles)*loadHuntRows+1), err)
+		}
 	}
+	close(stop)
+	<-checkins
 	if n := failed.Load(); n > 0 {
-		t.Fatalf("%d hosts failed in the hunt; first: %v", n, firstErr.Load())
+		t.Fatalf("%d check-ins failed during the hunts; first: %v", n, firstErr.Load())
 	}
-	rows := 0
-	for _, h := range res.sum.Hosts {
-		if h.State != store.StateOK {
-			t.Fatalf("%s: %s: %q", h.Host, h.State, h.Reasons)
-		}
-		rows += h.Rows
+	if strings.Contains(s.logs.String(), "locked") {
+		t.Errorf("the server logged 'locked'")
 	}
-	// each host: loadHuntRows a query, and one coverage row
-	want := loadHosts * (len(qs)*loadHuntRows + 1)
-	if rows != want {
-		t.Errorf("hunt stored %d rows, want %d", rows, want)
-	}
-	changes, err := s.st.Diff(context.Background(), store.Window{Run: res.sum.RunID})
-	if err != nil || len(changes) != want {
-		t.Errorf("diff of the hunt: %d changes, want %d (%v)", len(changes), want, err)
-	}
+	t.Logf("store contention in the server: %+v", s.st.Contention())
 	if n := s.srv.Metrics.Get("pkgpersist_rejected_total", `reason="rate_limited"`); n != 0 {
 		t.Errorf("%d requests rate limited", n)
 	}
+}
+
+// checkIn is one round of a host's check-in: a distributed read, the
+// answers to what it handed out (a hunt's queries: loadHuntRows rows each,
+// the coverage query all complete), and every fourth round a log batch.
+func checkIn(o *osqueryd, ok func(*osqueryd, string, map[string]any) (map[string]any, error), round int) error {
+	r, err := ok(o, "distributed/read", map[string]any{})
+	if err != nil {
+		return err
+	}
+	handed, _ := r["queries"].(map[string]any)
+	answers, statuses := map[string]any{}, map[string]any{}
+	for id := range handed {
+		rows := []map[string]string{}
+		if _, q, ok := store.ParseDistributedID(id); ok {
+			if q == hunt.CoverageID {
+				rows = append(rows, map[string]string{"source": "apt_hooks", "path": "", "status": "complete", "cause": "", "reason": ""})
+			} else {
+				for i := 0; i < loadHuntRows; i++ {
+					rows = append(rows, map[string]string{"host": o.host, "query": q, "i": fmt.Sprint(i)})
+				}
+			}
+		}
+		answers[id], statuses[id] = rows, "0"
+	}
+	if len(handed) > 0 {
+		if _, err := ok(o, "distributed/write", map[string]any{"queries": answers, "statuses": statuses}); err != nil {
+			return err
+		}
+	}
+	if round%4 != 3 {
+		return nil
+	}
+	data := []any{map[string]any{"name": "pack_pkgpersist_unowned-hooks", "hostIdentifier": o.host,
+		"unixTime": 1795400000 + round, "epoch": 0, "counter": round, "action": "added",
+		"columns": map[string]any{"path": fmt.Sprintf("/etc/apt/apt.conf.d/checkin-%d", round)}}}
+	_, err = ok(o, "log", map[string]any{"log_type": "result", "data": data})
+	return err
+}
+
+// huntFiles are the built-in queries the load test's hunts run (the hosts
+// answer any query alike).
+var huntFiles = []string{"unowned-hooks.sql", "download-in-hooks.sql"}
+
+// huntQueries is a --queries directory of huntFiles.
+func huntQueries(t *testing.T) string {
+	dir := t.TempDir()
+	for _, name := range huntFiles {
+		b, err := fs.ReadFile(queries.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// huntEnrolled runs pkgpersist hunt --enrolled in a process of its own
+// (this test binary as the command line, TestCLIHelper) and returns the
+// run, the hosts it printed ok, and all it printed.
+func huntEnrolled(t *testing.T, s *testServer, qdir string) (int64, []string, string) {
+	t.Helper()
+	args := []string{"hunt", "--enrolled", "--db", s.db, "--queries", qdir, "--parallel", fmt.Sprint(loadHosts),
+		"--timeout", "5m", "--format", "json"}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCLIHelper$")
+	env, _ := json.Marshal(args)
+	cmd.Env = append(os.Environ(), "PKGPERSIST_CLI_ARGS="+string(env))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	out := stderr.String()
+	if err != nil {
+		t.Fatalf("pkgpersist hunt --enrolled: %v\n%s", err, tail(out, 40))
+	}
+	m := regexp.MustCompile(`(?m)^pkgpersist: run (\d+): .*$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no run summary:\n%s", tail(out, 40))
+	}
+	t.Logf("%s (%v)", m[0], time.Since(start).Round(time.Second))
+	if l := regexp.MustCompile(`(?m)^pkgpersist: .* was held by other writers: .*$`).FindString(out); l != "" {
+		t.Log(l)
+	}
+	runID, _ := strconv.ParseInt(m[1], 10, 64)
+	var printedOK []string
+	for _, l := range regexp.MustCompile(`(?m)^pkgpersist: (\S+): ok \(`).FindAllStringSubmatch(out, -1) {
+		printedOK = append(printedOK, l[1])
+	}
+	return runID, printedOK, out
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }

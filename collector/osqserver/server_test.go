@@ -36,6 +36,7 @@ type testServer struct {
 	st    *store.SQLite
 	url   string
 	certs string // the --tls_server_certs file
+	db    string
 	logs  *bytes.Buffer
 }
 
@@ -86,7 +87,7 @@ func startIn(t testing.TB, dir string, opt Options) *testServer {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, &cert) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &testServer{srv: srv, st: st, url: "https://" + ln.Addr().String(), certs: certFile, logs: &buf.Buffer}
+	return &testServer{srv: srv, st: st, url: "https://" + ln.Addr().String(), certs: certFile, db: filepath.Join(dir, "p.db"), logs: &buf.Buffer}
 }
 
 // osqueryd is a client that speaks as osqueryd does (osquery/remote/
