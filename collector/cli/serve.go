@@ -200,6 +200,13 @@ func hostsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "hosts",
 		Usage: "list the osqueryd hosts enrolled into pkgpersist serve",
+		Description: `STATE is active; revoked (its key and its enrollments refused until --unrevoke);
+unrevoked (its old key refused, its next enrollment accepted); or reenroll-allowed
+(its next enrollment accepted whatever it claims). NOTE tells of enrollments
+refused since the host enrolled (ALERT when one claimed other hardware or came
+while its key was still good: someone else may hold the enroll secret) and of a
+recent enrollment again, after which answers that would make rows disappear are
+held for 30 minutes.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` of pkgpersist serve"},
 			&cli.StringFlag{Name: "revoke", Usage: "revoke `HOST`'s node key; its enrollments are refused until --unrevoke"},
@@ -229,23 +236,53 @@ func hostsCommand() *cli.Command {
 				return &exitError{1, err}
 			}
 			w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "HOST\tOSQUERY\tEXTENSION\tENROLLED\tLAST CHECK-IN\tSTATE")
+			fmt.Fprintln(w, "HOST\tOSQUERY\tEXTENSION\tENROLLED\tLAST CHECK-IN\tSTATE\tNOTE")
 			for _, n := range nodes {
-				state := "active"
-				if n.Revoked {
-					state = "revoked"
-				}
 				ext := n.Extension
 				if ext == "" {
 					ext = "unknown"
 				}
+				state, note := nodeState(n, time.Now())
 				// what a host says about itself is shown, never obeyed
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s ago\t%s\n", output.Safe(n.Host), output.Safe(n.OsqueryVersion), output.Safe(ext),
-					n.Enrolled.UTC().Format(time.RFC3339), time.Since(n.LastSeen).Round(time.Second), state)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s ago\t%s\t%s\n", output.Safe(n.Host), output.Safe(n.OsqueryVersion), output.Safe(ext),
+					n.Enrolled.UTC().Format(time.RFC3339), time.Since(n.LastSeen).Round(time.Second), state, output.Safe(note))
 			}
 			return w.Flush()
 		},
 	}
+}
+
+// nodeState is what hosts shows of an enrolled host's identity: its
+// state (active, revoked, unrevoked: waiting for its next enrollment,
+// reenroll-allowed) and a note of what an operator should know: refused
+// enrollments since it enrolled (an ALERT when they claimed another
+// machine or came unasked) and a recent enrollment again, whose
+// disappearances are held.
+func nodeState(n store.Node, now time.Time) (state, note string) {
+	switch {
+	case n.Revoked:
+		state = "revoked"
+	case n.Retired:
+		state = "unrevoked"
+	case n.AllowReenroll:
+		state = "reenroll-allowed"
+	default:
+		state = "active"
+	}
+	var notes []string
+	if n.Refusals > 0 {
+		r := n.LastRefusal
+		alert := ""
+		if r.Reason == "hardware_changed" || r.Reason == "reenroll_unsolicited" {
+			alert = "ALERT: "
+		}
+		notes = append(notes, fmt.Sprintf("%s%d enrollment(s) refused, last %s: %s (%s)", alert, n.Refusals, r.At.UTC().Format(time.RFC3339), r.Reason, r.Detail))
+	}
+	if !n.Reenrolled.IsZero() && now.Sub(n.Reenrolled) < reenrollHold {
+		notes = append(notes, fmt.Sprintf("enrolled again %s: answers that make rows disappear are held until %s",
+			n.Reenrolled.UTC().Format(time.RFC3339), n.Reenrolled.Add(reenrollHold).UTC().Format(time.RFC3339)))
+	}
+	return state, strings.Join(notes, "; ")
 }
 
 // reenrollHold is how long after a host enrolled again the rows its

@@ -32,6 +32,22 @@ type Node struct {
 	Enrolled   time.Time
 	LastSeen   time.Time
 	Revoked    bool
+	// Retired: unrevoked, its old key refused until it enrolls again.
+	// AllowReenroll: an operator let its next enrollment through.
+	Retired, AllowReenroll bool
+	// Reenrolled is when it last enrolled again (zero: never).
+	Reenrolled time.Time
+	// Refusals counts the enrollments under its identifier refused since
+	// it last enrolled; LastRefusal is the latest of them.
+	Refusals    int
+	LastRefusal Refusal
+}
+
+// Refusal is a refused enrollment: when, the reason (as EnrollRefused)
+// and its detail.
+type Refusal struct {
+	At             time.Time
+	Reason, Detail string
 }
 
 // KeyHash is how a node key is stored: only its SHA-256, so the database
@@ -70,9 +86,15 @@ func (s *SQLite) Revoke(ctx context.Context, hostIdentifier string) error {
 	return nil
 }
 
-// Nodes lists the enrolled hosts.
+// Nodes lists the enrolled hosts, with their identity state.
 func (s *SQLite) Nodes(ctx context.Context) ([]Node, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT host_id, host_identifier, osquery_version, extension, ext_checked, enrolled, last_seen, revoked FROM nodes ORDER BY host_identifier`)
+	rows, err := s.db.QueryContext(ctx, `SELECT n.host_id, n.host_identifier, n.osquery_version, n.extension, n.ext_checked, n.enrolled, n.last_seen,
+			n.revoked, n.key_retired, n.allow_reenroll, n.reenrolled,
+			(SELECT count(*) FROM enrollments e WHERE e.host_id = n.host_id AND e.outcome != 'accepted' AND e.at > n.enrolled),
+			coalesce(r.at, 0), coalesce(r.outcome, ''), coalesce(r.detail, '')
+		FROM nodes n LEFT JOIN enrollments r ON r.rowid = (SELECT rowid FROM enrollments e
+			WHERE e.host_id = n.host_id AND e.outcome != 'accepted' AND e.at > n.enrolled ORDER BY e.at DESC LIMIT 1)
+		ORDER BY n.host_identifier`)
 	if err != nil {
 		return nil, err
 	}
@@ -80,14 +102,23 @@ func (s *SQLite) Nodes(ctx context.Context) ([]Node, error) {
 	var out []Node
 	for rows.Next() {
 		var n Node
-		var enrolled, seen, checked int64
-		if err := rows.Scan(&n.HostID, &n.Host, &n.OsqueryVersion, &n.Extension, &checked, &enrolled, &seen, &n.Revoked); err != nil {
+		var enrolled, seen, checked, reenrolled, refused int64
+		if err := rows.Scan(&n.HostID, &n.Host, &n.OsqueryVersion, &n.Extension, &checked, &enrolled, &seen,
+			&n.Revoked, &n.Retired, &n.AllowReenroll, &reenrolled, &n.Refusals, &refused, &n.LastRefusal.Reason, &n.LastRefusal.Detail); err != nil {
 			return nil, err
 		}
 		n.Enrolled, n.LastSeen, n.ExtChecked = time.Unix(0, enrolled), time.Unix(0, seen), time.Unix(0, checked)
+		n.Reenrolled, n.LastRefusal.At = unixNanoOrZero(reenrolled), unixNanoOrZero(refused)
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+func unixNanoOrZero(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // Logged is one scheduled-query result row as osqueryd logged it.
