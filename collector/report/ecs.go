@@ -66,4 +66,3 @@ func processECS(executable, cmdline, pid string, extra map[string]any) map[strin
 	}
 	return p
 }
-
