@@ -2,12 +2,13 @@
 -- title: APT repositories (Elastic hunt)
 -- description: The APT sources of the host, as the hunt lists them. osquery's
 --   apt_sources shows only sources whose Release file apt has fetched.
--- attack: T1546.004
+-- attack: T1546.016
 -- platform: linux
 -- interval: 86400
 -- mode: snapshot
 -- kind: inventory
 -- source: elastic/detection-rules hunting/linux/docs/persistence_via_package_manager.md
 -- false_positives: third-party repositories an administrator added.
--- fixes: none needed.
+-- fixes: ATT&CK: the hunt lists T1546.004 (Unix Shell Configuration Modification) and
+--   T1059.004; persistence through a package manager is T1546.016 (Installer Packages).
 SELECT * FROM apt_sources

@@ -4,7 +4,7 @@
 --   directories with owner, group, times and size: the osquery query of
 --   Elastic's hunt "Persistence via Package Manager", faithful to its
 --   patterns.
--- attack: T1546.004, T1059.004
+-- attack: T1546.016
 -- platform: linux
 -- interval: 86400
 -- mode: snapshot
@@ -15,6 +15,8 @@
 -- fixes: aliases with spaces (`group owner`, `file_last_access time`, ...) do not
 --   parse and are written with underscores; `group` is a keyword, so the group
 --   alias is `group_owner`.
+--   ATT&CK: the hunt lists T1546.004 (Unix Shell Configuration Modification) and
+--   T1059.004; persistence through a package manager is T1546.016 (Installer Packages).
 SELECT
     f.filename,
     f.path,

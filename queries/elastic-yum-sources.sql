@@ -1,12 +1,13 @@
 -- id: elastic-yum-sources
 -- title: YUM/DNF repositories (Elastic hunt)
 -- description: The YUM/DNF repositories of the host, as the hunt lists them.
--- attack: T1546.004
+-- attack: T1546.016
 -- platform: linux
 -- interval: 86400
 -- mode: snapshot
 -- kind: inventory
 -- source: elastic/detection-rules hunting/linux/docs/persistence_via_package_manager.md
 -- false_positives: third-party repositories an administrator added.
--- fixes: none needed.
+-- fixes: ATT&CK: the hunt lists T1546.004 (Unix Shell Configuration Modification) and
+--   T1059.004; persistence through a package manager is T1546.016 (Installer Packages).
 SELECT * FROM yum_sources

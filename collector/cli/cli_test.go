@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
+	"github.com/pkgpersist/pkgpersist/collector/report/ecscheck"
 )
 
 const planted = "../../test/roots/planted"
@@ -103,9 +104,10 @@ func TestHuntLocal(t *testing.T) {
 		t.Fatalf("second hunt: %v (first %v)", second, first)
 	}
 	code, out, _ := runCLI("diff", "--db", db, "--run", "1", "--format", "ndjson", "--ecs")
-	if code != 0 || !strings.Contains(out, `"kind":"alert"`) || !strings.Contains(out, `"technique":[{"id":"T1546.016"}]`) {
+	if code != 0 || !strings.Contains(out, `"kind":"alert"`) || !strings.Contains(out, `"subtechnique":{"id":["T1546.016"]`) {
 		t.Fatalf("diff: %d %.300s", code, out)
 	}
+	ecscheck.Check(t, []byte(out))
 	if code, _, _ := runCLI("diff", "--db", db, "--run", "1", "--fail-on-new", "--format", "csv"); code != 1 {
 		t.Fatalf("--fail-on-new with new rows: exit %d", code)
 	}

@@ -244,7 +244,7 @@ func runHunt(c *cli.Context) error {
 	if err != nil {
 		return &exitError{1, err}
 	}
-	if err := report.Write(c.App.Writer, format, c.Bool("ecs"), findings); err != nil {
+	if err := report.Write(c.App.Writer, report.Hunt, format, c.Bool("ecs"), findings); err != nil {
 		return &exitError{1, err}
 	}
 	outcomes := make([]store.HostOutcome, len(sum.Hosts))
@@ -296,7 +296,7 @@ one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
 			if err != nil {
 				return &exitError{1, err}
 			}
-			if err := report.Write(c.App.Writer, format, c.Bool("ecs"), cs); err != nil {
+			if err := report.Write(c.App.Writer, report.Diff, format, c.Bool("ecs"), cs); err != nil {
 				return &exitError{1, err}
 			}
 			if c.Bool("fail-on-new") {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pkgpersist/pkgpersist/collector/report/ecscheck"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
@@ -168,6 +169,7 @@ func TestDisplayEscapesControlCharacters(t *testing.T) {
 	check("diff --format table", code, out, false)
 	code, out, _ = runCLI("diff", "--db", db, "--run", "1", "--format", "ndjson", "--ecs")
 	check("diff --format ndjson --ecs", code, out, true)
+	ecscheck.Check(t, []byte(out))
 }
 
 // TestHostsEscapesControlCharacters: what an enrolling osqueryd says

@@ -76,7 +76,7 @@ func runNewTerms(c *cli.Context) error {
 			return &exitError{1, err}
 		}
 		alerts := newterms.Detect(evs, o)
-		if err := report.Write(c.App.Writer, format, c.Bool("ecs"), alerts); err != nil {
+		if err := report.Write(c.App.Writer, report.NewTerms, format, c.Bool("ecs"), alerts); err != nil {
 			return &exitError{1, err}
 		}
 		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: new-terms at %s: %d install events, %d alerts\n", o.Now.UTC().Format(time.RFC3339), len(evs), len(alerts))

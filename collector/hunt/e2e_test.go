@@ -19,6 +19,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
+	"github.com/pkgpersist/pkgpersist/collector/report/ecscheck"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 	"github.com/pkgpersist/pkgpersist/test/aptoracle"
 	"github.com/pkgpersist/pkgpersist/test/distbuild"
@@ -180,6 +181,7 @@ func (l *lab) diff(t *testing.T, db string, run int) []map[string]any {
 	if err != nil {
 		t.Fatalf("diff: %v", err)
 	}
+	ecscheck.Check(t, out)
 	var docs []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if line == "" {

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"encoding/json"
+	"io"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -9,29 +12,86 @@ import (
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
-// ECS maps a finding to an Elastic Common Schema document.
-func ECS(c store.Change) map[string]any {
+// ECSVersion is the Elastic Common Schema release the documents follow;
+// ecscheck validates them against that release's field definitions.
+const ECSVersion = "9.4.0"
+
+// Command is the collector command whose results a document carries;
+// event.dataset is "pkgpersist." followed by it.
+type Command string
+
+// The commands that write ECS documents.
+const (
+	Hunt     Command = "hunt"
+	Diff     Command = "diff"
+	NewTerms Command = "new_terms"
+)
+
+// alertSeverity is event.severity of an alert. Queries carry no severity
+// of their own, so every detection is "high" on the scale Elastic's
+// detection rules use for risk scores (21 low, 47 medium, 73 high,
+// 99 critical).
+const alertSeverity = 73
+
+// WriteECS writes one ECS document a line for each change.
+func WriteECS(w io.Writer, cmd Command, cs []store.Change) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, c := range cs {
+		if err := enc.Encode(ECS(c, cmd)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ECS maps a change that cmd reports to an Elastic Common Schema document.
+// A detection's row that is there is an alert (with severity, rule and
+// threat); a row that appeared or went away is an event; an inventory row
+// that is simply still there is state.
+func ECS(c store.Change, cmd Command) map[string]any {
+	there, first := changeState(c.Kind)
+	kind := "event"
+	switch {
+	case c.Query.Kind == "event": // rows of an evented table are happenings
+	case c.Query.Kind == "detection" && there:
+		kind = "alert"
+	case there && !first:
+		kind = "state"
+	}
+	typ := "info"
+	switch {
+	case first:
+		typ = "creation"
+	case !there:
+		typ = "deletion"
+	}
+	ev := map[string]any{
+		"kind": kind, "category": []string{"configuration"}, "type": []string{typ},
+		"module": "pkgpersist", "dataset": "pkgpersist." + string(cmd), "action": c.Kind,
+	}
+	name, root := hostECS(c.Host)
+	custom := map[string]any{"query": c.QueryID, "change": c.Kind, "run": c.RunID, "row": c.Row}
+	if root != "" {
+		custom["root"] = root
+	}
 	doc := map[string]any{
 		"@timestamp": c.At.UTC().Format(time.RFC3339Nano),
-		"host":       map[string]any{"name": c.Host},
-		"event": map[string]any{
-			"kind": "alert", "category": []string{"configuration"}, "type": []string{"info"},
-			"dataset": "pkgpersist.hunt", "action": c.Kind,
-		},
-		"rule":       map[string]any{"id": c.QueryID, "name": c.Query.Title},
-		"pkgpersist": map[string]any{"query": c.QueryID, "change": c.Kind, "run": c.RunID, "row": c.Row},
+		"ecs":        map[string]any{"version": ECSVersion},
+		"host":       map[string]any{"name": name},
+		"event":      ev,
+		"rule":       map[string]any{"id": c.QueryID, "name": c.Query.Title, "ruleset": "pkgpersist"},
+		"pkgpersist": custom,
 	}
-	if len(c.Query.Attack) > 0 {
-		var techniques []map[string]any
-		for _, id := range c.Query.Attack {
-			techniques = append(techniques, map[string]any{"id": strings.TrimSpace(id)})
+	if kind == "alert" {
+		ev["severity"] = alertSeverity
+		if t := threatECS(c.Query.Attack); t != nil {
+			doc["threat"] = t
 		}
-		doc["threat"] = map[string]any{"framework": "MITRE ATT&CK", "technique": techniques}
 	}
 	switch {
 	case c.Row["cmdline"] != "" || c.Row["parent_path"] != "":
 		// a process_events row: path is the executable
-		ev := doc["event"].(map[string]any)
 		ev["category"], ev["type"] = []string{"process"}, []string{"start"}
 		doc["process"] = processECS(c.Row["path"], c.Row["cmdline"], c.Row["pid"], map[string]any{
 			"parent": processECS(c.Row["parent_path"], c.Row["parent_cmdline"], c.Row["parent_pid"], nil)})
@@ -44,6 +104,35 @@ func ECS(c store.Change) map[string]any {
 		}
 	}
 	return doc
+}
+
+// changeState reads a change word: whether the row is there now and
+// whether this is the first time it is seen. It knows the words of every
+// command (hunt's new and present, diff's, new-terms' alert).
+func changeState(kind string) (there, first bool) {
+	switch kind {
+	case "new", "appeared", "alert":
+		return true, true
+	case "gone", "disappeared":
+		return false, false
+	}
+	return true, false
+}
+
+// hostECS splits a stored host name into the host's name and the root
+// directory hunted, which ECS has no field for: ssh targets name it as
+// "?root=DIR", local hunts as "HOSTNAME:DIR".
+func hostECS(host string) (name, root string) {
+	if i := strings.IndexByte(host, '?'); i >= 0 {
+		q, _ := url.ParseQuery(host[i+1:])
+		return host[:i], q.Get("root")
+	}
+	if i := strings.IndexByte(host, ':'); i > 0 && !strings.ContainsAny(host[:i], "@[") {
+		if _, err := strconv.ParseUint(host[i+1:], 10, 16); err != nil {
+			return host[:i], host[i+1:]
+		}
+	}
+	return host, ""
 }
 
 // processECS is ECS's process fields for an osquery process row; osquery

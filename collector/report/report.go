@@ -18,18 +18,11 @@ import (
 // Columns of the tabular formats.
 var Columns = []string{"host", "query", "change", "run", "time", "row"}
 
-// Write renders changes in format; ecs (with ndjson) writes one ECS
-// document per finding.
-func Write(w io.Writer, format string, ecs bool, cs []store.Change) error {
+// Write renders changes that cmd reports in format; ecs (with ndjson)
+// writes one ECS document per finding.
+func Write(w io.Writer, cmd Command, format string, ecs bool, cs []store.Change) error {
 	if ecs {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		for _, c := range cs {
-			if err := enc.Encode(ECS(c)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return WriteECS(w, cmd, cs)
 	}
 	rows := make([][]string, len(cs))
 	for i, c := range cs {
