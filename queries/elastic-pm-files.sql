@@ -11,7 +11,11 @@
 -- kind: inventory
 -- source: elastic/detection-rules hunting/linux/docs/persistence_via_package_manager.md
 -- false_positives: every file listed is normal unless its content says otherwise;
---   compare runs with `pkgpersist diff`.
+--   compare runs with `pkgpersist diff`. Access and status-change times are
+--   volatile: reading a file sets its access time, and setting an access time
+--   (touch -a, backup tools that restore it) sets its status-change time, so
+--   neither makes a file a new row; both are still stored and shown.
+-- volatile: file_last_access_time, file_last_status_change_time
 -- fixes: aliases with spaces (`group owner`, `file_last_access time`, ...) do not
 --   parse and are written with underscores; `group` is a keyword, so the group
 --   alias is `group_owner`.

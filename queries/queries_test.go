@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -47,6 +48,11 @@ func TestQueriesGolden(t *testing.T) {
 			if err != nil {
 				t.Errorf("%s on %s: %v", q.ID, root, err)
 				continue
+			}
+			for _, v := range q.Volatile {
+				if !slices.Contains(res.Columns, v) {
+					t.Errorf("%s: volatile column %s is not one of its columns %v", q.ID, v, res.Columns)
+				}
 			}
 			var lines []string
 			for _, row := range res.Rows {

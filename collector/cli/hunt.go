@@ -87,6 +87,7 @@ compile, a bad target).`,
 			&cli.StringFlag{Name: "extension", Usage: "the pkgpersist.ext `FILE` to copy for the osqueryi engine (default: the one beside the build copied)"},
 			&cli.StringFlag{Name: "dist", EnvVars: []string{"PKGPERSIST_DIST"}, Usage: "the make dist `DIR` whose static builds (DIR/pkgpersist_linux_ARCH/) are copied to SSH hosts"},
 			&cli.Int64Flag{Name: "max-output", Value: hunt.DefaultMaxOutput, Usage: "what one SSH host's answer may cost, in `BYTES` (its text plus 256 a row): a host that prints more fails"},
+			allFlag(),
 		),
 		Action: runHunt,
 	}
@@ -240,11 +241,15 @@ func runHunt(c *cli.Context) error {
 		return &exitError{1, runErr}
 	}
 	// every stored host's findings are shown, whatever became of the others
-	findings, added, err := hunt.Findings(ctx, st, sum, qs)
+	all, added, err := hunt.Findings(ctx, st, sum, qs)
 	if err != nil {
 		return &exitError{1, err}
 	}
-	if err := report.Write(c.App.Writer, report.Hunt, format, c.Bool("ecs"), findings); err != nil {
+	shown, findings, err := applyTriage(c, st, all)
+	if err != nil {
+		return err
+	}
+	if err := report.Write(c.App.Writer, report.Hunt, format, c.Bool("ecs"), shown); err != nil {
 		return &exitError{1, err}
 	}
 	outcomes := make([]store.HostOutcome, len(sum.Hosts))
@@ -283,7 +288,8 @@ one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
 			&cli.Int64Flag{Name: "run", Usage: "one run `N` instead of --since"},
 			&cli.StringFlag{Name: "host", Usage: "only this `HOST`"},
 			&cli.StringFlag{Name: "query", Usage: "only this query `ID`"},
-			&cli.BoolFlag{Name: "fail-on-new", Usage: "exit 1 when any row appeared"},
+			&cli.BoolFlag{Name: "fail-on-new", Usage: "exit 1 when any row appeared that no triage decision covers"},
+			allFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			format, st, err := openReport(c, "hunt")
@@ -296,11 +302,15 @@ one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
 			if err != nil {
 				return &exitError{1, err}
 			}
-			if err := report.Write(c.App.Writer, report.Diff, format, c.Bool("ecs"), cs); err != nil {
+			shown, untriaged, err := applyTriage(c, st, cs)
+			if err != nil {
+				return err
+			}
+			if err := report.Write(c.App.Writer, report.Diff, format, c.Bool("ecs"), shown); err != nil {
 				return &exitError{1, err}
 			}
 			if c.Bool("fail-on-new") {
-				for _, ch := range cs {
+				for _, ch := range untriaged {
 					if ch.Kind == "appeared" {
 						return &exitError{1, errors.New("new rows appeared")}
 					}

@@ -49,6 +49,7 @@ history window. --per-host keeps one history per host.`,
 			&cli.IntFlag{Name: "max-alerts", Value: d.MaxAlerts, Usage: "at most `N` alerts a run"},
 			&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "evaluate as of `TIME` (RFC 3339), to replay a past window"},
 			&cli.DurationFlag{Name: "watch", Usage: "run again every `DURATION` (e.g. 5m) until interrupted, each run's look-back ending at its start"},
+			allFlag(),
 		),
 		Action: runNewTerms,
 	}
@@ -75,7 +76,10 @@ func runNewTerms(c *cli.Context) error {
 		if err != nil {
 			return &exitError{1, err}
 		}
-		alerts := newterms.Detect(evs, o)
+		alerts, _, err := applyTriage(c, st, newterms.Detect(evs, o))
+		if err != nil {
+			return err
+		}
 		if err := report.Write(c.App.Writer, report.NewTerms, format, c.Bool("ecs"), alerts); err != nil {
 			return &exitError{1, err}
 		}

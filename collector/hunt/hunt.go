@@ -116,7 +116,7 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 	bq := []BatchQuery{{ID: CoverageID, SQL: CoverageSQL}}
 	kind := map[string]string{}
 	for _, q := range qs {
-		sq = append(sq, store.Query{ID: q.ID, Title: q.Title, Kind: q.Kind, SQL: q.SQL, Attack: q.Attack})
+		sq = append(sq, store.Query{ID: q.ID, Title: q.Title, Kind: q.Kind, SQL: q.SQL, Attack: q.Attack, Volatile: q.Volatile})
 		bq = append(bq, BatchQuery{ID: q.ID, SQL: q.SQL})
 		kind[q.ID] = q.Kind
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -26,8 +27,13 @@ type Query struct {
 	Source         string
 	FalsePositives string
 	Fixes          string
-	SQL            string
-	File           string
+	// Volatile are result columns whose values change without anything
+	// worth reporting (a file's access time changes when it is read): they
+	// are stored and shown, but a row that differs only in them is the
+	// same row.
+	Volatile []string
+	SQL      string
+	File     string
 }
 
 // Kinds and modes a header may name. A detection returns no rows on a
@@ -37,6 +43,9 @@ var (
 	Kinds = []string{"detection", "inventory", "event"}
 	Modes = []string{"snapshot", "differential"}
 )
+
+// column is what a result column name may be in a volatile list.
+var column = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // MaxInterval is osquery's limit on a scheduled query's interval.
 const MaxInterval = 604800
@@ -49,8 +58,8 @@ func Parse(file string, data []byte) (*Query, error) {
 		"mode": &q.Mode, "kind": &q.Kind, "source": &q.Source, "false_positives": &q.FalsePositives,
 		"fixes": &q.Fixes,
 	}
-	var attack, interval string
-	fields["attack"], fields["interval"] = &attack, &interval
+	var attack, interval, volatile string
+	fields["attack"], fields["interval"], fields["volatile"] = &attack, &interval, &volatile
 	lines := strings.Split(string(data), "\n")
 	var last *string
 	i := 0
@@ -76,11 +85,7 @@ func Parse(file string, data []byte) (*Query, error) {
 		last = dst
 	}
 	q.SQL = strings.TrimSpace(strings.Join(lines[i:], "\n"))
-	for _, a := range strings.Split(attack, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			q.Attack = append(q.Attack, a)
-		}
-	}
+	q.Attack, q.Volatile = list(attack), list(volatile)
 	var err error
 	if q.Interval, err = strconv.Atoi(interval); err != nil {
 		return nil, fmt.Errorf("%s: interval %q is not a number of seconds", file, interval)
@@ -88,7 +93,23 @@ func Parse(file string, data []byte) (*Query, error) {
 	return q, q.validate()
 }
 
+// list splits a comma-separated header value, dropping empty items.
+func list(v string) []string {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func (q *Query) validate() error {
+	for _, c := range q.Volatile {
+		if !column.MatchString(c) {
+			return fmt.Errorf("%s: volatile column %q is not a column name", q.File, c)
+		}
+	}
 	switch {
 	case q.ID == "" || q.Title == "" || q.Description == "" || q.SQL == "":
 		return fmt.Errorf("%s: id, title, description and SQL are required", q.File)

@@ -29,6 +29,10 @@ func TestParse(t *testing.T) {
 	if q.Description != "What it finds, on two lines." || len(q.Attack) != 2 || q.Interval != 3600 || q.SQL != "SELECT 1" {
 		t.Fatalf("%+v", q)
 	}
+	v, err := Parse("q1.sql", []byte("-- volatile: atime,  size_bytes ,\n"+good))
+	if err != nil || strings.Join(v.Volatile, "|") != "atime|size_bytes" {
+		t.Fatalf("volatile: %q %v", v.Volatile, err)
+	}
 	for name, bad := range map[string]string{
 		"wrong id":       strings.Replace(good, "id: q1", "id: other", 1),
 		"kind":           strings.Replace(good, "kind: detection", "kind: alert", 1),
@@ -36,6 +40,7 @@ func TestParse(t *testing.T) {
 		"interval":       strings.Replace(good, "interval: 3600", "interval: 604801", 1),
 		"interval text":  strings.Replace(good, "interval: 3600", "interval: hourly", 1),
 		"unknown key":    "-- colour: red\n" + good,
+		"volatile":       "-- volatile: atime, a b\n" + good,
 		"not key value":  "-- just words\n" + good,
 		"no sql":         strings.TrimSuffix(good, "SELECT 1\n"),
 		"missing attack": strings.Replace(good, "-- attack: T1546.016, T1105\n", "", 1),

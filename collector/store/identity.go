@@ -236,6 +236,11 @@ func (s *SQLite) Pending(ctx context.Context, hostID int64, batch, queryID strin
 // query returned that rows no longer holds: what storing rows as that
 // query's next result would record as disappeared.
 func (s *SQLite) WouldDisappear(ctx context.Context, host, queryID string, rows []Row) (int, error) {
+	// asked before the rows: the store has one connection
+	volatile, err := volatileColumns(ctx, s.db, queryID)
+	if err != nil {
+		return 0, err
+	}
 	hashes, err := s.db.QueryContext(ctx, `SELECT r.hash FROM results r JOIN hosts h ON h.id = r.host_id
 		WHERE h.name = ? AND r.query_id = ? AND r.last_run = (SELECT max(run_id) FROM query_runs qr
 			WHERE qr.host_id = r.host_id AND qr.query_id = r.query_id AND qr.error = '')`, host, queryID)
@@ -245,7 +250,7 @@ func (s *SQLite) WouldDisappear(ctx context.Context, host, queryID string, rows 
 	defer hashes.Close()
 	now := map[string]bool{}
 	for _, r := range rows {
-		now[r.Hash()] = true
+		now[r.Identity(volatile)] = true
 	}
 	gone := 0
 	for hashes.Next() {

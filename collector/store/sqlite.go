@@ -145,6 +145,7 @@ var migrations = []string{
 	identitySchema, // identity.go
 	// a hunt asks which of its hosts still have queries unanswered
 	`CREATE INDEX distributed_batch_pending ON distributed (batch, answered, host_id);`,
+	triageSchema, // triage.go
 }
 
 // SQLite is the Store on one SQLite file (WAL, foreign keys on).
@@ -236,9 +237,9 @@ func (s *SQLite) BeginRun(ctx context.Context, r Run, queries []Query) (int64, e
 		}
 		id, _ = res.LastInsertId()
 		for _, q := range queries {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO queries (id, title, kind, attack, sql) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (id) DO UPDATE SET title = excluded.title, kind = excluded.kind, attack = excluded.attack, sql = excluded.sql`,
-				q.ID, q.Title, q.Kind, strings.Join(q.Attack, ","), q.SQL); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO queries (id, title, kind, attack, sql, volatile) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET title = excluded.title, kind = excluded.kind, attack = excluded.attack, sql = excluded.sql, volatile = excluded.volatile`,
+				q.ID, q.Title, q.Kind, strings.Join(q.Attack, ","), q.SQL, strings.Join(q.Volatile, ",")); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO run_queries (run_id, query_id) VALUES (?, ?)`, id, q.ID); err != nil {
@@ -351,34 +352,22 @@ func hostID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
 	return id, err
 }
 
+// saveRows stores a query's rows under their identity (Row.Identity:
+// volatile columns left out) and records what appeared and disappeared
+// since the host's previous successful run of the query. A row seen
+// again keeps its identity and takes the latest values of its volatile
+// columns.
 func saveRows(ctx context.Context, tx *sql.Tx, runID, hostID int64, q QueryResult) error {
-	// the rows live at the host's previous successful run of this query
-	var prev sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(run_id) FROM query_runs WHERE host_id = ? AND query_id = ? AND error = '' AND run_id < ?`,
-		hostID, q.QueryID, runID).Scan(&prev); err != nil {
+	volatile, err := volatileColumns(ctx, tx, q.QueryID)
+	if err != nil {
 		return err
 	}
-	live := map[string]bool{}
-	if prev.Valid {
-		rs, err := tx.QueryContext(ctx, `SELECT hash FROM results WHERE host_id = ? AND query_id = ? AND last_run = ?`, hostID, q.QueryID, prev.Int64)
-		if err != nil {
-			return err
-		}
-		for rs.Next() {
-			var h string
-			if err := rs.Scan(&h); err != nil {
-				rs.Close()
-				return err
-			}
-			live[h] = true
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return err
-		}
+	live, err := liveRows(ctx, tx, runID, hostID, q.QueryID, volatile)
+	if err != nil {
+		return err
 	}
 	upsert, err := tx.PrepareContext(ctx, `INSERT INTO results (host_id, query_id, hash, row, first_run, last_run) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (host_id, query_id, hash) DO UPDATE SET last_run = excluded.last_run`)
+		ON CONFLICT (host_id, query_id, hash) DO UPDATE SET last_run = excluded.last_run, row = excluded.row`)
 	if err != nil {
 		return err
 	}
@@ -390,7 +379,7 @@ func saveRows(ctx context.Context, tx *sql.Tx, runID, hostID int64, q QueryResul
 	defer change.Close()
 	seen := map[string]bool{}
 	for _, r := range q.Rows {
-		h := r.Hash()
+		h := r.Identity(volatile)
 		if seen[h] {
 			continue
 		}
@@ -399,20 +388,59 @@ func saveRows(ctx context.Context, tx *sql.Tx, runID, hostID int64, q QueryResul
 		if _, err := upsert.ExecContext(ctx, hostID, q.QueryID, h, string(b), runID, runID); err != nil {
 			return err
 		}
-		if !live[h] {
+		if _, ok := live[h]; !ok {
 			if _, err := change.ExecContext(ctx, runID, hostID, q.QueryID, h, "appeared"); err != nil {
 				return err
 			}
 		}
 	}
-	for h := range live {
+	for h, stored := range live {
 		if !seen[h] {
-			if _, err := change.ExecContext(ctx, runID, hostID, q.QueryID, h, "disappeared"); err != nil {
+			if _, err := change.ExecContext(ctx, runID, hostID, q.QueryID, stored, "disappeared"); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// liveRows are the identities of the rows at the host's previous
+// successful run of the query, each with the hash it is stored under.
+// With volatile columns the identity is computed from the stored row:
+// rows stored before the columns were volatile (under their full hash)
+// are then still the same rows.
+func liveRows(ctx context.Context, tx *sql.Tx, runID, hostID int64, queryID string, volatile []string) (map[string]string, error) {
+	var prev sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(run_id) FROM query_runs WHERE host_id = ? AND query_id = ? AND error = '' AND run_id < ?`,
+		hostID, queryID, runID).Scan(&prev); err != nil {
+		return nil, err
+	}
+	live := map[string]string{}
+	if !prev.Valid {
+		return live, nil
+	}
+	rs, err := tx.QueryContext(ctx, `SELECT hash, CASE WHEN ? THEN row ELSE '' END FROM results WHERE host_id = ? AND query_id = ? AND last_run = ?`,
+		len(volatile) > 0, hostID, queryID, prev.Int64)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var h, row string
+		if err := rs.Scan(&h, &row); err != nil {
+			return nil, err
+		}
+		id := h
+		if len(volatile) > 0 {
+			var r Row
+			if err := json.Unmarshal([]byte(row), &r); err != nil {
+				return nil, fmt.Errorf("stored row %s: %w", h, err)
+			}
+			id = r.Identity(volatile)
+		}
+		live[id] = h
+	}
+	return live, rs.Err()
 }
 
 // Diff lists the changes of the runs in the window.

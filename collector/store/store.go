@@ -51,6 +51,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"sort"
 	"time"
 )
@@ -60,15 +61,25 @@ type Row map[string]string
 
 // Hash is the row's canonical identity: its columns sorted by name,
 // JSON-encoded, SHA-256.
-func (r Row) Hash() string {
+func (r Row) Hash() string { return r.Identity(nil) }
+
+// Identity is the row's identity when the columns named in volatile are
+// left out: a row that differs only in them is the same row. A volatile
+// column keeps its name with a null value (no string encodes as null),
+// so a row with the column never shares an identity with a row without
+// it. Without volatile columns in the row, Identity is Hash.
+func (r Row) Identity(volatile []string) string {
 	keys := make([]string, 0, len(r))
 	for k := range r {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	pairs := make([][2]string, len(keys))
+	pairs := make([][2]any, len(keys))
 	for i, k := range keys {
-		pairs[i] = [2]string{k, r[k]}
+		pairs[i] = [2]any{k, r[k]}
+		if slices.Contains(volatile, k) {
+			pairs[i][1] = nil
+		}
 	}
 	b, _ := json.Marshal(pairs)
 	sum := sha256.Sum256(b)
@@ -79,6 +90,7 @@ func (r Row) Hash() string {
 type Query struct {
 	ID, Title, Kind, SQL string
 	Attack               []string
+	Volatile             []string // columns left out of a row's identity (querydef.Query.Volatile)
 }
 
 // QueryResult is one query's outcome on one host.
