@@ -81,9 +81,11 @@ test: deps fmt-check vet dist
 #   60 s, as the built binary, its peak RSS checked against the documented
 #   bound while a good host keeps its round-trips (make test runs it 5 s);
 # - 5,000 simulated osqueryd hosts over TLS, checking in while
-#   pkgpersist hunt --enrolled (its own process) hunts them three times.
+#   pkgpersist hunt --enrolled (its own process) hunts them three times;
+# - prune on a store of 1,000,000 rows keeps every diff of the kept range.
 test-load:
 	PKGPERSIST_HOSTILE_SECONDS=60 PKGPERSIST_LOAD=1 $(GO) test -tags $(TAGS) -count=1 -timeout 40m -run '^(TestHostileMix|TestLoad)$$' -v ./collector/osqserver
+	PKGPERSIST_LOAD=1 $(GO) test -tags $(TAGS) -count=1 -timeout 30m -run '^TestPruneMillion$$' -v ./collector/store
 
 # Benchmarks print ratios against a baseline measured in the same run.
 bench: build

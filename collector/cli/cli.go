@@ -35,18 +35,19 @@ func (e *exitError) Error() string { return e.err.Error() }
 // Main runs the command line and returns the exit status: 0 on success, 1
 // when the work failed, 2 for a usage or SQL error.
 func Main(args []string, stdout, stderr io.Writer) int {
+	commands := []*cli.Command{huntCommand(), diffCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), hostsCommand(), ingestCommand(), reportCommand(), triageCommand(), pruneCommand(), backupCommand()}
+	usageConventions("pkgpersist", commands)
 	app := &cli.App{
 		Name:      "pkgpersist",
 		Usage:     "hunt Linux persistence planted through package managers",
 		Version:   Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
-		Commands:  []*cli.Command{huntCommand(), diffCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), hostsCommand(), ingestCommand(), reportCommand(), triageCommand()},
+		Commands:  commands,
 		// errors are printed once, below, as one line
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &exitError{2, err}
-		},
+		OnUsageError:   onUsageError("pkgpersist"),
+		Action:         unknownCommand("pkgpersist", commands),
 	}
 	err := app.Run(append([]string{"pkgpersist"}, args...))
 	if err == nil {

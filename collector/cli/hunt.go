@@ -78,8 +78,8 @@ compile, a bad target).`,
 			&cli.StringFlag{Name: "queries", Usage: "a `DIR` of .sql query files instead of the built-in ones"},
 			&cli.StringFlag{Name: "root", Value: "/", Usage: "for the local target: the filesystem `DIR` to evaluate"},
 			&cli.StringFlag{Name: "targets", Usage: "read targets from `FILE`, one a line (# comments)"},
-			&cli.IntFlag{Name: "parallel", Value: 4, Usage: "hosts to hunt at once"},
-			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "per-host time limit"},
+			&cli.IntFlag{Name: "parallel", Value: 4, Usage: "`N` hosts to hunt at once"},
+			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "per-host time limit (`DURATION`)"},
 			&cli.StringFlag{Name: "ssh-config", Usage: "an ssh_config `FILE` to use instead of the user's (ssh -F)"},
 			&cli.StringFlag{Name: "remote-engine", Value: "auto", Usage: "`ENGINE` on SSH hosts: auto (osqueryi with the pkgpersist extension where installed, else pkgpersist), osqueryi, pkgpersist"},
 			&cli.BoolFlag{Name: "enrolled", Usage: "hunt the osqueryd hosts enrolled into pkgpersist serve (same --db): queue the queries, wait for their answers"},
@@ -297,6 +297,9 @@ one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
 				return err
 			}
 			defer st.Close()
+			if err := knownHostRun(c, st); err != nil {
+				return err
+			}
 			cs, err := st.Diff(c.Context, store.Window{Since: time.Now().Add(-c.Duration("since")), Run: c.Int64("run"),
 				Host: c.String("host"), Query: c.String("query")})
 			if err != nil {
@@ -321,17 +324,37 @@ one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
 	}
 }
 
+// knownHostRun refuses a --host or --run the store does not know: a
+// typo must not look like a host without changes.
+func knownHostRun(c *cli.Context, st *store.SQLite) error {
+	if h := c.String("host"); h != "" {
+		if ok, err := st.HostKnown(c.Context, h); err != nil {
+			return &exitError{1, err}
+		} else if !ok {
+			return usageError("pkgpersist diff", fmt.Sprintf("no host %q in %s", output.Safe(h), c.String("db")))
+		}
+	}
+	if r := c.Int64("run"); c.IsSet("run") {
+		if ok, err := st.RunKnown(c.Context, r); err != nil {
+			return &exitError{1, err}
+		} else if !ok {
+			return usageError("pkgpersist diff", fmt.Sprintf("no run %d in %s", r, c.String("db")))
+		}
+	}
+	return nil
+}
+
 func batchCommand() *cli.Command {
 	return &cli.Command{
 		Name:   "batch",
 		Hidden: true,
 		Usage:  "run queries given as JSON on stdin (what a remote host runs during a hunt)",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "root", Value: "/"},
-			&cli.StringFlag{Name: "osqueryi", Usage: "run the queries with this osqueryi instead of the embedded engine"},
+			&cli.StringFlag{Name: "root", Value: "/", Usage: "the filesystem `DIR` to evaluate"},
+			&cli.StringFlag{Name: "osqueryi", Usage: "run the queries with this osqueryi `FILE` instead of the embedded engine"},
 			&cli.BoolFlag{Name: "enrolled", Usage: "hunt the osqueryd hosts enrolled into pkgpersist serve (same --db): queue the queries, wait for their answers"},
 			&cli.StringFlag{Name: "hosts", Usage: "with --enrolled: only these comma-separated `HOSTS`"},
-			&cli.StringFlag{Name: "extension", Usage: "with --osqueryi: the pkgpersist.ext to load"},
+			&cli.StringFlag{Name: "extension", Usage: "with --osqueryi: the pkgpersist.ext `FILE` to load"},
 			&cli.BoolFlag{Name: "watch-stdin", Usage: "standard input stays open after the queries: stop when it closes (the hunt is gone)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -355,7 +378,13 @@ func openExisting(c *cli.Context, made string) (*store.SQLite, error) {
 	}
 	st, err := openStore(c)
 	if err != nil {
-		return nil, &exitError{1, err}
+		// a database this user may not write (or on a read-only
+		// mount) is still read
+		ro, roErr := store.OpenReadOnly(c.String("db"))
+		if roErr != nil {
+			return nil, &exitError{1, err}
+		}
+		return ro, nil
 	}
 	return st, nil
 }

@@ -59,17 +59,18 @@ change it is made again, and says so: hosts must then pin the new file. --insecu
 			&cli.BoolFlag{Name: "insecure-http", Usage: "serve plain HTTP (tests only: node keys travel in clear)"},
 			&cli.IntFlag{Name: "distributed-interval", Value: 10, Usage: "`SECONDS` between a host's distributed reads (sent in the config)"},
 			&cli.StringFlag{Name: "queries", Usage: "a `DIR` of .sql query files instead of the built-in ones"},
-			&cli.Float64Flag{Name: "rate", Value: osqserver.DefaultOptions.Rate, Usage: "requests a second allowed per node"},
-			&cli.Float64Flag{Name: "new-host-rate", Value: osqserver.DefaultOptions.NewHostRate, Usage: "enrollments of new host identifiers a second, fleet-wide (0: no limit)"},
-			&cli.IntFlag{Name: "new-host-burst", Value: osqserver.DefaultOptions.NewHostBurst, Usage: "new host identifiers enrolled at once before --new-host-rate applies"},
-			&cli.IntFlag{Name: "max-concurrent", Value: osqserver.DefaultOptions.MaxConcurrent, Usage: "requests read and handled at once; others wait, then get 503"},
-			&cli.IntFlag{Name: "max-conns", Value: osqserver.DefaultOptions.MaxConns, Usage: "connections open at once"},
+			&cli.Float64Flag{Name: "rate", Value: osqserver.DefaultOptions.Rate, Usage: "`N` requests a second allowed per node"},
+			&cli.Float64Flag{Name: "new-host-rate", Value: osqserver.DefaultOptions.NewHostRate, Usage: "`N` enrollments of new host identifiers a second, fleet-wide (0: no limit)"},
+			&cli.IntFlag{Name: "new-host-burst", Value: osqserver.DefaultOptions.NewHostBurst, Usage: "`N` new host identifiers enrolled at once before --new-host-rate applies"},
+			&cli.IntFlag{Name: "max-concurrent", Value: osqserver.DefaultOptions.MaxConcurrent, Usage: "`N` requests read and handled at once; others wait, then get 503"},
+			&cli.IntFlag{Name: "max-conns", Value: osqserver.DefaultOptions.MaxConns, Usage: "`N` connections open at once"},
 			&cli.Int64Flag{Name: "memory-budget", Value: osqserver.DefaultOptions.MemoryBudget, Usage: "`BYTES` of request bodies held in memory together; past it they go to temporary files"},
 			&cli.Int64Flag{Name: "max-line", Value: osqserver.DefaultOptions.MaxLine, Usage: "`BYTES` of one log line (osqueryd's --logger_tls_max_linesize); a longer line is skipped and counted"},
 			&cli.Int64Flag{Name: "max-answer", Value: osqserver.DefaultOptions.MaxAnswer, Usage: "`BYTES` of one distributed query's answer"},
-			&cli.DurationFlag{Name: "key-cache", Value: osqserver.DefaultOptions.KeyCache, Usage: "how long a node key that checked out is trusted without asking the database (a revocation takes effect within it)"},
+			&cli.DurationFlag{Name: "key-cache", Value: osqserver.DefaultOptions.KeyCache, Usage: "how long (`DURATION`) a node key that checked out is trusted without asking the database (a revocation takes effect within it)"},
 			&cli.StringFlag{Name: "spool-dir", Usage: "`DIR` for request bodies past their memory share (default: the system's temporary directory)"},
 			&cli.StringFlag{Name: "metrics-listen", Usage: "`ADDR` serving GET /metrics on its own (plain HTTP: keep it on a private address)"},
+			&cli.StringFlag{Name: "retention", Usage: "prune what is older than this `AGE` (90d, 2w) at start and every hour, as pkgpersist prune --no-vacuum does"},
 			&cli.StringFlag{Name: "metrics-token-file", Usage: "`FILE` holding a bearer token that GET /metrics on the API's address needs (without it or --metrics-listen, /metrics is not served)"},
 		},
 		Action: runServe,
@@ -135,6 +136,12 @@ func runServe(c *cli.Context) error {
 		return &exitError{1, err}
 	}
 	defer st.Close()
+	var keep time.Duration
+	if r := c.String("retention"); r != "" {
+		if keep, err = parseAge(r); err != nil {
+			return usageError("pkgpersist serve", "--retention: "+err.Error())
+		}
+	}
 	ln, err := net.Listen("tcp", c.String("listen"))
 	if err != nil {
 		return &exitError{1, err}
@@ -156,6 +163,9 @@ func runServe(c *cli.Context) error {
 		go ms.Serve(mln)
 		defer ms.Close()
 		log.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
+	if keep > 0 {
+		go retain(ctx, st, keep, time.Hour, log)
 	}
 	log.Info("serving", "url", scheme+"://"+ln.Addr().String()+osqserver.Prefixes[0], "db", c.String("db"))
 	if err := srv.Serve(ctx, ln, cert); err != nil && !errors.Is(err, net.ErrClosed) {

@@ -167,7 +167,7 @@ func OpenWith(path string, opt Options) (*SQLite, error) {
 	if err != nil {
 		return nil, err
 	}
-	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=128",
+	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=128&_auto_vacuum=incremental",
 		path, opt.BusyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {

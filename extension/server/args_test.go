@@ -95,3 +95,10 @@ func TestMainExitCodes(t *testing.T) {
 		t.Errorf("no osqueryd: exit %d, want 1", code)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"--version"}, &out, &errb); code != 0 || out.String() != "pkgpersist.ext "+Version+"\n" {
+		t.Fatalf("--version: exit %d, %q %q", code, out.String(), errb.String())
+	}
+}

@@ -51,6 +51,8 @@ type Options struct {
 	Root  string
 	// Spec prints the table schemas as JSON and exits.
 	Spec bool
+	// ShowVersion prints the version and exits.
+	ShowVersion bool
 }
 
 // ParseArgs accepts what osqueryd passes: [--verbose] --socket PATH
@@ -79,6 +81,7 @@ Flags (as osqueryd passes them):
 	fs.BoolVar(&o.Verbose, "verbose", false, "log debug messages to stderr")
 	fs.StringVar(&o.Print, "print", "", "print this table's rows as JSON (as osqueryi --json does) and exit, without osqueryd")
 	fs.StringVar(&o.Root, "root", "/", "with --print: the filesystem root to evaluate")
+	fs.BoolVar(&o.ShowVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&o.Spec, "spec", false, "print every table's schema (columns, types, hidden flags, descriptions) as JSON and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -86,7 +89,7 @@ Flags (as osqueryd passes them):
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.Socket == "" && o.Print == "" && !o.Spec {
+	if o.Socket == "" && o.Print == "" && !o.Spec && !o.ShowVersion {
 		return o, errors.New("--socket is required (osqueryd passes it); or --print TABLE")
 	}
 	o.Timeout = seconds(timeout, DefaultTimeout)
@@ -118,6 +121,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if o.ShowVersion {
+		fmt.Fprintf(stdout, "pkgpersist.ext %s\n", Version)
+		return 0
+	}
 	if o.Spec {
 		return printSpec(stdout, stderr)
 	}
