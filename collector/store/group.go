@@ -8,18 +8,18 @@ import (
 	"sync"
 )
 
-// Log batches that arrive while another is being written are written
-// together, in one transaction: a server's log requests then share a
-// commit instead of queueing for one each. Each caller still returns only
-// once its own rows are committed (or have failed), so nothing is
-// acknowledged before it is stored.
+// Small writes that arrive while another is being written are written
+// together, in one transaction: a server's log requests and answers then
+// share a commit instead of queueing for one each. Each caller still
+// returns only once its own write is committed (or has failed), so
+// nothing is acknowledged before it is stored.
 //
 // There is no writer goroutine: the first caller to find no write in
 // progress leads, writes what is queued, and hands the lead to the first
 // caller that queued meanwhile.
-type logGroup struct {
+type writeGroup struct {
 	mu      sync.Mutex
-	queue   []*logBatch
+	queue   []*groupedWrite
 	writing bool
 }
 
@@ -27,63 +27,77 @@ type logGroup struct {
 // (and the write lock it holds) stays short.
 const groupRows = 8192
 
-type logBatch struct {
-	hostID   int64
-	results  []encodedLog
-	statuses []StatusLine
-	added    int
-	err      error
-	// wake says true (lead the next write) or false (done: added and
-	// err are set)
+type groupedWrite struct {
+	op   string
+	rows int
+	// fn writes in the transaction it is given; it may run twice (in the
+	// group, then alone), so it sets its results afresh each time
+	fn  func(*sql.Tx) error
+	err error
+	// wake says true (lead the next write) or false (done: err is set)
 	wake chan bool
 }
 
-func (b *logBatch) rows() int { return len(b.results) + len(b.statuses) }
-
-// SaveLogs stores a host's logged results and status lines and returns
-// how many result rows were new: a batch osqueryd sends again adds
-// nothing. It returns once they are committed, in a transaction it may
-// share with other callers' batches.
-func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, statuses []StatusLine) (int, error) {
-	b := &logBatch{hostID: hostID, results: encodeLogged(results), statuses: statuses, wake: make(chan bool, 1)}
-	g := &s.logs
+// grouped runs fn, which writes about rows rows, in a write transaction
+// it may share with other callers, and returns once that is committed.
+func (s *SQLite) grouped(ctx context.Context, op string, rows int, fn func(*sql.Tx) error) error {
+	w := &groupedWrite{op: op, rows: rows, fn: fn, wake: make(chan bool, 1)}
+	g := &s.group
 	g.mu.Lock()
-	g.queue = append(g.queue, b)
+	g.queue = append(g.queue, w)
 	lead := !g.writing
 	g.writing = true
 	g.mu.Unlock()
 	if !lead {
 		// the leader's write is bounded by Options.WriteWait: the caller
-		// waits for the outcome even if its own ctx ends, as the rows may
-		// be committed meanwhile
-		lead = <-b.wake
+		// waits for the outcome even if its own ctx ends, as its write
+		// may be committed meanwhile
+		lead = <-w.wake
 	}
 	if lead {
-		s.leadLogs(ctx)
-		<-b.wake // the leader's batch was in the group it wrote
+		s.leadGroup(ctx)
+		<-w.wake // the leader's write was in the group it wrote
 	}
-	return b.added, b.err
+	return w.err
 }
 
-// leadLogs writes one group from the queue (the leader's own batch is
+// SaveLogs stores a host's logged results and status lines and returns
+// how many result rows were new: a batch osqueryd sends again adds
+// nothing. It returns once they are committed, in a transaction it may
+// share with other callers' writes.
+func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, statuses []StatusLine) (int, error) {
+	encoded := encodeLogged(results)
+	var added int
+	err := s.grouped(ctx, "save logs", len(results)+len(statuses), func(tx *sql.Tx) error {
+		var err error
+		added, err = saveLogs(ctx, tx, hostID, encoded, statuses)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
+}
+
+// leadGroup writes one group from the queue (the leader's own write is
 // first in it), wakes its callers, and passes the lead on.
-func (s *SQLite) leadLogs(ctx context.Context) {
-	g := &s.logs
+func (s *SQLite) leadGroup(ctx context.Context) {
+	g := &s.group
 	// callers that are about to queue get into this group
 	runtime.Gosched()
 	g.mu.Lock()
 	n, rows := 0, 0
-	for n < len(g.queue) && (n == 0 || rows+g.queue[n].rows() <= groupRows) {
-		rows += g.queue[n].rows()
+	for n < len(g.queue) && (n == 0 || rows+g.queue[n].rows <= groupRows) {
+		rows += g.queue[n].rows
 		n++
 	}
-	group := append([]*logBatch(nil), g.queue[:n]...)
+	group := append([]*groupedWrite(nil), g.queue[:n]...)
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
 
 	// the group's write is not the leader's alone: its caller leaving
 	// must not fail the others
-	s.writeLogs(context.WithoutCancel(ctx), group)
+	s.writeGroup(context.WithoutCancel(ctx), group)
 
 	g.mu.Lock()
 	if len(g.queue) > 0 {
@@ -97,37 +111,31 @@ func (s *SQLite) leadLogs(ctx context.Context) {
 	}
 }
 
-// writeLogs commits a group of batches in one transaction. When that
+// writeGroup commits a group of writes in one transaction. When that
 // fails for a reason other than the database itself (full, busy, I/O,
-// read-only, corrupt), each batch is written alone, so one batch's fault
-// is not the others'.
-func (s *SQLite) writeLogs(ctx context.Context, group []*logBatch) {
-	err := s.write(ctx, "save logs", func(tx *sql.Tx) error {
-		for _, b := range group {
-			var err error
-			if b.added, err = saveLogs(ctx, tx, b.hostID, b.results, b.statuses); err != nil {
+// read-only, corrupt), each write is made alone, so one write's fault is
+// not the others'.
+func (s *SQLite) writeGroup(ctx context.Context, group []*groupedWrite) {
+	op := group[0].op
+	if len(group) > 1 {
+		op = "grouped writes"
+	}
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		for _, w := range group {
+			if err := w.fn(tx); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err == nil || len(group) == 1 || storeWide(err) {
-		for _, b := range group {
-			if b.err = err; err != nil {
-				b.added = 0
-			}
+		for _, w := range group {
+			w.err = err
 		}
 		return
 	}
-	for _, b := range group {
-		b.err = s.write(ctx, "save logs", func(tx *sql.Tx) error {
-			var err error
-			b.added, err = saveLogs(ctx, tx, b.hostID, b.results, b.statuses)
-			return err
-		})
-		if b.err != nil {
-			b.added = 0
-		}
+	for _, w := range group {
+		w.err = s.write(ctx, w.op, w.fn)
 	}
 }
 

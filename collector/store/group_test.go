@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -68,18 +70,79 @@ func TestSaveLogsConcurrentCallers(t *testing.T) {
 func TestSaveLogsGroupFaultStaysWithItsBatch(t *testing.T) {
 	s := open(t)
 	hosts := enrolled(t, s, 2)
-	batch := func(host int64, name string) *logBatch {
-		return &logBatch{hostID: host, results: encodeLogged(logged(name, 1, 3)), wake: make(chan bool, 1)}
+	added := make([]int, 3)
+	batch := func(i int, host int64, name string) *groupedWrite {
+		rows := encodeLogged(logged(name, 1, 3))
+		return &groupedWrite{op: "save logs", rows: 3, fn: func(tx *sql.Tx) error {
+			var err error
+			added[i], err = saveLogs(context.Background(), tx, host, rows, nil)
+			return err
+		}}
 	}
 	// host 999999 does not exist: its rows break the foreign key
-	group := []*logBatch{batch(hosts[0], "a"), batch(999999, "orphan"), batch(hosts[1], "b")}
-	s.writeLogs(context.Background(), group)
+	group := []*groupedWrite{batch(0, hosts[0], "a"), batch(1, 999999, "orphan"), batch(2, hosts[1], "b")}
+	s.writeGroup(context.Background(), group)
 	for i, want := range []bool{true, false, true} {
-		if ok := group[i].err == nil && group[i].added == 3; ok != want {
-			t.Errorf("batch %d: added %d, %v; want stored %v", i, group[i].added, group[i].err, want)
+		if ok := group[i].err == nil && added[i] == 3; ok != want {
+			t.Errorf("batch %d: added %d, %v; want stored %v", i, added[i], group[i].err, want)
 		}
 	}
 	if n := count(t, s, "scheduled_results"); n != 6 {
 		t.Errorf("%d rows stored, want 6", n)
+	}
+}
+
+// Answers share commits with each other and with log batches; an answer
+// to a query not pending fails alone, with ErrNotPending.
+func TestAnswersGrouped(t *testing.T) {
+	s := open(t)
+	hosts := enrolled(t, s, 40)
+	ctx := context.Background()
+	for _, h := range hosts {
+		if err := s.Queue(ctx, "b1", h, []Query{{ID: "q1", SQL: "SELECT 1"}, {ID: "q2", SQL: "SELECT 2"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*len(hosts))
+	for i, h := range hosts {
+		for _, q := range []string{"q1", "q2", "nope"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := s.Answer(ctx, h, "b1", q, []Row{{"q": q}}, 0, "", time.Now())
+				if q == "nope" {
+					if !errors.Is(err, ErrNotPending) {
+						errs <- fmt.Errorf("host %d: answer to a query not queued: %v", i, err)
+					}
+					return
+				}
+				if err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.SaveLogs(ctx, h, logged(fmt.Sprint("h", i), i, 3), nil); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	waiting, err := s.Waiting(ctx, "b1")
+	if err != nil || len(waiting) != 0 {
+		t.Errorf("hosts still waiting: %v %v", waiting, err)
+	}
+	for _, h := range hosts[:3] {
+		got, pending, err := s.Answers(ctx, "b1", h)
+		if err != nil || pending != 0 || len(got) != 2 {
+			t.Errorf("host %d: %d answers, %d pending, %v", h, len(got), pending, err)
+		}
 	}
 }

@@ -327,15 +327,17 @@ func (s *SQLite) Answer(ctx context.Context, hostID int64, batch, queryID string
 		rows = []Row{}
 	}
 	data, _ := json.Marshal(rows)
-	n, err := s.exec(ctx, "answer", `UPDATE distributed SET answered = ?, status = ?, message = ?, rows = ?
-		WHERE batch = ? AND host_id = ? AND query_id = ? AND answered IS NULL`, now.UnixNano(), status, message, string(data), batch, hostID, queryID)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("%w %s for this host", ErrNotPending, DistributedID(batch, queryID))
-	}
-	return nil
+	return s.grouped(ctx, "answer", len(rows), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE distributed SET answered = ?, status = ?, message = ?, rows = ?
+			WHERE batch = ? AND host_id = ? AND query_id = ? AND answered IS NULL`, now.UnixNano(), status, message, string(data), batch, hostID, queryID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w %s for this host", ErrNotPending, DistributedID(batch, queryID))
+		}
+		return nil
+	})
 }
 
 // Waiting returns the hosts with queries of the batch not yet answered.

@@ -153,7 +153,7 @@ type SQLite struct {
 	db       *sql.DB
 	opt      Options
 	busy     contention
-	logs     logGroup
+	group    writeGroup
 	warnings []string
 }
 
