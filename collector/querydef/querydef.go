@@ -26,16 +26,21 @@ type Query struct {
 	Source         string
 	FalsePositives string
 	Fixes          string
-	SQL            string
-	File           string
+	// Severity (low, medium, high, critical) and Next, the one step an
+	// analyst takes first on a row, are what a detection's reader needs.
+	Severity string
+	Next     string
+	SQL      string
+	File     string
 }
 
 // Kinds and modes a header may name. A detection returns no rows on a
 // healthy host; an inventory describes state; an event query reads an
 // evented table, whose rows are happenings that are only ever added.
 var (
-	Kinds = []string{"detection", "inventory", "event"}
-	Modes = []string{"snapshot", "differential"}
+	Kinds      = []string{"detection", "inventory", "event"}
+	Severities = []string{"low", "medium", "high", "critical"}
+	Modes      = []string{"snapshot", "differential"}
 )
 
 // MaxInterval is osquery's limit on a scheduled query's interval.
@@ -49,6 +54,7 @@ func Parse(file string, data []byte) (*Query, error) {
 		"mode": &q.Mode, "kind": &q.Kind, "source": &q.Source, "false_positives": &q.FalsePositives,
 		"fixes": &q.Fixes,
 	}
+	fields["severity"], fields["next"] = &q.Severity, &q.Next
 	var attack, interval string
 	fields["attack"], fields["interval"] = &attack, &interval
 	lines := strings.Split(string(data), "\n")
@@ -107,6 +113,10 @@ func (q *Query) validate() error {
 		return fmt.Errorf("%s: interval %d is outside 1..%d", q.File, q.Interval, MaxInterval)
 	case q.Platform == "" || len(q.Attack) == 0:
 		return fmt.Errorf("%s: platform and attack are required", q.File)
+	case q.Kind == "detection" && (!slices.Contains(Severities, q.Severity) || q.Next == ""):
+		return fmt.Errorf("%s: a detection needs severity (one of %s) and next", q.File, strings.Join(Severities, ", "))
+	case q.Kind != "detection" && q.Severity != "":
+		return fmt.Errorf("%s: only a detection has a severity", q.File)
 	}
 	return nil
 }
