@@ -31,7 +31,7 @@
 --   updates alone (yum -y update, dnf upgrade, apt-get upgrade,
 --   unattended-upgrade) are not matched unless given a package file.
 -- severity: medium
--- next: read the cron entry in path and the package it reinstalls; ask who scheduled it (pkgpersist explain cron-package-reinstall)
+-- next: read the cron entry in path and the package it reinstalls; ask who scheduled it
 WITH RECURSIVE
 programs(name, family) AS (VALUES
   ('rpm', 'rpm'), ('dpkg', 'dpkg'), ('dpkg-reconfigure', 'reconfigure'),

@@ -21,7 +21,7 @@
 --   fonts, plugin installers use curl or wget); scripts that copy their own
 --   cron or systemd files into place with cp or install.
 -- severity: medium
--- next: read the package's maintainer script and check where the package came from (pkgpersist explain package-scripts-suspicious-calls)
+-- next: read the package's maintainer script and check where the package came from
 SELECT manager, package, version, script, status, interpreter, path, sha256, calls
 FROM package_scripts
 WHERE calls LIKE '%[net]%' OR calls LIKE '%[fetch]%' OR calls LIKE '%[detach]%'

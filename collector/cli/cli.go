@@ -41,7 +41,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		Version:   Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
-		Commands:  []*cli.Command{huntCommand(), diffCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), hostsCommand(), ingestCommand(), reportCommand()},
+		Commands:  []*cli.Command{huntCommand(), diffCommand(), explainCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), hostsCommand(), ingestCommand(), reportCommand()},
 		// errors are printed once, below, as one line
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {

@@ -275,6 +275,10 @@ func heading(c store.Change, q *querydef.Query) string {
 	if next != "" {
 		b.WriteString("  next: " + output.Safe(next) + "\n")
 	}
+	if q != nil && q.File != "" {
+		// a query of a file: explain shows its false positives and SQL
+		b.WriteString("  more: pkgpersist explain " + output.Safe(q.ID) + "\n")
+	}
 	return b.String()
 }
 
