@@ -27,7 +27,8 @@ type Query struct {
 	FalsePositives string
 	Fixes          string
 	// Severity (low, medium, high, critical) and Next, the one step an
-	// analyst takes first on a row, are what a detection's reader needs.
+	// analyst takes first on a row, are what a detection's reader needs:
+	// every built-in detection has both; a user's own may leave them out.
 	Severity string
 	Next     string
 	SQL      string
@@ -113,10 +114,10 @@ func (q *Query) validate() error {
 		return fmt.Errorf("%s: interval %d is outside 1..%d", q.File, q.Interval, MaxInterval)
 	case q.Platform == "" || len(q.Attack) == 0:
 		return fmt.Errorf("%s: platform and attack are required", q.File)
-	case q.Kind == "detection" && (!slices.Contains(Severities, q.Severity) || q.Next == ""):
-		return fmt.Errorf("%s: a detection needs severity (one of %s) and next", q.File, strings.Join(Severities, ", "))
-	case q.Kind != "detection" && q.Severity != "":
-		return fmt.Errorf("%s: only a detection has a severity", q.File)
+	case q.Severity != "" && !slices.Contains(Severities, q.Severity):
+		return fmt.Errorf("%s: severity %q is not one of %s", q.File, q.Severity, strings.Join(Severities, ", "))
+	case q.Kind != "detection" && (q.Severity != "" || q.Next != ""):
+		return fmt.Errorf("%s: only a detection has a severity and a next step", q.File)
 	}
 	return nil
 }

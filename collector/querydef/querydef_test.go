@@ -42,7 +42,6 @@ func TestParse(t *testing.T) {
 		"no sql":             strings.TrimSuffix(good, "SELECT 1\n"),
 		"missing attack":     strings.Replace(good, "-- attack: T1546.016, T1105\n", "", 1),
 		"severity":           strings.Replace(good, "severity: high", "severity: dire", 1),
-		"no next":            strings.Replace(good, "-- next: pkgpersist explain q1\n", "", 1),
 		"inventory severity": strings.Replace(good, "kind: detection", "kind: inventory", 1),
 	} {
 		if _, err := Parse("q1.sql", []byte(bad)); err == nil {
