@@ -465,13 +465,13 @@ func TestHostileHostAmongGood(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "p.db")
 	changes := func(out string) map[string]int {
 		t.Helper()
-		var rows []map[string]string
+		var rows []struct{ Host, Change string }
 		if err := json.Unmarshal([]byte(out), &rows); err != nil {
 			t.Fatalf("hunt output: %v\n%s", err, out)
 		}
 		n := map[string]int{}
 		for _, r := range rows {
-			n[r["host"]+" "+r["change"]]++
+			n[r.Host+" "+r.Change]++
 		}
 		return n
 	}
