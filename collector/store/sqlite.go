@@ -458,7 +458,7 @@ func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
 		LEFT JOIN queries q ON q.id = l.query_id
 		WHERE ` + lwhere
 	}
-	return s.changes(ctx, q+` ORDER BY 2, 4, 5, 1, 6`, args...)
+	return s.changes(ctx, q+` ORDER BY 2, 4, 5, 1 DESC, 6`, args...)
 }
 
 // packQueryID is the query id in a scheduled query's name as osqueryd
