@@ -30,6 +30,8 @@
 --   management run from cron that names these commands in its arguments;
 --   updates alone (yum -y update, dnf upgrade, apt-get upgrade,
 --   unattended-upgrade) are not matched unless given a package file.
+-- severity: medium
+-- next: read the cron entry in path and the package it reinstalls; ask who scheduled it
 WITH RECURSIVE
 programs(name, family) AS (VALUES
   ('rpm', 'rpm'), ('dpkg', 'dpkg'), ('dpkg-reconfigure', 'reconfigure'),

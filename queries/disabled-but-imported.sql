@@ -11,5 +11,7 @@
 -- source: pkgpersist
 -- false_positives: plugins an administrator disabled on purpose (their code
 --   still runs; check it).
+-- severity: high
+-- next: read the plugin file in path: code that runs while the plugin is disabled is hidden on purpose
 SELECT name, path, reason, package FROM dnf_plugins
   WHERE manager = 'dnf' AND imported = 1 AND enabled = 0

@@ -18,6 +18,8 @@
 -- source: pkgpersist
 -- false_positives: proxy auto-detection helpers; update hooks of monitoring agents;
 --   plugins installed by hand (not from a package) that talk to the network.
+-- severity: high
+-- next: read the command and the file in path; fetch nothing it names, and find who wrote the file
 SELECT manager, hook, command, path FROM (
   SELECT 'apt' AS manager, hook, command, path FROM apt_hooks WHERE active = 1
   UNION ALL

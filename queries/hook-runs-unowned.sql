@@ -16,6 +16,8 @@
 -- false_positives: local scripts that an administrator's own hook runs
 --   (/usr/local/bin, /opt); plugins installed by hand or with pip; package
 --   files an administrator edited.
+-- severity: high
+-- next: read the file the hook runs and compare it with the package that should own it
 SELECT source_table, manager, hook, path, line, word, how, via, target, resolved,
        package, package_modified, sha256
 FROM hook_targets

@@ -9,6 +9,8 @@
 -- kind: detection
 -- source: pkgpersist
 -- false_positives: configuration files an administrator edited (dpkg conffiles).
+-- severity: medium
+-- next: diff the file in path against the package's copy (dpkg --verify, rpm -V) and read what changed
 SELECT DISTINCT 'apt_hooks' AS source_table, path, package FROM apt_hooks WHERE package_modified = 1
 UNION
 SELECT 'dpkg_hooks', path, package FROM dpkg_hooks WHERE package_modified = 1

@@ -20,6 +20,8 @@
 --   daemon with setsid; packages that fetch data at install (firmware,
 --   fonts, plugin installers use curl or wget); scripts that copy their own
 --   cron or systemd files into place with cp or install.
+-- severity: medium
+-- next: read the package's maintainer script and check where the package came from
 SELECT manager, package, version, script, status, interpreter, path, sha256, calls
 FROM package_scripts
 WHERE calls LIKE '%[net]%' OR calls LIKE '%[fetch]%' OR calls LIKE '%[detach]%'

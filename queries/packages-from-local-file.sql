@@ -23,6 +23,8 @@
 --   or whose DNF history was deleted or reset. Not found: rpm packages
 --   installed before any DNF or YUM history exists (a host whose first
 --   package manager run came after the attacker's rpm -i).
+-- severity: low
+-- next: check that the package's origin is one your administrators installed on purpose
 SELECT manager, package, version, arch, source, reason, installed_by, requested_by, logged_at
 FROM package_origins
 WHERE source = 'local-file'

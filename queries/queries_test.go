@@ -92,6 +92,20 @@ func TestQueriesGolden(t *testing.T) {
 
 // TestDetectionsFire: on the planted root each detection about hooks finds
 // the planted entries.
+// TestDetectionsGuide: every detection says how bad a row is and what to
+// do first; table output and pkgpersist explain show it.
+func TestDetectionsGuide(t *testing.T) {
+	qs, err := querydef.Load(queries.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if q.Kind == "detection" && (q.Severity == "" || q.Next == "") {
+			t.Errorf("%s: a detection needs severity: and next: headers", q.File)
+		}
+	}
+}
+
 func TestDetectionsFire(t *testing.T) {
 	e, err := engine.New(tables.Engine(), "../test/roots/planted")
 	if err != nil {

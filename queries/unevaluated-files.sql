@@ -12,5 +12,7 @@
 -- source: pkgpersist
 -- false_positives: none expected on a healthy host; a very slow disk or an overloaded host
 --   can make a large but harmless file exceed the time bound (cause deadline).
+-- severity: medium
+-- next: read the file in path by hand: pkgpersist could not evaluate it, and the reason says why
 SELECT source, path, cause, reason FROM pkgpersist_coverage
   WHERE status = 'unevaluated'

@@ -11,6 +11,8 @@
 -- source: pkgpersist
 -- false_positives: hooks an administrator or a container image wrote by hand
 --   (Docker's Debian images ship /etc/apt/apt.conf.d/docker-clean).
+-- severity: high
+-- next: read the file in path and find who wrote it; a hook no package installed runs as root on every install
 SELECT 'apt' AS manager, hook, command, path, line FROM apt_hooks
   WHERE active = 1 AND package = '' AND path != ''
 UNION ALL

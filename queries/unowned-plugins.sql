@@ -9,6 +9,8 @@
 -- kind: detection
 -- source: pkgpersist
 -- false_positives: plugins installed by hand from a vendor's instructions.
+-- severity: high
+-- next: read the plugin file in path and find who installed it; DNF and YUM load it as root
 SELECT name, manager, path, enabled, imported, reason FROM dnf_plugins
   WHERE imported = 1 AND package = ''
 UNION ALL

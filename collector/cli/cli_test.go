@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
+	"github.com/pkgpersist/pkgpersist/collector/report"
 	"github.com/pkgpersist/pkgpersist/collector/report/ecscheck"
 )
 
@@ -85,13 +86,13 @@ func TestHuntLocal(t *testing.T) {
 	kinds := func() map[string]int {
 		code, out, errs := runCLI("hunt", "--db", db, "--root", planted, "--format", "json")
 		hunttest.WantClean(t, code, errs)
-		var rows []map[string]string
+		var rows []report.Record
 		if err := json.Unmarshal([]byte(out), &rows); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
 		k := map[string]int{}
 		for _, r := range rows {
-			k[r["change"]]++
+			k[r.Change]++
 		}
 		return k
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -26,9 +27,55 @@ import (
 func formatFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "format", Usage: "output `FORMAT`: table, json, csv, ndjson (default table on a terminal, json otherwise)"},
-		&cli.BoolFlag{Name: "ecs", Usage: "with --format ndjson: one Elastic Common Schema document per finding"},
+		&cli.BoolFlag{Name: "ecs", Usage: "one Elastic Common Schema document per finding, as ndjson (no other --format)"},
+		&cli.StringFlag{Name: "out", Usage: "write one CSV file per query into `DIR` (DIR/QUERY.csv) instead of standard output"},
 		&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
 	}
+}
+
+// reportOptions reads the output flags of a command that reports
+// findings: --ecs is ndjson only, --out is CSV only.
+func reportOptions(c *cli.Context, command report.Command, qs []*querydef.Query) (report.Options, error) {
+	set := c.String("format")
+	switch {
+	case c.Bool("ecs") && c.String("out") != "":
+		return report.Options{}, &exitError{2, errors.New("--ecs writes ndjson to standard output, --out CSV files: not both")}
+	case c.Bool("ecs") && set != "" && set != "ndjson":
+		return report.Options{}, &exitError{2, fmt.Errorf("--ecs writes ndjson, not --format %s", set)}
+	case c.String("out") != "" && set != "" && set != "csv":
+		return report.Options{}, &exitError{2, fmt.Errorf("--out writes CSV files, not --format %s", set)}
+	}
+	o := report.Options{ECS: c.Bool("ecs"), Command: command, Queries: map[string]*querydef.Query{}}
+	for _, q := range qs {
+		o.Queries[q.ID] = q
+	}
+	switch {
+	case o.ECS:
+		o.Format = "ndjson"
+	case c.String("out") != "":
+		o.Format = "csv"
+	default:
+		f, err := outputFormat(c)
+		if err != nil {
+			return o, err
+		}
+		o.Format = f
+	}
+	return o, nil
+}
+
+// writeReport writes findings to standard output, or with --out one CSV
+// file per query, naming each file written.
+func writeReport(c *cli.Context, o report.Options, cs []store.Change) error {
+	dir := c.String("out")
+	if dir == "" {
+		return report.Write(c.App.Writer, o, cs)
+	}
+	files, err := report.WriteCSVDir(dir, cs)
+	for _, f := range files {
+		fmt.Fprintln(c.App.Writer, f)
+	}
+	return err
 }
 
 func huntCommand() *cli.Command {
@@ -176,13 +223,13 @@ func targets(c *cli.Context) ([]hunt.Target, error) {
 }
 
 func runHunt(c *cli.Context) error {
-	format, err := outputFormat(c)
-	if err != nil {
-		return err
-	}
 	qs, err := loadQueries(c)
 	if err != nil {
 		return &exitError{2, err}
+	}
+	ro, err := reportOptions(c, report.Hunt, qs)
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -249,7 +296,7 @@ func runHunt(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := report.Write(c.App.Writer, report.Hunt, format, c.Bool("ecs"), shown); err != nil {
+	if err := writeReport(c, ro, shown); err != nil {
 		return &exitError{1, err}
 	}
 	outcomes := make([]store.HostOutcome, len(sum.Hosts))
@@ -260,7 +307,7 @@ func runHunt(c *cli.Context) error {
 	reportContention(c, st)
 	newFindings := 0
 	for _, f := range findings {
-		if f.Kind == "new" {
+		if f.Kind == store.New {
 			newFindings++
 		}
 	}
@@ -279,20 +326,38 @@ func runHunt(c *cli.Context) error {
 func diffCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "diff",
-		Usage: "list the rows that appeared or disappeared on each host",
-		Description: `Reads --db and lists, per host, the result rows that appeared (first seen)
-and disappeared in the runs of the window: the last --since (default 24h), or
-one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
+		Usage: "list the rows that are new or gone on each host",
+		Description: `Reads --db and lists, per host, the result rows that are new (first seen)
+and gone (there before, not now) in the runs of the window: the last --since
+(default 24h), or one --run. --detections (or --kind) and --query narrow it
+to some queries. --fail-on-new exits 1 when anything is new, for cron and CI.
+
+The change column says new or gone; hunt also says present for a finding
+seen before and still there.`,
 		Flags: append(formatFlags(),
 			&cli.DurationFlag{Name: "since", Value: 24 * time.Hour, Usage: "runs started within this `DURATION`"},
 			&cli.Int64Flag{Name: "run", Usage: "one run `N` instead of --since"},
 			&cli.StringFlag{Name: "host", Usage: "only this `HOST`"},
 			&cli.StringFlag{Name: "query", Usage: "only this query `ID`"},
-			&cli.BoolFlag{Name: "fail-on-new", Usage: "exit 1 when any row appeared that no triage decision covers"},
+			&cli.BoolFlag{Name: "detections", Usage: "only the rows of detection queries (--kind detection)"},
+			&cli.StringFlag{Name: "kind", Usage: "only the rows of queries of this `KIND`: " + strings.Join(querydef.Kinds, ", ")},
+			&cli.BoolFlag{Name: "fail-on-new", Usage: "exit 1 when any row is new that no triage decision covers"},
 			allFlag(),
 		),
 		Action: func(c *cli.Context) error {
-			format, st, err := openReport(c, "hunt")
+			kind, err := diffKind(c)
+			if err != nil {
+				return err
+			}
+			builtin, err := querydef.Load(queries.FS)
+			if err != nil {
+				return &exitError{1, err}
+			}
+			ro, err := reportOptions(c, report.Diff, builtin)
+			if err != nil {
+				return err
+			}
+			st, err := openExisting(c, "hunt")
 			if err != nil {
 				return err
 			}
@@ -305,19 +370,18 @@ one --run. --fail-on-new exits 1 when anything appeared, for cron and CI.`,
 			if err != nil {
 				return &exitError{1, err}
 			}
+			if kind != "" {
+				cs = slices.DeleteFunc(cs, func(ch store.Change) bool { return ch.Query.Kind != kind })
+			}
 			shown, untriaged, err := applyTriage(c, st, cs)
 			if err != nil {
 				return err
 			}
-			if err := report.Write(c.App.Writer, report.Diff, format, c.Bool("ecs"), shown); err != nil {
+			if err := writeReport(c, ro, shown); err != nil {
 				return &exitError{1, err}
 			}
-			if c.Bool("fail-on-new") {
-				for _, ch := range untriaged {
-					if ch.Kind == "appeared" {
-						return &exitError{1, errors.New("new rows appeared")}
-					}
-				}
+			if c.Bool("fail-on-new") && slices.ContainsFunc(untriaged, func(ch store.Change) bool { return ch.Kind == store.New }) {
+				return &exitError{1, errors.New("new rows")}
 			}
 			return nil
 		},
@@ -342,6 +406,22 @@ func knownHostRun(c *cli.Context, st *store.SQLite) error {
 		}
 	}
 	return nil
+}
+
+// diffKind is the query kind diff keeps ("" for all): --detections is
+// --kind detection.
+func diffKind(c *cli.Context) (string, error) {
+	kind := c.String("kind")
+	if kind != "" && !slices.Contains(querydef.Kinds, kind) {
+		return "", &exitError{2, fmt.Errorf("--kind %q is not one of %s", kind, strings.Join(querydef.Kinds, ", "))}
+	}
+	if c.Bool("detections") {
+		if kind != "" && kind != "detection" {
+			return "", &exitError{2, fmt.Errorf("--detections and --kind %s contradict each other", kind)}
+		}
+		kind = "detection"
+	}
+	return kind, nil
 }
 
 func batchCommand() *cli.Command {
@@ -408,15 +488,4 @@ func reportContention(c *cli.Context, st *store.SQLite) {
 	if n := st.Contention(); n.Retries > 0 || n.GaveUp > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: %s was held by other writers: %d writes waited and retried, %d gave up\n", c.String("db"), n.Retries, n.GaveUp)
 	}
-}
-
-// openReport reads --format and opens --db for a command that reports
-// from it.
-func openReport(c *cli.Context, made string) (string, *store.SQLite, error) {
-	format, err := outputFormat(c)
-	if err != nil {
-		return "", nil, err
-	}
-	st, err := openExisting(c, made)
-	return format, st, err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pkgpersist/pkgpersist/collector/newterms"
 	"github.com/pkgpersist/pkgpersist/collector/output"
+	"github.com/pkgpersist/pkgpersist/collector/querydef"
 	"github.com/pkgpersist/pkgpersist/collector/report"
 	"github.com/pkgpersist/pkgpersist/collector/stacks"
 )
@@ -55,8 +56,22 @@ history window. --per-host keeps one history per host.`,
 	}
 }
 
+// newTermsRules describes the rules for the table's headings.
+func newTermsRules() []*querydef.Query {
+	var qs []*querydef.Query
+	for _, r := range newterms.Rules {
+		qs = append(qs, &querydef.Query{ID: r.ID, Title: r.Name, Kind: "detection", Attack: newterms.Attack,
+			Next: "ask who ran parent_path and why it installed the package cmdline names with " + r.Tool})
+	}
+	return qs
+}
+
 func runNewTerms(c *cli.Context) error {
-	format, st, err := openReport(c, "serve or pkgpersist ingest")
+	ro, err := reportOptions(c, report.NewTerms, newTermsRules())
+	if err != nil {
+		return err
+	}
+	st, err := openExisting(c, "serve or pkgpersist ingest")
 	if err != nil {
 		return err
 	}
@@ -80,7 +95,7 @@ func runNewTerms(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := report.Write(c.App.Writer, report.NewTerms, format, c.Bool("ecs"), alerts); err != nil {
+		if err := writeReport(c, ro, alerts); err != nil {
 			return &exitError{1, err}
 		}
 		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: new-terms at %s: %d install events, %d alerts\n", o.Now.UTC().Format(time.RFC3339), len(evs), len(alerts))
@@ -123,7 +138,11 @@ Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
 			&cli.IntFlag{Name: "child-limit", Value: d.ChildLimit, Usage: "at most `N` programs"},
 		},
 		Action: func(c *cli.Context) error {
-			format, st, err := openReport(c, "serve or pkgpersist ingest")
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
+			st, err := openExisting(c, "serve or pkgpersist ingest")
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
+	"github.com/pkgpersist/pkgpersist/collector/report"
+	"github.com/pkgpersist/pkgpersist/collector/store"
 	"github.com/pkgpersist/pkgpersist/extension/tables/packageorigins"
 	"github.com/pkgpersist/pkgpersist/test/debtest"
 	"github.com/pkgpersist/pkgpersist/test/need"
@@ -111,14 +113,20 @@ func huntNew(t *testing.T, db, root string) []map[string]string {
 	t.Helper()
 	code, out, errs := runCLI("hunt", "--db", db, "--root", root, "--format", "json")
 	hunttest.WantClean(t, code, errs)
-	var rows []map[string]string
+	var rows []report.Record
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	var news []map[string]string
 	for _, r := range rows {
-		if r["change"] == "new" {
-			news = append(news, r)
+		if r.Change == store.New {
+			// the row's fields as key=value text, for assertFindings
+			var fields []string
+			for k, v := range r.Row {
+				fields = append(fields, k+"="+v)
+			}
+			sort.Strings(fields)
+			news = append(news, map[string]string{"query": r.Query, "row": strings.Join(fields, " ")})
 		}
 	}
 	return news

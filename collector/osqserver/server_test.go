@@ -294,7 +294,7 @@ func TestProtocol(t *testing.T) {
 	for _, c := range all {
 		kinds = append(kinds, c.QueryID+":"+c.Kind)
 	}
-	if got, want := strings.Join(kinds, " "), "pm-children:appeared pm-children:appeared pm-children:disappeared unowned-hooks:appeared unowned-hooks:disappeared"; got != want {
+	if got, want := strings.Join(kinds, " "), "pm-children:new pm-children:new pm-children:gone unowned-hooks:new unowned-hooks:gone"; got != want {
 		t.Errorf("diff of the logs:\n got %s\nwant %s", got, want)
 	}
 	if one, _ := s.st.Diff(context.Background(), store.Window{Since: since, Query: "unowned-hooks"}); len(one) != 2 || one[0].Row["path"] != "/etc/apt/apt.conf.d/99x" {

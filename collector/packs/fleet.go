@@ -119,10 +119,20 @@ func policyFields(q *querydef.Query, indent string, sql func(string) string) str
 	fmt.Fprintf(&b, "%sname: %s\n", indent, yamlString("pkgpersist: "+q.Title))
 	fmt.Fprintf(&b, "%sdescription: %s\n", indent, yamlString(q.Description+" Passes while the detection "+q.ID+" finds nothing."))
 	fmt.Fprintf(&b, "%squery: %s\n", indent, block(sql(PolicySQL(q)), indent+"  "))
-	fmt.Fprintf(&b, "%sresolution: %s\n", indent, yamlString("Run `pkgpersist query --file queries/"+q.ID+".sql` on the host (or the same query in Fleet) and inspect each row. False positives: "+q.FalsePositives))
+	fmt.Fprintf(&b, "%sresolution: %s\n", indent, yamlString(resolution(q)))
 	fmt.Fprintf(&b, "%splatform: %s\n", indent, yamlString(fleetPlatform(q.Platform)))
 	fmt.Fprintf(&b, "%scritical: false\n", indent)
 	return b.String()
+}
+
+// resolution tells a Fleet user what to do about a failing policy; the
+// queries are built into pkgpersist, so explain works on any host.
+func resolution(q *querydef.Query) string {
+	r := "Run the query " + q.ID + " in Fleet (pkgpersist: " + q.Title + ") to see the rows. "
+	if q.Next != "" {
+		r += "Next step: " + q.Next + ". "
+	}
+	return r + "`pkgpersist explain " + q.ID + "` prints what it finds, its false positives and its SQL. False positives: " + q.FalsePositives
 }
 
 // Which Fleet takes which file, said in the README and in each file.

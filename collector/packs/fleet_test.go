@@ -174,6 +174,11 @@ func TestFleetYAML(t *testing.T) {
 			if err := checkSpec(spec, fields, false); err != nil {
 				t.Errorf("%s #%d: %v", file, i, err)
 			}
+			// hosts have no queries/ directory: the resolution names the
+			// command that explains a detection
+			if r, _ := spec["resolution"].(string); kind == "policy" && (!strings.Contains(r, "`pkgpersist explain ") || strings.Contains(r, "queries/")) {
+				t.Errorf("%s #%d: resolution %q does not point to pkgpersist explain", file, i, r)
+			}
 		}
 	}
 	top := fleetDocs(t, "gitops.yml")[0]

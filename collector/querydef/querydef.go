@@ -32,6 +32,11 @@ type Query struct {
 	// are stored and shown, but a row that differs only in them is the
 	// same row.
 	Volatile []string
+	// Severity (low, medium, high, critical) and Next, the one step an
+	// analyst takes first on a row, are what a detection's reader needs:
+	// every built-in detection has both; a user's own may leave them out.
+	Severity string
+	Next     string
 	SQL      string
 	File     string
 }
@@ -40,8 +45,9 @@ type Query struct {
 // healthy host; an inventory describes state; an event query reads an
 // evented table, whose rows are happenings that are only ever added.
 var (
-	Kinds = []string{"detection", "inventory", "event"}
-	Modes = []string{"snapshot", "differential"}
+	Kinds      = []string{"detection", "inventory", "event"}
+	Severities = []string{"low", "medium", "high", "critical"}
+	Modes      = []string{"snapshot", "differential"}
 )
 
 // column is what a result column name may be in a volatile list.
@@ -58,6 +64,7 @@ func Parse(file string, data []byte) (*Query, error) {
 		"mode": &q.Mode, "kind": &q.Kind, "source": &q.Source, "false_positives": &q.FalsePositives,
 		"fixes": &q.Fixes,
 	}
+	fields["severity"], fields["next"] = &q.Severity, &q.Next
 	var attack, interval, volatile string
 	fields["attack"], fields["interval"], fields["volatile"] = &attack, &interval, &volatile
 	lines := strings.Split(string(data), "\n")
@@ -128,6 +135,10 @@ func (q *Query) validate() error {
 		return fmt.Errorf("%s: interval %d is outside 1..%d", q.File, q.Interval, MaxInterval)
 	case q.Platform == "" || len(q.Attack) == 0:
 		return fmt.Errorf("%s: platform and attack are required", q.File)
+	case q.Severity != "" && !slices.Contains(Severities, q.Severity):
+		return fmt.Errorf("%s: severity %q is not one of %s", q.File, q.Severity, strings.Join(Severities, ", "))
+	case q.Kind != "detection" && (q.Severity != "" || q.Next != ""):
+		return fmt.Errorf("%s: only a detection has a severity and a next step", q.File)
 	}
 	return nil
 }

@@ -18,6 +18,8 @@ const good = `-- id: q1
 -- kind: detection
 -- source: pkgpersist
 -- false_positives: none
+-- severity: high
+-- next: pkgpersist explain q1
 SELECT 1
 `
 
@@ -26,7 +28,7 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Description != "What it finds, on two lines." || len(q.Attack) != 2 || q.Interval != 3600 || q.SQL != "SELECT 1" {
+	if q.Description != "What it finds, on two lines." || len(q.Attack) != 2 || q.Severity != "high" || q.Next != "pkgpersist explain q1" || q.Interval != 3600 || q.SQL != "SELECT 1" {
 		t.Fatalf("%+v", q)
 	}
 	v, err := Parse("q1.sql", []byte("-- volatile: atime,  size_bytes ,\n"+good))
@@ -34,16 +36,18 @@ func TestParse(t *testing.T) {
 		t.Fatalf("volatile: %q %v", v.Volatile, err)
 	}
 	for name, bad := range map[string]string{
-		"wrong id":       strings.Replace(good, "id: q1", "id: other", 1),
-		"kind":           strings.Replace(good, "kind: detection", "kind: alert", 1),
-		"mode":           strings.Replace(good, "mode: differential", "mode: sometimes", 1),
-		"interval":       strings.Replace(good, "interval: 3600", "interval: 604801", 1),
-		"interval text":  strings.Replace(good, "interval: 3600", "interval: hourly", 1),
-		"unknown key":    "-- colour: red\n" + good,
-		"volatile":       "-- volatile: atime, a b\n" + good,
-		"not key value":  "-- just words\n" + good,
-		"no sql":         strings.TrimSuffix(good, "SELECT 1\n"),
-		"missing attack": strings.Replace(good, "-- attack: T1546.016, T1105\n", "", 1),
+		"wrong id":           strings.Replace(good, "id: q1", "id: other", 1),
+		"kind":               strings.Replace(good, "kind: detection", "kind: alert", 1),
+		"mode":               strings.Replace(good, "mode: differential", "mode: sometimes", 1),
+		"interval":           strings.Replace(good, "interval: 3600", "interval: 604801", 1),
+		"interval text":      strings.Replace(good, "interval: 3600", "interval: hourly", 1),
+		"unknown key":        "-- colour: red\n" + good,
+		"volatile":           "-- volatile: atime, a b\n" + good,
+		"not key value":      "-- just words\n" + good,
+		"no sql":             strings.TrimSuffix(good, "SELECT 1\n"),
+		"missing attack":     strings.Replace(good, "-- attack: T1546.016, T1105\n", "", 1),
+		"severity":           strings.Replace(good, "severity: high", "severity: dire", 1),
+		"inventory severity": strings.Replace(good, "kind: detection", "kind: inventory", 1),
 	} {
 		if _, err := Parse("q1.sql", []byte(bad)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -27,18 +27,22 @@ const (
 	NewTerms Command = "new_terms"
 )
 
-// alertSeverity is event.severity of an alert. Queries carry no severity
-// of their own, so every detection is "high" on the scale Elastic's
-// detection rules use for risk scores (21 low, 47 medium, 73 high,
-// 99 critical).
-const alertSeverity = 73
+// severities are event.severity of an alert by its query's severity
+// header, on the scale Elastic's detection rules use for risk scores; a
+// detection without one counts as high.
+var severities = map[string]int{"low": 21, "medium": 47, "high": 73, "critical": 99, "": 73}
 
-// WriteECS writes one ECS document a line for each change.
-func WriteECS(w io.Writer, cmd Command, cs []store.Change) error {
+// WriteECS writes one ECS document a line for each change that o.Command
+// reports (o.Queries give the severities).
+func WriteECS(w io.Writer, o Options, cs []store.Change) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, c := range cs {
-		if err := enc.Encode(ECS(c, cmd)); err != nil {
+		sev := ""
+		if q := o.Queries[c.QueryID]; q != nil {
+			sev = q.Severity
+		}
+		if err := enc.Encode(ECS(c, o.Command, sev)); err != nil {
 			return err
 		}
 	}
@@ -48,8 +52,9 @@ func WriteECS(w io.Writer, cmd Command, cs []store.Change) error {
 // ECS maps a change that cmd reports to an Elastic Common Schema document.
 // A detection's row that is there is an alert (with severity, rule and
 // threat); a row that appeared or went away is an event; an inventory row
-// that is simply still there is state.
-func ECS(c store.Change, cmd Command) map[string]any {
+// that is simply still there is state. severity is the query's severity
+// header ("" when it has none).
+func ECS(c store.Change, cmd Command, severity string) map[string]any {
 	there, first := changeState(c.Kind)
 	kind := "event"
 	switch {
@@ -84,7 +89,7 @@ func ECS(c store.Change, cmd Command) map[string]any {
 		"pkgpersist": custom,
 	}
 	if kind == "alert" {
-		ev["severity"] = alertSeverity
+		ev["severity"] = severities[severity]
 		if t := threatECS(c.Query.Attack); t != nil {
 			doc["threat"] = t
 		}
@@ -107,13 +112,12 @@ func ECS(c store.Change, cmd Command) map[string]any {
 }
 
 // changeState reads a change word: whether the row is there now and
-// whether this is the first time it is seen. It knows the words of every
-// command (hunt's new and present, diff's, new-terms' alert).
+// whether this is the first time it is seen.
 func changeState(kind string) (there, first bool) {
 	switch kind {
-	case "new", "appeared", "alert":
+	case store.New:
 		return true, true
-	case "gone", "disappeared":
+	case store.Gone:
 		return false, false
 	}
 	return true, false

@@ -19,7 +19,7 @@ import (
 )
 
 // changeWords are the change words of every command.
-var changeWords = []string{"new", "present", "gone", "appeared", "disappeared", "alert"}
+var changeWords = []string{store.New, store.Present, store.Gone}
 
 // projectQueries are the hunt's queries as the store keeps them.
 func projectQueries(t *testing.T) []store.Query {
@@ -91,13 +91,13 @@ func TestECSValidates(t *testing.T) {
 		for _, cmd := range cmds {
 			for _, k := range changeWords {
 				c := store.Change{Host: hosts[0], QueryID: q.ID, Kind: k, RunID: 1, At: at, Row: rows[0], Query: q}
-				if err := WriteECS(&buf, cmd, []store.Change{c}); err != nil {
+				if err := WriteECS(&buf, Options{Command: cmd}, []store.Change{c}); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
 	}
-	if err := WriteECS(&buf, Diff, cs); err != nil {
+	if err := WriteECS(&buf, Options{Command: Diff}, cs); err != nil {
 		t.Fatal(err)
 	}
 	n := ecscheck.Check(t, buf.Bytes())
@@ -159,19 +159,17 @@ func TestECSMapping(t *testing.T) {
 	}{
 		{det, "new", "hunt", "alert", "creation", true, true},
 		{det, "present", "hunt", "alert", "info", true, true},
-		{det, "appeared", "diff", "alert", "creation", true, true},
+		{det, "new", "diff", "alert", "creation", true, true},
 		{det, "gone", "diff", "event", "deletion", false, false},
-		{det, "disappeared", "diff", "event", "deletion", false, false},
-		{det, "alert", "new_terms", "alert", "creation", true, true},
+		{det, "new", "new_terms", "alert", "creation", true, true},
 		{inv, "new", "diff", "event", "creation", false, false},
-		{inv, "appeared", "diff", "event", "creation", false, false},
 		{inv, "present", "hunt", "state", "info", false, false},
 		{inv, "gone", "diff", "event", "deletion", false, false},
 		{evq, "present", "diff", "event", "info", false, false},
 		{evq, "new", "diff", "event", "creation", false, false},
 	} {
 		name := c.q.Kind + "/" + c.change
-		d := ECS(store.Change{Host: "web1", QueryID: c.q.ID, Kind: c.change, Row: row, Query: c.q}, Command(c.cmd))
+		d := ECS(store.Change{Host: "web1", QueryID: c.q.ID, Kind: c.change, Row: row, Query: c.q}, Command(c.cmd), "")
 		if got := fmt.Sprint(get(d, "event.kind"), get(d, "event.type"), get(d, "event.dataset"), get(d, "event.action")); got != fmt.Sprint(c.kind, []string{c.typ}, "pkgpersist."+c.cmd, c.change) {
 			t.Errorf("%s: event %s", name, got)
 		}
@@ -182,7 +180,7 @@ func TestECSMapping(t *testing.T) {
 			t.Errorf("%s: %v", name, d)
 		}
 	}
-	d := ECS(store.Change{Host: "web1", QueryID: det.ID, Kind: "new", Row: row, Query: det}, Hunt)
+	d := ECS(store.Change{Host: "web1", QueryID: det.ID, Kind: "new", Row: row, Query: det}, Hunt, "")
 	want := map[string]any{
 		"framework": "MITRE ATT&CK",
 		"technique": map[string]any{
@@ -199,7 +197,7 @@ func TestECSMapping(t *testing.T) {
 	if fmt.Sprint(d["threat"]) != fmt.Sprint(want) {
 		t.Errorf("threat:\n got %v\nwant %v", d["threat"], want)
 	}
-	if get(d, "event.severity") != alertSeverity || get(d, "file.path") != row["path"] || get(d, "process.command_line") != row["command"] {
+	if get(d, "event.severity") != severities["high"] || get(d, "file.path") != row["path"] || get(d, "process.command_line") != row["command"] {
 		t.Errorf("alert: %v", d)
 	}
 	// an id the table does not know keeps its id and reference; no names
@@ -226,7 +224,7 @@ func TestHostECS(t *testing.T) {
 		if name != want[0] || root != want[1] {
 			t.Errorf("%s: %q %q, want %q", host, name, root, want)
 		}
-		d := ECS(store.Change{Host: host, Kind: "new"}, Hunt)
+		d := ECS(store.Change{Host: host, Kind: "new"}, Hunt, "")
 		if get(d, "host.name") != want[0] || (want[1] != "") != (get(d, "pkgpersist.root") == want[1]) {
 			t.Errorf("%s: %v %v", host, get(d, "host.name"), get(d, "pkgpersist.root"))
 		}

@@ -466,7 +466,7 @@ func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
 		where, args[0] = "c.run_id = ?", w.Run
 	}
 	where += filters("c")
-	q := `SELECT c.kind, c.run_id, ru.started, h.name, c.query_id, c.hash, r.row, q.title, q.kind, q.attack, q.sql
+	q := `SELECT CASE c.kind WHEN 'appeared' THEN '` + New + `' ELSE '` + Gone + `' END, c.run_id, ru.started, h.name, c.query_id, c.hash, r.row, q.title, q.kind, q.attack, q.sql
 		FROM changes c
 		JOIN runs ru ON ru.id = c.run_id
 		JOIN hosts h ON h.id = c.host_id
@@ -479,14 +479,14 @@ func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
 		args = append(args, w.Since.Unix())
 		lwhere := "l.action IN ('added', 'removed') AND l.unix_time >= ?" + filters("l")
 		q += ` UNION ALL
-		SELECT CASE l.action WHEN 'added' THEN 'appeared' ELSE 'disappeared' END, 0, l.unix_time * 1000000000,
+		SELECT CASE l.action WHEN 'added' THEN '` + New + `' ELSE '` + Gone + `' END, 0, l.unix_time * 1000000000,
 			h.name, l.query_id, l.hash, l.row, coalesce(q.title, ''), coalesce(q.kind, ''), coalesce(q.attack, ''), coalesce(q.sql, '')
 		FROM (SELECT *, ` + packQueryID + ` AS query_id FROM scheduled_results) l
 		JOIN hosts h ON h.id = l.host_id
 		LEFT JOIN queries q ON q.id = l.query_id
 		WHERE ` + lwhere
 	}
-	return s.changes(ctx, q+` ORDER BY 2, 4, 5, 1, 6`, args...)
+	return s.changes(ctx, q+` ORDER BY 2, 4, 5, 1 DESC, 6`, args...)
 }
 
 // packQueryID is the query id in a scheduled query's name as osqueryd

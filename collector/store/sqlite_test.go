@@ -71,7 +71,7 @@ func TestAppearDisappear(t *testing.T) {
 	ctx := context.Background()
 	r1 := run(t, s, host("a", rows("x", "y")), host("b", rows("x")))
 	d, _ := s.Diff(ctx, Window{Run: r1})
-	if k := kinds(d); len(k["appeared"]) != 3 || len(k["disappeared"]) != 0 {
+	if k := kinds(d); len(k[New]) != 3 || len(k[Gone]) != 0 {
 		t.Fatalf("first run: %v", k)
 	}
 	// the same rows again: nothing new, no new result rows
@@ -85,7 +85,7 @@ func TestAppearDisappear(t *testing.T) {
 	// one new, one gone, on host a only
 	r3 := run(t, s, host("a", rows("x", "z")), host("b", rows("x")))
 	k := kinds(must(s.Diff(ctx, Window{Run: r3})))
-	if len(k["appeared"]) != 1 || k["appeared"][0] != "a z" || len(k["disappeared"]) != 1 || k["disappeared"][0] != "a y" {
+	if len(k[New]) != 1 || k[New][0] != "a z" || len(k[Gone]) != 1 || k[Gone][0] != "a y" {
 		t.Fatalf("third run: %v", k)
 	}
 	// a failed query is no disappearance, and a reappearing row appears
@@ -95,7 +95,7 @@ func TestAppearDisappear(t *testing.T) {
 	}
 	r5 := run(t, s, host("a", rows("x", "y")), host("b", rows("x")))
 	k = kinds(must(s.Diff(ctx, Window{Run: r5})))
-	if len(k["appeared"]) != 1 || k["appeared"][0] != "a y" || len(k["disappeared"]) != 1 || k["disappeared"][0] != "a z" {
+	if len(k[New]) != 1 || k[New][0] != "a y" || len(k[Gone]) != 1 || k[Gone][0] != "a z" {
 		t.Fatalf("fifth run: %v", k)
 	}
 	// --host and --query filters, and the window by time

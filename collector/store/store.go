@@ -150,11 +150,21 @@ type Run struct {
 	Who       string
 }
 
-// Change is a row that appeared or disappeared on a host.
+// The words every command and format uses for a row's change: New is a
+// row first seen (in this run, or in the window), Present one seen before
+// and still there, Gone one there before and not now. The changes table
+// keeps its own words (appeared, disappeared); Diff translates them.
+const (
+	New     = "new"
+	Present = "present"
+	Gone    = "gone"
+)
+
+// Change is a row that is new, present or gone on a host.
 type Change struct {
 	Host    string
 	QueryID string
-	Kind    string // "appeared" or "disappeared"
+	Kind    string // New, Present or Gone (Current: "current")
 	RunID   int64
 	At      time.Time
 	Row     Row

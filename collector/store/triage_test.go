@@ -76,7 +76,7 @@ func TestVolatileDeclaredLater(t *testing.T) {
 		t.Fatalf("changes after the volatile rows were stored: %v", kinds(d))
 	}
 	gone := runQuery(t, s, v, "h", nil)
-	if d := must(s.Diff(context.Background(), Window{Run: gone})); len(d) != 2 || d[0].Kind != "disappeared" {
+	if d := must(s.Diff(context.Background(), Window{Run: gone})); len(d) != 2 || d[0].Kind != Gone {
 		t.Fatalf("rows that went are not gone: %v", kinds(d))
 	}
 }
