@@ -250,6 +250,7 @@ func runHunt(c *cli.Context) error {
 	outcomes := make([]store.HostOutcome, len(sum.Hosts))
 	for i, h := range sum.Hosts {
 		outcomes[i] = h.HostOutcome
+		outcomes[i].Host = h.Target // as the user named it; the progress said which host it is
 	}
 	report.HostStates(c.App.ErrWriter, outcomes)
 	reportContention(c, st)

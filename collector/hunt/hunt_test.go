@@ -24,11 +24,11 @@ type host struct {
 }
 
 func (h host) Name() string { return h.name }
-func (h host) Hunt(_ context.Context, qs []hunt.BatchQuery) ([]hunt.BatchResult, error) {
+func (h host) Hunt(_ context.Context, qs []hunt.BatchQuery) (hunt.Answer, error) {
 	if h.err != nil {
-		return nil, h.err
+		return hunt.Answer{}, h.err
 	}
-	return h.answer(qs), nil
+	return hunt.Answer{Results: h.answer(qs)}, nil
 }
 
 var hooksQ = &querydef.Query{ID: "hooks", Title: "hooks", Kind: "detection", SQL: "SELECT 1", File: "hooks.sql"}
