@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
 	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/test/aptoracle"
 )
 
 // TestOneMachineManyNames: this machine hunted locally, then as
@@ -85,4 +86,30 @@ func firstLine(t *testing.T, path, def string) string {
 		return strings.TrimSpace(line)
 	}
 	return def
+}
+
+// storedName is the name of the host target reached in db.
+func storedName(t *testing.T, db, target string) string {
+	t.Helper()
+	sdb, err := sql.Open("sqlite3", db)
+	must(t, err)
+	defer sdb.Close()
+	var name string
+	must(t, sdb.QueryRow(`SELECT h.name FROM host_aliases a JOIN hosts h ON h.id = a.host_id WHERE a.alias = ?`, strings.TrimPrefix(target, "ssh://")).Scan(&name))
+	return name
+}
+
+// roots are n copies of the fixture roots fxs: n machines' worth of
+// files on this one.
+func roots(t *testing.T, n int, fxs ...string) []string {
+	t.Helper()
+	var out []string
+	for i := 0; i < n; i++ {
+		dir := t.TempDir()
+		for _, fx := range fxs {
+			must(t, aptoracle.CopyTree(filepath.Join("../../test/roots", fx), dir))
+		}
+		out = append(out, dir)
+	}
+	return out
 }
