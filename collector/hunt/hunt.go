@@ -142,7 +142,7 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex // the store takes one host at a time
-	saved := &saver{st: st, runID: runID, hosts: map[string]string{}}
+	saved := &saver{st: st, runID: runID, hosts: map[string]store.HostKey{}}
 	for w := 0; w < o.Parallel; w++ {
 		wg.Add(1)
 		go func() {
@@ -181,7 +181,7 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 type saver struct {
 	st    store.Store
 	runID int64
-	hosts map[string]string // stored host name: the target that reached it
+	hosts map[string]store.HostKey // stored host name: how it was reached
 }
 
 // save finds the host k reached and stores h as its result. A machine
@@ -199,10 +199,18 @@ func (s *saver) save(ctx context.Context, k store.HostKey, h store.HostResult, k
 	h.Host = name
 	hs := summarize(h, kind)
 	if first, ok := s.hosts[name]; ok {
-		hs.Reasons = append(hs.Reasons, fmt.Sprintf("not stored: the same machine as %s, stored once", first))
+		if first.Machine.Hostname != k.Machine.Hostname {
+			// machines cloned with their machine-id: not one machine
+			// whatever they claim, and neither may hide the other
+			hs.State = store.StateFailed
+			hs.Reasons = append(hs.Reasons, fmt.Sprintf("not stored: it claims the identity of %s (%s), but its host name is %s, not %s: a clone that kept its machine-id?",
+				first.Alias, k.Machine.ID, k.Machine.Hostname, first.Machine.Hostname))
+			return hs
+		}
+		hs.Reasons = append(hs.Reasons, fmt.Sprintf("not stored: the same machine as %s, stored once", first.Alias))
 		return hs
 	}
-	s.hosts[name] = k.Alias
+	s.hosts[name] = k
 	save(ctx, s.st, s.runID, h, &hs)
 	return hs
 }
@@ -311,6 +319,10 @@ func (p *progress) done(h HostSummary) {
 		host := ""
 		if h.Host != h.Target {
 			host = ", host " + h.Host
+		}
+		if h.State == store.StateOK && len(h.Reasons) > 0 {
+			// the other states' reasons are reported with them
+			host += "; " + strings.Join(h.Reasons, "; ")
 		}
 		fmt.Fprintf(p.o.Progress, "pkgpersist: %s: %s (%d rows%s)\n", output.Safe(h.Target), h.State, h.Rows, output.Safe(host))
 		return

@@ -88,14 +88,17 @@ func firstLine(t *testing.T, path, def string) string {
 	return def
 }
 
-// storedName is the name of the host target reached in db.
+// storedName is the name of the host target reached in db: the host of
+// its alias, or (a host that said no identity) its own.
 func storedName(t *testing.T, db, target string) string {
 	t.Helper()
 	sdb, err := sql.Open("sqlite3", db)
 	must(t, err)
 	defer sdb.Close()
+	alias := strings.TrimPrefix(target, "ssh://")
 	var name string
-	must(t, sdb.QueryRow(`SELECT h.name FROM host_aliases a JOIN hosts h ON h.id = a.host_id WHERE a.alias = ?`, strings.TrimPrefix(target, "ssh://")).Scan(&name))
+	must(t, sdb.QueryRow(`SELECT coalesce((SELECT h.name FROM host_aliases a JOIN hosts h ON h.id = a.host_id WHERE a.alias = ?1),
+		(SELECT name FROM hosts WHERE name = ?1))`, alias).Scan(&name))
 	return name
 }
 

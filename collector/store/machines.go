@@ -60,6 +60,15 @@ type HostKey struct {
 // merged: their identity is their enrollment.
 func (s *SQLite) ResolveHost(ctx context.Context, k HostKey) (string, error) {
 	var name string
+	if k.Machine.ID == "" {
+		// the name decides, and nothing need be written before SaveHost
+		// (thousands of enrolled hosts a hunt)
+		err := s.db.QueryRowContext(ctx, `SELECT h.name FROM host_aliases a JOIN hosts h ON h.id = a.host_id WHERE a.alias = ?`, k.Alias).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return k.Alias, nil
+		}
+		return name, classify("resolve host "+k.Alias, err)
+	}
 	err := s.write(ctx, "resolve host "+k.Alias, func(tx *sql.Tx) error {
 		id, err := resolveHost(ctx, tx, k)
 		if err != nil {
@@ -82,12 +91,6 @@ func resolveHost(ctx context.Context, tx *sql.Tx, k HostKey) (int64, error) {
 		return 0, err
 	}
 	m := k.Machine
-	if m.ID == "" {
-		if aliased != 0 {
-			return aliased, nil
-		}
-		return hostID(ctx, tx, k.Alias)
-	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `SELECT id FROM hosts WHERE machine = ?`, m.ID).Scan(&id)
 	switch {
@@ -122,10 +125,14 @@ func resolveHost(ctx context.Context, tx *sql.Tx, k HostKey) (int64, error) {
 }
 
 // aliasHost finds the hunted host an alias names (0 for none) and whether
-// it is identified. A name of an enrolled host is no alias.
+// it is identified: the host of the alias, else one not yet identified
+// that has it as its name (SaveHost made it for a target that said no
+// identity). A name of an enrolled host is no alias.
 func aliasHost(ctx context.Context, tx *sql.Tx, alias string) (id int64, identified bool, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT h.id, h.machine IS NOT NULL FROM host_aliases a JOIN hosts h ON h.id = a.host_id
-		WHERE a.alias = ? AND h.id NOT IN (SELECT host_id FROM nodes)`, alias).Scan(&id, &identified)
+	err = tx.QueryRowContext(ctx, `SELECT h.id, h.machine IS NOT NULL FROM hosts h
+		WHERE h.id NOT IN (SELECT host_id FROM nodes) AND CASE WHEN EXISTS (SELECT 1 FROM host_aliases WHERE alias = ?1)
+			THEN h.id = (SELECT host_id FROM host_aliases WHERE alias = ?1)
+			ELSE h.name = ?1 AND h.machine IS NULL END`, alias).Scan(&id, &identified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

@@ -143,9 +143,16 @@ func TestResolveHost(t *testing.T) {
 		{"10.0.0.9", "product-uuid:d", "mail", "/", "mail"},
 	}
 	for _, st := range steps {
-		if got := resolve(st.alias, st.id, st.hostname, st.root); got != st.want {
+		got := resolve(st.alias, st.id, st.hostname, st.root)
+		if got != st.want {
 			t.Errorf("%s (%s): %q, want %q", st.alias, st.id, got, st.want)
 		}
+		if st.alias == "10.0.0.9" && st.id == "" {
+			run(t, s, host(got, rows("x"))) // stored under its name
+		}
+	}
+	if cur := must(s.Current(ctx, "mail", "q1")); len(cur) != 1 || cur[0].Row["command"] != "x" || cur[0].HostName != "mail" {
+		t.Errorf("the host stored by its name before it was identified: %+v", cur)
 	}
 	want := "[db = machine-id:c <- web:/mnt/db mail = product-uuid:d <- 10.0.0.9 web = machine-id:a <- web.example " +
 		"web [machine-id:b] = machine-id:b <- 10.0.0.5 web:/srv/img = machine-id:b root /srv/img <- 10.0.0.5?root=/srv/img]"
