@@ -89,3 +89,39 @@ func TestIdentifyScriptAgrees(t *testing.T) {
 		t.Errorf("a root reached by a link: %+v", m)
 	}
 }
+
+// FuzzMachineFacts: whatever a host prints of its identity, the machine
+// read from it has an identity that is none, or a well-formed id of a
+// known kind (with the root when the root is not the machine), and a host
+// name that is none or a plain one.
+func FuzzMachineFacts(f *testing.F) {
+	for _, s := range []string{
+		"root=/\nuname=vm\nm:/etc/machine-id=" + idA + "\nm:/etc/hostname=vm\n",
+		"root=/srv/img\nuname=vm\nm:/etc/machine-id=" + idA + "\nr:/etc/machine-id=" + idB + "\nr:/etc/hostname=db\n",
+		"root=/img\nm:/sys/class/dmi/id/product_uuid=4C4C4544-0042-3510-8051-B4C04F4A4E32\n",
+		"root=\nuname=a b\nm:/etc/machine-id=uninitialized\n=\nroot=/x\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, out string) {
+		fs := readFacts(strings.Split(out, "\n"))
+		m := machineOf(fs)
+		if m.Hostname != "" && !hostnameRe.MatchString(m.Hostname) {
+			t.Fatalf("host name %q", m.Hostname)
+		}
+		if m.ID == "" {
+			return
+		}
+		id, root, rooted := strings.Cut(m.ID, " root ")
+		kind, v, _ := strings.Cut(id, ":")
+		switch {
+		case kind == "machine-id" && machineIDRe.MatchString(v):
+		case kind == "product-uuid" && uuidRe.MatchString(v):
+		default:
+			t.Fatalf("identity %q", m.ID)
+		}
+		if rooted && (root != fs.root || root == "/" || root == "") {
+			t.Fatalf("identity %q for root %q", m.ID, fs.root)
+		}
+	})
+}

@@ -117,6 +117,10 @@ func resolveHost(ctx context.Context, tx *sql.Tx, k HostKey) (int64, error) {
 		if err := mergeHost(ctx, tx, aliased, id); err != nil {
 			return 0, fmt.Errorf("merge %s into its machine's host: %w", k.Alias, err)
 		}
+		// the merged host may have held the name
+		if err := rename(ctx, tx, id, m); err != nil {
+			return 0, err
+		}
 	}
 	if m.Hostname != "" {
 		_, err = tx.ExecContext(ctx, `UPDATE hosts SET hostname = ?, root = ? WHERE id = ?`, m.Hostname, m.Root, id)

@@ -86,10 +86,12 @@ func TestMigrateMergesOneMachine(t *testing.T) {
 		t.Fatalf("migrated hosts:\n got %s\nwant %s", got, want)
 	}
 	m := Machine{ID: "machine-id:0123", Hostname: "vm", Root: "/"}
-	for _, n := range append(names, "vm") {
-		got, err := s.ResolveHost(ctx, HostKey{Alias: n, Machine: m})
-		if err != nil || got != "vm" {
-			t.Fatalf("ResolveHost(%s) = %q, %v; want vm", n, got, err)
+	// the first identified keeps its name while another host has the
+	// machine's; merged, that host gives it up
+	for _, step := range [][2]string{{"127.0.0.1:22", "127.0.0.1:22"}, {"vm", "vm"}, {"root@127.0.0.1:22", "vm"}, {"vm", "vm"}} {
+		got, err := s.ResolveHost(ctx, HostKey{Alias: step[0], Machine: m})
+		if err != nil || got != step[1] {
+			t.Fatalf("ResolveHost(%s) = %q, %v; want %s", step[0], got, err, step[1])
 		}
 	}
 	if got, want := fmt.Sprint(hostNames(t, s)), "[enrolled:vm <-  vm = machine-id:0123 <- 127.0.0.1:22,root@127.0.0.1:22,vm]"; got != want {
