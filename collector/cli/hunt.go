@@ -302,6 +302,7 @@ func runHunt(c *cli.Context) error {
 	outcomes := make([]store.HostOutcome, len(sum.Hosts))
 	for i, h := range sum.Hosts {
 		outcomes[i] = h.HostOutcome
+		outcomes[i].Host = h.Target // as the user named it; the progress said which host it is
 	}
 	report.HostStates(c.App.ErrWriter, outcomes)
 	reportContention(c, st)
@@ -337,7 +338,7 @@ seen before and still there.`,
 		Flags: append(formatFlags(),
 			&cli.DurationFlag{Name: "since", Value: 24 * time.Hour, Usage: "runs started within this `DURATION`"},
 			&cli.Int64Flag{Name: "run", Usage: "one run `N` instead of --since"},
-			&cli.StringFlag{Name: "host", Usage: "only this `HOST`"},
+			&cli.StringFlag{Name: "host", Usage: "only this `HOST` (its name, or any name it was hunted by)"},
 			&cli.StringFlag{Name: "query", Usage: "only this query `ID`"},
 			&cli.BoolFlag{Name: "detections", Usage: "only the rows of detection queries (--kind detection)"},
 			&cli.StringFlag{Name: "kind", Usage: "only the rows of queries of this `KIND`: " + strings.Join(querydef.Kinds, ", ")},

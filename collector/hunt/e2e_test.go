@@ -234,12 +234,12 @@ func TestHuntOverSSH(t *testing.T) {
 	for _, d := range l.diff(t, db, 2) {
 		host := d["host"].(map[string]any)["name"].(string)
 		row := d["pkgpersist"].(map[string]any)["row"].(map[string]any)
-		got[fmt.Sprintf("%s|%s|%s|%s", d["event"].(map[string]any)["action"], strings.Split(host, "?")[0], row["kind"], row["name"])] = true
+		got[fmt.Sprintf("%s|%s|%s|%s", d["event"].(map[string]any)["action"], host, row["kind"], row["name"])] = true
 		if d["event"].(map[string]any)["kind"] != "alert" || d["rule"].(map[string]any)["id"] != "hooks" {
 			t.Errorf("ECS document: %v", d)
 		}
 	}
-	wantA := strings.Split(strings.TrimPrefix(hostA, "ssh://"), "?")[0]
+	wantA := storedName(t, db, hostA)
 	want := map[string]bool{
 		"new|" + wantA + "|apt|DPkg::Post-Invoke": true,
 		"new|" + wantA + "|dnf|zz-new":            true,
@@ -297,11 +297,10 @@ func TestCrash(t *testing.T) {
 	l := startLab(t)
 	qdir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
-	abs, _ := filepath.Abs("../../test/roots/planted")
 	hang := hangingListener(t)
 	var targets []string
-	for i := 0; i < 3; i++ {
-		targets = append(targets, fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s/../planted&n=%d", l.ports[i%2], abs, i))
+	for i, root := range roots(t, 3, "planted") {
+		targets = append(targets, fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[i%2], root))
 	}
 	slow := fmt.Sprintf("ssh://root@127.0.0.1:%d", hang.Addr().(*net.TCPAddr).Port)
 	db := filepath.Join(t.TempDir(), "p.db")
@@ -341,7 +340,7 @@ func TestCrash(t *testing.T) {
 		t.Fatalf("hosts with rows: %v", perHost)
 	}
 	for h, n := range perHost {
-		if n != perHost[strings.TrimPrefix(targets[0], "ssh://")] || n < 20 {
+		if n != perHost[storedName(t, db, targets[0])] || n < 20 {
 			t.Errorf("host %s incomplete: %d rows (%v)", h, n, perHost)
 		}
 	}
@@ -460,10 +459,10 @@ func TestHostileHostAmongGood(t *testing.T) {
 	l := startHostileLab(t, `*" batch "*) sh -c "$SSH_ORIGINAL_COMMAND" | sed 's/^\[/[{"id":"no-such-query","rows":[{"a":"b"}]},{"id":"hooks","rows":[{"kind":"twice"}]},/' ;;`)
 	qdir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
-	abs, _ := filepath.Abs("../../test/roots/planted")
-	good := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[0], abs)
-	bad := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[1], abs)
-	goodName, badName := strings.TrimPrefix(good, "ssh://"), strings.TrimPrefix(bad, "ssh://")
+	rs := roots(t, 2, "planted")
+	good := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[0], rs[0])
+	bad := fmt.Sprintf("ssh://root@127.0.0.1:%d?root=%s", l.ports[1], rs[1])
+	badName := strings.TrimPrefix(bad, "ssh://")
 	db := filepath.Join(t.TempDir(), "p.db")
 	changes := func(out string) map[string]int {
 		t.Helper()
@@ -490,6 +489,7 @@ func TestHostileHostAmongGood(t *testing.T) {
 		}
 	}
 	first := changes(out)
+	goodName, badName := storedName(t, db, good), storedName(t, db, bad)
 	if first[goodName+" new"] < 20 || first[badName+" new"] != first[goodName+" new"]+1 {
 		t.Fatalf("first run: %v\n%s", first, errs)
 	}
@@ -570,7 +570,7 @@ esac
 			for _, c := range cur {
 				rows[c.Host] = append(rows[c.Host], fmt.Sprint(c.Row))
 			}
-			p, e := rows[strings.TrimPrefix(plain, "ssh://")], rows[strings.TrimPrefix(empty, "ssh://")]
+			p, e := rows[storedName(t, db, plain)], rows[storedName(t, db, empty)]
 			sort.Strings(p)
 			sort.Strings(e)
 			if len(e) < 20 || strings.Join(p, "\n") != strings.Join(e, "\n") {

@@ -53,7 +53,13 @@ func (e *Enrolled) Name() string { return e.Host }
 // Hunt queues the queries and waits until osqueryd has answered them all
 // or ctx ends; then the unanswered ones are withdrawn and reported as
 // failed, beside the answers that came.
-func (e *Enrolled) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) {
+func (e *Enrolled) Hunt(ctx context.Context, qs []BatchQuery) (Answer, error) {
+	// its enrollment is its identity: no machine of a hunt's
+	res, err := e.answers(ctx, qs)
+	return Answer{Results: res}, err
+}
+
+func (e *Enrolled) answers(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) {
 	b := e.Batch
 	if b == nil {
 		var err error

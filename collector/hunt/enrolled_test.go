@@ -33,7 +33,8 @@ func TestEnrolledPartialAnswers(t *testing.T) {
 	e := &hunt.Enrolled{Queue: q, Host: "web1", Poll: time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	res, err := e.Hunt(ctx, qs)
+	a, err := e.Hunt(ctx, qs)
+	res := a.Results
 	must(t, err)
 	if got := fmt.Sprint(res); got != "[{hooks [] [map[command:curl x|sh]]  []} {pkgpersist-coverage [] [] osqueryd did not answer before the time limit []}]" {
 		t.Fatalf("answers: %s", got)
@@ -117,7 +118,8 @@ func TestBatchOneQuestionPerPoll(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			e := &hunt.Enrolled{Queue: f, Batch: b, Host: fmt.Sprint("h", h), HostID: h}
-			res, err := e.Hunt(context.Background(), []hunt.BatchQuery{{ID: "q"}})
+			a, err := e.Hunt(context.Background(), []hunt.BatchQuery{{ID: "q"}})
+			res := a.Results
 			if err == nil && (len(res) != 1 || res[0].Rows[0]["host"] != fmt.Sprint(h)) {
 				err = fmt.Errorf("host %d: %v", h, res)
 			}

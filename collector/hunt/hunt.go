@@ -28,10 +28,11 @@ type Options struct {
 // HostSummary is one host's outcome: its state and why, whether its
 // results are in the store, and how many rows it returned.
 type HostSummary struct {
-	store.HostOutcome
-	Stored   bool // the host's outcome (and rows, unless it failed) is in the store
-	Rows     int  // rows of all queries
-	Findings int  // rows of detection queries
+	store.HostOutcome        // Host: its name in the store
+	Target            string // the target's name, as given
+	Stored            bool   // the host's outcome (and rows, unless it failed) is in the store
+	Rows              int    // rows of all queries
+	Findings          int    // rows of detection queries
 }
 
 // Summary is a hunt's outcome.
@@ -135,11 +136,13 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 	for i, t := range targets {
 		// what a host is until it is hunted: an interrupted run shows it
 		sum.Hosts[i].HostOutcome = store.HostOutcome{Host: t.Name(), State: store.StateFailed, Reasons: []string{"not hunted: the run was interrupted"}}
+		sum.Hosts[i].Target = t.Name()
 	}
 	prog := newProgress(o, len(targets))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex // the store takes one host at a time
+	saved := &saver{st: st, runID: runID, hosts: map[string]store.HostKey{}}
 	for w := 0; w < o.Parallel; w++ {
 		wg.Add(1)
 		go func() {
@@ -147,12 +150,12 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 			for i := range jobs {
 				t := targets[i]
 				hctx, cancel := context.WithTimeout(ctx, o.Timeout)
-				res, err := t.Hunt(hctx, bq)
+				a, err := t.Hunt(hctx, bq)
 				cancel()
-				h := Assess(t.Name(), bq, res, err)
-				hs := summarize(h, kind)
+				h := Assess(t.Name(), bq, a.Results, err)
 				mu.Lock()
-				save(ctx, st, runID, h, &hs)
+				hs := saved.save(ctx, store.HostKey{Alias: t.Name(), Machine: a.Machine}, h, kind)
+				hs.Target = t.Name()
 				sum.Hosts[i] = hs
 				mu.Unlock()
 				prog.done(hs)
@@ -172,6 +175,44 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 		return sum, fmt.Errorf("store: finish run %d: %w", runID, err)
 	}
 	return sum, nil
+}
+
+// saver stores the hosts of a run, each machine once.
+type saver struct {
+	st    store.Store
+	runID int64
+	hosts map[string]store.HostKey // stored host name: how it was reached
+}
+
+// save finds the host k reached and stores h as its result. A machine
+// another target of the run reached already is not stored again (its
+// state stays what it was, saying so). A host the store refuses has
+// failed.
+func (s *saver) save(ctx context.Context, k store.HostKey, h store.HostResult, kind map[string]string) HostSummary {
+	name, err := s.st.ResolveHost(ctx, k)
+	if err != nil {
+		hs := summarize(h, kind)
+		hs.State = store.StateFailed
+		hs.Reasons = append(hs.Reasons, "not stored: which host it is: "+oneLine(err))
+		return hs
+	}
+	h.Host = name
+	hs := summarize(h, kind)
+	if first, ok := s.hosts[name]; ok {
+		if first.Machine.Hostname != k.Machine.Hostname {
+			// machines cloned with their machine-id: not one machine
+			// whatever they claim, and neither may hide the other
+			hs.State = store.StateFailed
+			hs.Reasons = append(hs.Reasons, fmt.Sprintf("not stored: it claims the identity of %s (%s), but its host name is %s, not %s: a clone that kept its machine-id?",
+				first.Alias, k.Machine.ID, k.Machine.Hostname, first.Machine.Hostname))
+			return hs
+		}
+		hs.Reasons = append(hs.Reasons, fmt.Sprintf("not stored: the same machine as %s, stored once", first.Alias))
+		return hs
+	}
+	s.hosts[name] = k
+	save(ctx, s.st, s.runID, h, &hs)
+	return hs
 }
 
 // save stores h; a host the store refuses has failed ("not stored"), and
@@ -275,7 +316,15 @@ func (p *progress) done(h HostSummary) {
 		p.notOK++
 	}
 	if !p.o.Bar {
-		fmt.Fprintf(p.o.Progress, "pkgpersist: %s: %s (%d rows)\n", output.Safe(h.Host), h.State, h.Rows)
+		host := ""
+		if h.Host != h.Target {
+			host = ", host " + h.Host
+		}
+		if h.State == store.StateOK && len(h.Reasons) > 0 {
+			// the other states' reasons are reported with them
+			host += "; " + strings.Join(h.Reasons, "; ")
+		}
+		fmt.Fprintf(p.o.Progress, "pkgpersist: %s: %s (%d rows%s)\n", output.Safe(h.Target), h.State, h.Rows, output.Safe(host))
 		return
 	}
 	eta := time.Duration(0)

@@ -18,17 +18,18 @@ import (
 // host stands in for a remote host: it answers what answer returns for
 // the queries asked. It is the untrusted party a hunt must judge.
 type host struct {
-	name   string
-	answer func(qs []hunt.BatchQuery) []hunt.BatchResult
-	err    error
+	name    string
+	answer  func(qs []hunt.BatchQuery) []hunt.BatchResult
+	err     error
+	machine store.Machine // what it says of its machine
 }
 
 func (h host) Name() string { return h.name }
-func (h host) Hunt(_ context.Context, qs []hunt.BatchQuery) ([]hunt.BatchResult, error) {
+func (h host) Hunt(_ context.Context, qs []hunt.BatchQuery) (hunt.Answer, error) {
 	if h.err != nil {
-		return nil, h.err
+		return hunt.Answer{}, h.err
 	}
-	return h.answer(qs), nil
+	return hunt.Answer{Results: h.answer(qs), Machine: h.machine}, nil
 }
 
 var hooksQ = &querydef.Query{ID: "hooks", Title: "hooks", Kind: "detection", SQL: "SELECT 1", File: "hooks.sql"}

@@ -22,8 +22,9 @@ import (
 type Target interface {
 	// Name identifies the host in the store and in reports.
 	Name() string
-	// Hunt runs the queries there.
-	Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error)
+	// Hunt runs the queries there, and says which machine it reached
+	// (what it learned of it even when it fails).
+	Hunt(ctx context.Context, qs []BatchQuery) (Answer, error)
 }
 
 // Local is this host, or a filesystem root mounted on it.
@@ -34,8 +35,9 @@ type Local struct {
 
 func (l Local) Name() string { return l.Host }
 
-func (l Local) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) {
-	return RunBatch(ctx, l.Root, qs)
+func (l Local) Hunt(ctx context.Context, qs []BatchQuery) (Answer, error) {
+	res, err := RunBatch(ctx, l.Root, qs)
+	return Answer{Results: res, Machine: localMachine(l.Root)}, err
 }
 
 // SSH is a host reached with the system OpenSSH client, so the user's
@@ -199,14 +201,14 @@ func (s *SSH) upload(ctx context.Context, local, remote string) error {
 // Hunt copies pkgpersist (and, for the osqueryi engine, the extension)
 // into a private temporary directory, runs `pkgpersist batch`, and removes
 // the directory.
-func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) {
-	out, err := s.ssh(ctx, nil, `d=$(mktemp -d) && chmod 700 "$d" && echo "$d" && uname -m && (command -v osqueryi || true)`)
+func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) (Answer, error) {
+	out, err := s.ssh(ctx, nil, `d=$(mktemp -d) && chmod 700 "$d" && echo "$d" && uname -m && echo "$(command -v osqueryi)" && `+identifyScript(s.Root))
 	if err != nil {
-		return nil, err
+		return Answer{}, err
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	lines := strings.Split(string(out), "\n")
 	if !strings.HasPrefix(lines[0], "/") {
-		return nil, fmt.Errorf("no private temporary directory on the host (mktemp said %q)", strings.TrimSpace(string(out)))
+		return Answer{}, fmt.Errorf("no private temporary directory on the host (mktemp said %q)", strings.TrimSpace(string(out)))
 	}
 	dir, machine, osqueryi := lines[0], "", ""
 	if len(lines) > 1 {
@@ -215,6 +217,10 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) 
 	if len(lines) > 2 {
 		osqueryi = strings.TrimSpace(lines[2])
 	}
+	a := Answer{}
+	if len(lines) > 3 {
+		a.Machine = machineOf(readFacts(lines[3:]))
+	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), s.Timeout)
 		defer cancel()
@@ -222,28 +228,28 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) 
 	}()
 	useOsq := s.Engine == "osqueryi" || (s.Engine == "auto" && osqueryi != "")
 	if s.Engine == "osqueryi" && osqueryi == "" {
-		return nil, errors.New("remote engine osqueryi requested, but the host has no osqueryi")
+		return a, errors.New("remote engine osqueryi requested, but the host has no osqueryi")
 	}
 	if machine == "" {
-		return nil, errors.New("the host did not say its CPU (uname -m printed nothing)")
+		return a, errors.New("the host did not say its CPU (uname -m printed nothing)")
 	}
 	build, err := s.Builds.Find(machine)
 	if err != nil {
-		return nil, err
+		return a, err
 	}
 	ext := build.Extension
 	if useOsq {
 		if ext, err = s.extension(build); err != nil {
-			return nil, err
+			return a, err
 		}
 	}
 	if err := s.upload(ctx, build.Collector, dir+"/pkgpersist"); err != nil {
-		return nil, err
+		return a, err
 	}
 	remote := shellQuote(dir+"/pkgpersist") + " batch --root " + shellQuote(s.Root)
 	if useOsq {
 		if err := s.upload(ctx, ext, dir+"/pkgpersist.ext"); err != nil {
-			return nil, err
+			return a, err
 		}
 		remote += " --osqueryi " + shellQuote(osqueryi) + " --extension " + shellQuote(dir+"/pkgpersist.ext")
 	}
@@ -260,9 +266,10 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) ([]BatchResult, error) 
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("remote engine: %w", err)
+		return a, fmt.Errorf("remote engine: %w", err)
 	}
-	return res, nil
+	a.Results = res
+	return a, nil
 }
 
 // extension is the pkgpersist.ext to copy with build for osqueryi: the

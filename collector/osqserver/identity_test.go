@@ -135,7 +135,8 @@ func TestDisappearancesAfterReenrollHeld(t *testing.T) {
 		Identity: s.st, Hold: 30 * time.Minute}
 	done := make(chan []hunt.BatchResult)
 	go func() {
-		res, err := target.Hunt(ctx, []hunt.BatchQuery{{ID: "q", SQL: "SELECT 1"}, {ID: "r", SQL: "SELECT 2"}})
+		a, err := target.Hunt(ctx, []hunt.BatchQuery{{ID: "q", SQL: "SELECT 1"}, {ID: "r", SQL: "SELECT 2"}})
+		res := a.Results
 		if err != nil {
 			t.Error(err)
 		}

@@ -330,7 +330,8 @@ func TestProtocol(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		res, err := target.Hunt(ctx, bq)
+		a, err := target.Hunt(ctx, bq)
+		res := a.Results
 		got <- huntResult{res, err}
 	}()
 	answered := 0

@@ -76,6 +76,9 @@ func ECS(c store.Change, cmd Command, severity string) map[string]any {
 		"module": "pkgpersist", "dataset": "pkgpersist." + string(cmd), "action": c.Kind,
 	}
 	name, root := hostECS(c.Host)
+	if c.HostName != "" { // the machine's own name, as the hunt read it
+		name, root = c.HostName, c.Root
+	}
 	custom := map[string]any{"query": c.QueryID, "change": c.Kind, "run": c.RunID, "row": c.Row}
 	if root != "" {
 		custom["root"] = root

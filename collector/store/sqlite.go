@@ -145,7 +145,8 @@ var migrations = []string{
 	identitySchema, // identity.go
 	// a hunt asks which of its hosts still have queries unanswered
 	`CREATE INDEX distributed_batch_pending ON distributed (batch, answered, host_id);`,
-	triageSchema, // triage.go
+	triageSchema,   // triage.go
+	machinesSchema, // machines.go
 }
 
 // SQLite is the Store on one SQLite file (WAL, foreign keys on).
@@ -451,8 +452,8 @@ func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
 	filters := func(alias string) string {
 		var where []string
 		if w.Host != "" {
-			where = append(where, " AND h.name = ?")
-			args = append(args, w.Host)
+			where = append(where, " AND "+hostFilter)
+			args = append(args, w.Host, w.Host)
 		}
 		if w.Query != "" {
 			where = append(where, " AND "+alias+".query_id = ?")
@@ -466,7 +467,7 @@ func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
 		where, args[0] = "c.run_id = ?", w.Run
 	}
 	where += filters("c")
-	q := `SELECT CASE c.kind WHEN 'appeared' THEN '` + New + `' ELSE '` + Gone + `' END, c.run_id, ru.started, h.name, c.query_id, c.hash, r.row, q.title, q.kind, q.attack, q.sql
+	q := `SELECT CASE c.kind WHEN 'appeared' THEN '` + New + `' ELSE '` + Gone + `' END, c.run_id, ru.started, h.name, h.hostname, h.root, c.query_id, c.hash, r.row, q.title, q.kind, q.attack, q.sql
 		FROM changes c
 		JOIN runs ru ON ru.id = c.run_id
 		JOIN hosts h ON h.id = c.host_id
@@ -480,13 +481,13 @@ func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
 		lwhere := "l.action IN ('added', 'removed') AND l.unix_time >= ?" + filters("l")
 		q += ` UNION ALL
 		SELECT CASE l.action WHEN 'added' THEN '` + New + `' ELSE '` + Gone + `' END, 0, l.unix_time * 1000000000,
-			h.name, l.query_id, l.hash, l.row, coalesce(q.title, ''), coalesce(q.kind, ''), coalesce(q.attack, ''), coalesce(q.sql, '')
+			h.name, h.hostname, h.root, l.query_id, l.hash, l.row, coalesce(q.title, ''), coalesce(q.kind, ''), coalesce(q.attack, ''), coalesce(q.sql, '')
 		FROM (SELECT *, ` + packQueryID + ` AS query_id FROM scheduled_results) l
 		JOIN hosts h ON h.id = l.host_id
 		LEFT JOIN queries q ON q.id = l.query_id
 		WHERE ` + lwhere
 	}
-	return s.changes(ctx, q+` ORDER BY 2, 4, 5, 1 DESC, 6`, args...)
+	return s.changes(ctx, q+` ORDER BY 2, 4, 7, 1 DESC, 8`, args...)
 }
 
 // packQueryID is the query id in a scheduled query's name as osqueryd
@@ -500,14 +501,14 @@ const packQueryID = `CASE
 // Current returns the rows of each host's latest successful run of each
 // query (kind "current").
 func (s *SQLite) Current(ctx context.Context, host, query string) ([]Change, error) {
-	return s.changes(ctx, `SELECT 'current', r.last_run, ru.started, h.name, r.query_id, r.hash, r.row, q.title, q.kind, q.attack, q.sql
+	return s.changes(ctx, `SELECT 'current', r.last_run, ru.started, h.name, h.hostname, h.root, r.query_id, r.hash, r.row, q.title, q.kind, q.attack, q.sql
 		FROM results r
 		JOIN hosts h ON h.id = r.host_id
 		JOIN queries q ON q.id = r.query_id
 		JOIN runs ru ON ru.id = r.last_run
 		WHERE r.last_run = (SELECT max(run_id) FROM query_runs qr WHERE qr.host_id = r.host_id AND qr.query_id = r.query_id AND qr.error = '')
-		  AND (? = '' OR h.name = ?) AND (? = '' OR r.query_id = ?)
-		ORDER BY h.name, r.query_id, r.hash`, host, host, query, query)
+		  AND (? = '' OR `+hostFilter+`) AND (? = '' OR r.query_id = ?)
+		ORDER BY h.name, r.query_id, r.hash`, host, host, host, query, query)
 }
 
 func (s *SQLite) changes(ctx context.Context, query string, args ...any) ([]Change, error) {
@@ -521,10 +522,13 @@ func (s *SQLite) changes(ctx context.Context, query string, args ...any) ([]Chan
 		var c Change
 		var started int64
 		var row, attack string
-		if err := rs.Scan(&c.Kind, &c.RunID, &started, &c.Host, &c.QueryID, &c.RowHash, &row, &c.Query.Title, &c.Query.Kind, &attack, &c.Query.SQL); err != nil {
+		if err := rs.Scan(&c.Kind, &c.RunID, &started, &c.Host, &c.HostName, &c.Root, &c.QueryID, &c.RowHash, &row, &c.Query.Title, &c.Query.Kind, &attack, &c.Query.SQL); err != nil {
 			return nil, err
 		}
 		c.At = time.Unix(0, started)
+		if c.HostName == "" {
+			c.HostName = c.Host // a host stored before host names were
+		}
 		c.Query.ID = c.QueryID
 		if attack != "" {
 			c.Query.Attack = strings.Split(attack, ",")

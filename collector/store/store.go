@@ -170,6 +170,11 @@ type Change struct {
 	Row     Row
 	RowHash string
 	Query   Query
+
+	// Host is the host's name in the store (what --host takes); the
+	// machine's own host name and the root hunted there ("/" for the
+	// machine itself, "" unknown) are these
+	HostName, Root string
 }
 
 // Window selects the runs a diff looks at.
@@ -185,6 +190,9 @@ type Window struct {
 type Store interface {
 	// BeginRun records a run and the queries it runs.
 	BeginRun(ctx context.Context, r Run, queries []Query) (int64, error)
+	// ResolveHost returns the name of the host a target reached, the
+	// machine it found there, keeping the target's name as an alias.
+	ResolveHost(ctx context.Context, k HostKey) (string, error)
 	// SaveHost commits one host's results for a run atomically.
 	SaveHost(ctx context.Context, runID int64, h HostResult) error
 	// HostOutcomes returns the state, reasons and problems of each host
