@@ -47,13 +47,22 @@ var (
 	spaces  = regexp.MustCompile(` {2,}`)
 )
 
-// plantedHost is the name a hunt of the planted root stores.
+// plantedHost is the name a hunt of the planted root stores: the root
+// has no machine-id of its own, so it is this machine's name and the
+// root's absolute path.
 func plantedHost(t *testing.T) string {
 	name, err := os.Hostname()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return name + ":" + planted
+	abs, err := filepath.Abs(planted)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name + ":" + abs
 }
 
 // stable replaces what differs from run to run of a hunt — the host's

@@ -102,7 +102,7 @@ func TestMigrateMergesOneMachine(t *testing.T) {
 		changes = append(changes, fmt.Sprintf("%d %s %s %s", c.RunID, c.Host, c.Kind, c.Row["command"]))
 	}
 	sort.Strings(changes)
-	if got, want := fmt.Sprint(changes), "[1 vm appeared x 1 vm appeared y 2 vm appeared z 2 vm disappeared y]"; got != want {
+	if got, want := fmt.Sprint(changes), "[1 vm new x 1 vm new y 2 vm gone y 2 vm new z]"; got != want {
 		t.Fatalf("merged history:\n got %s\nwant %s", got, want)
 	}
 	r := run(t, s, host("vm", rows("x", "z")))
