@@ -232,8 +232,11 @@ func TestHuntOverSSH(t *testing.T) {
 	l.huntClean(t, db, qdir, hostA, hostB)
 	got := map[string]bool{}
 	for _, d := range l.diff(t, db, 2) {
-		host := d["host"].(map[string]any)["name"].(string)
-		row := d["pkgpersist"].(map[string]any)["row"].(map[string]any)
+		// host.name is the machine's name, the root hunted in
+		// pkgpersist.root: together the name the host is stored under
+		custom := d["pkgpersist"].(map[string]any)
+		host := d["host"].(map[string]any)["name"].(string) + ":" + fmt.Sprint(custom["root"])
+		row := custom["row"].(map[string]any)
 		got[fmt.Sprintf("%s|%s|%s|%s", d["event"].(map[string]any)["action"], host, row["kind"], row["name"])] = true
 		if d["event"].(map[string]any)["kind"] != "alert" || d["rule"].(map[string]any)["id"] != "hooks" {
 			t.Errorf("ECS document: %v", d)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
+	"github.com/pkgpersist/pkgpersist/collector/report"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 	"github.com/pkgpersist/pkgpersist/test/aptoracle"
 )
@@ -35,13 +36,13 @@ func TestOneMachineManyNames(t *testing.T) {
 		t.Helper()
 		code, out, errs := l.huntOut(t, db, qdir, targets...)
 		hunttest.WantClean(t, code, errs)
-		var rows []map[string]string
+		var rows []report.Record
 		if err := json.Unmarshal([]byte(out), &rows); err != nil {
 			t.Fatalf("%s: hunt output: %v\n%s", round, err, out)
 		}
 		n := map[string]int{}
 		for _, r := range rows {
-			n[r["host"]+" "+r["change"]]++
+			n[r.Host+" "+r.Change]++
 		}
 		return n
 	}
