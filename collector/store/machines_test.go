@@ -2,40 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"testing"
 )
-
-// beforeMachines is a database of the schema before machinesSchema, as
-// the pkgpersist before it wrote them, and the store over it (whose
-// BeginRun and SaveHost wrote such databases).
-func beforeMachines(t *testing.T) (string, *SQLite) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "p.db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(`CREATE TABLE schema_version (version INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for i, m := range migrations {
-		if m == machinesSchema {
-			break
-		}
-		if _, err := db.Exec(m); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(`INSERT INTO schema_version (version) VALUES (?)`, i+1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return path, &SQLite{db: db, opt: DefaultOptions}
-}
 
 func hostNames(t *testing.T, s *SQLite) []string {
 	t.Helper()
@@ -62,7 +32,7 @@ func hostNames(t *testing.T, s *SQLite) []string {
 // once, the names kept as aliases, and the next hunt that sees the same
 // rows records nothing new. The enrolled host stays its own.
 func TestMigrateMergesOneMachine(t *testing.T) {
-	path, old := beforeMachines(t)
+	path, old := storeBefore(t, machinesSchema)
 	names := []string{"vm", "root@127.0.0.1:22", "127.0.0.1:22"}
 	var hs []HostResult
 	for _, n := range names {

@@ -2,9 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 )
@@ -85,23 +82,8 @@ func TestVolatileDeclaredLater(t *testing.T) {
 // TestMigrateToTriage opens a database made by the schema before triage,
 // with results in it.
 func TestMigrateToTriage(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`CREATE TABLE schema_version (version INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	old := slices.Index(migrations, triageSchema)
-	for i, m := range migrations[:old] {
-		if _, err := db.Exec(m); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(`INSERT INTO schema_version (version) VALUES (?)`, i+1); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path, old := storeBefore(t, triageSchema)
+	db := old.db
 	if _, err := db.Exec(`INSERT INTO hosts (name) VALUES ('h');
 		INSERT INTO runs (started) VALUES (1);
 		INSERT INTO queries (id, sql) VALUES ('files', 'SELECT 1');
