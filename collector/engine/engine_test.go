@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -125,5 +126,59 @@ func TestQueryProblems(t *testing.T) {
 	res, err = e.Query(context.Background(), "SELECT 1")
 	if err != nil || len(res.Problems) != 0 {
 		t.Fatalf("a later query: %+v, %v", res, err)
+	}
+}
+
+// TestEventedRefused: a statement that reads an evented table fails with
+// one line naming the table and what to use instead, however SQLite would
+// have run it (scanned, never scanned, joined with no outer rows); the
+// same SQL still compiles, a later query runs, and a temporary table that
+// shadows the evented one is read as any table.
+func TestEventedRefused(t *testing.T) {
+	ev := &table.Table{
+		Name:    "x_events",
+		Columns: []table.Column{{Name: "pid", Type: table.BigInt}, {Name: "time", Type: table.BigInt}},
+		Evented: true,
+		Instead: "use y_events",
+	}
+	plain := &table.Table{
+		Name:     "plain",
+		Columns:  []table.Column{{Name: "pid", Type: table.BigInt}},
+		Generate: func(context.Context, table.QueryContext) ([]table.Row, error) { return nil, nil },
+	}
+	e, err := New([]*table.Table{ev, plain}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	for _, q := range []string{
+		"SELECT count(*) FROM x_events",
+		"SELECT * FROM x_events WHERE time > 5",
+		"SELECT * FROM x_events WHERE 0",
+		"SELECT * FROM plain LEFT JOIN x_events USING (pid)",
+		"SELECT * FROM plain WHERE pid IN (SELECT pid FROM x_events)",
+	} {
+		res, err := e.Query(ctx, q)
+		var nes *NoEventSource
+		if !errors.As(err, &nes) || nes.Table != "x_events" {
+			t.Errorf("%s: %v, %v; want a refusal", q, res, err)
+			continue
+		}
+		if want := "x_events has no event source in pkgpersist's engine: use y_events"; err.Error() != want {
+			t.Errorf("%s: %q, want %q", q, err, want)
+		}
+		if err := e.Explain(ctx, q); err != nil {
+			t.Errorf("explain %s: %v", q, err)
+		}
+	}
+	if res, err := e.Query(ctx, "SELECT count(*) FROM plain"); err != nil || res.Rows[0][0] != "0" {
+		t.Fatalf("a later query: %v %v", res, err)
+	}
+	if err := e.Exec(ctx, "CREATE TEMP TABLE x_events (pid, time); INSERT INTO x_events VALUES (1, 2)"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.Query(ctx, "SELECT pid FROM x_events"); err != nil || len(res.Rows) != 1 {
+		t.Fatalf("shadowed: %v %v", res, err)
 	}
 }

@@ -86,6 +86,14 @@ type Table struct {
 	// Required lists columns of which at least one must be constrained
 	// (osquery's `file` needs path or directory).
 	Required []string
+	// Evented tables answer from what a capture running in the serving
+	// process recorded (osquery's *_events tables, pkgpersist's pm_*
+	// events). A server that captures nothing must refuse them: no rows
+	// would read as "nothing happened".
+	Evented bool
+	// Instead says, for an evented table, what to use where it has no
+	// event source.
+	Instead string
 }
 
 // Param reports whether the table applies op on column itself.
