@@ -26,6 +26,10 @@ func TestEngineEqualsExtension(t *testing.T) {
 	}
 	defer e.Close()
 	for _, tb := range registry.Tables() {
+		if tb.Evented {
+			// no root; what the engine does with them is its own test
+			continue
+		}
 		for _, root := range []string{"planted", "debian-real", "dnf4", "dnf5", "yum", "dpkg", "dnf-actions"} {
 			r := rootsDir + "/" + root
 			want, err := tb.Run(context.Background(), table.QueryContext{Constraints: map[string][]table.Constraint{"root": {{Op: table.Equals, Expr: r}}}})
