@@ -82,8 +82,6 @@ type Conn struct {
 	fd   int
 	buf  []byte
 	seqs map[uint32]uint32 // next sequence number expected per CPU
-	// overflowed counts ENOBUFS not yet explained by a sequence gap.
-	overflowed int64
 }
 
 // Options for Listen.
@@ -168,7 +166,6 @@ var ErrOverrun = errors.New("process connector: receive buffer overrun (ENOBUFS)
 func (c *Conn) Read(evs []Event) (out []Event, lost int64, err error) {
 	n, _, err := unix.Recvfrom(c.fd, c.buf, 0)
 	if errors.Is(err, unix.ENOBUFS) {
-		c.overflowed++
 		return evs, 0, ErrOverrun
 	}
 	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
@@ -182,10 +179,6 @@ func (c *Conn) Read(evs []Event) (out []Event, lost int64, err error) {
 	}
 	return c.parse(c.buf[:n], evs)
 }
-
-// Unexplained returns the ENOBUFS overruns that no sequence gap has
-// accounted for yet: at least one event lost each.
-func (c *Conn) Unexplained() int64 { return c.overflowed }
 
 // parse decodes the netlink messages of one datagram.
 func (c *Conn) parse(b []byte, evs []Event) ([]Event, int64, error) {
@@ -227,7 +220,6 @@ func (c *Conn) sequence(cpu, seq uint32) int64 {
 		// a number seen again or out of order: nothing lost that we know
 		return 0
 	}
-	c.overflowed = 0
 	return gap
 }
 
