@@ -19,12 +19,12 @@ import (
 
 // Proc is one process.
 type Proc struct {
-	PID, PPID  int
-	Path       string
-	Argv       []string
-	Cwd        string
-	UID, EUID  int64
-	GID, EGID  int64
+	PID, PPID int
+	Path      string
+	Argv      []string
+	Cwd       string
+	UID, EUID int64
+	GID, EGID int64
 	// Seeded is true when the facts were read from /proc at the start
 	// (or when the process was first met), not at its exec.
 	Seeded bool
