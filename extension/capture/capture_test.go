@@ -149,7 +149,7 @@ subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
 	}
 }
 
-// ancestors walks /proc from pid up to pid 1: the executables, ” where
+// ancestors walks /proc from pid up to pid 1: the executables, empty where
 // the kernel will not show one (a process that is not dumpable, as pid 1
 // of some sandboxes).
 func ancestors(t *testing.T, pid int) []string {
