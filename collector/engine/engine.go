@@ -9,6 +9,7 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
+	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
@@ -60,6 +61,10 @@ type NoEventSource struct {
 }
 
 func (e *NoEventSource) Error() string {
+	if e.Instead == "" {
+		// the extension's own evented tables give their own advice
+		return events.NoSource(e.Table).Error()
+	}
 	return fmt.Sprintf("%s has no event source in pkgpersist's engine: %s", e.Table, e.Instead)
 }
 

@@ -37,7 +37,7 @@ func TestGenerationsReleaseTheRoot(t *testing.T) {
 	}
 	for _, tb := range Engine() {
 		if tb.Evented {
-			continue // refused before it opens anything (engine tests)
+			continue // they open no root
 		}
 		query(tb.Name) // the first use may open what lives as long as the process
 		before := fds(t)
