@@ -31,8 +31,8 @@ func Coverage() store.Query {
 // at (a query failed or was not answered, an answer is malformed, names a
 // query that was not asked or answers one twice, a file could not be read
 // for permission or I/O reasons, the coverage query says so or answered
-// nothing); ok otherwise. A query the host skipped (an event query where
-// nothing captures events) is not run, not a failure: its reason is among
+// nothing); ok otherwise. An event query the host skipped (nothing there
+// captures events) is not run, not a failure: its reason is among
 // the host's, its state stays what the rest makes it, and the query keeps
 // an error so that its earlier rows are neither replaced nor gone. The
 // host is not trusted: whatever it answers, the result is one the store
@@ -71,16 +71,21 @@ func Assess(host string, asked []BatchQuery, res []BatchResult, err error) store
 		}
 		q.Problems = append(q.Problems, r.Problems...)
 		if r.Skipped != "" {
-			if r.Error == "" && len(r.Rows) == 0 {
+			// only an event query may be skipped, and only outright
+			why := ""
+			switch {
+			case r.Error != "" || len(r.Rows) > 0:
+				why = "malformed answer: skipped, yet with rows or an error"
+			case !asked[i].Event:
+				why = "skipped, and it is not an event query: " + r.Skipped
+			default:
 				skips[r.ID] = r.Skipped
 				continue
 			}
-			const contradiction = "malformed answer: skipped, yet with rows or an error"
-			if r.Error == "" {
-				r.Error = contradiction
-			} else {
-				r.Error += "; " + contradiction
+			if r.Error != "" {
+				why = r.Error + "; " + why
 			}
+			r.Error = why
 		}
 		if r.Error != "" {
 			if q.Err != "" {

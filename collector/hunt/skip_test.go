@@ -15,7 +15,8 @@ var eventQ = &querydef.Query{ID: "installs", Title: "installs", Kind: "event", M
 // TestEventQueriesSkipped: an event query a host skips (nothing there
 // captures events) leaves the host ok with the reason among its reasons,
 // and the rows it returned before stay its current rows; a skip that also
-// answers rows is malformed, and the host incomplete.
+// answers rows is malformed, and a skipped query that is not an event
+// query failed: either host is incomplete.
 func TestEventQueriesSkipped(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
@@ -44,7 +45,8 @@ func TestEventQueriesSkipped(t *testing.T) {
 	if _, err := hunt.Run(ctx, st, []hunt.Target{answered}, qs, hunt.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := hunt.Run(ctx, st, []hunt.Target{complete("web1", skip(false)), complete("web2", skip(true))}, qs, hunt.Options{})
+	notEvent := setHooks(func(r *hunt.BatchResult) { r.Rows, r.Skipped = nil, "no event source" })
+	sum, err := hunt.Run(ctx, st, []hunt.Target{complete("web1", skip(false)), complete("web2", skip(true)), complete("web3", notEvent)}, qs, hunt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +55,9 @@ func TestEventQueriesSkipped(t *testing.T) {
 	}
 	if h := sum.Hosts[1]; h.State != store.StateIncomplete || !strings.Contains(strings.Join(h.Reasons, "\n"), "malformed answer: skipped, yet with rows") {
 		t.Errorf("skipped with rows: %s %q", h.State, h.Reasons)
+	}
+	if h := sum.Hosts[2]; h.State != store.StateIncomplete || !strings.Contains(strings.Join(h.Reasons, "\n"), "query hooks failed: skipped, and it is not an event query") {
+		t.Errorf("a detection skipped: %s %q", h.State, h.Reasons)
 	}
 	cur, err := st.Current(ctx, "web1", eventQ.ID)
 	must(t, err)
