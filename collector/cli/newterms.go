@@ -29,10 +29,12 @@ func newTermsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "new-terms",
 		Usage: `"RPM Package Installed by Unusual Parent Process" and its dpkg twin, as new-terms rules`,
-		Description: `Reads the pkg-installs events in --db (logged by enrolled hosts, or read
-with pkgpersist ingest) and alerts on each rpm or dpkg install whose parent
-executable did not install packages during the --history window before the
---lookback window; at most --max-alerts a run. Run it every 5 minutes from a
+		Description: `Reads the install events in --db (logged by enrolled hosts, or read
+with pkgpersist ingest): pm-installs, whose parent is the one at the exec,
+or on hosts without the pkgpersist extension pkg-installs. Alerts on each
+rpm or dpkg install whose parent executable did not install packages
+during the --history window before the --lookback window; at most
+--max-alerts a run. Run it every 5 minutes from a
 scheduler (cron, systemd timer), or keep it running with --watch.
 
 Each argv is parsed as rpm and dpkg parse it: besides the published rule's
@@ -87,7 +89,7 @@ func runNewTerms(c *cli.Context) error {
 		if t := c.Timestamp("now"); t != nil {
 			o.Now = *t
 		}
-		evs, err := st.LoggedRows(ctx, newterms.QueryID, o.Now.Add(-o.Lookback-o.History))
+		evs, err := newterms.Load(ctx, st, o.Now.Add(-o.Lookback-o.History))
 		if err != nil {
 			return &exitError{1, err}
 		}
