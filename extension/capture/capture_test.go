@@ -195,14 +195,18 @@ func TestExecStorm(t *testing.T) {
 	ring := c.Sources.Process
 	// the shell's exit follows every exec of its children in the socket
 	waitFor(t, ring, "the shell's exit", func(r table.Row) bool { return r["event"] == "exit" && r["pid"] == shPID })
-	rows := 0
+	rows, pathless := 0, 0
 	for _, r := range ring.Select(table.QueryContext{}) {
 		if r["event"] == "exec" && r["ppid"] == shPID {
 			rows++
+			if r["path"] == "" {
+				pathless++
+			}
 		}
 	}
 	s := ring.Status()
-	t.Logf("%d execs in %v: %d rows, %d lost in the kernel, %d evicted", n, elapsed, rows, s.LostKernel, s.Evicted)
+	t.Logf("%d execs in %v: %d rows (%d without a path: gone before /proc was read), %d lost in the kernel, %d evicted",
+		n, elapsed, rows, pathless, s.LostKernel, s.Evicted)
 	if s.Evicted != 0 {
 		t.Fatalf("the ring evicted %d rows of %d max", s.Evicted, s.Max)
 	}
