@@ -13,16 +13,23 @@ func fakeProc(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "42")
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
+	files := map[string]string{
+		"status":  "Name:\tx\nPPid:\t7\nUid:\t1\t2\t2\t2\nGid:\t3\t4\t4\t4\n",
+		"stat":    "42 (a b) c) S 7 42 42 0 -1 4194304 1 0 0 0 0 0 0 0 20 0 1 0 500 1000 100 0\n",
+		"cmdline": "/bin/x\x00-y\x00\x00",
+	}
+	err := os.MkdirAll(p, 0o755)
+	for name, text := range files {
+		if err == nil {
+			err = os.WriteFile(filepath.Join(p, name), []byte(text), 0o644)
 		}
 	}
-	must(os.MkdirAll(p, 0o755))
-	must(os.WriteFile(filepath.Join(p, "status"), []byte("Name:\tx\nPPid:\t7\nUid:\t1\t2\t2\t2\nGid:\t3\t4\t4\t4\n"), 0o644))
-	must(os.WriteFile(filepath.Join(p, "stat"), []byte("42 (a b) c) S 7 42 42 0 -1 4194304 1 0 0 0 0 0 0 0 20 0 1 0 500 1000 100 0\n"), 0o644))
-	must(os.WriteFile(filepath.Join(p, "cmdline"), []byte("/bin/x\x00-y\x00\x00"), 0o644))
-	must(os.Symlink("/bin/x", filepath.Join(p, "exe")))
+	if err == nil {
+		err = os.Symlink("/bin/x", filepath.Join(p, "exe"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
