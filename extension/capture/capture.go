@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/proccn"
@@ -98,6 +101,7 @@ func run(ctx context.Context, conn *proccn.Conn, procs *proctable.Table, ring *e
 	// overruns counted as one lost event each, until a sequence gap
 	// tells how many were lost (and so includes them)
 	var pending int64
+	sinceBoot := bootOffset()
 	for ctx.Err() == nil {
 		var lost int64
 		var err error
@@ -115,7 +119,7 @@ func run(ctx context.Context, conn *proccn.Conn, procs *proctable.Table, ring *e
 			pending = 0
 		}
 		for _, e := range evs {
-			if row := apply(procs, e); row != nil {
+			if row := apply(procs, e, sinceBoot); row != nil {
 				ring.Add(row)
 			}
 		}
@@ -124,8 +128,9 @@ func run(ctx context.Context, conn *proccn.Conn, procs *proctable.Table, ring *e
 }
 
 // apply updates the table with one event and returns its row; threads'
-// forks and exits change no process and make no row.
-func apply(procs *proctable.Table, e proccn.Event) table.Row {
+// forks and exits change no process and make no row. sinceBoot turns the
+// event's monotonic time into time since boot, /proc's clock.
+func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration) table.Row {
 	switch e.Kind {
 	case proccn.Fork:
 		if e.PID != e.TGID {
@@ -134,7 +139,7 @@ func apply(procs *proctable.Table, e proccn.Event) table.Row {
 		p := procs.Fork(int(e.ParentTGID), int(e.TGID))
 		return row("fork", procs, p, "")
 	case proccn.Exec:
-		p := procs.Exec(int(e.TGID))
+		p := procs.Exec(int(e.TGID), time.Duration(e.TimestampNS)+sinceBoot)
 		r := row("exec", procs, p, "")
 		r["seeded"] = "0"
 		return r
@@ -146,6 +151,17 @@ func apply(procs *proctable.Table, e proccn.Event) table.Row {
 		return row("exit", procs, p, strconv.Itoa(ExitCode(e.ExitCode)))
 	}
 	return nil
+}
+
+// bootOffset is CLOCK_BOOTTIME minus CLOCK_MONOTONIC (the time the
+// machine was suspended): the connector stamps events with the one, /proc
+// counts start times on the other.
+func bootOffset() time.Duration {
+	var boot, mono unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot) != nil || unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono) != nil {
+		return 0
+	}
+	return time.Duration(boot.Nano() - mono.Nano())
 }
 
 // ExitCode is a wait status as a shell shows it: the exit code, or 128

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Proc is one process.
@@ -25,6 +26,9 @@ type Proc struct {
 	Cwd       string
 	UID, EUID int64
 	GID, EGID int64
+	// Start is when the process was forked, since boot (/proc/PID/stat
+	// starttime, to the clock tick).
+	Start time.Duration
 	// Seeded is true when the facts were read from /proc at the start
 	// (or when the process was first met), not at its exec.
 	Seeded bool
@@ -105,12 +109,35 @@ func (t *Table) Read(pid int) (*Proc, error) {
 			p.GID, p.EGID = ids(f)
 		}
 	}
+	if stat, err := os.ReadFile(filepath.Join(dir, "stat")); err == nil {
+		p.Start = startTime(stat)
+	}
 	p.Path, _ = os.Readlink(filepath.Join(dir, "exe"))
 	p.Cwd, _ = os.Readlink(filepath.Join(dir, "cwd"))
 	if b, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil && len(b) > 0 {
 		p.Argv = strings.Split(string(bytes.TrimSuffix(b, []byte{0})), "\x00")
 	}
 	return p, nil
+}
+
+// ticks is USER_HZ, the unit of /proc's times: 100 on every Linux
+// architecture (sysconf(_SC_CLK_TCK) reports it, glibc hard-codes it).
+const ticks = 100
+
+// startTime reads starttime, the 22nd field of /proc/PID/stat, counting
+// after the command name's closing parenthesis (the name may hold spaces
+// and parentheses).
+func startTime(stat []byte) time.Duration {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 20 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[19], 10, 64)
+	return time.Duration(n) * time.Second / ticks
 }
 
 // ids reads the real and effective ids of a Uid:/Gid: line.
@@ -157,11 +184,17 @@ func (t *Table) Fork(parent, child int) *Proc {
 	return c
 }
 
-// Exec records a process's new program, read from /proc now. When the
-// process is already gone, what the table knew stays, with the path
-// emptied: it no longer runs that program, and which one it ran is lost.
-func (t *Table) Exec(pid int) *Proc {
+// Exec records a process's new program, read from /proc now; at is when
+// the exec happened, since boot. When the process is already gone, or its
+// pid already belongs to a process forked after at (pids are reused, and
+// the reader may lag behind the kernel), what the table knew stays, with
+// the path emptied: the process no longer runs that program, and which
+// one it ran is lost.
+func (t *Table) Exec(pid int, at time.Duration) *Proc {
 	p, err := t.Read(pid)
+	if err == nil && p.Start > at+time.Second/ticks {
+		err = fmt.Errorf("process %d: started after its exec: pid reused", pid)
+	}
 	if err != nil {
 		old := t.procs[pid]
 		p = &Proc{PID: pid}
