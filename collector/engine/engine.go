@@ -25,6 +25,8 @@ type Engine struct {
 	db      *sql.DB
 	ctx     atomic.Pointer[context.Context]
 	evented planned
+	// capturing: the evented tables with a generator answer
+	capturing bool
 }
 
 // planned is the first evented table SQLite planned to read in the
@@ -73,17 +75,30 @@ func refusal(t *table.Table) *NoEventSource {
 	return &NoEventSource{Table: t.Name, Instead: t.Instead}
 }
 
+// Option changes what an engine does.
+type Option func(*Engine)
+
+// Capturing serves the evented tables that answer from a capture running
+// in this process (the extension's, built over its rings) instead of
+// refusing them. osquery's own evented tables are refused still: nothing
+// here captures for them.
+func Capturing() Option { return func(e *Engine) { e.capturing = true } }
+
 // New opens an engine serving tables; root is the filesystem root a query
 // evaluates when it does not name one ("" for "/").
-func New(tables []*table.Table, root string) (*Engine, error) {
+func New(tables []*table.Table, root string, opts ...Option) (*Engine, error) {
 	e := &Engine{}
+	for _, o := range opts {
+		o(e)
+	}
 	bg := context.Background()
 	e.ctx.Store(&bg)
 	name := fmt.Sprintf("sqlite3_pkgpersist_%d", driverSeq.Add(1))
 	sql.Register(name, &sqlite3.SQLiteDriver{
 		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
 			for _, t := range tables {
-				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }, evented: &e.evented}
+				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }, evented: &e.evented,
+					refuse: t.Evented && (!e.capturing || t.Generate == nil)}
 				if err := conn.CreateModule(t.Name, m); err != nil {
 					return fmt.Errorf("register %s: %w", t.Name, err)
 				}

@@ -211,3 +211,26 @@ func TestPMEventsRefused(t *testing.T) {
 		t.Errorf("%d evented tables in the registry", n)
 	}
 }
+
+// TestCapturing: an engine in a process that captures serves the evented
+// tables built over its capture, and refuses those nothing captures for.
+func TestCapturing(t *testing.T) {
+	live := &table.Table{
+		Name: "live_events", Evented: true,
+		Columns:  []table.Column{{Name: "pid", Type: table.BigInt}},
+		Generate: func(context.Context, table.QueryContext) ([]table.Row, error) { return []table.Row{{"pid": "7"}}, nil },
+	}
+	dead := &table.Table{Name: "dead_events", Evented: true, Instead: "use live_events", Columns: []table.Column{{Name: "pid", Type: table.BigInt}}}
+	e, err := New([]*table.Table{live, dead}, "", Capturing())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if res, err := e.Query(context.Background(), "SELECT pid FROM live_events"); err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "7" {
+		t.Errorf("live: %v %v", res, err)
+	}
+	var nes *NoEventSource
+	if _, err := e.Query(context.Background(), "SELECT pid FROM live_events JOIN dead_events USING (pid)"); !errors.As(err, &nes) || nes.Table != "dead_events" {
+		t.Errorf("dead: %v", err)
+	}
+}

@@ -22,7 +22,9 @@ type module struct {
 	// root is the engine's default root, for queries that name none.
 	root string
 	// evented records that a statement plans to read an evented table
+	// the engine refuses
 	evented *planned
+	refuse  bool
 }
 
 func (m *module) EponymousOnlyModule() {}
@@ -63,7 +65,7 @@ type vtab struct{ m *module }
 // the table reads as parameters (Table.Params), and re-applies them itself
 // on the rows, exactly: SQLite does not re-check a claimed constraint.
 func (v *vtab) BestIndex(cst []sqlite3.InfoConstraint, _ []sqlite3.InfoOrderBy) (*sqlite3.IndexResult, error) {
-	if v.m.t.Evented {
+	if v.m.refuse {
 		v.m.evented.set(v.m.t)
 	}
 	used := make([]bool, len(cst))
@@ -114,7 +116,7 @@ func (c *cursor) Close() error { return nil }
 
 func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 	t := c.v.m.t
-	if t.Evented {
+	if c.v.m.refuse {
 		return refusal(t)
 	}
 	q := table.QueryContext{Constraints: map[string][]table.Constraint{}}
