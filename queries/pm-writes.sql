@@ -6,8 +6,9 @@
 --   sha256 and owning package after the change. A change is left out only
 --   when both hold: a package manager made it (its executable, or one in its
 --   ancestry, is a package manager's by path; DNF and YUM, Python scripts,
---   by their script's path on the writer's command line) and a package owns
---   the file. So an unowned file a maintainer script drops stays, and a
+--   by their script's path on the writer's own command line, so not their
+--   scriptlets, whose ancestry shows only the interpreter) and a package
+--   owns the file. So an unowned file a maintainer script drops stays, and a
 --   process named dpkg elsewhere does not hide anything. What report stacks
 --   stacks by writer and file. pm-process-file-events (osquery's audit-based
 --   process_file_events, writers excluded by name) is the weaker version.
