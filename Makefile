@@ -86,6 +86,7 @@ test: deps fmt-check vet dist
 test-load:
 	PKGPERSIST_HOSTILE_SECONDS=60 PKGPERSIST_LOAD=1 $(GO) test -tags $(TAGS) -count=1 -timeout 40m -run '^(TestHostileMix|TestLoad)$$' -v ./collector/osqserver
 	PKGPERSIST_LOAD=1 $(GO) test -tags $(TAGS) -count=1 -timeout 30m -run '^TestPruneMillion$$' -v ./collector/store
+	PKGPERSIST_LOAD=1 $(GO) test -tags $(TAGS) -count=1 -timeout 30m -run '^TestExecStorm$$' -v ./extension/capture
 
 # Benchmarks print ratios against a baseline measured in the same run.
 bench: build

@@ -4,7 +4,11 @@
 --   (-i, --install, clustered short options such as -ivh or -Uvh, -U,
 --   --upgrade, -F, --freshen, --reinstall; dpkg -i, --install, --unpack) and
 --   the process that started them. The selection is broad on purpose: the
---   collector parses each argv exactly before it alerts.
+--   collector parses each argv exactly before it alerts. Weaker than
+--   pm-installs, for hosts without the pkgpersist extension: the parent is
+--   found only when its own exec was captured in the same unexpired window
+--   (a long-running parent leaves parent_path empty, and new-terms cannot
+--   judge the install), and cmdline is argv joined by spaces.
 -- attack: T1546.016, T1543
 -- platform: linux
 -- interval: 300

@@ -2,7 +2,10 @@
 -- title: Processes started by APT, DNF, YUM or PackageKit
 -- description: process_events whose parent is apt, apt-get, aptitude,
 --   unattended-upgrades, dnf, yum or packagekitd, with the parent's command line:
---   what the hunt's second query stacks by executable.
+--   what the hunt's second query stacks by executable. Weaker than
+--   pm-descendants, for hosts without the pkgpersist extension: the parent
+--   is matched by name (which any program can take), only direct children
+--   count, and only when the parent's own exec was captured too.
 -- attack: T1546.016, T1059.004
 -- platform: linux
 -- interval: 300

@@ -3,7 +3,10 @@
 -- description: process_file_events (osquery's audit-based FIM, which names
 --   the writing process) in the APT, dpkg, DNF and YUM hook and plugin
 --   directories: what the hunt's first stacking query stacks by process
---   executable and file path (pkgpersist report stacks).
+--   executable and file path (pkgpersist report stacks). Weaker than
+--   pm-writes, for hosts without the pkgpersist extension: it needs the
+--   audit subsystem set up for it, has no ancestry, and report stacks
+--   leaves package managers out by process name.
 -- attack: T1546.016, T1543
 -- platform: linux
 -- interval: 300

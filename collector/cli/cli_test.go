@@ -189,13 +189,13 @@ func TestIngestCommand(t *testing.T) {
 }
 
 // TestNewTermsCommand: ingest the fixture, replay the rule at its time,
-// fleet-wide and per host.
+// fleet-wide and per host (hostK's alert from its pm-installs events).
 func TestNewTermsCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "p.db")
 	if code, _, errs := runCLI("ingest", "--db", db, "../newterms/testdata/installs.results.log"); code != 0 {
 		t.Fatalf("ingest: %q", errs)
 	}
-	for flags, want := range map[string]int{"": 4, "--per-host": 7} {
+	for flags, want := range map[string]int{"": 5, "--per-host": 8} {
 		args := []string{"report", "new-terms", "--db", db, "--now", "2026-11-22T12:00:00Z", "--format", "csv"}
 		if flags != "" {
 			args = append(args, flags)
@@ -210,14 +210,15 @@ func TestNewTermsCommand(t *testing.T) {
 	}
 }
 
-// TestStacksCommand: the fixture's four groups, and a flag that changes a
-// threshold.
+// TestStacksCommand: the fixture's seven groups (three from the
+// extension's queries or a parent now in the defaults), and a flag that
+// changes a threshold.
 func TestStacksCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "p.db")
 	if code, _, errs := runCLI("ingest", "--db", db, "../stacks/testdata/hunt.results.log"); code != 0 {
 		t.Fatalf("ingest: %q", errs)
 	}
-	for flags, want := range map[string]int{"": 4, "--file-max-hosts=5": 5} {
+	for flags, want := range map[string]int{"": 7, "--file-max-hosts=5": 8} {
 		args := []string{"report", "stacks", "--db", db, "--now", "2026-11-22T12:00:00Z", "--since", "24h", "--format", "csv"}
 		if flags != "" {
 			args = append(args, flags)

@@ -29,10 +29,12 @@ func newTermsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "new-terms",
 		Usage: `"RPM Package Installed by Unusual Parent Process" and its dpkg twin, as new-terms rules`,
-		Description: `Reads the pkg-installs events in --db (logged by enrolled hosts, or read
-with pkgpersist ingest) and alerts on each rpm or dpkg install whose parent
-executable did not install packages during the --history window before the
---lookback window; at most --max-alerts a run. Run it every 5 minutes from a
+		Description: `Reads the install events in --db (logged by enrolled hosts, or read
+with pkgpersist ingest): pm-installs, whose parent is the one at the exec,
+or on hosts without the pkgpersist extension pkg-installs. Alerts on each
+rpm or dpkg install whose parent executable did not install packages
+during the --history window before the --lookback window; at most
+--max-alerts a run. Run it every 5 minutes from a
 scheduler (cron, systemd timer), or keep it running with --watch.
 
 Each argv is parsed as rpm and dpkg parse it: besides the published rule's
@@ -87,7 +89,7 @@ func runNewTerms(c *cli.Context) error {
 		if t := c.Timestamp("now"); t != nil {
 			o.Now = *t
 		}
-		evs, err := st.LoggedRows(ctx, newterms.QueryID, o.Now.Add(-o.Lookback-o.History))
+		evs, err := newterms.Load(ctx, st, o.Now.Add(-o.Lookback-o.History))
 		if err != nil {
 			return &exitError{1, err}
 		}
@@ -116,13 +118,18 @@ func stacksCommand() *cli.Command {
 		Name:  "stacks",
 		Usage: `the "Persistence via Package Manager" hunt's two stacking queries`,
 		Description: `Stacks the events enrolled or ingested hosts logged within --since:
-  files     writes in the package-manager hook and plugin directories
-            (pm-process-file-events) by processes not named in
-            --package-managers, by executable and path; keeps
-            count <= --file-max-count and hosts <= --file-max-hosts
-  children  programs started by --parents (pm-children), by executable;
+  files     writes in the package-manager hook and plugin directories, by
+            executable and path: pm-writes (package managers' writes of
+            files a package owns left out, by executable path), or on hosts
+            without the extension pm-process-file-events (processes named
+            in --package-managers left out); keeps count <= --file-max-count
+            and hosts <= --file-max-hosts
+  children  programs started under package managers, by executable:
+            pm-descendants (any depth, by executable path), or on hosts
+            without the extension pm-children (parents named in --parents);
             keeps hosts <= --child-max-hosts and count < --child-count-below,
             at most --child-limit
+A host that logged both queries of a stack is stacked from the first alone.
 Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
@@ -156,18 +163,18 @@ Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
 				now = *t
 			}
 			since := now.Add(-c.Duration("since"))
-			files, err := st.GroupLogged(c.Context, stacks.FileQueryID, since, now, stacks.FileColumns)
+			files, err := stacks.Load(c.Context, st, stacks.FileSources, since, now)
 			if err != nil {
 				return &exitError{1, err}
 			}
-			children, err := st.GroupLogged(c.Context, stacks.ChildrenQueryID, since, now, stacks.ChildColumns)
+			children, err := stacks.Load(c.Context, st, stacks.ChildSources, since, now)
 			if err != nil {
 				return &exitError{1, err}
 			}
 			keptFiles, keptChildren := stacks.Files(files, o), stacks.Children(children, o)
 			rows := append(stacks.Rows("files", keptFiles), stacks.Rows("children", keptChildren)...)
 			fmt.Fprintf(c.App.ErrWriter, "pkgpersist: stacks: %d of %d file-write groups and %d of %d child groups kept\n",
-				len(keptFiles), len(files), len(keptChildren), len(children))
+				len(keptFiles), stacks.Count(files), len(keptChildren), stacks.Count(children))
 			return output.Write(c.App.Writer, format, stacks.Columns, rows)
 		},
 	}

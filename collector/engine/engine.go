@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
+	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
@@ -20,21 +22,83 @@ var driverSeq atomic.Int64
 // tables. Queries may name a root in each table's hidden root column; Root
 // makes it the default for every table.
 type Engine struct {
-	db  *sql.DB
-	ctx atomic.Pointer[context.Context]
+	db      *sql.DB
+	ctx     atomic.Pointer[context.Context]
+	evented planned
+	// capturing: the evented tables with a generator answer
+	capturing bool
 }
+
+// planned is the first evented table SQLite planned to read in the
+// running statement. Filter alone would miss a table SQLite never scans
+// (WHERE 0, the inner side of a join whose outer side is empty), which
+// would answer zero rows.
+type planned struct {
+	mu sync.Mutex
+	t  *table.Table
+}
+
+func (p *planned) set(t *table.Table) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.t == nil {
+		p.t = t
+	}
+}
+
+func (p *planned) take() *table.Table {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.t
+	p.t = nil
+	return t
+}
+
+// NoEventSource is the error of a statement that reads an evented table:
+// the engine runs no capture, and a query over events must not be
+// answered with zero rows as if nothing had happened.
+type NoEventSource struct {
+	Table   string
+	Instead string
+}
+
+func (e *NoEventSource) Error() string {
+	if e.Instead == "" {
+		// the extension's own evented tables give their own advice
+		return events.NoSource(e.Table).Error()
+	}
+	return fmt.Sprintf("%s has no event source in pkgpersist's engine: %s", e.Table, e.Instead)
+}
+
+// refusal is the error for an evented table t.
+func refusal(t *table.Table) *NoEventSource {
+	return &NoEventSource{Table: t.Name, Instead: t.Instead}
+}
+
+// Option changes what an engine does.
+type Option func(*Engine)
+
+// Capturing serves the evented tables that answer from a capture running
+// in this process (the extension's, built over its rings) instead of
+// refusing them. osquery's own evented tables are refused still: nothing
+// here captures for them.
+func Capturing() Option { return func(e *Engine) { e.capturing = true } }
 
 // New opens an engine serving tables; root is the filesystem root a query
 // evaluates when it does not name one ("" for "/").
-func New(tables []*table.Table, root string) (*Engine, error) {
+func New(tables []*table.Table, root string, opts ...Option) (*Engine, error) {
 	e := &Engine{}
+	for _, o := range opts {
+		o(e)
+	}
 	bg := context.Background()
 	e.ctx.Store(&bg)
 	name := fmt.Sprintf("sqlite3_pkgpersist_%d", driverSeq.Add(1))
 	sql.Register(name, &sqlite3.SQLiteDriver{
 		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
 			for _, t := range tables {
-				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }}
+				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }, evented: &e.evented,
+					refuse: t.Evented && (!e.capturing || t.Generate == nil)}
 				if err := conn.CreateModule(t.Name, m); err != nil {
 					return fmt.Errorf("register %s: %w", t.Name, err)
 				}
@@ -71,8 +135,28 @@ func (e *Engine) Exec(ctx context.Context, stmts string) error {
 	return err
 }
 
-// Query runs one SQL statement.
+// Query runs one SQL statement. A statement that reads an evented table
+// fails with a *NoEventSource.
 func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
+	e.evented.take()
+	res, err := e.query(ctx, query)
+	if t := e.evented.take(); t != nil {
+		return nil, refusal(t)
+	}
+	return res, err
+}
+
+// Explain compiles a statement without running it (SQLite's EXPLAIN: no
+// table is read), evented tables included: it says whether the SQL can
+// work where the tables have rows.
+func (e *Engine) Explain(ctx context.Context, query string) error {
+	e.evented.take()
+	_, err := e.query(ctx, "EXPLAIN "+query)
+	e.evented.take()
+	return err
+}
+
+func (e *Engine) query(ctx context.Context, query string) (*Result, error) {
 	problems := &fsroot.Problems{}
 	ctx = fsroot.WithProblems(ctx, problems)
 	e.ctx.Store(&ctx)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,6 +27,10 @@ func TestEngineEqualsExtension(t *testing.T) {
 	}
 	defer e.Close()
 	for _, tb := range registry.Tables() {
+		if tb.Evented {
+			// no root; what the engine does with them is its own test
+			continue
+		}
 		for _, root := range []string{"planted", "debian-real", "dnf4", "dnf5", "yum", "dpkg", "dnf-actions"} {
 			r := rootsDir + "/" + root
 			want, err := tb.Run(context.Background(), table.QueryContext{Constraints: map[string][]table.Constraint{"root": {{Op: table.Equals, Expr: r}}}})
@@ -125,5 +130,107 @@ func TestQueryProblems(t *testing.T) {
 	res, err = e.Query(context.Background(), "SELECT 1")
 	if err != nil || len(res.Problems) != 0 {
 		t.Fatalf("a later query: %+v, %v", res, err)
+	}
+}
+
+// TestEventedRefused: a statement that reads an evented table fails with
+// one line naming the table and what to use instead, however SQLite would
+// have run it (scanned, never scanned, joined with no outer rows); the
+// same SQL still compiles, a later query runs, and a temporary table that
+// shadows the evented one is read as any table.
+func TestEventedRefused(t *testing.T) {
+	ev := &table.Table{
+		Name:    "x_events",
+		Columns: []table.Column{{Name: "pid", Type: table.BigInt}, {Name: "time", Type: table.BigInt}},
+		Evented: true,
+		Instead: "use y_events",
+	}
+	plain := &table.Table{
+		Name:     "plain",
+		Columns:  []table.Column{{Name: "pid", Type: table.BigInt}},
+		Generate: func(context.Context, table.QueryContext) ([]table.Row, error) { return nil, nil },
+	}
+	e, err := New([]*table.Table{ev, plain}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	for _, q := range []string{
+		"SELECT count(*) FROM x_events",
+		"SELECT * FROM x_events WHERE time > 5",
+		"SELECT * FROM x_events WHERE 0",
+		"SELECT * FROM plain LEFT JOIN x_events USING (pid)",
+		"SELECT * FROM plain WHERE pid IN (SELECT pid FROM x_events)",
+	} {
+		res, err := e.Query(ctx, q)
+		var nes *NoEventSource
+		if !errors.As(err, &nes) || nes.Table != "x_events" {
+			t.Errorf("%s: %v, %v; want a refusal", q, res, err)
+			continue
+		}
+		if want := "x_events has no event source in pkgpersist's engine: use y_events"; err.Error() != want {
+			t.Errorf("%s: %q, want %q", q, err, want)
+		}
+		if err := e.Explain(ctx, q); err != nil {
+			t.Errorf("explain %s: %v", q, err)
+		}
+	}
+	if res, err := e.Query(ctx, "SELECT count(*) FROM plain"); err != nil || res.Rows[0][0] != "0" {
+		t.Fatalf("a later query: %v %v", res, err)
+	}
+	if err := e.Exec(ctx, "CREATE TEMP TABLE x_events (pid, time); INSERT INTO x_events VALUES (1, 2)"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.Query(ctx, "SELECT pid FROM x_events"); err != nil || len(res.Rows) != 1 {
+		t.Fatalf("shadowed: %v %v", res, err)
+	}
+}
+
+// TestPMEventsRefused: the extension's evented tables, which the engine
+// serves without a capture, are refused as osquery's are.
+func TestPMEventsRefused(t *testing.T) {
+	e, err := New(registry.Tables(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	n := 0
+	for _, tb := range registry.Tables() {
+		if !tb.Evented {
+			continue
+		}
+		n++
+		_, err := e.Query(context.Background(), "SELECT count(*) FROM "+tb.Name+" WHERE 0")
+		var nes *NoEventSource
+		if !errors.As(err, &nes) || !strings.HasPrefix(err.Error(), tb.Name+" has no event source") || !strings.Contains(err.Error(), "osqueryd") {
+			t.Errorf("%s: %v", tb.Name, err)
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d evented tables in the registry", n)
+	}
+}
+
+// TestCapturing: an engine in a process that captures serves the evented
+// tables built over its capture, and refuses those nothing captures for.
+func TestCapturing(t *testing.T) {
+	live := &table.Table{
+		Name: "live_events", Evented: true,
+		Columns:  []table.Column{{Name: "pid", Type: table.BigInt}},
+		Generate: func(context.Context, table.QueryContext) ([]table.Row, error) { return []table.Row{{"pid": "7"}}, nil },
+	}
+	dead := &table.Table{Name: "dead_events", Evented: true, Instead: "use live_events", Columns: []table.Column{{Name: "pid", Type: table.BigInt}}}
+	e, err := New([]*table.Table{live, dead}, "", Capturing())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if res, err := e.Query(context.Background(), "SELECT pid FROM live_events"); err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "7" {
+		t.Errorf("live: %v %v", res, err)
+	}
+	var nes *NoEventSource
+	if _, err := e.Query(context.Background(), "SELECT pid FROM live_events JOIN dead_events USING (pid)"); !errors.As(err, &nes) || nes.Table != "dead_events" {
+		t.Errorf("dead: %v", err)
 	}
 }

@@ -21,6 +21,10 @@ type module struct {
 	ctx func() context.Context
 	// root is the engine's default root, for queries that name none.
 	root string
+	// evented records that a statement plans to read an evented table
+	// the engine refuses
+	evented *planned
+	refuse  bool
 }
 
 func (m *module) EponymousOnlyModule() {}
@@ -61,6 +65,9 @@ type vtab struct{ m *module }
 // the table reads as parameters (Table.Params), and re-applies them itself
 // on the rows, exactly: SQLite does not re-check a claimed constraint.
 func (v *vtab) BestIndex(cst []sqlite3.InfoConstraint, _ []sqlite3.InfoOrderBy) (*sqlite3.IndexResult, error) {
+	if v.m.refuse {
+		v.m.evented.set(v.m.t)
+	}
 	used := make([]bool, len(cst))
 	var keys []string
 	required := v.m.t.Required
@@ -109,6 +116,9 @@ func (c *cursor) Close() error { return nil }
 
 func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 	t := c.v.m.t
+	if c.v.m.refuse {
+		return refusal(t)
+	}
 	q := table.QueryContext{Constraints: map[string][]table.Constraint{}}
 	if idxStr != "" {
 		for i, k := range strings.Split(idxStr, ",") {

@@ -17,6 +17,9 @@ const (
 	CoverageSQL = "SELECT source, path, status, cause, reason FROM pkgpersist_coverage"
 )
 
+// SkippedPrefix starts the stored error of a query a host skipped.
+const SkippedPrefix = "skipped: "
+
 // Coverage is the coverage query as the store records it.
 func Coverage() store.Query {
 	return store.Query{ID: CoverageID, Title: "What pkgpersist's tables could read and evaluate", Kind: "inventory", SQL: CoverageSQL}
@@ -28,15 +31,20 @@ func Coverage() store.Query {
 // at (a query failed or was not answered, an answer is malformed, names a
 // query that was not asked or answers one twice, a file could not be read
 // for permission or I/O reasons, the coverage query says so or answered
-// nothing); ok otherwise. The host is not trusted: whatever it answers,
-// the result is one the store takes.
+// nothing); ok otherwise. An event query the host skipped (nothing there
+// captures events) is not run, not a failure: its reason is among
+// the host's, its state stays what the rest makes it, and the query keeps
+// an error so that its earlier rows are neither replaced nor gone. The
+// host is not trusted: whatever it answers, the result is one the store
+// takes.
 func Assess(host string, asked []BatchQuery, res []BatchResult, err error) store.HostResult {
 	if err != nil {
 		return store.HostResult{Host: host, Err: oneLine(err), State: store.StateFailed, Reasons: []string{oneLine(err)}}
 	}
 	h := store.HostResult{Host: host}
-	var reasons []string
-	at := map[string]int{} // query id -> index in h.Queries
+	var reasons, skipped []string
+	skips := map[string]string{} // query id -> why the host skipped it
+	at := map[string]int{}       // query id -> index in h.Queries
 	answers := map[string]int{}
 	for _, q := range asked {
 		at[q.ID] = len(h.Queries)
@@ -62,6 +70,23 @@ func Assess(host string, asked []BatchQuery, res []BatchResult, err error) store
 			q.Rows = append(q.Rows, store.Row(row))
 		}
 		q.Problems = append(q.Problems, r.Problems...)
+		if r.Skipped != "" {
+			// only an event query may be skipped, and only outright
+			why := ""
+			switch {
+			case r.Error != "" || len(r.Rows) > 0:
+				why = "malformed answer: skipped, yet with rows or an error"
+			case !asked[i].Event:
+				why = "skipped, and it is not an event query: " + r.Skipped
+			default:
+				skips[r.ID] = r.Skipped
+				continue
+			}
+			if r.Error != "" {
+				why = r.Error + "; " + why
+			}
+			r.Error = why
+		}
 		if r.Error != "" {
 			if q.Err != "" {
 				q.Err += "; "
@@ -73,7 +98,8 @@ func Assess(host string, asked []BatchQuery, res []BatchResult, err error) store
 	seen := map[string]bool{}
 	for i, q := range asked {
 		qr := &h.Queries[i]
-		switch n := answers[q.ID]; {
+		n := answers[q.ID]
+		switch {
 		case n == 0:
 			qr.Err = "no answer"
 			reasons = append(reasons, "no answer to query "+q.ID)
@@ -81,9 +107,18 @@ func Assess(host string, asked []BatchQuery, res []BatchResult, err error) store
 		case n > 1:
 			reasons = append(reasons, fmt.Sprintf("query %s answered %d times", q.ID, n))
 		}
-		if qr.Err != "" {
+		switch {
+		case skips[q.ID] != "" && n == 1:
+			qr.Err = SkippedPrefix + skips[q.ID]
+			skipped = append(skipped, fmt.Sprintf("query %s skipped: %s", q.ID, skips[q.ID]))
+		case skips[q.ID] != "" && qr.Err == "":
+			// answered more than once, one of them a skip: what was
+			// answered stands, and the skip is a reason like the rest
+			reasons = append(reasons, fmt.Sprintf("query %s skipped: %s", q.ID, skips[q.ID]))
+			usable = true
+		case qr.Err != "":
 			reasons = append(reasons, fmt.Sprintf("query %s failed: %s", q.ID, qr.Err))
-		} else {
+		default:
 			usable = true
 		}
 		for _, p := range qr.Problems {
@@ -96,13 +131,13 @@ func Assess(host string, asked []BatchQuery, res []BatchResult, err error) store
 			reasons = append(reasons, coverageReasons(qr.Rows)...)
 		}
 	}
-	h.Reasons = reasons
+	h.Reasons = append(reasons, skipped...)
 	switch {
 	case !usable:
 		h.State = store.StateFailed
 		h.Err = "no query could run"
-		if len(reasons) > 0 {
-			h.Err = reasons[0]
+		if len(h.Reasons) > 0 {
+			h.Err = h.Reasons[0]
 		}
 	case len(reasons) > 0:
 		h.State = store.StateIncomplete

@@ -22,6 +22,9 @@ import (
 type BatchQuery struct {
 	ID  string `json:"id"`
 	SQL string `json:"sql"`
+	// Event marks a query over events (kind event): only a capture
+	// that was running before the query can answer it.
+	Event bool `json:"event,omitempty"`
 }
 
 // BatchResult is one query's answer, as `pkgpersist batch` prints it,
@@ -33,6 +36,10 @@ type BatchResult struct {
 	Rows     []map[string]string `json:"rows,omitempty"`
 	Error    string              `json:"error,omitempty"`
 	Problems []store.Problem     `json:"problems,omitempty"`
+	// Skipped says why a query was not run where it cannot be answered
+	// (an event query where nothing captures events): not a failure of
+	// the host, and no rows either.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // RunBatch runs queries in the embedded engine over root; a query that
@@ -47,6 +54,11 @@ func RunBatch(ctx context.Context, root string, qs []BatchQuery) ([]BatchResult,
 	for i, q := range qs {
 		out[i].ID = q.ID
 		res, err := e.Query(ctx, q.SQL)
+		var nes *engine.NoEventSource
+		if errors.As(err, &nes) {
+			out[i].Skipped = err.Error()
+			continue
+		}
 		if err != nil {
 			out[i].Error = err.Error()
 			continue
@@ -79,6 +91,10 @@ func (o Osqueryi) Run(ctx context.Context, qs []BatchQuery) ([]BatchResult, erro
 	out := make([]BatchResult, len(qs))
 	for i, q := range qs {
 		out[i].ID = q.ID
+		if q.Event {
+			out[i].Skipped = "osqueryi has captured no events when the query runs: hunt the hosts' osqueryd (--enrolled) with the pkgpersist extension for event queries"
+			continue
+		}
 		args := []string{"--json", "--extensions_timeout=10", "--extensions_require=pkgpersist", "--extension", o.Extension, q.SQL}
 		cmd := exec.CommandContext(ctx, o.Path, args...)
 		var stdout, stderr bytes.Buffer
@@ -262,6 +278,8 @@ func readAnswer(d *json.Decoder, b *budget) (BatchResult, error) {
 			err = field(key, &r.Columns)
 		case "error":
 			err = field(key, &r.Error)
+		case "skipped":
+			err = field(key, &r.Skipped)
 		case "problems":
 			if err = field(key, &r.Problems); err == nil {
 				err = b.take(int64(len(r.Problems)) * RowCost)

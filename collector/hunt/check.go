@@ -30,7 +30,7 @@ func (c *SQLChecker) Close() error { return c.e.Close() }
 // (osqueryi on a host, an enrolled osqueryd): a table the engine does not
 // serve is then no error, since osquery has many more.
 func (c *SQLChecker) Check(ctx context.Context, sql string, osquery bool) error {
-	_, err := c.e.Query(ctx, "EXPLAIN "+sql)
+	err := c.e.Explain(ctx, sql)
 	if err != nil && osquery && strings.HasPrefix(err.Error(), "no such table: ") {
 		return nil
 	}

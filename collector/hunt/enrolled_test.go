@@ -36,7 +36,7 @@ func TestEnrolledPartialAnswers(t *testing.T) {
 	a, err := e.Hunt(ctx, qs)
 	res := a.Results
 	must(t, err)
-	if got := fmt.Sprint(res); got != "[{hooks [] [map[command:curl x|sh]]  []} {pkgpersist-coverage [] [] osqueryd did not answer before the time limit []}]" {
+	if got := fmt.Sprint(res); got != "[{hooks [] [map[command:curl x|sh]]  [] } {pkgpersist-coverage [] [] osqueryd did not answer before the time limit [] }]" {
 		t.Fatalf("answers: %s", got)
 	}
 	if h := hunt.Assess("web1", qs, res, nil); h.State != store.StateIncomplete {

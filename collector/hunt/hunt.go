@@ -118,7 +118,7 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 	kind := map[string]string{}
 	for _, q := range qs {
 		sq = append(sq, store.Query{ID: q.ID, Title: q.Title, Kind: q.Kind, SQL: q.SQL, Attack: q.Attack, Volatile: q.Volatile})
-		bq = append(bq, BatchQuery{ID: q.ID, SQL: q.SQL})
+		bq = append(bq, BatchQuery{ID: q.ID, SQL: q.SQL, Event: q.Kind == "event"})
 		kind[q.ID] = q.Kind
 	}
 	who := ""

@@ -1,11 +1,15 @@
 // Package newterms is Elastic's "RPM Package Installed by Unusual Parent
 // Process" rule, and its dpkg twin, as a new-terms detection over the
-// install events osqueryd logged (the pkg-installs query): an install
-// whose parent executable was not seen installing packages during the
-// history window before the look-back is an alert.
+// install events osqueryd logged (the pm-installs query, or pkg-installs
+// on hosts without the pkgpersist extension): an install whose parent
+// executable was not seen installing packages during the history window
+// before the look-back is an alert.
 package newterms
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -14,8 +18,55 @@ import (
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
-// QueryID is the query whose events the rules read.
-const QueryID = "pkg-installs"
+// QueryIDs are the queries whose events the rules read, preferred first:
+// pm-installs (the extension's events: the parent as it was at the exec,
+// the exact argv) and pkg-installs (osquery's process_events, whose parent
+// is missing when its exec was not captured too).
+var QueryIDs = []string{"pm-installs", "pkg-installs"}
+
+// Logged reads a query's logged rows (the store's LoggedRows).
+type Logged interface {
+	LoggedRows(ctx context.Context, queryID string, since time.Time) ([]store.LoggedEvent, error)
+}
+
+// Load reads the install events logged since a time, each host's from the
+// first of QueryIDs it logged rows of: a host that runs both queries
+// counts each install once.
+func Load(ctx context.Context, l Logged, since time.Time) ([]store.LoggedEvent, error) {
+	var out []store.LoggedEvent
+	done := map[string]bool{}
+	for _, id := range QueryIDs {
+		evs, err := l.LoggedRows(ctx, id, since)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		these := map[string]bool{}
+		for _, e := range evs {
+			if !done[e.Host] {
+				these[e.Host] = true
+				out = append(out, e)
+			}
+		}
+		for h := range these {
+			done[h] = true
+		}
+	}
+	return out, nil
+}
+
+// argv is the row's exact argv (pm-installs' JSON array), else its
+// cmdline split on spaces, with the executable's path first.
+func argv(row store.Row) []string {
+	var exact []string
+	args := installargv.Split(row["cmdline"])
+	if err := json.Unmarshal([]byte(row["argv"]), &exact); err == nil && len(exact) > 0 {
+		args = exact
+	}
+	if len(args) > 0 && row["path"] != "" {
+		args[0] = row["path"]
+	}
+	return args
+}
 
 // Options are the rule's windows, as Elastic's rule sets them by default.
 type Options struct {
@@ -74,11 +125,7 @@ func Detect(events []store.LoggedEvent, o Options) []store.Change {
 	}
 	var installs []install
 	for _, e := range events {
-		argv := installargv.Split(e.Row["cmdline"])
-		if len(argv) > 0 && e.Row["path"] != "" {
-			argv[0] = e.Row["path"]
-		}
-		in, ok := installargv.Classify(argv)
+		in, ok := installargv.Classify(argv(e.Row))
 		parent := e.Row["parent_path"]
 		if !ok || parent == "" {
 			continue

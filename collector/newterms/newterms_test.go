@@ -22,7 +22,10 @@ var now = time.Unix(1795348800, 0)
 // both sides of the look-back start (inclusive), the history start
 // (inclusive) and the run time, plus non-installs (-qip, -e). The snapshot
 // holds two dpkg installs by apt-get on hostJ, three days apart: the
-// recent one is not new, fleet-wide or per host.
+// recent one is not new, fleet-wide or per host. hostK logs pm-installs
+// (the extension's events): an install from cron of a file whose name
+// holds " -q", which only the exact argv shows is an install, and a
+// pkg-installs row its pm-installs rows stand in for.
 func events(t *testing.T) []store.LoggedEvent {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
@@ -35,11 +38,11 @@ func events(t *testing.T) []store.LoggedEvent {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if s, err := ingest.Read(context.Background(), st, f, "installs"); err != nil || s.Bad != 0 || s.Rows != 17 {
+	if s, err := ingest.Read(context.Background(), st, f, "installs"); err != nil || s.Bad != 0 || s.Rows != 19 {
 		t.Fatalf("ingest: %+v %v", s, err)
 	}
 	o := Defaults
-	evs, err := st.LoggedRows(context.Background(), QueryID, now.Add(-o.Lookback-o.History))
+	evs, err := Load(context.Background(), st, now.Add(-o.Lookback-o.History))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,12 +84,14 @@ func TestDetect(t *testing.T) {
 		{"fleet-wide", false, `2026-11-22T11:51:00Z hostA pkgpersist-rpm-unusual-parent /usr/bin/python3 -Uvh false
 2026-11-22T11:55:00Z hostA pkgpersist-rpm-unusual-parent /usr/sbin/httpd -i true
 2026-11-22T11:56:00Z hostG pkgpersist-dpkg-unusual-parent /usr/sbin/nginx --unpack false
+2026-11-22T11:58:20Z hostK pkgpersist-rpm-unusual-parent /usr/sbin/cron -i true
 2026-11-22T11:59:00Z hostE pkgpersist-rpm-unusual-parent /usr/bin/ruby -i true
 `},
 		{"per-host", true, `2026-11-22T11:51:00Z hostA pkgpersist-rpm-unusual-parent /usr/bin/python3 -Uvh false
 2026-11-22T11:55:00Z hostA pkgpersist-rpm-unusual-parent /usr/sbin/httpd -i true
 2026-11-22T11:56:00Z hostG pkgpersist-dpkg-unusual-parent /usr/sbin/nginx --unpack false
 2026-11-22T11:57:00Z hostB pkgpersist-rpm-unusual-parent /usr/bin/dnf -ivh false
+2026-11-22T11:58:20Z hostK pkgpersist-rpm-unusual-parent /usr/sbin/cron -i true
 2026-11-22T11:59:00Z hostD pkgpersist-rpm-unusual-parent /usr/bin/perl -i true
 2026-11-22T11:59:00Z hostE pkgpersist-rpm-unusual-parent /usr/bin/ruby -i true
 2026-11-22T11:59:00Z hostH pkgpersist-rpm-unusual-parent /usr/sbin/httpd -i true

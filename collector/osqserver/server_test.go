@@ -309,12 +309,25 @@ func TestProtocol(t *testing.T) {
 		t.Errorf("a resent batch changed the count to %d", n)
 	}
 
-	// a distributed hunt, answered from the engine over the planted root
+	// a distributed hunt, answered from the engine over the planted root;
+	// osqueryd has event tables, empty ones here
 	e, err := engine.New(tables.Engine(), "../../test/roots/planted")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
+	for _, tb := range tables.Engine() {
+		if !tb.Evented {
+			continue
+		}
+		var cols []string
+		for _, c := range tb.Columns {
+			cols = append(cols, c.Name)
+		}
+		if err := e.Exec(context.Background(), "CREATE TEMP TABLE "+tb.Name+" ("+strings.Join(cols, ", ")+")"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	qs, _ := querydef.Load(queries.FS)
 	var bq []hunt.BatchQuery
 	for _, q := range qs {

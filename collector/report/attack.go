@@ -24,6 +24,8 @@ var techniques = map[string]technique{
 	"T1543":     {"Create or Modify System Process", []string{"TA0003", "TA0004"}},
 	"T1546":     {"Event Triggered Execution", []string{"TA0004", "TA0003"}},
 	"T1546.016": {"Installer Packages", []string{"TA0004", "TA0003"}},
+	"T1562":     {"Impair Defenses", []string{"TA0005"}},
+	"T1562.001": {"Disable or Modify Tools", []string{"TA0005"}},
 }
 
 // tactics are the names of the tactics above

@@ -98,11 +98,16 @@ func ECS(c store.Change, cmd Command, severity string) map[string]any {
 		}
 	}
 	switch {
+	case c.Row["target_path"] != "":
+		// a pm_file_events row: the file, and the process that changed it
+		ev["category"], ev["type"] = []string{"file"}, []string{fileEventType(c.Row["action"])}
+		doc["file"] = map[string]any{"path": c.Row["target_path"]}
+		doc["process"] = processECS(c.Row["path"], c.Row["cmdline"], c.Row["argv"], c.Row["pid"], nil)
 	case c.Row["cmdline"] != "" || c.Row["parent_path"] != "":
 		// a process_events row: path is the executable
 		ev["category"], ev["type"] = []string{"process"}, []string{"start"}
-		doc["process"] = processECS(c.Row["path"], c.Row["cmdline"], c.Row["pid"], map[string]any{
-			"parent": processECS(c.Row["parent_path"], c.Row["parent_cmdline"], c.Row["parent_pid"], nil)})
+		doc["process"] = processECS(c.Row["path"], c.Row["cmdline"], c.Row["argv"], c.Row["pid"], map[string]any{
+			"parent": processECS(c.Row["parent_path"], c.Row["parent_cmdline"], "", c.Row["parent_pid"], nil)})
 	default:
 		if p := c.Row["path"]; p != "" {
 			doc["file"] = map[string]any{"path": p}
@@ -142,9 +147,23 @@ func hostECS(host string) (name, root string) {
 	return host, ""
 }
 
-// processECS is ECS's process fields for an osquery process row; osquery
-// joins argv with spaces, so process.args splits it back.
-func processECS(executable, cmdline, pid string, extra map[string]any) map[string]any {
+// fileEventType is ECS's event.type for a file event's action (osquery's
+// words).
+func fileEventType(action string) string {
+	switch action {
+	case "CREATED", "MOVED_TO":
+		return "creation"
+	case "DELETED", "MOVED_FROM":
+		return "deletion"
+	}
+	return "change"
+}
+
+// processECS is ECS's process fields for an osquery process row. argv is
+// the exact arguments as a JSON array where the row has them (the
+// extension's events); else, as osquery joins argv with spaces,
+// process.args splits the command line back.
+func processECS(executable, cmdline, argv, pid string, extra map[string]any) map[string]any {
 	p := map[string]any{}
 	for k, v := range extra {
 		p[k] = v
@@ -156,6 +175,10 @@ func processECS(executable, cmdline, pid string, extra map[string]any) map[strin
 	if cmdline != "" {
 		p["command_line"] = cmdline
 		p["args"] = strings.Fields(cmdline)
+	}
+	var exact []string
+	if err := json.Unmarshal([]byte(argv), &exact); err == nil && len(exact) > 0 {
+		p["args"] = exact
 	}
 	if n, err := strconv.ParseInt(pid, 10, 64); err == nil {
 		p["pid"] = n

@@ -252,3 +252,21 @@ func TestAttackTableCoversQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestECSExtensionEvents: a pm_file_events row is a file event with the
+// process that made it; the extension's exact argv is process.args, where
+// osquery's cmdline would split a file name with a space in two.
+func TestECSExtensionEvents(t *testing.T) {
+	evq := store.Query{ID: "pm-writes", Title: "Writes", Kind: "event", Attack: []string{"T1546.016"}}
+	row := store.Row{"action": "MOVED_TO", "target_path": "/etc/apt/apt.conf.d/99x", "pid": "7", "path": "/usr/bin/mv",
+		"cmdline": "mv /tmp/a b /etc/apt/apt.conf.d/99x", "argv": `["mv","/tmp/a b","/etc/apt/apt.conf.d/99x"]`}
+	d := ECS(store.Change{Host: "web1", QueryID: evq.ID, Kind: "new", Row: row, Query: evq}, Diff, "")
+	if got := fmt.Sprintf("%v %v %v %v %v %v", get(d, "event.category"), get(d, "event.type"), get(d, "file.path"), get(d, "process.executable"), get(d, "process.pid"), get(d, "process.args")); got != "[file] [creation] /etc/apt/apt.conf.d/99x /usr/bin/mv 7 [mv /tmp/a b /etc/apt/apt.conf.d/99x]" || len(get(d, "process.args").([]string)) != 3 {
+		t.Errorf("file event: %s", got)
+	}
+	row = store.Row{"path": "/usr/bin/rpm", "cmdline": "rpm -i /tmp/x -q.rpm", "argv": `["rpm","-i","/tmp/x -q.rpm"]`, "parent_path": "/usr/sbin/cron"}
+	d = ECS(store.Change{Host: "web1", QueryID: "pm-installs", Kind: "new", Row: row, Query: evq}, Diff, "")
+	if args := get(d, "process.args").([]string); len(args) != 3 || args[2] != "/tmp/x -q.rpm" || get(d, "process.parent.executable") != "/usr/sbin/cron" {
+		t.Errorf("process event: %v", d["process"])
+	}
+}

@@ -72,19 +72,21 @@ func BenchmarkStacks(b *testing.B) {
 
 		t0 = time.Now()
 		until := time.Unix(now, 0)
-		files, err := st.GroupLogged(ctx, FileQueryID, since, until, FileColumns)
+		files, err := Load(ctx, st, FileSources, since, until)
 		if err != nil {
 			b.Fatal(err)
 		}
-		children, err := st.GroupLogged(ctx, ChildrenQueryID, since, until, ChildColumns)
+		children, err := Load(ctx, st, ChildSources, since, until)
 		if err != nil {
 			b.Fatal(err)
 		}
 		f, c := Files(files, Defaults), Children(children, Defaults)
 		took := time.Since(t0)
 		grouped := 0
-		for _, g := range append(files, children...) {
-			grouped += g.Count
+		for _, l := range append(files, children...) {
+			for _, g := range l.Groups {
+				grouped += g.Count
+			}
 		}
 		if grouped != events || n != events {
 			b.Fatalf("grouped %d events, scanned %d rows, want %d", grouped, n, events)

@@ -5,30 +5,92 @@
 package stacks
 
 import (
+	"context"
+	"fmt"
 	"path"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
-// The queries whose logged rows the stacks read.
-const (
-	FileQueryID     = "pm-process-file-events"
-	ChildrenQueryID = "pm-children"
+// Source is one query whose logged rows a stack reads.
+type Source struct {
+	QueryID string
+	// Columns hold the executable and the file it wrote (stack 1) or
+	// its parent's executable (stack 2).
+	Columns []string
+	// ByName: the query cannot tell package managers by executable
+	// path, so the stack leaves their writes out (stack 1) or keeps
+	// their children (stack 2) by process name, which a process
+	// chooses.
+	ByName bool
+}
+
+// The sources of each stack, preferred first: the query on the pkgpersist
+// extension's event tables, then osquery's own for hosts without it. A
+// host is stacked from the first source it logged rows of in the window,
+// so a host that runs both counts its events once.
+var (
+	FileSources = []Source{
+		{QueryID: "pm-writes", Columns: []string{"path", "target_path"}},
+		{QueryID: "pm-process-file-events", Columns: []string{"executable", "path"}, ByName: true},
+	}
+	ChildSources = []Source{
+		{QueryID: "pm-descendants", Columns: []string{"path", "parent_path"}},
+		{QueryID: "pm-children", Columns: []string{"path", "parent_path"}, ByName: true},
+	}
 )
+
+// Logged is what one source's rows grouped to.
+type Logged struct {
+	Source Source
+	Groups []store.Group
+}
+
+// Grouper groups a query's logged rows (the store's GroupLogged).
+type Grouper interface {
+	GroupLogged(ctx context.Context, queryID string, since, until time.Time, columns []string, unless ...string) ([]store.Group, error)
+}
+
+// Load groups each source's rows logged in [since, until] by its
+// columns, each host from the first source it logged.
+func Load(ctx context.Context, g Grouper, sources []Source, since, until time.Time) ([]Logged, error) {
+	var out []Logged
+	var before []string
+	for _, s := range sources {
+		gs, err := g.GroupLogged(ctx, s.QueryID, since, until, s.Columns, before...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.QueryID, err)
+		}
+		out = append(out, Logged{Source: s, Groups: gs})
+		before = append(before, s.QueryID)
+	}
+	return out, nil
+}
+
+// Count is how many groups ls hold.
+func Count(ls []Logged) int {
+	n := 0
+	for _, l := range ls {
+		n += len(l.Groups)
+	}
+	return n
+}
 
 // Options are the hunt's thresholds; Defaults are the published ones.
 type Options struct {
 	// PackageManagers are process names whose writes are expected
-	// (stack 1 leaves them out).
+	// (stack 1 leaves them out of a ByName source's rows).
 	PackageManagers []string
 	// FileMaxCount and FileMaxHosts bound stack 1: 0 < count <= 20,
 	// distinct hosts <= 4.
 	FileMaxCount, FileMaxHosts int
-	// Parents are the process names whose children stack 2 counts.
+	// Parents are the process names whose children stack 2 counts in a
+	// ByName source's rows.
 	Parents []string
 	// ChildMaxHosts and ChildCountBelow bound stack 2: distinct hosts <=
 	// 5, count < 50; at most ChildLimit rows.
@@ -39,7 +101,7 @@ type Options struct {
 var Defaults = Options{
 	PackageManagers: []string{"dpkg", "dockerd", "yum", "dnf", "snapd", "pacman", "pamac-daemon", "microdnf", "podman", "apk", "yumBackend.py"},
 	FileMaxCount:    20, FileMaxHosts: 4,
-	Parents:       []string{"apt", "yum", "dnf"},
+	Parents:       []string{"apt", "apt-get", "aptitude", "dpkg", "dnf", "dnf-3", "dnf5", "microdnf", "yum", "rpm", "unattended-upgrade", "packagekitd"},
 	ChildMaxHosts: 5, ChildCountBelow: 50, ChildLimit: 100,
 }
 
@@ -51,28 +113,31 @@ type Stack struct {
 	Hosts      []string
 }
 
-// merge folds groups into stacks keyed by key (skipping groups where ok
-// is false), summing counts and joining host sets, rarest first.
-func merge(groups []store.Group, key func(g store.Group) (exe, file string, ok bool)) []Stack {
+// merge folds the sources' groups into stacks keyed by key (skipping
+// groups where ok is false), summing counts and joining host sets, rarest
+// first.
+func merge(ls []Logged, key func(s Source, g store.Group) (exe, file string, ok bool)) []Stack {
 	type acc struct {
 		count int
 		hosts map[string]bool
 	}
 	byKey := map[[2]string]*acc{}
-	for _, g := range groups {
-		exe, file, ok := key(g)
-		if !ok {
-			continue
-		}
-		k := [2]string{exe, file}
-		a := byKey[k]
-		if a == nil {
-			a = &acc{hosts: map[string]bool{}}
-			byKey[k] = a
-		}
-		a.count += g.Count
-		for _, h := range g.Hosts {
-			a.hosts[h] = true
+	for _, l := range ls {
+		for _, g := range l.Groups {
+			exe, file, ok := key(l.Source, g)
+			if !ok {
+				continue
+			}
+			k := [2]string{exe, file}
+			a := byKey[k]
+			if a == nil {
+				a = &acc{hosts: map[string]bool{}}
+				byKey[k] = a
+			}
+			a.count += g.Count
+			for _, h := range g.Hosts {
+				a.hosts[h] = true
+			}
 		}
 	}
 	out := make([]Stack, 0, len(byKey))
@@ -97,21 +162,13 @@ func merge(groups []store.Group, key func(g store.Group) (exe, file string, ok b
 	return out
 }
 
-// FileColumns and ChildColumns are what each stack groups the logged rows
-// by (store.GroupLogged).
-var (
-	FileColumns  = []string{"executable", "path"}
-	ChildColumns = []string{"path", "parent_path"}
-)
-
 // Files is stack 1: writes in the package-manager directories by processes
-// that are not package managers, by executable and file path, from groups
-// by FileColumns.
-func Files(groups []store.Group, o Options) []Stack {
+// that are not package managers, by executable and file path.
+func Files(ls []Logged, o Options) []Stack {
 	var out []Stack
-	for _, s := range merge(groups, func(g store.Group) (string, string, bool) {
+	for _, s := range merge(ls, func(src Source, g store.Group) (string, string, bool) {
 		exe := g.Values[0]
-		return exe, g.Values[1], exe != "" && !slices.Contains(o.PackageManagers, path.Base(exe))
+		return exe, g.Values[1], exe != "" && !(src.ByName && slices.Contains(o.PackageManagers, path.Base(exe)))
 	}) {
 		if s.Count > 0 && s.Count <= o.FileMaxCount && len(s.Hosts) <= o.FileMaxHosts {
 			out = append(out, s)
@@ -121,11 +178,11 @@ func Files(groups []store.Group, o Options) []Stack {
 }
 
 // Children is stack 2: programs started by the package managers, by
-// executable, from groups by ChildColumns.
-func Children(groups []store.Group, o Options) []Stack {
+// executable.
+func Children(ls []Logged, o Options) []Stack {
 	var out []Stack
-	for _, s := range merge(groups, func(g store.Group) (string, string, bool) {
-		return g.Values[0], "", g.Values[0] != "" && slices.Contains(o.Parents, path.Base(g.Values[1]))
+	for _, s := range merge(ls, func(src Source, g store.Group) (string, string, bool) {
+		return g.Values[0], "", g.Values[0] != "" && (!src.ByName || slices.Contains(o.Parents, path.Base(g.Values[1])))
 	}) {
 		if len(out) == o.ChildLimit {
 			break

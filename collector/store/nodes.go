@@ -401,8 +401,11 @@ type Group struct {
 
 // GroupLogged groups a query's rows logged (added or in a snapshot) in
 // [since, until] by the given columns, inside SQLite: stacking millions
-// of events must not decode each row.
-func (s *SQLite) GroupLogged(ctx context.Context, queryID string, since, until time.Time, columns []string) ([]Group, error) {
+// of events must not decode each row. A host that logged rows of any of
+// the queries unless in the window is left out: two queries that see the
+// same events (one on pkgpersist's tables, one on osquery's) count each
+// host's events once.
+func (s *SQLite) GroupLogged(ctx context.Context, queryID string, since, until time.Time, columns []string, unless ...string) ([]Group, error) {
 	var sel []string
 	var args []any
 	for _, c := range columns {
@@ -411,10 +414,19 @@ func (s *SQLite) GroupLogged(ctx context.Context, queryID string, since, until t
 	}
 	keys := strings.Join(sel, ", ")
 	args = append(args, queryID, since.Unix(), until.Unix())
+	without := ""
+	if len(unless) > 0 {
+		without = ` AND l.host_id NOT IN (SELECT host_id FROM (SELECT host_id, action, unix_time, ` + packQueryID + ` AS query_id FROM scheduled_results)
+			WHERE query_id IN (?` + strings.Repeat(", ?", len(unless)-1) + `) AND action IN ('added', 'snapshot') AND unix_time BETWEEN ? AND ?)`
+		for _, q := range unless {
+			args = append(args, q)
+		}
+		args = append(args, since.Unix(), until.Unix())
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+keys+`, count(*), '[' || group_concat(DISTINCT json_quote(h.name)) || ']'
 		FROM (SELECT *, `+packQueryID+` AS query_id FROM scheduled_results) l
 		JOIN hosts h ON h.id = l.host_id
-		WHERE l.query_id = ? AND l.action IN ('added', 'snapshot') AND l.unix_time BETWEEN ? AND ?
+		WHERE l.query_id = ? AND l.action IN ('added', 'snapshot') AND l.unix_time BETWEEN ? AND ?`+without+`
 		GROUP BY `+keysByPosition(len(columns)), args...)
 	if err != nil {
 		return nil, err

@@ -36,6 +36,9 @@ func TestGenerationsReleaseTheRoot(t *testing.T) {
 		}
 	}
 	for _, tb := range Engine() {
+		if tb.Evented {
+			continue // they open no root
+		}
 		query(tb.Name) // the first use may open what lives as long as the process
 		before := fds(t)
 		for i := 0; i < 20; i++ {

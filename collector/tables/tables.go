@@ -1,6 +1,6 @@
 // Package tables lists the tables of the embedded engine: every extension
 // table, and osquery's own tables the hunt queries and packs need (the
-// evented ones with osquery's schema and no rows).
+// evented ones with osquery's schema only: the engine refuses them).
 package tables
 
 import (

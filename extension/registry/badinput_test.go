@@ -58,6 +58,10 @@ func TestBadInputEveryTable(t *testing.T) {
 	}
 	q := table.QueryContext{Constraints: map[string][]table.Constraint{"root": {{Op: table.Equals, Expr: root}}}}
 	for _, tb := range Tables() {
+		if tb.Evented {
+			// no root to read: the evented tables' inputs are events
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		start := time.Now()
 		rows, err := tb.Run(ctx, q)

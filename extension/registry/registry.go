@@ -3,6 +3,7 @@
 package registry
 
 import (
+	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/coverage"
@@ -12,11 +13,18 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/tables/packageorigins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/packagescripts"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmactions"
+	"github.com/pkgpersist/pkgpersist/extension/tables/pmeventstatus"
+	"github.com/pkgpersist/pkgpersist/extension/tables/pmfileevents"
+	"github.com/pkgpersist/pkgpersist/extension/tables/pmprocessevents"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
 )
 
-// Tables returns every table, in documentation order.
-func Tables() []*table.Table {
+// Tables returns every table, in documentation order, for a process that
+// captures no events (its evented tables say so when queried).
+func Tables() []*table.Table { return WithEvents(nil) }
+
+// WithEvents returns every table, the evented ones reading src.
+func WithEvents(src *events.Sources) []*table.Table {
 	return []*table.Table{
 		apthooks.Table(),
 		dpkghooks.Table(),
@@ -26,6 +34,9 @@ func Tables() []*table.Table {
 		hooktargets.Table(),
 		packagescripts.Table(),
 		packageorigins.Table(),
-		coverage.Table(Tables),
+		pmprocessevents.Table(src),
+		pmfileevents.Table(src),
+		pmeventstatus.Table(src),
+		coverage.Table(func() []*table.Table { return WithEvents(src) }),
 	}
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/pkgpersist/pkgpersist/extension/events"
+
 	"bytes"
 	"encoding/json"
 	"io"
@@ -11,6 +13,9 @@ import (
 	"time"
 )
 
+// defEvents are osqueryd's defaults for its own evented tables.
+var defEvents = events.Limits{Max: 50000, Expiry: time.Hour}
+
 func TestParseArgs(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -19,13 +24,15 @@ func TestParseArgs(t *testing.T) {
 		wantErr bool
 	}{
 		{"as osqueryd passes them", []string{"--verbose", "--socket", "/s", "--timeout", "5", "--interval", "7"},
-			Options{Socket: "/s", Timeout: 5 * time.Second, Interval: 7 * time.Second, Verbose: true, Root: "/"}, false},
+			Options{Socket: "/s", Timeout: 5 * time.Second, Interval: 7 * time.Second, Verbose: true, Root: "/", Events: defEvents}, false},
 		{"any order", []string{"--interval", "2", "--socket", "/s", "--timeout", "4"},
-			Options{Socket: "/s", Timeout: 4 * time.Second, Interval: 2 * time.Second, Root: "/"}, false},
+			Options{Socket: "/s", Timeout: 4 * time.Second, Interval: 2 * time.Second, Root: "/", Events: defEvents}, false},
 		{"equals form", []string{"--socket=/s", "--timeout=1", "--interval=1"},
-			Options{Socket: "/s", Timeout: time.Second, Interval: time.Second, Root: "/"}, false},
+			Options{Socket: "/s", Timeout: time.Second, Interval: time.Second, Root: "/", Events: defEvents}, false},
 		{"zero and negative fall back", []string{"--socket", "/s", "--timeout", "0", "--interval", "-3"},
-			Options{Socket: "/s", Timeout: DefaultTimeout, Interval: DefaultInterval, Root: "/"}, false},
+			Options{Socket: "/s", Timeout: DefaultTimeout, Interval: DefaultInterval, Root: "/", Events: defEvents}, false},
+		{"event bounds", []string{"--socket", "/s", "--events_max", "10", "--events_expiry", "60"},
+			Options{Socket: "/s", Timeout: DefaultTimeout, Interval: DefaultInterval, Root: "/", Events: events.Limits{Max: 10, Expiry: time.Minute}}, false},
 		{"socket required", []string{"--timeout", "3"}, Options{}, true},
 		{"unknown flag", []string{"--socket", "/s", "--bogus"}, Options{}, true},
 		{"stray argument", []string{"--socket", "/s", "extra"}, Options{}, true},

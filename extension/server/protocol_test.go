@@ -217,6 +217,7 @@ func TestRegistrationCallAndExit(t *testing.T) {
 	if err != nil || resp.Status.Code == 0 {
 		t.Fatalf("bad root: err %v, status %+v", err, resp.Status)
 	}
+	eventedCalls(t, client)
 	trans.Close()
 
 	// osqueryd goes away: the extension notices at its next ping and exits 0
@@ -246,4 +247,50 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(filepath.Dir(builtBin))
 	}
 	os.Exit(code)
+}
+
+// eventedCalls: the extension captures while osqueryd runs it: as root,
+// pm_event_status says the process source runs and pm_process_events
+// (eid > 0, handed over as osqueryd hands constraints) has the exec of a
+// program started now; without root, the status row says why not.
+func eventedCalls(t *testing.T, client *osquery.ExtensionClient) {
+	t.Helper()
+	call := func(name string, constraints []map[string]any) []map[string]string {
+		qc, _ := json.Marshal(map[string]any{"constraints": constraints})
+		resp, err := client.Call(context.Background(), "table", name, osquery.ExtensionPluginRequest{"action": "generate", "context": string(qc)})
+		if err != nil || resp.Status.Code != 0 {
+			t.Fatalf("%s: err %v, status %+v", name, err, resp.Status)
+		}
+		return resp.Response
+	}
+	var process map[string]string
+	for _, r := range call("pm_event_status", nil) {
+		if r["source"] == "process" {
+			process = r
+		}
+	}
+	if os.Geteuid() != 0 {
+		if process["running"] != "0" || process["error"] == "" {
+			t.Fatalf("without root: %v", process)
+		}
+		return
+	}
+	if process["running"] != "1" {
+		t.Fatalf("as root, the process source does not run: %v", process)
+	}
+	cmd := exec.Command("/bin/sh", "-c", "exit 0")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(cmd.Process.Pid)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, r := range call("pm_process_events", []map[string]any{{"name": "eid", "affinity": "BIGINT", "list": []map[string]any{{"op": 4, "expr": "0"}}}}) {
+			if r["event"] == "exec" && r["pid"] == pid && r["argv"] == `["/bin/sh","-c","exit 0"]` {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no exec row for pid %s", pid)
 }

@@ -19,6 +19,8 @@ import (
 
 	osquery "github.com/osquery/osquery-go"
 
+	"github.com/pkgpersist/pkgpersist/extension/capture"
+	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/osqueryplugin"
 	"github.com/pkgpersist/pkgpersist/extension/registry"
 	"github.com/pkgpersist/pkgpersist/extension/table"
@@ -53,6 +55,9 @@ type Options struct {
 	Spec bool
 	// ShowVersion prints the version and exits.
 	ShowVersion bool
+	// Events bound the evented tables' rings, as osqueryd's own
+	// --events_max and --events_expiry bound its evented tables.
+	Events events.Limits
 }
 
 // ParseArgs accepts what osqueryd passes: [--verbose] --socket PATH
@@ -82,6 +87,9 @@ Flags (as osqueryd passes them):
 	fs.StringVar(&o.Print, "print", "", "print this table's rows as JSON (as osqueryi --json does) and exit, without osqueryd")
 	fs.StringVar(&o.Root, "root", "/", "with --print: the filesystem root to evaluate")
 	fs.BoolVar(&o.ShowVersion, "version", false, "print the version and exit")
+	var eventsMax, eventsExpiry int
+	fs.IntVar(&eventsMax, "events_max", events.DefaultMax, "rows each evented table (pm_process_events, pm_file_events) keeps, the oldest pushed out first")
+	fs.IntVar(&eventsExpiry, "events_expiry", int(events.DefaultExpiry/time.Second), "seconds an evented table's row is kept")
 	fs.BoolVar(&o.Spec, "spec", false, "print every table's schema (columns, types, hidden flags, descriptions) as JSON and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -92,6 +100,7 @@ Flags (as osqueryd passes them):
 	if o.Socket == "" && o.Print == "" && !o.Spec && !o.ShowVersion {
 		return o, errors.New("--socket is required (osqueryd passes it); or --print TABLE")
 	}
+	o.Events = events.Limits{Max: eventsMax, Expiry: seconds(eventsExpiry, events.DefaultExpiry)}
 	o.Timeout = seconds(timeout, DefaultTimeout)
 	o.Interval = seconds(interval, DefaultInterval)
 	return o, nil
@@ -141,7 +150,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot reach osqueryd", "socket", o.Socket, "err", oneLine(err))
 		return 1
 	}
-	for _, t := range registry.Tables() {
+	// the evented tables answer from what this process captures while
+	// osqueryd runs it; a source that cannot run says why in
+	// pm_event_status
+	capt := capture.Start(capture.Options{Limits: o.Events})
+	defer capt.Stop()
+	for _, r := range capt.Sources.Rings() {
+		if s := r.Status(); !s.Running {
+			log.Warn("event source not running", "source", s.Source, "err", s.Error)
+		}
+	}
+	for _, t := range registry.WithEvents(capt.Sources) {
 		srv.RegisterPlugin(osqueryplugin.New(t, GenerateTimeout, log))
 	}
 	log.Debug("starting", "socket", o.Socket, "timeout", o.Timeout, "interval", o.Interval)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -44,9 +45,11 @@ type Operator int
 
 // The operators of osquery's tables.h that pkgpersist tables act on.
 const (
-	Equals Operator = 2
-	Like   Operator = 65
-	Glob   Operator = 66
+	Equals              Operator = 2
+	GreaterThan         Operator = 4
+	GreaterThanOrEquals Operator = 32
+	Like                Operator = 65
+	Glob                Operator = 66
 )
 
 // Constraint is one operator and operand from the query's WHERE clause.
@@ -86,6 +89,15 @@ type Table struct {
 	// Required lists columns of which at least one must be constrained
 	// (osquery's `file` needs path or directory).
 	Required []string
+	// Evented tables answer from events captured while the process that
+	// serves them runs (osquery's *_events tables, pkgpersist's pm_*
+	// events), not from a root: they have no root column, and a process
+	// that captures nothing refuses them, since no rows would read as
+	// "nothing happened".
+	Evented bool
+	// Instead says, for an evented table, what to use where it has no
+	// event source ("" for the pkgpersist extension's own advice).
+	Instead string
 }
 
 // Param reports whether the table applies op on column itself.
@@ -110,6 +122,15 @@ func (c Constraint) Match(v string) bool {
 		return v == c.Expr
 	case Like:
 		return LikeMatch(c.Expr, v)
+	case GreaterThan, GreaterThanOrEquals:
+		// the evented tables' integer columns; a value that is not an
+		// integer on either side matches, as the table decides then
+		a, errA := strconv.ParseInt(v, 10, 64)
+		b, errB := strconv.ParseInt(c.Expr, 10, 64)
+		if errA != nil || errB != nil {
+			return true
+		}
+		return a > b || (c.Op == GreaterThanOrEquals && a == b)
 	}
 	return true
 }

@@ -1,20 +1,18 @@
 // Package fileevents is osquery's file_events table (specs/posix/
-// file_events.table) with its schema and no rows: events exist only in a
-// running osqueryd, and the engine serves the table so that the packs'
-// event queries parse and run.
+// file_events.table), its schema only: events exist only in a running
+// osqueryd. The engine knows the table so that the packs' event queries
+// compile, and refuses to run them.
 package fileevents
 
-import (
-	"context"
-
-	"github.com/pkgpersist/pkgpersist/extension/table"
-)
+import "github.com/pkgpersist/pkgpersist/extension/table"
 
 // Table is file_events.
 func Table() *table.Table {
 	return &table.Table{
 		Name:        "file_events",
-		Description: "osquery's file integrity events; empty outside osqueryd.",
+		Description: "osquery's file integrity events; refused by the engine, which captures none.",
+		Evented:     true,
+		Instead:     "use pm_file_events through osqueryd with the pkgpersist extension, or pkgpersist watch",
 		Columns: []table.Column{
 			{Name: "target_path", Type: table.Text, Description: "The path associated with the event"},
 			{Name: "category", Type: table.Text, Description: "The category of the file defined in the config"},
@@ -35,6 +33,5 @@ func Table() *table.Table {
 			{Name: "time", Type: table.BigInt, Description: "Time of file event"},
 			{Name: "eid", Type: table.Text, Hidden: true, Description: "Event ID"},
 		},
-		Generate: func(context.Context, table.QueryContext) ([]table.Row, error) { return nil, nil },
 	}
 }

@@ -1,13 +1,9 @@
 // Package processevents is osquery's process_events table (specs/posix/
-// process_events.table, Linux columns) with its schema and no rows, so
-// that the packs' event queries parse and run in the engine.
+// process_events.table, Linux columns), its schema only: the packs'
+// event queries compile in the engine, which refuses to run them.
 package processevents
 
-import (
-	"context"
-
-	"github.com/pkgpersist/pkgpersist/extension/table"
-)
+import "github.com/pkgpersist/pkgpersist/extension/table"
 
 // Table is process_events.
 func Table() *table.Table {
@@ -16,7 +12,9 @@ func Table() *table.Table {
 	}
 	return &table.Table{
 		Name:        "process_events",
-		Description: "osquery's process execution events; empty outside osqueryd.",
+		Description: "osquery's process execution events; refused by the engine, which captures none.",
+		Evented:     true,
+		Instead:     "use pm_process_events through osqueryd with the pkgpersist extension, or pkgpersist watch",
 		Columns: []table.Column{
 			col("pid", table.BigInt, false, "Process (or thread) ID"),
 			col("path", table.Text, false, "Path of executed file"),
@@ -49,6 +47,5 @@ func Table() *table.Table {
 			col("sgid", table.BigInt, false, "Saved group ID at process start"),
 			col("syscall", table.Text, false, "Syscall name: fork, vfork, clone, execve, execveat"),
 		},
-		Generate: func(context.Context, table.QueryContext) ([]table.Row, error) { return nil, nil },
 	}
 }

@@ -1,14 +1,10 @@
 // Package processfileevents is osquery's process_file_events table
 // (specs/linux/process_file_events.table): audit-based file events that
-// name the process that wrote, with its schema and no rows, so the packs'
-// query on it parses and runs in the engine.
+// name the process that wrote, its schema only: the packs' query on it
+// compiles in the engine, which refuses to run it.
 package processfileevents
 
-import (
-	"context"
-
-	"github.com/pkgpersist/pkgpersist/extension/table"
-)
+import "github.com/pkgpersist/pkgpersist/extension/table"
 
 // Table is process_file_events.
 func Table() *table.Table {
@@ -20,7 +16,9 @@ func Table() *table.Table {
 	}
 	return &table.Table{
 		Name:        "process_file_events",
-		Description: "osquery's audit-based file integrity events, with the process; empty outside osqueryd.",
+		Description: "osquery's audit-based file integrity events, with the process; refused by the engine, which captures none.",
+		Evented:     true,
+		Instead:     "use pm_file_events through osqueryd with the pkgpersist extension, or pkgpersist watch",
 		Columns: []table.Column{
 			text("operation", "Operation type"),
 			big("pid", "Process ID"),
@@ -43,6 +41,5 @@ func Table() *table.Table {
 			big("uptime", "Time of execution in system uptime"),
 			{Name: "eid", Type: table.Text, Hidden: true, Description: "Event ID"},
 		},
-		Generate: func(context.Context, table.QueryContext) ([]table.Row, error) { return nil, nil },
 	}
 }

@@ -57,7 +57,8 @@ func Rows(ctx context.Context, tables []*table.Table, root string) []table.Row {
 	defer cancel()
 	var ts []*table.Table
 	for _, t := range tables {
-		if t.Name != Name {
+		// evented tables read no root; pm_event_status is their coverage
+		if t.Name != Name && !t.Evented {
 			ts = append(ts, t)
 		}
 	}

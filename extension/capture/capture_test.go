@@ -1,0 +1,262 @@
+package capture
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/extension/events"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/test/debtest"
+	"github.com/pkgpersist/pkgpersist/test/need"
+	"github.com/pkgpersist/pkgpersist/test/rpmtest"
+)
+
+// start runs a capture, or skips without root (fails in CI).
+func start(t *testing.T, max int) *Capture {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		need.Missing(t, "the process connector needs root")
+	}
+	c := Start(Options{Limits: events.Limits{Max: max}})
+	t.Cleanup(c.Stop)
+	if s := c.Sources.Process.Status(); !s.Running {
+		t.Fatalf("capture does not run: %s", s.Error)
+	}
+	return c
+}
+
+// waitFor polls the process ring until a row matches.
+func waitFor(t *testing.T, r *events.Ring, what string, match func(table.Row) bool) table.Row {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, row := range r.Select(table.QueryContext{}) {
+			if match(row) {
+				return row
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no row for %s", what)
+	return nil
+}
+
+func decode(t *testing.T, s string) []string {
+	t.Helper()
+	var v []string
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return v
+}
+
+// TestInstallsFromAPythonStartedBefore: python3, started before the
+// capture, runs rpm -i into a throwaway root and dpkg -i into another;
+// the exec rows name rpm and dpkg with their exact argv, python3 as the
+// parent, and the whole ancestry: python3, this test, ..., pid 1.
+func TestInstallsFromAPythonStartedBefore(t *testing.T) {
+	if os.Geteuid() != 0 {
+		need.Missing(t, "the process connector needs root")
+	}
+	python := "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		need.Missing(t, "no "+python)
+	}
+	rpmPath := need.Program(t, "rpm")
+	dpkgPath := need.Program(t, "dpkg")
+	dir := t.TempDir()
+	rpmFile := rpmtest.Build(t, dir, rpmtest.Spec{Name: "evt", Version: "1", Release: "1", Body: rpmtest.Noarch})
+	deb := debtest.Build(t, dir, debtest.Pkg{Name: "evtdeb", Version: "1", Arch: "all"})
+	rpmRoot, debRoot := filepath.Join(dir, "rpmroot"), debtest.NewRoot(t)
+	rpmArgv := []string{rpmPath, "--root", rpmRoot, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", "--noscripts", rpmFile}
+	dpkgArgv := append(append([]string{dpkgPath}, debtest.DpkgOptions(debRoot)...), "-i", deb)
+	script := fmt.Sprintf(`import subprocess, sys
+print("ready", flush=True)
+sys.stdin.readline()
+subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
+subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
+`, pyList(rpmArgv), pyList(dpkgArgv))
+	cmd := exec.Command(python, "-c", script)
+	cmd.Env = rpmtest.Env(t, dir)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("python3: %q %v", line, err)
+	}
+	// python3 runs before the capture starts: it is known from /proc only
+	c := start(t, 0)
+	if _, err := stdin.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("python3: %v", err)
+	}
+	pyPID := strconv.Itoa(cmd.Process.Pid)
+	ring := c.Sources.Process
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	above := ancestors(t, os.Getpid())
+	for _, argv := range [][]string{rpmArgv, dpkgArgv} {
+		r := waitFor(t, ring, argv[0], func(r table.Row) bool {
+			return r["event"] == "exec" && r["ppid"] == pyPID && r["path"] == argv[0]
+		})
+		if got := decode(t, r["argv"]); !reflect.DeepEqual(got, argv) {
+			t.Errorf("%s argv %q, want %q", argv[0], got, argv)
+		}
+		if r["cmdline"] != strings.Join(argv, " ") {
+			t.Errorf("%s cmdline %q", argv[0], r["cmdline"])
+		}
+		if !regexp.MustCompile(`^/usr/bin/python3\.[0-9]+$`).MatchString(r["parent_path"]) {
+			t.Errorf("%s parent_path %q, want /usr/bin/python3.N", argv[0], r["parent_path"])
+		}
+		if !strings.Contains(r["parent_cmdline"], "subprocess.run") {
+			t.Errorf("%s parent_cmdline %q", argv[0], r["parent_cmdline"])
+		}
+		anc := decode(t, r["ancestry"])
+		if want := append([]string{r["parent_path"]}, above...); !reflect.DeepEqual(anc, want) || above[0] != self {
+			t.Errorf("%s ancestry %q, want %q (this test is %s)", argv[0], anc, want, self)
+		}
+		if r["uid"] != "0" || r["seeded"] != "0" || r["cwd"] == "" {
+			t.Errorf("%s: %v", argv[0], r)
+		}
+	}
+	// and python3's own facts came from /proc, not from an exec
+	exit := waitFor(t, ring, "python3's exit", func(r table.Row) bool { return r["event"] == "exit" && r["pid"] == pyPID })
+	if exit["seeded"] != "1" || exit["exit_code"] != "0" || !strings.HasPrefix(exit["path"], "/usr/bin/python3.") {
+		t.Errorf("python3's exit row: %v", exit)
+	}
+}
+
+// ancestors walks /proc from pid up to pid 1: the executables, empty where
+// the kernel will not show one (a process that is not dumpable, as pid 1
+// of some sandboxes).
+func ancestors(t *testing.T, pid int) []string {
+	t.Helper()
+	var out []string
+	for pid > 0 {
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		out = append(out, exe)
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^PPid:\s*(\d+)`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("no PPid in /proc/%d/status", pid)
+		}
+		pid, _ = strconv.Atoi(string(m[1]))
+	}
+	return out
+}
+
+// pyList renders argv as a Python list literal.
+func pyList(argv []string) string {
+	b, _ := json.Marshal(argv) // JSON strings are Python string literals here
+	return string(b)
+}
+
+// TestExecStorm: every exec of a storm of short processes is a row or
+// counted as lost (PKGPERSIST_LOAD=1 runs 200,000 of them). The test
+// reads the ring as osqueryd does, the rows after the last eid it saw, as
+// they arrive: the ring holds every process's events, and other work on
+// the machine (other tests) must not push the storm's rows out before
+// they are read.
+func TestExecStorm(t *testing.T) {
+	n := 2000
+	if os.Getenv("PKGPERSIST_LOAD") != "" {
+		n = 200000
+	}
+	c := start(t, 50000)
+	ring := c.Sources.Process
+	sh := exec.Command("/bin/sh", "-c", `i=0; while [ $i -lt `+strconv.Itoa(n)+` ]; do /bin/true; i=$((i+1)); done`)
+	began := time.Now()
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	shPID := strconv.Itoa(sh.Process.Pid)
+	// an exec is the storm's when the shell forked its pid last, or when
+	// the row names the shell as parent (its fork lost)
+	rows, pathless, misattributed, unread := 0, 0, 0, int64(0)
+	forked := map[string]bool{}
+	var last int64
+	shellDone := false
+	done := make(chan error, 1)
+	go func() { done <- sh.Wait() }()
+	var elapsed time.Duration
+	deadline := time.Now().Add(20 * time.Minute)
+	for !shellDone && time.Now().Before(deadline) {
+		if elapsed == 0 {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				elapsed = time.Since(began)
+			default:
+			}
+		}
+		q := table.QueryContext{Constraints: map[string][]table.Constraint{"eid": {{Op: table.GreaterThan, Expr: strconv.FormatInt(last, 10)}}}}
+		for _, r := range ring.Select(q) {
+			eid, _ := strconv.ParseInt(r["eid"], 10, 64)
+			if eid != last+1 {
+				unread += eid - last - 1 // evicted before this reader came back
+			}
+			last = eid
+			switch {
+			case r["event"] == "fork" && r["ppid"] == shPID:
+				forked[r["pid"]] = true
+			case r["event"] == "exec" && (forked[r["pid"]] || r["ppid"] == shPID):
+				rows++
+				if r["path"] == "" {
+					pathless++
+				}
+				if r["ppid"] != shPID {
+					misattributed++
+				}
+				delete(forked, r["pid"])
+			case r["event"] == "exit" && r["pid"] == shPID:
+				// the shell's exit follows every exec of its children
+				shellDone = true
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !shellDone {
+		t.Fatal("no exit row for the storm's shell")
+	}
+	s := ring.Status()
+	t.Logf("%d execs in %v: %d rows (%d without a path: gone before /proc was read; %d naming another parent), %d lost in the kernel, %d rows evicted before the test read them",
+		n, elapsed, rows, pathless, misattributed, s.LostKernel, unread)
+	if unread != 0 {
+		t.Fatalf("the reader fell behind: %d rows evicted unread (ring of %d)", unread, s.Max)
+	}
+	// lost counts every process's events, not only the storm's
+	if rows > n || int64(rows)+s.LostKernel < int64(n) {
+		t.Fatalf("%d started, %d rows + %d lost", n, rows, s.LostKernel)
+	}
+	if s.LostKernel == 0 && rows != n {
+		t.Fatalf("%d started, %d rows and nothing counted lost", n, rows)
+	}
+}

@@ -1,0 +1,229 @@
+// Package events keeps captured events in a bounded ring, as osquery's
+// evented tables keep theirs: at most Max rows and none older than Expiry,
+// with every row ever added, every row pushed out and every event the
+// kernel dropped before it reached the ring counted, so that a window
+// that lost events says so (pm_event_status).
+package events
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/extension/table"
+)
+
+// Defaults are osquery's --events_max and --events_expiry defaults.
+const (
+	DefaultMax    = 50000
+	DefaultExpiry = time.Hour
+)
+
+// Limits bound a ring; zero values take the defaults.
+type Limits struct {
+	Max    int
+	Expiry time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.Max <= 0 {
+		l.Max = DefaultMax
+	}
+	if l.Expiry <= 0 {
+		l.Expiry = DefaultExpiry
+	}
+	return l
+}
+
+// Ring is one source's events. Its methods are safe for concurrent use:
+// the capture adds while queries select.
+type Ring struct {
+	source string
+	limits Limits
+	now    func() time.Time
+
+	mu      sync.Mutex
+	buf     []entry // circular, len(buf) == limits.Max once full
+	head    int     // index of the oldest entry
+	n       int
+	nextEID int64
+	added   int64
+	evicted int64
+	lost    int64
+	running bool
+	err     string
+}
+
+type entry struct {
+	eid  int64
+	time int64
+	row  table.Row
+}
+
+// NewRing returns an empty ring for source (`process`, `file`); now is the
+// clock (time.Now when nil).
+func NewRing(source string, limits Limits, now func() time.Time) *Ring {
+	if now == nil {
+		now = time.Now
+	}
+	return &Ring{source: source, limits: limits.withDefaults(), now: now}
+}
+
+// Source is the ring's source name.
+func (r *Ring) Source() string { return r.source }
+
+// Add appends a row, giving it the next eid and the current time, and
+// returns the eid. The row must not be changed afterwards.
+func (r *Ring) Add(row table.Row) int64 {
+	t := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.expireLocked(t)
+	r.nextEID++
+	e := entry{eid: r.nextEID, time: t.Unix(), row: row}
+	r.added++
+	switch {
+	case r.n < len(r.buf):
+		r.buf[(r.head+r.n)%len(r.buf)] = e
+		r.n++
+	case len(r.buf) < r.limits.Max:
+		// grow up to Max (memory follows what is kept); expiry may have
+		// moved head, so straighten the ring before appending
+		if r.head != 0 {
+			r.buf = append(append(make([]entry, 0, len(r.buf)+1), r.buf[r.head:]...), r.buf[:r.head]...)
+			r.head = 0
+		}
+		r.buf = append(r.buf, e)
+		r.n++
+	default:
+		r.buf[r.head] = e
+		r.head = (r.head + 1) % len(r.buf)
+		r.evicted++
+	}
+	return e.eid
+}
+
+// expireLocked drops entries older than the expiry.
+func (r *Ring) expireLocked(now time.Time) {
+	cutoff := now.Add(-r.limits.Expiry).Unix()
+	for r.n > 0 && r.buf[r.head].time < cutoff {
+		r.buf[r.head] = entry{}
+		r.head = (r.head + 1) % len(r.buf)
+		r.n--
+		r.evicted++
+	}
+	if r.n == 0 {
+		r.head = 0
+		r.buf = r.buf[:0]
+	}
+}
+
+// Lost counts events the kernel dropped before they reached the ring.
+func (r *Ring) Lost(n int64) {
+	r.mu.Lock()
+	r.lost += n
+	r.mu.Unlock()
+}
+
+// SetRunning records whether the capture runs, and why not when err is
+// not empty.
+func (r *Ring) SetRunning(running bool, err string) {
+	r.mu.Lock()
+	r.running, r.err = running, err
+	r.mu.Unlock()
+}
+
+// Select returns the rows the query's eid and time constraints (`>`,
+// `>=`, `=`) admit, oldest first, with their eid and time columns.
+func (r *Ring) Select(q table.QueryContext) []table.Row {
+	keep := func(col string, v int64) bool {
+		for _, c := range q.Constraints[col] {
+			n, err := strconv.ParseInt(c.Expr, 10, 64)
+			if err != nil {
+				continue
+			}
+			switch c.Op {
+			case table.GreaterThan:
+				if v <= n {
+					return false
+				}
+			case table.GreaterThanOrEquals:
+				if v < n {
+					return false
+				}
+			case table.Equals:
+				if v != n {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.expireLocked(r.now())
+	var out []table.Row
+	for i := 0; i < r.n; i++ {
+		e := r.buf[(r.head+i)%len(r.buf)]
+		if !keep("eid", e.eid) || !keep("time", e.time) {
+			continue
+		}
+		row := make(table.Row, len(e.row)+2)
+		for k, v := range e.row {
+			row[k] = v
+		}
+		row["eid"] = strconv.FormatInt(e.eid, 10)
+		row["time"] = strconv.FormatInt(e.time, 10)
+		out = append(out, row)
+	}
+	return out
+}
+
+// Status is what pm_event_status says of one ring.
+type Status struct {
+	Source        string
+	Running       bool
+	Events        int64
+	Kept          int64
+	LostKernel    int64
+	Evicted       int64
+	OldestEID     int64
+	NewestEID     int64
+	OldestTime    int64
+	Max           int
+	ExpirySeconds int64
+	Error         string
+}
+
+// Status reports the ring's counters now.
+func (r *Ring) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.expireLocked(r.now())
+	s := Status{
+		Source: r.source, Running: r.running, Events: r.added, Kept: int64(r.n),
+		LostKernel: r.lost, Evicted: r.evicted, Max: r.limits.Max,
+		ExpirySeconds: int64(r.limits.Expiry / time.Second), Error: r.err,
+	}
+	if r.n > 0 {
+		oldest := r.buf[r.head]
+		s.OldestEID, s.OldestTime = oldest.eid, oldest.time
+		s.NewestEID = r.buf[(r.head+r.n-1)%len(r.buf)].eid
+	}
+	return s
+}
+
+// Sources are the rings the evented tables read; a nil *Sources, or a nil
+// ring, means nothing captures in this process.
+type Sources struct {
+	Process *Ring
+	File    *Ring
+}
+
+// Rings returns the rings in pm_event_status order; nil ones included.
+func (s *Sources) Rings() []*Ring {
+	if s == nil {
+		return []*Ring{nil, nil}
+	}
+	return []*Ring{s.Process, s.File}
+}

@@ -1,0 +1,117 @@
+package events
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/extension/table"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func eids(rows []table.Row) string {
+	var s string
+	for _, r := range rows {
+		s += r["eid"] + " "
+	}
+	return s
+}
+
+func q(col string, op table.Operator, v int64) table.QueryContext {
+	return table.QueryContext{Constraints: map[string][]table.Constraint{col: {{Op: op, Expr: strconv.FormatInt(v, 10)}}}}
+}
+
+// TestRingBounds: the ring keeps the newest Max rows and none older than
+// Expiry; everything pushed out is counted, eids keep increasing.
+func TestRingBounds(t *testing.T) {
+	c := &clock{time.Unix(1000, 0)}
+	r := NewRing("process", Limits{Max: 3, Expiry: 10 * time.Second}, c.now)
+	for i := 0; i < 5; i++ {
+		r.Add(table.Row{"n": strconv.Itoa(i)})
+	}
+	if got := eids(r.Select(table.QueryContext{})); got != "3 4 5 " {
+		t.Fatalf("kept %q, want the newest three", got)
+	}
+	s := r.Status()
+	if s.Events != 5 || s.Kept != 3 || s.Evicted != 2 || s.OldestEID != 3 || s.NewestEID != 5 || s.OldestTime != 1000 {
+		t.Fatalf("status %+v", s)
+	}
+	// age: two rows later, the first three expire
+	c.t = c.t.Add(11 * time.Second)
+	r.Add(table.Row{})
+	c.t = c.t.Add(time.Second)
+	r.Add(table.Row{})
+	if got := eids(r.Select(table.QueryContext{})); got != "6 7 " {
+		t.Fatalf("kept %q after expiry", got)
+	}
+	// grows again after expiry moved its start, order kept
+	r.Add(table.Row{})
+	r.Add(table.Row{})
+	if got := eids(r.Select(table.QueryContext{})); got != "7 8 9 " {
+		t.Fatalf("kept %q after growing again", got)
+	}
+	if s := r.Status(); s.Evicted != 6 || s.Events != 9 {
+		t.Fatalf("status %+v", s)
+	}
+}
+
+// TestRingSelect: eid and time constraints select; a row's own columns
+// are untouched.
+func TestRingSelect(t *testing.T) {
+	c := &clock{time.Unix(100, 0)}
+	r := NewRing("file", Limits{}, c.now)
+	for i := 0; i < 4; i++ {
+		r.Add(table.Row{"x": "y"})
+		c.t = c.t.Add(time.Second)
+	}
+	cases := []struct {
+		q    table.QueryContext
+		want string
+	}{
+		{q("eid", table.GreaterThan, 2), "3 4 "},
+		{q("eid", table.GreaterThanOrEquals, 2), "2 3 4 "},
+		{q("eid", table.Equals, 2), "2 "},
+		{q("time", table.GreaterThan, 101), "3 4 "},
+		{q("time", table.GreaterThanOrEquals, 101), "2 3 4 "},
+		{q("eid", table.GreaterThan, 4), ""},
+	}
+	for _, tc := range cases {
+		if got := eids(r.Select(tc.q)); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.q, got, tc.want)
+		}
+	}
+	if rows := r.Select(q("eid", table.Equals, 1)); rows[0]["x"] != "y" || rows[0]["time"] != "100" {
+		t.Fatalf("row %v", rows[0])
+	}
+}
+
+// TestDefaults are osquery's.
+func TestDefaults(t *testing.T) {
+	s := NewRing("process", Limits{}, nil).Status()
+	if s.Max != 50000 || s.ExpirySeconds != 3600 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+// TestRingGrowsAfterPartialExpiry: expiry moves the ring's start while it
+// is below Max; growing past it keeps the order.
+func TestRingGrowsAfterPartialExpiry(t *testing.T) {
+	c := &clock{time.Unix(0, 0)}
+	r := NewRing("process", Limits{Max: 10, Expiry: 10 * time.Second}, c.now)
+	for i := 0; i < 3; i++ {
+		r.Add(table.Row{})
+	}
+	c.t = c.t.Add(5 * time.Second)
+	r.Add(table.Row{})
+	r.Add(table.Row{})
+	c.t = c.t.Add(6 * time.Second) // the first three expire
+	for i := 0; i < 6; i++ {
+		r.Add(table.Row{})
+	}
+	if got := eids(r.Select(table.QueryContext{})); got != "4 5 6 7 8 9 10 11 " {
+		t.Fatalf("kept %q", got)
+	}
+}

@@ -1,0 +1,234 @@
+// Package proctable keeps the facts of every live process (executable,
+// arguments, working directory, ids, parent) as the capture last saw
+// them: seeded from /proc when it starts, then kept from the process
+// connector's fork, exec and exit events. It answers what a process's
+// parent and ancestors were at an event, which /proc alone cannot once
+// they have exited or exec'd again.
+//
+// A Table belongs to the one goroutine that applies events to it.
+package proctable
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Proc is one process.
+type Proc struct {
+	PID, PPID int
+	Path      string
+	Argv      []string
+	Cwd       string
+	UID, EUID int64
+	GID, EGID int64
+	// Start is when the process was forked, since boot (/proc/PID/stat
+	// starttime, to the clock tick).
+	Start time.Duration
+	// Seeded is true when the facts were read from /proc at the start
+	// (or when the process was first met), not at its exec.
+	Seeded bool
+}
+
+// Cmdline is the arguments joined by spaces, as osquery's cmdline.
+func (p *Proc) Cmdline() string { return strings.Join(p.Argv, " ") }
+
+// maxDepth bounds an ancestry walk (pid namespaces nest 32 deep; chains
+// of processes are longer only when something loops).
+const maxDepth = 1024
+
+// Table is the process table.
+type Table struct {
+	proc  string
+	procs map[int]*Proc
+}
+
+// New returns an empty table reading the proc filesystem at procfs
+// ("/proc" when empty).
+func New(procfs string) *Table {
+	if procfs == "" {
+		procfs = "/proc"
+	}
+	return &Table{proc: procfs, procs: map[int]*Proc{}}
+}
+
+// Len is the number of processes known.
+func (t *Table) Len() int { return len(t.procs) }
+
+// Seed adds every process /proc lists. A process that exits while being
+// read is left out: it is gone, and its exit event follows.
+func (t *Table) Seed() error {
+	ents, err := os.ReadDir(t.proc)
+	if err != nil {
+		return fmt.Errorf("seeding the process table: %w", err)
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if _, known := t.procs[pid]; known {
+			continue
+		}
+		if p, err := t.Read(pid); err == nil {
+			p.Seeded = true
+			t.procs[pid] = p
+		}
+	}
+	return nil
+}
+
+// Read reads a process's facts from /proc. The executable and working
+// directory of a process that is exiting (or a kernel thread) read as
+// empty; an error means the process is gone.
+func (t *Table) Read(pid int) (*Proc, error) {
+	dir := filepath.Join(t.proc, strconv.Itoa(pid))
+	status, err := os.ReadFile(filepath.Join(dir, "status"))
+	if err != nil {
+		return nil, fmt.Errorf("process %d: %w", pid, err)
+	}
+	p := &Proc{PID: pid}
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		switch k {
+		case "PPid":
+			if len(f) > 0 {
+				p.PPID, _ = strconv.Atoi(f[0])
+			}
+		case "Uid":
+			p.UID, p.EUID = ids(f)
+		case "Gid":
+			p.GID, p.EGID = ids(f)
+		}
+	}
+	if stat, err := os.ReadFile(filepath.Join(dir, "stat")); err == nil {
+		p.Start = startTime(stat)
+	}
+	p.Path, _ = os.Readlink(filepath.Join(dir, "exe"))
+	p.Cwd, _ = os.Readlink(filepath.Join(dir, "cwd"))
+	if b, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil && len(b) > 0 {
+		p.Argv = strings.Split(string(bytes.TrimSuffix(b, []byte{0})), "\x00")
+	}
+	return p, nil
+}
+
+// ticks is USER_HZ, the unit of /proc's times: 100 on every Linux
+// architecture (sysconf(_SC_CLK_TCK) reports it, glibc hard-codes it).
+const ticks = 100
+
+// startTime reads starttime, the 22nd field of /proc/PID/stat, counting
+// after the command name's closing parenthesis (the name may hold spaces
+// and parentheses).
+func startTime(stat []byte) time.Duration {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 20 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[19], 10, 64)
+	return time.Duration(n) * time.Second / ticks
+}
+
+// ids reads the real and effective ids of a Uid:/Gid: line.
+func ids(f []string) (real, eff int64) {
+	if len(f) >= 2 {
+		real, _ = strconv.ParseInt(f[0], 10, 64)
+		eff, _ = strconv.ParseInt(f[1], 10, 64)
+	}
+	return real, eff
+}
+
+// Get returns the process, reading it from /proc (as seeded) when the
+// table does not know it yet; nil when it is gone.
+func (t *Table) Get(pid int) *Proc {
+	if p := t.procs[pid]; p != nil {
+		return p
+	}
+	if pid <= 0 {
+		return nil
+	}
+	p, err := t.Read(pid)
+	if err != nil {
+		return nil
+	}
+	p.Seeded = true
+	t.procs[pid] = p
+	return p
+}
+
+// Fork records a new process: until it execs, it runs its parent's
+// program. A child the table already knows (seeded after the fork) keeps
+// what was read of it.
+func (t *Table) Fork(parent, child int) *Proc {
+	if p := t.procs[child]; p != nil {
+		return p
+	}
+	c := &Proc{PID: child, PPID: parent}
+	if p := t.Get(parent); p != nil {
+		c.Path, c.Argv, c.Cwd = p.Path, p.Argv, p.Cwd
+		c.UID, c.EUID, c.GID, c.EGID = p.UID, p.EUID, p.GID, p.EGID
+		c.Seeded = p.Seeded
+	}
+	t.procs[child] = c
+	return c
+}
+
+// Exec records a process's new program, read from /proc now; at is when
+// the exec happened, since boot. When the process is already gone, or its
+// pid already belongs to a process forked after at (pids are reused, and
+// the reader may lag behind the kernel), what the table knew stays, with
+// the path emptied: the process no longer runs that program, and which
+// one it ran is lost.
+func (t *Table) Exec(pid int, at time.Duration) *Proc {
+	p, err := t.Read(pid)
+	if err == nil && p.Start > at+time.Second/ticks {
+		err = fmt.Errorf("process %d: started after its exec: pid reused", pid)
+	}
+	if err != nil {
+		old := t.procs[pid]
+		p = &Proc{PID: pid}
+		if old != nil {
+			p.PPID = old.PPID
+		}
+	}
+	t.procs[pid] = p
+	return p
+}
+
+// Exit removes a process and returns what the table knew of it.
+func (t *Table) Exit(pid int) *Proc {
+	p := t.procs[pid]
+	delete(t.procs, pid)
+	if p == nil {
+		p = &Proc{PID: pid}
+	}
+	return p
+}
+
+// Ancestry returns the executables from pid up to pid 1, as the table
+// knows them now.
+func (t *Table) Ancestry(pid int) []string {
+	out := []string{}
+	seen := map[int]bool{}
+	for pid > 0 && !seen[pid] && len(out) < maxDepth {
+		seen[pid] = true
+		p := t.Get(pid)
+		if p == nil {
+			break
+		}
+		out = append(out, p.Path)
+		pid = p.PPID
+	}
+	return out
+}

@@ -1,0 +1,49 @@
+package proctable
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// fakeProc writes /proc/42 of a process forked 5 s after boot whose name
+// holds a space and a parenthesis, child of 7.
+func fakeProc(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "42")
+	files := map[string]string{
+		"status":  "Name:\tx\nPPid:\t7\nUid:\t1\t2\t2\t2\nGid:\t3\t4\t4\t4\n",
+		"stat":    "42 (a b) c) S 7 42 42 0 -1 4194304 1 0 0 0 0 0 0 0 20 0 1 0 500 1000 100 0\n",
+		"cmdline": "/bin/x\x00-y\x00\x00",
+	}
+	err := os.MkdirAll(p, 0o755)
+	for name, text := range files {
+		if err == nil {
+			err = os.WriteFile(filepath.Join(p, name), []byte(text), 0o644)
+		}
+	}
+	if err == nil {
+		err = os.Symlink("/bin/x", filepath.Join(p, "exe"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestExecOfAReusedPid: /proc's process 42 was forked at 5 s; an exec
+// event of pid 42 at 4 s was another process's, gone since: its facts are
+// not taken from the new one.
+func TestExecOfAReusedPid(t *testing.T) {
+	tb := New(fakeProc(t))
+	tb.Fork(7, 42)
+	if p := tb.Exec(42, 4*time.Second); p.Path != "" || p.PPID != 7 {
+		t.Fatalf("exec at 4s took the later process's facts: %+v", p)
+	}
+	p := tb.Exec(42, 6*time.Second)
+	if p.Path != "/bin/x" || p.PPID != 7 || p.Start != 5*time.Second || p.Cmdline() != "/bin/x -y " || p.UID != 1 || p.EUID != 2 || p.GID != 3 || p.EGID != 4 {
+		t.Fatalf("exec at 6s: %+v", p)
+	}
+}

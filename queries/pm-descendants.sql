@@ -1,0 +1,35 @@
+-- id: pm-descendants
+-- title: Processes started under APT, dpkg, DNF, YUM, rpm or unattended-upgrades, by executable path
+-- description: exec events (pm_process_events, captured by the pkgpersist
+--   extension) with a package manager anywhere in their ancestry as it was
+--   at the exec, matched by executable path (/proc/PID/exe, which a process
+--   cannot choose), not by name: what report stacks stacks by executable.
+--   Children of children count (a hook's sh -c that runs curl). DNF, YUM and
+--   unattended-upgrades are Python scripts, whose executable is the
+--   interpreter: they are recognised on the parent's command line by their
+--   script's path (the kernel puts it after the interpreter), so only their
+--   direct children. pm-children (osquery's process_events, parent by name,
+--   direct children only, and only when the parent's exec was captured too)
+--   is the weaker version for hosts without the extension.
+-- attack: T1546.016, T1059.004
+-- platform: linux
+-- interval: 300
+-- mode: differential
+-- kind: event
+-- source: Elastic hunt "Persistence via Package Manager" (its second ES|QL query, over osquery events)
+-- false_positives: every hook and maintainer script runs this way.
+WITH
+  pm(path) AS (VALUES ('/usr/bin/apt'), ('/usr/bin/apt-get'), ('/usr/bin/aptitude-curses'),
+    ('/usr/bin/dpkg'), ('/usr/bin/rpm'), ('/bin/rpm'), ('/usr/bin/dnf5'), ('/usr/bin/microdnf'),
+    ('/usr/libexec/packagekitd'), ('/usr/lib/packagekit/packagekitd')),
+  pmscript(path) AS (VALUES ('/usr/bin/dnf'), ('/usr/bin/dnf-3'), ('/usr/bin/yum'),
+    ('/usr/bin/unattended-upgrade'), ('/usr/sbin/unattended-upgrade'))
+SELECT e.eid, e.time, e.pid, e.path, e.cmdline, e.cwd, e.uid,
+       e.ppid AS parent_pid, e.parent_path, e.parent_cmdline, e.ancestry
+FROM pm_process_events e
+WHERE e.event = 'exec'
+  AND (EXISTS (
+        SELECT 1 FROM json_each(CASE WHEN json_valid(e.ancestry) THEN e.ancestry ELSE '[]' END) a
+        WHERE a.value IN (SELECT path FROM pm))
+    OR (e.parent_path GLOB '/usr/bin/python*' AND EXISTS (
+        SELECT 1 FROM pmscript s WHERE (' ' || e.parent_cmdline || ' ') GLOB ('* ' || s.path || ' *'))))
