@@ -125,18 +125,25 @@ func (s *scanner) object(maxKey int, member func(key string) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		c, err := s.next()
-		if err != nil {
+		if more, err := s.more('}', "an object"); !more || err != nil {
 			return err
 		}
-		switch c {
-		case ',':
-		case '}':
-			return nil
-		default:
-			return badJSON("want ',' or '}' in an object, found %q", c)
-		}
 	}
+}
+
+// more reads what follows a container's member: ',' (more to come) or
+// its closing byte.
+func (s *scanner) more(closing byte, what string) (bool, error) {
+	c, err := s.next()
+	switch {
+	case err != nil:
+		return false, err
+	case c == ',':
+		return true, nil
+	case c == closing:
+		return false, nil
+	}
+	return false, badJSON("want ',' or '%c' in %s, found %q", closing, what, c)
 }
 
 // open reads a container's opening byte and, when the closing one comes
@@ -166,16 +173,8 @@ func (s *scanner) array(elem func(i int) error) error {
 		if err := elem(i); err != nil {
 			return err
 		}
-		c, err := s.next()
-		if err != nil {
+		if more, err := s.more(']', "an array"); !more || err != nil {
 			return err
-		}
-		switch c {
-		case ',':
-		case ']':
-			return nil
-		default:
-			return badJSON("want ',' or ']' in an array, found %q", c)
 		}
 	}
 }
