@@ -278,15 +278,27 @@ func eventedCalls(t *testing.T, client *osquery.ExtensionClient) {
 	if process["running"] != "1" {
 		t.Fatalf("as root, the process source does not run: %v", process)
 	}
-	cmd := exec.Command("/bin/sh", "-c", "exit 0")
-	if err := cmd.Run(); err != nil {
+	// the process lives until its row is seen: the connector does not
+	// carry the arguments, and a process gone before the capture reads
+	// /proc leaves an exec row without them (counted, not this test's
+	// subject), which on a loaded machine happens to a short one
+	cmd := exec.Command("/bin/sh", "-c", "read line", "pkgpersist-protocol-test")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	}()
 	pid := strconv.Itoa(cmd.Process.Pid)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		for _, r := range call("pm_process_events", []map[string]any{{"name": "eid", "affinity": "BIGINT", "list": []map[string]any{{"op": 4, "expr": "0"}}}}) {
-			if r["event"] == "exec" && r["pid"] == pid && r["argv"] == `["/bin/sh","-c","exit 0"]` {
+			if r["event"] == "exec" && r["pid"] == pid && r["argv"] == `["/bin/sh","-c","read line","pkgpersist-protocol-test"]` {
 				return
 			}
 		}
