@@ -2,7 +2,10 @@ package proctable
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -45,5 +48,31 @@ func TestExecOfAReusedPid(t *testing.T) {
 	p := tb.Exec(42, 6*time.Second)
 	if p.Path != "/bin/x" || p.PPID != 7 || p.Start != 5*time.Second || p.Cmdline() != "/bin/x -y " || p.UID != 1 || p.EUID != 2 || p.GID != 3 || p.EGID != 4 {
 		t.Fatalf("exec at 6s: %+v", p)
+	}
+}
+
+// TestReadsALongCmdline: arguments over several pages (the kernel copies
+// cmdline in page-sized steps) are read whole, from the real /proc.
+func TestReadsALongCmdline(t *testing.T) {
+	long := strings.Repeat("x", 3*4096+17)
+	cmd := exec.Command("/bin/sh", "-c", "read line", "pkgpersist", long)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	}()
+	p, err := New("").Read(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"/bin/sh", "-c", "read line", "pkgpersist", long}
+	if !slices.Equal(p.Argv, want) || p.PPID != os.Getpid() || p.UID != int64(os.Getuid()) {
+		t.Fatalf("read %d args (last %d bytes), ppid %d, uid %d", len(p.Argv), len(p.Argv[len(p.Argv)-1]), p.PPID, p.UID)
 	}
 }
