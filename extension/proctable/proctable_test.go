@@ -2,12 +2,13 @@ package proctable
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pkgpersist/pkgpersist/test/liveproc"
 )
 
 // fakeProc writes /proc/42 of a process forked 5 s after boot whose name
@@ -55,18 +56,7 @@ func TestExecOfAReusedPid(t *testing.T) {
 // cmdline in page-sized steps) are read whole, from the real /proc.
 func TestReadsALongCmdline(t *testing.T) {
 	long := strings.Repeat("x", 3*4096+17)
-	cmd := exec.Command("/bin/sh", "-c", "read line", "pkgpersist", long)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	}()
+	cmd := liveproc.Start(t, "pkgpersist", long)
 	p, err := New("").Read(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
