@@ -13,8 +13,8 @@ import (
 	"github.com/pkgpersist/pkgpersist/queries"
 )
 
-// exec is a pm_process_events exec row of path with argv (JSON).
-func exec(pid, path, argv string) table.Row {
+// execRow is a pm_process_events exec row of path with argv (JSON).
+func execRow(pid, path, argv string) table.Row {
 	return table.Row{"event": "exec", "pid": pid, "ppid": "1", "path": path, "cmdline": "", "argv": argv,
 		"cwd": "/", "uid": "0", "euid": "0", "gid": "0", "egid": "0", "parent_path": "/usr/bin/python3.12",
 		"parent_cmdline": "python3 x.py", "ancestry": `["/usr/bin/python3.12"]`, "exit_code": "", "seeded": "0"}
@@ -84,8 +84,8 @@ func TestWatchedQueries(t *testing.T) {
 // each once, under osqueryd's name for the query.
 func TestEachEventOnce(t *testing.T) {
 	w, src := newWatcher(t, 0)
-	src.Process.Add(exec("10", "/usr/bin/dpkg", `["/usr/bin/dpkg","-i","a.deb"]`))
-	src.Process.Add(exec("11", "/usr/bin/true", `["/usr/bin/true"]`))
+	src.Process.Add(execRow("10", "/usr/bin/dpkg", `["/usr/bin/dpkg","-i","a.deb"]`))
+	src.Process.Add(execRow("11", "/usr/bin/true", `["/usr/bin/true"]`))
 	out, lost := run(t, w)
 	inst := named(out, "pack_pkgpersist_pm-installs")
 	if len(inst) != 1 || inst[0].Row["pid"] != "10" || inst[0].Row["eid"] != "1" || inst[0].Action != "added" || inst[0].Epoch != 42 || inst[0].Counter != 0 {
@@ -98,8 +98,8 @@ func TestEachEventOnce(t *testing.T) {
 	if inst := named(out, "pack_pkgpersist_pm-installs"); len(inst) != 0 {
 		t.Errorf("again without new events: %+v", inst)
 	}
-	src.Process.Add(exec("12", "/usr/bin/rpm", `["/usr/bin/rpm","-ivh","b.rpm"]`))
-	src.Process.Add(exec("13", "/usr/bin/dpkg", `["/usr/bin/dpkg","-i","a.deb"]`))
+	src.Process.Add(execRow("12", "/usr/bin/rpm", `["/usr/bin/rpm","-ivh","b.rpm"]`))
+	src.Process.Add(execRow("13", "/usr/bin/dpkg", `["/usr/bin/dpkg","-i","a.deb"]`))
 	out, _ = run(t, w)
 	inst = named(out, "pack_pkgpersist_pm-installs")
 	var pids []string
@@ -138,7 +138,7 @@ func TestStatusOnChange(t *testing.T) {
 func TestEvictedUnread(t *testing.T) {
 	w, src := newWatcher(t, 3)
 	for _, pid := range []string{"1", "2", "3", "4", "5"} {
-		src.Process.Add(exec(pid, "/usr/bin/dpkg", `["/usr/bin/dpkg","-i","a.deb"]`))
+		src.Process.Add(execRow(pid, "/usr/bin/dpkg", `["/usr/bin/dpkg","-i","a.deb"]`))
 	}
 	out, lost := run(t, w)
 	if !slices.Equal(lost, []Loss{{Source: "process", From: 1, To: 2}}) {
@@ -152,7 +152,7 @@ func TestEvictedUnread(t *testing.T) {
 		t.Errorf("loss row %+v", st)
 	}
 	// read in time, nothing is lost
-	src.Process.Add(exec("6", "/usr/bin/dpkg", `["/usr/bin/dpkg","-i","a.deb"]`))
+	src.Process.Add(execRow("6", "/usr/bin/dpkg", `["/usr/bin/dpkg","-i","a.deb"]`))
 	if _, lost := run(t, w); len(lost) != 0 {
 		t.Errorf("lost %v", lost)
 	}
