@@ -3,7 +3,10 @@
 -- description: the pkgpersist extension's event sources (pm_event_status)
 --   that do not capture (not root, no fanotify, the kernel refused) or that
 --   lost events in the kernel before reading them (netlink ENOBUFS, a gap in
---   the process connector's sequence numbers, a fanotify queue overflow).
+--   the process connector's sequence numbers, a fanotify queue overflow), or
+--   that added rows without their facts (incomplete: a process that exited
+--   before the extension read /proc has an exec row with no path or argv,
+--   which no query can match).
 --   While a source is down or losing, pm-installs, pm-descendants and
 --   pm-writes miss what happened on the host: a window with no install is
 --   not a window without one. Counters are cumulative since the extension
@@ -17,7 +20,9 @@
 -- kind: event
 -- source: pkgpersist
 -- false_positives: an exec storm (a build, a fork bomb test) can overrun the
---   kernel's buffer; compare lost_kernel with events.
-SELECT source, running, events, kept, lost_kernel, evicted, max_events, expiry_seconds, error
+--   kernel's buffer, and very short processes (a shell script's true, test,
+--   sed) can be gone before they are read; compare lost_kernel and
+--   incomplete with events.
+SELECT source, running, events, kept, lost_kernel, evicted, incomplete, max_events, expiry_seconds, error
 FROM pm_event_status
-WHERE running = 0 OR lost_kernel > 0 OR error != ''
+WHERE running = 0 OR lost_kernel > 0 OR incomplete > 0 OR error != ''

@@ -51,8 +51,11 @@ type Ring struct {
 	added   int64
 	evicted int64
 	lost    int64
-	running bool
-	err     string
+	// incomplete counts rows added without the facts a row should have
+	// (a process gone before /proc was read)
+	incomplete int64
+	running    bool
+	err        string
 	// cols names the columns rows have brought so far; an entry's row is
 	// packed as (column index, length, value) runs in one string, since a
 	// map per row cost three times the row's text (81 MiB at 50,000 rows)
@@ -168,6 +171,13 @@ func (r *Ring) Lost(n int64) {
 	r.mu.Unlock()
 }
 
+// Incomplete counts n rows the source added without all their facts.
+func (r *Ring) Incomplete(n int64) {
+	r.mu.Lock()
+	r.incomplete += n
+	r.mu.Unlock()
+}
+
 // SetRunning records whether the capture runs, and why not when err is
 // not empty.
 func (r *Ring) SetRunning(running bool, err string) {
@@ -228,6 +238,7 @@ type Status struct {
 	Kept          int64
 	LostKernel    int64
 	Evicted       int64
+	Incomplete    int64
 	OldestEID     int64
 	NewestEID     int64
 	OldestTime    int64
@@ -243,7 +254,7 @@ func (r *Ring) Status() Status {
 	r.expireLocked(r.now())
 	s := Status{
 		Source: r.source, Running: r.running, Events: r.added, Kept: int64(r.n),
-		LostKernel: r.lost, Evicted: r.evicted, Max: r.limits.Max,
+		LostKernel: r.lost, Evicted: r.evicted, Incomplete: r.incomplete, Max: r.limits.Max,
 		ExpirySeconds: int64(r.limits.Expiry / time.Second), Error: r.err,
 	}
 	if r.n > 0 {

@@ -33,6 +33,7 @@ func Table(src *events.Sources) *table.Table {
 			col("kept", table.BigInt, "Rows in the ring now"),
 			col("lost_kernel", table.BigInt, "Events the kernel dropped before the extension read them (netlink ENOBUFS or a gap in the connector's sequence numbers; fanotify queue overflow)"),
 			col("evicted", table.BigInt, "Rows pushed out of the ring by `--events_max` or `--events_expiry`"),
+			col("incomplete", table.BigInt, "Rows added without all their facts: `exec` rows of a process that was gone before the extension could read /proc (empty `path`, `argv` and `cwd`), file rows whose writer was gone"),
 			col("oldest_eid", table.BigInt, "eid of the oldest row kept; 0 when none"),
 			col("newest_eid", table.BigInt, "eid of the newest row kept; 0 when none"),
 			col("oldest_time", table.BigInt, "time of the oldest row kept; 0 when none"),
@@ -45,7 +46,7 @@ func Table(src *events.Sources) *table.Table {
 			for i, r := range src.Rings() {
 				if r == nil {
 					out = append(out, table.Row{"source": sources[i], "running": "0", "events": "0", "kept": "0",
-						"lost_kernel": "0", "evicted": "0", "oldest_eid": "0", "newest_eid": "0", "oldest_time": "0",
+						"lost_kernel": "0", "evicted": "0", "incomplete": "0", "oldest_eid": "0", "newest_eid": "0", "oldest_time": "0",
 						"max_events": "0", "expiry_seconds": "0", "error": events.NoSource(Name).Error()})
 					continue
 				}
@@ -61,7 +62,7 @@ func Row(s events.Status) table.Row {
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	return table.Row{
 		"source": s.Source, "running": table.Bool(s.Running), "events": n(s.Events), "kept": n(s.Kept),
-		"lost_kernel": n(s.LostKernel), "evicted": n(s.Evicted), "oldest_eid": n(s.OldestEID),
+		"lost_kernel": n(s.LostKernel), "evicted": n(s.Evicted), "incomplete": n(s.Incomplete), "oldest_eid": n(s.OldestEID),
 		"newest_eid": n(s.NewestEID), "oldest_time": n(s.OldestTime), "max_events": n(int64(s.Max)),
 		"expiry_seconds": n(s.ExpirySeconds), "error": s.Error,
 	}
