@@ -17,8 +17,8 @@ import (
 	"strings"
 
 	"github.com/pkgpersist/pkgpersist/collector/querydef"
-	"github.com/pkgpersist/pkgpersist/queries/fimpaths"
 	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/queries/fimpaths"
 )
 
 // MaxInterval is osquery's largest schedule interval (config/packs.cpp
