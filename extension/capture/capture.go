@@ -18,6 +18,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,6 +126,7 @@ type reader struct {
 	conn               *proccn.Conn
 	files              *fanotify.Watcher
 	root               *fsroot.Root
+	owners             *owners
 	sinceBoot          time.Duration
 	// overruns counted as one lost event each, until a sequence gap
 	// tells how many were lost (and so includes them)
@@ -160,7 +163,9 @@ func (r *reader) openFiles(patterns []string) error {
 		root.Close()
 		return err
 	}
-	r.files, r.root = w, root
+	r.files, r.root, r.owners = w, root, &owners{set: set, root: root}
+	// the one pass over dpkg's file lists, before the first event waits
+	r.owners.source()
 	return nil
 }
 
@@ -220,6 +225,7 @@ func (r *reader) stopFiles(err error) {
 		return
 	}
 	r.files.Close()
+	r.owners.close()
 	r.root.Close()
 	r.files = nil
 	r.fileRing.SetRunning(false, reason(err))
@@ -282,16 +288,69 @@ func (r *reader) readFiles() {
 		return
 	}
 	r.readProcs(4096)
-	prov := provenance.New(r.root.Sub())
-	defer prov.Close()
+	own := r.owners.source()
 	for _, ch := range changes {
-		r.fileRing.Add(fileRow(r.procs, prov, ch))
+		r.fileRing.Add(fileRow(r.procs, own, r.root, ch))
+	}
+}
+
+// owners answers which package owns a path from one provenance source
+// kept while the package databases do not change: dpkg's answer for a
+// path not asked before is a pass over every file list, too much per
+// read of file events.
+type owners struct {
+	set   fimpaths.Set
+	root  *fsroot.Root
+	src   *provenance.Source
+	stamp string
+}
+
+// dbPaths are the package databases' files and directories whose change
+// means new owners: dpkg replaces status and writes info/*.list, rpm
+// writes its database files (sqlite, ndb or bdb) in place.
+var dbPaths = []string{"/var/lib/dpkg", "/var/lib/dpkg/status", "/var/lib/dpkg/info", "/var/lib/rpm", "/usr/lib/sysimage/rpm"}
+
+// source returns the source, a new one when a database changed.
+func (o *owners) source() *provenance.Source {
+	var b strings.Builder
+	for _, p := range dbPaths {
+		stampOf(&b, p)
+		if !strings.HasSuffix(p, "/rpm") {
+			continue
+		}
+		if ents, err := os.ReadDir(p); err == nil {
+			for _, e := range ents {
+				stampOf(&b, p+"/"+e.Name())
+			}
+		}
+	}
+	if o.src == nil || b.String() != o.stamp {
+		if o.src != nil {
+			o.src.Close()
+		}
+		o.src, o.stamp = provenance.New(o.root.Sub()), b.String()
+		o.src.PrefetchMatching(o.set.Match)
+	}
+	return o.src
+}
+
+func (o *owners) close() {
+	if o.src != nil {
+		o.src.Close()
+	}
+}
+
+// stampOf writes what changes when p changes: its size and times.
+func stampOf(b *strings.Builder, p string) {
+	var st unix.Stat_t
+	if unix.Stat(p, &st) == nil {
+		fmt.Fprintf(b, "%s %d %d %d %d;", p, st.Ino, st.Size, st.Mtim.Nano(), st.Ctim.Nano())
 	}
 }
 
 // fileRow renders a change with its writer as the table knows it and the
-// file's provenance now.
-func fileRow(procs *proctable.Table, prov *provenance.Source, ch fanotify.Change) table.Row {
+// file's hash and owner now.
+func fileRow(procs *proctable.Table, own *provenance.Source, root *fsroot.Root, ch fanotify.Change) table.Row {
 	row := table.Row{
 		"action": ch.Action, "target_path": ch.Path, "pid": strconv.Itoa(ch.PID),
 		"path": "", "cmdline": "", "ancestry": "[]", "sha256": "", "package": "", "manager": "",
@@ -300,16 +359,26 @@ func fileRow(procs *proctable.Table, prov *provenance.Source, ch fanotify.Change
 		row["path"], row["cmdline"] = p.Path, p.Cmdline()
 		row["ancestry"] = jsonText(procs.Ancestry(p.PPID))
 	}
-	if ch.Action == fanotify.Deleted || ch.Action == fanotify.MovedFrom {
-		row["package"], row["manager"] = prov.OwnerOf(ch.Path)
-		return row
-	}
-	if of := prov.File(ch.Path, nil); of.Found {
-		row["sha256"], row["package"], row["manager"] = of.Facts.SHA256, of.Package, of.Manager
-	} else {
-		row["package"], row["manager"] = prov.OwnerOf(ch.Path)
+	row["package"], row["manager"] = own.OwnerOf(ch.Path)
+	if ch.Action != fanotify.Deleted && ch.Action != fanotify.MovedFrom {
+		row["sha256"] = sha256Of(root, ch.Path)
 	}
 	return row
+}
+
+// sha256Of is a regular file's SHA-256 now (” when it is gone, or not a
+// regular file).
+func sha256Of(root *fsroot.Root, name string) string {
+	f, err := root.OpenFile(name)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if f.Drain() != nil {
+		return ""
+	}
+	d, _ := f.Digests()
+	return d.SHA256
 }
 
 // apply updates the table with one event and returns its row; threads'

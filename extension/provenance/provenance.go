@@ -66,6 +66,11 @@ func newSource(ctx context.Context, fs *fsroot.Root) *Source {
 // so that it reads its file lists once for all of them.
 func (s *Source) Prefetch(paths []string) { s.dpkg.Prefetch(paths) }
 
+// PrefetchMatching tells the package database that the paths asked about
+// will be those match accepts, so that it reads its file lists once for
+// all of them, whichever they are.
+func (s *Source) PrefetchMatching(match func(string) bool) { s.dpkg.PrefetchMatching(match) }
+
 // owner asks dpkg's database, then rpm's; d are the file's digests (nil
 // when its contents are unknown).
 func (s *Source) owner(path string, d *fsroot.Digests) (pkg, manager string, modified bool) {
