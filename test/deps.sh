@@ -9,6 +9,11 @@ needs=(
   "command -v apt-config:apt"
   "command -v dpkg:dpkg"
   "command -v unshare:util-linux"
+  # the watch test's rpm runs its %post chrooted into a throwaway root:
+  # a static shell there
+  "command -v busybox:busybox-static"
+  # the watch service's unit is checked with systemd-analyze verify
+  "command -v systemd-analyze:systemd"
   "command -v dnf:dnf"
   "command -v rpmbuild:rpm"
   "command -v db5.3_load:db5.3-util"

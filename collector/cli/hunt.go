@@ -194,11 +194,7 @@ func targets(c *cli.Context) ([]hunt.Target, error) {
 		if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("--root %s is not a directory", root)
 		}
-		name, _ := os.Hostname()
-		if root != "/" {
-			name += ":" + root
-		}
-		return []hunt.Target{hunt.Local{Host: name, Root: root}}, nil
+		return []hunt.Target{hunt.Local{Host: hunt.LocalName(root), Root: root}}, nil
 	}
 	self, err := os.Executable()
 	if err != nil {

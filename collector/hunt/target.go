@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/distbin"
+	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
 // Target is a host to hunt on.
@@ -34,6 +35,22 @@ type Local struct {
 }
 
 func (l Local) Name() string { return l.Host }
+
+// LocalName is the name a local hunt gives this host (root "/") or a
+// root mounted on it: the host name, with ":ROOT" for a root.
+func LocalName(root string) string {
+	name, _ := os.Hostname()
+	if root != "/" {
+		name += ":" + root
+	}
+	return name
+}
+
+// LocalKey is how a local hunt stores root's results: its name as the
+// alias and the machine it is.
+func LocalKey(root string) store.HostKey {
+	return store.HostKey{Alias: LocalName(root), Machine: localMachine(root)}
+}
 
 func (l Local) Hunt(ctx context.Context, qs []BatchQuery) (Answer, error) {
 	res, err := RunBatch(ctx, l.Root, qs)

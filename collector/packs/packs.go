@@ -89,6 +89,22 @@ func NeedsExtension(q *querydef.Query, ext []*table.Table) bool {
 	return false
 }
 
+// The packs' names: the queries that need the extension, and the others.
+const (
+	ExtensionPack = "pkgpersist"
+	CorePack      = "pkgpersist-core"
+)
+
+// LoggedName is the name osqueryd logs q's scheduled results under with
+// these packs: pack_<pack>_<query id> (ServerConfig fixes the delimiter).
+func LoggedName(q *querydef.Query, ext []*table.Table) string {
+	pack := CorePack
+	if NeedsExtension(q, ext) {
+		pack = ExtensionPack
+	}
+	return "pack_" + pack + "_" + q.ID
+}
+
 // split parts the queries that need the extension from the others.
 func split(qs []*querydef.Query, ext []*table.Table) (withExt, core []*querydef.Query) {
 	for _, q := range qs {
@@ -175,8 +191,8 @@ func packQueries(qs []*querydef.Query) map[string]packQuery {
 func packSet(qs []*querydef.Query, ext []*table.Table) map[string]pack {
 	withExt, core := split(qs, ext)
 	return map[string]pack{
-		"pkgpersist":      {Discovery: []string{Discovery}, Platform: "linux", Queries: packQueries(withExt)},
-		"pkgpersist-core": {Platform: "linux", Queries: packQueries(core)},
+		ExtensionPack: {Discovery: []string{Discovery}, Platform: "linux", Queries: packQueries(withExt)},
+		CorePack:      {Platform: "linux", Queries: packQueries(core)},
 	}
 }
 

@@ -6,6 +6,7 @@
 package events
 
 import (
+	"encoding/binary"
 	"strconv"
 	"sync"
 	"time"
@@ -52,12 +53,54 @@ type Ring struct {
 	lost    int64
 	running bool
 	err     string
+	// cols names the columns rows have brought so far; an entry's row is
+	// packed as (column index, length, value) runs in one string, since a
+	// map per row cost three times the row's text (81 MiB at 50,000 rows)
+	cols  []string
+	index map[string]int
 }
 
 type entry struct {
 	eid  int64
 	time int64
-	row  table.Row
+	row  string
+}
+
+// packLocked encodes row against the ring's columns.
+func (r *Ring) packLocked(row table.Row) string {
+	size := 0
+	for _, v := range row {
+		size += len(v) + 2*binary.MaxVarintLen32
+	}
+	b := make([]byte, 0, size)
+	for k, v := range row {
+		i, ok := r.index[k]
+		if !ok {
+			if r.index == nil {
+				r.index = map[string]int{}
+			}
+			i = len(r.cols)
+			r.cols = append(r.cols, k)
+			r.index[k] = i
+		}
+		b = binary.AppendUvarint(b, uint64(i))
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return string(b)
+}
+
+// unpackLocked decodes an entry's row into out.
+func (r *Ring) unpackLocked(s string, out table.Row) {
+	b := []byte(s)
+	for len(b) > 0 {
+		i, n := binary.Uvarint(b)
+		b = b[n:]
+		l, m := binary.Uvarint(b)
+		b = b[m:]
+		out[r.cols[i]] = s[len(s)-len(b) : len(s)-len(b)+int(l)]
+		b = b[l:]
+	}
 }
 
 // NewRing returns an empty ring for source (`process`, `file`); now is the
@@ -73,14 +116,14 @@ func NewRing(source string, limits Limits, now func() time.Time) *Ring {
 func (r *Ring) Source() string { return r.source }
 
 // Add appends a row, giving it the next eid and the current time, and
-// returns the eid. The row must not be changed afterwards.
+// returns the eid.
 func (r *Ring) Add(row table.Row) int64 {
 	t := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.expireLocked(t)
 	r.nextEID++
-	e := entry{eid: r.nextEID, time: t.Unix(), row: row}
+	e := entry{eid: r.nextEID, time: t.Unix(), row: r.packLocked(row)}
 	r.added++
 	switch {
 	case r.n < len(r.buf):
@@ -168,10 +211,8 @@ func (r *Ring) Select(q table.QueryContext) []table.Row {
 		if !keep("eid", e.eid) || !keep("time", e.time) {
 			continue
 		}
-		row := make(table.Row, len(e.row)+2)
-		for k, v := range e.row {
-			row[k] = v
-		}
+		row := make(table.Row, len(r.cols)+2)
+		r.unpackLocked(e.row, row)
 		row["eid"] = strconv.FormatInt(e.eid, 10)
 		row["time"] = strconv.FormatInt(e.time, 10)
 		out = append(out, row)

@@ -1,7 +1,9 @@
 package events
 
 import (
+	"maps"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +115,32 @@ func TestRingGrowsAfterPartialExpiry(t *testing.T) {
 	}
 	if got := eids(r.Select(table.QueryContext{})); got != "4 5 6 7 8 9 10 11 " {
 		t.Fatalf("kept %q", got)
+	}
+}
+
+// TestRowsComeBackAsAdded: rows are kept packed; each comes back with
+// exactly its own columns and values, whatever bytes and lengths they
+// hold and whichever columns other rows brought.
+func TestRowsComeBackAsAdded(t *testing.T) {
+	r := NewRing("file", Limits{}, nil)
+	rows := []table.Row{
+		{"a": "1", "b": ""},
+		{"c": strings.Repeat("é\x00\xff", 300), "a": "x y"},
+		{},
+		{"b": "2", "d": `["/usr/bin/dpkg","--unpack"]`},
+	}
+	for _, row := range rows {
+		r.Add(row)
+	}
+	got := r.Select(table.QueryContext{})
+	if len(got) != len(rows) {
+		t.Fatalf("%d rows back, want %d", len(got), len(rows))
+	}
+	for i, row := range rows {
+		want := maps.Clone(row)
+		want["eid"], want["time"] = got[i]["eid"], got[i]["time"]
+		if want["eid"] != strconv.Itoa(i+1) || !maps.Equal(got[i], want) {
+			t.Errorf("row %d: %q, want %q", i, got[i], want)
+		}
 	}
 }

@@ -19,10 +19,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Proc is one process.
@@ -114,39 +115,74 @@ func (t *Table) Seed() error {
 // Read reads a process's facts from /proc. The executable and working
 // directory of a process that is exiting (or a kernel thread) read as
 // empty; an error means the process is gone.
+//
+// It runs for every exec, racing the process's exit, so it reads with
+// bare syscalls into one buffer: os.ReadFile spends twice the calls
+// (epoll registration, fstat, a read to see EOF) on files the kernel
+// renders in one read.
 func (t *Table) Read(pid int) (*Proc, error) {
-	dir := filepath.Join(t.proc, strconv.Itoa(pid))
-	status, err := os.ReadFile(filepath.Join(dir, "status"))
+	dir := t.proc + "/" + strconv.Itoa(pid) + "/"
+	buf := make([]byte, 4096)
+	status, err := readProcFile(dir+"status", buf)
 	if err != nil {
 		return nil, fmt.Errorf("process %d: %w", pid, err)
 	}
 	p := &Proc{PID: pid}
-	for _, line := range strings.Split(string(status), "\n") {
+	for line := range strings.Lines(string(status)) {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
 		}
-		f := strings.Fields(v)
 		switch k {
 		case "PPid":
-			if len(f) > 0 {
+			if f := strings.Fields(v); len(f) > 0 {
 				p.PPID, _ = strconv.Atoi(f[0])
 			}
 		case "Uid":
-			p.UID, p.EUID = ids(f)
+			p.UID, p.EUID = ids(strings.Fields(v))
 		case "Gid":
-			p.GID, p.EGID = ids(f)
+			p.GID, p.EGID = ids(strings.Fields(v))
 		}
 	}
-	if stat, err := os.ReadFile(filepath.Join(dir, "stat")); err == nil {
+	if stat, err := readProcFile(dir+"stat", buf); err == nil {
 		p.Start = startTime(stat)
 	}
-	p.Path, _ = os.Readlink(filepath.Join(dir, "exe"))
-	p.Cwd, _ = os.Readlink(filepath.Join(dir, "cwd"))
-	if b, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil && len(b) > 0 {
+	p.Path, _ = os.Readlink(dir + "exe")
+	p.Cwd, _ = os.Readlink(dir + "cwd")
+	if b, err := readProcFile(dir+"cmdline", buf); err == nil && len(b) > 0 {
 		p.Argv = strings.Split(string(bytes.TrimSuffix(b, []byte{0})), "\x00")
 	}
 	return p, nil
+}
+
+// readProcFile reads a whole /proc file into buf, growing it when the
+// file is larger; the result aliases buf until the next call.
+func readProcFile(name string, buf []byte) ([]byte, error) {
+	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	defer unix.Close(fd)
+	n := 0
+	for {
+		if n == len(buf) {
+			buf = append(buf, make([]byte, len(buf))...)
+		}
+		want := len(buf) - n
+		m, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: name, Err: err}
+		}
+		n += m
+		// status and stat are rendered whole and cmdline is copied until
+		// the request is met: a read short of the request is the end
+		if m < want {
+			return buf[:n], nil
+		}
+	}
 }
 
 // ticks is USER_HZ, the unit of /proc's times: 100 on every Linux
@@ -277,7 +313,7 @@ func (t *Table) Sweep() int {
 		if p.Exited {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join(t.proc, strconv.Itoa(pid), "stat"))
+		stat, err := os.ReadFile(t.proc + "/" + strconv.Itoa(pid) + "/stat")
 		if err == nil && (p.Start == 0 || startTime(stat) == p.Start) {
 			continue
 		}

@@ -3,8 +3,12 @@ package proctable
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/pkgpersist/pkgpersist/test/liveproc"
 )
 
 // fakeProc writes /proc/42 of a process forked 5 s after boot whose name
@@ -98,5 +102,20 @@ func TestExitedStayBounded(t *testing.T) {
 	tb.Sweep()
 	if tb.Len() != 1 || tb.Get(42) == nil {
 		t.Fatalf("after the sweeps' grace: %d known", tb.Len())
+	}
+}
+
+// TestReadsALongCmdline: arguments over several pages (the kernel copies
+// cmdline in page-sized steps) are read whole, from the real /proc.
+func TestReadsALongCmdline(t *testing.T) {
+	long := strings.Repeat("x", 3*4096+17)
+	cmd := liveproc.Start(t, "pkgpersist", long)
+	p, err := New("").Read(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"/bin/sh", "-c", "read line", "pkgpersist", long}
+	if !slices.Equal(p.Argv, want) || p.PPID != os.Getpid() || p.UID != int64(os.Getuid()) {
+		t.Fatalf("read %d args (last %d bytes), ppid %d, uid %d", len(p.Argv), len(p.Argv[len(p.Argv)-1]), p.PPID, p.UID)
 	}
 }

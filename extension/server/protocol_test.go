@@ -20,6 +20,7 @@ import (
 	"github.com/osquery/osquery-go/transport"
 
 	"github.com/pkgpersist/pkgpersist/extension/registry"
+	"github.com/pkgpersist/pkgpersist/test/liveproc"
 )
 
 var (
@@ -282,18 +283,7 @@ func eventedCalls(t *testing.T, client *osquery.ExtensionClient) {
 	// carry the arguments, and a process gone before the capture reads
 	// /proc leaves an exec row without them (counted, not this test's
 	// subject), which on a loaded machine happens to a short one
-	cmd := exec.Command("/bin/sh", "-c", "read line", "pkgpersist-protocol-test")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	}()
+	cmd := liveproc.Start(t, "pkgpersist-protocol-test")
 	pid := strconv.Itoa(cmd.Process.Pid)
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {

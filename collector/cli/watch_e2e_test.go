@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/pkgpersist/pkgpersist/test/debtest"
+	"github.com/pkgpersist/pkgpersist/test/need"
+	"github.com/pkgpersist/pkgpersist/test/rpmtest"
+)
+
+// buildCLI builds the pkgpersist binary into a temporary directory.
+func buildCLI(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pkgpersist")
+	if out, err := exec.Command("go", "build", "-tags", "sqlite_vtable", "-o", bin, "..").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestWatchNewTermsAndStacks: with pkgpersist watch running (the built
+// binary), a python3 started before it runs rpm -i into a throwaway root
+// (its %post in a shell of that root) and dpkg -i of a package whose
+// postinst runs a program of this test's own. After SIGINT, report
+// new-terms on the store alerts on both installs with python3 as the
+// parent, each once, and report stacks lists what each package manager
+// started.
+func TestWatchNewTermsAndStacks(t *testing.T) {
+	if os.Geteuid() != 0 {
+		need.Missing(t, "the process connector needs root")
+	}
+	python := "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		need.Missing(t, "no "+python)
+	}
+	rpmPath, dpkgPath := need.Program(t, "rpm"), need.Program(t, "dpkg")
+	// rpm runs scriptlets chrooted into --root: a static shell there
+	busybox := need.Program(t, "busybox")
+	sleep := need.Program(t, "sleep")
+	bin := buildCLI(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "watch.db")
+
+	rpmRoot := filepath.Join(dir, "rpmroot")
+	rootSh := filepath.Join(rpmRoot, "bin", "sh")
+	copyFile(t, busybox, rootSh)
+	// a loop of builtins: the shell lives long enough for its exec to be
+	// read from /proc
+	rpmFile := rpmtest.Build(t, dir, rpmtest.Spec{Name: "watchevt", Version: "1", Release: "1",
+		Body: "Summary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%post\ni=0; while [ $i -lt 20000 ]; do i=$((i+1)); done\n%files\n"})
+	postinstProg := filepath.Join(dir, "watch-postinst-sleep")
+	copyFile(t, sleep, postinstProg)
+	deb := debtest.Build(t, dir, debtest.Pkg{Name: "watchevt", Version: "1", Arch: "all",
+		Control: map[string]string{"postinst": "#!/bin/sh\n" + postinstProg + " 0.3\n"}})
+	debRoot := debtest.NewRoot(t)
+	rpmArgv := []string{rpmPath, "--root", rpmRoot, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", rpmFile}
+	dpkgArgv := append(append([]string{dpkgPath}, debtest.DpkgOptions(debRoot)...), "-i", deb)
+
+	// python3 first, waiting; then the watch
+	py := exec.Command(python, "-c", fmt.Sprintf(`import subprocess, sys
+print("ready", flush=True)
+sys.stdin.readline()
+subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
+subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
+`, jsonList(rpmArgv), jsonList(dpkgArgv)))
+	py.Env = rpmtest.Env(t, dir)
+	py.Stderr = os.Stderr
+	pyIn, err := py.StdinPipe()
+	mustNil(t, err)
+	pyOut, err := py.StdoutPipe()
+	mustNil(t, err)
+	mustNil(t, py.Start())
+	if line, err := bufio.NewReader(pyOut).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("python3: %q %v", line, err)
+	}
+	pyPID := strconv.Itoa(py.Process.Pid)
+
+	w := exec.Command(bin, "watch", "--db", db, "--interval", "500ms")
+	werr, err := w.StderrPipe()
+	mustNil(t, err)
+	mustNil(t, w.Start())
+	t.Cleanup(func() { _ = w.Process.Kill() })
+	errs := bufio.NewReader(werr)
+	if line, err := errs.ReadString('\n'); err != nil || !strings.Contains(line, "watch: capturing") {
+		t.Fatalf("watch: %q %v", line, err)
+	}
+	_, err = pyIn.Write([]byte("go\n"))
+	mustNil(t, err)
+	if err := py.Wait(); err != nil {
+		t.Fatalf("python3: %v", err)
+	}
+	// the last events are stored at the stop, not by a run before it
+	mustNil(t, w.Process.Signal(syscall.SIGINT))
+	rest, _ := io.ReadAll(errs)
+	if err := w.Wait(); err != nil {
+		t.Fatalf("watch: %v\n%s", err, rest)
+	}
+	if !strings.Contains(string(rest), "watch: stopped:") {
+		t.Errorf("watch's last line: %q", rest)
+	}
+
+	// new-terms: both installs, python3 the parent, each once
+	code, out, stderr := runCLI("report", "new-terms", "--db", db, "--format", "ndjson")
+	if code != 0 {
+		t.Fatalf("new-terms: exit %d: %s", code, stderr)
+	}
+	pyParent := regexp.MustCompile(`^/usr/bin/python3\.\d+$`)
+	got := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var a struct {
+			Query string            `json:"query"`
+			Row   map[string]string `json:"row"`
+		}
+		if line == "" {
+			continue
+		}
+		mustNil(t, json.Unmarshal([]byte(line), &a))
+		if a.Row["parent_pid"] != pyPID {
+			continue
+		}
+		got[a.Row["path"]]++
+		if !pyParent.MatchString(a.Row["parent_path"]) {
+			t.Errorf("alert's parent %q, want /usr/bin/python3.N: %v", a.Row["parent_path"], a.Row)
+		}
+		want := rpmArgv
+		if a.Row["path"] == dpkgPath {
+			want = dpkgArgv
+		}
+		if a.Row["argv"] != jsonList(want) {
+			t.Errorf("alert's argv %s, want %s", a.Row["argv"], jsonList(want))
+		}
+	}
+	if got[rpmPath] != 1 || got[dpkgPath] != 1 || len(got) != 2 {
+		t.Errorf("new-terms alerts from python3 (pid %s): %v, want rpm and dpkg once each\n%s", pyPID, got, out)
+	}
+
+	// stacks: what rpm and dpkg started, under them
+	code, out, stderr = runCLI("report", "stacks", "--db", db, "--format", "ndjson")
+	if code != 0 {
+		t.Fatalf("stacks: exit %d: %s", code, stderr)
+	}
+	children := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var s map[string]string
+		if line == "" {
+			continue
+		}
+		mustNil(t, json.Unmarshal([]byte(line), &s))
+		if s["stack"] == "children" {
+			children[s["executable"]] = true
+		}
+	}
+	for _, want := range []string{rootSh, postinstProg} {
+		if !children[want] {
+			t.Errorf("stacks has no child %s:\n%s", want, out)
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	mustNil(t, err)
+	mustNil(t, os.MkdirAll(filepath.Dir(to), 0o755))
+	mustNil(t, os.WriteFile(to, b, 0o755))
+}
+
+// jsonList is argv as JSON, which is also a Python list literal here and
+// the form pm_process_events' argv column has.
+func jsonList(argv []string) string {
+	b, _ := json.Marshal(argv)
+	return string(b)
+}
+
+func mustNil(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
