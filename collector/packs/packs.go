@@ -18,6 +18,7 @@ import (
 
 	"github.com/pkgpersist/pkgpersist/collector/querydef"
 	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/queries/fimpaths"
 )
 
 // MaxInterval is osquery's largest schedule interval (config/packs.cpp
@@ -206,31 +207,14 @@ func marshal(v any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// FIMPaths are the file_paths patterns for every path the hunt's file
-// queries look at, taken from their SQL so the two cannot drift: a LIKE on a
-// directory becomes a recursive watch (dir/%%), an equality the file itself.
+// FIMPaths are the file_paths patterns of the queries' file reads
+// (fimpaths, which the extension's fanotify capture watches too).
 func FIMPaths(qs []*querydef.Query) []string {
-	readsFile := regexp.MustCompile(`(?i)\b(from|join)\s+file\b`)
-	pattern := regexp.MustCompile(`(?i)\bpath\s*(?:like|=)\s*'([^']+)'`)
-	seen := map[string]bool{}
-	var out []string
-	for _, q := range qs {
-		if !readsFile.MatchString(q.SQL) {
-			continue
-		}
-		for _, m := range pattern.FindAllStringSubmatch(q.SQL, -1) {
-			p := m[1]
-			if dir, ok := strings.CutSuffix(strings.TrimRight(p, "%"), "/"); ok && strings.HasSuffix(p, "%") {
-				p = dir + "/%%"
-			}
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, p)
-			}
-		}
+	sqls := make([]string, len(qs))
+	for i, q := range qs {
+		sqls[i] = q.SQL
 	}
-	sort.Strings(out)
-	return out
+	return fimpaths.FromSQL(sqls)
 }
 
 // eventOptions turn on the evented tables the event queries read. osquery

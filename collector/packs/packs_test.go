@@ -108,17 +108,6 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestFIMPaths(t *testing.T) {
-	qs := []*querydef.Query{
-		{SQL: "SELECT * FROM file WHERE path LIKE '/a/b/%' OR path = '/c/d.conf' OR path LIKE '/x/y%z/%%'"},
-		{SQL: "SELECT * FROM file_events WHERE path LIKE '/not/watched/%'"},
-		{SQL: "SELECT f.path FROM users u JOIN file f ON f.path LIKE '/a/b/%'"},
-	}
-	if got, want := strings.Join(FIMPaths(qs), " "), "/a/b/%% /c/d.conf /x/y%z/%%"; got != want {
-		t.Errorf("FIMPaths = %q, want %q", got, want)
-	}
-}
-
 func TestFleetPlatform(t *testing.T) {
 	for in, want := range map[string]string{"linux": "linux", "posix": "darwin,linux", "linux,posix": "linux,darwin", "all": "", "windows, any": ""} {
 		if got := fleetPlatform(in); got != want {

@@ -1,13 +1,25 @@
 // Package capture runs the extension's event sources: it reads the
 // process connector, keeps the process table from its events and adds a
 // pm_process_events row per fork, exec and exit to the process ring, with
-// the parent and ancestry as the table knew them at that event.
+// the parent and ancestry as the table knew them at that event; and it
+// reads a fanotify group watching the package managers' paths (fimpaths,
+// the packs' FIM list) and adds a pm_file_events row per change, with the
+// writer from the same process table.
+//
+// One goroutine reads both, so that the table has one owner and a file
+// event is attributed after every process event queued before it was
+// read: the connector's queue is drained after each read of the fanotify
+// group, and the writer's fork and exec, which came before its write, are
+// then in the table (a writer that exited since stays there for the
+// table's grace period).
 package capture
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,9 +28,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pkgpersist/pkgpersist/extension/events"
+	"github.com/pkgpersist/pkgpersist/extension/fanotify"
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/proccn"
 	"github.com/pkgpersist/pkgpersist/extension/proctable"
+	"github.com/pkgpersist/pkgpersist/extension/provenance"
 	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/queries/fimpaths"
 )
 
 // DefaultRcvBuf is the connector socket's receive buffer: room for some
@@ -33,6 +49,9 @@ type Options struct {
 	RcvBuf int
 	// Procfs is the proc filesystem ("/proc" when empty).
 	Procfs string
+	// FilePaths are the FIM patterns the file source watches (the
+	// built-in queries' list, fimpaths.Builtin, when nil).
+	FilePaths []string
 }
 
 // Capture is a running capture.
@@ -43,47 +62,52 @@ type Capture struct {
 	done    sync.WaitGroup
 }
 
-// Start subscribes to the process connector, seeds the process table and
-// captures until Stop. It does not fail: a source that cannot run says
-// why in its ring's status (pm_event_status), and its table answers no
-// rows.
+// Start subscribes to the process connector, seeds the process table,
+// marks the watched paths and captures until Stop. It does not fail: a
+// source that cannot run says why in its ring's status
+// (pm_event_status), and its table answers no rows.
 func Start(o Options) *Capture {
 	c := &Capture{Sources: &events.Sources{
 		Process: events.NewRing("process", o.Limits, nil),
 		File:    events.NewRing("file", o.Limits, nil),
 	}}
-	c.Sources.File.SetRunning(false, "file events are not captured yet")
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	rcv := o.RcvBuf
 	if rcv <= 0 {
 		rcv = DefaultRcvBuf
 	}
-	conn, err := proccn.Listen(proccn.Options{RcvBuf: rcv})
-	ring := c.Sources.Process
-	if err != nil {
-		ring.SetRunning(false, err.Error())
-		return c
-	}
+	r := &reader{procs: proctable.New(o.Procfs), procRing: c.Sources.Process, fileRing: c.Sources.File, sinceBoot: bootOffset()}
 	// subscribe first, seed second: a process that starts in between is
 	// both seeded and in the socket's queue, none is in neither
-	procs := proctable.New(o.Procfs)
-	if err := procs.Seed(); err != nil {
-		conn.Close()
-		ring.SetRunning(false, err.Error())
+	conn, err := proccn.Listen(proccn.Options{RcvBuf: rcv})
+	if err == nil {
+		err = r.procs.Seed()
+		if err != nil {
+			conn.Close()
+		}
+	}
+	if err != nil {
+		r.procRing.SetRunning(false, err.Error())
+	} else {
+		r.conn = conn
+		r.procRing.SetRunning(true, "")
+	}
+	// without the connector the writers are read from /proc when their
+	// event is read (short ones are gone): the file source runs, and the
+	// process ring says why the connector does not
+	if err := r.openFiles(o.FilePaths); err != nil {
+		r.fileRing.SetRunning(false, err.Error())
+	} else {
+		r.fileRing.SetRunning(true, "")
+	}
+	if r.conn == nil && r.files == nil {
 		return c
 	}
-	ring.SetRunning(true, "")
 	c.done.Add(1)
 	go func() {
 		defer c.done.Done()
-		defer conn.Close()
-		err := run(ctx, conn, procs, ring)
-		if err != nil {
-			ring.SetRunning(false, err.Error())
-		} else {
-			ring.SetRunning(false, "stopped")
-		}
+		r.run(ctx)
 	}()
 	return c
 }
@@ -95,36 +119,266 @@ func (c *Capture) Stop() {
 	c.done.Wait()
 }
 
-// run reads events until ctx ends or the socket fails.
-func run(ctx context.Context, conn *proccn.Conn, procs *proctable.Table, ring *events.Ring) error {
-	var evs []proccn.Event
+// reader is the goroutine that reads both sources and owns the table.
+type reader struct {
+	procs              *proctable.Table
+	procRing, fileRing *events.Ring
+	conn               *proccn.Conn
+	files              *fanotify.Watcher
+	root               *fsroot.Root
+	owners             *owners
+	sinceBoot          time.Duration
 	// overruns counted as one lost event each, until a sequence gap
 	// tells how many were lost (and so includes them)
-	var pending int64
-	sinceBoot := bootOffset()
-	for ctx.Err() == nil {
-		var lost int64
+	pending int64
+	// sweepAt is the table size that makes the next sweep: exits lost
+	// leave dead processes behind, and a sweep turns them into exited ones
+	sweepAt int
+	evs     []proccn.Event
+	changes []fanotify.Change
+}
+
+// minSweep is the least growth of the table between two sweeps (a sweep
+// reads one /proc entry per process).
+const minSweep = 1024
+
+// openFiles starts the file source.
+func (r *reader) openFiles(patterns []string) error {
+	if patterns == nil {
 		var err error
-		evs, lost, err = conn.Read(evs[:0])
-		if errors.Is(err, proccn.ErrOverrun) {
-			pending++
-			ring.Lost(1)
-			continue
-		}
-		if err != nil {
+		if patterns, err = fimpaths.Builtin(); err != nil {
 			return err
 		}
-		if lost > 0 {
-			ring.Lost(max(0, lost-pending))
-			pending = 0
+	}
+	set, err := fimpaths.NewSet(patterns)
+	if err != nil {
+		return err
+	}
+	root, err := fsroot.Open("/")
+	if err != nil {
+		return err
+	}
+	w, err := fanotify.Open(set)
+	if err != nil {
+		root.Close()
+		return err
+	}
+	r.files, r.root, r.owners = w, root, &owners{set: set, root: root}
+	// the one pass over dpkg's file lists, before the first event waits
+	r.owners.source()
+	return nil
+}
+
+// pollTimeout is how often the reader wakes to see whether to stop.
+const pollTimeout = 200 * time.Millisecond
+
+// run reads events until ctx ends; a source that fails stops alone, its
+// ring saying why.
+func (r *reader) run(ctx context.Context) {
+	defer r.close()
+	r.sweepAt = r.procs.Len() + minSweep
+	for ctx.Err() == nil && (r.conn != nil || r.files != nil) {
+		var fds []unix.PollFd
+		if r.conn != nil {
+			fds = append(fds, unix.PollFd{Fd: int32(r.conn.Fd()), Events: unix.POLLIN})
 		}
-		for _, e := range evs {
-			if row := apply(procs, e, sinceBoot); row != nil {
-				ring.Add(row)
+		if r.files != nil {
+			fds = append(fds, unix.PollFd{Fd: int32(r.files.Fd()), Events: unix.POLLIN})
+		}
+		if _, err := unix.Poll(fds, int(pollTimeout/time.Millisecond)); err != nil && !errors.Is(err, unix.EINTR) {
+			r.stopProcs(err)
+			r.stopFiles(err)
+			return
+		}
+		// the connector first, then the file events, then the connector
+		// again for what came while they were read
+		r.readProcs(256)
+		if r.files != nil {
+			r.readFiles()
+		}
+		if r.procs.Len() > r.sweepAt {
+			r.procs.Sweep()
+			r.sweepAt = r.procs.Len() + minSweep
+		}
+	}
+}
+
+// close releases what the sources hold and says they stopped.
+func (r *reader) close() {
+	r.stopProcs(nil)
+	r.stopFiles(nil)
+}
+
+// stopProcs closes the connector, its ring saying why (err nil: stopped).
+func (r *reader) stopProcs(err error) {
+	if r.conn == nil {
+		return
+	}
+	r.conn.Close()
+	r.conn = nil
+	r.procRing.SetRunning(false, reason(err))
+}
+
+// stopFiles closes the fanotify group, its ring saying why.
+func (r *reader) stopFiles(err error) {
+	if r.files == nil {
+		return
+	}
+	r.files.Close()
+	r.owners.close()
+	r.root.Close()
+	r.files = nil
+	r.fileRing.SetRunning(false, reason(err))
+}
+
+func reason(err error) string {
+	if err == nil {
+		return "stopped"
+	}
+	return err.Error()
+}
+
+// readProcs applies what the connector has queued, up to limit
+// datagrams (so that a storm of processes does not keep the file events
+// waiting).
+func (r *reader) readProcs(limit int) {
+	for i := 0; i < limit && r.conn != nil; i++ {
+		var lost int64
+		var err error
+		r.evs, lost, err = r.conn.TryRead(r.evs[:0])
+		switch {
+		case errors.Is(err, proccn.ErrEmpty):
+			return
+		case errors.Is(err, proccn.ErrOverrun):
+			r.pending++
+			r.procRing.Lost(1)
+			// exits were lost: sweep at the next turn
+			r.sweepAt = 0
+			continue
+		case err != nil:
+			r.stopProcs(err)
+			return
+		}
+		if lost > 0 {
+			r.procRing.Lost(max(0, lost-r.pending))
+			r.pending = 0
+			r.sweepAt = 0
+		}
+		for _, e := range r.evs {
+			if row := apply(r.procs, e, r.sinceBoot); row != nil {
+				r.procRing.Add(row)
 			}
 		}
 	}
-	return nil
+}
+
+// readFiles reads the fanotify group's queue and adds a row per change,
+// after the process events queued before the read.
+func (r *reader) readFiles() {
+	changes, lost, err := r.files.Read(r.changes[:0])
+	r.changes = changes
+	if lost > 0 {
+		r.fileRing.Lost(lost)
+	}
+	if err != nil {
+		// a directory that could not be marked: the rest is watched
+		r.fileRing.SetRunning(true, err.Error())
+	}
+	if len(changes) == 0 {
+		return
+	}
+	r.readProcs(4096)
+	own := r.owners.source()
+	for _, ch := range changes {
+		r.fileRing.Add(fileRow(r.procs, own, r.root, ch))
+	}
+}
+
+// owners answers which package owns a path from one provenance source
+// kept while the package databases do not change: dpkg's answer for a
+// path not asked before is a pass over every file list, too much per
+// read of file events.
+type owners struct {
+	set   fimpaths.Set
+	root  *fsroot.Root
+	src   *provenance.Source
+	stamp string
+}
+
+// dbPaths are the package databases' files and directories whose change
+// means new owners: dpkg replaces status and writes info/*.list, rpm
+// writes its database files (sqlite, ndb or bdb) in place.
+var dbPaths = []string{"/var/lib/dpkg", "/var/lib/dpkg/status", "/var/lib/dpkg/info", "/var/lib/rpm", "/usr/lib/sysimage/rpm"}
+
+// source returns the source, a new one when a database changed.
+func (o *owners) source() *provenance.Source {
+	var b strings.Builder
+	for _, p := range dbPaths {
+		stampOf(&b, p)
+		if !strings.HasSuffix(p, "/rpm") {
+			continue
+		}
+		if ents, err := os.ReadDir(p); err == nil {
+			for _, e := range ents {
+				stampOf(&b, p+"/"+e.Name())
+			}
+		}
+	}
+	if o.src == nil || b.String() != o.stamp {
+		if o.src != nil {
+			o.src.Close()
+		}
+		o.src, o.stamp = provenance.New(o.root.Sub()), b.String()
+		o.src.PrefetchMatching(o.set.Match)
+	}
+	return o.src
+}
+
+func (o *owners) close() {
+	if o.src != nil {
+		o.src.Close()
+	}
+}
+
+// stampOf writes what changes when p changes: its size and times.
+func stampOf(b *strings.Builder, p string) {
+	var st unix.Stat_t
+	if unix.Stat(p, &st) == nil {
+		fmt.Fprintf(b, "%s %d %d %d %d;", p, st.Ino, st.Size, st.Mtim.Nano(), st.Ctim.Nano())
+	}
+}
+
+// fileRow renders a change with its writer as the table knows it and the
+// file's hash and owner now.
+func fileRow(procs *proctable.Table, own *provenance.Source, root *fsroot.Root, ch fanotify.Change) table.Row {
+	row := table.Row{
+		"action": ch.Action, "target_path": ch.Path, "pid": strconv.Itoa(ch.PID),
+		"path": "", "cmdline": "", "ancestry": "[]", "sha256": "", "package": "", "manager": "",
+	}
+	if p := procs.Get(ch.PID); p != nil {
+		row["path"], row["cmdline"] = p.Path, p.Cmdline()
+		row["ancestry"] = jsonText(procs.Ancestry(p.PPID))
+	}
+	row["package"], row["manager"] = own.OwnerOf(ch.Path)
+	if ch.Action != fanotify.Deleted && ch.Action != fanotify.MovedFrom {
+		row["sha256"] = sha256Of(root, ch.Path)
+	}
+	return row
+}
+
+// sha256Of is a regular file's SHA-256 now (” when it is gone, or not a
+// regular file).
+func sha256Of(root *fsroot.Root, name string) string {
+	f, err := root.OpenFile(name)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if f.Drain() != nil {
+		return ""
+	}
+	d, _ := f.Digests()
+	return d.SHA256
 }
 
 // apply updates the table with one event and returns its row; threads'

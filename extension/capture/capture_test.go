@@ -2,6 +2,8 @@ package capture
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,10 +11,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/table"
@@ -258,5 +264,189 @@ func TestExecStorm(t *testing.T) {
 	}
 	if s.LostKernel == 0 && rows != n {
 		t.Fatalf("%d started, %d rows and nothing counted lost", n, rows)
+	}
+}
+
+// nsEnv names, in the test's own re-run, the test that runs there and
+// the mount namespace it was started from.
+const nsEnv = "PKGPERSIST_TEST_MOUNT_NS"
+
+// inPrivateMountNS re-runs the test in a private mount namespace and
+// returns false (the re-run's failure is this test's); in the re-run it
+// returns true, after checking that the namespace is not the host's, so
+// that what the test mounts and writes never reaches the real /etc.
+func inPrivateMountNS(t *testing.T) bool {
+	t.Helper()
+	ns, err := os.Readlink("/proc/self/ns/mnt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, from, ok := strings.Cut(os.Getenv(nsEnv), " "); ok && name == t.Name() {
+		if ns == from {
+			t.Fatalf("not in a mount namespace of its own: %s", ns)
+		}
+		return true
+	}
+	if os.Geteuid() != 0 {
+		need.Missing(t, "fanotify, the process connector and mount namespaces need root")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^"+t.Name()+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), nsEnv+"="+t.Name()+" "+ns)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS} // and / private
+	out, err := cmd.CombinedOutput()
+	t.Logf("in a private mount namespace:\n%s", out)
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("the test in its mount namespace: %v", err)
+	}
+	return false
+}
+
+// bind mounts a scratch directory over dir (in this namespace only).
+func bind(t *testing.T, dir string) string {
+	t.Helper()
+	scratch := t.TempDir()
+	if err := unix.Mount(scratch, dir, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind mount over %s: %v", dir, err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	return scratch
+}
+
+// linger starts a writer that waits for its stdin to close once it has
+// written, and returns what closes it: alive, its exec is read before it
+// is gone (a process gone before /proc is read has no path, the exec
+// row's known limit).
+func linger(t *testing.T, name string, args ...string) func() {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%s %q: %v", name, args, err)
+		}
+	}
+}
+
+func sum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func real(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestFileEvents: in a private mount namespace, scratch directories over
+// /etc/apt/apt.conf.d and /etc/dpkg; the capture watches the built-in
+// paths. A python3 started by sh that writes a file is captured with its
+// path, cmdline and ancestry (sh, this test, ...); a dpkg postinst's write
+// names dpkg in its ancestry; a file written beside the watched paths and
+// moved into one is MOVED_TO; a removal is DELETED; writes beside the
+// watched paths make no rows.
+func TestFileEvents(t *testing.T) {
+	if !inPrivateMountNS(t) {
+		return
+	}
+	python := "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		need.Missing(t, "no "+python)
+	}
+	need.Program(t, "dpkg")
+	dir := t.TempDir()
+	deb := debtest.Build(t, dir, debtest.Pkg{Name: "evtfile", Version: "1", Arch: "all", Control: map[string]string{
+		"postinst": "#!/bin/sh\nprintf 'APT::Evt \"1\";\\n' > /etc/apt/apt.conf.d/99pkgpersist-b\nread _ || :\n",
+	}})
+	debRoot := debtest.NewRoot(t)
+	bind(t, "/etc/apt/apt.conf.d")
+	bind(t, "/etc/dpkg")
+	for _, d := range []string{"/etc/dpkg/dpkg.cfg.d", "/etc/dpkg/stage"} {
+		debtest.Must(t, os.Mkdir(d, 0o755))
+	}
+
+	c := Start(Options{Limits: events.Limits{Max: 10000}})
+	t.Cleanup(c.Stop)
+	if s := c.Sources.File.Status(); !s.Running || s.Error != "" {
+		t.Fatalf("file source: running %v, %q", s.Running, s.Error)
+	}
+	ring := c.Sources.File
+	self := real(t, "/proc/self/exe")
+	sh := real(t, "/bin/sh")
+
+	// (a) python3, child of sh (`; :` keeps sh from exec'ing it)
+	done := linger(t, "/bin/sh", "-c", python+` -c "import sys; open('/etc/apt/apt.conf.d/99pkgpersist-a', 'w').write('a'); sys.stdin.read()"; :`)
+	a := waitFor(t, ring, "python3's write", func(r table.Row) bool {
+		return r["action"] == "UPDATED" && r["target_path"] == "/etc/apt/apt.conf.d/99pkgpersist-a"
+	})
+	if !regexp.MustCompile(`^/usr/bin/python3\.[0-9]+$`).MatchString(a["path"]) || !strings.Contains(a["cmdline"], "99pkgpersist-a") || a["sha256"] != sum("a") {
+		t.Errorf("python3's write: %v", a)
+	}
+	if anc := decode(t, a["ancestry"]); len(anc) < 2 || anc[0] != sh || anc[1] != self {
+		t.Errorf("python3's write: ancestry %q, want %s, %s, ...", anc, sh, self)
+	}
+	waitFor(t, ring, "python3's create", func(r table.Row) bool {
+		return r["action"] == "CREATED" && r["target_path"] == a["target_path"] && r["pid"] == a["pid"]
+	})
+	done()
+	pythonPath := regexp.MustCompile(`^/usr/bin/python3\.[0-9]+$`)
+
+	// (b) dpkg's postinst
+	dpkg := real(t, need.Program(t, "dpkg"))
+	// the postinst waits on dpkg's stdin, as linger's writers do
+	done = linger(t, "dpkg", append(debtest.DpkgOptions(debRoot), "-i", deb)...)
+	b := waitFor(t, ring, "the postinst's write", func(r table.Row) bool {
+		return r["action"] == "UPDATED" && r["target_path"] == "/etc/apt/apt.conf.d/99pkgpersist-b"
+	})
+	if anc := decode(t, b["ancestry"]); !slices.Contains(anc, dpkg) || b["path"] != sh || b["sha256"] != sum("APT::Evt \"1\";\n") {
+		t.Errorf("the postinst's write: %v, want dpkg (%s) in its ancestry, written by %s", b, dpkg, sh)
+	}
+	done()
+
+	// (c) written beside, moved into place; (e) the write beside makes
+	// no row
+	debtest.Must(t, os.WriteFile("/etc/dpkg/stage/c.cfg", []byte("c"), 0o644))
+	done = linger(t, python, "-c", "import os, sys; os.rename('/etc/dpkg/stage/c.cfg', '/etc/dpkg/dpkg.cfg.d/c.cfg'); sys.stdin.read()")
+	cr := waitFor(t, ring, "the move", func(r table.Row) bool {
+		return r["action"] == "MOVED_TO" && r["target_path"] == "/etc/dpkg/dpkg.cfg.d/c.cfg"
+	})
+	done()
+	if !pythonPath.MatchString(cr["path"]) || cr["sha256"] != sum("c") || cr["package"] != "" || cr["manager"] != "" {
+		t.Errorf("the move: %v", cr)
+	}
+	// (d)
+	done = linger(t, python, "-c", "import os, sys; os.remove('/etc/apt/apt.conf.d/99pkgpersist-a'); sys.stdin.read()")
+	d := waitFor(t, ring, "the removal", func(r table.Row) bool {
+		return r["action"] == "DELETED" && r["target_path"] == "/etc/apt/apt.conf.d/99pkgpersist-a"
+	})
+	done()
+	if !pythonPath.MatchString(d["path"]) || d["sha256"] != "" {
+		t.Errorf("the removal: %v", d)
+	}
+	// (e) a last write beside, then a marker: rows come in order, so
+	// every row of the first is in the ring once the marker's is
+	debtest.Must(t, os.WriteFile("/etc/dpkg/dpkg.cfg.dx", []byte("x"), 0o644))
+	debtest.Must(t, os.WriteFile("/etc/dpkg/stage/late", []byte("x"), 0o644))
+	debtest.Must(t, os.WriteFile("/etc/dpkg/dpkg.cfg", []byte("end"), 0o644))
+	waitFor(t, ring, "the marker", func(r table.Row) bool {
+		return r["action"] == "UPDATED" && r["target_path"] == "/etc/dpkg/dpkg.cfg" && r["pid"] != ""
+	})
+	for _, r := range ring.Select(table.QueryContext{}) {
+		if p := r["target_path"]; strings.HasPrefix(p, "/etc/dpkg/stage") || p == "/etc/dpkg/dpkg.cfg.dx" {
+			t.Errorf("a row for a path not watched: %v", r)
+		}
+	}
+	if s := ring.Status(); s.LostKernel != 0 || s.Error != "" {
+		t.Errorf("file source status: %+v", s)
 	}
 }

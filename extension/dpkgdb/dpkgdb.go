@@ -49,6 +49,9 @@ type DB struct {
 	lists     map[string]string   // path -> package ("" for none), for the paths asked about
 	listNames []string
 	md5sums   map[string]map[string]string // package -> path -> md5
+	// covered are the paths whose owners lists holds in full
+	// (PrefetchMatching): one not there has none
+	covered func(string) bool
 }
 
 type conffile struct {
@@ -77,7 +80,7 @@ func (db *DB) Lookup(path string, md5 func() string) Owner {
 		cur := md5()
 		return Owner{Package: c.pkg, Modified: cur != "" && c.md5 != cur}
 	}
-	if _, known := db.lists[path]; !known {
+	if _, known := db.lists[path]; !known && (db.covered == nil || !db.covered(path)) {
 		db.Prefetch([]string{path})
 	}
 	pkg := db.lists[path]
@@ -165,6 +168,25 @@ func (db *DB) Prefetch(paths []string) {
 			db.lists[p] = ""
 		}
 	}
+}
+
+// PrefetchMatching finds, in one pass over the file lists, the owner of
+// every listed path that match accepts; Lookup then answers any such path
+// from memory, including that no package lists it. For a reader asking
+// about an open-ended set of paths under a few directories.
+func (db *DB) PrefetchMatching(match func(string) bool) {
+	db.once.Do(db.load)
+	for _, n := range db.listNames {
+		pkg := strings.TrimSuffix(n, ".list")
+		db.eachLine(infoDir+"/"+n, func(line []byte) {
+			if p := string(line); match(p) {
+				if _, seen := db.lists[p]; !seen {
+					db.lists[p] = pkg
+				}
+			}
+		})
+	}
+	db.covered = match
 }
 
 // recordedMD5 reads the package's md5sums file (paths there have no

@@ -164,9 +164,27 @@ var ErrOverrun = errors.New("process connector: receive buffer overrun (ENOBUFS)
 // is the number of events the kernel numbered and this socket never got,
 // as far as the sequence numbers tell so far.
 func (c *Conn) Read(evs []Event) (out []Event, lost int64, err error) {
-	n, _, err := unix.Recvfrom(c.fd, c.buf, 0)
+	return c.read(evs, 0)
+}
+
+// ErrEmpty is returned by TryRead when no datagram is queued.
+var ErrEmpty = errors.New("process connector: nothing queued")
+
+// TryRead is Read that does not wait: ErrEmpty when nothing is queued.
+func (c *Conn) TryRead(evs []Event) (out []Event, lost int64, err error) {
+	return c.read(evs, unix.MSG_DONTWAIT)
+}
+
+// Fd is the socket, to poll.
+func (c *Conn) Fd() int { return c.fd }
+
+func (c *Conn) read(evs []Event, flags int) (out []Event, lost int64, err error) {
+	n, _, err := unix.Recvfrom(c.fd, c.buf, flags)
 	if errors.Is(err, unix.ENOBUFS) {
 		return evs, 0, ErrOverrun
+	}
+	if flags&unix.MSG_DONTWAIT != 0 && errors.Is(err, unix.EAGAIN) {
+		return evs, 0, ErrEmpty
 	}
 	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 		return evs, 0, nil

@@ -5,6 +5,13 @@
 // parent and ancestors were at an event, which /proc alone cannot once
 // they have exited or exec'd again.
 //
+// A process that exits stays in the table for a grace period (or until
+// MaxExited later exits push it out), so that an event read after its
+// exit (a file it wrote, from another queue) is still attributed to it.
+// The table is bounded: exited processes by MaxExited, live ones by the
+// processes alive plus those whose exit was lost, which Sweep finds in
+// /proc and turns into exited ones.
+//
 // A Table belongs to the one goroutine that applies events to it.
 package proctable
 
@@ -33,6 +40,9 @@ type Proc struct {
 	// Seeded is true when the facts were read from /proc at the start
 	// (or when the process was first met), not at its exec.
 	Seeded bool
+	// Exited is true once the process has exited: it is kept for a while
+	// for the events that come after its exit.
+	Exited bool
 }
 
 // Cmdline is the arguments joined by spaces, as osquery's cmdline.
@@ -42,10 +52,29 @@ func (p *Proc) Cmdline() string { return strings.Join(p.Argv, " ") }
 // of processes are longer only when something loops).
 const maxDepth = 1024
 
+// Defaults of a table's bounds on exited processes.
+const (
+	DefaultGrace     = 30 * time.Second
+	DefaultMaxExited = 4096
+)
+
 // Table is the process table.
 type Table struct {
 	proc  string
 	procs map[int]*Proc
+	// Grace is how long an exited process stays; MaxExited how many
+	// stay at most.
+	Grace     time.Duration
+	MaxExited int
+	// Now is the clock of exits (time.Now).
+	Now    func() time.Time
+	exited []exit // oldest first
+}
+
+// exit is one exited process in the order they exited.
+type exit struct {
+	p  *Proc
+	at time.Time
 }
 
 // New returns an empty table reading the proc filesystem at procfs
@@ -54,7 +83,7 @@ func New(procfs string) *Table {
 	if procfs == "" {
 		procfs = "/proc"
 	}
-	return &Table{proc: procfs, procs: map[int]*Proc{}}
+	return &Table{proc: procfs, procs: map[int]*Proc{}, Grace: DefaultGrace, MaxExited: DefaultMaxExited, Now: time.Now}
 }
 
 // Len is the number of processes known.
@@ -207,7 +236,7 @@ func (t *Table) Get(pid int) *Proc {
 // program. A child the table already knows (seeded after the fork) keeps
 // what was read of it.
 func (t *Table) Fork(parent, child int) *Proc {
-	if p := t.procs[child]; p != nil {
+	if p := t.procs[child]; p != nil && !p.Exited {
 		return p
 	}
 	c := &Proc{PID: child, PPID: parent}
@@ -242,14 +271,57 @@ func (t *Table) Exec(pid int, at time.Duration) *Proc {
 	return p
 }
 
-// Exit removes a process and returns what the table knew of it.
+// Exit marks a process exited and returns what the table knew of it. It
+// stays for the grace period, and then goes at a later exit or Sweep.
 func (t *Table) Exit(pid int) *Proc {
+	defer t.prune()
 	p := t.procs[pid]
-	delete(t.procs, pid)
 	if p == nil {
-		p = &Proc{PID: pid}
+		return &Proc{PID: pid}
+	}
+	if !p.Exited {
+		p.Exited = true
+		t.exited = append(t.exited, exit{p: p, at: t.Now()})
 	}
 	return p
+}
+
+// prune drops the exited processes past the grace period or the count.
+func (t *Table) prune() {
+	now := t.Now()
+	n := 0
+	for n < len(t.exited) && (len(t.exited)-n > t.MaxExited || now.Sub(t.exited[n].at) > t.Grace) {
+		p := t.exited[n].p
+		if t.procs[p.PID] == p {
+			delete(t.procs, p.PID)
+		}
+		t.exited[n] = exit{}
+		n++
+	}
+	if n > 0 {
+		t.exited = append(t.exited[:0], t.exited[n:]...)
+	}
+}
+
+// Sweep finds the live processes /proc no longer has (their exit event
+// was lost) or whose pid now belongs to a process started later, and
+// marks them exited; it returns how many. It reads one directory entry per
+// process.
+func (t *Table) Sweep() int {
+	n := 0
+	for pid, p := range t.procs {
+		if p.Exited {
+			continue
+		}
+		stat, err := os.ReadFile(t.proc + "/" + strconv.Itoa(pid) + "/stat")
+		if err == nil && (p.Start == 0 || startTime(stat) == p.Start) {
+			continue
+		}
+		t.Exit(pid)
+		n++
+	}
+	t.prune()
+	return n
 }
 
 // Ancestry returns the executables from pid up to pid 1, as the table

@@ -52,6 +52,59 @@ func TestExecOfAReusedPid(t *testing.T) {
 	}
 }
 
+// TestExitedStayBounded: an exited process is still known (with its
+// ancestry) after its exit, until the grace period or MaxExited later
+// exits push it out; exits whose events were lost are found by Sweep and
+// go the same way, so the table does not grow without limit.
+func TestExitedStayBounded(t *testing.T) {
+	tb := New(fakeProc(t))
+	now := time.Unix(1000, 0)
+	tb.Now = func() time.Time { return now }
+	tb.MaxExited = 10
+	tb.Get(42)
+	for pid := 100; pid < 150; pid++ {
+		tb.Fork(42, pid)
+	}
+	tb.Exit(100)
+	if p := tb.Get(100); p == nil || !p.Exited || p.Path != "/bin/x" {
+		t.Fatalf("exited 100 is gone at once: %+v", p)
+	}
+	if got := tb.Ancestry(100); len(got) != 2 || got[1] != "/bin/x" {
+		t.Fatalf("ancestry of the exited 100: %q", got)
+	}
+	// the pid reused by a new fork is the new process
+	if p := tb.Fork(42, 100); p.Exited {
+		t.Fatalf("a fork of a reused pid is the exited process: %+v", p)
+	}
+	for pid := 101; pid < 130; pid++ {
+		tb.Exit(pid)
+	}
+	// 42 + 100 (again) + 20 live (130..149) + at most 10 exited
+	if got, want := tb.Len(), 1+1+20+10; got != want {
+		t.Fatalf("%d processes known after 29 exits with MaxExited 10, want %d", got, want)
+	}
+	if tb.Get(119) != nil {
+		t.Fatal("119 stays past MaxExited")
+	}
+	if tb.Get(129) == nil {
+		t.Fatal("129, the last to exit, is gone")
+	}
+	now = now.Add(tb.Grace + time.Second)
+	tb.Exit(999) // unknown: nothing kept, but the old ones go
+	if tb.Get(129) != nil {
+		t.Fatal("129 stays past the grace period")
+	}
+	// their exits lost: 100 and 130..149 are not in /proc, 42 is
+	if n := tb.Sweep(); n != 21 {
+		t.Fatalf("Sweep found %d gone, want 21", n)
+	}
+	now = now.Add(tb.Grace + time.Second)
+	tb.Sweep()
+	if tb.Len() != 1 || tb.Get(42) == nil {
+		t.Fatalf("after the sweeps' grace: %d known", tb.Len())
+	}
+}
+
 // TestReadsALongCmdline: arguments over several pages (the kernel copies
 // cmdline in page-sized steps) are read whole, from the real /proc.
 func TestReadsALongCmdline(t *testing.T) {

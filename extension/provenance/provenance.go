@@ -16,9 +16,12 @@ import (
 
 // Of is the provenance of one file.
 type Of struct {
-	Found    bool // the file could be stat'ed
-	Facts    fsroot.Facts
-	Package  string
+	Found   bool // the file could be stat'ed
+	Facts   fsroot.Facts
+	Package string
+	// Manager is the database that lists the package: "dpkg" or "rpm"
+	// ("" when none does).
+	Manager  string
 	Modified bool
 }
 
@@ -63,14 +66,21 @@ func newSource(ctx context.Context, fs *fsroot.Root) *Source {
 // so that it reads its file lists once for all of them.
 func (s *Source) Prefetch(paths []string) { s.dpkg.Prefetch(paths) }
 
+// PrefetchMatching tells the package database that the paths asked about
+// will be those match accepts, so that it reads its file lists once for
+// all of them, whichever they are.
+func (s *Source) PrefetchMatching(match func(string) bool) { s.dpkg.PrefetchMatching(match) }
+
 // owner asks dpkg's database, then rpm's; d are the file's digests (nil
 // when its contents are unknown).
-func (s *Source) owner(path string, d *fsroot.Digests) (string, bool) {
+func (s *Source) owner(path string, d *fsroot.Digests) (pkg, manager string, modified bool) {
 	if o := s.dpkg.Lookup(path, func() string { return s.digest(path, d, 1) }); o.Package != "" {
-		return o.Package, o.Modified
+		return o.Package, "dpkg", o.Modified
 	}
-	o := s.rpm.Lookup(path, func(algo int32) string { return s.digest(path, d, algo) })
-	return o.Package, o.Modified
+	if o := s.rpm.Lookup(path, func(algo int32) string { return s.digest(path, d, algo) }); o.Package != "" {
+		return o.Package, "rpm", o.Modified
+	}
+	return "", "", false
 }
 
 // digest is the file's digest in an rpm algorithm: from d when it has it,
@@ -113,7 +123,7 @@ func (s *Source) File(path string, d *fsroot.Digests) Of {
 		if d != nil {
 			o.Facts.SHA256 = d.SHA256
 		}
-		o.Package, o.Modified = s.owner(path, d)
+		o.Package, o.Manager, o.Modified = s.owner(path, d)
 	}
 	s.cache[path] = o
 	return o
@@ -222,6 +232,14 @@ func Columns(of string, size bool) []table.Column {
 // Owner returns the package whose file list has path, whether or not the
 // file exists now ("" when no package lists it).
 func (s *Source) Owner(path string) string {
-	pkg, _ := s.owner(path, nil)
+	pkg, _ := s.OwnerOf(path)
 	return pkg
+}
+
+// OwnerOf returns the package whose file list has path, whether or not
+// the file exists now, and the manager whose database lists it ("dpkg" or
+// "rpm"; both "" when none does).
+func (s *Source) OwnerOf(path string) (pkg, manager string) {
+	pkg, manager, _ = s.owner(path, nil)
+	return pkg, manager
 }

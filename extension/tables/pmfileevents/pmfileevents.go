@@ -19,10 +19,10 @@ func Table(src *events.Sources) *table.Table {
 	}
 	return &table.Table{
 		Name:        Name,
-		Description: "File events in the package managers' paths (the packs' FIM list) captured by the extension with fanotify (needs root), each with the writing process's path, cmdline and ancestry from the same process table as `pm_process_events`, and the file's sha256 and owning package after the event. Kept in the same kind of bounded ring; losses in `pm_event_status`.",
+		Description: "File events in the package managers' paths (the packs' FIM list, the same patterns with osquery's `%`/`%%` meaning) captured by the extension with fanotify (needs root, Linux 5.17+), each with the writing process's path, cmdline and ancestry from the same process table as `pm_process_events` (a writer that exited before its event was read is still named), and the file's sha256 and owning package after the event. A new file written in place is `CREATED` then `UPDATED` (close after write); a file renamed into place is `MOVED_TO` (and `MOVED_FROM` where it left a watched path); files already in a directory that appears are `CREATED` by the process that made it appear. Kept in the same kind of bounded ring; fanotify queue overflows count as `lost_kernel` in `pm_event_status`.",
 		Evented:     true,
 		Columns: append(events.Timing(),
-			col("action", table.Text, "`CREATED`, `UPDATED`, `DELETED`, `MOVED_FROM` or `MOVED_TO`, osquery's file_events words"),
+			col("action", table.Text, "`CREATED`, `UPDATED` (closed after a write), `DELETED`, `MOVED_FROM` or `MOVED_TO`, osquery's file_events words"),
 			col("target_path", table.Text, "The file"),
 			col("pid", table.BigInt, "The process that made the change"),
 			col("path", table.Text, "Its executable"),
