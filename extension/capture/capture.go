@@ -267,6 +267,9 @@ func (r *reader) readProcs(limit int) {
 		for _, e := range r.evs {
 			if row := apply(r.procs, e, r.sinceBoot); row != nil {
 				r.procRing.Add(row)
+				if row["event"] == "exec" && row["path"] == "" {
+					r.procRing.Incomplete(1)
+				}
 			}
 		}
 	}
@@ -290,7 +293,11 @@ func (r *reader) readFiles() {
 	r.readProcs(4096)
 	own := r.owners.source()
 	for _, ch := range changes {
-		r.fileRing.Add(fileRow(r.procs, own, r.root, ch))
+		row := fileRow(r.procs, own, r.root, ch)
+		r.fileRing.Add(row)
+		if row["path"] == "" {
+			r.fileRing.Incomplete(1)
+		}
 	}
 }
 

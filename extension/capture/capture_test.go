@@ -262,6 +262,10 @@ func TestExecStorm(t *testing.T) {
 	if rows > n || int64(rows)+s.LostKernel < int64(n) {
 		t.Fatalf("%d started, %d rows + %d lost", n, rows, s.LostKernel)
 	}
+	// incomplete counts every process's pathless rows, the storm's among them
+	if int64(pathless) > s.Incomplete {
+		t.Fatalf("%d exec rows without a path, %d counted incomplete", pathless, s.Incomplete)
+	}
 	if s.LostKernel == 0 && rows != n {
 		t.Fatalf("%d started, %d rows and nothing counted lost", n, rows)
 	}
