@@ -77,7 +77,7 @@ func Start(o Options) *Capture {
 	if rcv <= 0 {
 		rcv = DefaultRcvBuf
 	}
-	r := &reader{procs: proctable.New(o.Procfs), procRing: c.Sources.Process, fileRing: c.Sources.File, sinceBoot: bootOffset()}
+	r := &reader{procs: proctable.New(o.Procfs), procRing: c.Sources.Process, fileRing: c.Sources.File}
 	// subscribe first, seed second: a process that starts in between is
 	// both seeded and in the socket's queue, none is in neither
 	conn, err := proccn.Listen(proccn.Options{RcvBuf: rcv})
@@ -127,7 +127,9 @@ type reader struct {
 	files              *fanotify.Watcher
 	root               *fsroot.Root
 	owners             *owners
-	sinceBoot          time.Duration
+	// emptyAt is when the file events' queue was last seen empty, since
+	// boot: a file event read later happened after it
+	emptyAt time.Duration
 	// overruns counted as one lost event each, until a sequence gap
 	// tells how many were lost (and so includes them)
 	pending int64
@@ -158,6 +160,8 @@ func (r *reader) openFiles(patterns []string) error {
 	if err != nil {
 		return err
 	}
+	// no event read from the group can be older than its marks
+	r.emptyAt = sinceBootNow()
 	w, err := fanotify.Open(set)
 	if err != nil {
 		root.Close()
@@ -172,10 +176,15 @@ func (r *reader) openFiles(patterns []string) error {
 // pollTimeout is how often the reader wakes to see whether to stop.
 const pollTimeout = 200 * time.Millisecond
 
-// run reads events until ctx ends; a source that fails stops alone, its
-// ring saying why.
+// drainTimeout bounds the last reads at Stop.
+const drainTimeout = 2 * time.Second
+
+// run reads events until ctx ends, then what the kernel had queued by
+// then (Stop must not drop the events of processes that ran just before
+// it); a source that fails stops alone, its ring saying why.
 func (r *reader) run(ctx context.Context) {
 	defer r.close()
+	defer r.drain()
 	r.sweepAt = r.procs.Len() + minSweep
 	for ctx.Err() == nil && (r.conn != nil || r.files != nil) {
 		var fds []unix.PollFd
@@ -200,6 +209,28 @@ func (r *reader) run(ctx context.Context) {
 			r.procs.Sweep()
 			r.sweepAt = r.procs.Len() + minSweep
 		}
+	}
+}
+
+// drain reads both queues until they are empty, for drainTimeout at
+// most; what is still queued then is counted lost.
+func (r *reader) drain() {
+	for deadline := time.Now().Add(drainTimeout); time.Now().Before(deadline); {
+		read := r.readProcs(4096) > 0
+		if r.files != nil && r.readFiles() {
+			read = true
+		}
+		if !read {
+			return
+		}
+	}
+	// still reading at the deadline: what is left is lost, how much is
+	// not known
+	if r.conn != nil {
+		r.procRing.Lost(1)
+	}
+	if r.files != nil {
+		r.fileRing.Lost(1)
 	}
 }
 
@@ -240,15 +271,16 @@ func reason(err error) string {
 
 // readProcs applies what the connector has queued, up to limit
 // datagrams (so that a storm of processes does not keep the file events
-// waiting).
-func (r *reader) readProcs(limit int) {
-	for i := 0; i < limit && r.conn != nil; i++ {
+// waiting), and returns how many it read.
+func (r *reader) readProcs(limit int) int {
+	i := 0
+	for ; i < limit && r.conn != nil; i++ {
 		var lost int64
 		var err error
 		r.evs, lost, err = r.conn.TryRead(r.evs[:0])
 		switch {
 		case errors.Is(err, proccn.ErrEmpty):
-			return
+			return i
 		case errors.Is(err, proccn.ErrOverrun):
 			r.pending++
 			r.procRing.Lost(1)
@@ -257,27 +289,41 @@ func (r *reader) readProcs(limit int) {
 			continue
 		case err != nil:
 			r.stopProcs(err)
-			return
+			return i
 		}
 		if lost > 0 {
 			r.procRing.Lost(max(0, lost-r.pending))
 			r.pending = 0
 			r.sweepAt = 0
 		}
+		// per batch: a suspend moves the boot clock away from the
+		// monotonic one the connector stamps events with
+		sinceBoot := bootOffset()
 		for _, e := range r.evs {
-			if row := apply(r.procs, e, r.sinceBoot); row != nil {
+			if row, p := apply(r.procs, e, sinceBoot); row != nil {
 				r.procRing.Add(row)
-				if row["event"] == "exec" && row["path"] == "" {
+				if row["event"] == "exec" && (p.Unread || p.Path == "") {
 					r.procRing.Incomplete(1)
 				}
 			}
 		}
 	}
+	return i
 }
 
 // readFiles reads the fanotify group's queue and adds a row per change,
-// after the process events queued before the read.
-func (r *reader) readFiles() {
+// after the process events queued before the read; it returns whether it
+// read any event.
+//
+// fanotify's events carry no time, so a write is placed between the last
+// time the queue was seen empty and the read: its writer is the process
+// as it was before any exec after that (Proc.At). A process that writes
+// and at once execs another program (a package manager, to pass for it)
+// is named by the program that wrote; one that execs and at once writes,
+// within the reader's delay, is named by what it ran before, never by a
+// package manager it had not yet become.
+func (r *reader) readFiles() bool {
+	readAt := sinceBootNow()
 	changes, lost, err := r.files.Read(r.changes[:0])
 	r.changes = changes
 	if lost > 0 {
@@ -287,18 +333,23 @@ func (r *reader) readFiles() {
 		// a directory that could not be marked: the rest is watched
 		r.fileRing.SetRunning(true, err.Error())
 	}
+	after := r.emptyAt
+	if r.files.Drained() {
+		r.emptyAt = readAt
+	}
 	if len(changes) == 0 {
-		return
+		return r.files.ReadAny()
 	}
 	r.readProcs(4096)
 	own := r.owners.source()
 	for _, ch := range changes {
-		row := fileRow(r.procs, own, r.root, ch)
+		row := fileRow(r.procs, after, readAt, own, r.root, ch)
 		r.fileRing.Add(row)
 		if row["path"] == "" {
 			r.fileRing.Incomplete(1)
 		}
 	}
+	return true
 }
 
 // owners answers which package owns a path from one provenance source
@@ -355,16 +406,22 @@ func stampOf(b *strings.Builder, p string) {
 	}
 }
 
-// fileRow renders a change with its writer as the table knows it and the
-// file's hash and owner now.
-func fileRow(procs *proctable.Table, own *provenance.Source, root *fsroot.Root, ch fanotify.Change) table.Row {
+// fileRow renders a change made between after and by (since boot) with
+// its writer as the table knows it and the file's hash and owner now. A
+// writer that exec'd between the two may have written as either program:
+// its path and cmdline are left empty (the row is incomplete), never
+// guessed, and its ancestry, which an exec does not change, is kept.
+func fileRow(procs *proctable.Table, after, by time.Duration, own *provenance.Source, root *fsroot.Root, ch fanotify.Change) table.Row {
 	row := table.Row{
 		"action": ch.Action, "target_path": ch.Path, "pid": strconv.Itoa(ch.PID),
 		"path": "", "cmdline": "", "ancestry": "[]", "sha256": "", "package": "", "manager": "",
 	}
 	if p := procs.Get(ch.PID); p != nil {
-		row["path"], row["cmdline"] = p.Path, p.Cmdline()
-		row["ancestry"] = jsonText(procs.Ancestry(p.PPID))
+		img, sure := p.At(after, by)
+		if sure {
+			row["path"], row["cmdline"] = img.Path, img.Cmdline()
+		}
+		row["ancestry"] = jsonText(procs.Ancestry(img.PPID))
 	}
 	row["package"], row["manager"] = own.OwnerOf(ch.Path)
 	if ch.Action != fanotify.Deleted && ch.Action != fanotify.MovedFrom {
@@ -391,27 +448,28 @@ func sha256Of(root *fsroot.Root, name string) string {
 // apply updates the table with one event and returns its row; threads'
 // forks and exits change no process and make no row. sinceBoot turns the
 // event's monotonic time into time since boot, /proc's clock.
-func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration) table.Row {
+func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration) (table.Row, *proctable.Proc) {
+	at := time.Duration(e.TimestampNS) + sinceBoot
 	switch e.Kind {
 	case proccn.Fork:
 		if e.PID != e.TGID {
-			return nil
+			return nil, nil
 		}
-		p := procs.Fork(int(e.ParentTGID), int(e.TGID))
-		return row("fork", procs, p, "")
+		p := procs.Fork(int(e.ParentTGID), int(e.TGID), at)
+		return row("fork", procs, p, ""), p
 	case proccn.Exec:
-		p := procs.Exec(int(e.TGID), time.Duration(e.TimestampNS)+sinceBoot)
+		p := procs.Exec(int(e.TGID), at)
 		r := row("exec", procs, p, "")
 		r["seeded"] = "0"
-		return r
+		return r, p
 	case proccn.Exit:
 		if e.PID != e.TGID {
-			return nil
+			return nil, nil
 		}
 		p := procs.Exit(int(e.TGID))
-		return row("exit", procs, p, strconv.Itoa(ExitCode(e.ExitCode)))
+		return row("exit", procs, p, strconv.Itoa(ExitCode(e.ExitCode))), p
 	}
-	return nil
+	return nil, nil
 }
 
 // bootOffset is CLOCK_BOOTTIME minus CLOCK_MONOTONIC (the time the
@@ -423,6 +481,15 @@ func bootOffset() time.Duration {
 		return 0
 	}
 	return time.Duration(boot.Nano() - mono.Nano())
+}
+
+// sinceBootNow is the time since boot, the clock of Proc.ExecAt.
+func sinceBootNow() time.Duration {
+	var boot unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot) != nil {
+		return 0
+	}
+	return time.Duration(boot.Nano())
 }
 
 // ExitCode is a wait status as a shell shows it: the exit code, or 128
@@ -441,10 +508,16 @@ func row(event string, procs *proctable.Table, p *proctable.Proc, exitCode strin
 	if argv == nil {
 		argv = []string{}
 	}
+	ids := func(v int64) string {
+		if p.Unread {
+			return "" // not root: unknown
+		}
+		return n(v)
+	}
 	r := table.Row{
 		"event": event, "pid": strconv.Itoa(p.PID), "ppid": strconv.Itoa(p.PPID),
 		"path": p.Path, "cmdline": p.Cmdline(), "argv": jsonText(argv), "cwd": p.Cwd,
-		"uid": n(p.UID), "euid": n(p.EUID), "gid": n(p.GID), "egid": n(p.EGID),
+		"uid": ids(p.UID), "euid": ids(p.EUID), "gid": ids(p.GID), "egid": ids(p.EGID),
 		"parent_path": "", "parent_cmdline": "", "ancestry": jsonText(procs.Ancestry(p.PPID)),
 		"exit_code": exitCode, "seeded": table.Bool(p.Seeded),
 	}

@@ -44,7 +44,7 @@ func start(t *testing.T, max int) *Capture {
 // waitFor polls the process ring until a row matches.
 func waitFor(t *testing.T, r *events.Ring, what string, match func(table.Row) bool) table.Row {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		for _, row := range r.Select(table.QueryContext{}) {
 			if match(row) {
@@ -271,6 +271,29 @@ func TestExecStorm(t *testing.T) {
 	}
 }
 
+// TestStopReadsWhatIsQueued: the events of processes that ran before Stop
+// are rows (or counted lost) once Stop returns, however far the reader
+// was behind.
+func TestStopReadsWhatIsQueued(t *testing.T) {
+	const n = 400
+	c := start(t, 50000)
+	sh := exec.Command("/bin/sh", "-c", `i=0; while [ $i -lt `+strconv.Itoa(n)+` ]; do /bin/true; i=$((i+1)); done`)
+	if err := sh.Run(); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop()
+	shPID := strconv.Itoa(sh.Process.Pid)
+	execs := 0
+	for _, r := range c.Sources.Process.Select(table.QueryContext{}) {
+		if r["event"] == "exec" && r["ppid"] == shPID {
+			execs++
+		}
+	}
+	if s := c.Sources.Process.Status(); int64(execs)+s.LostKernel < n {
+		t.Fatalf("%d execs before Stop: %d rows, %d lost", n, execs, s.LostKernel)
+	}
+}
+
 // nsEnv names, in the test's own re-run, the test that runs there and
 // the mount namespace it was started from.
 const nsEnv = "PKGPERSIST_TEST_MOUNT_NS"
@@ -369,8 +392,13 @@ func TestFileEvents(t *testing.T) {
 	}
 	need.Program(t, "dpkg")
 	dir := t.TempDir()
+	// every writer waits for the gate, opened once its exec row is in the
+	// ring: a write made while its process's exec is still unread is
+	// attributed to no program (the row is incomplete), by design
+	gate := filepath.Join(dir, "gate")
+	wait := `import os, sys, time; any(os.path.exists("` + gate + `") or time.sleep(0.01) for _ in iter(int, 1)); `
 	deb := debtest.Build(t, dir, debtest.Pkg{Name: "evtfile", Version: "1", Arch: "all", Control: map[string]string{
-		"postinst": "#!/bin/sh\nprintf 'APT::Evt \"1\";\\n' > /etc/apt/apt.conf.d/99pkgpersist-b\nread _ || :\n",
+		"postinst": "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.01; done\nprintf 'APT::Evt \"1\";\\n' > /etc/apt/apt.conf.d/99pkgpersist-b\nread _ || :\n",
 	}})
 	debRoot := debtest.NewRoot(t)
 	bind(t, "/etc/apt/apt.conf.d")
@@ -387,9 +415,18 @@ func TestFileEvents(t *testing.T) {
 	ring := c.Sources.File
 	self := real(t, "/proc/self/exe")
 	sh := real(t, "/bin/sh")
+	open := func(program, writer string) {
+		t.Helper()
+		waitFor(t, c.Sources.Process, writer, func(r table.Row) bool {
+			return r["event"] == "exec" && strings.HasPrefix(r["cmdline"], program) && strings.Contains(r["cmdline"], writer)
+		})
+		debtest.Must(t, os.WriteFile(gate, nil, 0o644))
+	}
+	shut := func() { debtest.Must(t, os.Remove(gate)) }
 
 	// (a) python3, child of sh (`; :` keeps sh from exec'ing it)
-	done := linger(t, "/bin/sh", "-c", python+` -c "import sys; open('/etc/apt/apt.conf.d/99pkgpersist-a', 'w').write('a'); sys.stdin.read()"; :`)
+	done := linger(t, "/bin/sh", "-c", python+" -c '"+wait+`open("/etc/apt/apt.conf.d/99pkgpersist-a", "w").write("a"); sys.stdin.read()'; :`)
+	open(python, "99pkgpersist-a")
 	a := waitFor(t, ring, "python3's write", func(r table.Row) bool {
 		return r["action"] == "UPDATED" && r["target_path"] == "/etc/apt/apt.conf.d/99pkgpersist-a"
 	})
@@ -403,12 +440,28 @@ func TestFileEvents(t *testing.T) {
 		return r["action"] == "CREATED" && r["target_path"] == a["target_path"] && r["pid"] == a["pid"]
 	})
 	done()
+	shut()
 	pythonPath := regexp.MustCompile(`^/usr/bin/python3\.[0-9]+$`)
+
+	// (f) sh writes, then at once becomes python3: the write is never
+	// python3's. It is sh's, or this test's (which forked sh) when sh's
+	// exec came before the file queue was last seen empty, or unknown
+	// when an exec came between then and the read: never a program the
+	// process had not yet run
+	done = linger(t, "/bin/sh", "-c", "printf f > /etc/apt/apt.conf.d/99pkgpersist-f; exec "+python+` -c "import sys; sys.stdin.read()"`)
+	f := waitFor(t, ring, "the write before an exec", func(r table.Row) bool {
+		return r["action"] == "UPDATED" && r["target_path"] == "/etc/apt/apt.conf.d/99pkgpersist-f"
+	})
+	done()
+	if f["path"] != sh && f["path"] != self && f["path"] != "" {
+		t.Errorf("the write before an exec is %s's (%q), want %s's, %s's or unknown", f["path"], f["cmdline"], sh, self)
+	}
 
 	// (b) dpkg's postinst
 	dpkg := real(t, need.Program(t, "dpkg"))
 	// the postinst waits on dpkg's stdin, as linger's writers do
 	done = linger(t, "dpkg", append(debtest.DpkgOptions(debRoot), "-i", deb)...)
+	open("/bin/sh", "evtfile.postinst")
 	b := waitFor(t, ring, "the postinst's write", func(r table.Row) bool {
 		return r["action"] == "UPDATED" && r["target_path"] == "/etc/apt/apt.conf.d/99pkgpersist-b"
 	})
@@ -416,20 +469,24 @@ func TestFileEvents(t *testing.T) {
 		t.Errorf("the postinst's write: %v, want dpkg (%s) in its ancestry, written by %s", b, dpkg, sh)
 	}
 	done()
+	shut()
 
 	// (c) written beside, moved into place; (e) the write beside makes
 	// no row
 	debtest.Must(t, os.WriteFile("/etc/dpkg/stage/c.cfg", []byte("c"), 0o644))
-	done = linger(t, python, "-c", "import os, sys; os.rename('/etc/dpkg/stage/c.cfg', '/etc/dpkg/dpkg.cfg.d/c.cfg'); sys.stdin.read()")
+	done = linger(t, python, "-c", wait+"os.rename('/etc/dpkg/stage/c.cfg', '/etc/dpkg/dpkg.cfg.d/c.cfg'); sys.stdin.read()")
+	open(python, "dpkg.cfg.d/c.cfg")
 	cr := waitFor(t, ring, "the move", func(r table.Row) bool {
 		return r["action"] == "MOVED_TO" && r["target_path"] == "/etc/dpkg/dpkg.cfg.d/c.cfg"
 	})
 	done()
+	shut()
 	if !pythonPath.MatchString(cr["path"]) || cr["sha256"] != sum("c") || cr["package"] != "" || cr["manager"] != "" {
 		t.Errorf("the move: %v", cr)
 	}
 	// (d)
-	done = linger(t, python, "-c", "import os, sys; os.remove('/etc/apt/apt.conf.d/99pkgpersist-a'); sys.stdin.read()")
+	done = linger(t, python, "-c", wait+"os.remove('/etc/apt/apt.conf.d/99pkgpersist-a'); sys.stdin.read()")
+	open(python, "os.remove")
 	d := waitFor(t, ring, "the removal", func(r table.Row) bool {
 		return r["action"] == "DELETED" && r["target_path"] == "/etc/apt/apt.conf.d/99pkgpersist-a"
 	})

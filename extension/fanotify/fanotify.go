@@ -80,7 +80,15 @@ type Watcher struct {
 	evs   []Event
 	lost  int64
 	fault error // the first marking error after Open
+	// what the last Read saw: any event, and whether it left the queue
+	// empty
+	readAny, drained bool
 }
+
+// maxEvent is more than one event's size (metadata, a directory's file
+// handle and a name): a read that left this much of the buffer unused
+// took every event queued.
+const maxEvent = 4096
 
 // Open creates the group (needs root: CAP_SYS_ADMIN) and marks the
 // directories of set. The group's descriptor is non-blocking: poll Fd.
@@ -111,12 +119,14 @@ func (w *Watcher) Close() error { return unix.Close(w.fd) }
 // overflows read (each lost an unknown number of events: at least one).
 func (w *Watcher) Read(out []Change) ([]Change, int64, error) {
 	n, err := unix.Read(w.fd, w.buf)
+	w.readAny, w.drained = false, errors.Is(err, unix.EAGAIN)
 	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 		return out, 0, nil
 	}
 	if err != nil {
 		return out, 0, fmt.Errorf("fanotify: read: %w", err)
 	}
+	w.readAny, w.drained = n > 0, len(w.buf)-n >= maxEvent
 	w.evs, err = Parse(w.buf[:n], w.evs[:0])
 	w.lost = 0
 	for _, ev := range w.evs {
@@ -127,6 +137,13 @@ func (w *Watcher) Read(out []Change) ([]Change, int64, error) {
 	}
 	return out, w.lost, err
 }
+
+// ReadAny is whether the last Read read any event (watched or not).
+func (w *Watcher) ReadAny() bool { return w.readAny }
+
+// Drained is whether the last Read took every event queued: an event
+// read later was queued after that read began.
+func (w *Watcher) Drained() bool { return w.drained }
 
 // path is an entry's path, when its directory is marked.
 func (w *Watcher) path(e Entry) (string, bool) {

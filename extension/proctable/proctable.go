@@ -43,6 +43,30 @@ type Proc struct {
 	// Exited is true once the process has exited: it is kept for a while
 	// for the events that come after its exit.
 	Exited bool
+	// Unread is true when the process was gone before its facts could be
+	// read at its exec: only its pid and parent are known.
+	Unread bool
+	// ExecAt is when the process exec'd this program, since boot (0 when
+	// it was seeded or forked); Before is what it ran until then, so that
+	// an event from another queue (a file written just before the exec)
+	// is told apart from what the process ran after.
+	ExecAt time.Duration
+	Before *Proc
+}
+
+// maxBefore bounds the images a process keeps from before its execs.
+const maxBefore = 3
+
+// At is the process as it was when an event happened that is known to
+// have come after `after` and not after `by` (both since boot): the image
+// before every exec after by. sure is false when the process exec'd
+// between the two, so the event may be the earlier image's or the later
+// one's.
+func (p *Proc) At(after, by time.Duration) (img *Proc, sure bool) {
+	for p.Before != nil && p.ExecAt > by {
+		p = p.Before
+	}
+	return p, p.ExecAt <= after || p.ExecAt > by
 }
 
 // Cmdline is the arguments joined by spaces, as osquery's cmdline.
@@ -232,14 +256,16 @@ func (t *Table) Get(pid int) *Proc {
 	return p
 }
 
-// Fork records a new process: until it execs, it runs its parent's
-// program. A child the table already knows (seeded after the fork) keeps
-// what was read of it.
-func (t *Table) Fork(parent, child int) *Proc {
-	if p := t.procs[child]; p != nil && !p.Exited {
+// Fork records a new process forked at at (since boot): until it execs,
+// it runs its parent's program. A child the table already knows keeps
+// what was read of it when it is this child (seeded after the fork: it
+// started then); an entry that started before is an older process of the
+// same pid whose exit was lost, and is replaced.
+func (t *Table) Fork(parent, child int, at time.Duration) *Proc {
+	if p := t.procs[child]; p != nil && !p.Exited && p.Start >= at-startSlack {
 		return p
 	}
-	c := &Proc{PID: child, PPID: parent}
+	c := &Proc{PID: child, PPID: parent, Start: at}
 	if p := t.Get(parent); p != nil {
 		c.Path, c.Argv, c.Cwd = p.Path, p.Argv, p.Cwd
 		c.UID, c.EUID, c.GID, c.EGID = p.UID, p.EUID, p.GID, p.EGID
@@ -252,24 +278,54 @@ func (t *Table) Fork(parent, child int) *Proc {
 // Exec records a process's new program, read from /proc now; at is when
 // the exec happened, since boot. When the process is already gone, or its
 // pid already belongs to a process forked after at (pids are reused, and
-// the reader may lag behind the kernel), what the table knew stays, with
-// the path emptied: the process no longer runs that program, and which
-// one it ran is lost.
+// the reader may lag behind the kernel), only its pid and parent are
+// known (Unread): which program it ran is lost.
+//
+// The parent is the one the table saw fork it while that parent has not
+// exited: /proc, read later, names init or a subreaper once the parent is
+// gone, which is not the parent the process had at its exec.
 func (t *Table) Exec(pid int, at time.Duration) *Proc {
 	p, err := t.Read(pid)
-	if err == nil && p.Start > at+time.Second/ticks {
+	if err == nil && p.Start > at+startSlack {
 		err = fmt.Errorf("process %d: started after its exec: pid reused", pid)
 	}
+	old := t.procs[pid]
+	if old != nil && (old.Exited || old.Start > at+startSlack) {
+		old = nil // another process's entry
+	}
 	if err != nil {
-		old := t.procs[pid]
-		p = &Proc{PID: pid}
+		p = &Proc{PID: pid, Unread: true}
 		if old != nil {
 			p.PPID = old.PPID
 		}
 	}
+	if old != nil {
+		if parent := t.procs[old.PPID]; parent != nil && !parent.Exited {
+			p.PPID = old.PPID
+		}
+		p.Before = old
+		trimBefore(old)
+	}
+	p.ExecAt = at
 	t.procs[pid] = p
 	return p
 }
+
+// trimBefore leaves p, the image behind a new one, at most maxBefore-1
+// images of its own.
+func trimBefore(p *Proc) {
+	for i := 1; p != nil; i++ {
+		if i >= maxBefore-1 {
+			p.Before = nil
+			return
+		}
+		p = p.Before
+	}
+}
+
+// startSlack is how far a fork's start from the connector's clock and
+// /proc's start time (in clock ticks) may be apart.
+const startSlack = 2 * time.Second / ticks
 
 // Exit marks a process exited and returns what the table knew of it. It
 // stays for the grace period, and then goes at a later exit or Sweep.
@@ -314,7 +370,7 @@ func (t *Table) Sweep() int {
 			continue
 		}
 		stat, err := os.ReadFile(t.proc + "/" + strconv.Itoa(pid) + "/stat")
-		if err == nil && (p.Start == 0 || startTime(stat) == p.Start) {
+		if err == nil && (p.Start == 0 || (startTime(stat)-p.Start).Abs() <= startSlack) {
 			continue
 		}
 		t.Exit(pid)

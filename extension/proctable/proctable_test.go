@@ -42,13 +42,81 @@ func fakeProc(t *testing.T) string {
 // not taken from the new one.
 func TestExecOfAReusedPid(t *testing.T) {
 	tb := New(fakeProc(t))
-	tb.Fork(7, 42)
+	tb.Fork(7, 42, 3*time.Second)
 	if p := tb.Exec(42, 4*time.Second); p.Path != "" || p.PPID != 7 {
 		t.Fatalf("exec at 4s took the later process's facts: %+v", p)
 	}
 	p := tb.Exec(42, 6*time.Second)
 	if p.Path != "/bin/x" || p.PPID != 7 || p.Start != 5*time.Second || p.Cmdline() != "/bin/x -y " || p.UID != 1 || p.EUID != 2 || p.GID != 3 || p.EGID != 4 {
 		t.Fatalf("exec at 6s: %+v", p)
+	}
+}
+
+// TestForkReplacesAStaleEntry: a pid forked again while the table still
+// holds a live entry that started before (its exit was lost) is the new
+// process, with the new parent and start.
+func TestForkReplacesAStaleEntry(t *testing.T) {
+	tb := New(fakeProc(t))
+	tb.Fork(42, 100, 10*time.Second)
+	p := tb.Fork(7, 100, 20*time.Second)
+	if p.PPID != 7 || p.Start != 20*time.Second || p.Path != "" {
+		t.Fatalf("a reused pid kept the old process: %+v", p)
+	}
+	// the same fork read twice (seeded after it) keeps the entry
+	if q := tb.Fork(7, 100, 20*time.Second); q != p {
+		t.Fatalf("the same fork replaced its entry: %+v", q)
+	}
+}
+
+// TestExecKeepsTheForkingParent: /proc says 42's parent is 7 (it was
+// reparented), but the table saw 50 fork it and 50 has not exited: the
+// exec's parent is 50. Once 50's exit came before an exec, /proc's parent
+// is the one.
+func TestExecKeepsTheForkingParent(t *testing.T) {
+	tb := New(fakeProc(t))
+	tb.procs[50] = &Proc{PID: 50, PPID: 1, Path: "/usr/bin/python3", Start: time.Second}
+	tb.Fork(50, 42, 4*time.Second)
+	if p := tb.Exec(42, 6*time.Second); p.PPID != 50 || p.Path != "/bin/x" {
+		t.Fatalf("exec after the parent's fork: %+v", p)
+	}
+	tb.Exit(50)
+	if p := tb.Exec(42, 7*time.Second); p.PPID != 7 {
+		t.Fatalf("exec after the parent's exit: parent %d, want /proc's 7", p.PPID)
+	}
+}
+
+// TestAtIsTheImageBeforeLaterExecs: a process forked by python3 that
+// exec'd /bin/x at 6 s ran python3 until then: an event between 4 s and
+// 5 s is python3's, one between 7 s and 8 s /bin/x's, one between 5 s and
+// 7 s either's. Images kept are bounded.
+func TestAtIsTheImageBeforeLaterExecs(t *testing.T) {
+	tb := New(fakeProc(t))
+	tb.procs[50] = &Proc{PID: 50, PPID: 1, Path: "/usr/bin/python3", Start: time.Second}
+	tb.Fork(50, 42, 4*time.Second)
+	p := tb.Exec(42, 6*time.Second)
+	for _, c := range []struct {
+		after, by time.Duration
+		path      string
+		sure      bool
+	}{
+		{4 * time.Second, 5 * time.Second, "/usr/bin/python3", true},
+		{7 * time.Second, 8 * time.Second, "/bin/x", true},
+		{5 * time.Second, 7 * time.Second, "/bin/x", false},
+	} {
+		img, sure := p.At(c.after, c.by)
+		if img.Path != c.path || sure != c.sure {
+			t.Errorf("between %v and %v: %s (sure %v), want %s (sure %v)", c.after, c.by, img.Path, sure, c.path, c.sure)
+		}
+	}
+	for i := 0; i < 10; i++ {
+		p = tb.Exec(42, time.Duration(8+i)*time.Second)
+	}
+	n := 0
+	for q := p; q != nil; q = q.Before {
+		n++
+	}
+	if n > maxBefore {
+		t.Errorf("%d images kept, bound %d", n, maxBefore)
 	}
 }
 
@@ -63,7 +131,7 @@ func TestExitedStayBounded(t *testing.T) {
 	tb.MaxExited = 10
 	tb.Get(42)
 	for pid := 100; pid < 150; pid++ {
-		tb.Fork(42, pid)
+		tb.Fork(42, pid, 10*time.Second)
 	}
 	tb.Exit(100)
 	if p := tb.Get(100); p == nil || !p.Exited || p.Path != "/bin/x" {
@@ -73,7 +141,7 @@ func TestExitedStayBounded(t *testing.T) {
 		t.Fatalf("ancestry of the exited 100: %q", got)
 	}
 	// the pid reused by a new fork is the new process
-	if p := tb.Fork(42, 100); p.Exited {
+	if p := tb.Fork(42, 100, 11*time.Second); p.Exited {
 		t.Fatalf("a fork of a reused pid is the exited process: %+v", p)
 	}
 	for pid := 101; pid < 130; pid++ {
