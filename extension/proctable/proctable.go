@@ -12,6 +12,13 @@
 // processes alive plus those whose exit was lost, which Sweep finds in
 // /proc and turns into exited ones.
 //
+// What an exec ran is known, beside /proc, from the files the kernel
+// opened for it (fanotify's FAN_OPEN_EXEC, given to Opened before the
+// exec is applied): the program, a `#!` script's interpreters, the ELF
+// interpreter. They name the executable of a process gone before /proc
+// was read, and the script a process runs, which /proc does not (its
+// executable is the interpreter); see Chain.
+//
 // A Table belongs to the one goroutine that applies events to it.
 package proctable
 
@@ -30,6 +37,11 @@ import (
 type Proc struct {
 	PID, PPID int
 	Path      string
+	// Script is the file execve ran when it is not the executable: a
+	// `#!` script (or a binfmt_misc file) whose interpreter Path is; ""
+	// for a program, and when it is not known (a process seeded from
+	// /proc).
+	Script    string
 	Argv      []string
 	Cwd       string
 	UID, EUID int64
@@ -69,6 +81,7 @@ type Table struct {
 	// Now is the clock of exits (time.Now).
 	Now    func() time.Time
 	exited []exit // oldest first
+	opens  opens
 }
 
 // exit is one exited process in the order they exited.
@@ -83,7 +96,7 @@ func New(procfs string) *Table {
 	if procfs == "" {
 		procfs = "/proc"
 	}
-	return &Table{proc: procfs, procs: map[int]*Proc{}, Grace: DefaultGrace, MaxExited: DefaultMaxExited, Now: time.Now}
+	return &Table{proc: procfs, procs: map[int]*Proc{}, Grace: DefaultGrace, MaxExited: DefaultMaxExited, Now: time.Now, opens: newOpens()}
 }
 
 // Len is the number of processes known.
@@ -241,7 +254,7 @@ func (t *Table) Fork(parent, child int) *Proc {
 	}
 	c := &Proc{PID: child, PPID: parent}
 	if p := t.Get(parent); p != nil {
-		c.Path, c.Argv, c.Cwd = p.Path, p.Argv, p.Cwd
+		c.Path, c.Script, c.Argv, c.Cwd = p.Path, p.Script, p.Argv, p.Cwd
 		c.UID, c.EUID, c.GID, c.EGID = p.UID, p.EUID, p.GID, p.EGID
 		c.Seeded = p.Seeded
 	}
@@ -250,23 +263,35 @@ func (t *Table) Fork(parent, child int) *Proc {
 }
 
 // Exec records a process's new program, read from /proc now; at is when
-// the exec happened, since boot. When the process is already gone, or its
-// pid already belongs to a process forked after at (pids are reused, and
-// the reader may lag behind the kernel), what the table knew stays, with
-// the path emptied: the process no longer runs that program, and which
-// one it ran is lost.
+// the exec happened, since boot. The files opened for it (Opened) name
+// its script, and its executable when /proc cannot: when the process is
+// already gone, or its pid already belongs to a process forked after at
+// (pids are reused, and the reader may lag behind the kernel), its
+// parent stays what the table knew and its path is the opened
+// executable, "" when none was seen (the arguments, working directory
+// and ids are lost).
 func (t *Table) Exec(pid int, at time.Duration) *Proc {
+	c := t.opens.take(pid)
 	p, err := t.Read(pid)
 	if err == nil && p.Start > at+time.Second/ticks {
 		err = fmt.Errorf("process %d: started after its exec: pid reused", pid)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		old := t.procs[pid]
-		p = &Proc{PID: pid}
+		p = &Proc{PID: pid, Path: c.Path, Script: c.Script}
 		if old != nil {
 			p.PPID = old.PPID
 		}
+	case p.Path == "":
+		// exiting: /proc no longer names its executable
+		p.Path, p.Script = c.Path, c.Script
+	case p.Path == c.Path:
+		p.Script = c.Script
 	}
+	// otherwise the opens were not this exec's (an exec that failed
+	// after opening its file, events the kernel merged): its script is
+	// unknown
 	t.procs[pid] = p
 	return p
 }
@@ -275,6 +300,7 @@ func (t *Table) Exec(pid int, at time.Duration) *Proc {
 // stays for the grace period, and then goes at a later exit or Sweep.
 func (t *Table) Exit(pid int) *Proc {
 	defer t.prune()
+	t.opens.drop(pid)
 	p := t.procs[pid]
 	if p == nil {
 		return &Proc{PID: pid}
@@ -325,18 +351,18 @@ func (t *Table) Sweep() int {
 }
 
 // Ancestry returns the executables from pid up to pid 1, as the table
-// knows them now.
-func (t *Table) Ancestry(pid int) []string {
-	out := []string{}
+// knows them now, and beside them their scripts ("" for programs).
+func (t *Table) Ancestry(pid int) (paths, scripts []string) {
+	paths, scripts = []string{}, []string{}
 	seen := map[int]bool{}
-	for pid > 0 && !seen[pid] && len(out) < maxDepth {
+	for pid > 0 && !seen[pid] && len(paths) < maxDepth {
 		seen[pid] = true
 		p := t.Get(pid)
 		if p == nil {
 			break
 		}
-		out = append(out, p.Path)
+		paths, scripts = append(paths, p.Path), append(scripts, p.Script)
 		pid = p.PPID
 	}
-	return out
+	return paths, scripts
 }

@@ -69,7 +69,7 @@ func TestExitedStayBounded(t *testing.T) {
 	if p := tb.Get(100); p == nil || !p.Exited || p.Path != "/bin/x" {
 		t.Fatalf("exited 100 is gone at once: %+v", p)
 	}
-	if got := tb.Ancestry(100); len(got) != 2 || got[1] != "/bin/x" {
+	if got, _ := tb.Ancestry(100); len(got) != 2 || got[1] != "/bin/x" {
 		t.Fatalf("ancestry of the exited 100: %q", got)
 	}
 	// the pid reused by a new fork is the new process
