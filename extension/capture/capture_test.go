@@ -510,3 +510,37 @@ func TestScriptExec(t *testing.T) {
 		t.Errorf("the child runs a program, not a script: %v", child)
 	}
 }
+
+// TestExecOnANewMount: in a private mount namespace, a tmpfs mounted
+// after the capture started is marked when the mount table changes: a
+// script run from it is named in its exec row.
+func TestExecOnANewMount(t *testing.T) {
+	if !inPrivateMountNS(t) {
+		return
+	}
+	c := start(t, 0)
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatalf("mounting a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	script := filepath.Join(dir, "s")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// the reader marks the mount once it sees the table change: run the
+	// script until a run is named, or give up
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		cmd := exec.Command(script)
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		pid := strconv.Itoa(cmd.Process.Pid)
+		r := waitFor(t, c.Sources.Process, "the script's exec", func(r table.Row) bool { return r["event"] == "exec" && r["pid"] == pid })
+		if r["script"] == script {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no exec row names %s, run from a filesystem mounted after the capture started (process source: %q)", script, c.Sources.Process.Status().Error)
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -36,7 +35,10 @@ import (
 // queue holds them all but in a storm; an overflow is counted as lost.
 type Execs struct {
 	fd     int
-	mounts *os.File
+	fdDir  int // /proc/self/fd, where an event's descriptor is named
+	link   []byte
+	mounts int // /proc/self/mountinfo
+	table  []byte
 	marked map[string]bool // device numbers ("major:minor") marked
 	failed map[string]bool // device numbers that could not be marked
 	buf    []byte
@@ -77,12 +79,23 @@ func OpenExecs() (*Execs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fanotify: init of the exec group (needs root): %w", err)
 	}
-	mounts, err := os.Open("/proc/self/mountinfo")
+	// the descriptors are named by readlinkat from this directory: a
+	// readlink of /proc/self/fd/N walks /proc and self for every event
+	fdDir, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("fanotify: %w", err)
 	}
-	x := &Execs{fd: fd, mounts: mounts, marked: map[string]bool{}, failed: map[string]bool{}, buf: make([]byte, 64<<10)}
+	// a bare descriptor: one the Go runtime's poller watched would have
+	// its POLLPRI consumed there (each poll of mountinfo reports a change
+	// once)
+	mounts, err := unix.Open("/proc/self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(fd)
+		unix.Close(fdDir)
+		return nil, fmt.Errorf("fanotify: opening /proc/self/mountinfo: %w", err)
+	}
+	x := &Execs{fd: fd, fdDir: fdDir, link: make([]byte, unix.PathMax), mounts: mounts, marked: map[string]bool{}, failed: map[string]bool{}, buf: make([]byte, 64<<10)}
 	if err := x.Rescan(); err != nil {
 		x.Close()
 		return nil, err
@@ -100,14 +113,15 @@ func (x *Execs) Fd() int { return x.fd }
 
 // MountsFd is /proc/self/mountinfo's descriptor, to poll for POLLPRI: the
 // mount table changed, Rescan.
-func (x *Execs) MountsFd() int { return int(x.mounts.Fd()) }
+func (x *Execs) MountsFd() int { return x.mounts }
 
 // Marked is the number of filesystems marked.
 func (x *Execs) Marked() int { return len(x.marked) }
 
 // Close closes the group.
 func (x *Execs) Close() error {
-	x.mounts.Close()
+	unix.Close(x.mounts)
+	unix.Close(x.fdDir)
 	return unix.Close(x.fd)
 }
 
@@ -116,15 +130,28 @@ func (x *Execs) Close() error {
 // with the superblock). A filesystem that cannot be marked is Read's
 // next error.
 func (x *Execs) Rescan() error {
-	if _, err := x.mounts.Seek(0, io.SeekStart); err != nil {
+	if _, err := unix.Seek(x.mounts, 0, io.SeekStart); err != nil {
 		return fmt.Errorf("fanotify: rereading the mount table: %w", err)
 	}
-	b, err := io.ReadAll(x.mounts)
-	if err != nil {
-		return fmt.Errorf("fanotify: reading the mount table: %w", err)
+	x.table = x.table[:0]
+	for {
+		if len(x.table) == cap(x.table) {
+			x.table = append(x.table, make([]byte, 64<<10)...)[:len(x.table)]
+		}
+		n, err := unix.Read(x.mounts, x.table[len(x.table):cap(x.table)])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("fanotify: reading the mount table: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		x.table = x.table[:len(x.table)+n]
 	}
 	tried := map[string]error{}
-	for _, m := range ParseMountinfo(b) {
+	for _, m := range ParseMountinfo(x.table) {
 		if x.marked[m.Dev] || !Executable(m.FSType) {
 			continue
 		}
@@ -188,7 +215,12 @@ func (x *Execs) Read(out []Exec) ([]Exec, int64, error) {
 
 // opened names and classifies the file an event's descriptor holds.
 func (x *Execs) opened(pid, fd int) Exec {
-	p, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	var p string
+	// the kernel names at most PATH_MAX bytes, and says so with an
+	// error, not a cut name
+	if n, err := unix.Readlinkat(x.fdDir, strconv.Itoa(fd), x.link); err == nil {
+		p = string(x.link[:n])
+	}
 	return Exec{PID: pid, Path: p, Kind: Classify(fdReader(fd))}
 }
 
