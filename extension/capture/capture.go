@@ -147,6 +147,7 @@ type reader struct {
 	evs     []proccn.Event
 	changes []fanotify.Change
 	opened  []fanotify.Exec
+	snaps   []proctable.Snapshot
 }
 
 // minSweep is the least growth of the table between two sweeps (a sweep
@@ -326,9 +327,22 @@ func (r *reader) readProcs(limit int) {
 			r.pending = 0
 			r.sweepAt = 0
 		}
-		r.readExecs()
+		// /proc first, the files opened for the execs second: a short
+		// process is gone soon, its opens stay queued
+		r.snaps = r.snaps[:0]
 		for _, e := range r.evs {
-			if row := apply(r.procs, e, r.sinceBoot); row != nil {
+			if e.Kind == proccn.Exec {
+				r.snaps = append(r.snaps, r.procs.Snap(int(e.TGID)))
+			}
+		}
+		r.readExecs()
+		snaps := r.snaps
+		for _, e := range r.evs {
+			var s proctable.Snapshot
+			if e.Kind == proccn.Exec {
+				s, snaps = snaps[0], snaps[1:]
+			}
+			if row := apply(r.procs, e, r.sinceBoot, s); row != nil {
 				r.procRing.Add(row)
 				if row["event"] == "exec" && (row["path"] == "" || row["argv"] == "[]") {
 					r.procRing.Incomplete(1)
@@ -453,8 +467,9 @@ func sha256Of(root *fsroot.Root, name string) string {
 
 // apply updates the table with one event and returns its row; threads'
 // forks and exits change no process and make no row. sinceBoot turns the
-// event's monotonic time into time since boot, /proc's clock.
-func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration) table.Row {
+// event's monotonic time into time since boot, /proc's clock; s is what
+// /proc said of an exec'ing process when its event was read.
+func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration, s proctable.Snapshot) table.Row {
 	switch e.Kind {
 	case proccn.Fork:
 		if e.PID != e.TGID {
@@ -463,7 +478,7 @@ func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration) tabl
 		p := procs.Fork(int(e.ParentTGID), int(e.TGID))
 		return row("fork", procs, p, "")
 	case proccn.Exec:
-		p := procs.Exec(int(e.TGID), time.Duration(e.TimestampNS)+sinceBoot)
+		p := procs.Exec(int(e.TGID), time.Duration(e.TimestampNS)+sinceBoot, s)
 		r := row("exec", procs, p, "")
 		r["seeded"] = "0"
 		return r

@@ -67,11 +67,11 @@ func TestExecOfAGoneProcess(t *testing.T) {
 	for _, e := range []fanotify.Exec{dnf, py, ld} {
 		tb.Opened(e)
 	}
-	p := tb.Exec(43, time.Second)
+	p := tb.Exec(43, time.Second, tb.Snap(43))
 	if p.Path != py.Path || p.Script != dnf.Path || p.PPID != 7 || p.Argv != nil {
 		t.Fatalf("exec of the gone 43: %+v", p)
 	}
-	if p := tb.Exec(43, 2*time.Second); p.Path != "" || p.Script != "" {
+	if p := tb.Exec(43, 2*time.Second, tb.Snap(43)); p.Path != "" || p.Script != "" {
 		t.Fatalf("a second exec took the first's opens: %+v", p)
 	}
 	for _, c := range []struct {
@@ -84,7 +84,7 @@ func TestExecOfAGoneProcess(t *testing.T) {
 		for _, e := range c.opens {
 			tb.Opened(e)
 		}
-		if p := tb.Exec(42, 6*time.Second); p.Path != "/bin/x" || p.Script != c.script {
+		if p := tb.Exec(42, 6*time.Second, tb.Snap(42)); p.Path != "/bin/x" || p.Script != c.script {
 			t.Errorf("exec of 42 after %v: %+v, want script %q", c.opens, p, c.script)
 		}
 	}

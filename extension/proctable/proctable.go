@@ -262,17 +262,32 @@ func (t *Table) Fork(parent, child int) *Proc {
 	return c
 }
 
-// Exec records a process's new program, read from /proc now; at is when
-// the exec happened, since boot. The files opened for it (Opened) name
+// Snapshot is what /proc said of a process right after its exec event
+// was read (Snap), kept until the exec is applied: a short process is
+// gone soon, so the reader reads /proc first and the files opened for
+// the exec second.
+type Snapshot struct {
+	p   *Proc
+	err error
+}
+
+// Snap reads a process's facts from /proc for its exec.
+func (t *Table) Snap(pid int) Snapshot {
+	p, err := t.Read(pid)
+	return Snapshot{p, err}
+}
+
+// Exec records a process's new program, as /proc said in s (Snap); at is
+// when the exec happened, since boot. The files opened for it (Opened) name
 // its script, and its executable when /proc cannot: when the process is
 // already gone, or its pid already belongs to a process forked after at
 // (pids are reused, and the reader may lag behind the kernel), its
 // parent stays what the table knew and its path is the opened
 // executable, "" when none was seen (the arguments, working directory
 // and ids are lost).
-func (t *Table) Exec(pid int, at time.Duration) *Proc {
+func (t *Table) Exec(pid int, at time.Duration, s Snapshot) *Proc {
 	c := t.opens.take(pid)
-	p, err := t.Read(pid)
+	p, err := s.p, s.err
 	if err == nil && p.Start > at+time.Second/ticks {
 		err = fmt.Errorf("process %d: started after its exec: pid reused", pid)
 	}

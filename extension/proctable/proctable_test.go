@@ -43,10 +43,10 @@ func fakeProc(t *testing.T) string {
 func TestExecOfAReusedPid(t *testing.T) {
 	tb := New(fakeProc(t))
 	tb.Fork(7, 42)
-	if p := tb.Exec(42, 4*time.Second); p.Path != "" || p.PPID != 7 {
+	if p := tb.Exec(42, 4*time.Second, tb.Snap(42)); p.Path != "" || p.PPID != 7 {
 		t.Fatalf("exec at 4s took the later process's facts: %+v", p)
 	}
-	p := tb.Exec(42, 6*time.Second)
+	p := tb.Exec(42, 6*time.Second, tb.Snap(42))
 	if p.Path != "/bin/x" || p.PPID != 7 || p.Start != 5*time.Second || p.Cmdline() != "/bin/x -y " || p.UID != 1 || p.EUID != 2 || p.GID != 3 || p.EGID != 4 {
 		t.Fatalf("exec at 6s: %+v", p)
 	}
