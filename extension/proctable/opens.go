@@ -28,9 +28,16 @@ type Chain struct {
 // program, or an ELF interpreter run as the program, is the executable
 // alone.
 //
-// An exec that failed after opening its file (a file of no known format)
-// leaves opens without an exec: before a later exec's, they read as its
-// script. Opens without an ELF file make a chain with no path.
+// The kernel's queue merges an open into an identical one (same file,
+// same process) still queued: a process that execs again and again (sh
+// -c 'exec ...') reports its ELF interpreter once, after its first
+// program. The rule holds for that, as the next program is ELF with an
+// interpreter, except when the next program is static: it is then taken
+// for the interpreter, and the exec after has no opens (its path is
+// /proc's, "" when gone). An exec that failed after opening its file (a
+// file of no known format) leaves opens without an exec: before a later
+// exec's, they read as its script. Opens without an ELF file make a
+// chain with no path.
 func NextChain(opens []fanotify.Exec) (c Chain, rest []fanotify.Exec) {
 	i := 0
 	for i < len(opens) && opens[i].Kind != fanotify.Dynamic && opens[i].Kind != fanotify.Static {
