@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,4 +170,19 @@ func TestExecs(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", c.prog, got, c.want)
 		}
 	}
+}
+
+// FuzzParseMountinfo: any table parses without panicking, into mounts
+// with a device, a mount point and a type, none holding a space (the
+// kernel escapes them; a line is split on spaces).
+func FuzzParseMountinfo(f *testing.F) {
+	f.Add([]byte("22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n24 22 0:22 / /mnt/a\\040b rw - tmpfs tmpfs rw\n"))
+	f.Add([]byte("1 2 3 4 5 6 - \n\\\\"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, m := range ParseMountinfo(b) {
+			if m.Dev == "" || m.Point == "" || m.FSType == "" || strings.ContainsAny(m.Dev+m.FSType, " \t\n") {
+				t.Fatalf("%q: %+v", b, m)
+			}
+		}
+	})
 }
