@@ -103,9 +103,22 @@ func (o *opens) drop(pid int) {
 }
 
 // take returns the chain of a process's next exec and keeps what follows
-// it (opens of a later exec, read before that exec's event).
-func (o *opens) take(pid int) Chain {
-	c, rest := NextChain(o.pop(pid))
+// it (opens of a later exec, read before that exec's event). When /proc
+// named the executable (exe, "" when the process is gone), the first
+// chain with that executable is the exec's: the chains before it are
+// execs that failed after their opens (a program whose ELF interpreter
+// is missing, of another architecture), which would otherwise be taken
+// for this exec, and this one for the next.
+func (o *opens) take(pid int, exe string) Chain {
+	l := o.pop(pid)
+	c, rest := NextChain(l)
+	for next := rest; exe != "" && c.Path != exe && len(next) > 0; {
+		var d Chain
+		if d, next = NextChain(next); d.Path == exe {
+			c, rest = d, next
+			break
+		}
+	}
 	if len(rest) > 0 {
 		o.cur[pid] = rest
 	}

@@ -88,6 +88,17 @@ func TestExecOfAGoneProcess(t *testing.T) {
 			t.Errorf("exec of 42 after %v: %+v, want script %q", c.opens, p, c.script)
 		}
 	}
+	// an exec that failed after its open (no ELF interpreter there) is
+	// passed over when /proc names the executable
+	for _, e := range []fanotify.Exec{{PID: 42, Path: "/opt/foreign", Kind: fanotify.Dynamic}, {PID: 42, Path: "/opt/s", Kind: fanotify.Script}, {PID: 42, Path: "/bin/x", Kind: fanotify.Static}} {
+		tb.Opened(e)
+	}
+	if p := tb.Exec(42, 6*time.Second, tb.Snap(42)); p.Path != "/bin/x" || p.Script != "/opt/s" {
+		t.Errorf("exec of 42 after a failed one: %+v", p)
+	}
+	if l := tb.opens.cur[42]; len(l) != 0 {
+		t.Errorf("opens left after the exec: %v", l)
+	}
 	// a fork runs its parent's program, script and all
 	if c := tb.Fork(43, 44); c.Path != "" {
 		t.Fatalf("fork: %+v", c)

@@ -286,8 +286,12 @@ func (t *Table) Snap(pid int) Snapshot {
 // executable, "" when none was seen (the arguments, working directory
 // and ids are lost).
 func (t *Table) Exec(pid int, at time.Duration, s Snapshot) *Proc {
-	c := t.opens.take(pid)
 	p, err := s.p, s.err
+	exe := ""
+	if err == nil {
+		exe = p.Path
+	}
+	c := t.opens.take(pid, exe)
 	if err == nil && p.Start > at+time.Second/ticks {
 		err = fmt.Errorf("process %d: started after its exec: pid reused", pid)
 	}
