@@ -103,24 +103,30 @@ func (o *opens) drop(pid int) {
 }
 
 // take returns the chain of a process's next exec and keeps what follows
-// it (opens of a later exec, read before that exec's event). When /proc
-// named the executable (exe, "" when the process is gone), the first
-// chain with that executable is the exec's: the chains before it are
-// execs that failed after their opens (a program whose ELF interpreter
-// is missing, of another architecture), which would otherwise be taken
-// for this exec, and this one for the next.
+// it (opens of a later exec, read before that exec's event). An exec that
+// failed after its opens (a program whose ELF interpreter is missing, of
+// another architecture, a file of no known format) left a chain that
+// ends before an ELF interpreter or static program: when /proc named the
+// executable (exe, "" when the process is gone) and such a chain does not
+// name it, it is passed over for the next, which would otherwise be taken
+// for this exec, and this one for the next. A complete chain that does
+// not name /proc's executable is this exec's still: the process has
+// exec'd again since (sh -c 'exec ...'), /proc shows the later program.
 func (o *opens) take(pid int, exe string) Chain {
 	l := o.pop(pid)
 	c, rest := NextChain(l)
-	for next := rest; exe != "" && c.Path != exe && len(next) > 0; {
-		var d Chain
-		if d, next = NextChain(next); d.Path == exe {
-			c, rest = d, next
-			break
-		}
+	for exe != "" && c.Path != exe && len(rest) > 0 && cut(l, rest) {
+		l = rest
+		c, rest = NextChain(l)
 	}
 	if len(rest) > 0 {
 		o.cur[pid] = rest
 	}
 	return c
+}
+
+// cut is whether the chain taken from l, leaving rest, was cut short:
+// it does not end with an ELF interpreter or a static program.
+func cut(l, rest []fanotify.Exec) bool {
+	return l[len(l)-len(rest)-1].Kind != fanotify.Static
 }

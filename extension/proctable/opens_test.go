@@ -99,6 +99,18 @@ func TestExecOfAGoneProcess(t *testing.T) {
 	if l := tb.opens.cur[42]; len(l) != 0 {
 		t.Errorf("opens left after the exec: %v", l)
 	}
+	// a complete chain is the exec's even when /proc shows a later
+	// program: the process exec'd again, and the later exec's chain
+	// stays for its own event
+	for _, e := range []fanotify.Exec{{PID: 42, Path: "/opt/s", Kind: fanotify.Script}, {PID: 42, Path: "/bin/z", Kind: fanotify.Static}, {PID: 42, Path: "/bin/x", Kind: fanotify.Static}} {
+		tb.Opened(e)
+	}
+	if p := tb.Exec(42, 6*time.Second, tb.Snap(42)); p.Path != "/bin/x" || p.Script != "" {
+		t.Errorf("exec of 42 before another: %+v", p)
+	}
+	if l := tb.opens.cur[42]; len(l) != 1 || l[0].Path != "/bin/x" {
+		t.Errorf("opens left for the next exec: %v", l)
+	}
 	// a fork runs its parent's program, script and all
 	if c := tb.Fork(43, 44); c.Path != "" {
 		t.Fatalf("fork: %+v", c)
