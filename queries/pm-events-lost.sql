@@ -5,8 +5,9 @@
 --   lost events in the kernel before reading them (netlink ENOBUFS, a gap in
 --   the process connector's sequence numbers, a fanotify queue overflow), or
 --   that added rows without their facts (incomplete: a process that exited
---   before the extension read /proc has an exec row with no path or argv,
---   which no query can match).
+--   before the extension read /proc has an exec row with no argv, which
+--   pm-installs cannot match, and no path either when the kernel's report of
+--   the file it opened for the exec was lost too).
 --   While a source is down or losing, pm-installs, pm-descendants and
 --   pm-writes miss what happened on the host: a window with no install is
 --   not a window without one. Counters are cumulative since the extension

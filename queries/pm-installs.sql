@@ -8,6 +8,9 @@
 --   ancestry up to init as they were at the exec: also for a parent started
 --   long before (a web server, a cron daemon, a dropper), which pkg-installs
 --   (osquery's process_events joined to itself on the parent's pid) misses.
+--   A parent that is a script (dnf, yum, unattended-upgrade, a dropper in
+--   Python) is named by its script's path too (parent_script, the `#!` file
+--   the kernel opened for its exec; parent_path is the interpreter).
 --   report new-terms reads these rows and pkg-installs'.
 -- attack: T1546.016, T1543
 -- platform: linux
@@ -17,7 +20,9 @@
 -- source: Elastic rule "RPM Package Installed by Unusual Parent Process" (and its dpkg twin)
 -- false_positives: administrators and configuration management install packages.
 SELECT e.eid, e.time, e.pid, e.path, e.cmdline, e.argv, e.cwd, e.uid, e.euid,
-       e.ppid AS parent_pid, e.parent_path, e.parent_cmdline, e.ancestry
+       e.ppid AS parent_pid, e.parent_path,
+       COALESCE(json_extract(CASE WHEN json_valid(e.ancestry_scripts) THEN e.ancestry_scripts ELSE '[]' END, '$[0]'), '') AS parent_script,
+       e.parent_cmdline, e.ancestry, e.ancestry_scripts
 FROM pm_process_events e
 WHERE e.event = 'exec'
   AND ((e.path LIKE '%/rpm' AND EXISTS (

@@ -5,10 +5,13 @@
 --   that made the change, its command line and ancestry, and the file's
 --   sha256 and owning package after the change. A change is left out only
 --   when both hold: a package manager made it (its executable, or one in its
---   ancestry, is a package manager's by path; DNF and YUM, Python scripts,
---   by their script's path on the writer's own command line, so not their
---   scriptlets, whose ancestry shows only the interpreter) and a package
---   owns the file. So an unowned file a maintainer script drops stays, and a
+--   ancestry, is a package manager's by path; DNF, YUM and
+--   unattended-upgrades, Python scripts, by their script's path, the `#!`
+--   file the kernel opened for the exec: the writer's script or one in
+--   ancestry_scripts, so their scriptlets too) and a package owns the file.
+--   Never by the command line, which the writer chooses: a DNF already
+--   running when the capture started has no script known, and its writes
+--   to owned files are rows. So an unowned file a maintainer script drops stays, and a
 --   process named dpkg elsewhere does not hide anything. What report stacks
 --   stacks by writer and file. pm-process-file-events (osquery's audit-based
 --   process_file_events, writers excluded by name) is the weaker version.
@@ -25,13 +28,15 @@ WITH
     ('/usr/libexec/packagekitd'), ('/usr/lib/packagekit/packagekitd')),
   pmscript(path) AS (VALUES ('/usr/bin/dnf'), ('/usr/bin/dnf-3'), ('/usr/bin/yum'),
     ('/usr/bin/unattended-upgrade'), ('/usr/sbin/unattended-upgrade'))
-SELECT e.eid, e.time, e.action, e.target_path, e.pid, e.path, e.cmdline, e.ancestry,
-       e.sha256, e.package, e.manager
+SELECT e.eid, e.time, e.action, e.target_path, e.pid, e.path, e.script, e.cmdline, e.ancestry,
+       e.ancestry_scripts, e.sha256, e.package, e.manager
 FROM pm_file_events e
 WHERE e.package = ''
    OR NOT (e.path IN (SELECT path FROM pm)
+     OR COALESCE(e.script, '') IN (SELECT path FROM pmscript)
      OR EXISTS (
         SELECT 1 FROM json_each(CASE WHEN json_valid(e.ancestry) THEN e.ancestry ELSE '[]' END) a
         WHERE a.value IN (SELECT path FROM pm))
-     OR (e.path GLOB '/usr/bin/python*' AND EXISTS (
-        SELECT 1 FROM pmscript s WHERE (' ' || e.cmdline || ' ') GLOB ('* ' || s.path || ' *'))))
+     OR EXISTS (
+        SELECT 1 FROM json_each(CASE WHEN json_valid(e.ancestry_scripts) THEN e.ancestry_scripts ELSE '[]' END) a
+        WHERE a.value IN (SELECT path FROM pmscript)))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -170,8 +171,8 @@ func TestEventQueries(t *testing.T) {
 		 ('write', '/usr/bin/python3', '/etc/apt/apt.conf.d/99evil', '', 30, 1, 0, 1),
 		 ('write', '/usr/bin/vim', '/usr/lib/python3/dist-packages/dnf-plugins/x.py', '', 31, 1, 0, 2),
 		 ('write', '/usr/bin/vim', '/etc/hosts', '', 32, 1, 0, 3);
-		CREATE TEMP TABLE pm_process_events (eid, time, event, pid, ppid, path, cmdline, argv, cwd, uid, euid, gid, egid,
-		  parent_path, parent_cmdline, ancestry, exit_code, seeded);
+		CREATE TEMP TABLE pm_process_events (eid, time, event, pid, ppid, path, script, cmdline, argv, cwd, uid, euid, gid, egid,
+		  parent_path, parent_cmdline, ancestry, ancestry_scripts, exit_code, seeded);
 		INSERT INTO pm_process_events (eid, event, pid, path, argv, parent_path, parent_cmdline, ancestry) VALUES
 		 (10, 'exec', 10, '/usr/bin/apt-get', '["apt-get","install","vim"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash","/usr/lib/systemd/systemd"]'),
 		 (11, 'exec', 11, '/usr/bin/dpkg', '["/usr/bin/dpkg","--status-fd","23","--unpack","/var/cache/apt/archives/vim.deb"]', '/usr/bin/apt-get', 'apt-get install vim', '["/usr/bin/apt-get","/usr/bin/bash","/usr/lib/systemd/systemd"]'),
@@ -187,21 +188,30 @@ func TestEventQueries(t *testing.T) {
 		 (31, 'exec', 31, '/usr/bin/id', '["id"]', '/tmp/dpkg', 'dpkg', '["/tmp/dpkg","/usr/bin/bash"]'),
 		 (40, 'exec', 40, '/usr/bin/bash', '["/bin/sh","-c","x"]', '/usr/bin/python3.12', '/usr/bin/python3 -s /usr/bin/dnf install x', '["/usr/bin/python3.12","/usr/bin/bash"]'),
 		 (41, 'exec', 41, '/usr/bin/bash', '["/bin/sh","-c","x"]', '/usr/bin/python3.12', '/usr/bin/python3 /tmp/dnf install x', '["/usr/bin/python3.12","/usr/bin/bash"]');
+		INSERT INTO pm_process_events (eid, event, pid, path, script, argv, parent_path, parent_cmdline, ancestry, ancestry_scripts) VALUES
+		 (28, 'exec', 28, '/usr/bin/dpkg', '', '["dpkg","-i","/tmp/u.deb"]', '/usr/bin/python3.12', 'python3 x', '["/usr/bin/python3.12","/usr/lib/systemd/systemd"]', '["/usr/bin/unattended-upgrade",""]'),
+		 (42, 'exec', 42, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/bash', 'sh -c x', '["/usr/bin/bash","/usr/bin/python3.12","/usr/bin/bash"]', '["","/usr/bin/dnf",""]'),
+		 (43, 'exec', 43, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/python3.12', 'python3 x', '["/usr/bin/python3.12","/usr/bin/bash"]', '["/tmp/dnf",""]'),
+		 (44, 'exec', 44, '/usr/bin/python3.12', '/usr/bin/dnf', '["/usr/bin/python3","/usr/bin/dnf"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]', '[""]');
 		CREATE TEMP TABLE pm_event_status (source, running, events, kept, lost_kernel, evicted, incomplete, oldest_eid, newest_eid,
 		  oldest_time, max_events, expiry_seconds, error);
 		INSERT INTO pm_event_status VALUES
 		 ('process', 1, 200000, 50000, 0, 150000, 0, 1, 200000, 1, 50000, 3600, ''),
 		 ('process', 1, 300, 300, 0, 0, 2, 1, 300, 1, 50000, 3600, ''),
 		 ('file', 0, 0, 0, 0, 0, 0, 0, 0, 0, 50000, 3600, 'fanotify_init: operation not permitted');
-		CREATE TEMP TABLE pm_file_events (eid, time, action, target_path, pid, path, cmdline, ancestry, sha256, package, manager);
-		INSERT INTO pm_file_events VALUES
+		CREATE TEMP TABLE pm_file_events (eid, time, action, target_path, pid, path, script, cmdline, ancestry, ancestry_scripts, sha256, package, manager);
+		INSERT INTO pm_file_events (eid, time, action, target_path, pid, path, cmdline, ancestry, sha256, package, manager) VALUES
 		 (1, 1, 'CREATED', '/etc/apt/apt.conf.d/20listchanges', 11, '/usr/bin/dpkg', 'dpkg --unpack x.deb', '["/usr/bin/apt-get"]', 'a', 'apt-listchanges', 'dpkg'),
 		 (2, 2, 'CREATED', '/etc/apt/apt.conf.d/99evil', 12, '/usr/bin/dash', 'sh postinst', '["/usr/bin/dpkg","/usr/bin/apt-get"]', 'b', '', ''),
 		 (3, 3, 'CREATED', '/etc/apt/apt.conf.d/99x', 30, '/usr/bin/python3.12', 'python3 x.py', '["/usr/bin/bash"]', 'c', '', ''),
 		 (4, 4, 'UPDATED', '/etc/apt/apt.conf.d/20listchanges', 31, '/tmp/dpkg', 'dpkg', '["/usr/bin/bash"]', 'd', 'apt-listchanges', 'dpkg'),
-		 (5, 5, 'MOVED_TO', '/etc/dnf/plugins/copr.conf', 40, '/usr/bin/python3.12', '/usr/bin/python3 -s /usr/bin/dnf install x', '["/usr/bin/bash"]', 'e', 'dnf-plugins-core', 'rpm'),
 		 (6, 6, 'UPDATED', '/etc/yum/pluginconf.d/fastestmirror.conf', 41, '/usr/bin/vim', 'vim f', 'not json', 'f', 'yum', 'rpm'),
-		 (7, 7, 'UPDATED', '/etc/dnf/plugins/copr.conf', 42, '/usr/bin/bash', 'bash', '["/usr/bin/rpm"]', 'g', 'dnf-plugins-core', 'rpm');`); err != nil {
+		 (7, 7, 'UPDATED', '/etc/dnf/plugins/copr.conf', 42, '/usr/bin/bash', 'bash', '["/usr/bin/rpm"]', 'g', 'dnf-plugins-core', 'rpm');
+		INSERT INTO pm_file_events (eid, time, action, target_path, pid, path, script, cmdline, ancestry, ancestry_scripts, sha256, package, manager) VALUES
+		 (5, 5, 'MOVED_TO', '/etc/dnf/plugins/copr.conf', 40, '/usr/bin/python3.12', '/usr/bin/dnf', '/usr/bin/python3 -s /usr/bin/dnf install x', '["/usr/bin/bash"]', '[""]', 'e', 'dnf-plugins-core', 'rpm'),
+		 (8, 8, 'UPDATED', '/etc/dnf/plugins/copr.conf', 43, '/usr/bin/python3.12', '', '/usr/bin/python3 -c evil /usr/bin/dnf', '["/usr/bin/bash"]', '[""]', 'h', 'dnf-plugins-core', 'rpm'),
+		 (9, 9, 'CREATED', '/etc/yum.repos.d/fedora.repo', 44, '/usr/bin/dash', '', 'sh -c scriptlet', '["/usr/bin/python3.12","/usr/bin/bash"]', '["/usr/bin/dnf",""]', 'i', 'fedora-repos', 'rpm'),
+		 (10, 10, 'UPDATED', '/etc/dnf/plugins/copr.conf', 45, '/usr/bin/python3.12', '/tmp/dnf', '/usr/bin/python3 /tmp/dnf', '["/usr/bin/bash"]', '[""]', 'j', 'dnf-plugins-core', 'rpm');`); err != nil {
 		t.Fatal(err)
 	}
 	qs, err := querydef.Load(queries.FS)
@@ -216,14 +226,21 @@ func TestEventQueries(t *testing.T) {
 		"pm-process-file-events": "write write",
 		// first column: eid. dpkg --unpack, rpm -ivh, dpkg -i by exec
 		// only; not rpm -q, --import, dpkg -l, a fork, a malformed argv
-		"pm-installs": "11 21 25",
+		// (28: dpkg -i under unattended-upgrade, named by its script)
+		"pm-installs": "11 21 25 28",
 		// dpkg and its grandchild under apt-get, by executable path at
-		// any depth; dnf's direct child by its script's path; not a
+		// any depth; dnf's grandchild by its script in ancestry_scripts
+		// (42); dnf's direct child by its script's path on the parent's
+		// command line (40: dnf running before the capture); not a
 		// process named dpkg elsewhere, nor a script named dnf elsewhere
-		"pm-descendants": "11 12 13 40",
+		// (41, 43), nor dnf itself (44); dpkg under unattended-upgrade
+		// (28)
+		"pm-descendants": "11 12 13 28 40 42",
 		// left out only when a package manager (by path, in the
-		// ancestry, or dnf by its script) wrote a file a package owns
-		"pm-writes": "2 3 4 6",
+		// ancestry, or dnf by its script: the writer's, 5, or an
+		// ancestor's, 9) wrote a file a package owns; not by the writer's
+		// command line (8), nor a script named dnf elsewhere (10)
+		"pm-writes": "10 2 3 4 6 8",
 		// first column: source. Evictions alone are no loss
 		"pm-events-lost": "file process",
 	}
@@ -243,6 +260,17 @@ func TestEventQueries(t *testing.T) {
 		sort.Strings(got)
 		if strings.Join(got, " ") != w {
 			t.Errorf("%s: %v, want %s", q.ID, got, w)
+		}
+		if q.ID != "pm-installs" {
+			continue
+		}
+		// the parent that is a script is named by it
+		res, err = e.Query(ctx, "SELECT eid, parent_script FROM ("+q.SQL+") ORDER BY eid")
+		if err != nil {
+			t.Fatalf("%s: %v", q.ID, err)
+		}
+		if got := fmt.Sprint(res.Rows); got != "[[11 ] [21 ] [25 ] [28 /usr/bin/unattended-upgrade]]" {
+			t.Errorf("pm-installs parent_script: %s", got)
 		}
 	}
 }

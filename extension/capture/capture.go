@@ -6,7 +6,15 @@
 // the packs' FIM list) and adds a pm_file_events row per change, with the
 // writer from the same process table.
 //
-// One goroutine reads both, so that the table has one owner and a file
+// What each exec ran comes, beside /proc, from a second fanotify group
+// reporting the files opened for execution (fanotify.Execs): the kernel
+// opens them before it sends the exec event, so the group is drained
+// after each read of the connector and before its events are applied,
+// and every exec's opens are then in the table (proctable.Opened). They
+// name the executable of a process gone before /proc was read, and the
+// `#!` script a process runs (its executable is the interpreter).
+//
+// One goroutine reads all three, so that the table has one owner and a file
 // event is attributed after every process event queued before it was
 // read: the connector's queue is drained after each read of the fanotify
 // group, and the writer's fork and exec, which came before its write, are
@@ -92,6 +100,7 @@ func Start(o Options) *Capture {
 	} else {
 		r.conn = conn
 		r.procRing.SetRunning(true, "")
+		r.openExecs()
 	}
 	// without the connector the writers are read from /proc when their
 	// event is read (short ones are gone): the file source runs, and the
@@ -124,6 +133,7 @@ type reader struct {
 	procs              *proctable.Table
 	procRing, fileRing *events.Ring
 	conn               *proccn.Conn
+	execs              *fanotify.Execs
 	files              *fanotify.Watcher
 	root               *fsroot.Root
 	owners             *owners
@@ -138,6 +148,8 @@ type reader struct {
 	sweepAt int
 	evs     []proccn.Event
 	changes []fanotify.Change
+	opened  []fanotify.Exec
+	snaps   []proctable.Snapshot
 }
 
 // minSweep is the least growth of the table between two sweeps (a sweep
@@ -173,6 +185,18 @@ func (r *reader) openFiles(patterns []string) error {
 	return nil
 }
 
+// openExecs starts the exec group; without it the connector's rows are
+// captured still, the executables of processes gone before /proc was
+// read unknown, as the process ring's error says.
+func (r *reader) openExecs() {
+	x, err := fanotify.OpenExecs()
+	if err != nil {
+		r.procRing.SetRunning(true, "executables of processes gone before /proc is read are unknown: "+err.Error())
+		return
+	}
+	r.execs = x
+}
+
 // pollTimeout is how often the reader wakes to see whether to stop.
 const pollTimeout = 200 * time.Millisecond
 
@@ -194,10 +218,23 @@ func (r *reader) run(ctx context.Context) {
 		if r.files != nil {
 			fds = append(fds, unix.PollFd{Fd: int32(r.files.Fd()), Events: unix.POLLIN})
 		}
+		mounts := -1
+		if r.execs != nil {
+			// opens without an exec (execs that failed) are drained with
+			// the connector's next events; the mount table's change is
+			// a filesystem to mark
+			mounts = len(fds)
+			fds = append(fds, unix.PollFd{Fd: int32(r.execs.MountsFd()), Events: unix.POLLPRI})
+		}
 		if _, err := unix.Poll(fds, int(pollTimeout/time.Millisecond)); err != nil && !errors.Is(err, unix.EINTR) {
 			r.stopProcs(err)
 			r.stopFiles(err)
 			return
+		}
+		if mounts >= 0 && fds[mounts].Revents&unix.POLLPRI != 0 {
+			if err := r.execs.Rescan(); err != nil {
+				r.procRing.SetRunning(true, err.Error())
+			}
 		}
 		// the connector first, then the file events, then the connector
 		// again for what came while they were read
@@ -240,14 +277,40 @@ func (r *reader) close() {
 	r.stopFiles(nil)
 }
 
-// stopProcs closes the connector, its ring saying why (err nil: stopped).
+// stopProcs closes the connector and the exec group, the ring saying why
+// (err nil: stopped).
 func (r *reader) stopProcs(err error) {
 	if r.conn == nil {
 		return
 	}
 	r.conn.Close()
 	r.conn = nil
+	if r.execs != nil {
+		r.execs.Close()
+		r.execs = nil
+	}
 	r.procRing.SetRunning(false, reason(err))
+}
+
+// readExecs gives the table the files opened for execution so far: all
+// the opens of the execs already read from the connector. Overflows of
+// the group's queue count as lost process events (the executables of
+// execs whose process is gone are unknown).
+func (r *reader) readExecs() {
+	if r.execs == nil {
+		return
+	}
+	opened, lost, err := r.execs.Read(r.opened[:0])
+	r.opened = opened
+	for _, e := range opened {
+		r.procs.Opened(e)
+	}
+	if lost > 0 {
+		r.procRing.Lost(lost)
+	}
+	if err != nil {
+		r.procRing.SetRunning(true, err.Error())
+	}
 }
 
 // stopFiles closes the fanotify group, its ring saying why.
@@ -299,10 +362,24 @@ func (r *reader) readProcs(limit int) int {
 		// per batch: a suspend moves the boot clock away from the
 		// monotonic one the connector stamps events with
 		sinceBoot := bootOffset()
+		// /proc first, the files opened for the execs second: a short
+		// process is gone soon, its opens stay queued
+		r.snaps = r.snaps[:0]
 		for _, e := range r.evs {
-			if row, p := apply(r.procs, e, sinceBoot); row != nil {
+			if e.Kind == proccn.Exec {
+				r.snaps = append(r.snaps, r.procs.Snap(int(e.TGID)))
+			}
+		}
+		r.readExecs()
+		snaps := r.snaps
+		for _, e := range r.evs {
+			var s proctable.Snapshot
+			if e.Kind == proccn.Exec {
+				s, snaps = snaps[0], snaps[1:]
+			}
+			if row, p := apply(r.procs, e, sinceBoot, s); row != nil {
 				r.procRing.Add(row)
-				if row["event"] == "exec" && (p.Unread || p.Path == "") {
+				if row["event"] == "exec" && (p.Unread || row["path"] == "" || row["argv"] == "[]") {
 					r.procRing.Incomplete(1)
 				}
 			}
@@ -414,14 +491,14 @@ func stampOf(b *strings.Builder, p string) {
 func fileRow(procs *proctable.Table, after, by time.Duration, own *provenance.Source, root *fsroot.Root, ch fanotify.Change) table.Row {
 	row := table.Row{
 		"action": ch.Action, "target_path": ch.Path, "pid": strconv.Itoa(ch.PID),
-		"path": "", "cmdline": "", "ancestry": "[]", "sha256": "", "package": "", "manager": "",
+		"path": "", "script": "", "cmdline": "", "ancestry": "[]", "ancestry_scripts": "[]", "sha256": "", "package": "", "manager": "",
 	}
 	if p := procs.Get(ch.PID); p != nil {
 		img, sure := p.At(after, by)
 		if sure {
-			row["path"], row["cmdline"] = img.Path, img.Cmdline()
+			row["path"], row["script"], row["cmdline"] = img.Path, img.Script, img.Cmdline()
 		}
-		row["ancestry"] = jsonText(procs.Ancestry(img.PPID))
+		row["ancestry"], row["ancestry_scripts"] = ancestry(procs, img.PPID)
 	}
 	row["package"], row["manager"] = own.OwnerOf(ch.Path)
 	if ch.Action != fanotify.Deleted && ch.Action != fanotify.MovedFrom {
@@ -447,8 +524,9 @@ func sha256Of(root *fsroot.Root, name string) string {
 
 // apply updates the table with one event and returns its row; threads'
 // forks and exits change no process and make no row. sinceBoot turns the
-// event's monotonic time into time since boot, /proc's clock.
-func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration) (table.Row, *proctable.Proc) {
+// event's monotonic time into time since boot, /proc's clock; s is what
+// /proc said of an exec'ing process when its event was read.
+func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration, s proctable.Snapshot) (table.Row, *proctable.Proc) {
 	at := time.Duration(e.TimestampNS) + sinceBoot
 	switch e.Kind {
 	case proccn.Fork:
@@ -458,7 +536,7 @@ func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration) (tab
 		p := procs.Fork(int(e.ParentTGID), int(e.TGID), at)
 		return row("fork", procs, p, ""), p
 	case proccn.Exec:
-		p := procs.Exec(int(e.TGID), at)
+		p := procs.Exec(int(e.TGID), at, s)
 		r := row("exec", procs, p, "")
 		r["seeded"] = "0"
 		return r, p
@@ -516,15 +594,22 @@ func row(event string, procs *proctable.Table, p *proctable.Proc, exitCode strin
 	}
 	r := table.Row{
 		"event": event, "pid": strconv.Itoa(p.PID), "ppid": strconv.Itoa(p.PPID),
-		"path": p.Path, "cmdline": p.Cmdline(), "argv": jsonText(argv), "cwd": p.Cwd,
+		"path": p.Path, "script": p.Script, "cmdline": p.Cmdline(), "argv": jsonText(argv), "cwd": p.Cwd,
 		"uid": ids(p.UID), "euid": ids(p.EUID), "gid": ids(p.GID), "egid": ids(p.EGID),
-		"parent_path": "", "parent_cmdline": "", "ancestry": jsonText(procs.Ancestry(p.PPID)),
-		"exit_code": exitCode, "seeded": table.Bool(p.Seeded),
+		"parent_path": "", "parent_cmdline": "", "exit_code": exitCode, "seeded": table.Bool(p.Seeded),
 	}
+	r["ancestry"], r["ancestry_scripts"] = ancestry(procs, p.PPID)
 	if parent := procs.Get(p.PPID); parent != nil {
 		r["parent_path"], r["parent_cmdline"] = parent.Path, parent.Cmdline()
 	}
 	return r
+}
+
+// ancestry is the ancestry from pid up, as the ancestry and
+// ancestry_scripts columns.
+func ancestry(procs *proctable.Table, pid int) (paths, scripts string) {
+	p, s := procs.Ancestry(pid)
+	return jsonText(p), jsonText(s)
 }
 
 // jsonText is v as JSON without HTML escaping, so that argv's `&&` and

@@ -204,7 +204,8 @@ func TestExecStorm(t *testing.T) {
 	shPID := strconv.Itoa(sh.Process.Pid)
 	// an exec is the storm's when the shell forked its pid last, or when
 	// the row names the shell as parent (its fork lost)
-	rows, pathless, misattributed, unread := 0, 0, 0, int64(0)
+	truePath := real(t, "/bin/true")
+	rows, pathless, wrong, argless, misattributed, unread := 0, 0, 0, 0, 0, int64(0)
 	forked := map[string]bool{}
 	var last int64
 	shellDone := false
@@ -238,6 +239,12 @@ func TestExecStorm(t *testing.T) {
 				if r["path"] == "" {
 					pathless++
 				}
+				if r["path"] != truePath || r["script"] != "" {
+					wrong++
+				}
+				if r["argv"] == "[]" {
+					argless++
+				}
 				if r["ppid"] != shPID {
 					misattributed++
 				}
@@ -253,8 +260,8 @@ func TestExecStorm(t *testing.T) {
 		t.Fatal("no exit row for the storm's shell")
 	}
 	s := ring.Status()
-	t.Logf("%d execs in %v: %d rows (%d without a path: gone before /proc was read; %d naming another parent), %d lost in the kernel, %d rows evicted before the test read them",
-		n, elapsed, rows, pathless, misattributed, s.LostKernel, unread)
+	t.Logf("%d execs in %v: %d rows (%d without argv: gone before /proc was read; %d without a path, %d not naming %s; %d naming another parent), %d lost in the kernel, %d incomplete, %d rows evicted before the test read them",
+		n, elapsed, rows, argless, pathless, wrong, truePath, misattributed, s.LostKernel, s.Incomplete, unread)
 	if unread != 0 {
 		t.Fatalf("the reader fell behind: %d rows evicted unread (ring of %d)", unread, s.Max)
 	}
@@ -262,9 +269,16 @@ func TestExecStorm(t *testing.T) {
 	if rows > n || int64(rows)+s.LostKernel < int64(n) {
 		t.Fatalf("%d started, %d rows + %d lost", n, rows, s.LostKernel)
 	}
-	// incomplete counts every process's pathless rows, the storm's among them
-	if int64(pathless) > s.Incomplete {
-		t.Fatalf("%d exec rows without a path, %d counted incomplete", pathless, s.Incomplete)
+	// the opens for exec name every storm process's program, gone or
+	// not: a row that does not name it is one whose open was lost, and
+	// counted
+	if int64(wrong) > s.LostKernel {
+		t.Fatalf("%d exec rows do not name %s (%d without a path), %d counted lost", wrong, truePath, pathless, s.LostKernel)
+	}
+	// incomplete counts every process's rows without argv or path, the
+	// storm's among them
+	if int64(max(argless, pathless)) > s.Incomplete {
+		t.Fatalf("%d exec rows without argv, %d without a path, %d counted incomplete", argless, pathless, s.Incomplete)
 	}
 	if s.LostKernel == 0 && rows != n {
 		t.Fatalf("%d started, %d rows and nothing counted lost", n, rows)
@@ -510,4 +524,80 @@ func TestFileEvents(t *testing.T) {
 	if s := ring.Status(); s.LostKernel != 0 || s.Error != "" {
 		t.Errorf("file source status: %+v", s)
 	}
+}
+
+// TestScriptExec: a Python script with a `#!/usr/bin/python3` line, run
+// directly, makes an exec row whose script is the file and whose path is
+// python's executable, and the process it starts has the script beside
+// python in its ancestry. Both are short: the script's facts come from
+// the opens for exec when /proc is gone already.
+func TestScriptExec(t *testing.T) {
+	c := start(t, 0)
+	python := "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		need.Missing(t, "no "+python)
+	}
+	if s := c.Sources.Process.Status(); s.Error != "" {
+		t.Fatalf("process source: %s", s.Error)
+	}
+	pyExe := real(t, python)
+	truePath := real(t, "/bin/true")
+	script := filepath.Join(t.TempDir(), "pm-script")
+	if err := os.WriteFile(script, []byte("#!"+python+"\nimport subprocess\nsubprocess.run(['/bin/true', 'from-script'])\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	pid := strconv.Itoa(cmd.Process.Pid)
+	ring := c.Sources.Process
+	r := waitFor(t, ring, "the script's exec", func(r table.Row) bool { return r["event"] == "exec" && r["pid"] == pid })
+	if r["script"] != script || r["path"] != pyExe {
+		t.Errorf("the script's exec row: script %q path %q, want %s run by %s: %v", r["script"], r["path"], script, pyExe, r)
+	}
+	child := waitFor(t, ring, "the script's child", func(r table.Row) bool {
+		return r["event"] == "exec" && r["ppid"] == pid && r["path"] == truePath
+	})
+	anc, scripts := decode(t, child["ancestry"]), decode(t, child["ancestry_scripts"])
+	if len(anc) < 2 || len(scripts) != len(anc) || anc[0] != pyExe || scripts[0] != script || scripts[1] != "" {
+		t.Errorf("the child's ancestry %q, scripts %q: want %s running %s first", anc, scripts, pyExe, script)
+	}
+	if child["script"] != "" {
+		t.Errorf("the child runs a program, not a script: %v", child)
+	}
+}
+
+// TestExecOnANewMount: in a private mount namespace, a tmpfs mounted
+// after the capture started is marked when the mount table changes: a
+// script run from it is named in its exec row.
+func TestExecOnANewMount(t *testing.T) {
+	if !inPrivateMountNS(t) {
+		return
+	}
+	c := start(t, 0)
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatalf("mounting a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	script := filepath.Join(dir, "s")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// the reader marks the mount once it sees the table change: run the
+	// script until a run is named, or give up
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		cmd := exec.Command(script)
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		pid := strconv.Itoa(cmd.Process.Pid)
+		r := waitFor(t, c.Sources.Process, "the script's exec", func(r table.Row) bool { return r["event"] == "exec" && r["pid"] == pid })
+		if r["script"] == script {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no exec row names %s, run from a filesystem mounted after the capture started (process source: %q)", script, c.Sources.Process.Status().Error)
 }

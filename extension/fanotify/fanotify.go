@@ -31,6 +31,14 @@
 // its mark was placed has no event of its own: the directory is listed
 // once marked, and what it holds then is reported as created by the
 // process that made the directory appear.
+//
+// A second, separate group (Execs, exec.go) reports the files opened for
+// execution on every filesystem, in fd mode: which program each exec
+// ran, for the process capture. It is apart from this one because it
+// needs the opposite choices: filesystem marks (programs run from
+// anywhere, and executions are few next to writes) and an open
+// descriptor per event to name the file (no FID reporting), where this
+// group marks directories and names entries by their directory's handle.
 package fanotify
 
 import (

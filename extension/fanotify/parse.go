@@ -24,7 +24,10 @@ type Entry struct {
 // Event is one event read from the group.
 type Event struct {
 	Mask uint64
-	PID  int32
+	// FD is the open file of a group in fd mode (classic, no FID
+	// reporting); FAN_NOFD (-1) otherwise.
+	FD  int32
+	PID int32
 	// Entry is what the event is on (FAN_EVENT_INFO_TYPE_DFID_NAME).
 	Entry Entry
 	// Old and New are a rename's two entries (FAN_RENAME).
@@ -44,8 +47,8 @@ const (
 	infoNewDFIDName = 12 // FAN_EVENT_INFO_TYPE_NEW_DFID_NAME
 )
 
-// Parse decodes a buffer read from a fanotify group that reports
-// FAN_REPORT_DFID_NAME, appending to evs. Records of other info types are
+// Parse decodes a buffer read from a fanotify group, appending to evs:
+// one that reports FAN_REPORT_DFID_NAME (entries) or one in fd mode (FD). Records of other info types are
 // skipped. A malformed buffer is an error naming the offset; the events
 // before it are returned.
 func Parse(b []byte, evs []Event) ([]Event, error) {
@@ -63,7 +66,7 @@ func Parse(b []byte, evs []Event) ([]Event, error) {
 		if mdLen < metadataLen || evLen < mdLen || evLen > len(rest) {
 			return evs, fmt.Errorf("fanotify: event at offset %d: length %d, metadata %d, %d bytes left", off, evLen, mdLen, len(rest))
 		}
-		ev := Event{Mask: ne.Uint64(rest[8:]), PID: int32(ne.Uint32(rest[20:]))}
+		ev := Event{Mask: ne.Uint64(rest[8:]), FD: int32(ne.Uint32(rest[16:])), PID: int32(ne.Uint32(rest[20:]))}
 		if err := parseInfo(rest[mdLen:evLen], &ev); err != nil {
 			return evs, fmt.Errorf("fanotify: event at offset %d: %w", off, err)
 		}

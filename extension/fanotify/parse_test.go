@@ -8,7 +8,7 @@ import (
 
 // encode lays out one event as the kernel does: metadata, then each
 // (type, entry) DFID_NAME record padded to 4 bytes.
-func encode(mask uint64, pid int32, recs ...any) []byte {
+func encode(mask uint64, fd, pid int32, recs ...any) []byte {
 	ne := binary.NativeEndian
 	var info []byte
 	for i := 0; i < len(recs); i += 2 {
@@ -31,10 +31,14 @@ func encode(mask uint64, pid int32, recs ...any) []byte {
 	md[4] = metadataVers
 	ne.PutUint16(md[6:], metadataLen)
 	ne.PutUint64(md[8:], mask)
-	ne.PutUint32(md[16:], 0xffffffff) // FAN_NOFD
+	ne.PutUint32(md[16:], uint32(fd))
 	ne.PutUint32(md[20:], uint32(pid))
 	return append(md, info...)
 }
+
+// nofd is FAN_NOFD, the descriptor of an event of a group that reports
+// file handles.
+const nofd = -1
 
 var (
 	etc = FID{FSID: [2]int32{1, 2}, Type: 1, Handle: "\x01\x02\x03\x04\x05\x06\x07\x08"}
@@ -42,12 +46,15 @@ var (
 )
 
 // seeds are buffers as the kernel writes them: a create, a rename, a
-// queue overflow, and two events in one read.
+// queue overflow, two events in one read, and from the exec group (fd
+// mode) an exec's two opens (the program and its ELF interpreter) in
+// one read.
 func seeds() [][]byte {
-	create := encode(0x100, 42, infoDFIDName, Entry{etc, "99evil"})
-	rename := encode(0x10000000, 43, infoOldDFIDName, Entry{tmp, "x"}, infoNewDFIDName, Entry{etc, "99x"})
-	overflow := encode(0x4000, 0)
-	return [][]byte{create, rename, overflow, append(append([]byte{}, create...), rename...)}
+	create := encode(0x100, nofd, 42, infoDFIDName, Entry{etc, "99evil"})
+	rename := encode(0x10000000, nofd, 43, infoOldDFIDName, Entry{tmp, "x"}, infoNewDFIDName, Entry{etc, "99x"})
+	overflow := encode(0x4000, nofd, 0)
+	execs := append(encode(0x1000, 7, 4242), encode(0x1000, 8, 4242)...)
+	return [][]byte{create, rename, overflow, append(append([]byte{}, create...), rename...), execs}
 }
 
 func TestParse(t *testing.T) {
@@ -57,11 +64,15 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Event{
-		{Mask: 0x100, PID: 42, Entry: Entry{etc, "99evil"}},
-		{Mask: 0x10000000, PID: 43, Old: Entry{tmp, "x"}, New: Entry{etc, "99x"}},
+		{Mask: 0x100, FD: nofd, PID: 42, Entry: Entry{etc, "99evil"}},
+		{Mask: 0x10000000, FD: nofd, PID: 43, Old: Entry{tmp, "x"}, New: Entry{etc, "99x"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Parse:\n got %+v\nwant %+v", got, want)
+	}
+	got, err = Parse(s[4], nil)
+	if want := []Event{{Mask: 0x1000, FD: 7, PID: 4242}, {Mask: 0x1000, FD: 8, PID: 4242}}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the exec group's events: %+v %v, want %+v", got, err, want)
 	}
 	if got, err := Parse(s[2], nil); err != nil || len(got) != 1 || got[0].Mask != 0x4000 {
 		t.Fatalf("overflow: %+v %v", got, err)
@@ -71,7 +82,7 @@ func TestParse(t *testing.T) {
 	if got, err := Parse(bad, nil); err == nil || len(got) != 1 {
 		t.Fatalf("truncated: %+v %v", got, err)
 	}
-	dot := encode(0x40000100, 1, infoDFIDName, Entry{etc, "."})
+	dot := encode(0x40000100, nofd, 1, infoDFIDName, Entry{etc, "."})
 	if got, err := Parse(dot, nil); err != nil || got[0].Entry.Name != "" {
 		t.Fatalf("the directory itself: %+v %v", got, err)
 	}
@@ -98,7 +109,7 @@ func FuzzParse(f *testing.F) {
 					recs = append(recs, r.typ, r.e)
 				}
 			}
-			again, err := Parse(encode(ev.Mask, ev.PID, recs...), nil)
+			again, err := Parse(encode(ev.Mask, ev.FD, ev.PID, recs...), nil)
 			if err != nil || len(again) != 1 || !reflect.DeepEqual(again[0], ev) {
 				t.Fatalf("%+v re-encoded parses as %+v, %v", ev, again, err)
 			}

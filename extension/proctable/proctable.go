@@ -12,6 +12,13 @@
 // processes alive plus those whose exit was lost, which Sweep finds in
 // /proc and turns into exited ones.
 //
+// What an exec ran is known, beside /proc, from the files the kernel
+// opened for it (fanotify's FAN_OPEN_EXEC, given to Opened before the
+// exec is applied): the program, a `#!` script's interpreters, the ELF
+// interpreter. They name the executable of a process gone before /proc
+// was read, and the script a process runs, which /proc does not (its
+// executable is the interpreter); see Chain.
+//
 // A Table belongs to the one goroutine that applies events to it.
 package proctable
 
@@ -30,6 +37,11 @@ import (
 type Proc struct {
 	PID, PPID int
 	Path      string
+	// Script is the file execve ran when it is not the executable: a
+	// `#!` script (or a binfmt_misc file) whose interpreter Path is; ""
+	// for a program, and when it is not known (a process seeded from
+	// /proc).
+	Script    string
 	Argv      []string
 	Cwd       string
 	UID, EUID int64
@@ -93,6 +105,7 @@ type Table struct {
 	// Now is the clock of exits (time.Now).
 	Now    func() time.Time
 	exited []exit // oldest first
+	opens  opens
 }
 
 // exit is one exited process in the order they exited.
@@ -107,7 +120,7 @@ func New(procfs string) *Table {
 	if procfs == "" {
 		procfs = "/proc"
 	}
-	return &Table{proc: procfs, procs: map[int]*Proc{}, Grace: DefaultGrace, MaxExited: DefaultMaxExited, Now: time.Now}
+	return &Table{proc: procfs, procs: map[int]*Proc{}, Grace: DefaultGrace, MaxExited: DefaultMaxExited, Now: time.Now, opens: newOpens()}
 }
 
 // Len is the number of processes known.
@@ -267,7 +280,7 @@ func (t *Table) Fork(parent, child int, at time.Duration) *Proc {
 	}
 	c := &Proc{PID: child, PPID: parent, Start: at}
 	if p := t.Get(parent); p != nil {
-		c.Path, c.Argv, c.Cwd = p.Path, p.Argv, p.Cwd
+		c.Path, c.Script, c.Argv, c.Cwd = p.Path, p.Script, p.Argv, p.Cwd
 		c.UID, c.EUID, c.GID, c.EGID = p.UID, p.EUID, p.GID, p.EGID
 		c.Seeded = p.Seeded
 	}
@@ -275,17 +288,40 @@ func (t *Table) Fork(parent, child int, at time.Duration) *Proc {
 	return c
 }
 
-// Exec records a process's new program, read from /proc now; at is when
-// the exec happened, since boot. When the process is already gone, or its
-// pid already belongs to a process forked after at (pids are reused, and
-// the reader may lag behind the kernel), only its pid and parent are
-// known (Unread): which program it ran is lost.
+// Snapshot is what /proc said of a process right after its exec event
+// was read (Snap), kept until the exec is applied: a short process is
+// gone soon, so the reader reads /proc first and the files opened for
+// the exec second.
+type Snapshot struct {
+	p   *Proc
+	err error
+}
+
+// Snap reads a process's facts from /proc for its exec.
+func (t *Table) Snap(pid int) Snapshot {
+	p, err := t.Read(pid)
+	return Snapshot{p, err}
+}
+
+// Exec records a process's new program, as /proc said in s (Snap); at is
+// when the exec happened, since boot. The files opened for it (Opened) name
+// its script, and its executable when /proc cannot: when the process is
+// already gone, or its pid already belongs to a process forked after at
+// (pids are reused, and the reader may lag behind the kernel), its
+// parent stays what the table knew and its path is the opened
+// executable, "" when none was seen (the arguments, working directory
+// and ids are lost: Unread).
 //
 // The parent is the one the table saw fork it while that parent has not
 // exited: /proc, read later, names init or a subreaper once the parent is
 // gone, which is not the parent the process had at its exec.
-func (t *Table) Exec(pid int, at time.Duration) *Proc {
-	p, err := t.Read(pid)
+func (t *Table) Exec(pid int, at time.Duration, s Snapshot) *Proc {
+	p, err := s.p, s.err
+	exe := ""
+	if err == nil {
+		exe = p.Path
+	}
+	c := t.opens.take(pid, exe)
 	if err == nil && p.Start > at+startSlack {
 		err = fmt.Errorf("process %d: started after its exec: pid reused", pid)
 	}
@@ -293,12 +329,21 @@ func (t *Table) Exec(pid int, at time.Duration) *Proc {
 	if old != nil && (old.Exited || old.Start > at+startSlack) {
 		old = nil // another process's entry
 	}
-	if err != nil {
-		p = &Proc{PID: pid, Unread: true}
+	switch {
+	case err != nil:
+		p = &Proc{PID: pid, Path: c.Path, Script: c.Script, Unread: true}
 		if old != nil {
 			p.PPID = old.PPID
 		}
+	case p.Path == "":
+		// exiting: /proc no longer names its executable
+		p.Path, p.Script = c.Path, c.Script
+	case p.Path == c.Path:
+		p.Script = c.Script
 	}
+	// otherwise the opens were not this exec's (an exec that failed
+	// after opening its file, events the kernel merged): its script is
+	// unknown
 	if old != nil {
 		if parent := t.procs[old.PPID]; parent != nil && !parent.Exited {
 			p.PPID = old.PPID
@@ -331,6 +376,7 @@ const startSlack = 2 * time.Second / ticks
 // stays for the grace period, and then goes at a later exit or Sweep.
 func (t *Table) Exit(pid int) *Proc {
 	defer t.prune()
+	t.opens.drop(pid)
 	p := t.procs[pid]
 	if p == nil {
 		return &Proc{PID: pid}
@@ -381,18 +427,18 @@ func (t *Table) Sweep() int {
 }
 
 // Ancestry returns the executables from pid up to pid 1, as the table
-// knows them now.
-func (t *Table) Ancestry(pid int) []string {
-	out := []string{}
+// knows them now, and beside them their scripts ("" for programs).
+func (t *Table) Ancestry(pid int) (paths, scripts []string) {
+	paths, scripts = []string{}, []string{}
 	seen := map[int]bool{}
-	for pid > 0 && !seen[pid] && len(out) < maxDepth {
+	for pid > 0 && !seen[pid] && len(paths) < maxDepth {
 		seen[pid] = true
 		p := t.Get(pid)
 		if p == nil {
 			break
 		}
-		out = append(out, p.Path)
+		paths, scripts = append(paths, p.Path), append(scripts, p.Script)
 		pid = p.PPID
 	}
-	return out
+	return paths, scripts
 }

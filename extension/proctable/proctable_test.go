@@ -43,10 +43,10 @@ func fakeProc(t *testing.T) string {
 func TestExecOfAReusedPid(t *testing.T) {
 	tb := New(fakeProc(t))
 	tb.Fork(7, 42, 3*time.Second)
-	if p := tb.Exec(42, 4*time.Second); p.Path != "" || p.PPID != 7 {
+	if p := tb.Exec(42, 4*time.Second, tb.Snap(42)); p.Path != "" || p.PPID != 7 {
 		t.Fatalf("exec at 4s took the later process's facts: %+v", p)
 	}
-	p := tb.Exec(42, 6*time.Second)
+	p := tb.Exec(42, 6*time.Second, tb.Snap(42))
 	if p.Path != "/bin/x" || p.PPID != 7 || p.Start != 5*time.Second || p.Cmdline() != "/bin/x -y " || p.UID != 1 || p.EUID != 2 || p.GID != 3 || p.EGID != 4 {
 		t.Fatalf("exec at 6s: %+v", p)
 	}
@@ -76,11 +76,11 @@ func TestExecKeepsTheForkingParent(t *testing.T) {
 	tb := New(fakeProc(t))
 	tb.procs[50] = &Proc{PID: 50, PPID: 1, Path: "/usr/bin/python3", Start: time.Second}
 	tb.Fork(50, 42, 4*time.Second)
-	if p := tb.Exec(42, 6*time.Second); p.PPID != 50 || p.Path != "/bin/x" {
+	if p := tb.Exec(42, 6*time.Second, tb.Snap(42)); p.PPID != 50 || p.Path != "/bin/x" {
 		t.Fatalf("exec after the parent's fork: %+v", p)
 	}
 	tb.Exit(50)
-	if p := tb.Exec(42, 7*time.Second); p.PPID != 7 {
+	if p := tb.Exec(42, 7*time.Second, tb.Snap(42)); p.PPID != 7 {
 		t.Fatalf("exec after the parent's exit: parent %d, want /proc's 7", p.PPID)
 	}
 }
@@ -93,7 +93,7 @@ func TestAtIsTheImageBeforeLaterExecs(t *testing.T) {
 	tb := New(fakeProc(t))
 	tb.procs[50] = &Proc{PID: 50, PPID: 1, Path: "/usr/bin/python3", Start: time.Second}
 	tb.Fork(50, 42, 4*time.Second)
-	p := tb.Exec(42, 6*time.Second)
+	p := tb.Exec(42, 6*time.Second, tb.Snap(42))
 	for _, c := range []struct {
 		after, by time.Duration
 		path      string
@@ -109,7 +109,7 @@ func TestAtIsTheImageBeforeLaterExecs(t *testing.T) {
 		}
 	}
 	for i := 0; i < 10; i++ {
-		p = tb.Exec(42, time.Duration(8+i)*time.Second)
+		p = tb.Exec(42, time.Duration(8+i)*time.Second, tb.Snap(42))
 	}
 	n := 0
 	for q := p; q != nil; q = q.Before {
@@ -137,7 +137,7 @@ func TestExitedStayBounded(t *testing.T) {
 	if p := tb.Get(100); p == nil || !p.Exited || p.Path != "/bin/x" {
 		t.Fatalf("exited 100 is gone at once: %+v", p)
 	}
-	if got := tb.Ancestry(100); len(got) != 2 || got[1] != "/bin/x" {
+	if got, _ := tb.Ancestry(100); len(got) != 2 || got[1] != "/bin/x" {
 		t.Fatalf("ancestry of the exited 100: %q", got)
 	}
 	// the pid reused by a new fork is the new process
