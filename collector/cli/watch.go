@@ -32,7 +32,7 @@ reads only the events added since the previous one, so each is logged once;
 rows are logged as osqueryd logs scheduled results (pack_pkgpersist_<query>,
 action added), so report stacks and report new-terms read them as they read
 osqueryd's. Events the ring pushed out before a run read them (an exec storm
-past --events-max within one interval) are logged as a pm-events-lost row
+past --events-max or --events-max-bytes within one interval) are logged as a pm-events-lost row
 saying which, and printed on stderr.
 
 Rows go into --db under this host's name (as pkgpersist hunt stores it), or
@@ -47,6 +47,7 @@ cannot store; 2 for bad usage.`,
 			&cli.StringFlag{Name: "format", Value: "store", Usage: "`FORMAT`: store (into --db) or ndjson (result lines on standard output)"},
 			&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "run the queries every `DURATION`"},
 			&cli.IntFlag{Name: "events-max", Value: events.DefaultMax, Usage: "keep at most `N` events per source between runs (osquery's --events_max)"},
+			&cli.Int64Flag{Name: "events-max-bytes", Value: events.DefaultMaxBytes, Usage: "keep at most `BYTES` of events per source (long command lines reach it before --events-max)"},
 			&cli.DurationFlag{Name: "events-expiry", Value: events.DefaultExpiry, Usage: "keep events at most `DURATION` (osquery's --events_expiry)"},
 		},
 		Action: runWatch,
@@ -113,7 +114,7 @@ func runWatch(c *cli.Context) error {
 	} else {
 		sink = &lineSink{out: bufio.NewWriter(c.App.Writer), host: hunt.LocalName("/")}
 	}
-	capt := capture.Start(capture.Options{Limits: events.Limits{Max: c.Int("events-max"), Expiry: c.Duration("events-expiry")}})
+	capt := capture.Start(capture.Options{Limits: events.Limits{Max: c.Int("events-max"), Expiry: c.Duration("events-expiry"), MaxBytes: c.Int64("events-max-bytes")}})
 	stopped := false
 	stop := func() {
 		if !stopped {

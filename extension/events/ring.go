@@ -10,20 +10,29 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
-// Defaults are osquery's --events_max and --events_expiry defaults.
+// DefaultMax and DefaultExpiry are osquery's --events_max and
+// --events_expiry defaults. DefaultMaxBytes bounds what those rows hold:
+// an exec row is a few hundred bytes, so 50,000 of them fit many times
+// over, but rows carry the command line three times (cmdline, argv,
+// parent_cmdline) and a compiler's 100 KB command lines at 50,000 rows
+// would hold gigabytes.
 const (
-	DefaultMax    = 50000
-	DefaultExpiry = time.Hour
+	DefaultMax      = 50000
+	DefaultExpiry   = time.Hour
+	DefaultMaxBytes = 64 << 20
 )
 
 // Limits bound a ring; zero values take the defaults.
 type Limits struct {
 	Max    int
 	Expiry time.Duration
+	// MaxBytes bounds the rows' packed text plus each entry's own size
+	MaxBytes int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -32,6 +41,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Expiry <= 0 {
 		l.Expiry = DefaultExpiry
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
 	}
 	return l
 }
@@ -51,6 +63,8 @@ type Ring struct {
 	added   int64
 	evicted int64
 	lost    int64
+	// bytes is what the kept entries hold (entry.size)
+	bytes int64
 	// incomplete counts rows added without the facts a row should have
 	// (a process gone before /proc was read)
 	incomplete int64
@@ -68,6 +82,11 @@ type entry struct {
 	time int64
 	row  string
 }
+
+// entryOverhead is an entry's own size beside its row's text.
+const entryOverhead = int64(unsafe.Sizeof(entry{}))
+
+func (e entry) size() int64 { return entryOverhead + int64(len(e.row)) }
 
 // packLocked encodes row against the ring's columns.
 func (r *Ring) packLocked(row table.Row) string {
@@ -130,10 +149,13 @@ func (r *Ring) Add(row table.Row) int64 {
 	r.nextEID++
 	e := entry{eid: r.nextEID, time: t.Unix(), row: r.packLocked(row)}
 	r.added++
+	// the newest row is kept even when it alone passes the byte bound
+	for r.n > 0 && r.bytes+e.size() > r.limits.MaxBytes {
+		r.evictOldestLocked()
+	}
 	switch {
 	case r.n < len(r.buf):
 		r.buf[(r.head+r.n)%len(r.buf)] = e
-		r.n++
 	case len(r.buf) < r.limits.Max:
 		// grow up to Max (memory follows what is kept); expiry may have
 		// moved head, so straighten the ring before appending
@@ -142,23 +164,29 @@ func (r *Ring) Add(row table.Row) int64 {
 			r.head = 0
 		}
 		r.buf = append(r.buf, e)
-		r.n++
 	default:
-		r.buf[r.head] = e
-		r.head = (r.head + 1) % len(r.buf)
-		r.evicted++
+		r.evictOldestLocked()
+		r.buf[(r.head+r.n)%len(r.buf)] = e
 	}
+	r.n++
+	r.bytes += e.size()
 	return e.eid
+}
+
+// evictOldestLocked pushes the oldest entry out.
+func (r *Ring) evictOldestLocked() {
+	r.bytes -= r.buf[r.head].size()
+	r.buf[r.head] = entry{}
+	r.head = (r.head + 1) % len(r.buf)
+	r.n--
+	r.evicted++
 }
 
 // expireLocked drops entries older than the expiry.
 func (r *Ring) expireLocked(now time.Time) {
 	cutoff := now.Add(-r.limits.Expiry).Unix()
 	for r.n > 0 && r.buf[r.head].time < cutoff {
-		r.buf[r.head] = entry{}
-		r.head = (r.head + 1) % len(r.buf)
-		r.n--
-		r.evicted++
+		r.evictOldestLocked()
 	}
 	if r.n == 0 {
 		r.head = 0
@@ -253,7 +281,10 @@ type Status struct {
 	OldestTime    int64
 	Max           int
 	ExpirySeconds int64
-	Error         string
+	// Bytes is what the kept rows hold, bounded by MaxBytes
+	Bytes    int64
+	MaxBytes int64
+	Error    string
 }
 
 // Status reports the ring's counters now.
@@ -265,6 +296,7 @@ func (r *Ring) Status() Status {
 		Source: r.source, Running: r.running, Events: r.added, Kept: int64(r.n),
 		LostKernel: r.lost, Evicted: r.evicted, Incomplete: r.incomplete, Max: r.limits.Max,
 		ExpirySeconds: int64(r.limits.Expiry / time.Second), Error: r.err,
+		Bytes: r.bytes, MaxBytes: r.limits.MaxBytes,
 	}
 	if r.n > 0 {
 		oldest := r.buf[r.head]

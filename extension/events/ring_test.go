@@ -93,7 +93,7 @@ func TestRingSelect(t *testing.T) {
 // TestDefaults are osquery's.
 func TestDefaults(t *testing.T) {
 	s := NewRing("process", Limits{}, nil).Status()
-	if s.Max != 50000 || s.ExpirySeconds != 3600 {
+	if s.Max != 50000 || s.ExpirySeconds != 3600 || s.MaxBytes != 64<<20 {
 		t.Fatalf("%+v", s)
 	}
 }
@@ -181,5 +181,48 @@ func TestSelectDoesNotBlockAdd(t *testing.T) {
 		t0 := time.Now()
 		r.Add(table.Row{"n": "1"})
 		worst = max(worst, time.Since(t0))
+	}
+}
+
+// TestRingByteBound: rows are bounded in bytes too, the oldest pushed out
+// (and counted) first; a row larger than the bound alone is still kept.
+func TestRingByteBound(t *testing.T) {
+	long := table.Row{"cmdline": strings.Repeat("c", 1000)}
+	one := NewRing("process", Limits{}, nil)
+	one.Add(long)
+	size := one.Status().Bytes
+	if size < 1000 {
+		t.Fatalf("one row of 1000 bytes counts %d", size)
+	}
+	r := NewRing("process", Limits{MaxBytes: 3*size + size/2}, nil)
+	for i := 0; i < 5; i++ {
+		r.Add(long)
+	}
+	if got := eids(r.Select(table.QueryContext{})); got != "3 4 5 " {
+		t.Fatalf("kept %q, want the newest three", got)
+	}
+	s := r.Status()
+	if s.Kept != 3 || s.Evicted != 2 || s.Bytes != 3*size || s.MaxBytes != 3*size+size/2 {
+		t.Fatalf("status %+v", s)
+	}
+	// a short row fits beside them; a row larger than the bound replaces all
+	r.Add(table.Row{})
+	if s := r.Status(); s.Kept != 4 || s.Evicted != 2 {
+		t.Fatalf("status %+v after a short row", s)
+	}
+	r.Add(table.Row{"cmdline": strings.Repeat("c", int(4*size))})
+	if got := eids(r.Select(table.QueryContext{})); got != "7 " {
+		t.Fatalf("kept %q, want only the huge row", got)
+	}
+	if s := r.Status(); s.Evicted != 6 || s.Bytes <= s.MaxBytes {
+		t.Fatalf("status %+v after a huge row", s)
+	}
+	// expiry and emptying give the bytes back
+	c := &clock{time.Unix(0, 0)}
+	e := NewRing("file", Limits{Expiry: time.Second}, c.now)
+	e.Add(long)
+	c.t = c.t.Add(2 * time.Second)
+	if s := e.Status(); s.Kept != 0 || s.Bytes != 0 {
+		t.Fatalf("status %+v after expiry", s)
 	}
 }

@@ -32,13 +32,15 @@ func Table(src *events.Sources) *table.Table {
 			col("events", table.BigInt, "Rows added since the extension started"),
 			col("kept", table.BigInt, "Rows in the ring now"),
 			col("lost_kernel", table.BigInt, "Events the kernel dropped before the extension read them (netlink ENOBUFS or a gap in the connector's sequence numbers; fanotify queue overflow)"),
-			col("evicted", table.BigInt, "Rows pushed out of the ring by `--events_max` or `--events_expiry`"),
+			col("evicted", table.BigInt, "Rows pushed out of the ring by `--events_max`, `--events_max_bytes` or `--events_expiry`"),
 			col("incomplete", table.BigInt, "Rows added without all their facts: `exec` rows of a process that was gone before the extension could read /proc (empty `path`, `argv` and `cwd`), file rows whose writer was gone"),
 			col("oldest_eid", table.BigInt, "eid of the oldest row kept; 0 when none"),
 			col("newest_eid", table.BigInt, "eid of the newest row kept; 0 when none"),
 			col("oldest_time", table.BigInt, "time of the oldest row kept; 0 when none"),
 			col("max_events", table.BigInt, "The ring's size bound (`--events_max`)"),
 			col("expiry_seconds", table.BigInt, "The ring's age bound (`--events_expiry`)"),
+			col("bytes", table.BigInt, "Bytes the kept rows hold (their text and each row's own bookkeeping)"),
+			col("max_bytes", table.BigInt, "The ring's byte bound (`--events_max_bytes`): long command lines push the oldest rows out before `--events_max` does"),
 			col("error", table.Text, "Why the source does not run; `''` when it does"),
 		},
 		Generate: func(context.Context, table.QueryContext) ([]table.Row, error) {
@@ -47,7 +49,7 @@ func Table(src *events.Sources) *table.Table {
 				if r == nil {
 					out = append(out, table.Row{"source": sources[i], "running": "0", "events": "0", "kept": "0",
 						"lost_kernel": "0", "evicted": "0", "incomplete": "0", "oldest_eid": "0", "newest_eid": "0", "oldest_time": "0",
-						"max_events": "0", "expiry_seconds": "0", "error": events.NoSource(Name).Error()})
+						"max_events": "0", "expiry_seconds": "0", "bytes": "0", "max_bytes": "0", "error": events.NoSource(Name).Error()})
 					continue
 				}
 				out = append(out, Row(r.Status()))
@@ -64,6 +66,6 @@ func Row(s events.Status) table.Row {
 		"source": s.Source, "running": table.Bool(s.Running), "events": n(s.Events), "kept": n(s.Kept),
 		"lost_kernel": n(s.LostKernel), "evicted": n(s.Evicted), "incomplete": n(s.Incomplete), "oldest_eid": n(s.OldestEID),
 		"newest_eid": n(s.NewestEID), "oldest_time": n(s.OldestTime), "max_events": n(int64(s.Max)),
-		"expiry_seconds": n(s.ExpirySeconds), "error": s.Error,
+		"expiry_seconds": n(s.ExpirySeconds), "bytes": n(s.Bytes), "max_bytes": n(s.MaxBytes), "error": s.Error,
 	}
 }
