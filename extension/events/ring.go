@@ -62,7 +62,10 @@ type Ring struct {
 	nextEID int64
 	added   int64
 	evicted int64
-	lost    int64
+	// evictedUnread counts the evicted rows no Select had returned: under
+	// osqueryd, the only record that they were never logged
+	evictedUnread int64
+	lost          int64
 	// bytes is what the kept entries hold (entry.size)
 	bytes int64
 	// incomplete counts rows added without the facts a row should have
@@ -81,6 +84,8 @@ type entry struct {
 	eid  int64
 	time int64
 	row  string
+	// read: a Select returned it, so pushing it out loses nothing
+	read bool
 }
 
 // entryOverhead is an entry's own size beside its row's text.
@@ -176,6 +181,9 @@ func (r *Ring) Add(row table.Row) int64 {
 // evictOldestLocked pushes the oldest entry out.
 func (r *Ring) evictOldestLocked() {
 	r.bytes -= r.buf[r.head].size()
+	if !r.buf[r.head].read {
+		r.evictedUnread++
+	}
 	r.buf[r.head] = entry{}
 	r.head = (r.head + 1) % len(r.buf)
 	r.n--
@@ -217,7 +225,8 @@ func (r *Ring) SetRunning(running bool, err string) {
 }
 
 // Select returns the rows the query's eid and time constraints (`>`,
-// `>=`, `=`) admit, oldest first, with their eid and time columns.
+// `>=`, `=`) admit, oldest first, with their eid and time columns, and
+// marks them read (see Status.EvictedUnread).
 func (r *Ring) Select(q table.QueryContext) []table.Row {
 	keep := func(col string, v int64) bool {
 		for _, c := range q.Constraints[col] {
@@ -249,9 +258,10 @@ func (r *Ring) Select(q table.QueryContext) []table.Row {
 	r.expireLocked(r.now())
 	var picked []entry
 	for i := 0; i < r.n; i++ {
-		e := r.buf[(r.head+i)%len(r.buf)]
+		e := &r.buf[(r.head+i)%len(r.buf)]
 		if keep("eid", e.eid) && keep("time", e.time) {
-			picked = append(picked, e)
+			e.read = true
+			picked = append(picked, *e)
 		}
 	}
 	cols := r.cols
@@ -269,12 +279,14 @@ func (r *Ring) Select(q table.QueryContext) []table.Row {
 
 // Status is what pm_event_status says of one ring.
 type Status struct {
-	Source        string
-	Running       bool
-	Events        int64
-	Kept          int64
-	LostKernel    int64
-	Evicted       int64
+	Source     string
+	Running    bool
+	Events     int64
+	Kept       int64
+	LostKernel int64
+	Evicted    int64
+	// EvictedUnread are the evicted rows no Select had returned
+	EvictedUnread int64
 	Incomplete    int64
 	OldestEID     int64
 	NewestEID     int64
@@ -294,7 +306,7 @@ func (r *Ring) Status() Status {
 	r.expireLocked(r.now())
 	s := Status{
 		Source: r.source, Running: r.running, Events: r.added, Kept: int64(r.n),
-		LostKernel: r.lost, Evicted: r.evicted, Incomplete: r.incomplete, Max: r.limits.Max,
+		LostKernel: r.lost, Evicted: r.evicted, EvictedUnread: r.evictedUnread, Incomplete: r.incomplete, Max: r.limits.Max,
 		ExpirySeconds: int64(r.limits.Expiry / time.Second), Error: r.err,
 		Bytes: r.bytes, MaxBytes: r.limits.MaxBytes,
 	}

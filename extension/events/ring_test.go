@@ -226,3 +226,30 @@ func TestRingByteBound(t *testing.T) {
 		t.Fatalf("status %+v after expiry", s)
 	}
 }
+
+// TestEvictedUnread: rows pushed out before any Select returned them are
+// counted apart from those a query had read; a select reads only the
+// rows its constraints admit.
+func TestEvictedUnread(t *testing.T) {
+	c := &clock{time.Unix(0, 0)}
+	r := NewRing("process", Limits{Max: 3, Expiry: 10 * time.Second}, c.now)
+	for i := 0; i < 5; i++ {
+		r.Add(table.Row{})
+	}
+	if s := r.Status(); s.Evicted != 2 || s.EvictedUnread != 2 {
+		t.Fatalf("status %+v, want 2 pushed out unread", s)
+	}
+	r.Select(q("eid", table.GreaterThan, 3)) // reads 4 and 5, not 3
+	for i := 0; i < 3; i++ {
+		r.Add(table.Row{})
+	}
+	if s := r.Status(); s.Evicted != 5 || s.EvictedUnread != 3 {
+		t.Fatalf("status %+v, want 3 unread of 5", s)
+	}
+	// age: 6 read, 7 and 8 not
+	r.Select(q("eid", table.Equals, 6))
+	c.t = c.t.Add(11 * time.Second)
+	if s := r.Status(); s.Kept != 0 || s.Evicted != 8 || s.EvictedUnread != 5 {
+		t.Fatalf("status %+v after expiry", s)
+	}
+}

@@ -33,6 +33,7 @@ func Table(src *events.Sources) *table.Table {
 			col("kept", table.BigInt, "Rows in the ring now"),
 			col("lost_kernel", table.BigInt, "Events the kernel dropped before the extension read them (netlink ENOBUFS or a gap in the connector's sequence numbers; fanotify queue overflow)"),
 			col("evicted", table.BigInt, "Rows pushed out of the ring by `--events_max`, `--events_max_bytes` or `--events_expiry`"),
+			col("evicted_unread", table.BigInt, "Of `evicted`, the rows no query had read when they were pushed out: events no result logged"),
 			col("incomplete", table.BigInt, "Rows added without all their facts: `exec` rows of a process that was gone before the extension could read /proc (empty `path`, `argv` and `cwd`), file rows whose writer was gone"),
 			col("oldest_eid", table.BigInt, "eid of the oldest row kept; 0 when none"),
 			col("newest_eid", table.BigInt, "eid of the newest row kept; 0 when none"),
@@ -48,7 +49,7 @@ func Table(src *events.Sources) *table.Table {
 			for i, r := range src.Rings() {
 				if r == nil {
 					out = append(out, table.Row{"source": sources[i], "running": "0", "events": "0", "kept": "0",
-						"lost_kernel": "0", "evicted": "0", "incomplete": "0", "oldest_eid": "0", "newest_eid": "0", "oldest_time": "0",
+						"lost_kernel": "0", "evicted": "0", "evicted_unread": "0", "incomplete": "0", "oldest_eid": "0", "newest_eid": "0", "oldest_time": "0",
 						"max_events": "0", "expiry_seconds": "0", "bytes": "0", "max_bytes": "0", "error": events.NoSource(Name).Error()})
 					continue
 				}
@@ -64,7 +65,7 @@ func Row(s events.Status) table.Row {
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	return table.Row{
 		"source": s.Source, "running": table.Bool(s.Running), "events": n(s.Events), "kept": n(s.Kept),
-		"lost_kernel": n(s.LostKernel), "evicted": n(s.Evicted), "incomplete": n(s.Incomplete), "oldest_eid": n(s.OldestEID),
+		"lost_kernel": n(s.LostKernel), "evicted": n(s.Evicted), "evicted_unread": n(s.EvictedUnread), "incomplete": n(s.Incomplete), "oldest_eid": n(s.OldestEID),
 		"newest_eid": n(s.NewestEID), "oldest_time": n(s.OldestTime), "max_events": n(int64(s.Max)),
 		"expiry_seconds": n(s.ExpirySeconds), "bytes": n(s.Bytes), "max_bytes": n(s.MaxBytes), "error": s.Error,
 	}
