@@ -10,10 +10,11 @@
 --   the file it opened for the exec was lost too).
 --   While a source is down or losing, pm-installs, pm-descendants and
 --   pm-writes miss what happened on the host: a window with no install is
---   not a window without one. Counters are cumulative since the extension
---   started, so each new loss logs a new row; evicted counts rows the ring
---   pushed out by size or age, which is a loss only for rows no scheduled
---   query had read by then.
+--   not a window without one. Rows the ring pushed out (by --events_max,
+--   --events_max_bytes or --events_expiry) before any query read them are
+--   a loss too (evicted_unread); evicted counts also the rows queries had
+--   read, which lost nothing. Counters are cumulative since the extension
+--   started, so each new loss logs a new row.
 -- attack: T1562.001
 -- platform: linux
 -- interval: 300
@@ -23,7 +24,10 @@
 -- false_positives: an exec storm (a build, a fork bomb test) can overrun the
 --   kernel's buffer, and very short processes (a shell script's true, test,
 --   sed) can be gone before they are read; compare lost_kernel and
---   incomplete with events.
-SELECT source, running, events, kept, lost_kernel, evicted, incomplete, max_events, expiry_seconds, error
+--   incomplete with events. A query scheduled less often than the ring
+--   fills (events_max rows, or max_bytes of long command lines, per
+--   interval) reports evicted_unread on a busy host: raise the bounds or
+--   shorten the interval.
+SELECT source, running, events, kept, lost_kernel, evicted, evicted_unread, incomplete, max_events, max_bytes, expiry_seconds, error
 FROM pm_event_status
-WHERE running = 0 OR lost_kernel > 0 OR incomplete > 0 OR error != ''
+WHERE running = 0 OR lost_kernel > 0 OR evicted_unread > 0 OR incomplete > 0 OR error != ''

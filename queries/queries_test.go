@@ -193,12 +193,13 @@ func TestEventQueries(t *testing.T) {
 		 (42, 'exec', 42, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/bash', 'sh -c x', '["/usr/bin/bash","/usr/bin/python3.12","/usr/bin/bash"]', '["","/usr/bin/dnf",""]'),
 		 (43, 'exec', 43, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/python3.12', 'python3 x', '["/usr/bin/python3.12","/usr/bin/bash"]', '["/tmp/dnf",""]'),
 		 (44, 'exec', 44, '/usr/bin/python3.12', '/usr/bin/dnf', '["/usr/bin/python3","/usr/bin/dnf"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]', '[""]');
-		CREATE TEMP TABLE pm_event_status (source, running, events, kept, lost_kernel, evicted, incomplete, oldest_eid, newest_eid,
-		  oldest_time, max_events, expiry_seconds, error);
+		CREATE TEMP TABLE pm_event_status (source, running, events, kept, lost_kernel, evicted, evicted_unread, incomplete,
+		  oldest_eid, newest_eid, oldest_time, max_events, expiry_seconds, bytes, max_bytes, error);
 		INSERT INTO pm_event_status VALUES
-		 ('process', 1, 200000, 50000, 0, 150000, 0, 1, 200000, 1, 50000, 3600, ''),
-		 ('process', 1, 300, 300, 0, 0, 2, 1, 300, 1, 50000, 3600, ''),
-		 ('file', 0, 0, 0, 0, 0, 0, 0, 0, 0, 50000, 3600, 'fanotify_init: operation not permitted');
+		 ('process', 1, 200000, 50000, 0, 150000, 0, 0, 150001, 200000, 1, 50000, 3600, 9000000, 67108864, ''),
+		 ('process', 1, 300, 300, 0, 0, 0, 2, 1, 300, 1, 50000, 3600, 60000, 67108864, ''),
+		 ('process', 1, 900, 500, 0, 400, 7, 0, 401, 900, 1, 50000, 3600, 67100000, 67108864, ''),
+		 ('file', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 50000, 3600, 0, 67108864, 'fanotify_init: operation not permitted');
 		CREATE TEMP TABLE pm_file_events (eid, time, action, target_path, pid, path, script, cmdline, ancestry, ancestry_scripts, sha256, package, manager);
 		INSERT INTO pm_file_events (eid, time, action, target_path, pid, path, cmdline, ancestry, sha256, package, manager) VALUES
 		 (1, 1, 'CREATED', '/etc/apt/apt.conf.d/20listchanges', 11, '/usr/bin/dpkg', 'dpkg --unpack x.deb', '["/usr/bin/apt-get"]', 'a', 'apt-listchanges', 'dpkg'),
@@ -241,8 +242,9 @@ func TestEventQueries(t *testing.T) {
 		// ancestor's, 9) wrote a file a package owns; not by the writer's
 		// command line (8), nor a script named dnf elsewhere (10)
 		"pm-writes": "10 2 3 4 6 8",
-		// first column: source. Evictions alone are no loss
-		"pm-events-lost": "file process",
+		// first column: source: not running, incomplete, evicted
+		// unread. Evictions of rows a query had read are no loss
+		"pm-events-lost": "file process process",
 	}
 	for _, q := range qs {
 		w, ok := want[q.ID]

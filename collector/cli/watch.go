@@ -32,13 +32,17 @@ reads only the events added since the previous one, so each is logged once;
 rows are logged as osqueryd logs scheduled results (pack_pkgpersist_<query>,
 action added), so report stacks and report new-terms read them as they read
 osqueryd's. Events the ring pushed out before a run read them (an exec storm
-past --events-max within one interval) are logged as a pm-events-lost row
+past --events-max or --events-max-bytes within one interval) are logged as a pm-events-lost row
 saying which, and printed on stderr.
 
 Rows go into --db under this host's name (as pkgpersist hunt stores it), or
 with --format ndjson to standard output as osqueryd's result log lines
 (pkgpersist ingest reads them). SIGINT or SIGTERM stops the capture, runs the
 queries over what it holds and stores it before exiting.
+
+Rows a write refused (a full disk, a locked database, a failed standard
+output) are kept and written with the next run's; past 100,000 such rows
+it exits saying how many rows were not stored.
 
 Exit status: 0 after a clean stop; 1 when it cannot capture (not root) or
 cannot store; 2 for bad usage.`,
@@ -47,6 +51,7 @@ cannot store; 2 for bad usage.`,
 			&cli.StringFlag{Name: "format", Value: "store", Usage: "`FORMAT`: store (into --db) or ndjson (result lines on standard output)"},
 			&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "run the queries every `DURATION`"},
 			&cli.IntFlag{Name: "events-max", Value: events.DefaultMax, Usage: "keep at most `N` events per source between runs (osquery's --events_max)"},
+			&cli.Int64Flag{Name: "events-max-bytes", Value: events.DefaultMaxBytes, Usage: "keep at most `BYTES` of events per source (long command lines reach it before --events-max)"},
 			&cli.DurationFlag{Name: "events-expiry", Value: events.DefaultExpiry, Usage: "keep events at most `DURATION` (osquery's --events_expiry)"},
 		},
 		Action: runWatch,
@@ -78,6 +83,54 @@ func (s *lineSink) write(_ context.Context, rows []store.Logged) (int, error) {
 		return 0, err
 	}
 	return len(rows), s.out.Flush()
+}
+
+// maxPending caps the rows kept for a sink that refuses them (a full
+// disk, a locked database; in ndjson mode a failed write to standard
+// output, which fails every write after it). Rows are only query results,
+// not every event: 100,000 are twice what both rings hold at the default
+// --events-max, a few hundred MB at most, and a sink that refused that
+// many is not coming back in time to be worth the memory.
+const maxPending = 100000
+
+// backlog writes rows to a sink, keeping those it refused for the next
+// write, up to max.
+type backlog struct {
+	sink   watchSink
+	max    int
+	rows   []store.Logged
+	stored int
+}
+
+// backlogFull is the error of a backlog past its cap.
+type backlogFull struct {
+	rows, max int
+	err       error
+}
+
+func (e *backlogFull) Error() string {
+	return fmt.Sprintf("giving up: %d rows were not stored (more than %d pending while writes failed): %s", e.rows, e.max, oneLineErr(e.err))
+}
+
+func (e *backlogFull) Unwrap() error { return e.err }
+
+// add writes what is pending and rows; a refused write keeps them all,
+// and is a *backlogFull once more than max are kept.
+func (b *backlog) add(ctx context.Context, rows []store.Logged) error {
+	b.rows = append(b.rows, rows...)
+	if len(b.rows) == 0 {
+		return nil
+	}
+	n, err := b.sink.write(ctx, b.rows)
+	if err != nil {
+		if len(b.rows) > b.max {
+			return &backlogFull{rows: len(b.rows), max: b.max, err: err}
+		}
+		return fmt.Errorf("%d rows not stored yet: %w", len(b.rows), err)
+	}
+	b.stored += n
+	b.rows = b.rows[:0]
+	return nil
 }
 
 func runWatch(c *cli.Context) error {
@@ -113,7 +166,7 @@ func runWatch(c *cli.Context) error {
 	} else {
 		sink = &lineSink{out: bufio.NewWriter(c.App.Writer), host: hunt.LocalName("/")}
 	}
-	capt := capture.Start(capture.Options{Limits: events.Limits{Max: c.Int("events-max"), Expiry: c.Duration("events-expiry")}})
+	capt := capture.Start(capture.Options{Limits: events.Limits{Max: c.Int("events-max"), Expiry: c.Duration("events-expiry"), MaxBytes: c.Int64("events-max-bytes")}})
 	stopped := false
 	stop := func() {
 		if !stopped {
@@ -135,8 +188,8 @@ func runWatch(c *cli.Context) error {
 
 	ctx, cancel := signal.NotifyContext(bg, os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	var pending []store.Logged
-	logged, stored := 0, 0
+	pending := &backlog{sink: sink, max: maxPending}
+	logged := 0
 	// run logs the events since the previous run; rows a write refused
 	// stay pending for the next
 	run := func() error {
@@ -147,18 +200,8 @@ func runWatch(c *cli.Context) error {
 		for _, l := range lost {
 			fmt.Fprintf(errw, "pkgpersist: watch: %s\n", l)
 		}
-		pending = append(pending, rows...)
 		logged += len(rows)
-		if len(pending) == 0 {
-			return nil
-		}
-		n, err := sink.write(bg, pending)
-		if err != nil {
-			return fmt.Errorf("%d rows not stored yet: %w", len(pending), err)
-		}
-		stored += n
-		pending = pending[:0]
-		return nil
+		return pending.add(bg, rows)
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -166,7 +209,11 @@ func runWatch(c *cli.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
-			if err := run(); err != nil {
+			err := run()
+			if errors.As(err, new(*backlogFull)) {
+				return &exitError{1, fmt.Errorf("watch: %w", err)}
+			}
+			if err != nil {
 				fmt.Fprintf(errw, "pkgpersist: watch: %s\n", oneLineErr(err))
 			}
 		}
@@ -176,7 +223,7 @@ func runWatch(c *cli.Context) error {
 	err = run()
 	s := capt.Sources.Process.Status()
 	fmt.Fprintf(errw, "pkgpersist: watch: stopped: %d rows logged, %d new stored; process events %d, lost in the kernel %d, pushed out of the ring %d\n",
-		logged, stored, s.Events, s.LostKernel, s.Evicted)
+		logged, pending.stored, s.Events, s.LostKernel, s.Evicted)
 	if err != nil {
 		return &exitError{1, fmt.Errorf("watch: %w", err)}
 	}

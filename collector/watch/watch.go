@@ -217,6 +217,12 @@ func (w *Watcher) Run(ctx context.Context) ([]store.Logged, []Loss, error) {
 			l := Loss{Source: win.ring.Source(), From: win.lo + 1, To: win.first - 1}
 			lost = append(lost, l)
 			if w.status != nil {
+				// the status query logs the source's new counters
+				// (evicted_unread) too: the loss row, which names the
+				// eids, replaces its row
+				out = slices.DeleteFunc(out, func(r store.Logged) bool {
+					return r.Name == w.status.name && r.Row["source"] == l.Source
+				})
 				out = append(out, w.status.lossRow(win.ring.Status(), l, now, w.epoch))
 			}
 		}

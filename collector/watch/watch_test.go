@@ -148,7 +148,7 @@ func TestEvictedUnread(t *testing.T) {
 		t.Errorf("%d installs logged, want the 3 kept", n)
 	}
 	st := named(out, "pack_pkgpersist_pm-events-lost")
-	if len(st) != 1 || !strings.Contains(st[0].Row["error"], "2 process events (eid 1 to 2)") || st[0].Row["evicted"] != "2" {
+	if len(st) != 1 || !strings.Contains(st[0].Row["error"], "2 process events (eid 1 to 2)") || st[0].Row["evicted"] != "2" || st[0].Row["evicted_unread"] != "2" {
 		t.Errorf("loss row %+v", st)
 	}
 	// read in time, nothing is lost

@@ -10,20 +10,29 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
-// Defaults are osquery's --events_max and --events_expiry defaults.
+// DefaultMax and DefaultExpiry are osquery's --events_max and
+// --events_expiry defaults. DefaultMaxBytes bounds what those rows hold:
+// an exec row is a few hundred bytes, so 50,000 of them fit many times
+// over, but rows carry the command line three times (cmdline, argv,
+// parent_cmdline) and a compiler's 100 KB command lines at 50,000 rows
+// would hold gigabytes.
 const (
-	DefaultMax    = 50000
-	DefaultExpiry = time.Hour
+	DefaultMax      = 50000
+	DefaultExpiry   = time.Hour
+	DefaultMaxBytes = 64 << 20
 )
 
 // Limits bound a ring; zero values take the defaults.
 type Limits struct {
 	Max    int
 	Expiry time.Duration
+	// MaxBytes bounds the rows' packed text plus each entry's own size
+	MaxBytes int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -32,6 +41,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Expiry <= 0 {
 		l.Expiry = DefaultExpiry
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
 	}
 	return l
 }
@@ -50,7 +62,12 @@ type Ring struct {
 	nextEID int64
 	added   int64
 	evicted int64
-	lost    int64
+	// evictedUnread counts the evicted rows no Select had returned: under
+	// osqueryd, the only record that they were never logged
+	evictedUnread int64
+	lost          int64
+	// bytes is what the kept entries hold (entry.size)
+	bytes int64
 	// incomplete counts rows added without the facts a row should have
 	// (a process gone before /proc was read)
 	incomplete int64
@@ -67,7 +84,14 @@ type entry struct {
 	eid  int64
 	time int64
 	row  string
+	// read: a Select returned it, so pushing it out loses nothing
+	read bool
 }
+
+// entryOverhead is an entry's own size beside its row's text.
+const entryOverhead = int64(unsafe.Sizeof(entry{}))
+
+func (e entry) size() int64 { return entryOverhead + int64(len(e.row)) }
 
 // packLocked encodes row against the ring's columns.
 func (r *Ring) packLocked(row table.Row) string {
@@ -93,15 +117,17 @@ func (r *Ring) packLocked(row table.Row) string {
 	return string(b)
 }
 
-// unpackLocked decodes an entry's row into out.
-func (r *Ring) unpackLocked(s string, out table.Row) {
+// unpack decodes an entry's row into out; cols are the ring's columns
+// when the entry was copied (they only grow, so a copy of the slice
+// header names every index the entry holds).
+func unpack(cols []string, s string, out table.Row) {
 	b := []byte(s)
 	for len(b) > 0 {
 		i, n := binary.Uvarint(b)
 		b = b[n:]
 		l, m := binary.Uvarint(b)
 		b = b[m:]
-		out[r.cols[i]] = s[len(s)-len(b) : len(s)-len(b)+int(l)]
+		out[cols[i]] = s[len(s)-len(b) : len(s)-len(b)+int(l)]
 		b = b[l:]
 	}
 }
@@ -128,10 +154,13 @@ func (r *Ring) Add(row table.Row) int64 {
 	r.nextEID++
 	e := entry{eid: r.nextEID, time: t.Unix(), row: r.packLocked(row)}
 	r.added++
+	// the newest row is kept even when it alone passes the byte bound
+	for r.n > 0 && r.bytes+e.size() > r.limits.MaxBytes {
+		r.evictOldestLocked()
+	}
 	switch {
 	case r.n < len(r.buf):
 		r.buf[(r.head+r.n)%len(r.buf)] = e
-		r.n++
 	case len(r.buf) < r.limits.Max:
 		// grow up to Max (memory follows what is kept); expiry may have
 		// moved head, so straighten the ring before appending
@@ -140,23 +169,32 @@ func (r *Ring) Add(row table.Row) int64 {
 			r.head = 0
 		}
 		r.buf = append(r.buf, e)
-		r.n++
 	default:
-		r.buf[r.head] = e
-		r.head = (r.head + 1) % len(r.buf)
-		r.evicted++
+		r.evictOldestLocked()
+		r.buf[(r.head+r.n)%len(r.buf)] = e
 	}
+	r.n++
+	r.bytes += e.size()
 	return e.eid
+}
+
+// evictOldestLocked pushes the oldest entry out.
+func (r *Ring) evictOldestLocked() {
+	r.bytes -= r.buf[r.head].size()
+	if !r.buf[r.head].read {
+		r.evictedUnread++
+	}
+	r.buf[r.head] = entry{}
+	r.head = (r.head + 1) % len(r.buf)
+	r.n--
+	r.evicted++
 }
 
 // expireLocked drops entries older than the expiry.
 func (r *Ring) expireLocked(now time.Time) {
 	cutoff := now.Add(-r.limits.Expiry).Unix()
 	for r.n > 0 && r.buf[r.head].time < cutoff {
-		r.buf[r.head] = entry{}
-		r.head = (r.head + 1) % len(r.buf)
-		r.n--
-		r.evicted++
+		r.evictOldestLocked()
 	}
 	if r.n == 0 {
 		r.head = 0
@@ -187,7 +225,8 @@ func (r *Ring) SetRunning(running bool, err string) {
 }
 
 // Select returns the rows the query's eid and time constraints (`>`,
-// `>=`, `=`) admit, oldest first, with their eid and time columns.
+// `>=`, `=`) admit, oldest first, with their eid and time columns, and
+// marks them read (see Status.EvictedUnread).
 func (r *Ring) Select(q table.QueryContext) []table.Row {
 	keep := func(col string, v int64) bool {
 		for _, c := range q.Constraints[col] {
@@ -212,17 +251,25 @@ func (r *Ring) Select(q table.QueryContext) []table.Row {
 		}
 		return true
 	}
+	// copy what matches under the lock and unpack after releasing it:
+	// unpacking 50,000 rows held the lock for 168 ms, and the capture's
+	// Add, so the kernel reader, waited that long
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.expireLocked(r.now())
-	var out []table.Row
+	var picked []entry
 	for i := 0; i < r.n; i++ {
-		e := r.buf[(r.head+i)%len(r.buf)]
-		if !keep("eid", e.eid) || !keep("time", e.time) {
-			continue
+		e := &r.buf[(r.head+i)%len(r.buf)]
+		if keep("eid", e.eid) && keep("time", e.time) {
+			e.read = true
+			picked = append(picked, *e)
 		}
-		row := make(table.Row, len(r.cols)+2)
-		r.unpackLocked(e.row, row)
+	}
+	cols := r.cols
+	r.mu.Unlock()
+	out := make([]table.Row, 0, len(picked))
+	for _, e := range picked {
+		row := make(table.Row, len(cols)+2)
+		unpack(cols, e.row, row)
 		row["eid"] = strconv.FormatInt(e.eid, 10)
 		row["time"] = strconv.FormatInt(e.time, 10)
 		out = append(out, row)
@@ -232,19 +279,24 @@ func (r *Ring) Select(q table.QueryContext) []table.Row {
 
 // Status is what pm_event_status says of one ring.
 type Status struct {
-	Source        string
-	Running       bool
-	Events        int64
-	Kept          int64
-	LostKernel    int64
-	Evicted       int64
+	Source     string
+	Running    bool
+	Events     int64
+	Kept       int64
+	LostKernel int64
+	Evicted    int64
+	// EvictedUnread are the evicted rows no Select had returned
+	EvictedUnread int64
 	Incomplete    int64
 	OldestEID     int64
 	NewestEID     int64
 	OldestTime    int64
 	Max           int
 	ExpirySeconds int64
-	Error         string
+	// Bytes is what the kept rows hold, bounded by MaxBytes
+	Bytes    int64
+	MaxBytes int64
+	Error    string
 }
 
 // Status reports the ring's counters now.
@@ -254,8 +306,9 @@ func (r *Ring) Status() Status {
 	r.expireLocked(r.now())
 	s := Status{
 		Source: r.source, Running: r.running, Events: r.added, Kept: int64(r.n),
-		LostKernel: r.lost, Evicted: r.evicted, Incomplete: r.incomplete, Max: r.limits.Max,
+		LostKernel: r.lost, Evicted: r.evicted, EvictedUnread: r.evictedUnread, Incomplete: r.incomplete, Max: r.limits.Max,
 		ExpirySeconds: int64(r.limits.Expiry / time.Second), Error: r.err,
+		Bytes: r.bytes, MaxBytes: r.limits.MaxBytes,
 	}
 	if r.n > 0 {
 		oldest := r.buf[r.head]

@@ -93,7 +93,7 @@ func TestRingSelect(t *testing.T) {
 // TestDefaults are osquery's.
 func TestDefaults(t *testing.T) {
 	s := NewRing("process", Limits{}, nil).Status()
-	if s.Max != 50000 || s.ExpirySeconds != 3600 {
+	if s.Max != 50000 || s.ExpirySeconds != 3600 || s.MaxBytes != 64<<20 {
 		t.Fatalf("%+v", s)
 	}
 }
@@ -142,5 +142,115 @@ func TestRowsComeBackAsAdded(t *testing.T) {
 		if want["eid"] != strconv.Itoa(i+1) || !maps.Equal(got[i], want) {
 			t.Errorf("row %d: %q, want %q", i, got[i], want)
 		}
+	}
+}
+
+// TestSelectDoesNotBlockAdd: a large Select unpacks its rows after
+// releasing the ring, so the capture's Add (and the kernel reader behind
+// it) waits only for the copy, not for the whole select.
+func TestSelectDoesNotBlockAdd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a ring of 50,000 rows")
+	}
+	r := NewRing("process", Limits{Max: 50000}, nil)
+	row := table.Row{}
+	for i := 0; i < 12; i++ {
+		row["col"+strconv.Itoa(i)] = strings.Repeat("x", 80)
+	}
+	for i := 0; i < 50000; i++ {
+		r.Add(row)
+	}
+	started, done := make(chan struct{}), make(chan time.Duration)
+	go func() {
+		close(started)
+		t0 := time.Now()
+		r.Select(table.QueryContext{})
+		done <- time.Since(t0)
+	}()
+	<-started
+	var worst time.Duration
+	for {
+		select {
+		case took := <-done:
+			if worst > took/4 {
+				t.Fatalf("an Add waited %v during a select of %v", worst, took)
+			}
+			t.Logf("the longest Add waited %v during a select of %v", worst, took)
+			return
+		default:
+		}
+		t0 := time.Now()
+		r.Add(table.Row{"n": "1"})
+		worst = max(worst, time.Since(t0))
+	}
+}
+
+// TestRingByteBound: rows are bounded in bytes too, the oldest pushed out
+// (and counted) first; a row larger than the bound alone is still kept.
+func TestRingByteBound(t *testing.T) {
+	long := table.Row{"cmdline": strings.Repeat("c", 1000)}
+	one := NewRing("process", Limits{}, nil)
+	one.Add(long)
+	size := one.Status().Bytes
+	if size < 1000 {
+		t.Fatalf("one row of 1000 bytes counts %d", size)
+	}
+	r := NewRing("process", Limits{MaxBytes: 3*size + size/2}, nil)
+	for i := 0; i < 5; i++ {
+		r.Add(long)
+	}
+	if got := eids(r.Select(table.QueryContext{})); got != "3 4 5 " {
+		t.Fatalf("kept %q, want the newest three", got)
+	}
+	s := r.Status()
+	if s.Kept != 3 || s.Evicted != 2 || s.Bytes != 3*size || s.MaxBytes != 3*size+size/2 {
+		t.Fatalf("status %+v", s)
+	}
+	// a short row fits beside them; a row larger than the bound replaces all
+	r.Add(table.Row{})
+	if s := r.Status(); s.Kept != 4 || s.Evicted != 2 {
+		t.Fatalf("status %+v after a short row", s)
+	}
+	r.Add(table.Row{"cmdline": strings.Repeat("c", int(4*size))})
+	if got := eids(r.Select(table.QueryContext{})); got != "7 " {
+		t.Fatalf("kept %q, want only the huge row", got)
+	}
+	if s := r.Status(); s.Evicted != 6 || s.Bytes <= s.MaxBytes {
+		t.Fatalf("status %+v after a huge row", s)
+	}
+	// expiry and emptying give the bytes back
+	c := &clock{time.Unix(0, 0)}
+	e := NewRing("file", Limits{Expiry: time.Second}, c.now)
+	e.Add(long)
+	c.t = c.t.Add(2 * time.Second)
+	if s := e.Status(); s.Kept != 0 || s.Bytes != 0 {
+		t.Fatalf("status %+v after expiry", s)
+	}
+}
+
+// TestEvictedUnread: rows pushed out before any Select returned them are
+// counted apart from those a query had read; a select reads only the
+// rows its constraints admit.
+func TestEvictedUnread(t *testing.T) {
+	c := &clock{time.Unix(0, 0)}
+	r := NewRing("process", Limits{Max: 3, Expiry: 10 * time.Second}, c.now)
+	for i := 0; i < 5; i++ {
+		r.Add(table.Row{})
+	}
+	if s := r.Status(); s.Evicted != 2 || s.EvictedUnread != 2 {
+		t.Fatalf("status %+v, want 2 pushed out unread", s)
+	}
+	r.Select(q("eid", table.GreaterThan, 3)) // reads 4 and 5, not 3
+	for i := 0; i < 3; i++ {
+		r.Add(table.Row{})
+	}
+	if s := r.Status(); s.Evicted != 5 || s.EvictedUnread != 3 {
+		t.Fatalf("status %+v, want 3 unread of 5", s)
+	}
+	// age: 6 read, 7 and 8 not
+	r.Select(q("eid", table.Equals, 6))
+	c.t = c.t.Add(11 * time.Second)
+	if s := r.Status(); s.Kept != 0 || s.Evicted != 8 || s.EvictedUnread != 5 {
+		t.Fatalf("status %+v after expiry", s)
 	}
 }

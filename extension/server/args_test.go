@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
-// defEvents are osqueryd's defaults for its own evented tables.
-var defEvents = events.Limits{Max: 50000, Expiry: time.Hour}
+// defEvents are osqueryd's defaults for its own evented tables, and the
+// extension's own byte bound.
+var defEvents = events.Limits{Max: 50000, Expiry: time.Hour, MaxBytes: 64 << 20}
 
 func TestParseArgs(t *testing.T) {
 	cases := []struct {
@@ -31,8 +32,8 @@ func TestParseArgs(t *testing.T) {
 			Options{Socket: "/s", Timeout: time.Second, Interval: time.Second, Root: "/", Events: defEvents}, false},
 		{"zero and negative fall back", []string{"--socket", "/s", "--timeout", "0", "--interval", "-3"},
 			Options{Socket: "/s", Timeout: DefaultTimeout, Interval: DefaultInterval, Root: "/", Events: defEvents}, false},
-		{"event bounds", []string{"--socket", "/s", "--events_max", "10", "--events_expiry", "60"},
-			Options{Socket: "/s", Timeout: DefaultTimeout, Interval: DefaultInterval, Root: "/", Events: events.Limits{Max: 10, Expiry: time.Minute}}, false},
+		{"event bounds", []string{"--socket", "/s", "--events_max", "10", "--events_expiry", "60", "--events_max_bytes", "4096"},
+			Options{Socket: "/s", Timeout: DefaultTimeout, Interval: DefaultInterval, Root: "/", Events: events.Limits{Max: 10, Expiry: time.Minute, MaxBytes: 4096}}, false},
 		{"socket required", []string{"--timeout", "3"}, Options{}, true},
 		{"unknown flag", []string{"--socket", "/s", "--bogus"}, Options{}, true},
 		{"stray argument", []string{"--socket", "/s", "extra"}, Options{}, true},

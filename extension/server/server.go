@@ -56,7 +56,8 @@ type Options struct {
 	// ShowVersion prints the version and exits.
 	ShowVersion bool
 	// Events bound the evented tables' rings, as osqueryd's own
-	// --events_max and --events_expiry bound its evented tables.
+	// --events_max and --events_expiry bound its evented tables
+	// (--events_max_bytes is the extension's own).
 	Events events.Limits
 }
 
@@ -88,7 +89,9 @@ Flags (as osqueryd passes them):
 	fs.StringVar(&o.Root, "root", "/", "with --print: the filesystem root to evaluate")
 	fs.BoolVar(&o.ShowVersion, "version", false, "print the version and exit")
 	var eventsMax, eventsExpiry int
+	var eventsMaxBytes int64
 	fs.IntVar(&eventsMax, "events_max", events.DefaultMax, "rows each evented table (pm_process_events, pm_file_events) keeps, the oldest pushed out first")
+	fs.Int64Var(&eventsMaxBytes, "events_max_bytes", events.DefaultMaxBytes, "bytes each evented table's rows may hold, the oldest pushed out first (long command lines reach it before --events_max)")
 	fs.IntVar(&eventsExpiry, "events_expiry", int(events.DefaultExpiry/time.Second), "seconds an evented table's row is kept")
 	fs.BoolVar(&o.Spec, "spec", false, "print every table's schema (columns, types, hidden flags, descriptions) as JSON and exit")
 	if err := fs.Parse(args); err != nil {
@@ -100,7 +103,7 @@ Flags (as osqueryd passes them):
 	if o.Socket == "" && o.Print == "" && !o.Spec && !o.ShowVersion {
 		return o, errors.New("--socket is required (osqueryd passes it); or --print TABLE")
 	}
-	o.Events = events.Limits{Max: eventsMax, Expiry: seconds(eventsExpiry, events.DefaultExpiry)}
+	o.Events = events.Limits{Max: eventsMax, Expiry: seconds(eventsExpiry, events.DefaultExpiry), MaxBytes: eventsMaxBytes}
 	o.Timeout = seconds(timeout, DefaultTimeout)
 	o.Interval = seconds(interval, DefaultInterval)
 	return o, nil

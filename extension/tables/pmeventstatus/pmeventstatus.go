@@ -32,13 +32,16 @@ func Table(src *events.Sources) *table.Table {
 			col("events", table.BigInt, "Rows added since the extension started"),
 			col("kept", table.BigInt, "Rows in the ring now"),
 			col("lost_kernel", table.BigInt, "Events the kernel dropped before the extension read them (netlink ENOBUFS or a gap in the connector's sequence numbers, and overflows of the queue of files opened for execution, for `process`; fanotify queue overflow for `file`)"),
-			col("evicted", table.BigInt, "Rows pushed out of the ring by `--events_max` or `--events_expiry`"),
-			col("incomplete", table.BigInt, "Rows added without all their facts: `exec` rows of a process that was gone before the extension could read /proc (empty `argv` and `cwd`; `path` from fanotify, empty when its open was lost too), file rows whose writer is not known (empty `path`)"),
+			col("evicted", table.BigInt, "Rows pushed out of the ring by `--events_max`, `--events_max_bytes` or `--events_expiry`"),
+			col("evicted_unread", table.BigInt, "Of `evicted`, the rows no query had read when they were pushed out: events no result logged"),
+			col("incomplete", table.BigInt, "Rows added without all their facts: `exec` rows of a process that was gone before the extension could read /proc (empty `argv` and `cwd`; `path` from fanotify, empty when its open was lost too), file rows whose writer is not known (empty `path`: gone, or it exec'd while the write may have been made)"),
 			col("oldest_eid", table.BigInt, "eid of the oldest row kept; 0 when none"),
 			col("newest_eid", table.BigInt, "eid of the newest row kept; 0 when none"),
 			col("oldest_time", table.BigInt, "time of the oldest row kept; 0 when none"),
 			col("max_events", table.BigInt, "The ring's size bound (`--events_max`)"),
 			col("expiry_seconds", table.BigInt, "The ring's age bound (`--events_expiry`)"),
+			col("bytes", table.BigInt, "Bytes the kept rows hold (their text and each row's own bookkeeping)"),
+			col("max_bytes", table.BigInt, "The ring's byte bound (`--events_max_bytes`): long command lines push the oldest rows out before `--events_max` does"),
 			col("error", table.Text, "Why the source does not run; `''` when it does"),
 		},
 		Generate: func(context.Context, table.QueryContext) ([]table.Row, error) {
@@ -46,8 +49,8 @@ func Table(src *events.Sources) *table.Table {
 			for i, r := range src.Rings() {
 				if r == nil {
 					out = append(out, table.Row{"source": sources[i], "running": "0", "events": "0", "kept": "0",
-						"lost_kernel": "0", "evicted": "0", "incomplete": "0", "oldest_eid": "0", "newest_eid": "0", "oldest_time": "0",
-						"max_events": "0", "expiry_seconds": "0", "error": events.NoSource(Name).Error()})
+						"lost_kernel": "0", "evicted": "0", "evicted_unread": "0", "incomplete": "0", "oldest_eid": "0", "newest_eid": "0", "oldest_time": "0",
+						"max_events": "0", "expiry_seconds": "0", "bytes": "0", "max_bytes": "0", "error": events.NoSource(Name).Error()})
 					continue
 				}
 				out = append(out, Row(r.Status()))
@@ -62,8 +65,8 @@ func Row(s events.Status) table.Row {
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	return table.Row{
 		"source": s.Source, "running": table.Bool(s.Running), "events": n(s.Events), "kept": n(s.Kept),
-		"lost_kernel": n(s.LostKernel), "evicted": n(s.Evicted), "incomplete": n(s.Incomplete), "oldest_eid": n(s.OldestEID),
+		"lost_kernel": n(s.LostKernel), "evicted": n(s.Evicted), "evicted_unread": n(s.EvictedUnread), "incomplete": n(s.Incomplete), "oldest_eid": n(s.OldestEID),
 		"newest_eid": n(s.NewestEID), "oldest_time": n(s.OldestTime), "max_events": n(int64(s.Max)),
-		"expiry_seconds": n(s.ExpirySeconds), "error": s.Error,
+		"expiry_seconds": n(s.ExpirySeconds), "bytes": n(s.Bytes), "max_bytes": n(s.MaxBytes), "error": s.Error,
 	}
 }
