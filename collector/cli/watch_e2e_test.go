@@ -13,8 +13,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pkgpersist/pkgpersist/test/debtest"
+	"github.com/pkgpersist/pkgpersist/test/gate"
 	"github.com/pkgpersist/pkgpersist/test/need"
 	"github.com/pkgpersist/pkgpersist/test/rpmtest"
 )
@@ -47,7 +49,7 @@ func TestWatchNewTermsAndStacks(t *testing.T) {
 	rpmPath, dpkgPath := need.Program(t, "rpm"), need.Program(t, "dpkg")
 	// rpm runs scriptlets chrooted into --root: a static shell there
 	busybox := need.Program(t, "busybox")
-	sleep := need.Program(t, "sleep")
+	cat := need.Program(t, "cat")
 	bin := buildCLI(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "watch.db")
@@ -55,14 +57,16 @@ func TestWatchNewTermsAndStacks(t *testing.T) {
 	rpmRoot := filepath.Join(dir, "rpmroot")
 	rootSh := filepath.Join(rpmRoot, "bin", "sh")
 	copyFile(t, busybox, rootSh)
-	// a loop of builtins: the shell lives long enough for its exec to be
-	// read from /proc
+	// each install waits in its scriptlet until watch has stored its
+	// rows: a process gone before its exec is read has no argv, which on
+	// a loaded machine may happen to a quick one
+	rpmGate, debGate := gate.New(t, filepath.Join(rpmRoot, "gate")), gate.New(t, filepath.Join(dir, "debgate"))
 	rpmFile := rpmtest.Build(t, dir, rpmtest.Spec{Name: "watchevt", Version: "1", Release: "1",
-		Body: "Summary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%post\ni=0; while [ $i -lt 20000 ]; do i=$((i+1)); done\n%files\n"})
-	postinstProg := filepath.Join(dir, "watch-postinst-sleep")
-	copyFile(t, sleep, postinstProg)
+		Body: "Summary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%post\nread x < /gate\n%files\n"})
+	postinstProg := filepath.Join(dir, "watch-postinst-cat")
+	copyFile(t, cat, postinstProg)
 	deb := debtest.Build(t, dir, debtest.Pkg{Name: "watchevt", Version: "1", Arch: "all",
-		Control: map[string]string{"postinst": "#!/bin/sh\n" + postinstProg + " 0.3\n"}})
+		Control: map[string]string{"postinst": "#!/bin/sh\n" + postinstProg + " " + debGate.Path + " >/dev/null\n"}})
 	debRoot := debtest.NewRoot(t)
 	rpmArgv := []string{rpmPath, "--root", rpmRoot, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", rpmFile}
 	dpkgArgv := append(append([]string{dpkgPath}, debtest.DpkgOptions(debRoot)...), "-i", deb)
@@ -97,6 +101,22 @@ subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
 	}
 	_, err = pyIn.Write([]byte("go\n"))
 	mustNil(t, err)
+	for _, g := range []struct {
+		gate       *gate.Gate
+		exe, child string
+	}{{rpmGate, rpmPath, rootSh}, {debGate, dpkgPath, postinstProg}} {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+			_, alerts, _ := runCLI("report", "new-terms", "--db", db, "--format", "ndjson")
+			_, stacks, _ := runCLI("report", "stacks", "--db", db, "--format", "ndjson")
+			if len(newTerms(t, alerts, pyPID)[g.exe]) > 0 && children(t, stacks)[g.child] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("watch stored no install by %s with its child %s:\n%s\n%s", g.exe, g.child, alerts, stacks)
+			}
+		}
+		g.gate.Open()
+	}
 	if err := py.Wait(); err != nil {
 		t.Fatalf("python3: %v", err)
 	}
@@ -116,32 +136,22 @@ subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
 		t.Fatalf("new-terms: exit %d: %s", code, stderr)
 	}
 	pyParent := regexp.MustCompile(`^/usr/bin/python3\.\d+$`)
-	got := map[string]int{}
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var a struct {
-			Query string            `json:"query"`
-			Row   map[string]string `json:"row"`
-		}
-		if line == "" {
-			continue
-		}
-		mustNil(t, json.Unmarshal([]byte(line), &a))
-		if a.Row["parent_pid"] != pyPID {
-			continue
-		}
-		got[a.Row["path"]]++
-		if !pyParent.MatchString(a.Row["parent_path"]) {
-			t.Errorf("alert's parent %q, want /usr/bin/python3.N: %v", a.Row["parent_path"], a.Row)
-		}
+	got := newTerms(t, out, pyPID)
+	for exe, rows := range got {
 		want := rpmArgv
-		if a.Row["path"] == dpkgPath {
+		if exe == dpkgPath {
 			want = dpkgArgv
 		}
-		if a.Row["argv"] != jsonList(want) {
-			t.Errorf("alert's argv %s, want %s", a.Row["argv"], jsonList(want))
+		for _, r := range rows {
+			if !pyParent.MatchString(r["parent_path"]) {
+				t.Errorf("alert's parent %q, want /usr/bin/python3.N: %v", r["parent_path"], r)
+			}
+			if r["argv"] != jsonList(want) {
+				t.Errorf("alert's argv %s, want %s", r["argv"], jsonList(want))
+			}
 		}
 	}
-	if got[rpmPath] != 1 || got[dpkgPath] != 1 || len(got) != 2 {
+	if len(got[rpmPath]) != 1 || len(got[dpkgPath]) != 1 || len(got) != 2 {
 		t.Errorf("new-terms alerts from python3 (pid %s): %v, want rpm and dpkg once each\n%s", pyPID, got, out)
 	}
 
@@ -150,22 +160,49 @@ subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
 	if code != 0 {
 		t.Fatalf("stacks: exit %d: %s", code, stderr)
 	}
-	children := map[string]bool{}
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+	for _, want := range []string{rootSh, postinstProg} {
+		if !children(t, out)[want] {
+			t.Errorf("stacks has no child %s:\n%s", want, out)
+		}
+	}
+}
+
+// newTerms are the rows of report new-terms' ndjson whose parent is pid,
+// by executable.
+func newTerms(t *testing.T, ndjson, pid string) map[string][]map[string]string {
+	t.Helper()
+	got := map[string][]map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(ndjson), "\n") {
+		var a struct {
+			Row map[string]string `json:"row"`
+		}
+		if line == "" {
+			continue
+		}
+		mustNil(t, json.Unmarshal([]byte(line), &a))
+		if a.Row["parent_pid"] == pid {
+			got[a.Row["path"]] = append(got[a.Row["path"]], a.Row)
+		}
+	}
+	return got
+}
+
+// children are the executables report stacks' ndjson lists as children
+// of package managers.
+func children(t *testing.T, ndjson string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(ndjson), "\n") {
 		var s map[string]string
 		if line == "" {
 			continue
 		}
 		mustNil(t, json.Unmarshal([]byte(line), &s))
 		if s["stack"] == "children" {
-			children[s["executable"]] = true
+			out[s["executable"]] = true
 		}
 	}
-	for _, want := range []string{rootSh, postinstProg} {
-		if !children[want] {
-			t.Errorf("stacks has no child %s:\n%s", want, out)
-		}
-	}
+	return out
 }
 
 func copyFile(t *testing.T, from, to string) {

@@ -23,6 +23,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/test/debtest"
+	"github.com/pkgpersist/pkgpersist/test/gate"
 	"github.com/pkgpersist/pkgpersist/test/need"
 	"github.com/pkgpersist/pkgpersist/test/rpmtest"
 )
@@ -69,7 +70,10 @@ func decode(t *testing.T, s string) []string {
 // TestInstallsFromAPythonStartedBefore: python3, started before the
 // capture, runs rpm -i into a throwaway root and dpkg -i into another;
 // the exec rows name rpm and dpkg with their exact argv, python3 as the
-// parent, and the whole ancestry: python3, this test, ..., pid 1.
+// parent, and the whole ancestry: python3, this test, ..., pid 1. Each
+// install waits in its scriptlet until its exec row is there: a process
+// gone before its exec is read has no argv (counted incomplete), which
+// on a loaded machine may happen to a quick install.
 func TestInstallsFromAPythonStartedBefore(t *testing.T) {
 	if os.Geteuid() != 0 {
 		need.Missing(t, "the process connector needs root")
@@ -81,10 +85,24 @@ func TestInstallsFromAPythonStartedBefore(t *testing.T) {
 	rpmPath := need.Program(t, "rpm")
 	dpkgPath := need.Program(t, "dpkg")
 	dir := t.TempDir()
-	rpmFile := rpmtest.Build(t, dir, rpmtest.Spec{Name: "evt", Version: "1", Release: "1", Body: rpmtest.Noarch})
-	deb := debtest.Build(t, dir, debtest.Pkg{Name: "evtdeb", Version: "1", Arch: "all"})
 	rpmRoot, debRoot := filepath.Join(dir, "rpmroot"), debtest.NewRoot(t)
-	rpmArgv := []string{rpmPath, "--root", rpmRoot, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", "--noscripts", rpmFile}
+	// rpm runs scriptlets chrooted into its root: a static shell there
+	busybox, err := os.ReadFile(need.Program(t, "busybox"))
+	if err == nil {
+		err = os.MkdirAll(filepath.Join(rpmRoot, "bin"), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(rpmRoot, "bin", "sh"), busybox, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpmGate, debGate := gate.New(t, filepath.Join(rpmRoot, "gate")), gate.New(t, filepath.Join(dir, "debgate"))
+	rpmFile := rpmtest.Build(t, dir, rpmtest.Spec{Name: "evt", Version: "1", Release: "1",
+		Body: "Summary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%post\nread x < /gate\n%files\n"})
+	deb := debtest.Build(t, dir, debtest.Pkg{Name: "evtdeb", Version: "1", Arch: "all",
+		Control: map[string]string{"postinst": "#!/bin/sh\nread x < " + debGate.Path + "\n"}})
+	rpmArgv := []string{rpmPath, "--root", rpmRoot, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", rpmFile}
 	dpkgArgv := append(append([]string{dpkgPath}, debtest.DpkgOptions(debRoot)...), "-i", deb)
 	script := fmt.Sprintf(`import subprocess, sys
 print("ready", flush=True)
@@ -114,11 +132,20 @@ subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
 	if _, err := stdin.Write([]byte("go\n")); err != nil {
 		t.Fatal(err)
 	}
+	pyPID := strconv.Itoa(cmd.Process.Pid)
+	ring := c.Sources.Process
+	for _, g := range []struct {
+		gate *gate.Gate
+		exe  string
+	}{{rpmGate, rpmPath}, {debGate, dpkgPath}} {
+		waitFor(t, ring, g.exe, func(r table.Row) bool {
+			return r["event"] == "exec" && r["ppid"] == pyPID && r["path"] == g.exe
+		})
+		g.gate.Open()
+	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("python3: %v", err)
 	}
-	pyPID := strconv.Itoa(cmd.Process.Pid)
-	ring := c.Sources.Process
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
