@@ -26,8 +26,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +38,6 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/proccn"
 	"github.com/pkgpersist/pkgpersist/extension/proctable"
-	"github.com/pkgpersist/pkgpersist/extension/provenance"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/queries/fimpaths"
 )
@@ -135,8 +132,7 @@ type reader struct {
 	conn               *proccn.Conn
 	execs              *fanotify.Execs
 	files              *fanotify.Watcher
-	root               *fsroot.Root
-	owners             *owners
+	describe           *describer
 	// emptyAt is when the file events' queue was last seen empty, since
 	// boot: a file event read later happened after it
 	emptyAt time.Duration
@@ -179,9 +175,8 @@ func (r *reader) openFiles(patterns []string) error {
 		root.Close()
 		return err
 	}
-	r.files, r.root, r.owners = w, root, &owners{set: set, root: root}
-	// the one pass over dpkg's file lists, before the first event waits
-	r.owners.source()
+	r.files = w
+	r.describe = startDescriber(r.fileRing, &owners{set: set, root: root}, root)
 	return nil
 }
 
@@ -319,8 +314,7 @@ func (r *reader) stopFiles(err error) {
 		return
 	}
 	r.files.Close()
-	r.owners.close()
-	r.root.Close()
+	r.describe.stop()
 	r.files = nil
 	r.fileRing.SetRunning(false, reason(err))
 }
@@ -418,108 +412,10 @@ func (r *reader) readFiles() bool {
 		return r.files.ReadAny()
 	}
 	r.readProcs(4096)
-	own := r.owners.source()
 	for _, ch := range changes {
-		row := fileRow(r.procs, after, readAt, own, r.root, ch)
-		r.fileRing.Add(row)
-		if row["path"] == "" {
-			r.fileRing.Incomplete(1)
-		}
+		r.describe.jobs <- fileWork{writerRow(r.procs, after, readAt, ch), ch}
 	}
 	return true
-}
-
-// owners answers which package owns a path from one provenance source
-// kept while the package databases do not change: dpkg's answer for a
-// path not asked before is a pass over every file list, too much per
-// read of file events.
-type owners struct {
-	set   fimpaths.Set
-	root  *fsroot.Root
-	src   *provenance.Source
-	stamp string
-}
-
-// dbPaths are the package databases' files and directories whose change
-// means new owners: dpkg replaces status and writes info/*.list, rpm
-// writes its database files (sqlite, ndb or bdb) in place.
-var dbPaths = []string{"/var/lib/dpkg", "/var/lib/dpkg/status", "/var/lib/dpkg/info", "/var/lib/rpm", "/usr/lib/sysimage/rpm"}
-
-// source returns the source, a new one when a database changed.
-func (o *owners) source() *provenance.Source {
-	var b strings.Builder
-	for _, p := range dbPaths {
-		stampOf(&b, p)
-		if !strings.HasSuffix(p, "/rpm") {
-			continue
-		}
-		if ents, err := os.ReadDir(p); err == nil {
-			for _, e := range ents {
-				stampOf(&b, p+"/"+e.Name())
-			}
-		}
-	}
-	if o.src == nil || b.String() != o.stamp {
-		if o.src != nil {
-			o.src.Close()
-		}
-		o.src, o.stamp = provenance.New(o.root.Sub()), b.String()
-		o.src.PrefetchMatching(o.set.Match)
-	}
-	return o.src
-}
-
-func (o *owners) close() {
-	if o.src != nil {
-		o.src.Close()
-	}
-}
-
-// stampOf writes what changes when p changes: its size and times.
-func stampOf(b *strings.Builder, p string) {
-	var st unix.Stat_t
-	if unix.Stat(p, &st) == nil {
-		fmt.Fprintf(b, "%s %d %d %d %d;", p, st.Ino, st.Size, st.Mtim.Nano(), st.Ctim.Nano())
-	}
-}
-
-// fileRow renders a change made between after and by (since boot) with
-// its writer as the table knows it and the file's hash and owner now. A
-// writer that exec'd between the two may have written as either program:
-// its path and cmdline are left empty (the row is incomplete), never
-// guessed, and its ancestry, which an exec does not change, is kept.
-func fileRow(procs *proctable.Table, after, by time.Duration, own *provenance.Source, root *fsroot.Root, ch fanotify.Change) table.Row {
-	row := table.Row{
-		"action": ch.Action, "target_path": ch.Path, "pid": strconv.Itoa(ch.PID),
-		"path": "", "script": "", "cmdline": "", "ancestry": "[]", "ancestry_scripts": "[]", "sha256": "", "package": "", "manager": "",
-	}
-	if p := procs.Get(ch.PID); p != nil {
-		img, sure := p.At(after, by)
-		if sure {
-			row["path"], row["script"], row["cmdline"] = img.Path, img.Script, img.Cmdline()
-		}
-		row["ancestry"], row["ancestry_scripts"] = ancestry(procs, img.PPID)
-	}
-	row["package"], row["manager"] = own.OwnerOf(ch.Path)
-	if ch.Action != fanotify.Deleted && ch.Action != fanotify.MovedFrom {
-		row["sha256"] = sha256Of(root, ch.Path)
-	}
-	return row
-}
-
-// sha256Of is a regular file's SHA-256 now (” when it is gone, or not a
-// regular file).
-func sha256Of(root *fsroot.Root, name string) string {
-	f, err := root.OpenFile(name)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if f.Drain() != nil {
-		return ""
-	}
-	d, _ := f.Digests()
-	return d.SHA256
 }
 
 // apply updates the table with one event and returns its row; threads'
