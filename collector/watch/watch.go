@@ -163,7 +163,10 @@ func (w *Watcher) wrap(t *table.Table, ring *events.Ring) *table.Table {
 		for k, v := range q.Constraints {
 			cs[k] = slices.Clone(v)
 		}
-		cs["eid"] = append(cs["eid"], table.Constraint{Op: table.GreaterThan, Expr: strconv.FormatInt(win.lo, 10)})
+		// (lo, hi] only: a row past hi, returned, would count as read
+		// (events.Status.EvictedUnread) before this watcher logs it
+		cs["eid"] = append(cs["eid"], table.Constraint{Op: table.GreaterThan, Expr: strconv.FormatInt(win.lo, 10)},
+			table.Constraint{Op: table.LessThanOrEquals, Expr: strconv.FormatInt(win.hi, 10)})
 		rows, err := gen(ctx, table.QueryContext{Constraints: cs})
 		if err != nil {
 			return nil, err

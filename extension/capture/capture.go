@@ -57,6 +57,9 @@ type Options struct {
 	// FilePaths are the FIM patterns the file source watches (the
 	// built-in queries' list, fimpaths.Builtin, when nil).
 	FilePaths []string
+	// hold keeps the reader from reading until it is closed (tests: a
+	// reader far behind the kernel at Stop)
+	hold <-chan struct{}
 }
 
 // Capture is a running capture.
@@ -113,7 +116,7 @@ func Start(o Options) *Capture {
 	c.done.Add(1)
 	go func() {
 		defer c.done.Done()
-		r.run(ctx)
+		r.run(ctx, o.hold)
 	}()
 	return c
 }
@@ -201,9 +204,12 @@ const drainTimeout = 2 * time.Second
 // run reads events until ctx ends, then what the kernel had queued by
 // then (Stop must not drop the events of processes that ran just before
 // it); a source that fails stops alone, its ring saying why.
-func (r *reader) run(ctx context.Context) {
+func (r *reader) run(ctx context.Context, hold <-chan struct{}) {
 	defer r.close()
 	defer r.drain()
+	if hold != nil {
+		<-hold
+	}
 	r.sweepAt = r.procs.Len() + minSweep
 	for ctx.Err() == nil && (r.conn != nil || r.files != nil) {
 		var fds []unix.PollFd

@@ -164,7 +164,9 @@ func writerRow(procs *proctable.Table, after, by time.Duration, ch fanotify.Chan
 		if sure {
 			row["path"], row["script"], row["cmdline"] = img.Path, img.Script, img.Cmdline()
 		}
-		row["ancestry"], row["ancestry_scripts"] = ancestry(procs, img.PPID)
+		if img != nil {
+			row["ancestry"], row["ancestry_scripts"] = ancestry(procs, img.PPID)
+		}
 	}
 	return row
 }

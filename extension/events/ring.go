@@ -225,28 +225,13 @@ func (r *Ring) SetRunning(running bool, err string) {
 }
 
 // Select returns the rows the query's eid and time constraints (`>`,
-// `>=`, `=`) admit, oldest first, with their eid and time columns, and
+// `>=`, `=`, `<`, `<=`) admit, oldest first, with their eid and time columns, and
 // marks them read (see Status.EvictedUnread).
 func (r *Ring) Select(q table.QueryContext) []table.Row {
 	keep := func(col string, v int64) bool {
 		for _, c := range q.Constraints[col] {
-			n, err := strconv.ParseInt(c.Expr, 10, 64)
-			if err != nil {
-				continue
-			}
-			switch c.Op {
-			case table.GreaterThan:
-				if v <= n {
-					return false
-				}
-			case table.GreaterThanOrEquals:
-				if v < n {
-					return false
-				}
-			case table.Equals:
-				if v != n {
-					return false
-				}
+			if !c.MatchInt(v) {
+				return false
 			}
 		}
 		return true

@@ -254,3 +254,27 @@ func TestEvictedUnread(t *testing.T) {
 		t.Fatalf("status %+v after expiry", s)
 	}
 }
+
+// TestSelectWindow: `eid > a AND eid <= b` selects exactly (a, b], and
+// only those rows count as read.
+func TestSelectWindow(t *testing.T) {
+	r := NewRing("process", Limits{Max: 3}, nil)
+	for i := 0; i < 5; i++ {
+		r.Add(table.Row{"n": strconv.Itoa(i)})
+	}
+	q := table.QueryContext{Constraints: map[string][]table.Constraint{"eid": {
+		{Op: table.GreaterThan, Expr: "2"}, {Op: table.LessThanOrEquals, Expr: "4"}}}}
+	if got := eids(r.Select(q)); got != "3 4 " {
+		t.Fatalf("(2, 4]: %q", got)
+	}
+	if got := eids(r.Select(table.QueryContext{Constraints: map[string][]table.Constraint{"eid": {{Op: table.LessThan, Expr: "4"}}}})); got != "3 " {
+		t.Fatalf("< 4: %q", got)
+	}
+	// 5 was never read: pushed out, it is a loss
+	for i := 0; i < 3; i++ {
+		r.Add(table.Row{})
+	}
+	if s := r.Status(); s.EvictedUnread != 3 {
+		t.Fatalf("evicted unread %d, want 3 (eids 1, 2 and 5)", s.EvictedUnread)
+	}
+}

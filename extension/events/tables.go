@@ -10,7 +10,7 @@ import (
 // Timing are the first columns of every evented table; `time` and `eid`
 // take `>`, `>=` and `=`, which select from the ring.
 func Timing() []table.Column {
-	ops := []table.Operator{table.GreaterThan, table.GreaterThanOrEquals, table.Equals}
+	ops := []table.Operator{table.GreaterThan, table.GreaterThanOrEquals, table.Equals, table.LessThan, table.LessThanOrEquals}
 	return []table.Column{
 		{Name: "eid", Type: table.BigInt, Operators: ops, Description: "Event id, increasing with every event the extension process adds to this table (`eid > N` selects those after N)"},
 		{Name: "time", Type: table.BigInt, Operators: ops, Description: "When the event was captured, in Unix seconds (`time > N` selects those after N)"},

@@ -71,14 +71,19 @@ const maxBefore = 3
 
 // At is the process as it was when an event happened that is known to
 // have come after `after` and not after `by` (both since boot): the image
-// before every exec after by. sure is false when the process exec'd
-// between the two, so the event may be the earlier image's or the later
-// one's.
+// before every exec after by. sure is false when that is not known: the
+// process exec'd between the two (the event may be the earlier image's or
+// the later one's), or the images kept do not reach back before by.
+// img is nil when the entry is another process, started after by (the
+// pid was reused since the event).
 func (p *Proc) At(after, by time.Duration) (img *Proc, sure bool) {
+	if p.Start > by+startSlack {
+		return nil, false
+	}
 	for p.Before != nil && p.ExecAt > by {
 		p = p.Before
 	}
-	return p, p.ExecAt <= after || p.ExecAt > by
+	return p, p.ExecAt <= after
 }
 
 // Cmdline is the arguments joined by spaces, as osquery's cmdline.
@@ -282,7 +287,7 @@ func (t *Table) Fork(parent, child int, at time.Duration) *Proc {
 	if p := t.Get(parent); p != nil {
 		c.Path, c.Script, c.Argv, c.Cwd = p.Path, p.Script, p.Argv, p.Cwd
 		c.UID, c.EUID, c.GID, c.EGID = p.UID, p.EUID, p.GID, p.EGID
-		c.Seeded = p.Seeded
+		c.Seeded, c.Unread = p.Seeded, p.Unread
 	}
 	t.procs[child] = c
 	return c
@@ -333,7 +338,9 @@ func (t *Table) Exec(pid int, at time.Duration, s Snapshot) *Proc {
 	case err != nil:
 		p = &Proc{PID: pid, Path: c.Path, Script: c.Script, Unread: true}
 		if old != nil {
-			p.PPID = old.PPID
+			// its start too, so that Sweep tells it from a later process
+			// given its pid
+			p.PPID, p.Start = old.PPID, old.Start
 		}
 	case p.Path == "":
 		// exiting: /proc no longer names its executable
@@ -345,7 +352,9 @@ func (t *Table) Exec(pid int, at time.Duration, s Snapshot) *Proc {
 	// after opening its file, events the kernel merged): its script is
 	// unknown
 	if old != nil {
-		if parent := t.procs[old.PPID]; parent != nil && !parent.Exited {
+		// the forking parent, if its entry is still that process: alive,
+		// and started before the child (not a later one given its pid)
+		if parent := t.procs[old.PPID]; parent != nil && !parent.Exited && parent.Start <= old.Start+startSlack {
 			p.PPID = old.PPID
 		}
 		p.Before = old

@@ -187,3 +187,57 @@ func TestReadsALongCmdline(t *testing.T) {
 		t.Fatalf("read %d args (last %d bytes), ppid %d, uid %d", len(p.Argv), len(p.Argv[len(p.Argv)-1]), p.PPID, p.UID)
 	}
 }
+
+// TestExecIgnoresAReusedParent: 50 forked 42 and exited; its pid now
+// belongs to a later process. 42's exec takes /proc's parent (7), not the
+// process that happens to hold pid 50.
+func TestExecIgnoresAReusedParent(t *testing.T) {
+	tb := New(fakeProc(t))
+	now := time.Unix(1000, 0)
+	tb.Now = func() time.Time { return now }
+	tb.procs[50] = &Proc{PID: 50, PPID: 1, Path: "/usr/bin/python3", Start: time.Second}
+	tb.Fork(50, 42, 4*time.Second)
+	tb.Exit(50)
+	now = now.Add(tb.Grace + time.Second)
+	tb.Exit(999) // prunes 50
+	tb.Fork(1, 50, 5*time.Second).Path = "/usr/bin/dpkg"
+	if p := tb.Exec(42, 6*time.Second, tb.Snap(42)); p.PPID != 7 {
+		t.Fatalf("exec's parent %d, want /proc's 7, not the later process given pid 50", p.PPID)
+	}
+}
+
+// TestAtUnknownPastItsImages: a process that exec'd more times after the
+// event than the images it keeps cannot say what it ran then; an entry
+// started after the event is not the process that made it.
+func TestAtUnknownPastItsImages(t *testing.T) {
+	tb := New(fakeProc(t))
+	tb.procs[50] = &Proc{PID: 50, PPID: 1, Path: "/usr/bin/python3", Start: time.Second}
+	p := tb.Fork(50, 42, 2*time.Second)
+	for i := 6; i < 6+maxBefore; i++ {
+		p = tb.Exec(42, time.Duration(i)*time.Second, tb.Snap(42))
+	}
+	if img, sure := p.At(4*time.Second, 5*time.Second); sure {
+		t.Errorf("between 4s and 5s, before every image kept: %s, sure", img.Path)
+	}
+	if img, sure := p.At(8*time.Second+time.Second/2, 8*time.Second+time.Second/2); !sure || img.ExecAt != 8*time.Second {
+		t.Errorf("after the last exec: %+v, sure %v", img, sure)
+	}
+	late := &Proc{PID: 42, Start: 9 * time.Second}
+	if img, sure := late.At(4*time.Second, 5*time.Second); img != nil || sure {
+		t.Errorf("a process started after the event: %+v, sure %v", img, sure)
+	}
+}
+
+// TestForkOfUnreadIsUnread: a process gone before it was read has no ids;
+// its children do not get root's.
+func TestForkOfUnreadIsUnread(t *testing.T) {
+	tb := New(fakeProc(t))
+	tb.Fork(7, 43, time.Second)
+	p := tb.Exec(43, 2*time.Second, tb.Snap(43))
+	if !p.Unread || p.Start != time.Second {
+		t.Fatalf("unread exec: %+v", p)
+	}
+	if c := tb.Fork(43, 44, 3*time.Second); !c.Unread {
+		t.Fatalf("the child of an unread process: %+v", c)
+	}
+}

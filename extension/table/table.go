@@ -47,6 +47,8 @@ type Operator int
 const (
 	Equals              Operator = 2
 	GreaterThan         Operator = 4
+	LessThanOrEquals    Operator = 8
+	LessThan            Operator = 16
 	GreaterThanOrEquals Operator = 32
 	Like                Operator = 65
 	Glob                Operator = 66
@@ -122,15 +124,36 @@ func (c Constraint) Match(v string) bool {
 		return v == c.Expr
 	case Like:
 		return LikeMatch(c.Expr, v)
-	case GreaterThan, GreaterThanOrEquals:
+	case GreaterThan, GreaterThanOrEquals, LessThan, LessThanOrEquals:
 		// the evented tables' integer columns; a value that is not an
 		// integer on either side matches, as the table decides then
-		a, errA := strconv.ParseInt(v, 10, 64)
-		b, errB := strconv.ParseInt(c.Expr, 10, 64)
-		if errA != nil || errB != nil {
+		a, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
 			return true
 		}
-		return a > b || (c.Op == GreaterThanOrEquals && a == b)
+		return c.MatchInt(a)
+	}
+	return true
+}
+
+// MatchInt applies an ordering or equality constraint to an integer; an
+// operand that is not an integer, or another operator, matches.
+func (c Constraint) MatchInt(v int64) bool {
+	n, err := strconv.ParseInt(c.Expr, 10, 64)
+	if err != nil {
+		return true
+	}
+	switch c.Op {
+	case Equals:
+		return v == n
+	case GreaterThan:
+		return v > n
+	case GreaterThanOrEquals:
+		return v >= n
+	case LessThan:
+		return v < n
+	case LessThanOrEquals:
+		return v <= n
 	}
 	return true
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,17 +18,19 @@ import (
 type Gate struct {
 	Path string
 	once sync.Once
+	done chan struct{}
 }
 
 // New makes the pipe at path. At the test's end it is opened, if it was
-// not, so that nothing stays blocked on it.
+// not, and a writer still waiting for a reader is let go, so that nothing
+// stays blocked on it.
 func New(t testing.TB, path string) *Gate {
 	t.Helper()
 	if err := unix.Mkfifo(path, 0o644); err != nil {
 		t.Fatalf("gate %s: %v", path, err)
 	}
-	g := &Gate{Path: path}
-	t.Cleanup(g.Open)
+	g := &Gate{Path: path, done: make(chan struct{})}
+	t.Cleanup(g.release)
 	return g
 }
 
@@ -36,12 +39,28 @@ func New(t testing.TB, path string) *Gate {
 func (g *Gate) Open() {
 	g.once.Do(func() {
 		go func() {
+			defer close(g.done)
 			f, err := os.OpenFile(g.Path, os.O_WRONLY, 0)
 			if err != nil {
-				return // removed with the test's directory: no reader
+				return
 			}
 			_, _ = f.WriteString("go\n")
 			f.Close()
 		}()
 	})
+}
+
+// release opens the gate and, when no reader came, reads it here so that
+// the writer's open returns.
+func (g *Gate) release() {
+	g.Open()
+	select {
+	case <-g.done:
+		return
+	case <-time.After(100 * time.Millisecond):
+	}
+	if f, err := os.OpenFile(g.Path, os.O_RDONLY|unix.O_NONBLOCK, 0); err == nil {
+		<-g.done
+		f.Close()
+	}
 }
