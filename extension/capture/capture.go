@@ -456,11 +456,27 @@ func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration, s pr
 // machine was suspended): the connector stamps events with the one, /proc
 // counts start times on the other.
 func bootOffset() time.Duration {
-	var boot, mono unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot) != nil || unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono) != nil {
-		return 0
+	// the two clocks are read apart: a reader preempted between the
+	// reads (a loaded machine) got an offset off by the preemption, and
+	// exec and fork times off by more than /proc's tick made a live
+	// process look like a reused pid. Read monotonic on both sides of
+	// boot and take the tightest pair.
+	var best, width time.Duration = 0, -1
+	for i := 0; i < 3; i++ {
+		var m1, boot, m2 unix.Timespec
+		if unix.ClockGettime(unix.CLOCK_MONOTONIC, &m1) != nil || unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot) != nil ||
+			unix.ClockGettime(unix.CLOCK_MONOTONIC, &m2) != nil {
+			return best
+		}
+		w := time.Duration(m2.Nano() - m1.Nano())
+		if width < 0 || w < width {
+			best, width = time.Duration(boot.Nano()-(m1.Nano()+m2.Nano())/2), w
+		}
+		if w < time.Millisecond {
+			break
+		}
 	}
-	return time.Duration(boot.Nano() - mono.Nano())
+	return best
 }
 
 // sinceBootNow is the time since boot, the clock of Proc.ExecAt.

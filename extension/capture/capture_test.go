@@ -268,12 +268,18 @@ func TestExecStorm(t *testing.T) {
 				}
 				if r["path"] != truePath || r["script"] != "" {
 					wrong++
+					if wrong <= 5 {
+						t.Logf("a storm exec row not naming %s: %v", truePath, r)
+					}
 				}
 				if r["argv"] == "[]" {
 					argless++
 				}
 				if r["ppid"] != shPID {
 					misattributed++
+					if misattributed <= 5 {
+						t.Logf("a storm exec row naming another parent: %v", r)
+					}
 				}
 				delete(forked, r["pid"])
 			case r["event"] == "exit" && r["pid"] == shPID:

@@ -58,6 +58,10 @@ type Proc struct {
 	// Unread is true when the process was gone before its facts could be
 	// read at its exec: only its pid and parent are known.
 	Unread bool
+	// Swept is true when Sweep found the process gone from /proc without
+	// its exit event: lost, or still queued behind the reader, with its
+	// exec, so the entry still answers for them.
+	Swept bool
 	// ExecAt is when the process exec'd this program, since boot (0 when
 	// it was seeded or forked); Before is what it ran until then, so that
 	// an event from another queue (a file written just before the exec)
@@ -331,7 +335,7 @@ func (t *Table) Exec(pid int, at time.Duration, s Snapshot) *Proc {
 		err = fmt.Errorf("process %d: started after its exec: pid reused", pid)
 	}
 	old := t.procs[pid]
-	if old != nil && (old.Exited || old.Start > at+startSlack) {
+	if old != nil && ((old.Exited && !old.Swept) || old.Start > at+startSlack) {
 		old = nil // another process's entry
 	}
 	switch {
@@ -428,7 +432,11 @@ func (t *Table) Sweep() int {
 		if err == nil && (p.Start == 0 || (startTime(stat)-p.Start).Abs() <= startSlack) {
 			continue
 		}
-		t.Exit(pid)
+		// retired like an exit, but its opens kept and its entry still
+		// its own for an exec read later: the reader may be behind a
+		// process that ran and exited since its last read
+		p.Exited, p.Swept = true, true
+		t.exited = append(t.exited, exit{p: p, at: t.Now()})
 		n++
 	}
 	t.prune()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkgpersist/pkgpersist/extension/fanotify"
 	"github.com/pkgpersist/pkgpersist/test/liveproc"
 )
 
@@ -239,5 +240,23 @@ func TestForkOfUnreadIsUnread(t *testing.T) {
 	}
 	if c := tb.Fork(43, 44, 3*time.Second); !c.Unread {
 		t.Fatalf("the child of an unread process: %+v", c)
+	}
+}
+
+// TestSweepKeepsAQueuedExec: 43 was forked, then ran and exited before the
+// reader came to its exec: /proc no longer has it, so a sweep retires it,
+// but its exec, applied after, is still its own: the parent that forked it
+// and the files it opened for the exec, not pid 0 and no path.
+func TestSweepKeepsAQueuedExec(t *testing.T) {
+	tb := New(fakeProc(t))
+	tb.Fork(7, 43, time.Second)
+	tb.Opened(fanotify.Exec{PID: 43, Path: "/usr/bin/true", Kind: fanotify.Dynamic})
+	tb.Opened(fanotify.Exec{PID: 43, Path: "/lib64/ld-linux-x86-64.so.2", Kind: fanotify.Static})
+	if n := tb.Sweep(); n != 1 {
+		t.Fatalf("Sweep retired %d, want 43", n)
+	}
+	p := tb.Exec(43, 2*time.Second, tb.Snap(43))
+	if p.PPID != 7 || p.Path != "/usr/bin/true" || !p.Unread {
+		t.Fatalf("exec after a sweep: %+v", p)
 	}
 }
