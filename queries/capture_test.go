@@ -1,12 +1,9 @@
 package queries_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,6 +18,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/queries"
 	"github.com/pkgpersist/pkgpersist/test/debtest"
 	"github.com/pkgpersist/pkgpersist/test/need"
+	"github.com/pkgpersist/pkgpersist/test/pyparent"
 )
 
 // TestEventQueriesOnTheCapture runs pm-installs and pm-descendants on what
@@ -36,10 +34,6 @@ func TestEventQueriesOnTheCapture(t *testing.T) {
 	if os.Geteuid() != 0 {
 		need.Missing(t, "the process connector needs root")
 	}
-	python := "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		need.Missing(t, "no "+python)
-	}
 	dpkg := need.Program(t, "dpkg")
 	sleep := need.Program(t, "sleep")
 	dir := t.TempDir()
@@ -49,32 +43,14 @@ func TestEventQueriesOnTheCapture(t *testing.T) {
 	root := debtest.NewRoot(t)
 	install := append(append([]string{dpkg}, debtest.DpkgOptions(root)...), "-i", deb)
 	list := append(append([]string{dpkg}, debtest.DpkgOptions(root)...), "-l")
-	script := fmt.Sprintf(`import subprocess, sys
-print("ready", flush=True)
-sys.stdin.readline()
-for argv in (%s, %s, [%q, "0.3"]):
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-`, pyList(install), pyList(list), sleep)
-	cmd := exec.Command(python, "-c", script)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	must(t, err)
-	stdout, err := cmd.StdoutPipe()
-	must(t, err)
-	must(t, cmd.Start())
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("python3: %q %v", line, err)
-	}
+	py := pyparent.Start(t, nil, install, list, []string{sleep, "0.3"})
 	c := capture.Start(capture.Options{})
 	t.Cleanup(c.Stop)
 	if s := c.Sources.Process.Status(); !s.Running {
 		t.Fatalf("capture does not run: %s", s.Error)
 	}
-	_, err = stdin.Write([]byte("go\n"))
-	must(t, err)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("python3: %v", err)
-	}
+	py.Go(t)
+	py.Wait(t)
 	if _, err := os.Stat(marker); err != nil {
 		t.Fatalf("the postinst did not run: %v", err)
 	}
@@ -104,9 +80,9 @@ for argv in (%s, %s, [%q, "0.3"]):
 		}
 		return rows
 	}
-	pyPID := fmt.Sprint(cmd.Process.Pid)
+	pyPID := py.PID()
 	mine := func(r map[string]string) bool {
-		return strings.Contains(r["ancestry"], python) || r["parent_pid"] == pyPID
+		return strings.Contains(r["ancestry"], pyparent.Python) || r["parent_pid"] == pyPID
 	}
 	installs := run("pm-installs", func(rows []map[string]string) bool { return slices.ContainsFunc(rows, mine) })
 	var got []map[string]string
@@ -143,14 +119,6 @@ for argv in (%s, %s, [%q, "0.3"]):
 	if ids != 1 {
 		t.Errorf("pm-descendants has %d runs of sleep, want the postinst's: %v", ids, desc)
 	}
-}
-
-func pyList(argv []string) string {
-	var q []string
-	for _, a := range argv {
-		q = append(q, fmt.Sprintf("%q", a))
-	}
-	return "[" + strings.Join(q, ", ") + "]"
 }
 
 func must(t *testing.T, err error) {

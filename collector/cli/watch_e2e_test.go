@@ -3,13 +3,11 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/test/debtest"
 	"github.com/pkgpersist/pkgpersist/test/gate"
 	"github.com/pkgpersist/pkgpersist/test/need"
+	"github.com/pkgpersist/pkgpersist/test/pyparent"
 	"github.com/pkgpersist/pkgpersist/test/rpmtest"
 )
 
@@ -41,10 +40,6 @@ func buildCLI(t testing.TB) string {
 func TestWatchNewTermsAndStacks(t *testing.T) {
 	if os.Geteuid() != 0 {
 		need.Missing(t, "the process connector needs root")
-	}
-	python := "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		need.Missing(t, "no "+python)
 	}
 	rpmPath, dpkgPath := need.Program(t, "rpm"), need.Program(t, "dpkg")
 	// rpm runs scriptlets chrooted into --root: a static shell there
@@ -72,23 +67,8 @@ func TestWatchNewTermsAndStacks(t *testing.T) {
 	dpkgArgv := append(append([]string{dpkgPath}, debtest.DpkgOptions(debRoot)...), "-i", deb)
 
 	// python3 first, waiting; then the watch
-	py := exec.Command(python, "-c", fmt.Sprintf(`import subprocess, sys
-print("ready", flush=True)
-sys.stdin.readline()
-subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
-subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
-`, jsonList(rpmArgv), jsonList(dpkgArgv)))
-	py.Env = rpmtest.Env(t, dir)
-	py.Stderr = os.Stderr
-	pyIn, err := py.StdinPipe()
-	mustNil(t, err)
-	pyOut, err := py.StdoutPipe()
-	mustNil(t, err)
-	mustNil(t, py.Start())
-	if line, err := bufio.NewReader(pyOut).ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("python3: %q %v", line, err)
-	}
-	pyPID := strconv.Itoa(py.Process.Pid)
+	py := pyparent.Start(t, rpmtest.Env(t, dir), rpmArgv, dpkgArgv)
+	pyPID := py.PID()
 
 	w := exec.Command(bin, "watch", "--db", db, "--interval", "500ms")
 	werr, err := w.StderrPipe()
@@ -99,8 +79,7 @@ subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
 	if line, err := errs.ReadString('\n'); err != nil || !strings.Contains(line, "watch: capturing") {
 		t.Fatalf("watch: %q %v", line, err)
 	}
-	_, err = pyIn.Write([]byte("go\n"))
-	mustNil(t, err)
+	py.Go(t)
 	for _, g := range []struct {
 		gate       *gate.Gate
 		exe, child string
@@ -117,9 +96,7 @@ subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
 		}
 		g.gate.Open()
 	}
-	if err := py.Wait(); err != nil {
-		t.Fatalf("python3: %v", err)
-	}
+	py.Wait(t)
 	// the last events are stored at the stop, not by a run before it
 	mustNil(t, w.Process.Signal(syscall.SIGINT))
 	rest, _ := io.ReadAll(errs)
@@ -146,8 +123,8 @@ subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
 			if !pyParent.MatchString(r["parent_path"]) {
 				t.Errorf("alert's parent %q, want /usr/bin/python3.N: %v", r["parent_path"], r)
 			}
-			if r["argv"] != jsonList(want) {
-				t.Errorf("alert's argv %s, want %s", r["argv"], jsonList(want))
+			if r["argv"] != pyparent.List(want) {
+				t.Errorf("alert's argv %s, want %s", r["argv"], pyparent.List(want))
 			}
 		}
 	}
@@ -211,13 +188,6 @@ func copyFile(t *testing.T, from, to string) {
 	mustNil(t, err)
 	mustNil(t, os.MkdirAll(filepath.Dir(to), 0o755))
 	mustNil(t, os.WriteFile(to, b, 0o755))
-}
-
-// jsonList is argv as JSON, which is also a Python list literal here and
-// the form pm_process_events' argv column has.
-func jsonList(argv []string) string {
-	b, _ := json.Marshal(argv)
-	return string(b)
 }
 
 func mustNil(t *testing.T, err error) {

@@ -377,9 +377,10 @@ func (r *reader) readProcs(limit int) int {
 			if e.Kind == proccn.Exec {
 				s, snaps = snaps[0], snaps[1:]
 			}
-			if row, p := apply(r.procs, e, sinceBoot, s); row != nil {
+			if row := apply(r.procs, e, sinceBoot, s); row != nil {
 				r.procRing.Add(row)
-				if row["event"] == "exec" && (p.Unread || row["path"] == "" || row["argv"] == "[]") {
+				// an unread process has no argv
+				if row["event"] == "exec" && (row["path"] == "" || row["argv"] == "[]") {
 					r.procRing.Incomplete(1)
 				}
 			}
@@ -428,28 +429,28 @@ func (r *reader) readFiles() bool {
 // forks and exits change no process and make no row. sinceBoot turns the
 // event's monotonic time into time since boot, /proc's clock; s is what
 // /proc said of an exec'ing process when its event was read.
-func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration, s proctable.Snapshot) (table.Row, *proctable.Proc) {
+func apply(procs *proctable.Table, e proccn.Event, sinceBoot time.Duration, s proctable.Snapshot) table.Row {
 	at := time.Duration(e.TimestampNS) + sinceBoot
 	switch e.Kind {
 	case proccn.Fork:
 		if e.PID != e.TGID {
-			return nil, nil
+			return nil
 		}
 		p := procs.Fork(int(e.ParentTGID), int(e.TGID), at)
-		return row("fork", procs, p, ""), p
+		return row("fork", procs, p, "")
 	case proccn.Exec:
 		p := procs.Exec(int(e.TGID), at, s)
 		r := row("exec", procs, p, "")
 		r["seeded"] = "0"
-		return r, p
+		return r
 	case proccn.Exit:
 		if e.PID != e.TGID {
-			return nil, nil
+			return nil
 		}
 		p := procs.Exit(int(e.TGID))
-		return row("exit", procs, p, strconv.Itoa(ExitCode(e.ExitCode))), p
+		return row("exit", procs, p, strconv.Itoa(ExitCode(e.ExitCode)))
 	}
-	return nil, nil
+	return nil
 }
 
 // bootOffset is CLOCK_BOOTTIME minus CLOCK_MONOTONIC (the time the

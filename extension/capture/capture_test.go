@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +24,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/test/debtest"
 	"github.com/pkgpersist/pkgpersist/test/gate"
 	"github.com/pkgpersist/pkgpersist/test/need"
+	"github.com/pkgpersist/pkgpersist/test/pyparent"
 	"github.com/pkgpersist/pkgpersist/test/rpmtest"
 )
 
@@ -78,10 +78,6 @@ func TestInstallsFromAPythonStartedBefore(t *testing.T) {
 	if os.Geteuid() != 0 {
 		need.Missing(t, "the process connector needs root")
 	}
-	python := "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		need.Missing(t, "no "+python)
-	}
 	rpmPath := need.Program(t, "rpm")
 	dpkgPath := need.Program(t, "dpkg")
 	dir := t.TempDir()
@@ -104,35 +100,11 @@ func TestInstallsFromAPythonStartedBefore(t *testing.T) {
 		Control: map[string]string{"postinst": "#!/bin/sh\nread x < " + debGate.Path + "\n"}})
 	rpmArgv := []string{rpmPath, "--root", rpmRoot, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", rpmFile}
 	dpkgArgv := append(append([]string{dpkgPath}, debtest.DpkgOptions(debRoot)...), "-i", deb)
-	script := fmt.Sprintf(`import subprocess, sys
-print("ready", flush=True)
-sys.stdin.readline()
-subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
-subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
-`, pyList(rpmArgv), pyList(dpkgArgv))
-	cmd := exec.Command(python, "-c", script)
-	cmd.Env = rpmtest.Env(t, dir)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("python3: %q %v", line, err)
-	}
+	py := pyparent.Start(t, rpmtest.Env(t, dir), rpmArgv, dpkgArgv)
 	// python3 runs before the capture starts: it is known from /proc only
 	c := start(t, 0)
-	if _, err := stdin.Write([]byte("go\n")); err != nil {
-		t.Fatal(err)
-	}
-	pyPID := strconv.Itoa(cmd.Process.Pid)
+	py.Go(t)
+	pyPID := py.PID()
 	ring := c.Sources.Process
 	for _, g := range []struct {
 		gate *gate.Gate
@@ -143,9 +115,7 @@ subprocess.run(%s, check=True, stdout=subprocess.DEVNULL)
 		})
 		g.gate.Open()
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("python3: %v", err)
-	}
+	py.Wait(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -202,12 +172,6 @@ func ancestors(t *testing.T, pid int) []string {
 		pid, _ = strconv.Atoi(string(m[1]))
 	}
 	return out
-}
-
-// pyList renders argv as a Python list literal.
-func pyList(argv []string) string {
-	b, _ := json.Marshal(argv) // JSON strings are Python string literals here
-	return string(b)
 }
 
 // TestExecStorm: every exec of a storm of short processes is a row or
