@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/pkgpersist/pkgpersist/collector/engine"
 	"github.com/pkgpersist/pkgpersist/collector/hunt"
@@ -180,7 +181,10 @@ func tableNames() string {
 	return strings.Join(n, ", ")
 }
 
+// isTerminal asks the terminal driver: a character device such as
+// /dev/null is not a terminal, and output redirected there is not read by
+// a person.
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
