@@ -43,32 +43,43 @@ func Write(w io.Writer, format string, columns []string, rows [][]string) error 
 	return fmt.Errorf("unknown format %q (one of %s)", format, strings.Join(Formats, ", "))
 }
 
-// object encodes one row as a JSON object, keys in column order.
-func object(columns, row []string) []byte {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, c := range columns {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(jsonString(c))
-		b.WriteByte(':')
-		b.Write(jsonString(row[i]))
-	}
-	b.WriteByte('}')
-	return b.Bytes()
+// jsonWriter encodes rows as JSON objects into one buffer with one
+// encoder: an encoder per value cost more than the rows' text.
+type jsonWriter struct {
+	b   bytes.Buffer
+	enc *json.Encoder
 }
 
-func jsonString(s string) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return bytes.TrimRight(b.Bytes(), "\n")
+func newJSONWriter() *jsonWriter {
+	j := &jsonWriter{}
+	j.enc = json.NewEncoder(&j.b)
+	j.enc.SetEscapeHTML(false)
+	return j
+}
+
+// object encodes one row as a JSON object, keys in column order.
+func (j *jsonWriter) object(columns, row []string) {
+	j.b.WriteByte('{')
+	for i, c := range columns {
+		if i > 0 {
+			j.b.WriteByte(',')
+		}
+		j.str(c)
+		j.b.WriteByte(':')
+		j.str(row[i])
+	}
+	j.b.WriteByte('}')
+}
+
+// str writes s as a JSON string; Encode ends each value with a newline.
+func (j *jsonWriter) str(s string) {
+	_ = j.enc.Encode(s)
+	j.b.Truncate(j.b.Len() - 1)
 }
 
 func writeJSON(w io.Writer, columns []string, rows [][]string, array bool) error {
-	var b bytes.Buffer
+	j := newJSONWriter()
+	b := &j.b
 	if array {
 		b.WriteString("[\n")
 	}
@@ -76,7 +87,7 @@ func writeJSON(w io.Writer, columns []string, rows [][]string, array bool) error
 		if array {
 			b.WriteString("  ")
 		}
-		b.Write(object(columns, r))
+		j.object(columns, r)
 		if array && i < len(rows)-1 {
 			b.WriteByte(',')
 		}
@@ -155,6 +166,9 @@ func safeRow(r []string) []string {
 // are: a value that holds the text \x1b looks like one that holds ESC,
 // and JSON output tells them apart.
 func Safe(s string) string {
+	if printableASCII(s) {
+		return s
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -177,6 +191,17 @@ func Safe(s string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// printableASCII reports a value Safe returns as it is, the common case,
+// without building a copy.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // unsafeRune reports a character a terminal acts on rather than shows.

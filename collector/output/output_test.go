@@ -69,3 +69,22 @@ func TestWriteEscapes(t *testing.T) {
 		t.Errorf("json: %v %q", err, b.String())
 	}
 }
+
+// TestJSONExact: JSON keeps values as they are, HTML characters
+// included, one object per row in column order.
+func TestJSONExact(t *testing.T) {
+	cols := []string{"b", "a"}
+	rows := [][]string{{"<x&y>", "\"q\"\n"}, {"", "ü"}}
+	for f, want := range map[string]string{
+		"json":   "[\n  {\"b\":\"<x&y>\",\"a\":\"\\\"q\\\"\\n\"},\n  {\"b\":\"\",\"a\":\"ü\"}\n]\n",
+		"ndjson": "{\"b\":\"<x&y>\",\"a\":\"\\\"q\\\"\\n\"}\n{\"b\":\"\",\"a\":\"ü\"}\n",
+	} {
+		var b bytes.Buffer
+		if err := Write(&b, f, cols, rows); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != want {
+			t.Errorf("%s: %q, want %q", f, b.String(), want)
+		}
+	}
+}
