@@ -110,6 +110,12 @@ type cursor struct {
 	v    *vtab
 	rows []table.Row
 	i    int
+	// key identifies the constraints rows were generated for: SQLite
+	// scans the inner table of a join once per outer row with the same
+	// constraints, and generating it again would re-read its files (a
+	// file listing joined with users read passwd once per file).
+	key    string
+	filled bool
 }
 
 func (c *cursor) Close() error { return nil }
@@ -119,6 +125,12 @@ func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 	if c.v.m.refuse {
 		return refusal(t)
 	}
+	key := filterKey(idxStr, vals)
+	if c.filled && key == c.key {
+		c.i = 0
+		return nil
+	}
+	c.filled = false
 	q := table.QueryContext{Constraints: map[string][]table.Constraint{}}
 	if idxStr != "" {
 		for i, k := range strings.Split(idxStr, ",") {
@@ -153,7 +165,20 @@ ok:
 		}
 	}
 	c.i = 0
+	c.key, c.filled = key, true
 	return nil
+}
+
+// filterKey encodes a Filter call's constraints, each value quoted so
+// that no two calls share a key.
+func filterKey(idxStr string, vals []any) string {
+	var b strings.Builder
+	b.WriteString(strconv.Quote(idxStr))
+	for _, v := range vals {
+		b.WriteString(fmt.Sprintf(" %T:", v))
+		b.WriteString(strconv.Quote(text(v)))
+	}
+	return b.String()
 }
 
 func matches(r table.Row, q table.QueryContext) bool {
