@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"regexp"
 	"sort"
 	"strings"
@@ -31,6 +32,19 @@ type digester interface {
 	Digests() (fsroot.Digests, bool)
 }
 
+// describer is an open file that can say what it is (fsroot.File): its
+// facts come with the open, without another lookup of its name.
+type describer interface {
+	Facts() fsroot.Facts
+}
+
+// typedLister is an FS that lists a directory with the types of its
+// entries as the kernel reports them (fsroot.Root). apt, reading a
+// directory, stats only the entries that are not regular files.
+type typedLister interface {
+	ReadDirEntries(name string) ([]iofs.DirEntry, error)
+}
+
 // MaxIncludeDepth is apt's limit on nested #include directives.
 const MaxIncludeDepth = 10
 
@@ -52,6 +66,9 @@ type File struct {
 	Unread string
 	// Digests of the file when it was read to the end (nil otherwise).
 	Digests *fsroot.Digests
+	// Facts of the file as it was opened, when the FS says (nil
+	// otherwise); their SHA256 is that of Digests.
+	Facts *fsroot.Facts
 }
 
 // Error is a problem apt reports for a file.
@@ -85,6 +102,9 @@ type Reader struct {
 	// NoIncludes makes #include a no-op, for reading a file on its own.
 	NoIncludes bool
 	stopped    error
+	// spare are buffers of files read to the end, for the next file: a
+	// directory of thousands of small files would take one each.
+	spare []*bufio.Reader
 }
 
 // Stopped is the error that interrupted reading, if any.
@@ -114,10 +134,15 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 		return false
 	}
 	defer st.Close()
+	if d, ok := st.(describer); ok {
+		facts := d.Facts()
+		f.Facts = &facts
+	}
 	if r.NoIncludes {
 		depth = -1
 	}
-	lr := &lineReader{br: bufio.NewReaderSize(st, 8<<10)}
+	lr := &lineReader{br: r.buffer(st)}
+	defer r.release(lr.br)
 	e := parse(r, f.Path, lr, depth)
 	if e == nil && lr.err != nil {
 		// apt fails on a read error like on a syntax error
@@ -126,6 +151,12 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 	if d, ok := st.(digester); ok && e == nil {
 		if sums, whole := d.Digests(); whole {
 			f.Digests = &sums
+		}
+	}
+	if f.Facts != nil {
+		f.Facts.SHA256 = ""
+		if f.Digests != nil {
+			f.Facts.SHA256 = f.Digests.SHA256
 		}
 	}
 	if e != nil {
@@ -137,6 +168,23 @@ func (r *Reader) ReadFile(name string, depth int, from *Origin) bool {
 		return false
 	}
 	return true
+}
+
+// buffer returns a reader of st, with a spare buffer when there is one.
+func (r *Reader) buffer(st io.Reader) *bufio.Reader {
+	if n := len(r.spare); n > 0 {
+		br := r.spare[n-1]
+		r.spare = r.spare[:n-1]
+		br.Reset(st)
+		return br
+	}
+	return bufio.NewReaderSize(st, 8<<10)
+}
+
+// release keeps br for the next file.
+func (r *Reader) release(br *bufio.Reader) {
+	br.Reset(nil)
+	r.spare = append(r.spare, br)
 }
 
 // ReadDir reads the files of a directory apt accepts, in apt's order, and
@@ -157,7 +205,7 @@ func (r *Reader) listDir(dir string, from *Origin) ([]string, bool) {
 		r.Files = append(r.Files, f)
 		return nil, false
 	}
-	names, err := r.FS.ReadDir(dir)
+	names, regular, err := r.readDir(dir)
 	if err != nil && len(names) == 0 {
 		f := &File{Path: dir, IncludedFrom: from, Err: &Error{Origin: Origin{dir, 0}, Msg: "unable to read directory: " + err.Error()}}
 		r.Files = append(r.Files, f)
@@ -172,7 +220,12 @@ func (r *Reader) listDir(dir string, from *Origin) ([]string, bool) {
 	var ignored []*File
 	for _, n := range names {
 		p := absolute(combine(dir, n))
-		why, quiet := fileRule(n, func() string { return r.FS.Kind(p) })
+		why, quiet := fileRule(n, func() string {
+			if regular[n] {
+				return "file"
+			}
+			return r.FS.Kind(p)
+		})
 		if why == "" {
 			accepted = append(accepted, p)
 			continue
@@ -197,6 +250,26 @@ func (r *Reader) listDir(dir string, from *Origin) ([]string, bool) {
 }
 
 const skipDir = "directory"
+
+// readDir lists dir, with the names the kernel reports as regular files
+// when the FS can say.
+func (r *Reader) readDir(dir string) (names []string, regular map[string]bool, err error) {
+	tl, ok := r.FS.(typedLister)
+	if !ok {
+		names, err = r.FS.ReadDir(dir)
+		return names, nil, err
+	}
+	ents, err := tl.ReadDirEntries(dir)
+	names = make([]string, len(ents))
+	regular = make(map[string]bool, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name()
+		if e.Type().IsRegular() {
+			regular[e.Name()] = true
+		}
+	}
+	return names, regular, err
+}
 
 // fileRule says why apt skips a directory entry ("" when it reads it), and
 // whether apt skips it without a notice whatever Dir::Ignore-Files-Silently

@@ -110,7 +110,11 @@ func (s *Source) Close() { s.rpm.Close() }
 
 // File returns the provenance of path; d are its digests when the caller
 // has streamed it already (nil to read it here).
-func (s *Source) File(path string, d *fsroot.Digests) Of {
+func (s *Source) File(path string, d *fsroot.Digests) Of { return s.file(path, d, nil) }
+
+// file is File with the file's facts when the caller had it open (nil to
+// stat it here).
+func (s *Source) file(path string, d *fsroot.Digests, facts *fsroot.Facts) Of {
 	if o, ok := s.cache[path]; ok || path == "" {
 		return o
 	}
@@ -118,7 +122,14 @@ func (s *Source) File(path string, d *fsroot.Digests) Of {
 		d = s.read(path)
 	}
 	var o Of
-	if f, err := s.fs.Describe(path, nil); err == nil {
+	f, err := fsroot.Facts{}, error(nil)
+	if facts != nil {
+		f = *facts
+		f.SHA256 = ""
+	} else {
+		f, err = s.fs.Describe(path, nil)
+	}
+	if err == nil {
 		o.Found, o.Facts = true, f
 		if d != nil {
 			o.Facts.SHA256 = d.SHA256
@@ -160,6 +171,9 @@ type Item struct {
 	// Unread marks a file the table could not read to the end (a limit or
 	// its deadline): its contents are not read again here.
 	Unread bool
+	// Facts of the file when the table had it open (nil to stat it
+	// here); their SHA256 is not used.
+	Facts *fsroot.Facts
 }
 
 // digests of an item: given, from its data, or nil to read the file.
@@ -191,6 +205,8 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 		wanted[c.Name] = true
 	}
 	rows := make([]table.Row, len(items))
+	// the columns of each file, for the rows that share it
+	byPath := map[string]map[string]string{}
 	for i, it := range items {
 		if i%256 == 0 {
 			if err := table.Check(ctx); err != nil {
@@ -201,7 +217,12 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 		if it.Unread && d == nil {
 			d = &fsroot.Digests{}
 		}
-		for k, v := range s.File(it.Path, d).Columns() {
+		cols, ok := byPath[it.Path]
+		if !ok {
+			cols = s.file(it.Path, d, it.Facts).Columns()
+			byPath[it.Path] = cols
+		}
+		for k, v := range cols {
 			if wanted[k] {
 				it.Row[k] = v
 			}

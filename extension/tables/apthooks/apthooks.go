@@ -331,20 +331,27 @@ func siblingValue(key *aptconf.Item, tag string) string {
 // render adds the file facts and the package owner to each entry.
 func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
 	digests := map[string]*fsroot.Digests{}
+	facts := map[string]*fsroot.Facts{}
 	unread := map[string]bool{}
 	for _, f := range res.Files {
 		if f.Digests != nil {
 			digests[f.Path] = f.Digests
 		}
+		if f.Facts != nil {
+			facts[f.Path] = f.Facts
+		}
 		unread[f.Path] = unread[f.Path] || f.Unread != ""
 	}
+	columns := Table().Columns
 	items := make([]provenance.Item, len(entries))
 	for i, e := range entries {
-		items[i] = provenance.Item{Path: e.Origin.Path, Digests: digests[e.Origin.Path], Unread: unread[e.Origin.Path], Row: table.Row{
-			"hook": e.Hook, "name": e.Name, "position": strconv.Itoa(e.Position),
-			"command": e.Command, "active": table.Bool(e.Active), "reason": e.Reason,
-			"path": e.Origin.Path, "line": strconv.Itoa(e.Origin.Line),
-			"root": root, "apt_config": aptConfig}}
+		// room for the provenance columns too
+		row := make(table.Row, len(columns))
+		row["hook"], row["name"], row["position"] = e.Hook, e.Name, strconv.Itoa(e.Position)
+		row["command"], row["active"], row["reason"] = e.Command, table.Bool(e.Active), e.Reason
+		row["path"], row["line"] = e.Origin.Path, strconv.Itoa(e.Origin.Line)
+		row["root"], row["apt_config"] = root, aptConfig
+		items[i] = provenance.Item{Path: e.Origin.Path, Digests: digests[e.Origin.Path], Facts: facts[e.Origin.Path], Unread: unread[e.Origin.Path], Row: row}
 	}
-	return provenance.Rows(ctx, fs, Table().Columns, items)
+	return provenance.Rows(ctx, fs, columns, items)
 }
