@@ -146,3 +146,20 @@ func copyTree(src, dst string) error {
 		return nil
 	})
 }
+
+// PlantHooks writes n configuration files into root's etc/apt/apt.conf.d,
+// each adding a command to DPkg::Post-Invoke and one to
+// APT::Update::Pre-Invoke, for benchmarks of APT configurations at scale.
+func PlantHooks(root string, n int) error {
+	dir := filepath.Join(root, "etc/apt/apt.conf.d")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		text := fmt.Sprintf("// planted hook %d\nDPkg::Post-Invoke { \"echo post %d\"; };\nAPT::Update::Pre-Invoke:: \"echo pre %d\";\n", i, i, i)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("60planted%05d.conf", i)), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
