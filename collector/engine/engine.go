@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -25,6 +26,7 @@ type Engine struct {
 	db      *sql.DB
 	ctx     atomic.Pointer[context.Context]
 	evented planned
+	used    used
 	// capturing: the evented tables with a generator answer
 	capturing bool
 }
@@ -52,6 +54,51 @@ func (p *planned) take() *table.Table {
 	t := p.t
 	p.t = nil
 	return t
+}
+
+// used are the columns of each table a statement reads, as SQLite's
+// authorizer reports them while it compiles the statement (SQLITE_READ,
+// for every column named, a SELECT *'s included): a table need not
+// produce what nobody reads.
+type used struct {
+	mu sync.Mutex
+	m  map[string]map[string]bool
+}
+
+// authorize records a column read and allows every action.
+func (u *used) authorize(op int, tbl, column, _ string) int {
+	if op == sqlite3.SQLITE_READ {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		if u.m == nil {
+			u.m = map[string]map[string]bool{}
+		}
+		tbl = strings.ToLower(tbl)
+		if u.m[tbl] == nil {
+			u.m[tbl] = map[string]bool{}
+		}
+		// "" when the statement reads none of the table's columns
+		// (count(*))
+		if column != "" {
+			u.m[tbl][column] = true
+		}
+	}
+	return sqlite3.SQLITE_OK
+}
+
+// reset forgets the columns of the last statement.
+func (u *used) reset() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.m = nil
+}
+
+// of returns the columns of tbl the statement reads, nil when unknown
+// (every column).
+func (u *used) of(tbl string) map[string]bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.m[strings.ToLower(tbl)]
 }
 
 // NoEventSource is the error of a statement that reads an evented table:
@@ -96,9 +143,10 @@ func New(tables []*table.Table, root string, opts ...Option) (*Engine, error) {
 	name := fmt.Sprintf("sqlite3_pkgpersist_%d", driverSeq.Add(1))
 	sql.Register(name, &sqlite3.SQLiteDriver{
 		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
+			conn.RegisterAuthorizer(e.used.authorize)
 			for _, t := range tables {
 				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }, evented: &e.evented,
-					refuse: t.Evented && (!e.capturing || t.Generate == nil)}
+					refuse: t.Evented && (!e.capturing || t.Generate == nil), used: &e.used}
 				if err := conn.CreateModule(t.Name, m); err != nil {
 					return fmt.Errorf("register %s: %w", t.Name, err)
 				}
@@ -131,6 +179,7 @@ type Result struct {
 // Exec runs statements that return no rows (for example, temporary tables
 // that shadow a table in tests).
 func (e *Engine) Exec(ctx context.Context, stmts string) error {
+	e.used.reset()
 	_, err := e.db.ExecContext(ctx, stmts)
 	return err
 }
@@ -161,6 +210,7 @@ func (e *Engine) query(ctx context.Context, query string) (*Result, error) {
 	ctx = fsroot.WithProblems(ctx, problems)
 	e.ctx.Store(&ctx)
 	defer func() { bg := context.Background(); e.ctx.Store(&bg) }()
+	e.used.reset()
 	rows, err := e.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,8 @@ type module struct {
 	// the engine refuses
 	evented *planned
 	refuse  bool
+	// used are the columns of the table the running statement reads
+	used *used
 }
 
 func (m *module) EponymousOnlyModule() {}
@@ -131,7 +133,7 @@ func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 		return nil
 	}
 	c.filled = false
-	q := table.QueryContext{Constraints: map[string][]table.Constraint{}}
+	q := table.QueryContext{Constraints: map[string][]table.Constraint{}, Used: c.v.m.used.of(t.Name)}
 	if idxStr != "" {
 		for i, k := range strings.Split(idxStr, ",") {
 			col, op, _ := strings.Cut(k, ":")

@@ -63,7 +63,15 @@ type Constraint struct {
 // QueryContext holds the constraints per column.
 type QueryContext struct {
 	Constraints map[string][]Constraint
+	// Used are the columns the statement reads, when the caller knows
+	// them (nil: every column). A table may leave the others out of its
+	// rows, as long as rows that differ still differ in the columns it
+	// keeps.
+	Used map[string]bool
 }
+
+// Uses reports whether the statement reads column.
+func (q QueryContext) Uses(column string) bool { return q.Used == nil || q.Used[column] }
 
 // Equals returns the operands of the `=` constraints on column, in order
 // and without repeats.
