@@ -32,7 +32,11 @@ func Table() *table.Table {
 			table.RootColumn,
 			ConfigColumn,
 		)...),
-		Generate: PerConfig(Rows),
+		Generate: func(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+			return PerConfig(func(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
+				return rows(ctx, root, aptConfig, q.Uses)
+			})(ctx, q)
+		},
 	}
 }
 
@@ -76,6 +80,12 @@ type Entry struct {
 // Rows evaluates the root, as APT would with APT_CONFIG naming aptConfig
 // ("" for unset), and renders the rows.
 func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
+	return rows(ctx, root, aptConfig, func(string) bool { return true })
+}
+
+// rows is Rows with the columns a statement reads: the provenance of the
+// files is looked up only when it reads some of it.
+func rows(ctx context.Context, root, aptConfig string, uses func(column string) bool) ([]table.Row, error) {
 	fs, err := fsroot.OpenContext(ctx, root)
 	if err != nil {
 		return nil, err
@@ -90,7 +100,7 @@ func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
 			fs.Report(f.Path, unreadCause(rctx, f.Unread))
 		}
 	}
-	return render(ctx, root, aptConfig, fs, res, entries)
+	return render(ctx, root, aptConfig, fs, res, entries, uses)
 }
 
 // unreadCause is the problem of a file not read to the end: the caller's
@@ -329,7 +339,7 @@ func siblingValue(key *aptconf.Item, tag string) string {
 }
 
 // render adds the file facts and the package owner to each entry.
-func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *aptconf.Result, entries []Entry) ([]table.Row, error) {
+func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *aptconf.Result, entries []Entry, uses func(string) bool) ([]table.Row, error) {
 	digests := map[string]*fsroot.Digests{}
 	facts := map[string]*fsroot.Facts{}
 	unread := map[string]bool{}
@@ -353,5 +363,21 @@ func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *a
 		row["root"], row["apt_config"] = root, aptConfig
 		items[i] = provenance.Item{Path: e.Origin.Path, Digests: digests[e.Origin.Path], Facts: facts[e.Origin.Path], Unread: unread[e.Origin.Path], Row: row}
 	}
-	return provenance.Rows(ctx, fs, columns, items)
+	// the provenance columns the statement reads; those it does not are
+	// left out, which merges no rows: they are the same in every row of
+	// a file, and path is kept
+	var wanted []table.Column
+	for _, c := range provenance.Columns("", false) {
+		if uses(c.Name) {
+			wanted = append(wanted, c)
+		}
+	}
+	if len(wanted) == 0 {
+		out := make([]table.Row, len(items))
+		for i, it := range items {
+			out[i] = it.Row
+		}
+		return out, nil
+	}
+	return provenance.Rows(ctx, fs, wanted, items)
 }

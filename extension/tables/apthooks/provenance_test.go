@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
 // TestProvenance: rows carry the file's hash, owner, mode and time, the
@@ -57,6 +59,46 @@ func TestProvenance(t *testing.T) {
 			}
 			if r["line"] == "0" || r["line"] == "" {
 				t.Errorf("%s: no line", name)
+			}
+		}
+	}
+}
+
+// TestProvenanceOnlyWhenRead: a statement that reads no provenance column
+// gets rows without them (the package databases are not read), one that
+// reads some gets those, and every other value is the same as in the rows
+// with all columns.
+func TestProvenanceOnlyWhenRead(t *testing.T) {
+	root := filepath.Join(rootsDir, "debian-real")
+	all, err := Rows(context.Background(), root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	provenance := map[string]bool{"sha256": true, "mtime": true, "uid": true, "mode": true, "package": true, "package_modified": true}
+	for _, used := range []map[string]bool{
+		{"hook": true, "command": true, "path": true, "active": true},
+		{"path": true, "package": true},
+		{"sha256": true, "package_modified": true},
+	} {
+		q := table.QueryContext{Constraints: map[string][]table.Constraint{"root": {{Op: table.Equals, Expr: root}}}, Used: used}
+		got, err := Table().Run(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(all) || len(all) == 0 {
+			t.Fatalf("used %v: %d rows, with all columns %d", used, len(got), len(all))
+		}
+		for i, r := range got {
+			for _, c := range Table().Columns {
+				v, ok := r[c.Name]
+				switch {
+				case provenance[c.Name] && !used[c.Name]:
+					if ok {
+						t.Errorf("used %v: row %d has %s", used, i, c.Name)
+					}
+				case v != all[i][c.Name] || !ok:
+					t.Errorf("used %v: row %d: %s = %q, with all columns %q", used, i, c.Name, v, all[i][c.Name])
+				}
 			}
 		}
 	}
