@@ -352,17 +352,6 @@ func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *a
 		}
 		unread[f.Path] = unread[f.Path] || f.Unread != ""
 	}
-	columns := Table().Columns
-	items := make([]provenance.Item, len(entries))
-	for i, e := range entries {
-		// room for the provenance columns too
-		row := make(table.Row, len(columns))
-		row["hook"], row["name"], row["position"] = e.Hook, e.Name, strconv.Itoa(e.Position)
-		row["command"], row["active"], row["reason"] = e.Command, table.Bool(e.Active), e.Reason
-		row["path"], row["line"] = e.Origin.Path, strconv.Itoa(e.Origin.Line)
-		row["root"], row["apt_config"] = root, aptConfig
-		items[i] = provenance.Item{Path: e.Origin.Path, Digests: digests[e.Origin.Path], Facts: facts[e.Origin.Path], Unread: unread[e.Origin.Path], Row: row}
-	}
 	// the provenance columns the statement reads; those it does not are
 	// left out, which merges no rows: they are the same in every row of
 	// a file, and path is kept
@@ -372,12 +361,20 @@ func render(ctx context.Context, root, aptConfig string, fs *fsroot.Root, res *a
 			wanted = append(wanted, c)
 		}
 	}
+	const own = 10 // the columns set here
+	items := make([]provenance.Item, len(entries))
+	rows := make([]table.Row, len(entries))
+	for i, e := range entries {
+		row := make(table.Row, own+len(wanted))
+		row["hook"], row["name"], row["position"] = e.Hook, e.Name, strconv.Itoa(e.Position)
+		row["command"], row["active"], row["reason"] = e.Command, table.Bool(e.Active), e.Reason
+		row["path"], row["line"] = e.Origin.Path, strconv.Itoa(e.Origin.Line)
+		row["root"], row["apt_config"] = root, aptConfig
+		items[i] = provenance.Item{Path: e.Origin.Path, Digests: digests[e.Origin.Path], Facts: facts[e.Origin.Path], Unread: unread[e.Origin.Path], Row: row}
+		rows[i] = row
+	}
 	if len(wanted) == 0 {
-		out := make([]table.Row, len(items))
-		for i, it := range items {
-			out[i] = it.Row
-		}
-		return out, nil
+		return rows, nil
 	}
 	return provenance.Rows(ctx, fs, wanted, items)
 }
