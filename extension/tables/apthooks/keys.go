@@ -70,6 +70,28 @@ type match struct {
 	depth      int           // 0 the key itself, 1 a direct child, 2+ deeper
 }
 
+// hookKeySegments are the "::"-separated components of each hookKeys
+// pattern, split once: classify meets every assignment of the
+// configuration.
+var hookKeySegments = func() [][]string {
+	out := make([][]string, len(hookKeys))
+	for i, hk := range hookKeys {
+		out[i] = strings.Split(hk.pattern, "::")
+	}
+	return out
+}()
+
+// matchSegments reports whether the first items of chain have the tags of
+// segs ("*" matching any).
+func matchSegments(segs []string, chain []*aptconf.Item) bool {
+	for i, s := range segs {
+		if s != "*" && !asciiEqualFold(s, chain[i].Tag) {
+			return false
+		}
+	}
+	return true
+}
+
 // classify finds the hook key that item is, or is below.
 func classify(item *aptconf.Item) (match, bool) {
 	var chain []*aptconf.Item
@@ -84,28 +106,17 @@ func classify(item *aptconf.Item) (match, bool) {
 		scope = "Binary::" + chain[1].Tag + "::"
 		chain = chain[2:]
 	}
-	for _, hk := range hookKeys {
-		segs := strings.Split(hk.pattern, "::")
-		if len(chain) < len(segs) {
+	for k, hk := range hookKeys {
+		segs := hookKeySegments[k]
+		if len(chain) < len(segs) || !matchSegments(segs, chain) {
 			continue
 		}
-		ok := true
 		name := make([]string, len(segs))
 		for i, s := range segs {
-			switch {
-			case s == "*":
+			name[i] = s
+			if s == "*" {
 				name[i] = chain[i].Tag
-			case asciiEqualFold(s, chain[i].Tag):
-				name[i] = s
-			default:
-				ok = false
 			}
-			if !ok {
-				break
-			}
-		}
-		if !ok {
-			continue
 		}
 		return match{
 			hook:       scope + strings.Join(name, "::"),
