@@ -62,6 +62,14 @@ type resolver struct {
 	aliases [][2]string // a top-level link and the directory it names
 	sh      *shellcmd.Dialect
 	facts   map[string]facts // by resolved path
+	// dirs are the directories canonDir resolved: the hooks of a
+	// configuration name the same few directories thousands of times
+	dirs map[string]canonical
+}
+
+type canonical struct {
+	dir string
+	err error
 }
 
 // facts are an existing target's provenance, and what kept it from being
@@ -72,7 +80,7 @@ type facts struct {
 }
 
 func newResolver(ctx context.Context, root *fsroot.Root) *resolver {
-	r := &resolver{ctx: ctx, fs: root, prov: provenance.New(root), facts: map[string]facts{}}
+	r := &resolver{ctx: ctx, fs: root, prov: provenance.New(root), facts: map[string]facts{}, dirs: map[string]canonical{}}
 	r.aliases = r.topAliases()
 	return r
 }
@@ -177,6 +185,16 @@ func (r *resolver) chain(p string) walk {
 // and the rest kept as written.
 func (r *resolver) canonDir(dir string) (string, error) {
 	dir = path.Clean("/" + dir)
+	c, ok := r.dirs[dir]
+	if !ok {
+		c.dir, c.err = r.realDir(dir)
+		r.dirs[dir] = c
+	}
+	return c.dir, c.err
+}
+
+// realDir is canonDir without the memory of what it resolved.
+func (r *resolver) realDir(dir string) (string, error) {
 	rest := ""
 	for {
 		canon, err := r.fs.Realpath(dir)
