@@ -25,6 +25,7 @@ type Engine struct {
 	db      *sql.DB
 	ctx     atomic.Pointer[context.Context]
 	evented planned
+	lookups lookups
 	// capturing: the evented tables with a generator answer
 	capturing bool
 }
@@ -97,7 +98,7 @@ func New(tables []*table.Table, root string, opts ...Option) (*Engine, error) {
 	sql.Register(name, &sqlite3.SQLiteDriver{
 		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
 			for _, t := range tables {
-				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }, evented: &e.evented,
+				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }, evented: &e.evented, lookups: &e.lookups,
 					refuse: t.Evented && (!e.capturing || t.Generate == nil)}
 				if err := conn.CreateModule(t.Name, m); err != nil {
 					return fmt.Errorf("register %s: %w", t.Name, err)
@@ -160,7 +161,8 @@ func (e *Engine) query(ctx context.Context, query string) (*Result, error) {
 	problems := &fsroot.Problems{}
 	ctx = fsroot.WithProblems(ctx, problems)
 	e.ctx.Store(&ctx)
-	defer func() { bg := context.Background(); e.ctx.Store(&bg) }()
+	e.lookups.reset()
+	defer func() { bg := context.Background(); e.ctx.Store(&bg); e.lookups.reset() }()
 	rows, err := e.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,8 @@ type module struct {
 	// the engine refuses
 	evented *planned
 	refuse  bool
+	// lookups are the statement's rows of the tables with an Index column
+	lookups *lookups
 }
 
 func (m *module) EponymousOnlyModule() {}
@@ -72,15 +74,18 @@ func (v *vtab) BestIndex(cst []sqlite3.InfoConstraint, _ []sqlite3.InfoOrderBy) 
 	var keys []string
 	required := v.m.t.Required
 	satisfied := len(required) == 0
+	lookup := false
 	for i, c := range cst {
 		if !c.Usable || c.Column < 0 || c.Column >= len(v.m.t.Columns) {
 			continue
 		}
 		col := v.m.t.Columns[c.Column]
 		op := table.Operator(c.Op)
-		if !v.m.t.Param(col.Name, op) {
+		indexed := col.Index && op == table.Equals
+		if !indexed && !v.m.t.Param(col.Name, op) {
 			continue
 		}
+		lookup = lookup || indexed
 		used[i] = true
 		keys = append(keys, col.Name+":"+strconv.Itoa(int(op)))
 		for _, r := range required {
@@ -89,15 +94,19 @@ func (v *vtab) BestIndex(cst []sqlite3.InfoConstraint, _ []sqlite3.InfoOrderBy) 
 			}
 		}
 	}
-	cost := 1e6
-	if !satisfied {
+	cost, rows := 1e6, 0.0
+	switch {
+	case !satisfied:
 		// SQLite must not choose a plan without the required
 		// constraint while one with it exists
 		cost = 1e30
-	} else if len(keys) > 0 {
+	case lookup:
+		// a key answers from an index over rows generated once
+		cost, rows = 1, 1
+	case len(keys) > 0:
 		cost = 10
 	}
-	return &sqlite3.IndexResult{Used: used, IdxStr: strings.Join(keys, ","), EstimatedCost: cost}, nil
+	return &sqlite3.IndexResult{Used: used, IdxStr: strings.Join(keys, ","), EstimatedCost: cost, EstimatedRows: rows}, nil
 }
 
 func (v *vtab) Disconnect() error { return nil }
@@ -132,13 +141,20 @@ func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 	}
 	c.filled = false
 	q := table.QueryContext{Constraints: map[string][]table.Constraint{}}
+	var keys []keyed
 	if idxStr != "" {
 		for i, k := range strings.Split(idxStr, ",") {
 			col, op, _ := strings.Cut(k, ":")
 			n, _ := strconv.Atoi(op)
-			if i < len(vals) {
-				q.Constraints[col] = append(q.Constraints[col], table.Constraint{Op: table.Operator(n), Expr: text(vals[i])})
+			if i >= len(vals) {
+				continue
 			}
+			if table.Operator(n) == table.Equals && !t.Param(col, table.Equals) {
+				// only an Index column is claimed without being a parameter
+				keys = append(keys, keyed{column(t, col), vals[i]})
+				continue
+			}
+			q.Constraints[col] = append(q.Constraints[col], table.Constraint{Op: table.Operator(n), Expr: text(vals[i])})
 		}
 	}
 	if len(q.Constraints["root"]) == 0 && c.v.m.root != "" && t.Param("root", table.Equals) {
@@ -153,20 +169,57 @@ func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 		return fmt.Errorf("%s: a constraint on %s is required", t.Name, strings.Join(t.Required, " or "))
 	}
 ok:
-	rows, err := t.Run(c.v.m.ctx(), q)
-	if err != nil {
-		return err
-	}
-	// apply the claimed constraints exactly
-	c.rows = c.rows[:0]
-	for _, r := range rows {
-		if matches(r, q) {
-			c.rows = append(c.rows, r)
+	generate := func() ([]table.Row, error) {
+		rows, err := t.Run(c.v.m.ctx(), q)
+		if err != nil {
+			return nil, err
 		}
+		// apply the claimed constraints exactly
+		var out []table.Row
+		for _, r := range rows {
+			if matches(r, q) {
+				out = append(out, r)
+			}
+		}
+		return out, nil
+	}
+	if c.v.m.indexed() {
+		g, err := c.v.m.lookups.get(queryKey(t.Name, q), generate)
+		if err != nil {
+			return err
+		}
+		c.rows = g.find(keys)
+	} else {
+		rows, err := generate()
+		if err != nil {
+			return err
+		}
+		c.rows = rows
 	}
 	c.i = 0
 	c.key, c.filled = key, true
 	return nil
+}
+
+// column is t's column called name.
+func column(t *table.Table, name string) table.Column {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c
+		}
+	}
+	return table.Column{Name: name}
+}
+
+// indexed reports a table with an Index column: its rows are generated
+// once per statement and constraints.
+func (m *module) indexed() bool {
+	for _, c := range m.t.Columns {
+		if c.Index {
+			return true
+		}
+	}
+	return false
 }
 
 // filterKey encodes a Filter call's constraints, each value quoted so

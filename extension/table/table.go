@@ -35,6 +35,11 @@ type Column struct {
 	// to this column (it reads them as parameters); an engine may hand
 	// those constraints over instead of filtering rows afterwards.
 	Operators []Operator
+	// Index marks a lookup key (osquery's INDEX column option): the
+	// table's rows do not depend on it, and an engine may answer `=` on
+	// it from rows generated once per statement, by key, instead of
+	// generating the table again for every key a join asks for.
+	Index bool
 }
 
 // Row is one result row, values as osquery carries them (strings).
