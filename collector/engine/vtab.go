@@ -125,15 +125,49 @@ type cursor struct {
 	// file listing joined with users read passwd once per file).
 	key    string
 	filled bool
+	// a streamed table's rows come one at a time (pull), none kept:
+	// row is the current one
+	pull func() (table.Row, bool, error)
+	stop func()
+	q    table.QueryContext
+	row  table.Row
 }
 
-func (c *cursor) Close() error { return nil }
+func (c *cursor) Close() error {
+	c.end()
+	return nil
+}
+
+// end stops the stream being read, if any.
+func (c *cursor) end() {
+	if c.stop != nil {
+		c.stop()
+	}
+	c.pull, c.stop, c.row = nil, nil, nil
+}
+
+// advance reads the stream's next row that matches the claimed
+// constraints.
+func (c *cursor) advance() error {
+	for {
+		r, ok, err := c.pull()
+		if err != nil || !ok {
+			c.end()
+			return err
+		}
+		if matches(r, c.q) {
+			c.row = r
+			return nil
+		}
+	}
+}
 
 func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 	t := c.v.m.t
 	if c.v.m.refuse {
 		return refusal(t)
 	}
+	c.end()
 	key := filterKey(idxStr, vals)
 	if c.filled && key == c.key {
 		c.i = 0
@@ -169,6 +203,11 @@ func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 		return fmt.Errorf("%s: a constraint on %s is required", t.Name, strings.Join(t.Required, " or "))
 	}
 ok:
+	if t.Stream != nil && !c.v.m.indexed() {
+		c.q = q
+		c.pull, c.stop = t.Pull(c.v.m.ctx(), q)
+		return c.advance()
+	}
 	generate := func() ([]table.Row, error) {
 		rows, err := t.Run(c.v.m.ctx(), q)
 		if err != nil {
@@ -262,15 +301,35 @@ func text(v any) string {
 	}
 }
 
-func (c *cursor) Next() error { c.i++; return nil }
-func (c *cursor) EOF() bool   { return c.i >= len(c.rows) }
+func (c *cursor) Next() error {
+	if c.pull != nil {
+		return c.advance()
+	}
+	c.i++
+	return nil
+}
+
+func (c *cursor) EOF() bool {
+	if c.row != nil {
+		return false
+	}
+	return c.i >= len(c.rows)
+}
+
+// current is the row the cursor is on.
+func (c *cursor) current() table.Row {
+	if c.row != nil {
+		return c.row
+	}
+	return c.rows[c.i]
+}
 
 // Rowid identifies a row by its values: SQLite's OR optimization merges
 // the rows of each OR branch by rowid, so equal rows must share one and
 // different rows must not.
 func (c *cursor) Rowid() (int64, error) {
 	h := fnv.New64a()
-	row := c.rows[c.i]
+	row := c.current()
 	for _, col := range c.v.m.t.Columns {
 		h.Write([]byte(row[col.Name]))
 		h.Write([]byte{0})
@@ -281,7 +340,7 @@ func (c *cursor) Rowid() (int64, error) {
 // Column hands SQLite the value with the column's osquery type.
 func (c *cursor) Column(ctx *sqlite3.SQLiteContext, col int) error {
 	def := c.v.m.t.Columns[col]
-	v, ok := c.rows[c.i][def.Name]
+	v, ok := c.current()[def.Name]
 	if !ok {
 		ctx.ResultNull()
 		return nil
