@@ -23,10 +23,12 @@ var pmDirs = []string{"etc/apt/apt.conf.d", "usr/lib/python3.11/site-packages/dn
 // names over the same directories, in the same run, alternating which
 // runs first: on a root made of the fixture roots, and on that root with
 // 2k, 20k and 200k more files spread over the directories the query lists.
-// Reported: median wall time of each, their ratio, and the peak RSS of
-// each process (the largest over the iterations), as GNU time reports it:
-// the rusage of a child this process starts counts this process's own
-// RSS, since Go starts it with vfork.
+// Reported: median wall time of each and their ratio, the same for CPU
+// time (user and system: on a shared machine, wall time also counts the
+// waits for a core), and the peak RSS of each process (the largest over
+// the iterations), as GNU time reports it: the rusage of a child this
+// process starts counts this process's own RSS, since Go starts it with
+// vfork.
 func BenchmarkQueryFileVsFind(b *testing.B) {
 	find, timer := need.Program(b, "find"), need.Program(b, "time")
 	bin := filepath.Join(b.TempDir(), "pkgpersist")
@@ -87,7 +89,7 @@ func compareWithFind(b *testing.B, timer, bin, find, root string) {
 	query := exec.Command(bin, "query", "--root", root, "--format", "json", "--file", "../../queries/elastic-pm-files.sql")
 	listing := exec.Command(find, findArgs...)
 	out := filepath.Join(b.TempDir(), "out")
-	var queryTimes, findTimes []time.Duration
+	var queryTimes, findTimes, queryCPU, findCPU []time.Duration
 	var queryRSS, findRSS int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -96,13 +98,13 @@ func compareWithFind(b *testing.B, timer, bin, find, root string) {
 			first, second = listing, query
 		}
 		for _, c := range []*exec.Cmd{first, second} {
-			took, rss, lines := run(b, timer, c, out)
+			took, cpu, rss, lines := run(b, timer, c, out)
 			if c == query {
-				queryTimes, queryRSS = append(queryTimes, took), max(queryRSS, rss)
+				queryTimes, queryCPU, queryRSS = append(queryTimes, took), append(queryCPU, cpu), max(queryRSS, rss)
 				// the JSON array: one row a line between "[" and "]"
 				lines -= 2
 			} else {
-				findTimes, findRSS = append(findTimes, took), max(findRSS, rss)
+				findTimes, findCPU, findRSS = append(findTimes, took), append(findCPU, cpu), max(findRSS, rss)
 			}
 			if i == 0 && c == listing {
 				b.ReportMetric(float64(lines), "rows")
@@ -113,13 +115,17 @@ func compareWithFind(b *testing.B, timer, bin, find, root string) {
 	b.ReportMetric(float64(q.Microseconds()), "query-µs")
 	b.ReportMetric(float64(f.Microseconds()), "find-µs")
 	b.ReportMetric(float64(q)/float64(f), "query/find")
+	qc, fc := median(queryCPU), median(findCPU)
+	b.ReportMetric(float64(qc.Microseconds()), "query-cpu-µs")
+	b.ReportMetric(float64(fc.Microseconds()), "find-cpu-µs")
+	b.ReportMetric(float64(qc)/float64(fc), "query/find-cpu")
 	b.ReportMetric(float64(queryRSS)/1024, "query-MiB")
 	b.ReportMetric(float64(findRSS)/1024, "find-MiB")
 }
 
 // run runs a copy of c under GNU time with its output in the file out and
-// returns its wall time, peak RSS (KiB) and output lines.
-func run(b *testing.B, timer string, c *exec.Cmd, out string) (time.Duration, int64, int) {
+// returns its wall time, CPU time, peak RSS (KiB) and output lines.
+func run(b *testing.B, timer string, c *exec.Cmd, out string) (time.Duration, time.Duration, int64, int) {
 	f, err := os.Create(out)
 	if err != nil {
 		b.Fatal(err)
@@ -146,7 +152,9 @@ func run(b *testing.B, timer string, c *exec.Cmd, out string) (time.Duration, in
 	if err != nil {
 		b.Fatalf("time -f %%M: %q", kib)
 	}
-	return took, n, bytes.Count(data, []byte("\n"))
+	// time's rusage counts the command it waited for
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return took, cpu, n, bytes.Count(data, []byte("\n"))
 }
 
 func median(ds []time.Duration) time.Duration {

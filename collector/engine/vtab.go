@@ -267,7 +267,20 @@ func filterKey(idxStr string, vals []any) string {
 	var b strings.Builder
 	b.WriteString(strconv.Quote(idxStr))
 	for _, v := range vals {
-		b.WriteString(fmt.Sprintf(" %T:", v))
+		switch v.(type) {
+		case nil:
+			b.WriteString(" n:")
+		case int64:
+			b.WriteString(" i:")
+		case float64:
+			b.WriteString(" f:")
+		case string:
+			b.WriteString(" s:")
+		case []byte:
+			b.WriteString(" b:")
+		default:
+			fmt.Fprintf(&b, " %T:", v)
+		}
 		b.WriteString(strconv.Quote(text(v)))
 	}
 	return b.String()

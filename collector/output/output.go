@@ -165,8 +165,17 @@ func (j *jsonWriter) object(columns, row []string) error {
 	return err
 }
 
-// str writes s as a JSON string; Encode ends each value with a newline.
+// str writes s as a JSON string. Printable ASCII without a quote or a
+// backslash is written as it is, which is what the encoder writes for it
+// (HTML escaping is off); anything else goes through the encoder, which
+// ends each value with a newline.
 func (j *jsonWriter) str(s string) {
+	if printableASCII(s) && !strings.ContainsAny(s, `"\`) {
+		j.b.WriteByte('"')
+		j.b.WriteString(s)
+		j.b.WriteByte('"')
+		return
+	}
 	_ = j.enc.Encode(s)
 	j.b.Truncate(j.b.Len() - 1)
 }

@@ -164,3 +164,30 @@ func TestAbandon(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONString: a value is written as encoding/json writes it (HTML
+// escaping off), whichever way the writer takes.
+func TestJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", `quo"te`, `back\slash`, "<a&b>", "tab\there", "\x7f", "é", "\xff", "\u2028", "/etc/apt/apt.conf.d/20x"} {
+		var b bytes.Buffer
+		w, err := NewWriter(&b, "ndjson", []string{"v"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Row([]string{s}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(map[string]string{"v": s}); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != want.String() {
+			t.Errorf("%q: %q, want %q", s, b.String(), want.String())
+		}
+	}
+}
