@@ -39,22 +39,51 @@ func (d *Dir) Close() error { return d.f.Close() }
 // (no stat per entry), at most the root's MaxDirEntries; more is recorded
 // as a problem.
 func (d *Dir) Entries() ([]fs.DirEntry, error) {
+	list, err := d.List()
+	ents := make([]fs.DirEntry, len(list))
+	for i, e := range list {
+		ents[i] = dirEntry{e, d.r, d.name}
+	}
+	return ents, err
+}
+
+// Entry is a directory entry as the kernel lists it: its name and type
+// bits (fs.ModeDir, fs.ModeSymlink, ...; fs.ModeIrregular where the file
+// system does not say).
+type Entry struct {
+	Name string
+	Type fs.FileMode
+}
+
+// listChunk is how many entries List reads at once: a large directory's
+// entries are kept as names and types, not as the os package's entries.
+const listChunk = 1024
+
+// List is Entries without an fs.DirEntry per entry: what a listing of a
+// large directory keeps is its names.
+func (d *Dir) List() ([]Entry, error) {
 	max := d.r.MaxDirEntries
 	if max <= 0 {
 		max = DefaultMaxDirEntries
 	}
-	ents, err := d.f.ReadDir(max + 1)
-	if err != nil && err != io.EOF {
-		return nil, d.r.Report(d.name, err)
+	var out []Entry
+	for len(out) <= max {
+		ents, err := d.f.ReadDir(listChunk)
+		for _, e := range ents {
+			out = append(out, Entry{e.Name(), e.Type()})
+		}
+		if err == io.EOF || err == nil && len(ents) == 0 {
+			break
+		}
+		if err != nil {
+			return nil, d.r.Report(d.name, err)
+		}
 	}
-	for i, e := range ents {
-		ents[i] = dirEntry{e, d.r, d.name}
-	}
-	if len(ents) > max {
+	if len(out) > max {
 		err := fmt.Errorf("more than %d entries; listed the first %d: %w", max, max, ErrTooLarge)
-		return ents[:max], d.r.Report(d.name, err)
+		return out[:max], d.r.Report(d.name, err)
 	}
-	return ents, nil
+	return out, nil
 }
 
 // Lstat describes the entry name of the directory itself (a symlink is

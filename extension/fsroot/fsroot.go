@@ -283,12 +283,15 @@ func (r *Root) ReadDirEntries(name string) ([]fs.DirEntry, error) {
 // dirEntry is a listed entry whose Info is an Lstat inside the root (the
 // os package's would lstat a host path).
 type dirEntry struct {
-	fs.DirEntry
+	e   Entry
 	r   *Root
 	dir string
 }
 
-func (e dirEntry) Info() (fs.FileInfo, error) { return e.r.Lstat(path.Join(e.dir, e.Name())) }
+func (e dirEntry) Name() string               { return e.e.Name }
+func (e dirEntry) IsDir() bool                { return e.e.Type.IsDir() }
+func (e dirEntry) Type() fs.FileMode          { return e.e.Type }
+func (e dirEntry) Info() (fs.FileInfo, error) { return e.r.Lstat(path.Join(e.dir, e.e.Name)) }
 
 // Facts are what a detection engineer wants to know about a file.
 type Facts struct {

@@ -313,13 +313,13 @@ func (g *globber) entries(dir string, match func(string) bool, count bool, found
 		return nil
 	}
 	defer d.Close()
-	ents, err := d.Entries()
+	ents, err := d.List()
 	if err != nil && len(ents) == 0 {
 		return nil
 	}
-	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
 	for _, e := range ents {
-		n := e.Name()
+		n := e.Name
 		if !match(n) {
 			continue
 		}
@@ -336,9 +336,9 @@ func (g *globber) entries(dir string, match func(string) bool, count bool, found
 		}
 		p := path.Join(dir, n)
 		switch {
-		case e.Type().IsDir():
+		case e.Type.IsDir():
 			p += "/"
-		case e.Type()&fs.ModeSymlink != 0 || e.Type()&fs.ModeType == fs.ModeIrregular:
+		case e.Type&fs.ModeSymlink != 0 || e.Type&fs.ModeType == fs.ModeIrregular:
 			p = g.mark(p)
 		}
 		if err := found(target{path: p, in: d, name: n}); err != nil {
