@@ -85,12 +85,19 @@ func (rw *Writer) Row(row []string) error {
 		}
 		return rw.w.WriteByte('\n')
 	}
-	if rw.rows == 0 {
-		if err := rw.csv.Write(safeRow(rw.columns)); err != nil {
-			return err
-		}
+	if err := rw.csvHeader(); err != nil {
+		return err
 	}
 	return rw.csv.Write(safeRow(row))
+}
+
+// csvHeader writes the header before the first row, or at Close when
+// there is none.
+func (rw *Writer) csvHeader() error {
+	if rw.rows > 0 {
+		return nil
+	}
+	return rw.csv.Write(safeRow(rw.columns))
 }
 
 // Close ends the output (the table, the JSON array) and flushes it.
@@ -108,10 +115,8 @@ func (rw *Writer) Close() error {
 		}
 		rw.w.WriteString("]\n")
 	case "csv":
-		if rw.rows == 0 {
-			if err := rw.csv.Write(safeRow(rw.columns)); err != nil {
-				return err
-			}
+		if err := rw.csvHeader(); err != nil {
+			return err
 		}
 	}
 	return rw.flush()
