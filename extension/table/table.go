@@ -295,13 +295,11 @@ func (t *Table) Pull(ctx context.Context, q QueryContext) (next func() (Row, boo
 	var failed error
 	go func() {
 		defer close(batches)
-		defer func() {
-			if p := recover(); p != nil {
-				failed = t.internal(p)
-			}
-		}()
 		var batch []Row
 		send := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
 			select {
 			case batches <- batch:
 				batch = nil
@@ -310,14 +308,21 @@ func (t *Table) Pull(ctx context.Context, q QueryContext) (next func() (Row, boo
 				return context.Cause(ctx)
 			}
 		}
+		// the rows before an error or a panic are handed over before it
+		defer func() {
+			if p := recover(); p != nil {
+				failed = t.internal(p)
+				send()
+			}
+		}()
 		err := t.Stream(ctx, q, func(r Row) error {
 			if batch = append(batch, r); len(batch) < pullBatch {
 				return nil
 			}
 			return send()
 		})
-		if err == nil && len(batch) > 0 {
-			err = send()
+		if serr := send(); err == nil {
+			err = serr
 		}
 		failed = t.named(err)
 	}()
