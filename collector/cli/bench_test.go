@@ -92,6 +92,8 @@ func compareWithFind(b *testing.B, timer, bin, find, root string) {
 	var queryTimes, findTimes, queryCPU, findCPU []time.Duration
 	var queryRSS, findRSS int64
 	b.ResetTimer()
+	// the rows each lists, by "is the query": the same files
+	rows := map[bool]int{}
 	for i := 0; i < b.N; i++ {
 		first, second := query, listing
 		if i%2 == 1 {
@@ -106,11 +108,15 @@ func compareWithFind(b *testing.B, timer, bin, find, root string) {
 			} else {
 				findTimes, findCPU, findRSS = append(findTimes, took), append(findCPU, cpu), max(findRSS, rss)
 			}
-			if i == 0 && c == listing {
-				b.ReportMetric(float64(lines), "rows")
+			if i == 0 {
+				rows[c == query] = lines
 			}
 		}
 	}
+	if rows[true] != rows[false] {
+		b.Fatalf("the query lists %d files, find %d", rows[true], rows[false])
+	}
+	b.ReportMetric(float64(rows[false]), "rows")
 	q, f := median(queryTimes), median(findTimes)
 	b.ReportMetric(float64(q.Microseconds()), "query-µs")
 	b.ReportMetric(float64(f.Microseconds()), "find-µs")
