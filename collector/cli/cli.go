@@ -80,6 +80,11 @@ Examples:
 What a table could not read or evaluate in full is printed on stderr, one
 line each (the tables also show it in their rows' reason columns).
 
+Rows are written as they are produced in the json, ndjson and csv formats
+(table waits for the last row to size its columns). A query that fails after
+rows were written leaves them written, a JSON array unclosed (so that it does
+not parse as the whole answer), and says why on stderr, exit status 2.
+
 Exit status: 0 on success; 1 when a file the tables had to read could not be
 read (permission or I/O: the rows may be incomplete; run as root); 2 when the
 query cannot run (bad usage, an SQL error, a table's error such as a root
