@@ -80,6 +80,11 @@ Examples:
 What a table could not read or evaluate in full is printed on stderr, one
 line each (the tables also show it in their rows' reason columns).
 
+Rows are written as they are produced in the json, ndjson and csv formats
+(table waits for the last row to size its columns). A query that fails after
+rows were written leaves them written, a JSON array unclosed (so that it does
+not parse as the whole answer), and says why on stderr, exit status 2.
+
 Exit status: 0 on success; 1 when a file the tables had to read could not be
 read (permission or I/O: the rows may be incomplete; run as root); 2 when the
 query cannot run (bad usage, an SQL error, a table's error such as a root
@@ -108,15 +113,12 @@ that does not exist).`,
 			defer e.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			res, err := e.Query(ctx, sql)
+			problems, err := streamQuery(ctx, e, sql, c.App.Writer, format)
 			if err != nil {
-				return &exitError{2, fmt.Errorf("query: %w", err)}
-			}
-			if err := output.Write(c.App.Writer, format, res.Columns, res.Rows); err != nil {
-				return &exitError{1, err}
+				return err
 			}
 			unread := 0
-			for _, p := range res.Problems {
+			for _, p := range problems {
 				fmt.Fprintf(c.App.ErrWriter, "pkgpersist: %s\n", output.Safe(hunt.DescribeProblem(store.Problem(p))))
 				if fsroot.Incomplete(p.Cause) {
 					unread++
@@ -128,6 +130,37 @@ that does not exist).`,
 			return nil
 		},
 	}
+}
+
+// streamQuery writes the statement's rows to w as they come. An error
+// after rows were written leaves them written (a JSON array open: see
+// output.Writer.Abandon) and is returned, for one line on stderr and a
+// non-zero exit: 1 when writing failed, 2 when the query did.
+func streamQuery(ctx context.Context, e *engine.Engine, sql string, w io.Writer, format string) ([]fsroot.Problem, error) {
+	var out *output.Writer
+	var writeErr error
+	problems, err := e.Stream(ctx, sql, func(cols []string) error {
+		out, writeErr = output.NewWriter(w, format, cols)
+		return writeErr
+	}, func(row []string) error {
+		writeErr = out.Row(row)
+		return writeErr
+	})
+	if err == nil {
+		if err := out.Close(); err != nil {
+			return nil, &exitError{1, err}
+		}
+		return problems, nil
+	}
+	if out != nil {
+		if err := out.Abandon(); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
+	if writeErr != nil {
+		return nil, &exitError{1, writeErr}
+	}
+	return nil, &exitError{2, fmt.Errorf("query: %w", err)}
 }
 
 // outputFormat is --format, or table on a terminal and json otherwise.

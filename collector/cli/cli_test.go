@@ -79,6 +79,26 @@ func TestErrorsAreOneLine(t *testing.T) {
 	}
 }
 
+// TestErrorMidStream: a query that fails after rows were written says so
+// in one line and exits 2; the rows written stay, and a JSON array is
+// left open, so that it does not parse as a whole answer.
+func TestErrorMidStream(t *testing.T) {
+	sql := "SELECT 'first' AS path UNION ALL SELECT path FROM file"
+	for _, format := range []string{"json", "ndjson", "csv"} {
+		code, out, errs := runCLI("query", "--root", planted, "--format", format, sql)
+		if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "file: a constraint on path or directory is required") {
+			t.Errorf("%s: exit %d, stderr %q", format, code, errs)
+		}
+		if !strings.Contains(out, "first") {
+			t.Errorf("%s: the row before the error is missing: %q", format, out)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(out), &v); format == "json" && err == nil {
+			t.Errorf("json: %q parses as a whole answer", out)
+		}
+	}
+}
+
 // TestHuntLocal: hunting a root twice reports its findings as new, then as
 // present; diff lists what the first run added; usage errors exit 2.
 func TestHuntLocal(t *testing.T) {

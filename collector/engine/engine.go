@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ type Engine struct {
 	ctx     atomic.Pointer[context.Context]
 	evented planned
 	used    used
+	lookups lookups
 	// capturing: the evented tables with a generator answer
 	capturing bool
 }
@@ -145,7 +147,7 @@ func New(tables []*table.Table, root string, opts ...Option) (*Engine, error) {
 		ConnectHook: func(conn *sqlite3.SQLiteConn) error {
 			conn.RegisterAuthorizer(e.used.authorize)
 			for _, t := range tables {
-				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }, evented: &e.evented,
+				m := &module{t: t, root: root, ctx: func() context.Context { return *e.ctx.Load() }, evented: &e.evented, lookups: &e.lookups,
 					refuse: t.Evented && (!e.capturing || t.Generate == nil), used: &e.used}
 				if err := conn.CreateModule(t.Name, m); err != nil {
 					return fmt.Errorf("register %s: %w", t.Name, err)
@@ -187,12 +189,35 @@ func (e *Engine) Exec(ctx context.Context, stmts string) error {
 // Query runs one SQL statement. A statement that reads an evented table
 // fails with a *NoEventSource.
 func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
+	res := &Result{}
+	problems, err := e.Stream(ctx, query, func(cols []string) error {
+		res.Columns = cols
+		return nil
+	}, func(row []string) error {
+		res.Rows = append(res.Rows, slices.Clone(row))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Problems = problems
+	return res, nil
+}
+
+// Stream runs one SQL statement and hands its columns to columns, then
+// each row to row as SQLite produces it (row's slice is reused: a caller
+// that keeps a row copies it), so that memory does not grow with the
+// rows. An error of either callback stops the statement and is returned
+// as it is. The problems are what the tables could not read or evaluate
+// in full. A statement that reads an evented table fails with a
+// *NoEventSource before any row.
+func (e *Engine) Stream(ctx context.Context, query string, columns func([]string) error, row func([]string) error) ([]fsroot.Problem, error) {
 	e.evented.take()
-	res, err := e.query(ctx, query)
+	problems, err := e.query(ctx, query, columns, row)
 	if t := e.evented.take(); t != nil {
 		return nil, refusal(t)
 	}
-	return res, err
+	return problems, err
 }
 
 // Explain compiles a statement without running it (SQLite's EXPLAIN: no
@@ -200,42 +225,58 @@ func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
 // work where the tables have rows.
 func (e *Engine) Explain(ctx context.Context, query string) error {
 	e.evented.take()
-	_, err := e.query(ctx, "EXPLAIN "+query)
+	_, err := e.query(ctx, "EXPLAIN "+query, nil, nil)
 	e.evented.take()
 	return err
 }
 
-func (e *Engine) query(ctx context.Context, query string) (*Result, error) {
+func (e *Engine) query(ctx context.Context, query string, columns func([]string) error, row func([]string) error) ([]fsroot.Problem, error) {
 	problems := &fsroot.Problems{}
 	ctx = fsroot.WithProblems(ctx, problems)
 	e.ctx.Store(&ctx)
-	defer func() { bg := context.Background(); e.ctx.Store(&bg) }()
 	e.used.reset()
+	e.lookups.reset()
+	defer func() { bg := context.Background(); e.ctx.Store(&bg); e.lookups.reset() }()
 	rows, err := e.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	if columns == nil {
+		return nil, nil
+	}
+	// SQLite has planned the statement: an evented table it would read
+	// is refused before any row is handed on
+	if t := e.evented.take(); t != nil {
+		e.evented.set(t)
+		return nil, nil
+	}
 	cols, err := rows.Columns()
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Columns: cols}
+	if err := columns(cols); err != nil {
+		return nil, err
+	}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	out := make([]string, len(cols))
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		row := make([]string, len(cols))
 		for i, v := range vals {
-			row[i] = text(v)
+			out[i] = text(v)
 		}
-		res.Rows = append(res.Rows, row)
+		if err := row(out); err != nil {
+			return nil, err
+		}
 	}
-	res.Problems = problems.List()
-	return res, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return problems.List(), nil
 }

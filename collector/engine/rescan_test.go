@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/collector/tables/groups"
@@ -72,5 +74,46 @@ func TestJoinReadsLookupOnce(t *testing.T) {
 	}
 	if nu != 1 || ng != 1 {
 		t.Errorf("users generated %d times, groups %d times for %d rows; want once each", nu, ng, files)
+	}
+}
+
+// TestLookupByIndex: SQLite is told that users answers `uid =` by key,
+// and the key's answers are SQLite's own: each constraint gives the rows
+// that SQLite's comparison of every row gives (the same comparison inside
+// a CASE, which no index can serve).
+func TestLookupByIndex(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	passwd := "root:x:0:0:root:/root:/bin/sh\nbin:x:1:1:bin:/bin:/usr/sbin/nologin\nsame:x:1:5::/:/bin/sh\n"
+	if err := os.WriteFile(filepath.Join(root, "etc/passwd"), []byte(passwd), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	e, err := New([]*table.Table{counted(users.Table(), &n)}, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	plan, err := e.Query(context.Background(), "EXPLAIN QUERY PLAN SELECT username FROM users WHERE uid = 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(plan.Rows); !strings.Contains(got, "uid:2") {
+		t.Errorf("plan %s does not use the uid key", got)
+	}
+	for _, v := range []string{"0", "1", "2", "1.0", "1.5", "'1'", "' 1 '", "'1.0'", "'01'", "'1e0'", "'0x1'", "NULL", "-0", "'x'", "'root'", "x'31'", "5", "'+1'", "'1.'", "'.5'", "'1e'", "'--1'", "'1-'", "'9223372036854775808'", "9223372036854775807", "1e0", "'\t1'"} {
+		byKey, err := e.Query(context.Background(), "SELECT username FROM users WHERE uid = "+v+" ORDER BY username")
+		if err != nil {
+			t.Fatal(err)
+		}
+		scanned, err := e.Query(context.Background(), "SELECT username FROM users WHERE CASE WHEN uid = "+v+" THEN 1 END ORDER BY username")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(byKey.Rows) != fmt.Sprint(scanned.Rows) {
+			t.Errorf("uid = %s: %v by key, %v comparing each row", v, byKey.Rows, scanned.Rows)
+		}
 	}
 }

@@ -27,6 +27,8 @@ type module struct {
 	refuse  bool
 	// used are the columns of the table the running statement reads
 	used *used
+	// lookups are the statement's rows of the tables with an Index column
+	lookups *lookups
 }
 
 func (m *module) EponymousOnlyModule() {}
@@ -74,15 +76,18 @@ func (v *vtab) BestIndex(cst []sqlite3.InfoConstraint, _ []sqlite3.InfoOrderBy) 
 	var keys []string
 	required := v.m.t.Required
 	satisfied := len(required) == 0
+	lookup := false
 	for i, c := range cst {
 		if !c.Usable || c.Column < 0 || c.Column >= len(v.m.t.Columns) {
 			continue
 		}
 		col := v.m.t.Columns[c.Column]
 		op := table.Operator(c.Op)
-		if !v.m.t.Param(col.Name, op) {
+		indexed := col.Index && op == table.Equals
+		if !indexed && !v.m.t.Param(col.Name, op) {
 			continue
 		}
+		lookup = lookup || indexed
 		used[i] = true
 		keys = append(keys, col.Name+":"+strconv.Itoa(int(op)))
 		for _, r := range required {
@@ -91,15 +96,19 @@ func (v *vtab) BestIndex(cst []sqlite3.InfoConstraint, _ []sqlite3.InfoOrderBy) 
 			}
 		}
 	}
-	cost := 1e6
-	if !satisfied {
+	cost, rows := 1e6, 0.0
+	switch {
+	case !satisfied:
 		// SQLite must not choose a plan without the required
 		// constraint while one with it exists
 		cost = 1e30
-	} else if len(keys) > 0 {
+	case lookup:
+		// a key answers from an index over rows generated once
+		cost, rows = 1, 1
+	case len(keys) > 0:
 		cost = 10
 	}
-	return &sqlite3.IndexResult{Used: used, IdxStr: strings.Join(keys, ","), EstimatedCost: cost}, nil
+	return &sqlite3.IndexResult{Used: used, IdxStr: strings.Join(keys, ","), EstimatedCost: cost, EstimatedRows: rows}, nil
 }
 
 func (v *vtab) Disconnect() error { return nil }
@@ -118,15 +127,49 @@ type cursor struct {
 	// file listing joined with users read passwd once per file).
 	key    string
 	filled bool
+	// a streamed table's rows come one at a time (pull), none kept:
+	// row is the current one
+	pull func() (table.Row, bool, error)
+	stop func()
+	q    table.QueryContext
+	row  table.Row
 }
 
-func (c *cursor) Close() error { return nil }
+func (c *cursor) Close() error {
+	c.end()
+	return nil
+}
+
+// end stops the stream being read, if any.
+func (c *cursor) end() {
+	if c.stop != nil {
+		c.stop()
+	}
+	c.pull, c.stop, c.row = nil, nil, nil
+}
+
+// advance reads the stream's next row that matches the claimed
+// constraints.
+func (c *cursor) advance() error {
+	for {
+		r, ok, err := c.pull()
+		if err != nil || !ok {
+			c.end()
+			return err
+		}
+		if matches(r, c.q) {
+			c.row = r
+			return nil
+		}
+	}
+}
 
 func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 	t := c.v.m.t
 	if c.v.m.refuse {
 		return refusal(t)
 	}
+	c.end()
 	key := filterKey(idxStr, vals)
 	if c.filled && key == c.key {
 		c.i = 0
@@ -134,13 +177,20 @@ func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 	}
 	c.filled = false
 	q := table.QueryContext{Constraints: map[string][]table.Constraint{}, Used: c.v.m.used.of(t.Name)}
+	var keys []keyed
 	if idxStr != "" {
 		for i, k := range strings.Split(idxStr, ",") {
 			col, op, _ := strings.Cut(k, ":")
 			n, _ := strconv.Atoi(op)
-			if i < len(vals) {
-				q.Constraints[col] = append(q.Constraints[col], table.Constraint{Op: table.Operator(n), Expr: text(vals[i])})
+			if i >= len(vals) {
+				continue
 			}
+			if table.Operator(n) == table.Equals && !t.Param(col, table.Equals) {
+				// only an Index column is claimed without being a parameter
+				keys = append(keys, keyed{column(t, col), vals[i]})
+				continue
+			}
+			q.Constraints[col] = append(q.Constraints[col], table.Constraint{Op: table.Operator(n), Expr: text(vals[i])})
 		}
 	}
 	if len(q.Constraints["root"]) == 0 && c.v.m.root != "" && t.Param("root", table.Equals) {
@@ -155,20 +205,62 @@ func (c *cursor) Filter(_ int, idxStr string, vals []any) error {
 		return fmt.Errorf("%s: a constraint on %s is required", t.Name, strings.Join(t.Required, " or "))
 	}
 ok:
-	rows, err := t.Run(c.v.m.ctx(), q)
-	if err != nil {
-		return err
+	if t.Stream != nil && !c.v.m.indexed() {
+		c.q = q
+		c.pull, c.stop = t.Pull(c.v.m.ctx(), q)
+		return c.advance()
 	}
-	// apply the claimed constraints exactly
-	c.rows = c.rows[:0]
-	for _, r := range rows {
-		if matches(r, q) {
-			c.rows = append(c.rows, r)
+	generate := func() ([]table.Row, error) {
+		rows, err := t.Run(c.v.m.ctx(), q)
+		if err != nil {
+			return nil, err
 		}
+		// apply the claimed constraints exactly
+		var out []table.Row
+		for _, r := range rows {
+			if matches(r, q) {
+				out = append(out, r)
+			}
+		}
+		return out, nil
+	}
+	if c.v.m.indexed() {
+		g, err := c.v.m.lookups.get(queryKey(t.Name, q), generate)
+		if err != nil {
+			return err
+		}
+		c.rows = g.find(keys)
+	} else {
+		rows, err := generate()
+		if err != nil {
+			return err
+		}
+		c.rows = rows
 	}
 	c.i = 0
 	c.key, c.filled = key, true
 	return nil
+}
+
+// column is t's column called name.
+func column(t *table.Table, name string) table.Column {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c
+		}
+	}
+	return table.Column{Name: name}
+}
+
+// indexed reports a table with an Index column: its rows are generated
+// once per statement and constraints.
+func (m *module) indexed() bool {
+	for _, c := range m.t.Columns {
+		if c.Index {
+			return true
+		}
+	}
+	return false
 }
 
 // filterKey encodes a Filter call's constraints, each value quoted so
@@ -177,7 +269,20 @@ func filterKey(idxStr string, vals []any) string {
 	var b strings.Builder
 	b.WriteString(strconv.Quote(idxStr))
 	for _, v := range vals {
-		b.WriteString(fmt.Sprintf(" %T:", v))
+		switch v.(type) {
+		case nil:
+			b.WriteString(" n:")
+		case int64:
+			b.WriteString(" i:")
+		case float64:
+			b.WriteString(" f:")
+		case string:
+			b.WriteString(" s:")
+		case []byte:
+			b.WriteString(" b:")
+		default:
+			fmt.Fprintf(&b, " %T:", v)
+		}
 		b.WriteString(strconv.Quote(text(v)))
 	}
 	return b.String()
@@ -211,15 +316,35 @@ func text(v any) string {
 	}
 }
 
-func (c *cursor) Next() error { c.i++; return nil }
-func (c *cursor) EOF() bool   { return c.i >= len(c.rows) }
+func (c *cursor) Next() error {
+	if c.pull != nil {
+		return c.advance()
+	}
+	c.i++
+	return nil
+}
+
+func (c *cursor) EOF() bool {
+	if c.row != nil {
+		return false
+	}
+	return c.i >= len(c.rows)
+}
+
+// current is the row the cursor is on.
+func (c *cursor) current() table.Row {
+	if c.row != nil {
+		return c.row
+	}
+	return c.rows[c.i]
+}
 
 // Rowid identifies a row by its values: SQLite's OR optimization merges
 // the rows of each OR branch by rowid, so equal rows must share one and
 // different rows must not.
 func (c *cursor) Rowid() (int64, error) {
 	h := fnv.New64a()
-	row := c.rows[c.i]
+	row := c.current()
 	for _, col := range c.v.m.t.Columns {
 		h.Write([]byte(row[col.Name]))
 		h.Write([]byte{0})
@@ -230,7 +355,7 @@ func (c *cursor) Rowid() (int64, error) {
 // Column hands SQLite the value with the column's osquery type.
 func (c *cursor) Column(ctx *sqlite3.SQLiteContext, col int) error {
 	def := c.v.m.t.Columns[col]
-	v, ok := c.rows[c.i][def.Name]
+	v, ok := c.current()[def.Name]
 	if !ok {
 		ctx.ResultNull()
 		return nil

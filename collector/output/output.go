@@ -6,11 +6,13 @@
 package output
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,45 +22,140 @@ var Formats = []string{"table", "json", "csv", "ndjson"}
 
 // Write renders columns and rows in format.
 func Write(w io.Writer, format string, columns []string, rows [][]string) error {
-	switch format {
-	case "table":
-		return writeTable(w, columns, rows)
-	case "json":
-		return writeJSON(w, columns, rows, true)
-	case "ndjson":
-		return writeJSON(w, columns, rows, false)
-	case "csv":
-		cw := csv.NewWriter(w)
-		if err := cw.Write(safeRow(columns)); err != nil {
+	rw, err := NewWriter(w, format, columns)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := rw.Row(r); err != nil {
 			return err
 		}
-		for _, r := range rows {
-			if err := cw.Write(safeRow(r)); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
 	}
-	return fmt.Errorf("unknown format %q (one of %s)", format, strings.Join(Formats, ", "))
+	return rw.Close()
 }
 
-// jsonWriter encodes rows as JSON objects into one buffer with one
-// encoder: an encoder per value cost more than the rows' text.
+// Writer renders rows in a format as they come: json, ndjson and csv
+// write each row when it is given (through a buffer), so that memory does
+// not grow with the rows; table needs every row for its widths and draws
+// them on Close.
+type Writer struct {
+	w       *bufio.Writer
+	format  string
+	columns []string
+	rows    int
+	json    *jsonWriter
+	csv     *csv.Writer
+	table   [][]string
+}
+
+// NewWriter starts rendering rows of columns in format on w. Nothing is
+// written before the first row or Close.
+func NewWriter(w io.Writer, format string, columns []string) (*Writer, error) {
+	rw := &Writer{w: bufio.NewWriterSize(w, 64<<10), format: format, columns: columns}
+	switch format {
+	case "table":
+	case "json", "ndjson":
+		rw.json = newJSONWriter(rw.w)
+	case "csv":
+		rw.csv = csv.NewWriter(rw.w)
+	default:
+		return nil, fmt.Errorf("unknown format %q (one of %s)", format, strings.Join(Formats, ", "))
+	}
+	return rw, nil
+}
+
+// Row renders one row. The writer does not keep row: the caller may
+// reuse it.
+func (rw *Writer) Row(row []string) error {
+	defer func() { rw.rows++ }()
+	switch rw.format {
+	case "table":
+		rw.table = append(rw.table, slices.Clone(row))
+		return nil
+	case "json":
+		if rw.rows == 0 {
+			rw.w.WriteString("[\n  ")
+		} else {
+			rw.w.WriteString(",\n  ")
+		}
+		return rw.json.object(rw.columns, row)
+	case "ndjson":
+		if err := rw.json.object(rw.columns, row); err != nil {
+			return err
+		}
+		return rw.w.WriteByte('\n')
+	}
+	if err := rw.csvHeader(); err != nil {
+		return err
+	}
+	return rw.csv.Write(safeRow(row))
+}
+
+// csvHeader writes the header before the first row, or at Close when
+// there is none.
+func (rw *Writer) csvHeader() error {
+	if rw.rows > 0 {
+		return nil
+	}
+	return rw.csv.Write(safeRow(rw.columns))
+}
+
+// Close ends the output (the table, the JSON array) and flushes it.
+func (rw *Writer) Close() error {
+	switch rw.format {
+	case "table":
+		if err := writeTable(rw.w, rw.columns, rw.table); err != nil {
+			return err
+		}
+	case "json":
+		if rw.rows == 0 {
+			rw.w.WriteString("[\n")
+		} else {
+			rw.w.WriteByte('\n')
+		}
+		rw.w.WriteString("]\n")
+	case "csv":
+		if err := rw.csvHeader(); err != nil {
+			return err
+		}
+	}
+	return rw.flush()
+}
+
+// Abandon flushes the rows written so far without ending the output: a
+// JSON array stays open, so that no parser takes rows cut short by an
+// error for the whole answer; a table, which draws nothing before Close,
+// is not drawn.
+func (rw *Writer) Abandon() error { return rw.flush() }
+
+func (rw *Writer) flush() error {
+	if rw.csv != nil {
+		rw.csv.Flush()
+		if err := rw.csv.Error(); err != nil {
+			return err
+		}
+	}
+	return rw.w.Flush()
+}
+
+// jsonWriter encodes rows as JSON objects with one encoder: an encoder
+// per value cost more than the rows' text.
 type jsonWriter struct {
+	w   *bufio.Writer
 	b   bytes.Buffer
 	enc *json.Encoder
 }
 
-func newJSONWriter() *jsonWriter {
-	j := &jsonWriter{}
+func newJSONWriter(w *bufio.Writer) *jsonWriter {
+	j := &jsonWriter{w: w}
 	j.enc = json.NewEncoder(&j.b)
 	j.enc.SetEscapeHTML(false)
 	return j
 }
 
 // object encodes one row as a JSON object, keys in column order.
-func (j *jsonWriter) object(columns, row []string) {
+func (j *jsonWriter) object(columns, row []string) error {
+	j.b.Reset()
 	j.b.WriteByte('{')
 	for i, c := range columns {
 		if i > 0 {
@@ -69,35 +166,23 @@ func (j *jsonWriter) object(columns, row []string) {
 		j.str(row[i])
 	}
 	j.b.WriteByte('}')
+	_, err := j.w.Write(j.b.Bytes())
+	return err
 }
 
-// str writes s as a JSON string; Encode ends each value with a newline.
+// str writes s as a JSON string. Printable ASCII without a quote or a
+// backslash is written as it is, which is what the encoder writes for it
+// (HTML escaping is off); anything else goes through the encoder, which
+// ends each value with a newline.
 func (j *jsonWriter) str(s string) {
+	if printableASCII(s) && !strings.ContainsAny(s, `"\`) {
+		j.b.WriteByte('"')
+		j.b.WriteString(s)
+		j.b.WriteByte('"')
+		return
+	}
 	_ = j.enc.Encode(s)
 	j.b.Truncate(j.b.Len() - 1)
-}
-
-func writeJSON(w io.Writer, columns []string, rows [][]string, array bool) error {
-	j := newJSONWriter()
-	b := &j.b
-	if array {
-		b.WriteString("[\n")
-	}
-	for i, r := range rows {
-		if array {
-			b.WriteString("  ")
-		}
-		j.object(columns, r)
-		if array && i < len(rows)-1 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-	}
-	if array {
-		b.WriteString("]\n")
-	}
-	_, err := w.Write(b.Bytes())
-	return err
 }
 
 // writeTable draws osqueryi's pretty table; long values are shown whole.

@@ -88,3 +88,106 @@ func TestJSONExact(t *testing.T) {
 		}
 	}
 }
+
+// countingWriter counts what reaches it.
+type countingWriter struct{ n int }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
+
+// TestWriterStreams: json, ndjson and csv hand rows on while they come
+// (what is written before Close is most of the output), a table waits for
+// Close; Write gives what the Writer gives.
+func TestWriterStreams(t *testing.T) {
+	cols := []string{"path", "size"}
+	row := []string{"/etc/apt/apt.conf.d/" + strings.Repeat("x", 40), "1234"}
+	const rows = 20_000
+	for _, f := range Formats {
+		var c countingWriter
+		w, err := NewWriter(&c, f, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < rows; i++ {
+			if err := w.Row(row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := c.n
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if streams := f != "table"; streams && before < c.n*9/10 || !streams && before != 0 {
+			t.Errorf("%s: %d of %d bytes written before Close", f, before, c.n)
+		}
+		var b bytes.Buffer
+		all := make([][]string, rows)
+		for i := range all {
+			all[i] = row
+		}
+		if err := Write(&b, f, cols, all); err != nil {
+			t.Fatal(err)
+		}
+		if b.Len() != c.n {
+			t.Errorf("%s: Write wrote %d bytes, the Writer %d", f, b.Len(), c.n)
+		}
+	}
+}
+
+// TestAbandon: output cut short by an error keeps the rows written, and
+// a JSON array stays open, so that no parser reads it as the whole answer.
+func TestAbandon(t *testing.T) {
+	for _, f := range []string{"json", "ndjson"} {
+		var b bytes.Buffer
+		w, err := NewWriter(&b, f, []string{"a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{"1", "2"} {
+			if err := w.Row([]string{v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Abandon(); err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		err = json.Unmarshal(b.Bytes(), &v)
+		switch f {
+		case "json":
+			if err == nil || !strings.Contains(b.String(), `{"a":"2"}`) {
+				t.Errorf("json: %q parses (%v) or lost a row", b.String(), err)
+			}
+		case "ndjson":
+			if lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"); len(lines) != 2 {
+				t.Errorf("ndjson: %q", b.String())
+			}
+		}
+	}
+}
+
+// TestJSONString: a value is written as encoding/json writes it (HTML
+// escaping off), whichever way the writer takes.
+func TestJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", `quo"te`, `back\slash`, "<a&b>", "tab\there", "\x7f", "é", "\xff", "\u2028", "/etc/apt/apt.conf.d/20x"} {
+		var b bytes.Buffer
+		w, err := NewWriter(&b, "ndjson", []string{"v"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Row([]string{s}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(map[string]string{"v": s}); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != want.String() {
+			t.Errorf("%q: %q, want %q", s, b.String(), want.String())
+		}
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -273,40 +272,26 @@ func (r *Root) ReadDir(name string) ([]string, error) {
 // ReadDirEntries lists a directory with the entry types the kernel reports
 // (no stat per entry), at most MaxDirEntries.
 func (r *Root) ReadDirEntries(name string) ([]fs.DirEntry, error) {
-	fd, err := r.h.openDir(name)
+	d, err := r.OpenDir(name)
 	if err != nil {
-		return nil, r.Report(name, err)
+		return nil, err
 	}
-	d := os.NewFile(uintptr(fd), clean(name))
 	defer d.Close()
-	max := r.MaxDirEntries
-	if max <= 0 {
-		max = DefaultMaxDirEntries
-	}
-	ents, err := d.ReadDir(max + 1)
-	if err != nil && err != io.EOF {
-		return nil, r.Report(name, err)
-	}
-	dir := clean(name)
-	for i, e := range ents {
-		ents[i] = dirEntry{e, r, dir}
-	}
-	if len(ents) > max {
-		err := fmt.Errorf("more than %d entries; listed the first %d: %w", max, max, ErrTooLarge)
-		return ents[:max], r.Report(name, err)
-	}
-	return ents, nil
+	return d.Entries()
 }
 
 // dirEntry is a listed entry whose Info is an Lstat inside the root (the
 // os package's would lstat a host path).
 type dirEntry struct {
-	fs.DirEntry
+	e   Entry
 	r   *Root
 	dir string
 }
 
-func (e dirEntry) Info() (fs.FileInfo, error) { return e.r.Lstat(path.Join(e.dir, e.Name())) }
+func (e dirEntry) Name() string               { return e.e.Name }
+func (e dirEntry) IsDir() bool                { return e.e.Type.IsDir() }
+func (e dirEntry) Type() fs.FileMode          { return e.e.Type }
+func (e dirEntry) Info() (fs.FileInfo, error) { return e.r.Lstat(path.Join(e.dir, e.e.Name)) }
 
 // Facts are what a detection engineer wants to know about a file.
 type Facts struct {

@@ -35,6 +35,11 @@ type Column struct {
 	// to this column (it reads them as parameters); an engine may hand
 	// those constraints over instead of filtering rows afterwards.
 	Operators []Operator
+	// Index marks a lookup key (osquery's INDEX column option): the
+	// table's rows do not depend on it, and an engine may answer `=` on
+	// it from rows generated once per statement, by key, instead of
+	// generating the table again for every key a join asks for.
+	Index bool
 }
 
 // Row is one result row, values as osquery carries them (strings).
@@ -90,12 +95,20 @@ func (q QueryContext) Equals(column string) []string {
 // Generate produces a table's rows.
 type Generate func(ctx context.Context, q QueryContext) ([]Row, error)
 
+// Stream produces a table's rows one at a time, handing each to emit; an
+// error of emit stops it and is returned.
+type Stream func(ctx context.Context, q QueryContext, emit func(Row) error) error
+
 // Table is a table definition.
 type Table struct {
 	Name        string
 	Description string
 	Columns     []Column
 	Generate    Generate
+	// Stream, when set, produces the rows one at a time and Generate
+	// collects them (Collect): an engine may hand rows on as they come
+	// (Pull), so that memory does not grow with a table's rows.
+	Stream Stream
 	// Required lists columns of which at least one must be constrained
 	// (osquery's `file` needs path or directory).
 	Required []string
@@ -240,7 +253,7 @@ func (t *Table) Run(ctx context.Context, q QueryContext) (rows []Row, err error)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				done <- result{err: fmt.Errorf("%s: internal error: %v\n%s", t.Name, p, firstFrames(debug.Stack()))}
+				done <- result{err: t.internal(p)}
 			}
 		}()
 		rows, err := t.Generate(ctx, q)
@@ -248,12 +261,111 @@ func (t *Table) Run(ctx context.Context, q QueryContext) (rows []Row, err error)
 	}()
 	select {
 	case r := <-done:
-		if r.err != nil && !strings.HasPrefix(r.err.Error(), t.Name+":") {
-			r.err = fmt.Errorf("%s: %w", t.Name, r.err)
-		}
-		return r.rows, r.err
+		return r.rows, t.named(r.err)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%s: %w", t.Name, context.Cause(ctx))
+	}
+}
+
+// internal is the error of a table that panicked.
+func (t *Table) internal(p any) error {
+	return fmt.Errorf("%s: internal error: %v\n%s", t.Name, p, firstFrames(debug.Stack()))
+}
+
+// named prefixes an error with the table's name, once.
+func (t *Table) named(err error) error {
+	if err != nil && !strings.HasPrefix(err.Error(), t.Name+":") {
+		return fmt.Errorf("%s: %w", t.Name, err)
+	}
+	return err
+}
+
+// pullBatch is how many rows a stream hands over at once: the rows in
+// flight are at most a few batches.
+const pullBatch = 256
+
+// Pull runs t.Stream as Run runs Generate (in its own goroutine, under the
+// caller's deadline or DefaultTimeout, a panic turned into an error,
+// errors named after the table) and hands its rows over as they come,
+// a few batches ahead of the reader: next returns the next row, false at
+// the end or with an error; stop ends the stream early and must be
+// called. (A coroutine would not do: SQLite calls its reader from cgo
+// callbacks, each locked to its own thread.)
+func (t *Table) Pull(ctx context.Context, q QueryContext) (next func() (Row, bool, error), stop func()) {
+	var cancel context.CancelFunc
+	if _, ok := ctx.Deadline(); ok {
+		ctx, cancel = context.WithCancel(ctx)
+	} else {
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+	}
+	batches := make(chan []Row, 2)
+	// failed is set before batches is closed
+	var failed error
+	go func() {
+		defer close(batches)
+		var batch []Row
+		send := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			select {
+			case batches <- batch:
+				batch = nil
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+		// the rows before an error or a panic are handed over before it
+		defer func() {
+			if p := recover(); p != nil {
+				failed = t.internal(p)
+				send()
+			}
+		}()
+		err := t.Stream(ctx, q, func(r Row) error {
+			if batch = append(batch, r); len(batch) < pullBatch {
+				return nil
+			}
+			return send()
+		})
+		if serr := send(); err == nil {
+			err = serr
+		}
+		failed = t.named(err)
+	}()
+	var rows []Row
+	next = func() (Row, bool, error) {
+		for len(rows) == 0 {
+			select {
+			case b, ok := <-batches:
+				if !ok {
+					return nil, false, failed
+				}
+				rows = b
+			case <-ctx.Done():
+				return nil, false, fmt.Errorf("%s: %w", t.Name, context.Cause(ctx))
+			}
+		}
+		r := rows[0]
+		rows = rows[1:]
+		return r, true, nil
+	}
+	return next, cancel
+}
+
+// Collect makes the Generate of a Stream: every row, in one slice.
+func Collect(s Stream) Generate {
+	return func(ctx context.Context, q QueryContext) ([]Row, error) {
+		var out []Row
+		err := s(ctx, q, func(r Row) error {
+			out = append(out, r)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 }
 

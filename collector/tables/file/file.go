@@ -57,88 +57,117 @@ func Table() *table.Table {
 			{Name: "type", Type: table.Text, Description: "File status"},
 			table.RootColumn,
 		},
-		Generate: Generate,
+		Generate: table.Collect(Stream),
+		Stream:   Stream,
 	}
 }
 
-// target is one path to describe and the directory value its row carries.
-type target struct{ path, dir string }
+// target is one path to describe and the directory value its row carries;
+// in, when set, is the open directory the path was listed from, and name
+// its entry there.
+type target struct {
+	path, dir string
+	in        *fsroot.Dir
+	name      string
+}
 
-// Generate is the table's generate: it reads the path and directory
-// constraints as well as the root.
-func Generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
-	var out []table.Row
+// Stream is the table's rows, one at a time: it reads the path and
+// directory constraints as well as the root. A directory's entries are
+// described while it is open, after one listing of it; what the rows
+// hold is handed on, not kept.
+func Stream(ctx context.Context, q table.QueryContext, emit func(table.Row) error) error {
 	for _, root := range table.Roots(q) {
 		r, err := fsroot.OpenContext(ctx, root)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		rows, err := generate(ctx, q, r, root)
+		err = stream(ctx, q, r, root, emit)
 		r.Close()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, rows...)
 	}
-	return out, nil
+	return nil
 }
 
-// generate is one root's rows.
-func generate(ctx context.Context, q table.QueryContext, r *fsroot.Root, root string) ([]table.Row, error) {
-	var out []table.Row
+// Generate is the table's rows, in one slice.
+func Generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
+	return table.Collect(Stream)(ctx, q)
+}
+
+// stream is one root's rows.
+func stream(ctx context.Context, q table.QueryContext, r *fsroot.Root, root string, emit func(table.Row) error) error {
 	r.MaxDirEntries = MaxDirEntries
 	g := &globber{fs: r, ctx: ctx}
-	var targets []target
+	// a path is described once, though two constraints name it; one
+	// constraint names each path once
+	var seen map[[2]string]bool
+	if len(q.Constraints["path"])+len(q.Constraints["directory"]) > 1 {
+		seen = map[[2]string]bool{}
+	}
+	n := 0
+	found := func(t target) error {
+		if n++; n%4096 == 0 {
+			if err := table.Check(ctx); err != nil {
+				return err
+			}
+		}
+		if seen != nil {
+			k := [2]string{t.path, t.dir}
+			if seen[k] {
+				return nil
+			}
+			seen[k] = true
+		}
+		row := g.describe(t)
+		if row == nil {
+			return nil
+		}
+		row["root"] = root
+		return emit(row)
+	}
 	for _, c := range q.Constraints["path"] {
 		switch c.Op {
 		case table.Equals:
-			targets = append(targets, target{c.Expr, parent(c.Expr)})
-		case table.Like:
-			ps, err := g.expand(c.Expr, true)
-			if err != nil {
-				return nil, err
+			if err := found(target{path: c.Expr, dir: parent(c.Expr)}); err != nil {
+				return err
 			}
-			for _, p := range ps {
-				targets = append(targets, target{p, parent(p)})
+		case table.Like:
+			if err := g.expand(c.Expr, true, func(t target) error {
+				t.dir = parent(t.path)
+				return found(t)
+			}); err != nil {
+				return err
 			}
 		}
 	}
 	for _, c := range q.Constraints["directory"] {
-		dirs := []string{c.Expr}
-		if c.Op == table.Like {
-			ps, err := g.expand(c.Expr, false)
-			if err != nil {
-				return nil, err
-			}
-			dirs = ps
+		children := func(d string) error {
+			return g.list(strings.TrimSuffix(d, "/"), func(t target) error {
+				t.dir = d
+				return found(t)
+			})
 		}
-		for _, d := range dirs {
-			children, err := g.list(strings.TrimSuffix(d, "/"))
-			if err != nil {
-				return nil, err
+		if c.Op != table.Like {
+			if err := children(c.Expr); err != nil {
+				return err
 			}
-			for _, ch := range children {
-				targets = append(targets, target{ch, d})
-			}
-		}
-	}
-	seen := map[target]bool{}
-	for i, t := range targets {
-		if i%4096 == 0 {
-			if err := table.Check(ctx); err != nil {
-				return nil, err
-			}
-		}
-		if seen[t] {
 			continue
 		}
-		seen[t] = true
-		if row := g.describe(t); row != nil {
-			row["root"] = root
-			out = append(out, row)
+		var dirs []string
+		if err := g.expand(c.Expr, false, func(t target) error {
+			dirs = append(dirs, t.path)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, d := range dirs {
+			if err := children(d); err != nil {
+				return err
+			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // parent is boost's parent_path: "/etc/apt/" -> "/etc/apt", "/etc/x" -> "/etc".
@@ -167,9 +196,11 @@ type globber struct {
 	count int
 }
 
-// expand resolves a LIKE pattern to paths; files false keeps directories
-// only (osquery's GLOB_FOLDERS for directory LIKE).
-func (g *globber) expand(like string, files bool) ([]string, error) {
+// expand resolves a LIKE pattern to paths, handed to found in order;
+// files false keeps directories only (osquery's GLOB_FOLDERS for
+// directory LIKE). A recursive pattern is expanded level by level, as
+// osquery does: each level's paths before the next level's.
+func (g *globber) expand(like string, files bool, found func(target) error) error {
 	pat := strings.ReplaceAll(like, "%", "*")
 	if !strings.HasPrefix(pat, "/") {
 		pat = "/" + pat
@@ -181,48 +212,45 @@ func (g *globber) expand(like string, files bool) ([]string, error) {
 		pat = strings.TrimSuffix(trimmed, "*")
 	}
 	segs := strings.Split(strings.Trim(pat, "/"), "/")
-	var out []string
-	if err := g.walk("/", segs, &out); err != nil {
-		return nil, err
-	}
-	if recursive {
-		level := out
-		for depth := 1; depth < MaxDepth && len(level) > 0; depth++ {
-			var next []string
-			for _, p := range level {
-				if !strings.HasSuffix(p, "/") || g.isLink(p) {
-					continue
-				}
-				ch, err := g.list(strings.TrimSuffix(p, "/"))
-				if err != nil {
-					return nil, err
-				}
-				next = append(next, ch...)
-			}
-			out = append(out, next...)
-			level = next
+	// level is the directories of the last level, for the next one
+	var level []string
+	keep := func(t target) error {
+		dir := strings.HasSuffix(t.path, "/")
+		if recursive && dir {
+			level = append(level, t.path)
 		}
+		if !files && !dir {
+			return nil
+		}
+		return found(t)
 	}
-	if !files {
-		var dirs []string
-		for _, p := range out {
-			if strings.HasSuffix(p, "/") {
-				dirs = append(dirs, p)
+	if err := g.walk("/", segs, keep); err != nil {
+		return err
+	}
+	for depth := 1; recursive && depth < MaxDepth && len(level) > 0; depth++ {
+		this := level
+		level = nil
+		for _, p := range this {
+			if g.isLink(p) {
+				continue
+			}
+			if err := g.list(strings.TrimSuffix(p, "/"), keep); err != nil {
+				return err
 			}
 		}
-		out = dirs
 	}
-	return out, nil
+	return nil
 }
 
-// walk matches the remaining segments below dir.
-func (g *globber) walk(dir string, segs []string, out *[]string) error {
+// walk matches the remaining segments below dir. The last segment's
+// matches are listed with their directory open (see list).
+func (g *globber) walk(dir string, segs []string, found func(target) error) error {
 	if err := g.ctx.Err(); err != nil {
 		return fmt.Errorf("file: stopped: %w", err)
 	}
 	if len(segs) == 0 || (len(segs) == 1 && segs[0] == "") {
 		if dir != "/" {
-			*out = append(*out, g.mark(dir))
+			return found(target{path: g.mark(dir)})
 		}
 		return nil
 	}
@@ -235,7 +263,13 @@ func (g *globber) walk(dir string, segs []string, out *[]string) error {
 		if len(segs) > 1 && g.fs.Kind(p) != "dir" {
 			return nil
 		}
-		return g.walk(p, segs[1:], out)
+		return g.walk(p, segs[1:], found)
+	}
+	if len(segs) == 1 {
+		return g.entries(dir, func(n string) bool {
+			ok, _ := path.Match(seg, n)
+			return ok && (!strings.HasPrefix(n, ".") || strings.HasPrefix(seg, "."))
+		}, false, found)
 	}
 	names, err := g.fs.ReadDir(dir)
 	if err != nil && len(names) == 0 {
@@ -250,10 +284,10 @@ func (g *globber) walk(dir string, segs []string, out *[]string) error {
 			continue
 		}
 		p := path.Join(dir, n)
-		if len(segs) > 1 && g.fs.Kind(p) != "dir" {
+		if g.fs.Kind(p) != "dir" {
 			continue
 		}
-		if err := g.walk(p, segs[1:], out); err != nil {
+		if err := g.walk(p, segs[1:], found); err != nil {
 			return err
 		}
 	}
@@ -261,43 +295,57 @@ func (g *globber) walk(dir string, segs []string, out *[]string) error {
 }
 
 // list is dir/* with GLOB_MARK: children (no dotfiles), directories
-// marked. Entry types come from the directory listing; only symlinks are
-// stat'ed, to see whether they point to a directory.
-func (g *globber) list(dir string) ([]string, error) {
+// marked, counted against MaxPaths.
+func (g *globber) list(dir string, found func(target) error) error {
+	return g.entries(dir, func(n string) bool { return !strings.HasPrefix(n, ".") }, true, found)
+}
+
+// entries hands found the entries of dir that match, sorted, directories
+// marked, each with dir held open so that describing it is one fstatat.
+// Entry types come from the directory listing; only symlinks are stat'ed,
+// to see whether they point to a directory.
+func (g *globber) entries(dir string, match func(string) bool, count bool, found func(target) error) error {
 	if dir == "" {
 		dir = "/"
 	}
-	ents, err := g.fs.ReadDirEntries(dir)
-	if err != nil && len(ents) == 0 {
-		return nil, nil
+	d, err := g.fs.OpenDir(dir)
+	if err != nil {
+		return nil
 	}
-	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
-	var out []string
+	defer d.Close()
+	ents, err := d.List()
+	if err != nil && len(ents) == 0 {
+		return nil
+	}
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
 	for _, e := range ents {
-		n := e.Name()
-		if strings.HasPrefix(n, ".") {
+		n := e.Name
+		if !match(n) {
 			continue
 		}
-		g.count++
-		if g.count > MaxPaths {
-			return nil, fmt.Errorf("file: more than %d paths; narrow the pattern", MaxPaths)
-		}
-		if g.count%4096 == 0 {
-			if err := g.ctx.Err(); err != nil {
-				return nil, fmt.Errorf("file: stopped: %w", err)
+		if count {
+			g.count++
+			if g.count > MaxPaths {
+				return fmt.Errorf("file: more than %d paths; narrow the pattern", MaxPaths)
+			}
+			if g.count%4096 == 0 {
+				if err := g.ctx.Err(); err != nil {
+					return fmt.Errorf("file: stopped: %w", err)
+				}
 			}
 		}
 		p := path.Join(dir, n)
 		switch {
-		case e.Type().IsDir():
-			out = append(out, p+"/")
-		case e.Type()&fs.ModeSymlink != 0 || e.Type()&fs.ModeType == fs.ModeIrregular:
-			out = append(out, g.mark(p))
-		default:
-			out = append(out, p)
+		case e.Type.IsDir():
+			p += "/"
+		case e.Type&fs.ModeSymlink != 0 || e.Type&fs.ModeType == fs.ModeIrregular:
+			p = g.mark(p)
+		}
+		if err := found(target{path: p, in: d, name: n}); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func (g *globber) mark(p string) string {
@@ -316,13 +364,20 @@ func (g *globber) isLink(p string) bool {
 // (following links) for the rest, lstat's when the link dangles. Both are
 // the root's own, race-free lookups: ".." stops at the root, so "/.." is
 // the root itself, as "/.." is "/" to osquery on a host; the row keeps the
-// path it was asked for, which the constraint is matched against.
+// path it was asked for, which the constraint is matched against. A
+// listed entry is lstat'ed in its open directory.
 func (g *globber) describe(t target) table.Row {
 	clean := strings.TrimSuffix(t.path, "/")
 	if clean == "" {
 		clean = "/"
 	}
-	lfi, err := g.fs.Lstat(clean)
+	var lfi fs.FileInfo
+	var err error
+	if t.in != nil {
+		lfi, err = t.in.Lstat(t.name)
+	} else {
+		lfi, err = g.fs.Lstat(clean)
+	}
 	if err != nil {
 		return nil
 	}
@@ -333,11 +388,11 @@ func (g *globber) describe(t target) table.Row {
 		}
 	}
 	st, _ := fi.Sys().(*syscall.Stat_t)
-	row := table.Row{
-		"path": t.path, "directory": t.dir, "filename": filename(t.path),
-		"mode": fsroot.ModeString(fi.Mode()),
-		"size": strconv.FormatInt(fi.Size(), 10), "symlink": "0", "type": kind(fi.Mode()), "btime": "0",
-	}
+	// sized for every column: growing the map cost more than filling it
+	row := make(table.Row, 20)
+	row["path"], row["directory"], row["filename"] = t.path, t.dir, filename(t.path)
+	row["mode"], row["size"], row["type"] = fsroot.ModeString(fi.Mode()), strconv.FormatInt(fi.Size(), 10), kind(fi.Mode())
+	row["symlink"], row["btime"] = "0", "0"
 	if lfi.Mode()&fs.ModeSymlink != 0 {
 		row["symlink"] = "1"
 	}

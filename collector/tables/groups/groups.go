@@ -16,7 +16,7 @@ func Table() *table.Table {
 		Name:        "groups",
 		Description: "Local system groups, from /etc/group under the root.",
 		Columns: []table.Column{
-			{Name: "gid", Type: table.BigInt, Description: "Unsigned int64 group ID"},
+			{Name: "gid", Type: table.BigInt, Description: "Unsigned int64 group ID", Index: true},
 			{Name: "gid_signed", Type: table.BigInt, Description: "A signed int64 version of gid"},
 			{Name: "groupname", Type: table.Text, Description: "Canonical local group name"},
 			table.RootColumn,

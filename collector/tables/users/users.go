@@ -16,7 +16,7 @@ func Table() *table.Table {
 		Name:        "users",
 		Description: "Local user accounts, from /etc/passwd under the root.",
 		Columns: []table.Column{
-			{Name: "uid", Type: table.BigInt, Description: "User ID"},
+			{Name: "uid", Type: table.BigInt, Description: "User ID", Index: true},
 			{Name: "gid", Type: table.BigInt, Description: "Group ID (unsigned)"},
 			{Name: "uid_signed", Type: table.BigInt, Description: "User ID as int64 signed"},
 			{Name: "gid_signed", Type: table.BigInt, Description: "Default group ID as int64 signed"},
