@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+
+	"github.com/pkgpersist/pkgpersist/collector/distbin"
 )
 
 // placer puts the programs a hunt runs on its host: from the remote
@@ -25,6 +27,34 @@ type placer struct {
 	// whatever became of the command making it.
 	tmp  string
 	made bool
+	// checked holds the cache's verdicts on builds, by SHA-256, that the
+	// host gave before they were asked for (see precheck).
+	checked map[string]string
+}
+
+// precheck is shell, run with the identification, that checks the remote
+// cache for the collector build of the host's CPU ($m, its uname -m)
+// and prints the build's SHA-256 and the verdict on one line: the cache
+// answers with no command of its own. "" without a cache.
+func (p *placer) precheck() string {
+	if p.s.Cache == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`case "$m" in`)
+	for _, m := range [][2]string{{"x86_64", "x86_64|amd64"}, {"aarch64", "aarch64|arm64"}} {
+		build, err := p.s.Builds.Find(m[0])
+		if err != nil {
+			continue
+		}
+		sum, _, err := p.s.Digests.SHA256(build.Collector)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, " %s) (%s) ;;", m[1], cacheScript(p.s.Cache, sum+filepath.Ext(distbin.Collector), sum, false))
+	}
+	b.WriteString(` *) echo none ;; esac; `)
+	return b.String()
 }
 
 // tmpDir names the private temporary directory: chosen here, so that it
@@ -84,7 +114,7 @@ func (p *placer) upload(ctx context.Context, local, sum, name string) (string, e
 		mk = "mkdir -m 700 -- " + p.tmpDir() + " && "
 	}
 	q := p.tmpDir() + "/" + shellQuote(name)
-	out, err := p.send(ctx, local, mk+"cat > "+q+" && chmod 700 "+q+" && echo "+q+" && sha256sum "+q)
+	out, err := p.send(ctx, local, mk+"cat > "+q+" && chmod 700 "+q+" && echo "+q+" && "+sha256Cmd(q))
 	if err != nil {
 		return "", fmt.Errorf("copy %s: %w", local, err)
 	}
@@ -100,11 +130,17 @@ func (p *placer) upload(ctx context.Context, local, sum, name string) (string, e
 // refused (the note says why) and the program is to be copied instead.
 func (p *placer) cached(ctx context.Context, local, sum, name string) (string, error) {
 	file := sum + filepath.Ext(name)
-	out, err := p.c.ssh(ctx, nil, cacheScript(p.s.Cache, file, sum, false))
-	if err != nil {
-		return "", fmt.Errorf("remote cache %s: %w", p.s.Cache, err)
+	out, ok := p.checked[sum]
+	if !ok {
+		got, err := p.c.ssh(ctx, nil, cacheScript(p.s.Cache, file, sum, false))
+		if err != nil {
+			return "", fmt.Errorf("remote cache %s: %w", p.s.Cache, err)
+		}
+		if out, ok = strings.CutPrefix(strings.TrimSpace(string(got)), sum+" "); !ok {
+			return "", fmt.Errorf("remote cache %s: unexpected answer %q", p.s.Cache, got)
+		}
 	}
-	verdict, why, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
+	verdict, why, _ := strings.Cut(strings.TrimSpace(out), " ")
 	switch verdict {
 	case "hit":
 		return why, nil
@@ -115,19 +151,27 @@ func (p *placer) cached(ctx context.Context, local, sum, name string) (string, e
 		return "", fmt.Errorf("remote cache %s: unexpected answer %q", p.s.Cache, out)
 	}
 	if verdict != "refused" {
-		out, err = p.send(ctx, local, cacheScript(p.s.Cache, file, sum, true))
+		got, err := p.send(ctx, local, cacheScript(p.s.Cache, file, sum, true))
 		if err != nil {
 			return "", fmt.Errorf("copy %s to the remote cache: %w", local, err)
 		}
-		if verdict, why, _ = strings.Cut(strings.TrimSpace(string(out)), " "); verdict == "stored" {
+		if verdict, why, _ = strings.Cut(strings.TrimSpace(string(got)), " "); verdict == "stored" {
 			return why, nil
 		}
 		if verdict != "refused" { // else the directory changed since the check
-			return "", fmt.Errorf("copy %s to the remote cache: %s", local, strings.TrimSpace(string(out)))
+			return "", fmt.Errorf("copy %s to the remote cache: %s", local, strings.TrimSpace(string(got)))
 		}
 	}
 	p.a.Notes = append(p.a.Notes, fmt.Sprintf("note: remote cache refused: %s; copied %s to a temporary directory instead", why, name))
 	return "", nil
+}
+
+// sha256Cmd is a shell command printing the SHA-256 of the file at path
+// (absolute) first on its line: OpenSSL's, which uses the CPU's SHA
+// instructions, where the host has it (several times less CPU than
+// coreutils' on a 15 MB build), else sha256sum's.
+func sha256Cmd(path string) string {
+	return "{ openssl dgst -sha256 -r " + path + " 2>/dev/null || sha256sum " + path + "; }"
 }
 
 // counted is a reader that adds what is read to n.
@@ -155,8 +199,12 @@ func (c counted) Read(b []byte) (int, error) {
 // change what is run, and root on the host is trusted anyway.
 func cacheScript(dir, file, sum string, store bool) string {
 	var b strings.Builder
+	v := ""
+	if !store {
+		v = `"$s "` // the check's verdict names the build it is on
+	}
 	fmt.Fprintf(&b, `set -f; c=%s; n=%s; s=%s
-verdict() { echo "$*"; exit 0; }
+verdict() { echo %s"$*"; exit 0; }
 trusted() {
   w=$1 f=$2
   l=$(LC_ALL=C ls -ldn -- "$f" 2>/dev/null) || verdict $w "$f: cannot list it"
@@ -171,13 +219,13 @@ trusted() {
 p=$(cd -P -- "$c" 2>/dev/null && pwd -P) || verdict refused "$c: not a directory"
 q=$p
 while :; do trusted refused "$q"; [ "$q" = / ] && break; q=${q%%/*}; q=${q:-/}; done
-`, shellQuote(dir), shellQuote(file), shellQuote(sum))
+`, shellQuote(dir), shellQuote(file), shellQuote(sum), v)
 	if store {
 		b.WriteString(`[ -w "$p" ] || verdict refused "$p: not writable by this user"
 t=$p/.$n.$$
 trap 'rm -f -- "$t"' EXIT
 cat > "$t" && chmod 755 "$t" || verdict failed "cannot write $t"
-set -- $(sha256sum -- "$t")
+set -- $(` + sha256Cmd(`"$t"`) + `)
 [ "$1" = "$s" ] || verdict failed "$t: SHA-256 $1 after the copy, want $s"
 [ ! -d "$p/$n" ] || rm -rf -- "$p/$n"
 mv -f -- "$t" "$p/$n" || verdict failed "cannot rename $t"
@@ -189,7 +237,7 @@ verdict stored "$p/$n"
 [ -e "$f" ] || [ -h "$f" ] || { [ -w "$p" ] || verdict refused "$p: not writable by this user, and $n is not there"; verdict miss; }
 case $(LC_ALL=C ls -ldn -- "$f") in -*) ;; *) verdict bad "$f: not a regular file" ;; esac
 trusted bad "$f"
-set -- $(sha256sum -- "$f")
+set -- $(` + sha256Cmd(`"$f"`) + `)
 [ "$1" = "$s" ] || verdict bad "$f: its SHA-256 is $1, not $s"
 verdict hit "$f"
 `)

@@ -34,9 +34,9 @@ type conn struct {
 // Retries of a connection the host's sshd refuses before it authenticates
 // (MaxStartups): how many, and the first and longest waits between them.
 const (
-	refusedRetries = 8
+	refusedRetries = 16
 	refusedWait    = 100 * time.Millisecond
-	refusedMaxWait = 3 * time.Second
+	refusedMaxWait = 5 * time.Second
 )
 
 // sshError is ssh failing: its exit status and its last line of stderr.
@@ -113,7 +113,11 @@ func (s *SSH) args() []string {
 // startMaster starts the ControlMaster and waits until it takes commands:
 // its control socket appears once it has authenticated.
 func (s *SSH) startMaster(ctx context.Context) (*conn, error) {
-	dir, err := os.MkdirTemp("", "pkgpersist-ssh-")
+	base := os.TempDir()
+	if len(base) > 64 {
+		base = "/tmp" // a control socket's path must fit in sun_path (108 bytes)
+	}
+	dir, err := os.MkdirTemp(base, "pkgpersist-ssh-")
 	if err != nil {
 		return nil, err
 	}

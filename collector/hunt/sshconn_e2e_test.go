@@ -164,11 +164,11 @@ func TestTemporaryDirectoryRemoved(t *testing.T) {
 	}
 }
 
-// TestMaxStartups: an sshd that turns away all but one unauthenticated
-// connection at a time (MaxStartups 1:100:1), hunted on more hosts than
+// TestMaxStartups: an sshd that turns away all but two unauthenticated
+// connections at a time (MaxStartups 2:100:2), hunted on more hosts than
 // that at once: every host ends ok, and the waits are noted.
 func TestMaxStartups(t *testing.T) {
-	l := startLabWith(t, func(*lab) string { return "MaxStartups 1:100:1" })
+	l := startLabWith(t, func(*lab) string { return "MaxStartups 2:100:2" })
 	qdir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(qdir, "hooks.sql"), []byte(hooksQuery), 0o644))
 	var targets []string

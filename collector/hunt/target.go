@@ -131,7 +131,7 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) (Answer, error) {
 	}
 	defer c.close()
 	a := Answer{}
-	p := &placer{s: s, c: c, a: &a}
+	p := &placer{s: s, c: c, a: &a, checked: map[string]string{}}
 	defer p.cleanup()
 	err = s.hunt(ctx, p, qs)
 	a.Notes = append(c.notes, a.Notes...)
@@ -140,11 +140,17 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) (Answer, error) {
 
 func (s *SSH) hunt(ctx context.Context, p *placer, qs []BatchQuery) error {
 	a := p.a
-	out, err := p.c.ssh(ctx, nil, `uname -m && echo "$(command -v osqueryi)" && `+identifyScript(s.Root))
+	out, err := p.c.ssh(ctx, nil, `m=$(uname -m) && echo "$m" && echo "$(command -v osqueryi)" && `+p.precheck()+identifyScript(s.Root))
 	if err != nil {
 		return err
 	}
 	lines := strings.Split(string(out), "\n")
+	if s.Cache != "" && len(lines) > 2 {
+		if sum, verdict, ok := strings.Cut(lines[2], " "); ok {
+			p.checked[sum] = verdict
+		}
+		lines = append(lines[:2], lines[3:]...)
+	}
 	machine, osqueryi := strings.TrimSpace(lines[0]), ""
 	if len(lines) > 1 {
 		osqueryi = strings.TrimSpace(lines[1])
