@@ -93,7 +93,13 @@ like any other host's (--timeout bounds the wait).
 SSH targets use the system OpenSSH client, so ~/.ssh/config, the agent, jump
 hosts and known_hosts apply (BatchMode=yes). pkgpersist copies the static
 build for the host's CPU (uname -m: x86_64 or aarch64) to a private temporary
-directory on the host, checks its SHA-256, runs it there and removes it. The
+directory on the host, checks its SHA-256, runs it there and removes it, all
+over one connection per host (an OpenSSH ControlMaster of its own; sshd
+turning connections away past MaxStartups is waited for, with a note). With
+--remote-cache DIR the build is kept in DIR on the host by SHA-256 and run
+from there while DIR, every directory above it and the file are owned by
+root, writable by no one else, and the file's SHA-256 matches, checked
+before every use; otherwise it is copied again, with a note. The
 builds are those of make dist: --dist DIR, else beside this binary (the
 make dist directory it runs from, build/dist beside build/pkgpersist,
 PREFIX/lib/pkgpersist beside PREFIX/bin/pkgpersist), else this binary when it
@@ -133,6 +139,7 @@ compile, a bad target).`,
 			&cli.StringFlag{Name: "hosts", Usage: "with --enrolled: only these comma-separated `HOSTS`"},
 			&cli.StringFlag{Name: "extension", Usage: "the pkgpersist.ext `FILE` to copy for the osqueryi engine (default: the one beside the build copied)"},
 			&cli.StringFlag{Name: "dist", EnvVars: []string{"PKGPERSIST_DIST"}, Usage: "the make dist `DIR` whose static builds (DIR/pkgpersist_linux_ARCH/) are copied to SSH hosts"},
+			&cli.StringFlag{Name: "remote-cache", Usage: "keep the programs copied to SSH hosts in this `DIR` on each host, by SHA-256, so that repeat hunts copy nothing; used only while DIR, every directory above it and the file are owned by root and writable by no one else, and the file's SHA-256 matches (checked before every use)"},
 			&cli.Int64Flag{Name: "max-output", Value: hunt.DefaultMaxOutput, Usage: "what one SSH host's answer may cost, in `BYTES` (its text plus 256 a row): a host that prints more fails"},
 			allFlag(),
 		),
@@ -205,6 +212,7 @@ func targets(c *cli.Context) ([]hunt.Target, error) {
 		return nil, fmt.Errorf("--remote-engine %q: auto, osqueryi or pkgpersist", engine)
 	}
 	builds := distbin.Finder{Dist: c.String("dist"), Self: self}
+	digests := &distbin.Digests{} // each build hashed once for every host
 	var out []hunt.Target
 	for _, a := range args {
 		t, err := hunt.ParseSSH(a)
@@ -212,7 +220,7 @@ func targets(c *cli.Context) ([]hunt.Target, error) {
 			return nil, err
 		}
 		t.Config, t.Timeout, t.Builds, t.Engine, t.Extension = c.String("ssh-config"), c.Duration("timeout"), builds, engine, c.String("extension")
-		t.MaxOutput = c.Int64("max-output")
+		t.MaxOutput, t.Digests, t.Cache = c.Int64("max-output"), digests, c.String("remote-cache")
 		out = append(out, t)
 	}
 	return out, nil

@@ -47,7 +47,7 @@ type lab struct {
 	timeout string
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -56,18 +56,18 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func sh(t *testing.T, name string, args ...string) {
+func sh(t testing.TB, name string, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
 }
 
-func startLab(t *testing.T) *lab { return startLabWith(t, nil) }
+func startLab(t testing.TB) *lab { return startLabWith(t, nil) }
 
 // startLabWith adds the lines extra returns (given the lab, its ports
 // chosen) to sshd_config.
-func startLabWith(t *testing.T, extra func(*lab) string) *lab {
+func startLabWith(t testing.TB, extra func(*lab) string) *lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		need.Missing(t, "sshd on 127.0.0.1 needs root")
@@ -135,7 +135,7 @@ PidFile %s/sshd.pid
 	return l
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

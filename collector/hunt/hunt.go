@@ -153,6 +153,7 @@ func Run(ctx context.Context, st store.Store, targets []Target, qs []*querydef.Q
 				a, err := t.Hunt(hctx, bq)
 				cancel()
 				h := Assess(t.Name(), bq, a.Results, err)
+				h.Reasons = append(h.Reasons, a.Notes...)
 				mu.Lock()
 				hs := saved.save(ctx, store.HostKey{Alias: t.Name(), Machine: a.Machine}, h, kind)
 				hs.Target = t.Name()

@@ -105,7 +105,7 @@ func storedName(t *testing.T, db, target string) string {
 
 // roots are n copies of the fixture roots fxs: n machines' worth of
 // files on this one.
-func roots(t *testing.T, n int, fxs ...string) []string {
+func roots(t testing.TB, n int, fxs ...string) []string {
 	t.Helper()
 	var out []string
 	for i := 0; i < n; i++ {

@@ -201,4 +201,9 @@ func readFacts(lines []string) facts {
 type Answer struct {
 	Results []BatchResult
 	Machine store.Machine
+	// Notes are what the host's reasons also say, whatever its state: how
+	// it was reached when that was not plain (retries, the remote cache).
+	Notes []string
+	// Uploaded is how many bytes of programs were copied to the host.
+	Uploaded int64
 }

@@ -1,16 +1,14 @@
 package hunt
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -58,9 +56,11 @@ func (l Local) Hunt(ctx context.Context, qs []BatchQuery) (Answer, error) {
 }
 
 // SSH is a host reached with the system OpenSSH client, so the user's
-// ~/.ssh/config, agent, jump hosts and known_hosts apply. The remote side
-// runs a static pkgpersist build for its CPU (uname -m) from a private
-// temporary directory, checked by SHA-256 and removed afterwards.
+// ~/.ssh/config, agent, jump hosts and known_hosts apply; one connection
+// per host carries every command of its hunt (see conn). The remote side
+// runs a static pkgpersist build for its CPU (uname -m), checked by
+// SHA-256: from a private temporary directory removed afterwards, or from
+// the remote cache.
 type SSH struct {
 	URL     string // ssh://[user@]host[:port][?root=DIR]
 	Dest    string // [user@]host
@@ -80,6 +80,13 @@ type SSH struct {
 	// MaxOutput bounds what the host's answer may cost the collector
 	// (DefaultMaxOutput when 0): a host that prints more fails.
 	MaxOutput int64
+	// Digests hashes the programs copied; one shared by every target
+	// hashes each once for the whole hunt (nil: once per target).
+	Digests *distbin.Digests
+	// Cache is a directory on the host keeping the programs by SHA-256
+	// ("" for none), used only while it passes the checks of
+	// cacheScript, before every use.
+	Cache string
 }
 
 // ParseSSH reads an ssh:// target.
@@ -108,167 +115,77 @@ func (s *SSH) Name() string {
 	return n
 }
 
-// smallOutput bounds the output of the commands around the batch (mktemp,
-// uname, sha256sum): a few lines.
+// smallOutput bounds the output of the commands around the batch (uname,
+// sha256sum, the cache's checks): a few lines.
 const smallOutput = 64 << 10
 
-// ssh runs one remote command with stdin, returning its stdout, which
-// may be at most smallOutput bytes.
-func (s *SSH) ssh(ctx context.Context, stdin []byte, remote string) ([]byte, error) {
-	var out []byte
-	err := s.run(ctx, stdin, false, remote, func(r io.Reader) error {
-		var err error
-		out, err = io.ReadAll(budgetReader{r, newBudget(smallOutput)})
-		return err
-	})
-	return out, err
-}
-
-// run runs one remote command: it sends stdin, then hands the command's
-// stdout to read as it arrives, so nothing the host prints is held but
-// what read keeps. With keepOpen standard input stays open until run
-// returns: a command that watches it (batch --watch-stdin) then ends when
-// the collector stops waiting for it (timeout, bad output) or dies, since
-// a closed connection closes the remote's standard input. When read fails
-// the command is killed and read's error is the answer, unless ssh itself
-// failed first (its last line of stderr is).
-func (s *SSH) run(ctx context.Context, stdin []byte, keepOpen bool, remote string, read func(io.Reader) error) error {
-	args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=" + strconv.Itoa(max(1, int(s.Timeout/time.Second)))}
-	if s.Config != "" {
-		args = append(args, "-F", s.Config)
-	}
-	for _, o := range s.Options {
-		args = append(args, "-o", o)
-	}
-	if s.Port != "" {
-		args = append(args, "-p", s.Port)
-	}
-	args = append(args, "--", s.Dest, remote)
-	cctx, kill := context.WithCancel(ctx)
-	defer kill()
-	cmd := exec.CommandContext(cctx, "ssh", args...)
-	errb := &tail{max: 4 << 10}
-	cmd.Stderr = errb
-	cmd.WaitDelay = time.Second
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		return err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go func() {
-		// a command that fails may not read it all: its answer says why
-		_, _ = in.Write(stdin)
-		if keepOpen {
-			<-cctx.Done()
-		}
-		in.Close()
-	}()
-	readErr := read(out)
-	if readErr == nil {
-		if _, err := io.Copy(io.Discard, budgetReader{out, newBudget(smallOutput)}); err != nil {
-			readErr = fmt.Errorf("after its answer: %w", err)
-		}
-	}
-	if readErr != nil {
-		kill()
-	}
-	err = cmd.Wait()
-	exited := cmd.ProcessState != nil && cmd.ProcessState.Exited()
-	switch {
-	case ctx.Err() != nil:
-		return fmt.Errorf("timed out: %w", ctx.Err())
-	case err != nil && (exited || readErr == nil):
-		msg := strings.TrimSpace(errb.String())
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:]
-		}
-		if msg == "" {
-			msg = err.Error()
-		}
-		return errors.New(msg)
-	}
-	return readErr
-}
-
-// upload copies a file into dir on the host and checks its SHA-256.
-func (s *SSH) upload(ctx context.Context, local, remote string) error {
-	data, err := os.ReadFile(local)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", local, err)
-	}
-	sum := sha256.Sum256(data)
-	want := hex.EncodeToString(sum[:])
-	q := shellQuote(remote)
-	out, err := s.ssh(ctx, data, "cat > "+q+" && chmod 700 "+q+" && sha256sum "+q)
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", local, err)
-	}
-	if f := strings.Fields(string(out)); len(f) == 0 || f[0] != want {
-		return fmt.Errorf("copy %s: checksum mismatch on the remote (%q, want %s)", local, strings.TrimSpace(string(out)), want)
-	}
-	return nil
-}
-
-// Hunt copies pkgpersist (and, for the osqueryi engine, the extension)
-// into a private temporary directory, runs `pkgpersist batch`, and removes
-// the directory.
+// Hunt opens one connection to the host, learns its CPU and identity,
+// puts pkgpersist there (and, for the osqueryi engine, the extension):
+// from the verified remote cache, or copied into a private temporary
+// directory that is removed afterwards, runs `pkgpersist batch`, and
+// closes the connection.
 func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) (Answer, error) {
-	out, err := s.ssh(ctx, nil, `d=$(mktemp -d) && chmod 700 "$d" && echo "$d" && uname -m && echo "$(command -v osqueryi)" && `+identifyScript(s.Root))
+	c, err := s.connect(ctx)
 	if err != nil {
 		return Answer{}, err
 	}
-	lines := strings.Split(string(out), "\n")
-	if !strings.HasPrefix(lines[0], "/") {
-		return Answer{}, fmt.Errorf("no private temporary directory on the host (mktemp said %q)", strings.TrimSpace(string(out)))
+	defer c.close()
+	a := Answer{}
+	p := &placer{s: s, c: c, a: &a, checked: map[string]string{}}
+	defer p.cleanup()
+	err = s.hunt(ctx, p, qs)
+	a.Notes = append(c.notes, a.Notes...)
+	return a, err
+}
+
+func (s *SSH) hunt(ctx context.Context, p *placer, qs []BatchQuery) error {
+	a := p.a
+	out, err := p.c.ssh(ctx, nil, `m=$(uname -m) && echo "$m" && echo "$(command -v osqueryi)" && `+p.precheck()+identifyScript(s.Root))
+	if err != nil {
+		return err
 	}
-	dir, machine, osqueryi := lines[0], "", ""
+	lines := strings.Split(string(out), "\n")
+	if s.Cache != "" && len(lines) > 2 {
+		if sum, verdict, ok := strings.Cut(lines[2], " "); ok {
+			p.checked[sum] = verdict
+		}
+		lines = append(lines[:2], lines[3:]...)
+	}
+	machine, osqueryi := strings.TrimSpace(lines[0]), ""
 	if len(lines) > 1 {
-		machine = strings.TrimSpace(lines[1])
+		osqueryi = strings.TrimSpace(lines[1])
 	}
 	if len(lines) > 2 {
-		osqueryi = strings.TrimSpace(lines[2])
+		a.Machine = machineOf(readFacts(lines[2:]))
 	}
-	a := Answer{}
-	if len(lines) > 3 {
-		a.Machine = machineOf(readFacts(lines[3:]))
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), s.Timeout)
-		defer cancel()
-		_, _ = s.ssh(cctx, nil, "rm -rf "+shellQuote(dir))
-	}()
 	useOsq := s.Engine == "osqueryi" || (s.Engine == "auto" && osqueryi != "")
 	if s.Engine == "osqueryi" && osqueryi == "" {
-		return a, errors.New("remote engine osqueryi requested, but the host has no osqueryi")
+		return errors.New("remote engine osqueryi requested, but the host has no osqueryi")
 	}
 	if machine == "" {
-		return a, errors.New("the host did not say its CPU (uname -m printed nothing)")
+		return errors.New("the host did not say its CPU (uname -m printed nothing)")
 	}
 	build, err := s.Builds.Find(machine)
 	if err != nil {
-		return a, err
+		return err
 	}
 	ext := build.Extension
 	if useOsq {
 		if ext, err = s.extension(build); err != nil {
-			return a, err
+			return err
 		}
 	}
-	if err := s.upload(ctx, build.Collector, dir+"/pkgpersist"); err != nil {
-		return a, err
+	bin, err := p.place(ctx, build.Collector, distbin.Collector)
+	if err != nil {
+		return err
 	}
-	remote := shellQuote(dir+"/pkgpersist") + " batch --root " + shellQuote(s.Root)
+	remote := shellQuote(bin) + " batch --root " + shellQuote(s.Root)
 	if useOsq {
-		if err := s.upload(ctx, ext, dir+"/pkgpersist.ext"); err != nil {
-			return a, err
+		extBin, err := p.place(ctx, ext, distbin.Extension)
+		if err != nil {
+			return err
 		}
-		remote += " --osqueryi " + shellQuote(osqueryi) + " --extension " + shellQuote(dir+"/pkgpersist.ext")
+		remote += " --osqueryi " + shellQuote(osqueryi) + " --extension " + shellQuote(extBin)
 	}
 	remote += " --watch-stdin"
 	in, _ := json.Marshal(qs)
@@ -276,17 +193,16 @@ func (s *SSH) Hunt(ctx context.Context, qs []BatchQuery) (Answer, error) {
 	if maxOut <= 0 {
 		maxOut = DefaultMaxOutput
 	}
-	var res []BatchResult
-	err = s.run(ctx, in, true, remote, func(r io.Reader) error {
+	err = p.c.run(ctx, bytes.NewReader(in), true, remote, func(r io.Reader) error {
 		var err error
-		res, err = ReadBatch(r, maxOut)
+		a.Results, err = ReadBatch(r, maxOut)
 		return err
 	})
 	if err != nil {
-		return a, fmt.Errorf("remote engine: %w", err)
+		a.Results = nil
+		return fmt.Errorf("remote engine: %w", err)
 	}
-	a.Results = res
-	return a, nil
+	return nil
 }
 
 // extension is the pkgpersist.ext to copy with build for osqueryi: the
