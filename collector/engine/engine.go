@@ -11,6 +11,7 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/table"
@@ -31,6 +32,8 @@ type Engine struct {
 	lookups lookups
 	// capturing: the evented tables with a generator answer
 	capturing bool
+	// dbs: the package databases read by the engine's statements
+	dbs *dbcache.Cache
 }
 
 // planned is the first evented table SQLite planned to read in the
@@ -136,7 +139,7 @@ func Capturing() Option { return func(e *Engine) { e.capturing = true } }
 // New opens an engine serving tables; root is the filesystem root a query
 // evaluates when it does not name one ("" for "/").
 func New(tables []*table.Table, root string, opts ...Option) (*Engine, error) {
-	e := &Engine{}
+	e := &Engine{dbs: dbcache.New()}
 	for _, o := range opts {
 		o(e)
 	}
@@ -232,7 +235,7 @@ func (e *Engine) Explain(ctx context.Context, query string) error {
 
 func (e *Engine) query(ctx context.Context, query string, columns func([]string) error, row func([]string) error) ([]fsroot.Problem, error) {
 	problems := &fsroot.Problems{}
-	ctx = fsroot.WithProblems(ctx, problems)
+	ctx = dbcache.With(fsroot.WithProblems(ctx, problems), e.dbs)
 	e.ctx.Store(&ctx)
 	e.used.reset()
 	e.lookups.reset()

@@ -4,10 +4,13 @@ package dpkgdb
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"strings"
 	"sync"
 
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/lines"
 )
 
@@ -21,8 +24,8 @@ type FS interface {
 // eachLine calls fn for every line of the file name (without the newline);
 // a file that cannot be opened or read to the end gives the error (the
 // root records it as a problem).
-func (db *DB) eachLine(name string, fn func(line []byte)) error {
-	f, err := db.fs.Open(name)
+func eachLine(fs FS, name string, fn func(line []byte)) error {
+	f, err := fs.Open(name)
 	if err != nil {
 		return err
 	}
@@ -52,6 +55,54 @@ type DB struct {
 	// covered are the paths whose owners lists holds in full
 	// (PrefetchMatching): one not there has none
 	covered func(string) bool
+	// full: lists has every path of every file list (an Index), and is
+	// shared, never written
+	full bool
+	// sums reads a package's md5sums (nil: through fs, once per DB)
+	sums func(pkg string) map[string]string
+}
+
+// Index is who owns which file by dpkg's database: the conffiles of its
+// status file and every path of every package's file list, read once.
+type Index struct {
+	conffiles map[string]conffile
+	owners    map[string]string
+}
+
+// ReadIndex reads every file list of the root fs shows; st is what its
+// status file says.
+func ReadIndex(fs FS, st Status) *Index {
+	db := New(fs)
+	db.once.Do(func() {
+		db.conffiles = map[string]conffile{}
+		db.lists = map[string]string{}
+		for _, p := range st.Packages {
+			addConffiles(p, db.conffiles)
+		}
+		db.listNames = listNames(fs)
+	})
+	db.PrefetchMatching(func(string) bool { return true })
+	return &Index{conffiles: db.conffiles, owners: db.lists}
+}
+
+// CachedIndex is ReadIndex of the root of fs, once for every query of the
+// run when ctx has a cache (dbcache).
+func CachedIndex(ctx context.Context, fs *fsroot.Root) *Index {
+	st := ReadStatus(ctx, fs, Admindir, nil)
+	return dbcache.Get(ctx, fs, "dpkg owners", func(r *dbcache.Reader) (*Index, bool) {
+		// the index holds the status file's conffiles: it is checked
+		// against the status file too
+		r.Stat(Admindir + "/status")
+		return ReadIndex(r, st), st.complete()
+	})
+}
+
+// DB returns a DB answering from ix, which reads a package's md5sums
+// through sums (ReadMD5Sums, or a cache of it). The index is not written.
+func (ix *Index) DB(sums func(pkg string) map[string]string) *DB {
+	db := &DB{conffiles: ix.conffiles, lists: ix.owners, full: true, sums: sums, md5sums: map[string]map[string]string{}}
+	db.once.Do(func() {})
+	return db
 }
 
 type conffile struct {
@@ -80,7 +131,7 @@ func (db *DB) Lookup(path string, md5 func() string) Owner {
 		cur := md5()
 		return Owner{Package: c.pkg, Modified: cur != "" && c.md5 != cur}
 	}
-	if _, known := db.lists[path]; !known && (db.covered == nil || !db.covered(path)) {
+	if _, known := db.lists[path]; !known && !db.full && (db.covered == nil || !db.covered(path)) {
 		db.Prefetch([]string{path})
 	}
 	pkg := db.lists[path]
@@ -104,37 +155,47 @@ func (db *DB) load() {
 		parseStatus(f, db.conffiles)
 		f.Close()
 	}
-	if names, err := db.fs.ReadDir(infoDir); err == nil {
+	db.listNames = listNames(db.fs)
+}
+
+// listNames are the file lists of the info directory, in its order.
+func listNames(fs FS) []string {
+	var out []string
+	if names, err := fs.ReadDir(infoDir); err == nil {
 		for _, n := range names {
 			if strings.HasSuffix(n, ".list") {
-				db.listNames = append(db.listNames, n)
+				out = append(out, n)
 			}
 		}
 	}
+	return out
 }
 
 // parseStatus collects the Conffiles of the packages dpkg knows, in one
 // pass over the status file.
 func parseStatus(r io.Reader, out map[string]conffile) error {
-	return ParseStatus(r, nil, func(p Package) {
-		// a removed package whose conffiles remain still owns them, as
-		// dpkg -S says
-		if p.State == "not-installed" {
-			return
+	return ParseStatus(r, nil, func(p Package) { addConffiles(p, out) })
+}
+
+// addConffiles adds the Conffiles of p that dpkg would say p owns.
+func addConffiles(p Package, out map[string]conffile) {
+	// a removed package whose conffiles remain still owns them, as dpkg
+	// -S says
+	if p.State == "not-installed" {
+		return
+	}
+	for _, c := range strings.Split(p.Conffiles, "\n") {
+		f := strings.Fields(c)
+		if len(f) < 2 {
+			continue
 		}
-		for _, c := range strings.Split(p.Conffiles, "\n") {
-			f := strings.Fields(c)
-			if len(f) < 2 {
-				continue
-			}
-			if len(f) >= 3 && (f[2] == "obsolete" || f[2] == "remove-on-upgrade") {
-				// dpkg no longer ships it; keep the owner, not the sum
-				out[f[0]] = conffile{pkg: p.InfoName()}
-				continue
-			}
-			out[f[0]] = conffile{pkg: p.InfoName(), md5: f[1]}
+		if len(f) >= 3 && (f[2] == "obsolete" || f[2] == "remove-on-upgrade") {
+			// dpkg no longer ships it; keep the owner, not the sum
+			out[f[0]] = conffile{pkg: p.InfoName()}
+			continue
 		}
-	})
+		out[f[0]] = conffile{pkg: p.InfoName(), md5: f[1]}
+	}
 }
 
 // Prefetch finds the owners of paths that are not conffiles in one pass
@@ -142,6 +203,9 @@ func parseStatus(r io.Reader, out map[string]conffile) error {
 // of a path not prefetched makes a pass of its own.
 func (db *DB) Prefetch(paths []string) {
 	db.once.Do(db.load)
+	if db.full {
+		return
+	}
 	want := map[string]bool{}
 	for _, p := range paths {
 		if _, ok := db.conffiles[p]; !ok {
@@ -155,7 +219,7 @@ func (db *DB) Prefetch(paths []string) {
 	}
 	for _, n := range db.listNames {
 		pkg := strings.TrimSuffix(n, ".list")
-		db.eachLine(infoDir+"/"+n, func(line []byte) {
+		eachLine(db.fs, infoDir+"/"+n, func(line []byte) {
 			if want[string(line)] {
 				if _, seen := db.lists[string(line)]; !seen {
 					db.lists[string(line)] = pkg
@@ -176,9 +240,12 @@ func (db *DB) Prefetch(paths []string) {
 // about an open-ended set of paths under a few directories.
 func (db *DB) PrefetchMatching(match func(string) bool) {
 	db.once.Do(db.load)
+	if db.full {
+		return
+	}
 	for _, n := range db.listNames {
 		pkg := strings.TrimSuffix(n, ".list")
-		db.eachLine(infoDir+"/"+n, func(line []byte) {
+		eachLine(db.fs, infoDir+"/"+n, func(line []byte) {
 			if p := string(line); match(p) {
 				if _, seen := db.lists[p]; !seen {
 					db.lists[p] = pkg
@@ -194,13 +261,24 @@ func (db *DB) PrefetchMatching(match func(string) bool) {
 func (db *DB) recordedMD5(pkg, path string) string {
 	sums, ok := db.md5sums[pkg]
 	if !ok {
-		sums = map[string]string{}
-		db.eachLine(infoDir+"/"+pkg+".md5sums", func(line []byte) {
-			if sum, p, ok := bytes.Cut(line, []byte("  ")); ok {
-				sums["/"+string(p)] = string(sum)
-			}
-		})
+		if db.sums != nil {
+			sums = db.sums(pkg)
+		} else {
+			sums = ReadMD5Sums(db.fs, pkg)
+		}
 		db.md5sums[pkg] = sums
 	}
 	return sums[path]
+}
+
+// ReadMD5Sums reads the md5sums file of a package (by its info name):
+// path → recorded md5.
+func ReadMD5Sums(fs FS, pkg string) map[string]string {
+	sums := map[string]string{}
+	eachLine(fs, infoDir+"/"+pkg+".md5sums", func(line []byte) {
+		if sum, p, ok := bytes.Cut(line, []byte("  ")); ok {
+			sums["/"+string(p)] = string(sum)
+		}
+	})
+	return sums
 }

@@ -1,10 +1,14 @@
 package dpkgdb
 
 import (
+	"context"
 	"io"
+	"path"
 	"strings"
 
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/deb822"
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 // Admindir is dpkg's default database directory.
@@ -34,6 +38,37 @@ func (p Package) InfoName() string {
 // state but not-installed and config-files (removed, configuration kept).
 func (p Package) Present() bool {
 	return p.State != "" && p.State != "not-installed" && p.State != "config-files"
+}
+
+// Status is what was read of a status file: every package stanza, and
+// why it was not read (OpenErr) or not to the end (ParseErr).
+type Status struct {
+	Packages          []Package
+	OpenErr, ParseErr error
+}
+
+// complete reports whether st is all the status file says (a missing file
+// says nothing).
+func (st Status) complete() bool {
+	return fsroot.Classify(st.OpenErr) == "" && st.ParseErr == nil
+}
+
+// ReadStatus reads the status file of admindir, once for every query of
+// the run when ctx has a cache (dbcache); stop (nil for none) is polled
+// while parsing. The packages may be shared: not to be changed.
+func ReadStatus(ctx context.Context, fs *fsroot.Root, admindir string, stop func() error) Status {
+	name := path.Clean("/"+admindir) + "/status"
+	return dbcache.Get(ctx, fs, "dpkg status "+name, func(r *dbcache.Reader) (Status, bool) {
+		var st Status
+		f, err := r.OpenFile(name)
+		if err != nil {
+			st.OpenErr = err
+			return st, st.complete()
+		}
+		defer f.Close()
+		st.ParseErr = ParseStatus(f, stop, func(p Package) { st.Packages = append(st.Packages, p) })
+		return st, st.complete()
+	})
 }
 
 // ParseStatus calls fn for every package stanza of a dpkg status file; the

@@ -164,6 +164,17 @@ func (r *Root) Sub() *Root {
 		h: r.h, problems: r.problems}
 }
 
+// SubRecording is Sub recording its problems in ps instead: for reading
+// that is kept for later work, whose problems must be told to it again.
+func (r *Root) SubRecording(ps *Problems) *Root {
+	s := r.Sub()
+	s.problems = ps
+	return s
+}
+
+// Problems is where r records its problems (nil for nowhere).
+func (r *Root) Problems() *Problems { return r.problems }
+
 // Close releases the root directory; reading through r (or its Subs)
 // afterwards fails.
 func (r *Root) Close() error {

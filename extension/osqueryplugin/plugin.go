@@ -11,6 +11,7 @@ import (
 	"github.com/osquery/osquery-go/gen/osquery"
 	osqtable "github.com/osquery/osquery-go/plugin/table"
 
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
 
@@ -27,6 +28,14 @@ type Plugin struct {
 	inner   *osqtable.Plugin
 	timeout time.Duration
 	log     *slog.Logger
+	dbs     *dbcache.Cache
+}
+
+// Sharing makes each generate call read the package databases through
+// dbs, shared with the other tables of the process.
+func (p *Plugin) Sharing(dbs *dbcache.Cache) *Plugin {
+	p.dbs = dbs
+	return p
 }
 
 // New returns the plugin for t; timeout bounds each generate call.
@@ -84,7 +93,7 @@ func (p *Plugin) generate(ctx context.Context, qc osqtable.QueryContext) ([]map[
 		defer cancel()
 	}
 	start := time.Now()
-	rows, err := p.t.Run(ctx, q)
+	rows, err := p.t.Run(dbcache.With(ctx, p.dbs), q)
 	if err != nil {
 		p.log.Error("generate failed", "table", p.t.Name, "err", err)
 		return nil, err

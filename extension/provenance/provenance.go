@@ -8,6 +8,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb"
@@ -53,13 +54,32 @@ type Source struct {
 }
 
 // New returns a Source reading through fs.
-func New(fs *fsroot.Root) *Source { return newSource(context.Background(), fs) }
+func New(fs *fsroot.Root) *Source { return newSource(context.Background(), context.Background(), fs) }
+
+// Cached is New with dpkg's database from the run's cache in ctx
+// (dbcache), read once for every query of the run.
+func Cached(ctx context.Context, fs *fsroot.Root) *Source {
+	return newSource(context.Background(), ctx, fs)
+}
 
 // newSource returns a Source whose reading of files and of rpm's database
-// ctx bounds.
-func newSource(ctx context.Context, fs *fsroot.Root) *Source {
-	dbfs := fs.Sub()
-	return &Source{ctx: ctx, fs: fs, dpkg: dpkgdb.New(dbfs), rpm: rpmdb.New(ctx, fs), cache: map[string]Of{}}
+// ctx bounds, and whose dpkg database is the one of run's cache when it
+// has one.
+func newSource(ctx, run context.Context, fs *fsroot.Root) *Source {
+	return &Source{ctx: ctx, fs: fs, dpkg: dpkgDB(run, fs), rpm: rpmdb.New(ctx, fs), cache: map[string]Of{}}
+}
+
+// dpkgDB is dpkg's database of fs's root: its whole index, kept in run's
+// cache, or without a cache the paths asked about, read for this Source.
+func dpkgDB(run context.Context, fs *fsroot.Root) *dpkgdb.DB {
+	if !dbcache.Active(run) {
+		return dpkgdb.New(fs.Sub())
+	}
+	return dpkgdb.CachedIndex(run, fs).DB(func(pkg string) map[string]string {
+		return dbcache.Get(run, fs, "dpkg md5sums "+pkg, func(r *dbcache.Reader) (map[string]string, bool) {
+			return dpkgdb.ReadMD5Sums(r, pkg), true
+		})
+	})
 }
 
 // Prefetch tells the package database which paths will be asked about,
@@ -193,7 +213,7 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 	}
 	rctx, cancel := table.Reading(ctx)
 	defer cancel()
-	s := newSource(rctx, fs)
+	s := newSource(rctx, ctx, fs)
 	defer s.Close()
 	paths := make([]string, len(items))
 	for i, it := range items {

@@ -20,6 +20,7 @@ import (
 	osquery "github.com/osquery/osquery-go"
 
 	"github.com/pkgpersist/pkgpersist/extension/capture"
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/osqueryplugin"
 	"github.com/pkgpersist/pkgpersist/extension/registry"
@@ -163,8 +164,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			log.Warn("event source not running", "source", s.Source, "err", s.Error)
 		}
 	}
+	// the package databases read by one table are kept for the others,
+	// and for later queries while they do not change
+	dbs := dbcache.New()
 	for _, t := range registry.WithEvents(capt.Sources) {
-		srv.RegisterPlugin(osqueryplugin.New(t, GenerateTimeout, log))
+		srv.RegisterPlugin(osqueryplugin.New(t, GenerateTimeout, log).Sharing(dbs))
 	}
 	log.Debug("starting", "socket", o.Socket, "timeout", o.Timeout, "interval", o.Interval)
 

@@ -80,7 +80,7 @@ type facts struct {
 }
 
 func newResolver(ctx context.Context, root *fsroot.Root) *resolver {
-	r := &resolver{ctx: ctx, fs: root, prov: provenance.New(root), facts: map[string]facts{}, dirs: map[string]canonical{}}
+	r := &resolver{ctx: ctx, fs: root, prov: provenance.Cached(ctx, root), facts: map[string]facts{}, dirs: map[string]canonical{}}
 	r.aliases = r.topAliases()
 	return r
 }

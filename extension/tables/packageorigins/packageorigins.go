@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/pkgpersist/pkgpersist/extension/aptlists"
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/debhistory"
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
@@ -102,20 +103,20 @@ func Rows(ctx context.Context, root, admindir string) ([]table.Row, error) {
 	admindir = path.Clean("/" + admindir)
 
 	var pkgs []dpkgdb.Package
-	f, err := fs.OpenFile(admindir + "/status")
-	if err != nil {
+	st := dpkgdb.ReadStatus(rctx, fs, admindir, stop)
+	if st.OpenErr != nil {
 		return nil, nil // no dpkg database: nothing installed by dpkg
 	}
-	if err := dpkgdb.ParseStatus(f, stop, func(p dpkgdb.Package) {
+	for _, p := range st.Packages {
 		if p.Present() {
 			pkgs = append(pkgs, p)
 		}
-	}); err != nil {
-		fs.Report(admindir+"/status", err)
 	}
-	f.Close()
+	if st.ParseErr != nil {
+		fs.Report(admindir+"/status", st.ParseErr)
+	}
 
-	ix, probs := aptlists.Load(fs, aptlists.Dir, stop)
+	ix, probs := aptLists(rctx, fs, stop)
 	for _, p := range probs {
 		if fs.Kind(p.List) != "" {
 			fs.Report(p.List, p.Err)
@@ -171,6 +172,26 @@ func Rows(ctx context.Context, root, admindir string) ([]table.Row, error) {
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// lists is what aptlists.Load returns.
+type lists struct {
+	ix    *aptlists.Index
+	probs []aptlists.Problem
+}
+
+// aptLists reads apt's package lists, once for every query of the run
+// when ctx has a cache (dbcache).
+func aptLists(ctx context.Context, fs *fsroot.Root, stop func() error) (*aptlists.Index, []aptlists.Problem) {
+	l := dbcache.Get(ctx, fs, "apt lists "+aptlists.Dir, func(r *dbcache.Reader) (lists, bool) {
+		ix, probs := aptlists.Load(r, aptlists.Dir, stop)
+		keep := true
+		for _, p := range probs {
+			keep = keep && fsroot.Classify(p.Err) == "" // nothing there is no problem
+		}
+		return lists{ix, probs}, keep
+	})
+	return l.ix, l.probs
 }
 
 // readLog parses one log file, decompressed; what stops the reading is a

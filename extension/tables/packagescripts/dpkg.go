@@ -27,22 +27,18 @@ var dpkgKinds = []string{"preinst", "config", "postinst", "prerm", "postrm", "tr
 func Dpkg(ctx context.Context, fs *fsroot.Root, admindir string) ([]Script, error) {
 	admindir = path.Clean("/" + admindir)
 	info := admindir + "/info"
-	var pkgs []dpkgdb.Package
 	var out []Script
-	f, err := fs.OpenFile(admindir + "/status")
+	st := dpkgdb.ReadStatus(ctx, fs, admindir, func() error { return table.Check(ctx) })
+	pkgs := st.Packages
 	switch {
-	case err != nil && fs.Kind(admindir) == "":
+	case st.OpenErr != nil && fs.Kind(admindir) == "":
 		return nil, nil // no dpkg database here
-	case err != nil:
+	case st.OpenErr != nil:
 		// every script file is then an orphan: say why
-		out = append(out, Script{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read: " + err.Error()}})
-	default:
-		perr := dpkgdb.ParseStatus(f, func() error { return table.Check(ctx) }, func(p dpkgdb.Package) { pkgs = append(pkgs, p) })
-		f.Close()
-		if perr != nil {
-			fs.Report(admindir+"/status", perr)
-			out = append(out, Script{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read to the end: " + perr.Error()}})
-		}
+		out = append(out, Script{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read: " + st.OpenErr.Error()}})
+	case st.ParseErr != nil:
+		fs.Report(admindir+"/status", st.ParseErr)
+		out = append(out, Script{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read to the end: " + st.ParseErr.Error()}})
 	}
 	names, _ := fs.ReadDir(info)
 	files := map[string]bool{}
