@@ -169,8 +169,15 @@ func (r *Reader) Stat(name string) (fs.FileInfo, error) {
 	return fi, err
 }
 
-// Root is the root being read, for what needs no stamp (reporting).
-func (r *Reader) Root() *fsroot.Root { return r.root }
+// Depends notes that the reading depends on name as it was when fi (or
+// err) was had: what was read of it already, kept elsewhere.
+func (r *Reader) Depends(name string, fi fs.FileInfo, err error) { r.note(name, fi, err) }
+
+// Report records a problem of name (see fsroot.Root.Report).
+func (r *Reader) Report(name string, err error) error { return r.root.Report(name, err) }
+
+// ReportLimit records a bound reached on name (see fsroot.Root.ReportLimit).
+func (r *Reader) ReportLimit(name, what string) { r.root.ReportLimit(name, what) }
 
 // Get returns what read returns for kind (a name for what is read, with
 // whatever parameters it has) in the root of fs: kept from an earlier

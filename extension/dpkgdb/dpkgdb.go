@@ -91,9 +91,9 @@ func CachedIndex(ctx context.Context, fs *fsroot.Root) *Index {
 	st := ReadStatus(ctx, fs, Admindir, nil)
 	return dbcache.Get(ctx, fs, "dpkg owners", func(r *dbcache.Reader) (*Index, bool) {
 		// the index holds the status file's conffiles: it is checked
-		// against the status file too
-		r.Stat(Admindir + "/status")
-		return ReadIndex(r, st), st.complete()
+		// against the status file that was read too
+		r.Depends(Admindir+"/status", st.Info, st.OpenErr)
+		return ReadIndex(r, st), st.Complete()
 	})
 }
 

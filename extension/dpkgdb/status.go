@@ -3,6 +3,7 @@ package dpkgdb
 import (
 	"context"
 	"io"
+	"io/fs"
 	"path"
 	"strings"
 
@@ -45,29 +46,31 @@ func (p Package) Present() bool {
 type Status struct {
 	Packages          []Package
 	OpenErr, ParseErr error
+	Info              fs.FileInfo // of the file read (nil when not opened)
 }
 
-// complete reports whether st is all the status file says (a missing file
+// Complete reports whether st is all the status file says (a missing file
 // says nothing).
-func (st Status) complete() bool {
+func (st Status) Complete() bool {
 	return fsroot.Classify(st.OpenErr) == "" && st.ParseErr == nil
 }
 
 // ReadStatus reads the status file of admindir, once for every query of
 // the run when ctx has a cache (dbcache); stop (nil for none) is polled
 // while parsing. The packages may be shared: not to be changed.
-func ReadStatus(ctx context.Context, fs *fsroot.Root, admindir string, stop func() error) Status {
+func ReadStatus(ctx context.Context, root *fsroot.Root, admindir string, stop func() error) Status {
 	name := path.Clean("/"+admindir) + "/status"
-	return dbcache.Get(ctx, fs, "dpkg status "+name, func(r *dbcache.Reader) (Status, bool) {
+	return dbcache.Get(ctx, root, "dpkg status "+name, func(r *dbcache.Reader) (Status, bool) {
 		var st Status
 		f, err := r.OpenFile(name)
 		if err != nil {
 			st.OpenErr = err
-			return st, st.complete()
+			return st, st.Complete()
 		}
 		defer f.Close()
+		st.Info = f.Info
 		st.ParseErr = ParseStatus(f, stop, func(p Package) { st.Packages = append(st.Packages, p) })
-		return st, st.complete()
+		return st, st.Complete()
 	})
 }
 

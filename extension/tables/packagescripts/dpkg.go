@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/scriptcalls"
@@ -24,20 +26,48 @@ var dpkgKinds = []string{"preinst", "config", "postinst", "prerm", "postrm", "tr
 // Dpkg lists the maintainer scripts and triggers files of dpkg's database
 // in admindir: those of the packages of the status file, then the script
 // files that no package of it names (orphans).
+// The scripts are read once for every query of the run when ctx has a
+// cache (dbcache), and are then shared: not to be changed.
 func Dpkg(ctx context.Context, fs *fsroot.Root, admindir string) ([]Script, error) {
 	admindir = path.Clean("/" + admindir)
+	st := dpkgdb.ReadStatus(ctx, fs, admindir, func() error { return table.Check(ctx) })
+	if st.OpenErr != nil && fs.Kind(admindir) == "" {
+		return nil, nil // no dpkg database here
+	}
+	if st.ParseErr != nil {
+		fs.Report(admindir+"/status", st.ParseErr)
+	}
+	return dbcache.Get(ctx, fs, "dpkg scripts "+admindir, func(r *dbcache.Reader) ([]Script, bool) {
+		// the scripts are those of the packages of the status file read
+		r.Depends(admindir+"/status", st.Info, st.OpenErr)
+		out := dpkgScripts(ctx, r, admindir, st)
+		// a script whose calls the deadline kept from being read is
+		// not what the next query would read
+		return out, st.Complete() && ctx.Err() == nil
+	}), nil
+}
+
+// scriptFS is what scripts are read through: the root, or a
+// dbcache.Reader noting what is read.
+type scriptFS interface {
+	OpenFile(name string) (*fsroot.File, error)
+	Stat(name string) (iofs.FileInfo, error)
+	ReadDir(name string) ([]string, error)
+	Report(name string, err error) error
+	ReportLimit(name, what string)
+}
+
+// dpkgScripts reads the scripts of the packages of st, the status file of
+// admindir, and the orphans.
+func dpkgScripts(ctx context.Context, fs scriptFS, admindir string, st dpkgdb.Status) []Script {
 	info := admindir + "/info"
 	var out []Script
-	st := dpkgdb.ReadStatus(ctx, fs, admindir, func() error { return table.Check(ctx) })
 	pkgs := st.Packages
 	switch {
-	case st.OpenErr != nil && fs.Kind(admindir) == "":
-		return nil, nil // no dpkg database here
 	case st.OpenErr != nil:
 		// every script file is then an orphan: say why
 		out = append(out, Script{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read: " + st.OpenErr.Error()}})
 	case st.ParseErr != nil:
-		fs.Report(admindir+"/status", st.ParseErr)
 		out = append(out, Script{Manager: "dpkg", Path: admindir + "/status", Reasons: []string{"dpkg's status file not read to the end: " + st.ParseErr.Error()}})
 	}
 	names, _ := fs.ReadDir(info)
@@ -84,7 +114,7 @@ func Dpkg(ctx context.Context, fs *fsroot.Root, admindir string) ([]Script, erro
 		read(ctx, fs, info+"/"+n, &s)
 		out = append(out, s)
 	}
-	return out, nil
+	return out
 }
 
 func orNone(s string) string {
@@ -106,7 +136,7 @@ func splitKind(name string) (stem, kind string) {
 // read fills the row from the file: its text (up to MaxBody), digest,
 // line count, interpreter and calls. A file that cannot be read is still
 // a row, with why (and a problem of the root).
-func read(ctx context.Context, fs *fsroot.Root, p string, s *Script) {
+func read(ctx context.Context, fs scriptFS, p string, s *Script) {
 	s.Path = p
 	f, err := fs.OpenFile(p)
 	if err != nil {
@@ -182,7 +212,7 @@ func textBody(text string, s *Script) {
 // noteCut records a body cut at MaxBody, on the row and as a limit
 // problem of the file p it was read from (whose names the script within
 // a file that holds many).
-func noteCut(fs *fsroot.Root, p, whose string, s *Script) {
+func noteCut(fs scriptFS, p, whose string, s *Script) {
 	if !s.Truncated {
 		return
 	}
@@ -235,7 +265,7 @@ func shebang(body string) (string, []string) {
 }
 
 // calls reads the script's calls in the language of its interpreter.
-func calls(ctx context.Context, fs *fsroot.Root, p string, s *Script) {
+func calls(ctx context.Context, fs scriptFS, p string, s *Script) {
 	prog, _, _ := strings.Cut(s.Interpreter, " ")
 	var d shellcmd.Dialect
 	switch path.Base(prog) {
