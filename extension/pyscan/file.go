@@ -3,9 +3,11 @@ package pyscan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
@@ -25,11 +27,19 @@ type FileScan struct {
 	Stopped bool
 }
 
+// FS is what a module is read through: a root (fsroot.Root), or a
+// dbcache.Reader.
+type FS interface {
+	OpenFile(name string) (*fsroot.File, error)
+	Report(name string, err error) error
+	ReportLimit(name, what string)
+}
+
 // ScanFile streams a module of fs through the scanner, whatever its size,
 // hashing it on the way for the provenance columns. Bounds the scan
 // reached are recorded as limit problems of the root; running out of
 // ctx's time stops the scan and is recorded as a deadline problem.
-func (o Options) ScanFile(ctx context.Context, fs *fsroot.Root, name string) FileScan {
+func (o Options) ScanFile(ctx context.Context, fs FS, name string) FileScan {
 	f, err := fs.OpenFile(name)
 	if err != nil {
 		return FileScan{ReadErr: err}
@@ -61,6 +71,18 @@ func (o Options) ScanFile(ctx context.Context, fs *fsroot.Root, name string) Fil
 		out.Digests = &d
 	}
 	return out
+}
+
+// ScanFileOnce is ScanFile once for every query of the run when ctx has a
+// cache (dbcache), while the file is unchanged: the package managers'
+// plugins are read by most of the hunt's queries. The scan is shared: not
+// to be changed.
+func (o Options) ScanFileOnce(ctx context.Context, fs *fsroot.Root, name string) FileScan {
+	kind := fmt.Sprintf("python module %+v %s", o, name)
+	return dbcache.Get(ctx, fs, kind, func(r *dbcache.Reader) (FileScan, bool) {
+		s := o.ScanFile(ctx, r, name)
+		return s, !s.Stopped && ctx.Err() == nil
+	})
 }
 
 // ctxReader stops reading when the context ends.

@@ -58,7 +58,7 @@ func locateDNF4(ctx context.Context, fs *fsroot.Root) (dnf4Install, []string) {
 		if fs.Kind(c) != "file" {
 			continue
 		}
-		m := pyscan.Options{Major: 3}.ScanFile(ctx, fs, c).Module
+		m := pyscan.Options{Major: 3}.ScanFileOnce(ctx, fs, c).Module
 		if m == nil {
 			continue
 		}
@@ -282,7 +282,7 @@ func (inst *dnf4Install) checkEnabled(fs *fsroot.Root, out []Plugin, loaded []in
 // inside try, if, with, for or another class too), or one for the module
 // when it defines none.
 func scanModule(ctx context.Context, fs *fsroot.Root, base Plugin) []Plugin {
-	scan := pyscan.Options{Major: 3}.ScanFile(ctx, fs, base.Path)
+	scan := pyscan.Options{Major: 3}.ScanFileOnce(ctx, fs, base.Path)
 	base.digests, base.unread = scan.Digests, scan.Stopped
 	imported := base.Imported
 	failed := ""

@@ -148,7 +148,7 @@ func Evaluate(ctx context.Context, fs *fsroot.Root) []Plugin {
 			}
 			mod, _, _ := strings.Cut(n, ".py")
 			p := Plugin{Name: mod, Path: path.Join(dir, n), PluginDir: dir}
-			p.scan = pyscan.Options{Major: 2}.ScanFile(ctx, fs, p.Path)
+			p.scan = pyscan.Options{Major: 2}.ScanFileOnce(ctx, fs, p.Path)
 			if m := p.scan.Module; m != nil {
 				p.Hooks = hooks(m)
 				p.Calls = m.Calls
