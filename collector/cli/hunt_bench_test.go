@@ -45,7 +45,7 @@ func cpu(who int) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func median(ds []float64) float64 {
+func medianOf(ds []float64) float64 {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
@@ -107,10 +107,10 @@ func BenchmarkHuntVsDatabases(b *testing.B) {
 			dbsMs = append(dbsMs, float64(dw.Milliseconds()))
 		}
 	}
-	b.ReportMetric(median(huntMs), "hunt-ms")
-	b.ReportMetric(median(dbsMs), "dbs-ms")
-	b.ReportMetric(median(wallDBs), "hunt/dbs")
-	b.ReportMetric(median(cpuDBs), "hunt/dbs-cpu")
-	b.ReportMetric(median(wallDpkg), "hunt/dpkg")
-	b.ReportMetric(median(cpuDpkg), "hunt/dpkg-cpu")
+	b.ReportMetric(medianOf(huntMs), "hunt-ms")
+	b.ReportMetric(medianOf(dbsMs), "dbs-ms")
+	b.ReportMetric(medianOf(wallDBs), "hunt/dbs")
+	b.ReportMetric(medianOf(cpuDBs), "hunt/dbs-cpu")
+	b.ReportMetric(medianOf(wallDpkg), "hunt/dpkg")
+	b.ReportMetric(medianOf(cpuDpkg), "hunt/dpkg-cpu")
 }
