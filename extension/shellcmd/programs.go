@@ -3,6 +3,7 @@ package shellcmd
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // kind is what a program does with its arguments.
@@ -124,9 +125,9 @@ var (
 )
 
 var (
-	pythonName = regexp.MustCompile(`^(python|pypy)[0-9.]*$`)
+	pythonName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(python|pypy)[0-9.]*$`) })
 	pythonSpec = spec{kind: interp, code: "c", module: "m", args: "WX", long: []string{"check-hash-based-pycs"}, stdinReader: true}
-	perlName   = regexp.MustCompile(`^perl[0-9.]+$`)
+	perlName   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^perl[0-9.]+$`) })
 )
 
 // specOf returns how the program named base (no directory) reads its
@@ -136,9 +137,9 @@ func specOf(base string) spec {
 		return s
 	}
 	switch {
-	case pythonName.MatchString(base):
+	case pythonName().MatchString(base):
 		return pythonSpec
-	case perlName.MatchString(base):
+	case perlName().MatchString(base):
 		return programs["perl"]
 	}
 	return spec{}
