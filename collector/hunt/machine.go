@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/pkgpersist/pkgpersist/collector/store"
@@ -40,11 +39,58 @@ type facts struct {
 	uname string
 }
 
-var (
-	machineIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	uuidRe      = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	hostnameRe  = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9._-]{0,252})$`)
-)
+// The checks below are plain byte loops rather than regular expressions:
+// compiling hostname's bounded repetition at package init cost every run
+// of the binary (even --version) about a millisecond. Each says which
+// expression it is exactly equal to; TestIDChecksMatchRegexps and
+// FuzzIDChecks compare them.
+
+// isMachineID is ^[0-9a-f]{32}$.
+func isMachineID(v string) bool {
+	return len(v) == 32 && allBytes(v, isLowerHex)
+}
+
+// isUUID is ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$.
+func isUUID(v string) bool {
+	if len(v) != 36 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if v[i] != '-' {
+				return false
+			}
+		default:
+			if !isLowerHex(v[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isHostname is ^[A-Za-z0-9_]([A-Za-z0-9._-]{0,252})$. Every byte must be
+// ASCII, so the expression's count of characters is the count of bytes.
+func isHostname(v string) bool {
+	return len(v) >= 1 && len(v) <= 253 && isWordByte(v[0]) &&
+		allBytes(v[1:], func(c byte) bool { return isWordByte(c) || c == '.' || c == '-' })
+}
+
+func allBytes(v string, ok func(byte) bool) bool {
+	for i := 0; i < len(v); i++ {
+		if !ok(v[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+func isWordByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_'
+}
 
 // placeholderUUIDs are SMBIOS UUIDs firmware ships on many machines at
 // once: no identity.
@@ -64,8 +110,8 @@ func identity(f facts, prefix string, rootOnly bool) string {
 		}
 		v := strings.ToLower(strings.TrimSpace(f.files[prefix+id.path]))
 		switch {
-		case id.kind == "machine-id" && machineIDRe.MatchString(v) && v != strings.Repeat("0", 32):
-		case id.kind == "product-uuid" && uuidRe.MatchString(v) && !placeholderUUIDs[v]:
+		case id.kind == "machine-id" && isMachineID(v) && v != strings.Repeat("0", 32):
+		case id.kind == "product-uuid" && isUUID(v) && !placeholderUUIDs[v]:
 		default:
 			continue
 		}
@@ -76,7 +122,7 @@ func identity(f facts, prefix string, rootOnly bool) string {
 
 func hostname(v string) string {
 	v = strings.TrimSpace(v)
-	if !hostnameRe.MatchString(v) {
+	if !isHostname(v) {
 		return ""
 	}
 	return v

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Query is one query file.
@@ -51,7 +52,7 @@ var (
 )
 
 // column is what a result column name may be in a volatile list.
-var column = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var column = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // MaxInterval is osquery's limit on a scheduled query's interval.
 const MaxInterval = 604800
@@ -113,7 +114,7 @@ func list(v string) []string {
 
 func (q *Query) validate() error {
 	for _, c := range q.Volatile {
-		if !column.MatchString(c) {
+		if !column().MatchString(c) {
 			return fmt.Errorf("%s: volatile column %q is not a column name", q.File, c)
 		}
 	}

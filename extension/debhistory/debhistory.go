@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pkgpersist/pkgpersist/extension/deb822"
 	"github.com/pkgpersist/pkgpersist/extension/lines"
@@ -69,7 +70,7 @@ type AptChange struct {
 }
 
 // item is one `name:arch (version[, version][, automatic])` of a list.
-var item = regexp.MustCompile(`([^\s,()]+) \(([^()]*)\)`)
+var item = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([^\s,()]+) \(([^()]*)\)`) })
 
 // ParseAptHistory calls fn for each run of apt's history log.
 func ParseAptHistory(r io.Reader, stop func() error, fn func(AptRun)) error {
@@ -79,7 +80,7 @@ func ParseAptHistory(r io.Reader, stop func() error, fn func(AptRun)) error {
 		run := AptRun{Start: s.Fields["Start-Date"], End: s.Fields["End-Date"], Commandline: s.Fields["Commandline"],
 			RequestedBy: s.Fields["Requested-By"], Line: s.Line}
 		for _, a := range actions {
-			for _, m := range item.FindAllStringSubmatch(s.Fields[a], -1) {
+			for _, m := range item().FindAllStringSubmatch(s.Fields[a], -1) {
 				name, arch, _ := strings.Cut(m[1], ":")
 				if name == "" {
 					continue // not a package: apt writes none without a name

@@ -2,6 +2,7 @@ package pyscan
 
 import (
 	"strings"
+	"sync"
 )
 
 // Calls: every call of a function that runs a command or code, imports a
@@ -30,9 +31,10 @@ type callSpec struct {
 	display string // shown instead of the resolved callee
 }
 
-var callSpecs = map[string]callSpec{}
-
-func init() {
+// callSpecs is built on first use, not at package init: most runs of
+// the binaries never scan Python.
+var callSpecs = sync.OnceValue(func() map[string]callSpec {
+	callSpecs := map[string]callSpec{}
 	add := func(kind string, style argStyle, names ...string) {
 		for _, n := range names {
 			callSpecs[n] = callSpec{kind: kind, style: style}
@@ -60,11 +62,12 @@ func init() {
 	add("network", argAddress, "socket.create_connection")
 	callSpecs["socket.socket().connect"] = callSpec{kind: "network", style: argAddress, display: "socket.connect"}
 	callSpecs["socket.socket().connect_ex"] = callSpec{kind: "network", style: argAddress, display: "socket.connect_ex"}
-}
+	return callSpecs
+})
 
 // specOf returns the spec of an interesting callee.
 func specOf(callee string) (callSpec, bool) {
-	if s, ok := callSpecs[callee]; ok {
+	if s, ok := callSpecs()[callee]; ok {
 		return s, true
 	}
 	if strings.HasPrefix(callee, "requests.") {
@@ -349,7 +352,7 @@ func (sc *scanner) execStmt(code *node, nsArgs []*node, line int) {
 		sc.limit("more than " + itoa(maxCalls) + " calls that run commands, code or network: the rest are not listed")
 		return
 	}
-	sc.pending = append(sc.pending, &pendingCall{spec: callSpecs["exec"], ns: c.ns, args: []*node{sc.retain(code)},
+	sc.pending = append(sc.pending, &pendingCall{spec: callSpecs()["exec"], ns: c.ns, args: []*node{sc.retain(code)},
 		call: Call{Line: sc.line(line), Func: c.fn, When: c.when, Callee: "exec", Kind: "code"}})
 	sc.subScanArg(code, c)
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Where the root's rpm keeps its database: %_dbpath and %_db_backend as
@@ -105,7 +106,7 @@ func (d *DB) locate() location {
 		return loc
 	}
 	dir, err := expand(m.body, defs, 0)
-	if home := homeDBPath.FindStringSubmatch(m.body); home != nil {
+	if home := homeDBPath().FindStringSubmatch(m.body); home != nil {
 		dir, err = "/root"+home[1], nil
 	}
 	if err == nil && !strings.HasPrefix(dir, "/") {
@@ -122,7 +123,9 @@ func (d *DB) locate() location {
 // homeDBPath is the %_dbpath of Debian's and Ubuntu's rpm, a database in
 // the home of the user running rpm: %(bash -c 'echo ~/.rpmdb'). A package
 // manager runs rpm as root, so that is /root's.
-var homeDBPath = regexp.MustCompile(`^%\((?:bash -c )?'?echo ~(/[^'\s()%]*)'?\)$`)
+var homeDBPath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^%\((?:bash -c )?'?echo ~(/[^'\s()%]*)'?\)$`)
+})
 
 // userMacros is root's macro file, which rpm reads last: rpm ≥ 4.17 reads
 // ~/.config/rpm/macros, and ~/.rpmmacros when ~/.config/rpm does not

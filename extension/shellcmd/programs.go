@@ -3,6 +3,7 @@ package shellcmd
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // kind is what a program does with its arguments.
@@ -70,50 +71,54 @@ type spec struct {
 // programs are the wrappers, interpreters and downloaders by the name
 // they are run as. Options follow each program's own documentation
 // (coreutils, util-linux, findutils, sudo, the interpreters' man pages).
-var programs = map[string]spec{
-	"nohup":   {kind: wrapper},
-	"setsid":  {kind: wrapper},
-	"env":     {kind: wrapper, args: "uCS", long: []string{"unset", "chdir", "split-string"}, assigns: true, dir: "C", split: "S"},
-	"timeout": {kind: wrapper, args: "sk", long: []string{"signal", "kill-after"}, operands: 1},
-	"nice":    {kind: wrapper, args: "n", long: []string{"adjustment"}},
-	"ionice":  {kind: wrapper, args: "cnpPu", long: []string{"class", "classdata", "pid", "pgid", "uid"}, noCmd: "pPu", longNoCm: []string{"pid", "pgid", "uid"}},
-	"sudo": {kind: wrapper, args: "CDghpRrTtUu", long: []string{"close-from", "chdir", "group", "host", "prompt", "chroot", "role", "command-timeout", "type", "other-user", "user"},
-		noCmd: "elvVKk", longNoCm: []string{"edit", "list", "validate", "version", "remove-timestamp"}, assigns: true, dir: "D"},
-	"doas":    {kind: wrapper, args: "uC", noCmd: "L"},
-	"stdbuf":  {kind: wrapper, args: "ioe", long: []string{"input", "output", "error"}},
-	"chrt":    {kind: wrapper, args: "TPD", long: []string{"sched-runtime", "sched-period", "sched-deadline"}, noCmd: "pm", longNoCm: []string{"pid", "max"}, operands: 1},
-	"taskset": {kind: wrapper, noCmd: "p", longNoCm: []string{"pid"}, operands: 1},
-	"flock":   {kind: wrapper, args: "wEc", long: []string{"timeout", "wait", "conflict-exit-code", "command"}, operands: 1, shellOpt: "c", longShell: []string{"command"}, shellAfter: true},
-	"su":      {kind: wrapper, args: "cgGsw", long: []string{"command", "session-command", "group", "supp-group", "shell", "whitelist-environment"}, shellOpt: "c", longShell: []string{"command", "session-command"}, permute: true, shellSel: "s"},
-	"runuser": {kind: wrapper, args: "cgGsuw", long: []string{"command", "session-command", "group", "supp-group", "shell", "user", "whitelist-environment"}, shellOpt: "c", longShell: []string{"command", "session-command"}, permute: true, shellSel: "s"},
-	"chroot":  {kind: wrapper, long: []string{"groups", "userspec"}, chroot: true},
-	"xargs":   {kind: wrapper, args: "adEILnPs", rest: "eil", long: []string{"arg-file", "delimiter", "max-args", "max-procs", "max-chars", "process-slot-var"}, defaultCmd: "echo"},
-	"time":    {kind: wrapper, args: "fo", long: []string{"format", "output"}},
+// Built on first use, not at package init: most runs of the binaries
+// never read a shell command.
+var programs = sync.OnceValue(func() map[string]spec {
+	return map[string]spec{
+		"nohup":   {kind: wrapper},
+		"setsid":  {kind: wrapper},
+		"env":     {kind: wrapper, args: "uCS", long: []string{"unset", "chdir", "split-string"}, assigns: true, dir: "C", split: "S"},
+		"timeout": {kind: wrapper, args: "sk", long: []string{"signal", "kill-after"}, operands: 1},
+		"nice":    {kind: wrapper, args: "n", long: []string{"adjustment"}},
+		"ionice":  {kind: wrapper, args: "cnpPu", long: []string{"class", "classdata", "pid", "pgid", "uid"}, noCmd: "pPu", longNoCm: []string{"pid", "pgid", "uid"}},
+		"sudo": {kind: wrapper, args: "CDghpRrTtUu", long: []string{"close-from", "chdir", "group", "host", "prompt", "chroot", "role", "command-timeout", "type", "other-user", "user"},
+			noCmd: "elvVKk", longNoCm: []string{"edit", "list", "validate", "version", "remove-timestamp"}, assigns: true, dir: "D"},
+		"doas":    {kind: wrapper, args: "uC", noCmd: "L"},
+		"stdbuf":  {kind: wrapper, args: "ioe", long: []string{"input", "output", "error"}},
+		"chrt":    {kind: wrapper, args: "TPD", long: []string{"sched-runtime", "sched-period", "sched-deadline"}, noCmd: "pm", longNoCm: []string{"pid", "max"}, operands: 1},
+		"taskset": {kind: wrapper, noCmd: "p", longNoCm: []string{"pid"}, operands: 1},
+		"flock":   {kind: wrapper, args: "wEc", long: []string{"timeout", "wait", "conflict-exit-code", "command"}, operands: 1, shellOpt: "c", longShell: []string{"command"}, shellAfter: true},
+		"su":      {kind: wrapper, args: "cgGsw", long: []string{"command", "session-command", "group", "supp-group", "shell", "whitelist-environment"}, shellOpt: "c", longShell: []string{"command", "session-command"}, permute: true, shellSel: "s"},
+		"runuser": {kind: wrapper, args: "cgGsuw", long: []string{"command", "session-command", "group", "supp-group", "shell", "user", "whitelist-environment"}, shellOpt: "c", longShell: []string{"command", "session-command"}, permute: true, shellSel: "s"},
+		"chroot":  {kind: wrapper, long: []string{"groups", "userspec"}, chroot: true},
+		"xargs":   {kind: wrapper, args: "adEILnPs", rest: "eil", long: []string{"arg-file", "delimiter", "max-args", "max-procs", "max-chars", "process-slot-var"}, defaultCmd: "echo"},
+		"time":    {kind: wrapper, args: "fo", long: []string{"format", "output"}},
 
-	"sh":   {kind: shell, dialect: Sh},
-	"dash": {kind: shell, dialect: Sh},
-	"ash":  {kind: shell, dialect: Sh},
-	"posh": {kind: shell, dialect: Sh},
-	"bash": {kind: shell, dialect: Bash}, "rbash": {kind: shell, dialect: Bash},
-	"ksh": {kind: shell, dialect: Bash}, "ksh93": {kind: shell, dialect: Bash}, "mksh": {kind: shell, dialect: Bash},
-	"zsh": {kind: shell, dialect: Bash}, "yash": {kind: shell, dialect: Sh},
+		"sh":   {kind: shell, dialect: Sh},
+		"dash": {kind: shell, dialect: Sh},
+		"ash":  {kind: shell, dialect: Sh},
+		"posh": {kind: shell, dialect: Sh},
+		"bash": {kind: shell, dialect: Bash}, "rbash": {kind: shell, dialect: Bash},
+		"ksh": {kind: shell, dialect: Bash}, "ksh93": {kind: shell, dialect: Bash}, "mksh": {kind: shell, dialect: Bash},
+		"zsh": {kind: shell, dialect: Bash}, "yash": {kind: shell, dialect: Sh},
 
-	"perl":   {kind: interp, code: "eE", args: "I", rest: "MmxildDC0", stdinReader: true},
-	"ruby":   {kind: interp, code: "e", args: "IrCEF", rest: "KTWx", stdinReader: true},
-	"php":    {kind: interp, code: "rBRE", args: "cdzt", script: "f", stdinReader: true},
-	"node":   {kind: interp, code: "ep", args: "r", longCode: []string{"eval", "print"}, long: []string{"require", "import", "loader"}, stdinReader: true},
-	"nodejs": {kind: interp, code: "ep", args: "r", longCode: []string{"eval", "print"}, long: []string{"require", "import", "loader"}, stdinReader: true},
-	"lua":    {kind: interp, code: "e", args: "l", stdinReader: true},
+		"perl":   {kind: interp, code: "eE", args: "I", rest: "MmxildDC0", stdinReader: true},
+		"ruby":   {kind: interp, code: "e", args: "IrCEF", rest: "KTWx", stdinReader: true},
+		"php":    {kind: interp, code: "rBRE", args: "cdzt", script: "f", stdinReader: true},
+		"node":   {kind: interp, code: "ep", args: "r", longCode: []string{"eval", "print"}, long: []string{"require", "import", "loader"}, stdinReader: true},
+		"nodejs": {kind: interp, code: "ep", args: "r", longCode: []string{"eval", "print"}, long: []string{"require", "import", "loader"}, stdinReader: true},
+		"lua":    {kind: interp, code: "e", args: "l", stdinReader: true},
 
-	"find":    {kind: finder},
-	"busybox": {kind: multicall},
+		"find":    {kind: finder},
+		"busybox": {kind: multicall},
 
-	"curl": {kind: downloader}, "wget": {kind: downloader}, "fetch": {kind: downloader},
-	"aria2c": {kind: downloader}, "nc": {kind: downloader}, "ncat": {kind: downloader},
-	"netcat": {kind: downloader}, "socat": {kind: downloader}, "telnet": {kind: downloader},
-	"lwp-download": {kind: downloader}, "lwp-request": {kind: downloader}, "GET": {kind: downloader},
-	"tftp": {kind: downloader}, "ftp": {kind: downloader}, "openssl": {kind: downloader},
-}
+		"curl": {kind: downloader}, "wget": {kind: downloader}, "fetch": {kind: downloader},
+		"aria2c": {kind: downloader}, "nc": {kind: downloader}, "ncat": {kind: downloader},
+		"netcat": {kind: downloader}, "socat": {kind: downloader}, "telnet": {kind: downloader},
+		"lwp-download": {kind: downloader}, "lwp-request": {kind: downloader}, "GET": {kind: downloader},
+		"tftp": {kind: downloader}, "ftp": {kind: downloader}, "openssl": {kind: downloader},
+	}
+})
 
 // The builtins that run a command: read like wrappers, but only by the
 // shell (a program cannot execute them).
@@ -124,22 +129,22 @@ var (
 )
 
 var (
-	pythonName = regexp.MustCompile(`^(python|pypy)[0-9.]*$`)
+	pythonName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(python|pypy)[0-9.]*$`) })
 	pythonSpec = spec{kind: interp, code: "c", module: "m", args: "WX", long: []string{"check-hash-based-pycs"}, stdinReader: true}
-	perlName   = regexp.MustCompile(`^perl[0-9.]+$`)
+	perlName   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^perl[0-9.]+$`) })
 )
 
 // specOf returns how the program named base (no directory) reads its
 // arguments.
 func specOf(base string) spec {
-	if s, ok := programs[base]; ok {
+	if s, ok := programs()[base]; ok {
 		return s
 	}
 	switch {
-	case pythonName.MatchString(base):
+	case pythonName().MatchString(base):
 		return pythonSpec
-	case perlName.MatchString(base):
-		return programs["perl"]
+	case perlName().MatchString(base):
+		return programs()["perl"]
 	}
 	return spec{}
 }

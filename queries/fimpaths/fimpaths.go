@@ -11,14 +11,15 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pkgpersist/pkgpersist/collector/querydef"
 	"github.com/pkgpersist/pkgpersist/queries"
 )
 
 var (
-	readsFile = regexp.MustCompile(`(?i)\b(from|join)\s+file\b`)
-	pathIs    = regexp.MustCompile(`(?i)\bpath\s*(?:like|=)\s*'([^']+)'`)
+	readsFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b(from|join)\s+file\b`) })
+	pathIs    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\bpath\s*(?:like|=)\s*'([^']+)'`) })
 )
 
 // FromSQL returns the file_paths patterns for every path the queries'
@@ -28,10 +29,10 @@ func FromSQL(sqls []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, sql := range sqls {
-		if !readsFile.MatchString(sql) {
+		if !readsFile().MatchString(sql) {
 			continue
 		}
-		for _, m := range pathIs.FindAllStringSubmatch(sql, -1) {
+		for _, m := range pathIs().FindAllStringSubmatch(sql, -1) {
 			p := m[1]
 			if dir, ok := strings.CutSuffix(strings.TrimRight(p, "%"), "/"); ok && strings.HasSuffix(p, "%") {
 				p = dir + "/%%"
