@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -70,7 +69,9 @@ func (rw *Writer) Row(row []string) error {
 	defer func() { rw.rows++ }()
 	switch rw.format {
 	case "table":
-		rw.table = append(rw.table, slices.Clone(row))
+		// kept as shown: Safe copies the row, and widths are measured on
+		// what is drawn
+		rw.table = append(rw.table, safeRow(row))
 		return nil
 	case "json":
 		if rw.rows == 0 {
@@ -185,51 +186,69 @@ func (j *jsonWriter) str(s string) {
 	j.b.Truncate(j.b.Len() - 1)
 }
 
-// writeTable draws osqueryi's pretty table; long values are shown whole.
-func writeTable(w io.Writer, columns []string, rows [][]string) error {
+// writeTable draws osqueryi's pretty table of rows already made safe
+// (safeRow); long values are shown whole. It writes to w as it goes: the
+// drawing is larger than the rows.
+func writeTable(w *bufio.Writer, columns []string, rows [][]string) error {
 	columns = safeRow(columns)
-	safe := make([][]string, len(rows))
-	for i, r := range rows {
-		safe[i] = safeRow(r)
-	}
 	widths := make([]int, len(columns))
 	for i, c := range columns {
-		widths[i] = utf8.RuneCountInString(c)
+		widths[i] = width(c)
 	}
-	for _, r := range safe {
+	for _, r := range rows {
 		for i, v := range r {
-			if n := utf8.RuneCountInString(v); n > widths[i] {
+			if n := width(v); n > widths[i] {
 				widths[i] = n
 			}
 		}
 	}
-	var b strings.Builder
-	sep := func() {
-		b.WriteByte('+')
-		for _, wd := range widths {
-			b.WriteString(strings.Repeat("-", wd+2))
-			b.WriteByte('+')
-		}
-		b.WriteByte('\n')
+	var sep []byte
+	sep = append(sep, '+')
+	for _, wd := range widths {
+		sep = append(sep, bytes.Repeat([]byte{'-'}, wd+2)...)
+		sep = append(sep, '+')
 	}
+	sep = append(sep, '\n')
 	line := func(vals []string) {
-		b.WriteByte('|')
+		w.WriteByte('|')
 		for i, v := range vals {
-			b.WriteString(" " + v + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(v)) + " |")
+			w.WriteByte(' ')
+			w.WriteString(v)
+			pad(w, widths[i]-width(v))
+			w.WriteString(" |")
 		}
-		b.WriteByte('\n')
+		w.WriteByte('\n')
 	}
-	sep()
+	w.Write(sep)
 	line(columns)
-	sep()
-	for _, r := range safe {
+	w.Write(sep)
+	for _, r := range rows {
 		line(r)
 	}
 	if len(rows) > 0 {
-		sep()
+		w.Write(sep)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	// a bufio.Writer keeps its first write error and returns it here
+	return w.Flush()
+}
+
+// width is how many characters a safe value takes on screen.
+func width(v string) int {
+	if printableASCII(v) {
+		return len(v)
+	}
+	return utf8.RuneCountInString(v)
+}
+
+// spaces pads table cells without a string per cell.
+const spaces = "                                                                "
+
+func pad(w *bufio.Writer, n int) {
+	for n > 0 {
+		k := min(n, len(spaces))
+		w.WriteString(spaces[:k])
+		n -= k
+	}
 }
 
 func safeRow(r []string) []string {
