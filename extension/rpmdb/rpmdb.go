@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb/bdb"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb/ndb"
@@ -70,6 +71,21 @@ type DB struct {
 	index  map[string][]ref // file path → files, for stores without an index
 	cache  map[uint32]*pkg
 	err    error
+	// run has the run's cache, root the root it knows, when the DB was
+	// made by Cached (nil by New)
+	run  context.Context
+	root *fsroot.Root
+	kept *found // what the run's cache found
+}
+
+// found is what a run keeps of a root's database (Cached): where it is
+// and, for a database without an index of its own, its file index, read
+// once for every query of the run.
+type found struct {
+	path  string
+	err   error       // what open returned
+	info  fs.FileInfo // the database file indexed
+	index map[string][]ref
 }
 
 // ref is file idx of package num.
@@ -93,6 +109,37 @@ const maxCached = 256
 
 // New returns a DB for the root whose reading ctx bounds.
 func New(ctx context.Context, fs FS) *DB { return &DB{ctx: ctx, fs: fs} }
+
+// Cached is New with the database's location and file index from the
+// run's cache in run (dbcache), read once for every query of the run and
+// again when a file they were read from changes; without a cache it is
+// New. The records a lookup needs are read through the DB's own
+// descriptor of the database, opened when one is needed.
+func Cached(ctx, run context.Context, root *fsroot.Root) *DB {
+	d := New(ctx, root)
+	if dbcache.Active(run) {
+		d.run, d.root = run, root
+	}
+	return d
+}
+
+// find is what the run's cache keeps of the database: read now through
+// the cache, or kept from an earlier reading of the run.
+func (d *DB) find() *found {
+	return dbcache.Get(d.run, d.root, "rpm database", func(r *dbcache.Reader) (*found, bool) {
+		db := New(d.ctx, r)
+		defer db.Close()
+		f := &found{err: db.open()}
+		if f.err == nil {
+			f.path, f.info = db.path, db.file.Info
+			if db.sql == nil {
+				db.buildIndex()
+				f.index = db.index
+			}
+		}
+		return f, d.ctx.Err() == nil
+	})
+}
 
 // Path is the database file read, as seen inside the root ("" when none
 // was found or opened).
@@ -121,6 +168,10 @@ func (d *DB) open() error {
 		return d.err
 	}
 	d.opened = true
+	if d.run != nil {
+		d.kept = d.find()
+		return d.openKept()
+	}
 	d.err = ErrNoDatabase
 	loc := d.locate()
 	for _, dir := range loc.dirs {
@@ -137,6 +188,34 @@ func (d *DB) open() error {
 		}
 	}
 	return d.err
+}
+
+// openKept opens the database the run's cache found: a SQLite one now,
+// for its index; one the cache indexed when a lookup needs its records
+// (openStore).
+func (d *DB) openKept() error {
+	d.path, d.err = d.kept.path, d.kept.err
+	if d.err == nil && d.kept.index == nil {
+		d.path = ""
+		d.err = d.openFile(d.kept.path, path.Base(d.kept.path))
+	}
+	d.index = d.kept.index
+	return d.err
+}
+
+// openStore opens the database the run's cache indexed, to read records
+// from it. A database file that is no longer the one indexed (replaced
+// since the run's cache checked it) is indexed again, for this DB only.
+func (d *DB) openStore() {
+	p := d.path
+	d.path = ""
+	if d.openFile(p, path.Base(p)) != nil {
+		d.index = map[string][]ref{}
+		return
+	}
+	if !dbcache.Same(d.file.Info, d.kept.info) {
+		d.index = nil
+	}
 }
 
 // candidates are the database files to look for, the configured backend's
@@ -277,6 +356,12 @@ func (d *DB) Packages(fn func(Package) error) error {
 	if err := d.open(); err != nil {
 		return err
 	}
+	if d.store == nil {
+		d.openStore()
+		if d.store == nil {
+			return ErrNoDatabase
+		}
+	}
 	var fnErr error
 	err := d.store.Each(d.ctx, func(num uint32, blob []byte, err error) error {
 		var h *Header
@@ -347,6 +432,9 @@ func (d *DB) refs(name string) []ref {
 			}
 		}
 		return out
+	}
+	if d.store == nil && len(d.index[name]) > 0 {
+		d.openStore()
 	}
 	if d.index == nil {
 		d.buildIndex()
