@@ -207,3 +207,31 @@ func TestRPMCacheSQLite(t *testing.T) {
 		t.Errorf("after the database was replaced, owner of %s: %q, want beta", file, got)
 	}
 }
+
+// BenchmarkRPMSources: the Sources of one hunt (15, one per table that
+// asks) each looking up a file of a CentOS 7 Berkeley DB root, with the
+// run's cache (one walk of the database in all) and without (a walk per
+// Source).
+func BenchmarkRPMSources(b *testing.B) {
+	root := b.TempDir()
+	rpmdbtest.CopyFile(b, rpmdbtest.RealBDB(b)["centos7-many"], filepath.Join(root, "var/lib/rpm"))
+	time.Sleep(150 * time.Millisecond) // older than a change could be in the same clock tick
+	for _, c := range []struct {
+		name  string
+		cache func() *dbcache.Cache
+	}{{"uncached", func() *dbcache.Cache { return nil }}, {"cached", dbcache.New}} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				cache := c.cache()
+				for range 15 {
+					ctx, fs, _ := dbcachetest.Statement(b, cache, root)
+					s := provenance.Cached(ctx, fs)
+					if s.Owner("/etc/mtab") != "util-linux" {
+						b.Fatal("/etc/mtab not util-linux's")
+					}
+					s.Close()
+				}
+			}
+		})
+	}
+}
