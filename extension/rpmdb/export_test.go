@@ -10,6 +10,3 @@ func IndexOf(d *DB) uintptr {
 	}
 	return reflect.ValueOf(d.index).Pointer()
 }
-
-// Opened reports whether d has the database file open.
-func Opened(d *DB) bool { return d.file != nil }

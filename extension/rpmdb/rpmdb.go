@@ -75,16 +75,19 @@ type DB struct {
 	// made by Cached (nil by New)
 	run  context.Context
 	root *fsroot.Root
-	kept *found // what the run's cache found
 }
 
-// found is what a run keeps of a root's database (Cached): where it is
-// and, for a database without an index of its own, its file index, read
-// once for every query of the run.
-type found struct {
-	path  string
-	err   error       // what open returned
-	info  fs.FileInfo // the database file indexed
+// located is where the database is, as a run keeps it (Cached): its file
+// ("" when none), or why none is read.
+type located struct {
+	path string
+	err  error
+}
+
+// fileIndex is the file index of a database without one of its own, as a
+// run keeps it (Cached), and the database file it was read from.
+type fileIndex struct {
+	info  fs.FileInfo
 	index map[string][]ref
 }
 
@@ -110,35 +113,18 @@ const maxCached = 256
 // New returns a DB for the root whose reading ctx bounds.
 func New(ctx context.Context, fs FS) *DB { return &DB{ctx: ctx, fs: fs} }
 
-// Cached is New with the database's location and file index from the
-// run's cache in run (dbcache), read once for every query of the run and
-// again when a file they were read from changes; without a cache it is
-// New. The records a lookup needs are read through the DB's own
-// descriptor of the database, opened when one is needed.
+// Cached is New with where the database is (rpm's macro files read) and
+// the file index of a database without one of its own (every header
+// read) from the run's cache in run (dbcache): read once for every query
+// of the run, and again when a file they were read from changes. Without
+// a cache it is New. Each DB opens the database itself, and reads through
+// its own descriptor the records its lookups need.
 func Cached(ctx, run context.Context, root *fsroot.Root) *DB {
 	d := New(ctx, root)
 	if dbcache.Active(run) {
 		d.run, d.root = run, root
 	}
 	return d
-}
-
-// find is what the run's cache keeps of the database: read now through
-// the cache, or kept from an earlier reading of the run.
-func (d *DB) find() *found {
-	return dbcache.Get(d.run, d.root, "rpm database", func(r *dbcache.Reader) (*found, bool) {
-		db := New(d.ctx, r)
-		defer db.Close()
-		f := &found{err: db.open()}
-		if f.err == nil {
-			f.path, f.info = db.path, db.file.Info
-			if db.sql == nil {
-				db.buildIndex()
-				f.index = db.index
-			}
-		}
-		return f, d.ctx.Err() == nil
-	})
 }
 
 // Path is the database file read, as seen inside the root ("" when none
@@ -159,63 +145,53 @@ type Owner struct {
 // nothing to read, which is no problem.
 var ErrNoDatabase = errors.New("no rpm database")
 
-// open finds and opens the database: in each directory the root's
-// configuration names, the configured backend's file, else the first of
-// rpm's backends that has one (as rpm's dbDetectBackend does). A database
-// that cannot be read is a problem of the root.
+// open finds and opens the database. A database that cannot be read is a
+// problem of the root.
 func (d *DB) open() error {
 	if d.opened {
 		return d.err
 	}
 	d.opened = true
-	if d.run != nil {
-		d.kept = d.find()
-		return d.openKept()
+	p, err := d.where()
+	if err == nil {
+		err = d.openFile(p, path.Base(p))
 	}
-	d.err = ErrNoDatabase
+	d.err = err
+	return d.err
+}
+
+// where is the database file, found as find finds it: kept in the run's
+// cache when the DB has one.
+func (d *DB) where() (string, error) {
+	if d.run == nil {
+		return d.find()
+	}
+	loc := dbcache.Get(d.run, d.root, "rpm database", func(r *dbcache.Reader) (located, bool) {
+		p, err := New(d.ctx, r).find()
+		return located{p, err}, true
+	})
+	return loc.path, loc.err
+}
+
+// find finds the database file: in each directory the root's
+// configuration names, the configured backend's file, else the first of
+// rpm's backends that has one (as rpm's dbDetectBackend does).
+func (d *DB) find() (string, error) {
+	found := ErrNoDatabase
 	loc := d.locate()
 	for _, dir := range loc.dirs {
 		for _, name := range candidates(loc.backend) {
 			p := path.Join(dir, name)
 			if _, err := d.fs.Stat(p); err != nil {
 				if fsroot.Classify(err) != "" {
-					d.err = d.fs.Report(p, err)
+					found = d.fs.Report(p, err)
 				}
 				continue
 			}
-			d.err = d.openFile(p, name)
-			return d.err
+			return p, nil
 		}
 	}
-	return d.err
-}
-
-// openKept opens the database the run's cache found: a SQLite one now,
-// for its index; one the cache indexed when a lookup needs its records
-// (openStore).
-func (d *DB) openKept() error {
-	d.path, d.err = d.kept.path, d.kept.err
-	if d.err == nil && d.kept.index == nil {
-		d.path = ""
-		d.err = d.openFile(d.kept.path, path.Base(d.kept.path))
-	}
-	d.index = d.kept.index
-	return d.err
-}
-
-// openStore opens the database the run's cache indexed, to read records
-// from it. A database file that is no longer the one indexed (replaced
-// since the run's cache checked it) is indexed again, for this DB only.
-func (d *DB) openStore() {
-	p := d.path
-	d.path = ""
-	if d.openFile(p, path.Base(p)) != nil {
-		d.index = map[string][]ref{}
-		return
-	}
-	if !dbcache.Same(d.file.Info, d.kept.info) {
-		d.index = nil
-	}
+	return "", found
 }
 
 // candidates are the database files to look for, the configured backend's
@@ -356,12 +332,6 @@ func (d *DB) Packages(fn func(Package) error) error {
 	if err := d.open(); err != nil {
 		return err
 	}
-	if d.store == nil {
-		d.openStore()
-		if d.store == nil {
-			return ErrNoDatabase
-		}
-	}
 	var fnErr error
 	err := d.store.Each(d.ctx, func(num uint32, blob []byte, err error) error {
 		var h *Header
@@ -433,13 +403,35 @@ func (d *DB) refs(name string) []ref {
 		}
 		return out
 	}
-	if d.store == nil && len(d.index[name]) > 0 {
-		d.openStore()
+	if d.index == nil {
+		d.index = d.keptIndex()
 	}
 	if d.index == nil {
 		d.buildIndex()
 	}
 	return d.index[name]
+}
+
+// keptIndex is the database's file index from the run's cache, nil
+// without a cache or when the database file is no longer the one the run
+// indexed (replaced since the cache checked it).
+func (d *DB) keptIndex() map[string][]ref {
+	if d.run == nil {
+		return nil
+	}
+	kept := dbcache.Get(d.run, d.root, "rpm file index "+d.path, func(r *dbcache.Reader) (*fileIndex, bool) {
+		db := New(d.ctx, r)
+		defer db.Close()
+		if db.openFile(d.path, path.Base(d.path)) != nil {
+			return nil, false
+		}
+		db.buildIndex()
+		return &fileIndex{db.file.Info, db.index}, d.ctx.Err() == nil
+	})
+	if kept == nil || !dbcache.Same(d.file.Info, kept.info) {
+		return nil
+	}
+	return kept.index
 }
 
 // buildIndex indexes every file of every package by its path: Berkeley DB
