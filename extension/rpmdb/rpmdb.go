@@ -420,9 +420,9 @@ func (d *DB) keptIndex() map[string][]ref {
 		return nil
 	}
 	kept := dbcache.Get(d.run, d.root, "rpm file index "+d.path, func(r *dbcache.Reader) (*fileIndex, bool) {
-		db := New(d.ctx, r)
+		db := &DB{ctx: d.ctx, fs: r, opened: true}
 		defer db.Close()
-		if db.openFile(d.path, path.Base(d.path)) != nil {
+		if db.err = db.openFile(d.path, path.Base(d.path)); db.err != nil {
 			return nil, false
 		}
 		db.buildIndex()
