@@ -267,3 +267,22 @@ func (v *view) fresh(k key, e *entry, fs *fsroot.Root) bool {
 	v.mark(k)
 	return true
 }
+
+// ReadFile reads name whole (see fsroot.Root.ReadFile), noting its
+// identity first: a change after the note is a change the next check sees.
+func (r *Reader) ReadFile(name string) ([]byte, error) {
+	fi, err := r.root.Stat(name)
+	r.note(name, fi, err)
+	return r.root.ReadFile(name)
+}
+
+// Same reports whether a and b are the same file, unchanged: the identity
+// an entry is checked by.
+func Same(a, b fs.FileInfo) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ia, oka := identityOf(a, nil)
+	ib, okb := identityOf(b, nil)
+	return oka && okb && ia == ib
+}

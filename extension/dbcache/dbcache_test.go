@@ -9,20 +9,13 @@ import (
 	"time"
 
 	"github.com/pkgpersist/pkgpersist/extension/dbcache"
+	"github.com/pkgpersist/pkgpersist/extension/dbcache/dbcachetest"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 // statement opens root for one statement of a run with cache c.
 func statement(t *testing.T, c *dbcache.Cache, root string) (context.Context, *fsroot.Root, *fsroot.Problems) {
-	t.Helper()
-	ps := &fsroot.Problems{}
-	ctx := dbcache.With(fsroot.WithProblems(context.Background(), ps), c)
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
-	return ctx, fs, ps
+	return dbcachetest.Statement(t, c, root)
 }
 
 // TestKeptUntilChanged: a reading is kept for the next statement while

@@ -56,17 +56,17 @@ type Source struct {
 // New returns a Source reading through fs.
 func New(fs *fsroot.Root) *Source { return newSource(context.Background(), context.Background(), fs) }
 
-// Cached is New with dpkg's database from the run's cache in ctx
-// (dbcache), read once for every query of the run.
+// Cached is New with dpkg's database and rpm's file index from the run's
+// cache in ctx (dbcache), read once for every query of the run.
 func Cached(ctx context.Context, fs *fsroot.Root) *Source {
 	return newSource(context.Background(), ctx, fs)
 }
 
 // newSource returns a Source whose reading of files and of rpm's database
-// ctx bounds, and whose dpkg database is the one of run's cache when it
-// has one.
+// ctx bounds, and whose dpkg database and rpm file index are the ones of
+// run's cache when it has one.
 func newSource(ctx, run context.Context, fs *fsroot.Root) *Source {
-	return &Source{ctx: ctx, fs: fs, dpkg: dpkgDB(run, fs), rpm: rpmdb.New(ctx, fs), cache: map[string]Of{}}
+	return &Source{ctx: ctx, fs: fs, dpkg: dpkgDB(run, fs), rpm: rpmdb.Cached(ctx, run, fs), cache: map[string]Of{}}
 }
 
 // dpkgDB is dpkg's database of fs's root: its whole index, kept in run's

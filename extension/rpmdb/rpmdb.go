@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb/bdb"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb/ndb"
@@ -70,6 +71,24 @@ type DB struct {
 	index  map[string][]ref // file path → files, for stores without an index
 	cache  map[uint32]*pkg
 	err    error
+	// run has the run's cache, root the root it knows, when the DB was
+	// made by Cached (nil by New)
+	run  context.Context
+	root *fsroot.Root
+}
+
+// located is where the database is, as a run keeps it (Cached): its file
+// ("" when none), or why none is read.
+type located struct {
+	path string
+	err  error
+}
+
+// fileIndex is the file index of a database without one of its own, as a
+// run keeps it (Cached), and the database file it was read from.
+type fileIndex struct {
+	info  fs.FileInfo
+	index map[string][]ref
 }
 
 // ref is file idx of package num.
@@ -94,6 +113,20 @@ const maxCached = 256
 // New returns a DB for the root whose reading ctx bounds.
 func New(ctx context.Context, fs FS) *DB { return &DB{ctx: ctx, fs: fs} }
 
+// Cached is New with where the database is (rpm's macro files read) and
+// the file index of a database without one of its own (every header
+// read) from the run's cache in run (dbcache): read once for every query
+// of the run, and again when a file they were read from changes. Without
+// a cache it is New. Each DB opens the database itself, and reads through
+// its own descriptor the records its lookups need.
+func Cached(ctx, run context.Context, root *fsroot.Root) *DB {
+	d := New(ctx, root)
+	if dbcache.Active(run) {
+		d.run, d.root = run, root
+	}
+	return d
+}
+
 // Path is the database file read, as seen inside the root ("" when none
 // was found or opened).
 func (d *DB) Path() string {
@@ -112,31 +145,53 @@ type Owner struct {
 // nothing to read, which is no problem.
 var ErrNoDatabase = errors.New("no rpm database")
 
-// open finds and opens the database: in each directory the root's
-// configuration names, the configured backend's file, else the first of
-// rpm's backends that has one (as rpm's dbDetectBackend does). A database
-// that cannot be read is a problem of the root.
+// open finds and opens the database. A database that cannot be read is a
+// problem of the root.
 func (d *DB) open() error {
 	if d.opened {
 		return d.err
 	}
 	d.opened = true
-	d.err = ErrNoDatabase
+	p, err := d.where()
+	if err == nil {
+		err = d.openFile(p, path.Base(p))
+	}
+	d.err = err
+	return d.err
+}
+
+// where is the database file, found as find finds it: kept in the run's
+// cache when the DB has one.
+func (d *DB) where() (string, error) {
+	if d.run == nil {
+		return d.find()
+	}
+	loc := dbcache.Get(d.run, d.root, "rpm database", func(r *dbcache.Reader) (located, bool) {
+		p, err := New(d.ctx, r).find()
+		return located{p, err}, true
+	})
+	return loc.path, loc.err
+}
+
+// find finds the database file: in each directory the root's
+// configuration names, the configured backend's file, else the first of
+// rpm's backends that has one (as rpm's dbDetectBackend does).
+func (d *DB) find() (string, error) {
+	found := ErrNoDatabase
 	loc := d.locate()
 	for _, dir := range loc.dirs {
 		for _, name := range candidates(loc.backend) {
 			p := path.Join(dir, name)
 			if _, err := d.fs.Stat(p); err != nil {
 				if fsroot.Classify(err) != "" {
-					d.err = d.fs.Report(p, err)
+					found = d.fs.Report(p, err)
 				}
 				continue
 			}
-			d.err = d.openFile(p, name)
-			return d.err
+			return p, nil
 		}
 	}
-	return d.err
+	return "", found
 }
 
 // candidates are the database files to look for, the configured backend's
@@ -349,9 +404,34 @@ func (d *DB) refs(name string) []ref {
 		return out
 	}
 	if d.index == nil {
+		d.index = d.keptIndex()
+	}
+	if d.index == nil {
 		d.buildIndex()
 	}
 	return d.index[name]
+}
+
+// keptIndex is the database's file index from the run's cache, nil
+// without a cache or when the database file is no longer the one the run
+// indexed (replaced since the cache checked it).
+func (d *DB) keptIndex() map[string][]ref {
+	if d.run == nil {
+		return nil
+	}
+	kept := dbcache.Get(d.run, d.root, "rpm file index "+d.path, func(r *dbcache.Reader) (*fileIndex, bool) {
+		db := &DB{ctx: d.ctx, fs: r, opened: true}
+		defer db.Close()
+		if db.err = db.openFile(d.path, path.Base(d.path)); db.err != nil {
+			return nil, false
+		}
+		db.buildIndex()
+		return &fileIndex{db.file.Info, db.index}, d.ctx.Err() == nil
+	})
+	if kept == nil || !dbcache.Same(d.file.Info, kept.info) {
+		return nil
+	}
+	return kept.index
 }
 
 // buildIndex indexes every file of every package by its path: Berkeley DB

@@ -28,7 +28,7 @@ func RPMRows(ctx context.Context, root, admindir string) ([]table.Row, error) {
 	defer fs.Close()
 	rctx, cancel := table.Reading(ctx)
 	defer cancel()
-	db := rpmdb.New(rctx, fs)
+	db := rpmdb.Cached(rctx, ctx, fs)
 	defer db.Close()
 	var pkgs []rpmdb.Package
 	if err := db.Packages(func(p rpmdb.Package) error {

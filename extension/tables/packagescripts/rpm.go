@@ -22,7 +22,7 @@ import (
 // is a problem of the root that rpm skips too; a database that cannot be
 // read, or not to the end, is a problem and a row saying so.
 func RPM(ctx context.Context, fs *fsroot.Root) []Script {
-	db := rpmdb.New(ctx, fs)
+	db := rpmdb.Cached(ctx, ctx, fs)
 	defer db.Close()
 	var out []Script
 	err := db.Packages(func(p rpmdb.Package) error {
