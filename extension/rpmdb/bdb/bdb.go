@@ -258,7 +258,9 @@ func (db *DB) value(it item, seen visits) ([]byte, error) {
 	}
 	switch it[0] {
 	case itemKeyData:
-		return it[1:], nil
+		// a copy: the page is a buffer the walk reads the next page
+		// into, and a caller may keep what it was given
+		return append([]byte(nil), it[1:]...), nil
 	case itemOffPage:
 		if len(it) != offPageLength {
 			return nil, fmt.Errorf("berkeley db: an overflow reference of %d bytes", len(it))
