@@ -30,30 +30,25 @@ func RPMRows(ctx context.Context, root, admindir string) ([]table.Row, error) {
 	defer cancel()
 	db := rpmdb.Cached(rctx, ctx, fs)
 	defer db.Close()
-	var pkgs []rpmdb.Package
-	if err := db.Packages(func(p rpmdb.Package) error {
-		pkgs = append(pkgs, p)
-		return nil
-	}); err != nil && len(pkgs) == 0 {
+	pkgs, err := db.Summaries()
+	if err != nil && len(pkgs) == 0 {
 		return nil, nil // no rpm database, or one that is a problem of the root
 	}
 	h := rpmhistory.Load(rctx, fs)
 	first := firstInstall(h, pkgs)
 	rows := make([]table.Row, 0, len(pkgs))
 	for _, p := range pkgs {
-		epoch, hasEpoch := p.Epoch()
-		evr := p.Version() + "-" + p.Release()
-		if hasEpoch {
-			evr = strconv.Itoa(int(epoch)) + ":" + evr
+		evr := p.Version + "-" + p.Release
+		if p.HasEpoch {
+			evr = strconv.Itoa(int(p.Epoch)) + ":" + evr
 		}
-		row := table.Row{"manager": "rpm", "package": p.Name(), "version": evr, "arch": p.Arch(),
+		row := table.Row{"manager": "rpm", "package": p.Name, "version": evr, "arch": p.Arch,
 			"in_repository": "", "repositories": "", "installed_by": "", "requested_by": "", "logged_at": "",
 			"install_time": "", "root": root, "admindir": admindir}
-		installed, hasTime := p.InstallTime()
-		if hasTime {
-			row["install_time"] = strconv.FormatInt(installed, 10)
+		if p.HasInstallTime {
+			row["install_time"] = strconv.FormatInt(p.InstallTime, 10)
 		}
-		rec, found := h.Find(rpmhistory.NEVRA{Name: p.Name(), Epoch: int64(epoch), Version: p.Version(), Release: p.Release(), Arch: p.Arch()})
+		rec, found := h.Find(nevra(p))
 		if found {
 			row["repositories"], row["installed_by"] = rec.Repo, rec.Cmdline
 			if rec.User != "" {
@@ -63,7 +58,7 @@ func RPMRows(ctx context.Context, root, admindir string) ([]table.Row, error) {
 				row["logged_at"] = time.Unix(rec.Begin, 0).UTC().Format(time.RFC3339)
 			}
 		}
-		row["source"], row["reason"] = classifyRPM(p.Name(), rec, found, h, first, installed, hasTime)
+		row["source"], row["reason"] = classifyRPM(p.Name, rec, found, h, first, p.InstallTime, p.HasInstallTime)
 		rows = append(rows, row)
 	}
 	return rows, nil
@@ -72,16 +67,20 @@ func RPMRows(ctx context.Context, root, admindir string) ([]table.Row, error) {
 // firstInstall is when the root's history begins: DNF's first
 // transaction, or the earliest install of a package that yumdb records
 // (yumdb keeps no times); 0 when there is no history.
-func firstInstall(h *rpmhistory.History, pkgs []rpmdb.Package) int64 {
+func firstInstall(h *rpmhistory.History, pkgs []rpmdb.Summary) int64 {
 	first := h.First
 	for _, p := range pkgs {
-		epoch, _ := p.Epoch()
-		rec, ok := h.Find(rpmhistory.NEVRA{Name: p.Name(), Epoch: int64(epoch), Version: p.Version(), Release: p.Release(), Arch: p.Arch()})
-		if t, has := p.InstallTime(); ok && rec.Manager == "yum" && has && t > 0 && (first == 0 || t < first) {
+		rec, ok := h.Find(nevra(p))
+		if t := p.InstallTime; ok && rec.Manager == "yum" && p.HasInstallTime && t > 0 && (first == 0 || t < first) {
 			first = t
 		}
 	}
 	return first
+}
+
+// nevra is what the history knows p by (an epoch rpm did not record is 0).
+func nevra(p rpmdb.Summary) rpmhistory.NEVRA {
+	return rpmhistory.NEVRA{Name: p.Name, Epoch: int64(p.Epoch), Version: p.Version, Release: p.Release, Arch: p.Arch}
 }
 
 // classifyRPM decides the source of an rpm package from what the package

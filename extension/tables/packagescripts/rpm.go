@@ -25,15 +25,16 @@ func RPM(ctx context.Context, fs *fsroot.Root) []Script {
 	db := rpmdb.Cached(ctx, ctx, fs)
 	defer db.Close()
 	var out []Script
-	err := db.Packages(func(p rpmdb.Package) error {
-		if err := table.Check(ctx); err != nil {
-			return err
+	pkgs, err := db.Summaries()
+	for _, p := range pkgs {
+		if cerr := table.Check(ctx); cerr != nil {
+			err = cerr
+			break
 		}
-		for _, sl := range p.Header.Scriptlets() {
+		for _, sl := range p.Scriptlets {
 			out = append(out, rpmScript(ctx, fs, db.Path(), p, sl))
 		}
-		return nil
-	})
+	}
 	switch {
 	case err == nil, errors.Is(err, rpmdb.ErrNoDatabase):
 	case table.Check(ctx) != nil:
@@ -48,11 +49,11 @@ func RPM(ctx context.Context, fs *fsroot.Root) []Script {
 
 // rpmScript is the row of one scriptlet of package p, read from the
 // database file dbPath.
-func rpmScript(ctx context.Context, fs *fsroot.Root, dbPath string, p rpmdb.Package, sl rpmdb.Scriptlet) Script {
-	s := Script{Manager: "rpm", Package: p.Name(), Version: p.EVR(), Arch: p.Arch(), Kind: sl.Kind,
+func rpmScript(ctx context.Context, fs *fsroot.Root, dbPath string, p rpmdb.Summary, sl rpmdb.Scriptlet) Script {
+	s := Script{Manager: "rpm", Package: p.Name, Version: p.EVR, Arch: p.Arch, Kind: sl.Kind,
 		Condition: strings.Join(sl.Conditions, "\n"), Flags: sl.FlagNames(), Installed: true, Reasons: sl.Damage}
-	if t, ok := p.InstallTime(); ok {
-		s.InstallTime = strconv.FormatInt(t, 10)
+	if p.HasInstallTime {
+		s.InstallTime = strconv.FormatInt(p.InstallTime, 10)
 	}
 	if sl.HasPriority {
 		s.Priority = strconv.FormatUint(uint64(sl.Priority), 10)
@@ -63,7 +64,7 @@ func rpmScript(ctx context.Context, fs *fsroot.Root, dbPath string, p rpmdb.Pack
 		textBody(sl.Body, &s)
 		sum := sha256.Sum256([]byte(sl.Body))
 		s.SHA256 = hex.EncodeToString(sum[:])
-		noteCut(fs, dbPath, p.Name()+" "+sl.Kind+": ", &s)
+		noteCut(fs, dbPath, p.Name+" "+sl.Kind+": ", &s)
 	}
 	switch {
 	case argv == nil:
