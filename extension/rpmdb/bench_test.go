@@ -3,8 +3,10 @@ package rpmdb_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -80,4 +82,39 @@ func BenchmarkOwnerLookup(b *testing.B) {
 		b.ReportMetric(rpmTime.Seconds(), "rpm-qf-s/1000paths")
 		b.ReportMetric(per.Seconds()/rpmTime.Seconds(), "x-rpm-qf")
 	})
+}
+
+// BenchmarkSummaries: one walk summarising every package of CentOS 7's
+// larger database, and what the summaries a run keeps weigh in memory
+// (live heap after a collection) against the database file's size.
+func BenchmarkSummaries(b *testing.B) {
+	src := rpmdbtest.RealBDB(b)["centos7-many"]
+	root := b.TempDir()
+	file := rpmdbtest.CopyFile(b, src, filepath.Join(root, "var/lib/rpm"))
+	fi, err := os.Stat(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fs := fsroot.New(root)
+	defer fs.Close()
+	var kept []rpmdb.Summary
+	var live uint64
+	for i := 0; i < b.N; i++ {
+		kept = nil
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		db := rpmdb.New(context.Background(), fs)
+		if kept, err = db.Summaries(); err != nil {
+			b.Fatal(err)
+		}
+		db.Close()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		live = after.HeapAlloc - before.HeapAlloc
+	}
+	runtime.KeepAlive(kept)
+	b.ReportMetric(float64(len(kept)), "packages")
+	b.ReportMetric(float64(live), "summary-bytes")
+	b.ReportMetric(float64(fi.Size()), "db-bytes")
 }

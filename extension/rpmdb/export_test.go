@@ -10,3 +10,12 @@ func IndexOf(d *DB) uintptr {
 	}
 	return reflect.ValueOf(d.index).Pointer()
 }
+
+// SummariesOf identifies the walk list's summaries came from (0 when
+// there are none): lists from one walk share their first element.
+func SummariesOf(list []Summary) uintptr {
+	if len(list) == 0 {
+		return 0
+	}
+	return reflect.ValueOf(&list[0]).Pointer()
+}
