@@ -1,0 +1,72 @@
+package packageorigins
+
+import (
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/pkgpersist/pkgpersist/extension/dbcache"
+	"github.com/pkgpersist/pkgpersist/extension/dbcache/dbcachetest"
+	"github.com/pkgpersist/pkgpersist/extension/rpmdb/rpmdbtest"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/extension/tables/packagescripts"
+)
+
+// rpmTables are package_scripts' and package_origins' rows of root's rpm
+// database, read in one statement of a run with cache (none when nil).
+func rpmTables(t *testing.T, cache *dbcache.Cache, root string) ([]packagescripts.Script, []table.Row) {
+	t.Helper()
+	ctx, fs, problems := dbcachetest.Statement(t, cache, root)
+	scripts := packagescripts.RPM(ctx, fs)
+	origins, err := RPMRows(ctx, root, "/var/lib/dpkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := problems.List(); len(ps) > 0 {
+		t.Errorf("problems %v", ps)
+	}
+	return scripts, origins
+}
+
+// TestRPMTablesCached: package_scripts and package_origins say the same
+// with the run's cache as without, in the statement that reads the
+// database and in the next one, which answers from what the first kept,
+// on CentOS 5 to 8's Berkeley DB databases, SUSE's NDB one and a SQLite
+// one that rpm wrote.
+func TestRPMTablesCached(t *testing.T) {
+	roots := map[string]string{}
+	dbs := rpmdbtest.RealBDB(t)
+	dbs["sle15-ndb"] = rpmdbtest.RealNDB()
+	for name, src := range dbs {
+		roots[name] = t.TempDir()
+		rpmdbtest.CopyFile(t, src, filepath.Join(roots[name], "var/lib/rpm"))
+	}
+	roots["sqlite"] = t.TempDir()
+	rpmdbtest.Install(t, roots["sqlite"], "/var/lib/rpm", "alpha", map[string]string{"/etc/alpha.conf": "a\n"})
+	time.Sleep(150 * time.Millisecond) // older than a change could be in the same clock tick
+	names := make([]string, 0, len(roots))
+	for name := range roots {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			scripts, origins := rpmTables(t, nil, roots[name])
+			if len(origins) == 0 {
+				t.Fatal("no packages: not a test")
+			}
+			cache := dbcache.New()
+			for _, stmt := range []string{"first", "second"} {
+				s, o := rpmTables(t, cache, roots[name])
+				if !reflect.DeepEqual(s, scripts) {
+					t.Errorf("%s statement: package_scripts has %d rows with the cache, %d without, or they differ", stmt, len(s), len(scripts))
+				}
+				if !reflect.DeepEqual(o, origins) {
+					t.Errorf("%s statement: package_origins has %d rows with the cache, %d without, or they differ", stmt, len(o), len(origins))
+				}
+			}
+		})
+	}
+}
