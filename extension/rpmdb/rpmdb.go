@@ -84,13 +84,6 @@ type located struct {
 	err  error
 }
 
-// fileIndex is the file index of a database without one of its own, as a
-// run keeps it (Cached), and the database file it was read from.
-type fileIndex struct {
-	info  fs.FileInfo
-	index map[string][]ref
-}
-
 // ref is file idx of package num.
 type ref struct {
 	num uint32
@@ -419,19 +412,43 @@ func (d *DB) keptIndex() map[string][]ref {
 	if d.run == nil {
 		return nil
 	}
-	kept := dbcache.Get(d.run, d.root, "rpm file index "+d.path, func(r *dbcache.Reader) (*fileIndex, bool) {
+	index, ok, _ := kept(d, "rpm file index", func(db *DB) (map[string][]ref, error) {
+		db.buildIndex()
+		return db.index, nil
+	})
+	if !ok {
+		return nil
+	}
+	return index
+}
+
+// readOnce is what the run keeps of the database file (Cached): the value
+// read of it, how the reading ended, and the file it was read from.
+type readOnce[T any] struct {
+	info  fs.FileInfo
+	value T
+	err   error
+}
+
+// kept is what read makes of the database, read once for the run (kind
+// names it) through a DB of its own and kept while the file is unchanged;
+// ok is false when the run has no such reading of the file this DB
+// opened (it was replaced since the cache checked it). A reading that
+// failed, or that the deadline cut short, is not kept.
+func kept[T any](d *DB, kind string, read func(db *DB) (T, error)) (value T, ok bool, err error) {
+	r := dbcache.Get(d.run, d.root, kind+" "+d.path, func(r *dbcache.Reader) (*readOnce[T], bool) {
 		db := &DB{ctx: d.ctx, fs: r, opened: true}
 		defer db.Close()
 		if db.err = db.openFile(d.path, path.Base(d.path)); db.err != nil {
 			return nil, false
 		}
-		db.buildIndex()
-		return &fileIndex{db.file.Info, db.index}, d.ctx.Err() == nil
+		v, err := read(db)
+		return &readOnce[T]{db.file.Info, v, err}, err == nil && d.ctx.Err() == nil
 	})
-	if kept == nil || !dbcache.Same(d.file.Info, kept.info) {
-		return nil
+	if r == nil || !dbcache.Same(d.file.Info, r.info) {
+		return value, false, nil
 	}
-	return kept.index
+	return r.value, true, r.err
 }
 
 // buildIndex indexes every file of every package by its path: Berkeley DB

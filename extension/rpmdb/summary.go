@@ -1,12 +1,5 @@
 package rpmdb
 
-import (
-	"io/fs"
-	"path"
-
-	"github.com/pkgpersist/pkgpersist/extension/dbcache"
-)
-
 // Summary is what the tables of packages (package_scripts,
 // package_origins) need of one installed package: small enough for a run
 // to keep every package's for its whole life, where whole headers would
@@ -34,15 +27,6 @@ func Summarize(p Package) Summary {
 	return s
 }
 
-// summaries are the packages of a database as a run keeps them (Cached):
-// what Packages passed, summarised, and how it ended; info is the
-// database file they were read from.
-type summaries struct {
-	info fs.FileInfo
-	list []Summary
-	err  error
-}
-
 // Summaries are the summaries of the database's packages, in rpm's
 // order, and what Packages returned: read once for every query of the
 // run when the DB has the run's cache (Cached) and the database file is
@@ -55,20 +39,12 @@ func (d *DB) Summaries() ([]Summary, error) {
 	if d.run == nil {
 		return d.summarize()
 	}
-	kept := dbcache.Get(d.run, d.root, "rpm packages "+d.path, func(r *dbcache.Reader) (*summaries, bool) {
-		db := &DB{ctx: d.ctx, fs: r, opened: true}
-		defer db.Close()
-		if db.err = db.openFile(d.path, path.Base(d.path)); db.err != nil {
-			return nil, false
-		}
-		list, err := db.summarize()
-		return &summaries{db.file.Info, list, err}, err == nil && d.ctx.Err() == nil
-	})
+	list, ok, err := kept(d, "rpm packages", (*DB).summarize)
 	// the database file replaced since the cache checked it: this DB's own
-	if kept == nil || !dbcache.Same(d.file.Info, kept.info) {
+	if !ok {
 		return d.summarize()
 	}
-	return kept.list, kept.err
+	return list, err
 }
 
 // summarize walks the database, summarising each package.
