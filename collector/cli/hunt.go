@@ -238,7 +238,7 @@ func runHunt(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var ts []hunt.Target
-	var st *store.SQLite
+	var st *store.DB
 	transport := "local"
 	if c.Bool("enrolled") {
 		if c.NArg() > 0 || c.IsSet("targets") {
@@ -395,7 +395,7 @@ seen before and still there.`,
 
 // knownHostRun refuses a --host or --run the store does not know: a
 // typo must not look like a host without changes.
-func knownHostRun(c *cli.Context, st *store.SQLite) error {
+func knownHostRun(c *cli.Context, st *store.DB) error {
 	if h := c.String("host"); h != "" {
 		if ok, err := st.HostKnown(c.Context, h); err != nil {
 			return &exitError{1, err}
@@ -457,7 +457,7 @@ func batchCommand() *cli.Command {
 
 // openExisting opens --db, which the command that fills it (made) must
 // have created: a mistyped path is an error, not a new empty database.
-func openExisting(c *cli.Context, made string) (*store.SQLite, error) {
+func openExisting(c *cli.Context, made string) (*store.DB, error) {
 	if _, err := os.Stat(c.String("db")); err != nil {
 		return nil, &exitError{2, fmt.Errorf("no database %s (run pkgpersist %s first)", c.String("db"), made)}
 	}
@@ -476,7 +476,7 @@ func openExisting(c *cli.Context, made string) (*store.SQLite, error) {
 
 // openStore opens --db and prints what the store warns about (database
 // files other users can read).
-func openStore(c *cli.Context) (*store.SQLite, error) {
+func openStore(c *cli.Context) (*store.DB, error) {
 	st, err := store.Open(c.String("db"))
 	if err != nil {
 		return nil, err
@@ -489,7 +489,7 @@ func openStore(c *cli.Context) (*store.SQLite, error) {
 
 // reportContention says when writes had to wait for other processes on
 // --db (serve, another hunt, ingest), and how many gave up.
-func reportContention(c *cli.Context, st *store.SQLite) {
+func reportContention(c *cli.Context, st *store.DB) {
 	if n := st.Contention(); n.Retries > 0 || n.GaveUp > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: %s was held by other writers: %d writes waited and retried, %d gave up\n", c.String("db"), n.Retries, n.GaveUp)
 	}

@@ -68,7 +68,7 @@ skipped lines, an early end, a file that could not be read).`,
 	}
 }
 
-func ingestFile(c *cli.Context, st *store.SQLite, name string, lim ingest.Limits) (ingest.Stats, error) {
+func ingestFile(c *cli.Context, st *store.DB, name string, lim ingest.Limits) (ingest.Stats, error) {
 	if name == "-" {
 		return ingest.ReadLimited(c.Context, st, os.Stdin, "stdin", lim)
 	}

@@ -57,7 +57,7 @@ it). "pkgpersist serve --retention" prunes as it serves.`,
 
 // prune deletes what is older than keep and compacts the file (full
 // allows a full VACUUM), telling w what went.
-func prune(ctx context.Context, st *store.SQLite, keep time.Duration, full bool, w io.Writer) error {
+func prune(ctx context.Context, st *store.DB, keep time.Duration, full bool, w io.Writer) error {
 	before := time.Now().Add(-keep)
 	p, err := st.Prune(ctx, before)
 	if err != nil {
@@ -77,7 +77,7 @@ func prune(ctx context.Context, st *store.SQLite, keep time.Duration, full bool,
 
 // retain prunes the store every interval until ctx ends, logging what it
 // did; it never runs a full VACUUM (serve's writers would wait on it).
-func retain(ctx context.Context, st *store.SQLite, keep, interval time.Duration, log *slog.Logger) {
+func retain(ctx context.Context, st *store.DB, keep, interval time.Duration, log *slog.Logger) {
 	for {
 		var b strings.Builder
 		if err := prune(ctx, st, keep, false, &b); err != nil {

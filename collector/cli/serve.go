@@ -301,7 +301,7 @@ const reenrollHold = 30 * time.Minute
 
 // enrolledTargets are the enrolled, unrevoked hosts (only those named when
 // names is not empty).
-func enrolledTargets(c *cli.Context, st *store.SQLite, names []string) ([]hunt.Target, error) {
+func enrolledTargets(c *cli.Context, st *store.DB, names []string) ([]hunt.Target, error) {
 	nodes, err := st.Nodes(c.Context)
 	if err != nil {
 		return nil, err

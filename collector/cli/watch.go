@@ -64,7 +64,7 @@ type watchSink interface {
 }
 
 type storeSink struct {
-	st   *store.SQLite
+	st   *store.DB
 	host string
 	ids  map[string]int64
 }

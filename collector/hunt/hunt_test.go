@@ -72,7 +72,7 @@ func setHooks(f func(*hunt.BatchResult)) func([]hunt.BatchResult) []hunt.BatchRe
 	}
 }
 
-func openStore(t *testing.T) *store.SQLite {
+func openStore(t *testing.T) *store.DB {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
 	must(t, err)

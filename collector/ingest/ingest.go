@@ -77,14 +77,14 @@ func (s Stats) Partial() bool { return s.Skipped > 0 || s.Truncated != "" }
 
 // Read stores every result line of r (gzip is recognised by its magic)
 // with the default limits.
-func Read(ctx context.Context, st *store.SQLite, r io.Reader, name string) (Stats, error) {
+func Read(ctx context.Context, st *store.DB, r io.Reader, name string) (Stats, error) {
 	return ReadLimited(ctx, st, r, name, Limits{})
 }
 
 // ReadLimited stores every result line of r within lim. The error is for
 // what stops the whole file (an unreadable gzip header, the store); lines
 // that are skipped and an early end are in the stats.
-func ReadLimited(ctx context.Context, st *store.SQLite, r io.Reader, name string, lim Limits) (Stats, error) {
+func ReadLimited(ctx context.Context, st *store.DB, r io.Reader, name string, lim Limits) (Stats, error) {
 	lim = lim.withDefaults()
 	var stats Stats
 	br := bufio.NewReaderSize(r, 1<<20)

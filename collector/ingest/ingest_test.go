@@ -83,7 +83,7 @@ func TestSnapshotEvents(t *testing.T) {
 	}
 }
 
-func openStore(t *testing.T) *store.SQLite {
+func openStore(t *testing.T) *store.DB {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {

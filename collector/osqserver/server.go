@@ -31,7 +31,7 @@ import (
 // Server answers osqueryd.
 type Server struct {
 	opt      Options
-	store    *store.SQLite
+	store    *store.DB
 	log      *slog.Logger
 	Metrics  *Metrics
 	limit    *limiter
@@ -42,7 +42,7 @@ type Server struct {
 }
 
 // New returns a server on st.
-func New(st *store.SQLite, opt Options, log *slog.Logger) *Server {
+func New(st *store.DB, opt Options, log *slog.Logger) *Server {
 	if opt.SecretField == "" {
 		opt.SecretField = DefaultOptions.SecretField
 	}

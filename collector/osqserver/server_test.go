@@ -33,7 +33,7 @@ const secret = "s3cret-enroll"
 
 type testServer struct {
 	srv   *Server
-	st    *store.SQLite
+	st    *store.DB
 	url   string
 	certs string // the --tls_server_certs file
 	db    string

@@ -24,7 +24,7 @@ import (
 // process at /tmp named dpkg (kept: pm-writes judged it by path) and a
 // grandchild of dpkg (kept: pm-descendants judged it by ancestry), while
 // its osquery rows are not stacked at all.
-func load(t *testing.T) *store.SQLite {
+func load(t *testing.T) *store.DB {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 // consistent copy as of one moment while other processes keep writing.
 // The copy is made beside dest, 0600, and renamed to dest when complete,
 // so dest is never a partial copy; an existing dest is refused.
-func (s *SQLite) Backup(ctx context.Context, dest string) error {
+func (s *DB) Backup(ctx context.Context, dest string) error {
 	if _, err := os.Lstat(dest); err == nil {
 		return fmt.Errorf("backup: %s exists (give a new file)", dest)
 	}
@@ -35,7 +35,7 @@ func (s *SQLite) Backup(ctx context.Context, dest string) error {
 	return nil
 }
 
-func (s *SQLite) backupTo(ctx context.Context, path string) error {
+func (s *DB) backupTo(ctx context.Context, path string) error {
 	db, err := sql.Open("sqlite3", "file:"+path)
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ type groupedWrite struct {
 
 // grouped runs fn, which writes about rows rows, in a write transaction
 // it may share with other callers, and returns once that is committed.
-func (s *SQLite) grouped(ctx context.Context, op string, rows int, fn func(*sql.Tx) error) error {
+func (s *DB) grouped(ctx context.Context, op string, rows int, fn func(*sql.Tx) error) error {
 	w := &groupedWrite{op: op, rows: rows, fn: fn, wake: make(chan bool, 1)}
 	g := &s.group
 	g.mu.Lock()
@@ -65,7 +65,7 @@ func (s *SQLite) grouped(ctx context.Context, op string, rows int, fn func(*sql.
 // how many result rows were new: a batch osqueryd sends again adds
 // nothing. It returns once they are committed, in a transaction it may
 // share with other callers' writes.
-func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, statuses []StatusLine) (int, error) {
+func (s *DB) SaveLogs(ctx context.Context, hostID int64, results []Logged, statuses []StatusLine) (int, error) {
 	encoded := encodeLogged(results)
 	var added int
 	err := s.grouped(ctx, "save logs", len(results)+len(statuses), func(tx *sql.Tx) error {
@@ -81,7 +81,7 @@ func (s *SQLite) SaveLogs(ctx context.Context, hostID int64, results []Logged, s
 
 // leadGroup writes one group from the queue (the leader's own write is
 // first in it), wakes its callers, and passes the lead on.
-func (s *SQLite) leadGroup(ctx context.Context) {
+func (s *DB) leadGroup(ctx context.Context) {
 	g := &s.group
 	// callers that are about to queue get into this group
 	runtime.Gosched()
@@ -115,7 +115,7 @@ func (s *SQLite) leadGroup(ctx context.Context) {
 // fails for a reason other than the database itself (full, busy, I/O,
 // read-only, corrupt), each write is made alone, so one write's fault is
 // not the others'.
-func (s *SQLite) writeGroup(ctx context.Context, group []*groupedWrite) {
+func (s *DB) writeGroup(ctx context.Context, group []*groupedWrite) {
 	op := group[0].op
 	if len(group) > 1 {
 		op = "grouped writes"

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-func enrolled(t *testing.T, s *SQLite, n int) []int64 {
+func enrolled(t *testing.T, s *DB, n int) []int64 {
 	t.Helper()
 	var ids []int64
 	for h := 0; h < n; h++ {

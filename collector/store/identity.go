@@ -71,7 +71,7 @@ type EnrollRefused struct {
 func (e *EnrollRefused) Error() string { return e.Reason + ": " + e.Detail }
 
 // NodeKnown tells whether a host_identifier has enrolled before.
-func (s *SQLite) NodeKnown(ctx context.Context, identifier string) (bool, error) {
+func (s *DB) NodeKnown(ctx context.Context, identifier string) (bool, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM nodes WHERE host_identifier = ?`, identifier).Scan(&n)
 	return n > 0, err
@@ -86,7 +86,7 @@ func (s *SQLite) NodeKnown(ctx context.Context, identifier string) (bool, error)
 // whatever else holds. Every enrollment of a known identifier, accepted
 // or refused, is recorded with its details. again reports a
 // re-enrollment.
-func (s *SQLite) EnrollNode(ctx context.Context, e Enrollment) (again bool, err error) {
+func (s *DB) EnrollNode(ctx context.Context, e Enrollment) (again bool, err error) {
 	if len(e.Details) == 0 {
 		e.Details = json.RawMessage("{}")
 	}
@@ -162,7 +162,7 @@ func changed(was, now string) bool { return was != "" && now != "" && was != now
 // seen. A key of a revoked node, or one retired by an unrevoke, is
 // ErrUnknownNode, and the node is recorded as told so: that is what
 // lets it enroll again.
-func (s *SQLite) Authenticate(ctx context.Context, keyHash string, now time.Time) (Node, error) {
+func (s *DB) Authenticate(ctx context.Context, keyHash string, now time.Time) (Node, error) {
 	var n Node
 	var enrolled, checked, seen int64
 	var retired bool
@@ -193,17 +193,17 @@ func (s *SQLite) Authenticate(ctx context.Context, keyHash string, now time.Time
 
 // Unrevoke ends a revocation: the node's old key stays refused, and its
 // next enrollment (after the server says node_invalid) is accepted.
-func (s *SQLite) Unrevoke(ctx context.Context, identifier string) error {
+func (s *DB) Unrevoke(ctx context.Context, identifier string) error {
 	return s.nodeUpdate(ctx, identifier, `UPDATE nodes SET revoked = 0, key_retired = 1 WHERE host_identifier = ?`)
 }
 
 // AllowReenroll lets the node's next enrollment through whatever it
 // claims (a reinstalled host, new hardware): the operator vouches for it.
-func (s *SQLite) AllowReenroll(ctx context.Context, identifier string) error {
+func (s *DB) AllowReenroll(ctx context.Context, identifier string) error {
 	return s.nodeUpdate(ctx, identifier, `UPDATE nodes SET allow_reenroll = 1 WHERE host_identifier = ?`)
 }
 
-func (s *SQLite) nodeUpdate(ctx context.Context, identifier, query string) error {
+func (s *DB) nodeUpdate(ctx context.Context, identifier, query string) error {
 	n, err := s.exec(ctx, "node update", query, identifier)
 	if err != nil {
 		return err
@@ -215,7 +215,7 @@ func (s *SQLite) nodeUpdate(ctx context.Context, identifier, query string) error
 }
 
 // Reenrolled returns when the node last enrolled again (zero if never).
-func (s *SQLite) Reenrolled(ctx context.Context, hostID int64) (time.Time, error) {
+func (s *DB) Reenrolled(ctx context.Context, hostID int64) (time.Time, error) {
 	var at int64
 	err := s.db.QueryRowContext(ctx, `SELECT reenrolled FROM nodes WHERE host_id = ?`, hostID).Scan(&at)
 	if err != nil || at == 0 {
@@ -225,7 +225,7 @@ func (s *SQLite) Reenrolled(ctx context.Context, hostID int64) (time.Time, error
 }
 
 // Pending tells whether a query of a batch waits for the host's answer.
-func (s *SQLite) Pending(ctx context.Context, hostID int64, batch, queryID string) (bool, error) {
+func (s *DB) Pending(ctx context.Context, hostID int64, batch, queryID string) (bool, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM distributed WHERE batch = ? AND host_id = ? AND query_id = ? AND answered IS NULL`,
 		batch, hostID, queryID).Scan(&n)
@@ -235,7 +235,7 @@ func (s *SQLite) Pending(ctx context.Context, hostID int64, batch, queryID strin
 // WouldDisappear counts the rows a host's latest successful run of a
 // query returned that rows no longer holds: what storing rows as that
 // query's next result would record as disappeared.
-func (s *SQLite) WouldDisappear(ctx context.Context, host, queryID string, rows []Row) (int, error) {
+func (s *DB) WouldDisappear(ctx context.Context, host, queryID string, rows []Row) (int, error) {
 	// asked before the rows: the store has one connection
 	volatile, err := volatileColumns(ctx, s.db, queryID)
 	if err != nil {
@@ -267,7 +267,7 @@ func (s *SQLite) WouldDisappear(ctx context.Context, host, queryID string, rows 
 
 // NodeDetails returns the host_details kept from the node's last
 // accepted enrollment.
-func (s *SQLite) NodeDetails(ctx context.Context, identifier string) (json.RawMessage, error) {
+func (s *DB) NodeDetails(ctx context.Context, identifier string) (json.RawMessage, error) {
 	var d string
 	err := s.db.QueryRowContext(ctx, `SELECT details FROM nodes WHERE host_identifier = ?`, identifier).Scan(&d)
 	return json.RawMessage(d), err

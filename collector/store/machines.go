@@ -58,7 +58,7 @@ type HostKey struct {
 // the older one's history is merged into it. Without an identity the
 // alias alone says which host it is. Enrolled hosts are never adopted or
 // merged: their identity is their enrollment.
-func (s *SQLite) ResolveHost(ctx context.Context, k HostKey) (string, error) {
+func (s *DB) ResolveHost(ctx context.Context, k HostKey) (string, error) {
 	var name string
 	if k.Machine.ID == "" {
 		// the name decides, and nothing need be written before SaveHost

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func hostNames(t *testing.T, s *SQLite) []string {
+func hostNames(t *testing.T, s *DB) []string {
 	t.Helper()
 	rs, err := s.db.Query(`SELECT name || coalesce(' = ' || machine, '') || ' <- ' || coalesce((SELECT group_concat(alias, ',') FROM
 		(SELECT alias FROM host_aliases WHERE host_id = hosts.id ORDER BY alias)), '') FROM hosts ORDER BY name`)

@@ -62,20 +62,20 @@ func KeyHash(key string) string {
 const lastSeenEvery = 5 * time.Second
 
 // ExtensionAsked records that the host was asked about the extension.
-func (s *SQLite) ExtensionAsked(ctx context.Context, hostID int64, now time.Time) error {
+func (s *DB) ExtensionAsked(ctx context.Context, hostID int64, now time.Time) error {
 	_, err := s.exec(ctx, "extension asked", `UPDATE nodes SET ext_checked = ? WHERE host_id = ?`, now.UnixNano(), hostID)
 	return err
 }
 
 // SetExtension records the host's answer: the extension's version, or
 // "no".
-func (s *SQLite) SetExtension(ctx context.Context, hostID int64, version string) error {
+func (s *DB) SetExtension(ctx context.Context, hostID int64, version string) error {
 	_, err := s.exec(ctx, "extension", `UPDATE nodes SET extension = ? WHERE host_id = ?`, version, hostID)
 	return err
 }
 
 // Revoke stops a host's node key; the host must enroll again.
-func (s *SQLite) Revoke(ctx context.Context, hostIdentifier string) error {
+func (s *DB) Revoke(ctx context.Context, hostIdentifier string) error {
 	n, err := s.exec(ctx, "revoke", `UPDATE nodes SET revoked = 1 WHERE host_identifier = ?`, hostIdentifier)
 	if err != nil {
 		return err
@@ -87,7 +87,7 @@ func (s *SQLite) Revoke(ctx context.Context, hostIdentifier string) error {
 }
 
 // Nodes lists the enrolled hosts, with their identity state.
-func (s *SQLite) Nodes(ctx context.Context) ([]Node, error) {
+func (s *DB) Nodes(ctx context.Context) ([]Node, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT n.host_id, n.host_identifier, n.osquery_version, n.extension, n.ext_checked, n.enrolled, n.last_seen,
 			n.revoked, n.key_retired, n.allow_reenroll, n.reenrolled,
 			(SELECT count(*) FROM enrollments e WHERE e.host_id = n.host_id AND e.outcome != 'accepted' AND e.at > n.enrolled),
@@ -140,7 +140,7 @@ type StatusLine struct {
 // returns how many rows were new. ids caches host ids across calls (a
 // results file names the same hosts batch after batch); it is only valid
 // while the calls succeed: ids a failed call found are not kept.
-func (s *SQLite) SaveLogsByHost(ctx context.Context, byHost map[string][]Logged, ids map[string]int64) (int, error) {
+func (s *DB) SaveLogsByHost(ctx context.Context, byHost map[string][]Logged, ids map[string]int64) (int, error) {
 	var added int
 	var found map[string]int64
 	encoded := make(map[string][]encodedLog, len(byHost))
@@ -226,7 +226,7 @@ type LoggedEvent struct {
 
 // LoggedRows returns the rows logged for a query (by id, as in queries/)
 // as added or in a snapshot since a time, oldest first.
-func (s *SQLite) LoggedRows(ctx context.Context, queryID string, since time.Time) ([]LoggedEvent, error) {
+func (s *DB) LoggedRows(ctx context.Context, queryID string, since time.Time) ([]LoggedEvent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT h.name, l.unix_time, l.row
 		FROM (SELECT *, `+packQueryID+` AS query_id FROM scheduled_results) l
 		JOIN hosts h ON h.id = l.host_id
@@ -255,7 +255,7 @@ func (s *SQLite) LoggedRows(ctx context.Context, queryID string, since time.Time
 
 // CountLogged counts a host's stored scheduled result rows ("" for all
 // hosts).
-func (s *SQLite) CountLogged(ctx context.Context, host string) (int, error) {
+func (s *DB) CountLogged(ctx context.Context, host string) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scheduled_results r JOIN hosts h ON h.id = r.host_id WHERE ? = '' OR h.name = ?`, host, host).Scan(&n)
 	return n, err
@@ -277,7 +277,7 @@ func ParseDistributedID(id string) (batch, queryID string, ok bool) {
 }
 
 // Queue queues queries for a host under a batch name.
-func (s *SQLite) Queue(ctx context.Context, batch string, hostID int64, queries []Query) error {
+func (s *DB) Queue(ctx context.Context, batch string, hostID int64, queries []Query) error {
 	return s.write(ctx, "queue", func(tx *sql.Tx) error {
 		for _, q := range queries {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO distributed (batch, host_id, query_id, sql) VALUES (?, ?, ?, ?)`, batch, hostID, q.ID, q.SQL); err != nil {
@@ -290,7 +290,7 @@ func (s *SQLite) Queue(ctx context.Context, batch string, hostID int64, queries 
 
 // Cancel drops a batch's unanswered queries, so a host that checks in
 // after the hunt gave up does not run them.
-func (s *SQLite) Cancel(ctx context.Context, batch string, hostID int64) error {
+func (s *DB) Cancel(ctx context.Context, batch string, hostID int64) error {
 	_, err := s.exec(ctx, "cancel", `DELETE FROM distributed WHERE batch = ? AND host_id = ? AND answered IS NULL`, batch, hostID)
 	return err
 }
@@ -298,7 +298,7 @@ func (s *SQLite) Cancel(ctx context.Context, batch string, hostID int64) error {
 // TakeQueued returns a host's unanswered queries by distributed id and
 // marks them sent. A query sent but not answered is sent again on the
 // next read, as osqueryd may have lost it.
-func (s *SQLite) TakeQueued(ctx context.Context, hostID int64, now time.Time) (map[string]string, error) {
+func (s *DB) TakeQueued(ctx context.Context, hostID int64, now time.Time) (map[string]string, error) {
 	var out map[string]string
 	err := s.write(ctx, "take queued", func(tx *sql.Tx) error {
 		out = map[string]string{}
@@ -322,7 +322,7 @@ func (s *SQLite) TakeQueued(ctx context.Context, hostID int64, now time.Time) (m
 
 // Answer records a host's answer to a queued query. An answer to a query
 // not queued for the host, or answered already, is refused.
-func (s *SQLite) Answer(ctx context.Context, hostID int64, batch, queryID string, rows []Row, status int64, message string, now time.Time) error {
+func (s *DB) Answer(ctx context.Context, hostID int64, batch, queryID string, rows []Row, status int64, message string, now time.Time) error {
 	if rows == nil {
 		rows = []Row{}
 	}
@@ -341,7 +341,7 @@ func (s *SQLite) Answer(ctx context.Context, hostID int64, batch, queryID string
 }
 
 // Waiting returns the hosts with queries of the batch not yet answered.
-func (s *SQLite) Waiting(ctx context.Context, batch string) (map[int64]bool, error) {
+func (s *DB) Waiting(ctx context.Context, batch string) (map[int64]bool, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT host_id FROM distributed WHERE batch = ? AND answered IS NULL`, batch)
 	if err != nil {
 		return nil, err
@@ -360,7 +360,7 @@ func (s *SQLite) Waiting(ctx context.Context, batch string) (map[int64]bool, err
 
 // Answers returns a batch's answered queries, and how many are still
 // unanswered.
-func (s *SQLite) Answers(ctx context.Context, batch string, hostID int64) ([]QueryResult, int, error) {
+func (s *DB) Answers(ctx context.Context, batch string, hostID int64) ([]QueryResult, int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT query_id, answered IS NOT NULL, status, message, rows FROM distributed
 		WHERE batch = ? AND host_id = ? ORDER BY query_id`, batch, hostID)
 	if err != nil {
@@ -405,7 +405,7 @@ type Group struct {
 // the queries unless in the window is left out: two queries that see the
 // same events (one on pkgpersist's tables, one on osquery's) count each
 // host's events once.
-func (s *SQLite) GroupLogged(ctx context.Context, queryID string, since, until time.Time, columns []string, unless ...string) ([]Group, error) {
+func (s *DB) GroupLogged(ctx context.Context, queryID string, since, until time.Time, columns []string, unless ...string) ([]Group, error) {
 	var sel []string
 	var args []any
 	for _, c := range columns {

@@ -10,7 +10,7 @@ import (
 // m (every earlier migration applied, as an older pkgpersist left it)
 // and returns its path and a store on it that does not migrate; the
 // caller fills it, closes it, and opens the path to migrate it.
-func storeBefore(t *testing.T, m string) (string, *SQLite) {
+func storeBefore(t *testing.T, m string) (string, *DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "old.db")
 	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_txlock=immediate")
@@ -23,7 +23,7 @@ func storeBefore(t *testing.T, m string) (string, *SQLite) {
 	}
 	for i, mig := range migrations {
 		if mig == m {
-			return path, &SQLite{db: db, opt: DefaultOptions}
+			return path, &DB{db: db, opt: DefaultOptions}
 		}
 		if _, err := db.Exec(mig); err != nil {
 			t.Fatal(err)

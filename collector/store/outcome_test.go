@@ -88,7 +88,7 @@ func TestConcurrentWriters(t *testing.T) {
 	id := must(a.BeginRun(ctx, Run{Started: time.Now()}, []Query{q1}))
 	var wg sync.WaitGroup
 	errs := make(chan error, 400)
-	for w, s := range []*SQLite{a, b} {
+	for w, s := range []*DB{a, b} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

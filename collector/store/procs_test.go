@@ -143,7 +143,7 @@ func logged(name string, batch, n int) []Logged {
 // checkins plays serve for the enrolled hosts first..first+n-1 ("first,n")
 // until the file stop exists: each host reads its queue, answers it and
 // logs a batch, again and again.
-func checkins(t *testing.T, s *SQLite, arg string) {
+func checkins(t *testing.T, s *DB, arg string) {
 	parts := strings.Split(arg, ",")
 	first, _ := strconv.Atoi(parts[0])
 	n, _ := strconv.Atoi(parts[1])
@@ -194,7 +194,7 @@ func checkins(t *testing.T, s *SQLite, arg string) {
 
 // localHunt stores one local hunt as hunt.Run does: the run, the host's
 // results of many queries, the end of the run, then the report's reads.
-func localHunt(t *testing.T, s *SQLite, name string) {
+func localHunt(t *testing.T, s *DB, name string) {
 	ctx := context.Background()
 	var qs []Query
 	h := HostResult{Host: name, State: StateOK}
@@ -246,7 +246,7 @@ func TestConcurrentFirstOpen(t *testing.T) {
 }
 
 // enroll enrolls n hosts with the keys checkins uses.
-func enroll(t *testing.T, s *SQLite, n int) []Node {
+func enroll(t *testing.T, s *DB, n int) []Node {
 	t.Helper()
 	for h := 0; h < n; h++ {
 		if _, err := s.EnrollNode(context.Background(), Enrollment{Identifier: fmt.Sprintf("node-%04d", h), OsqueryVersion: "5.12.1", KeyHash: KeyHash(fmt.Sprint("key-", h)), At: time.Now()}); err != nil {
@@ -309,7 +309,7 @@ func TestHuntWhileHostsCheckIn(t *testing.T) {
 }
 
 // huntEnrolled is what a hunt does for one enrolled host.
-func huntEnrolled(ctx context.Context, s *SQLite, runID int64, n Node) error {
+func huntEnrolled(ctx context.Context, s *DB, runID int64, n Node) error {
 	batch := fmt.Sprint("b", runID, "-", n.HostID)
 	if err := s.Queue(ctx, batch, n.HostID, []Query{q1}); err != nil {
 		return fmt.Errorf("%s: queue: %w", n.Host, err)
@@ -358,7 +358,7 @@ func TestLocalHuntsFloodIngest(t *testing.T) {
 // heldWrite opens db with a 100 ms busy timeout and wait as the bound,
 // has another process hold the write lock for hold, and runs a write
 // meanwhile.
-func heldWrite(t *testing.T, wait time.Duration, hold string) (*SQLite, error) {
+func heldWrite(t *testing.T, wait time.Duration, hold string) (*DB, error) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "p.db")
 	s, err := OpenWith(db, Options{BusyTimeout: 100 * time.Millisecond, WriteWait: wait})

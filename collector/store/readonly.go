@@ -14,7 +14,7 @@ import (
 // mount, a file the user may not write, or a copy kept as evidence is
 // read without being changed. It is never migrated: a schema older than
 // this pkgpersist's must be opened once by a command that writes.
-func OpenReadOnly(path string) (*SQLite, error) {
+func OpenReadOnly(path string) (*DB, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func OpenReadOnly(path string) (*SQLite, error) {
 	return s, nil
 }
 
-func openRO(path, mode string) (*SQLite, error) {
+func openRO(path, mode string) (*DB, error) {
 	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+mode+"&_foreign_keys=on&_busy_timeout=1000")
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func openRO(path, mode string) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("database schema version %d, this pkgpersist reads %d: open it once with a command that writes (pkgpersist hunt) to migrate it", v, len(migrations))
 	}
-	return &SQLite{db: db, opt: DefaultOptions}, nil
+	return &DB{db: db, opt: DefaultOptions}, nil
 }
 
 func walEmpty(path string) bool {

@@ -35,7 +35,7 @@ const logChunk = 20000
 // are what a host's next run is compared with, and what Current shows).
 // A run row whose data went is kept while a kept result row names it as
 // the run that first or last saw it.
-func (s *SQLite) Prune(ctx context.Context, before time.Time) (Pruned, error) {
+func (s *DB) Prune(ctx context.Context, before time.Time) (Pruned, error) {
 	var p Pruned
 	err := s.write(ctx, "prune runs", func(tx *sql.Tx) error {
 		p = Pruned{}
@@ -118,7 +118,7 @@ func pruneRuns(ctx context.Context, tx *sql.Tx, before int64, p *Pruned) error {
 // returns whether the file shrank as far as it could (false: full was
 // needed and not given), and checkpoints the write-ahead log so the
 // main file has the smaller size.
-func (s *SQLite) Compact(ctx context.Context, full bool) (bool, error) {
+func (s *DB) Compact(ctx context.Context, full bool) (bool, error) {
 	var mode int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
 		return false, classify("compact", err)

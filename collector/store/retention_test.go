@@ -15,7 +15,7 @@ import (
 // each host returns perHost rows of which a tenth were not in its
 // previous run; and each host logs a row a day as osqueryd would. It
 // returns the runs' ids and start times, oldest first.
-func churnStore(t testing.TB, s *SQLite, hosts, perHost, runs int) ([]int64, []time.Time) {
+func churnStore(t testing.TB, s *DB, hosts, perHost, runs int) ([]int64, []time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	day := 24 * time.Hour
@@ -59,7 +59,7 @@ func churnStore(t testing.TB, s *SQLite, hosts, perHost, runs int) ([]int64, []t
 
 // diffs is every diff a user of the kept range can ask for: each kept
 // run, the window since each kept run's start, and the current rows.
-func diffs(t testing.TB, s *SQLite, ids []int64, at []time.Time) map[string][]Change {
+func diffs(t testing.TB, s *DB, ids []int64, at []time.Time) map[string][]Change {
 	t.Helper()
 	ctx := context.Background()
 	out := map[string][]Change{}
@@ -82,7 +82,7 @@ func diffs(t testing.TB, s *SQLite, ids []int64, at []time.Time) map[string][]Ch
 	return out
 }
 
-func storeRows(t testing.TB, s *SQLite) int {
+func storeRows(t testing.TB, s *DB) int {
 	n := 0
 	for _, tb := range []string{"runs", "host_runs", "query_runs", "results", "changes", "scheduled_results", "status_logs"} {
 		var c int

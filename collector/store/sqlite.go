@@ -149,8 +149,8 @@ var migrations = []string{
 	machinesSchema, // machines.go
 }
 
-// SQLite is the Store on one SQLite file (WAL, foreign keys on).
-type SQLite struct {
+// DB is the Store on one SQLite file (WAL, foreign keys on) or a PostgreSQL database.
+type DB struct {
 	db       *sql.DB
 	opt      Options
 	busy     contention
@@ -160,10 +160,10 @@ type SQLite struct {
 
 // Open opens (creating 0600 and migrating) the database at path with the
 // DefaultOptions.
-func Open(path string) (*SQLite, error) { return OpenWith(path, DefaultOptions) }
+func Open(path string) (*DB, error) { return OpenWith(path, DefaultOptions) }
 
 // OpenWith opens the database at path with opt.
-func OpenWith(path string, opt Options) (*SQLite, error) {
+func OpenWith(path string, opt Options) (*DB, error) {
 	looser, err := createPrivate(path)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func OpenWith(path string, opt Options) (*SQLite, error) {
 	// one connection: this process's writes queue here instead of in
 	// SQLite's busy handler (see the package documentation)
 	db.SetMaxOpenConns(1)
-	s := &SQLite{db: db, opt: opt, warnings: looser}
+	s := &DB{db: db, opt: opt, warnings: looser}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -187,12 +187,12 @@ func OpenWith(path string, opt Options) (*SQLite, error) {
 
 // Warnings are what Open found worth telling the operator: database
 // files other users can read.
-func (s *SQLite) Warnings() []string { return s.warnings }
+func (s *DB) Warnings() []string { return s.warnings }
 
 // migrate brings the schema to the latest version, one migration a
 // transaction. The version is read inside each transaction: processes
 // that open a new database at once must not run a migration twice.
-func (s *SQLite) migrate(ctx context.Context) error {
+func (s *DB) migrate(ctx context.Context) error {
 	var v int
 	// the common case, an up-to-date database, takes no write lock
 	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err == nil && v == len(migrations) {
@@ -226,10 +226,10 @@ func (s *SQLite) migrate(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *DB) Close() error { return s.db.Close() }
 
 // BeginRun records the run and its queries.
-func (s *SQLite) BeginRun(ctx context.Context, r Run, queries []Query) (int64, error) {
+func (s *DB) BeginRun(ctx context.Context, r Run, queries []Query) (int64, error) {
 	var id int64
 	err := s.write(ctx, "begin run", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO runs (started, transport, who) VALUES (?, ?, ?)`, r.Started.UnixNano(), r.Transport, r.Who)
@@ -253,7 +253,7 @@ func (s *SQLite) BeginRun(ctx context.Context, r Run, queries []Query) (int64, e
 }
 
 // FinishRun marks the run finished.
-func (s *SQLite) FinishRun(ctx context.Context, runID int64) error {
+func (s *DB) FinishRun(ctx context.Context, runID int64) error {
 	_, err := s.exec(ctx, "finish run", `UPDATE runs SET finished = ? WHERE id = ?`, time.Now().UnixNano(), runID)
 	return err
 }
@@ -262,7 +262,7 @@ func (s *SQLite) FinishRun(ctx context.Context, runID int64) error {
 // status, each query's status, the rows (new ones inserted, seen ones
 // stamped with this run) and the changes against the host's previous
 // successful run of each query.
-func (s *SQLite) SaveHost(ctx context.Context, runID int64, h HostResult) error {
+func (s *DB) SaveHost(ctx context.Context, runID int64, h HostResult) error {
 	return s.write(ctx, "save host "+h.Host, func(tx *sql.Tx) error {
 		hostID, err := hostID(ctx, tx, h.Host)
 		if err != nil {
@@ -296,7 +296,7 @@ func (s *SQLite) SaveHost(ctx context.Context, runID int64, h HostResult) error 
 }
 
 // HostOutcomes returns each stored host's state in a run, by host name.
-func (s *SQLite) HostOutcomes(ctx context.Context, runID int64) ([]HostOutcome, error) {
+func (s *DB) HostOutcomes(ctx context.Context, runID int64) ([]HostOutcome, error) {
 	rs, err := s.db.QueryContext(ctx, `SELECT h.name, hr.error, hr.state, hr.reasons, hr.host_id FROM host_runs hr
 		JOIN hosts h ON h.id = hr.host_id WHERE hr.run_id = ? ORDER BY h.name`, runID)
 	if err != nil {
@@ -445,7 +445,7 @@ func liveRows(ctx context.Context, tx *sql.Tx, runID, hostID int64, queryID stri
 }
 
 // Diff lists the changes of the runs in the window.
-func (s *SQLite) Diff(ctx context.Context, w Window) ([]Change, error) {
+func (s *DB) Diff(ctx context.Context, w Window) ([]Change, error) {
 	var args []any
 	// filters are the host and query conditions, with alias the table
 	// that holds query_id
@@ -500,7 +500,7 @@ const packQueryID = `CASE
 
 // Current returns the rows of each host's latest successful run of each
 // query (kind "current").
-func (s *SQLite) Current(ctx context.Context, host, query string) ([]Change, error) {
+func (s *DB) Current(ctx context.Context, host, query string) ([]Change, error) {
 	return s.changes(ctx, `SELECT 'current', r.last_run, ru.started, h.name, h.hostname, h.root, r.query_id, r.hash, r.row, q.title, q.kind, q.attack, q.sql
 		FROM results r
 		JOIN hosts h ON h.id = r.host_id
@@ -511,7 +511,7 @@ func (s *SQLite) Current(ctx context.Context, host, query string) ([]Change, err
 		ORDER BY h.name, r.query_id, r.hash`, host, host, host, query, query)
 }
 
-func (s *SQLite) changes(ctx context.Context, query string, args ...any) ([]Change, error) {
+func (s *DB) changes(ctx context.Context, query string, args ...any) ([]Change, error) {
 	rs, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func open(t *testing.T) *SQLite {
+func open(t *testing.T) *DB {
 	t.Helper()
 	s, err := Open(filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
@@ -19,7 +19,7 @@ func open(t *testing.T) *SQLite {
 
 var q1 = Query{ID: "q1", Title: "hooks", Kind: "detection", SQL: "SELECT 1", Attack: []string{"T1546.016"}}
 
-func run(t *testing.T, s *SQLite, hosts ...HostResult) int64 {
+func run(t *testing.T, s *DB, hosts ...HostResult) int64 {
 	t.Helper()
 	ctx := context.Background()
 	id, err := s.BeginRun(ctx, Run{Started: time.Now(), Transport: "local"}, []Query{q1})
@@ -49,7 +49,7 @@ func host(name string, r []Row) HostResult {
 	return HostResult{Host: name, Queries: []QueryResult{{QueryID: "q1", Rows: r}}}
 }
 
-func count(t *testing.T, s *SQLite, table string) int {
+func count(t *testing.T, s *DB, table string) int {
 	t.Helper()
 	var n int
 	if err := s.db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {

@@ -44,7 +44,7 @@ type Triage struct {
 }
 
 // AddTriage records a decision and returns its id.
-func (s *SQLite) AddTriage(ctx context.Context, t Triage) (int64, error) {
+func (s *DB) AddTriage(ctx context.Context, t Triage) (int64, error) {
 	row, _ := json.Marshal(t.Row)
 	var id int64
 	err := s.write(ctx, "triage", func(tx *sql.Tx) error {
@@ -56,7 +56,7 @@ func (s *SQLite) AddTriage(ctx context.Context, t Triage) (int64, error) {
 }
 
 // RemoveTriage deletes a decision; it is an error when there is none.
-func (s *SQLite) RemoveTriage(ctx context.Context, id int64) error {
+func (s *DB) RemoveTriage(ctx context.Context, id int64) error {
 	n, err := s.exec(ctx, "remove triage", `DELETE FROM triage WHERE id = ?`, id)
 	if err == nil && n == 0 {
 		err = fmt.Errorf("no triage decision %d", id)
@@ -65,7 +65,7 @@ func (s *SQLite) RemoveTriage(ctx context.Context, id int64) error {
 }
 
 // Triages lists every decision, expired ones included, oldest first.
-func (s *SQLite) Triages(ctx context.Context) ([]Triage, error) {
+func (s *DB) Triages(ctx context.Context) ([]Triage, error) {
 	rs, err := s.db.QueryContext(ctx, `SELECT id, query_id, hash, host, row, verdict, reason, who, created, until FROM triage ORDER BY id`)
 	if err != nil {
 		return nil, err

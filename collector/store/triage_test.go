@@ -28,7 +28,7 @@ func fileRows(atime, size string) []Row {
 	return []Row{{"path": "/etc/apt/apt.conf.d/a", "atime": atime, "size": size}, {"path": "/etc/apt/apt.conf.d/b", "atime": atime, "size": size}}
 }
 
-func runQuery(t *testing.T, s *SQLite, q Query, host string, r []Row) int64 {
+func runQuery(t *testing.T, s *DB, q Query, host string, r []Row) int64 {
 	t.Helper()
 	ctx := context.Background()
 	id := must(s.BeginRun(ctx, Run{Started: time.Now()}, []Query{q}))

@@ -35,7 +35,7 @@ type contention struct {
 }
 
 // Contention returns the counts so far.
-func (s *SQLite) Contention() Contention {
+func (s *DB) Contention() Contention {
 	return Contention{Retries: s.busy.retries.Load(), GaveUp: s.busy.gaveUp.Load()}
 }
 
@@ -47,7 +47,7 @@ func (s *SQLite) Contention() Contention {
 // Options.WriteWait; then, or when ctx ends, it fails with ErrBusy. fn
 // may run more than once: it must not keep anything from an attempt that
 // was rolled back. Every error is an *Error of op.
-func (s *SQLite) write(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+func (s *DB) write(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		err := s.attempt(ctx, fn)
@@ -67,7 +67,7 @@ func (s *SQLite) write(ctx context.Context, op string, fn func(*sql.Tx) error) e
 	}
 }
 
-func (s *SQLite) attempt(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *DB) attempt(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (s *SQLite) attempt(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // exec runs one statement as a write and returns the rows it changed.
-func (s *SQLite) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
+func (s *DB) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
 	var n int64
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
