@@ -29,6 +29,9 @@ needs=(
   "command -v qemu-aarch64-static:qemu-user-static"
   "command -v readelf:binutils"
   "command -v file:file"
+  # the store's contract tests and the replica load test run a real
+  # PostgreSQL (initdb and pg_ctl on a temporary directory)
+  "ls /usr/lib/postgresql/*/bin/initdb:postgresql"
 )
 
 missing=()
