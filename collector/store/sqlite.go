@@ -152,6 +152,7 @@ var migrations = []string{
 // DB is the Store on one SQLite file (WAL, foreign keys on) or a PostgreSQL database.
 type DB struct {
 	db       *sql.DB
+	d        dialect
 	opt      Options
 	busy     contention
 	group    writeGroup

@@ -1,0 +1,49 @@
+package store
+
+import "strings"
+
+// dialect is where the store's SQL differs between its engines. The store
+// writes SQLite's SQL; the PostgreSQL engine translates what is only a
+// matter of spelling (placeholders, rowid, column types: see pgsql.go),
+// and the few expressions whose form differs come from here.
+type dialect struct {
+	postgres bool
+}
+
+// literal quotes s as an SQL string literal (both engines: standard
+// strings, a quote doubled).
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// jsonField is the text of key in the JSON object held by the text
+// expression expr, '' when it is missing or null.
+func (d dialect) jsonField(expr, key string) string {
+	if d.postgres {
+		return "coalesce((" + expr + ")::jsonb ->> " + literal(key) + ", '')"
+	}
+	return "coalesce(json_extract(" + expr + ", " + literal(`$."`+strings.ReplaceAll(key, `"`, `\"`)+`"`) + "), '')"
+}
+
+// distinctTexts aggregates the distinct values of the text expression
+// expr in a group into a JSON array of strings.
+func (d dialect) distinctTexts(expr string) string {
+	if d.postgres {
+		return "json_agg(DISTINCT " + expr + ")::text"
+	}
+	return "'[' || group_concat(DISTINCT json_quote(" + expr + ")) || ']'"
+}
+
+// least and greatest are the smaller and the larger of two values (SQLite
+// spells them as the two-argument min and max).
+func (d dialect) least(a, b string) string {
+	if d.postgres {
+		return "LEAST(" + a + ", " + b + ")"
+	}
+	return "min(" + a + ", " + b + ")"
+}
+
+func (d dialect) greatest(a, b string) string {
+	if d.postgres {
+		return "GREATEST(" + a + ", " + b + ")"
+	}
+	return "max(" + a + ", " + b + ")"
+}
