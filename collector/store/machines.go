@@ -212,7 +212,7 @@ func mergeHost(ctx context.Context, tx *sql.Tx, from, to int64) error {
 			return err
 		}
 	}
-	return nil
+	return rederiveHost(ctx, tx, from, to)
 }
 
 // hostFilter selects the host h by its name or any of its aliases; it
