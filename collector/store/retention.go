@@ -179,6 +179,17 @@ func incrementalVacuum(ctx context.Context, db *sql.DB) error {
 	return rs.Err()
 }
 
+// Size is how many bytes the store takes: the SQLite file with its
+// write-ahead log, or the PostgreSQL database.
+func (s *DB) Size(ctx context.Context) (int64, error) {
+	if s.d.postgres {
+		var n int64
+		err := s.db.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
+		return n, classify("database size", err)
+	}
+	return FileSize(s.path), nil
+}
+
 // FileSize is the size of the database file with its write-ahead log.
 func FileSize(path string) int64 {
 	var n int64
