@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/test/storetest"
 )
 
 // randomInstalls are n logged process rows around now on hosts
@@ -77,11 +77,7 @@ func randomInstalls(rng *rand.Rand, hosts, n int) map[string][]store.Logged {
 // twice.
 func TestFindIsDetect(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	rng := rand.New(rand.NewPCG(18, 2))
 	ids := map[string]int64{}
 	var sent []map[string][]store.Logged
@@ -162,11 +158,7 @@ func TestFindIsDetect(t *testing.T) {
 // preferred query's first.
 func TestFindEdges(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	o := Defaults
 	o.Now = now
 	old := now.Add(-o.Lookback - o.History).Unix()

@@ -310,11 +310,11 @@ func (s *DB) fillRollup(ctx context.Context, tx *sql.Tx, spec rollupSpec, queryI
 	for i := range keys {
 		keys[i] = "''"
 		if i < len(spec.columns) {
-			keys[i] = s.d.jsonField("row", spec.columns[i])
+			keys[i] = s.d.jsonField("scheduled_results.row", spec.columns[i])
 		}
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO logged_rollup (rollup_id, day, k1, k2, k3, host_id, n)
-		SELECT ?, unix_time / 86400, `+strings.Join(keys, ", ")+`, host_id, count(*)
+		SELECT CAST(? AS INTEGER), unix_time / 86400, `+strings.Join(keys, ", ")+`, host_id, count(*)
 		FROM scheduled_results WHERE query_id = ? AND action IN `+loggedActions+and+`
 		GROUP BY 2, 3, 4, 5, 6`, append([]any{spec.id, queryID}, args...)...)
 	return err

@@ -144,6 +144,10 @@ func save(t *testing.T, s *DB, logs map[string][]Logged, ids map[string]int64, g
 // rows stored before the rollups were registered and after, batches sent
 // twice, and after a prune that cuts a day.
 func TestRollupMatchesEvents(t *testing.T) {
+	each(t, testRollupMatchesEvents)
+}
+
+func testRollupMatchesEvents(t *testing.T, open opener) {
 	s := open(t)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(18, 1))

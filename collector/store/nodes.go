@@ -283,7 +283,7 @@ type LoggedEvent struct {
 // as added or in a snapshot since a time, oldest first.
 func (s *DB) LoggedRows(ctx context.Context, queryID string, since time.Time) ([]LoggedEvent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT h.name, l.unix_time, l.row
-		FROM (SELECT *, `+packQueryID+` AS query_id FROM scheduled_results) l
+		FROM scheduled_results l
 		JOIN hosts h ON h.id = l.host_id
 		WHERE l.query_id = ? AND l.action IN ('added', 'snapshot') AND l.unix_time >= ?
 		ORDER BY l.unix_time, h.name, l.hash`, queryID, since.Unix())
@@ -529,7 +529,7 @@ func (s *DB) loggedIn(ctx context.Context, queryID string, columns []string, lo,
 	fields, keys := make([]string, len(columns)), make([]string, len(columns))
 	for i, c := range columns {
 		keys[i] = "k" + strconv.Itoa(i+1)
-		fields[i] = s.d.jsonField("row", c) + " AS " + keys[i]
+		fields[i] = s.d.jsonField("scheduled_results.row", c) + " AS " + keys[i]
 	}
 	raw := func(from, to int64) string {
 		*args = append(*args, queryID, from, to)
