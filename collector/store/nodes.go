@@ -482,15 +482,19 @@ func (s *DB) GroupLogged(ctx context.Context, queryID string, since, until time.
 			}
 			hosts = append(hosts, h)
 		}
-		without = ` WHERE l.host_id NOT IN (SELECT host_id FROM (` + strings.Join(hosts, " UNION ALL ") + `) u)`
+		without = ` WHERE e.host_id NOT IN (SELECT host_id FROM (` + strings.Join(hosts, " UNION ALL ") + `) u)`
 	}
-	keys := make([]string, len(columns))
+	inner, keys := make([]string, len(columns)), make([]string, len(columns))
 	for i := range keys {
+		inner[i] = "e.k" + strconv.Itoa(i+1)
 		keys[i] = "l.k" + strconv.Itoa(i+1)
 	}
+	// each host's count first: a host's rows of many days (and of the
+	// rollup and the edges) meet the host table once
 	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Join(append(keys, ""), ", ")+`CAST(sum(l.n) AS BIGINT), `+s.d.distinctTexts("h.name")+`
-		FROM (`+src+`) l
-		JOIN hosts h ON h.id = l.host_id`+without+`
+		FROM (SELECT `+strings.Join(append(inner, ""), ", ")+`e.host_id, sum(e.n) AS n FROM (`+src+`) e`+without+`
+			GROUP BY `+keysByPosition(len(columns)+1)+`) l
+		JOIN hosts h ON h.id = l.host_id
 		GROUP BY `+keysByPosition(len(columns)), args...)
 	if err != nil {
 		return nil, err
