@@ -165,23 +165,14 @@ func fillPostgres(b *testing.B, dsn string, n int) *sql.DB {
 // stackAll is `report stacks`: both stacks over the 30 days before
 // benchNow, and the events they grouped.
 func stackAll(b *testing.B, st *store.DB) (kept string, events int) {
-	ctx := context.Background()
 	until := time.Unix(benchNow, 0)
-	since := until.Add(-30 * 24 * time.Hour)
-	files, err := Load(ctx, st, FileSources, since, until)
-	if err != nil {
-		b.Fatal(err)
-	}
-	children, err := Load(ctx, st, ChildSources, since, until)
-	if err != nil {
-		b.Fatal(err)
-	}
+	files, children, kept := stacked(b, st, until.Add(-30*24*time.Hour), until)
 	for _, l := range append(files, children...) {
 		for _, g := range l.Groups {
 			events += g.Count
 		}
 	}
-	return fmt.Sprint(Rows("files", Files(files, Defaults)), Rows("children", Children(children, Defaults))), events
+	return kept, events
 }
 
 // benchStacks times stacking without rollups, registers them and times

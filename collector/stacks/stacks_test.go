@@ -50,7 +50,7 @@ children,/usr/bin/sh,,49,5,"h0,h1,h2,h3,h4"
 `
 
 // stacked loads both stacks in [since, until] and writes them as CSV.
-func stacked(t *testing.T, st *store.DB, since, until time.Time) ([]Logged, []Logged, string) {
+func stacked(t testing.TB, st *store.DB, since, until time.Time) ([]Logged, []Logged, string) {
 	t.Helper()
 	ctx := context.Background()
 	files, err := Load(ctx, st, FileSources, since, until)

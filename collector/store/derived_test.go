@@ -264,11 +264,7 @@ func TestDerivedMigration(t *testing.T) {
 		}
 	}
 	old.Close()
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := mustOpen(t, path)
 	rs, err := s.db.Query(`SELECT name, query_id FROM scheduled_results`)
 	if err != nil {
 		t.Fatal(err)

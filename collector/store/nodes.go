@@ -290,6 +290,11 @@ func (s *DB) LoggedRows(ctx context.Context, queryID string, since time.Time) ([
 	if err != nil {
 		return nil, err
 	}
+	return loggedEvents(rows)
+}
+
+// loggedEvents reads rows of (host name, unix_time, row) and closes them.
+func loggedEvents(rows *sql.Rows) ([]LoggedEvent, error) {
 	defer rows.Close()
 	var out []LoggedEvent
 	for rows.Next() {

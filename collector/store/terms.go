@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/installargv"
 )
@@ -102,23 +100,13 @@ func (s *DB) NewTermEvents(ctx context.Context, w TermWindows) ([]TermEvent, err
 	if err != nil {
 		return nil, err
 	}
-	defer rs.Close()
-	var out []TermEvent
-	for rs.Next() {
-		var e TermEvent
-		var logged int64
-		var data string
-		if err := rs.Scan(&e.Host, &logged, &data); err != nil {
-			return nil, err
-		}
-		e.Logged = time.Unix(logged, 0)
-		if err := json.Unmarshal([]byte(data), &e.Row); err != nil {
-			return nil, err
-		}
+	evs, err := loggedEvents(rs)
+	out := make([]TermEvent, len(evs))
+	for i, e := range evs {
 		// classified again, from the row as stored (and as the oracle
 		// reads it)
-		e.Term, _ = TermOf(e.Row, logged)
-		out = append(out, e)
+		out[i].LoggedEvent = e
+		out[i].Term, _ = TermOf(e.Row, e.Logged.Unix())
 	}
-	return out, rs.Err()
+	return out, err
 }
