@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -283,4 +284,54 @@ func TestDerivedMigration(t *testing.T) {
 	if n != len(names) {
 		t.Errorf("%d rows, want %d", n, len(names))
 	}
+}
+
+// BenchmarkSaveLogsDerived: logged rows a second through SaveLogsByHost
+// (ingest's write) with the rollups and install terms the reports
+// register against none, on SQLite, in the same run: what keeping them
+// costs a writer.
+func BenchmarkSaveLogsDerived(b *testing.B) {
+	ctx := context.Background()
+	batch := func(n int) map[string][]Logged {
+		out := map[string][]Logged{}
+		for i := 0; i < 2000; i++ {
+			h := fmt.Sprintf("h%d", i%100)
+			q := []string{"pm-writes", "pm-process-file-events", "pm-descendants", "pm-children", "pm-installs"}[i%5]
+			out[h] = append(out[h], Logged{Name: "pack_pkgpersist-core_" + q, Action: "added", UnixTime: day0 + int64(n*2000+i), Counter: int64(n),
+				Row: Row{"path": fmt.Sprintf("/usr/bin/tool%d", i%7), "target_path": "/etc/apt/apt.conf.d/99x", "executable": "/usr/bin/x",
+					"parent_path": "/usr/bin/apt", "cmdline": "dpkg -i x.deb", "pid": fmt.Sprint(i)}})
+		}
+		return out
+	}
+	var rate [2]float64
+	for k, derived := range []bool{false, true} {
+		s, err := Open(filepath.Join(b.TempDir(), "p.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if derived {
+			for _, q := range []string{"pm-writes", "pm-process-file-events", "pm-descendants", "pm-children"} {
+				for _, cols := range [][]string{{"path", "target_path"}, {}} {
+					if err := s.EnsureRollup(ctx, q, cols); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if err := s.EnsureTerms(ctx, "pm-installs"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ids := map[string]int64{}
+		t0 := time.Now()
+		for n := 0; n < b.N; n++ {
+			if _, err := s.SaveLogsByHost(ctx, batch(n), ids); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rate[k] = float64(2000*b.N) / time.Since(t0).Seconds()
+		s.Close()
+	}
+	b.ReportMetric(rate[0], "rows/s-plain")
+	b.ReportMetric(rate[1], "rows/s-derived")
+	b.ReportMetric(rate[1]/rate[0], "x-of-plain")
 }
