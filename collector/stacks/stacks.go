@@ -79,14 +79,21 @@ type Rollups interface {
 }
 
 // Prepare has the store keep the rollups Load reads: each source's rows
-// by its columns, and per host alone (which hosts logged a source is
-// what the sources after it leave out). The store counts the rows stored
-// so far once, and every write keeps them from then on.
+// by its columns, and a source that others follow per host alone (which
+// hosts logged it is what the sources after it leave out). The store
+// counts the rows stored so far once, and every write keeps them from
+// then on.
 func Prepare(ctx context.Context, r Rollups) error {
-	for _, s := range append(append([]Source{}, FileSources...), ChildSources...) {
-		for _, cols := range [][]string{s.Columns, {}} {
-			if err := r.EnsureRollup(ctx, s.QueryID, cols); err != nil {
-				return fmt.Errorf("%s: %w", s.QueryID, err)
+	for _, sources := range [][]Source{FileSources, ChildSources} {
+		for i, s := range sources {
+			rollups := [][]string{s.Columns}
+			if i < len(sources)-1 {
+				rollups = append(rollups, []string{})
+			}
+			for _, cols := range rollups {
+				if err := r.EnsureRollup(ctx, s.QueryID, cols); err != nil {
+					return fmt.Errorf("%s: %w", s.QueryID, err)
+				}
 			}
 		}
 	}
