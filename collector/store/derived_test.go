@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -334,4 +335,37 @@ func BenchmarkSaveLogsDerived(b *testing.B) {
 	b.ReportMetric(rate[0], "rows/s-plain")
 	b.ReportMetric(rate[1], "rows/s-derived")
 	b.ReportMetric(rate[1]/rate[0], "x-of-plain")
+}
+
+// TestRollupAfterMerge: a host merged into another (rows both logged kept
+// once) is counted as the merged host's rows are.
+func TestRollupAfterMerge(t *testing.T) {
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(18, 3))
+		ids := map[string]int64{}
+		a, b := randomLogs(rng, 1, 300)["h0"], randomLogs(rng, 1, 300)["h0"]
+		save(t, s, map[string][]Logged{"a": append(a, b[:100]...), "b": b}, ids, false)
+		if err := s.EnsureRollup(ctx, "qa", []string{"exe"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EnsureTerms(ctx, "qa"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.write(ctx, "merge", func(tx *sql.Tx) error { return mergeHost(ctx, s.d, tx, ids["a"], ids["b"]) }); err != nil {
+			t.Fatal(err)
+		}
+		since, until := int64(day0-86400), int64(day0+12*86400)
+		got, err := s.GroupLogged(ctx, "qa", time.Unix(since, 0), time.Unix(until, 0), []string{"exe"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := oracleGroups(t, s, "qa", since, until, []string{"exe"}); fmt.Sprint(sortGroups(got)) != fmt.Sprint(want) {
+			t.Fatalf("merged:\n got %v\nwant %v", sortGroups(got), want)
+		}
+		if n := count(t, s, "logged_rollup WHERE host_id = "+fmt.Sprint(ids["a"])); n != 0 {
+			t.Errorf("%d rollup rows of the merged host left", n)
+		}
+	})
 }
