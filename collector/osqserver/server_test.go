@@ -59,7 +59,15 @@ func start(t testing.TB, opt Options) *testServer {
 // startIn starts a server whose database and certificate are in dir.
 func startIn(t testing.TB, dir string, opt Options) *testServer {
 	t.Helper()
-	st, err := store.Open(filepath.Join(dir, "p.db"))
+	return startOn(t, filepath.Join(dir, "p.db"), dir, opt)
+}
+
+// startOn starts a server on the store at dsn (a SQLite file or a
+// PostgreSQL URL), with the certificate kept in dir: servers started on
+// one dsn and dir are replicas, as serve processes on one database.
+func startOn(t testing.TB, dsn, dir string, opt Options) *testServer {
+	t.Helper()
+	st, err := store.Open(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +95,7 @@ func startIn(t testing.TB, dir string, opt Options) *testServer {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, &cert) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &testServer{srv: srv, st: st, url: "https://" + ln.Addr().String(), certs: certFile, db: filepath.Join(dir, "p.db"), logs: &buf.Buffer}
+	return &testServer{srv: srv, st: st, url: "https://" + ln.Addr().String(), certs: certFile, db: dsn, logs: &buf.Buffer}
 }
 
 // osqueryd is a client that speaks as osqueryd does (osquery/remote/

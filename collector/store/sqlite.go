@@ -147,6 +147,7 @@ var migrations = []string{
 	`CREATE INDEX distributed_batch_pending ON distributed (batch, answered, host_id);`,
 	triageSchema,   // triage.go
 	machinesSchema, // machines.go
+	replicaSchema,  // replicas.go
 }
 
 // DB is the Store on one SQLite file (WAL, foreign keys on) or a PostgreSQL database.
