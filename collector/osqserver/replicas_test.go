@@ -3,12 +3,14 @@ package osqserver
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/test/storetest"
 )
 
 // replicaEngines are the databases replicas are tested on, each a
@@ -18,7 +20,10 @@ var replicaEngines = []struct {
 	dsn  func(t *testing.T) string
 }{
 	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "shared.db") }},
+	{"postgres", func(t *testing.T) string { return storetest.Postgres(t) }},
 }
+
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // replicas starts n servers on one fresh database, as serve processes
 // are: each with its own store handle; and a store handle of its own for
@@ -30,12 +35,7 @@ func replicas(t *testing.T, dsn string, n int, opt Options) ([]*testServer, *sto
 	for i := 0; i < n; i++ {
 		out = append(out, startOn(t, dsn, dir, opt))
 	}
-	other, err := store.Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Close() })
-	return out, other
+	return out, openStore(t, dsn)
 }
 
 // eachEngine runs a replica test on every engine.

@@ -42,9 +42,9 @@ func (s *DB) Allow(ctx context.Context, name string, rate float64, burst int, no
 	step := int64(float64(time.Second) / rate)
 	at := now.UnixNano()
 	var allowed bool
-	err := s.grouped(ctx, "rate limit", 1, func(tx *sql.Tx) error {
+	take := func(q querier) error {
 		var full int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO rate_limits (name, full_at) VALUES (?1, ?2)
+		err := q.QueryRowContext(ctx, `INSERT INTO rate_limits (name, full_at) VALUES (?1, ?2)
 			ON CONFLICT (name) DO UPDATE SET full_at = `+s.d.greatest("rate_limits.full_at", "?3")+` + ?4
 			WHERE `+s.d.greatest("rate_limits.full_at", "?3")+` + ?4 <= ?5
 			RETURNING full_at`, name, at+step, at, step, at+int64(burst)*step).Scan(&full)
@@ -53,8 +53,22 @@ func (s *DB) Allow(ctx context.Context, name string, rate float64, burst int, no
 			return nil
 		}
 		return err
-	})
+	}
+	if s.d.postgres {
+		// one statement on its own, read committed: a bucket busy in
+		// another transaction is waited for and the rule applied to what
+		// that one left, where a serializable write would be rolled back
+		// and run again (every enrollment takes from "new hosts")
+		return allowed, classify("rate limit", take(s.db))
+	}
+	// on SQLite it shares a commit with the other writes of the moment
+	err := s.grouped(ctx, "rate limit", 1, func(tx *sql.Tx) error { return take(tx) })
 	return allowed, err
+}
+
+// querier is a database or a transaction.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // ForgetFullBuckets drops the buckets that are full by now: a full bucket
