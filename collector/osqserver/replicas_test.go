@@ -3,7 +3,6 @@ package osqserver
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -23,7 +22,6 @@ var replicaEngines = []struct {
 	{"postgres", func(t *testing.T) string { return storetest.Postgres(t) }},
 }
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // replicas starts n servers on one fresh database, as serve processes
 // are: each with its own store handle; and a store handle of its own for
