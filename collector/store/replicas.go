@@ -42,7 +42,7 @@ func (s *DB) Allow(ctx context.Context, name string, rate float64, burst int, no
 	step := int64(float64(time.Second) / rate)
 	at := now.UnixNano()
 	var allowed bool
-	take := func(q querier) error {
+	take := func(q queryer) error {
 		var full int64
 		err := q.QueryRowContext(ctx, `INSERT INTO rate_limits (name, full_at) VALUES (?1, ?2)
 			ON CONFLICT (name) DO UPDATE SET full_at = `+s.d.greatest("rate_limits.full_at", "?3")+` + ?4
@@ -66,10 +66,6 @@ func (s *DB) Allow(ctx context.Context, name string, rate float64, burst int, no
 	return allowed, err
 }
 
-// querier is a database or a transaction.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
 
 // ForgetFullBuckets drops the buckets that are full by now: a full bucket
 // is the same as none, so the table holds only names that are busy.
