@@ -22,7 +22,6 @@ var replicaEngines = []struct {
 	{"postgres", func(t *testing.T) string { return storetest.Postgres(t) }},
 }
 
-
 // replicas starts n servers on one fresh database, as serve processes
 // are: each with its own store handle; and a store handle of its own for
 // the test, as pkgpersist hosts or hunt --enrolled use.
