@@ -12,7 +12,7 @@ import (
 )
 
 // openStore opens a store handle on dsn for t.
-func openStore(t *testing.T, dsn string) *store.DB {
+func openStore(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	st, err := store.Open(dsn)
 	if err != nil {

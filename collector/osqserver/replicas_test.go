@@ -25,7 +25,7 @@ var replicaEngines = []struct {
 // replicas starts n servers on one fresh database, as serve processes
 // are: each with its own store handle; and a store handle of its own for
 // the test, as pkgpersist hosts or hunt --enrolled use.
-func replicas(t *testing.T, dsn string, n int, opt Options) ([]*testServer, *store.DB) {
+func replicas(t testing.TB, dsn string, n int, opt Options) ([]*testServer, *store.DB) {
 	t.Helper()
 	dir := t.TempDir()
 	var out []*testServer
