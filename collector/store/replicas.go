@@ -24,7 +24,11 @@ const replicaSchema = `
 		name TEXT PRIMARY KEY,
 		n    INTEGER NOT NULL
 	);
-	INSERT INTO revisions (name, n) VALUES ('node keys', 0);`
+	INSERT INTO revisions (name, n) VALUES ('node keys', 0);
+	-- enrollment, its rate limit and revocations look nodes up by
+	-- identifier: without an index each one read every node, and on
+	-- PostgreSQL each serializable enrollment conflicted with every other
+	CREATE INDEX nodes_identifier ON nodes (host_identifier);`
 
 // Allow takes a token from the named bucket, which holds burst tokens and
 // gains rate tokens a second, and tells whether there was one. Every
@@ -65,7 +69,6 @@ func (s *DB) Allow(ctx context.Context, name string, rate float64, burst int, no
 	err := s.grouped(ctx, "rate limit", 1, func(tx *sql.Tx) error { return take(tx) })
 	return allowed, err
 }
-
 
 // ForgetFullBuckets drops the buckets that are full by now: a full bucket
 // is the same as none, so the table holds only names that are busy.
