@@ -16,6 +16,9 @@ import (
 // The copy is made beside dest, 0600, and renamed to dest when complete,
 // so dest is never a partial copy; an existing dest is refused.
 func (s *DB) Backup(ctx context.Context, dest string) error {
+	if s.d.postgres {
+		return errors.New("backup: a PostgreSQL store is backed up with PostgreSQL's own tools (pg_dump, or continuous archiving)")
+	}
 	if _, err := os.Lstat(dest); err == nil {
 		return fmt.Errorf("backup: %s exists (give a new file)", dest)
 	}

@@ -135,6 +135,9 @@ func millionRows() (string, int64, error) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if testPG.s != nil {
+		testPG.s.Stop()
+	}
 	if million.db != "" {
 		os.RemoveAll(filepath.Dir(million.db))
 	}

@@ -15,7 +15,7 @@ type dialect struct {
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // jsonField is the text of key in the JSON object held by the text
-// expression expr, '' when it is missing or null.
+// expression expr, ” when it is missing or null.
 func (d dialect) jsonField(expr, key string) string {
 	if d.postgres {
 		return "coalesce((" + expr + ")::jsonb ->> " + literal(key) + ", '')"
@@ -46,4 +46,15 @@ func (d dialect) greatest(a, b string) string {
 		return "GREATEST(" + a + ", " + b + ")"
 	}
 	return "max(" + a + ", " + b + ")"
+}
+
+// migration is the statements of migration i (the schema's version i+1).
+// PostgreSQL support began at a version where every migration before it
+// runs on empty tables: those that only fix up existing rows with
+// SQLite's functions are left out there.
+func (d dialect) migration(i int) string {
+	if d.postgres && i == identityMigration {
+		return strings.Replace(migrations[i], identityBackfill, "", 1)
+	}
+	return migrations[i]
 }

@@ -24,6 +24,9 @@ var (
 	ErrReadOnly = errors.New("store read-only")
 	// ErrCorrupt: the database file is damaged.
 	ErrCorrupt = errors.New("store corrupt")
+	// ErrUnreachable: the database server cannot be reached or is
+	// shutting down (PostgreSQL).
+	ErrUnreachable = errors.New("store unreachable")
 )
 
 // errKinds maps SQLite's primary result codes to the errors above.
@@ -76,23 +79,24 @@ func classify(op string, err error) error {
 	if errors.As(err, &le) {
 		return &Error{Op: op, Kind: errKinds[le.Code], Err: err}
 	}
-	return &Error{Op: op, Err: err}
+	kind, _ := pgKind(err)
+	return &Error{Op: op, Kind: kind, Err: err}
 }
 
 // busy tells a write that another connection held the database.
 func busy(err error) bool {
 	var le sqlite3.Error
-	return errors.As(err, &le) && (le.Code == sqlite3.ErrBusy || le.Code == sqlite3.ErrLocked)
+	return (errors.As(err, &le) && (le.Code == sqlite3.ErrBusy || le.Code == sqlite3.ErrLocked)) || pgRetry(err)
 }
 
 // Reason names a store failure for a metric label: store_full,
-// store_busy, store_io, store_readonly, store_corrupt, or store for any
+// store_busy, store_io, store_readonly, store_corrupt, store_unreachable, or store for any
 // other.
 func Reason(err error) string {
 	for _, k := range []struct {
 		err    error
 		reason string
-	}{{ErrFull, "store_full"}, {ErrBusy, "store_busy"}, {ErrIO, "store_io"}, {ErrReadOnly, "store_readonly"}, {ErrCorrupt, "store_corrupt"}} {
+	}{{ErrFull, "store_full"}, {ErrBusy, "store_busy"}, {ErrIO, "store_io"}, {ErrReadOnly, "store_readonly"}, {ErrCorrupt, "store_corrupt"}, {ErrUnreachable, "store_unreachable"}} {
 		if errors.Is(err, k.err) {
 			return k.reason
 		}

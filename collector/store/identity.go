@@ -28,10 +28,7 @@ const identitySchema = `
 	ALTER TABLE nodes ADD COLUMN allow_reenroll INTEGER NOT NULL DEFAULT 0;
 	-- when the node last enrolled again (0: never)
 	ALTER TABLE nodes ADD COLUMN reenrolled INTEGER NOT NULL DEFAULT 0;
-	UPDATE nodes SET hw_uuid = coalesce(json_extract(details, '$.system_info.uuid'), ''),
-		hw_serial = coalesce(json_extract(details, '$.system_info.hardware_serial'), '')
-		WHERE json_valid(details);
-	CREATE TABLE enrollments (
+` + identityBackfill + `	CREATE TABLE enrollments (
 		host_id INTEGER NOT NULL REFERENCES hosts(id),
 		at      INTEGER NOT NULL,
 		remote  TEXT NOT NULL,
@@ -40,6 +37,16 @@ const identitySchema = `
 		detail  TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX enrollments_host ON enrollments (host_id, at);`
+
+// identityBackfill fills the new identity columns of nodes enrolled
+// before them (SQLite only: see dialect.migration).
+const identityBackfill = `
+	UPDATE nodes SET hw_uuid = coalesce(json_extract(details, '$.system_info.uuid'), ''),
+		hw_serial = coalesce(json_extract(details, '$.system_info.hardware_serial'), '')
+		WHERE json_valid(details);`
+
+// identityMigration is identitySchema's index in migrations.
+const identityMigration = 3
 
 // EnrolledHost is the name an enrolled host_identifier has among the
 // hosts results are stored for.

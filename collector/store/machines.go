@@ -70,7 +70,7 @@ func (s *DB) ResolveHost(ctx context.Context, k HostKey) (string, error) {
 		return name, classify("resolve host "+k.Alias, err)
 	}
 	err := s.write(ctx, "resolve host "+k.Alias, func(tx *sql.Tx) error {
-		id, err := resolveHost(ctx, tx, k)
+		id, err := resolveHost(ctx, s.d, tx, k)
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func (s *DB) ResolveHost(ctx context.Context, k HostKey) (string, error) {
 	return name, err
 }
 
-func resolveHost(ctx context.Context, tx *sql.Tx, k HostKey) (int64, error) {
+func resolveHost(ctx context.Context, d dialect, tx *sql.Tx, k HostKey) (int64, error) {
 	aliased, identified, err := aliasHost(ctx, tx, k.Alias)
 	if err != nil {
 		return 0, err
@@ -114,7 +114,7 @@ func resolveHost(ctx context.Context, tx *sql.Tx, k HostKey) (int64, error) {
 	case err != nil:
 		return 0, err
 	case aliased != 0 && aliased != id && !identified:
-		if err := mergeHost(ctx, tx, aliased, id); err != nil {
+		if err := mergeHost(ctx, d, tx, aliased, id); err != nil {
 			return 0, fmt.Errorf("merge %s into its machine's host: %w", k.Alias, err)
 		}
 		// the merged host may have held the name
@@ -188,7 +188,7 @@ func rename(ctx context.Context, tx *sql.Tx, id int64, m Machine) error {
 // from. A run that saved both keeps to's outcome, changes and problems. A
 // row both saw keeps the earliest first and the latest last run, so each
 // query's rows at to's latest run are what that run saw.
-func mergeHost(ctx context.Context, tx *sql.Tx, from, to int64) error {
+func mergeHost(ctx context.Context, d dialect, tx *sql.Tx, from, to int64) error {
 	var qs []string
 	for _, t := range []string{"problems", "changes", "query_runs", "host_runs"} {
 		qs = append(qs, `DELETE FROM `+t+` WHERE host_id = ?1 AND run_id IN (SELECT run_id FROM host_runs WHERE host_id = ?2)`)
@@ -196,15 +196,21 @@ func mergeHost(ctx context.Context, tx *sql.Tx, from, to int64) error {
 	qs = append(qs,
 		`INSERT INTO results (host_id, query_id, hash, row, first_run, last_run)
 			SELECT ?2, query_id, hash, row, first_run, last_run FROM results WHERE host_id = ?1
-			ON CONFLICT (host_id, query_id, hash) DO UPDATE SET first_run = min(first_run, excluded.first_run), last_run = max(last_run, excluded.last_run)`,
+			ON CONFLICT (host_id, query_id, hash) DO UPDATE SET first_run = `+d.least("results.first_run", "excluded.first_run")+`,
+				last_run = `+d.greatest("results.last_run", "excluded.last_run"),
 		`DELETE FROM results WHERE host_id = ?1`)
 	for _, t := range []string{"host_runs", "query_runs", "changes", "problems", "host_aliases"} {
 		qs = append(qs, `UPDATE `+t+` SET host_id = ?2 WHERE host_id = ?1`)
 	}
 	// what osquery logged under the name (pkgpersist ingest); a row both
 	// logged is kept once
-	for _, t := range []string{"scheduled_results", "status_logs"} {
-		qs = append(qs, `UPDATE OR IGNORE `+t+` SET host_id = ?2 WHERE host_id = ?1`, `DELETE FROM `+t+` WHERE host_id = ?1`)
+	for _, l := range loggedKeys {
+		t, same := l.table, ""
+		for _, c := range l.key {
+			same += " AND o." + c + " = " + t + "." + c
+		}
+		qs = append(qs, `UPDATE `+t+` SET host_id = ?2 WHERE host_id = ?1 AND NOT EXISTS
+			(SELECT 1 FROM `+t+` o WHERE o.host_id = ?2`+same+`)`, `DELETE FROM `+t+` WHERE host_id = ?1`)
 	}
 	qs = append(qs, `DELETE FROM hosts WHERE id = ?1`)
 	for _, q := range qs {
@@ -213,6 +219,17 @@ func mergeHost(ctx context.Context, tx *sql.Tx, from, to int64) error {
 		}
 	}
 	return nil
+}
+
+// loggedKeys are the columns besides host_id of the unique keys of what
+// osquery logged: a row another host already has under them stays behind
+// (and goes with that host).
+var loggedKeys = []struct {
+	table string
+	key   []string
+}{
+	{"scheduled_results", []string{"name", "unix_time", "epoch", "counter", "action", "hash"}},
+	{"status_logs", []string{"unix_time", "filename", "line", "message"}},
 }
 
 // hostFilter selects the host h by its name or any of its aliases; it

@@ -9,19 +9,29 @@ import (
 
 func hostNames(t *testing.T, s *DB) []string {
 	t.Helper()
-	rs, err := s.db.Query(`SELECT name || coalesce(' = ' || machine, '') || ' <- ' || coalesce((SELECT group_concat(alias, ',') FROM
-		(SELECT alias FROM host_aliases WHERE host_id = hosts.id ORDER BY alias)), '') FROM hosts ORDER BY name`)
+	rs, err := s.db.Query(`SELECT h.name, coalesce(h.machine, ''), coalesce(a.alias, '') FROM hosts h
+		LEFT JOIN host_aliases a ON a.host_id = h.id ORDER BY h.name, a.alias`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rs.Close()
 	var out []string
+	last := ""
 	for rs.Next() {
-		var n string
-		if err := rs.Scan(&n); err != nil {
+		var name, machine, alias string
+		if err := rs.Scan(&name, &machine, &alias); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, n)
+		if name != last || len(out) == 0 {
+			n := name
+			if machine != "" {
+				n += " = " + machine
+			}
+			out = append(out, n+" <- "+alias)
+			last = name
+			continue
+		}
+		out[len(out)-1] += "," + alias
 	}
 	return out
 }
@@ -89,46 +99,48 @@ func TestMigrateMergesOneMachine(t *testing.T) {
 // whatever name reached it; a name goes with the machine last reached
 // by it; without an identity the name alone decides.
 func TestResolveHost(t *testing.T) {
-	s := open(t)
-	ctx := context.Background()
-	resolve := func(alias, id, hostname, root string) string {
-		t.Helper()
-		n, err := s.ResolveHost(ctx, HostKey{Alias: alias, Machine: Machine{ID: id, Hostname: hostname, Root: root}})
-		if err != nil {
-			t.Fatal(err)
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		ctx := context.Background()
+		resolve := func(alias, id, hostname, root string) string {
+			t.Helper()
+			n, err := s.ResolveHost(ctx, HostKey{Alias: alias, Machine: Machine{ID: id, Hostname: hostname, Root: root}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
 		}
-		return n
-	}
-	steps := []struct{ alias, id, hostname, root, want string }{
-		{"10.0.0.5", "machine-id:a", "web", "/", "web"},
-		{"web.example", "machine-id:a", "web", "/", "web"},
-		// another machine took the address, and the host name
-		{"10.0.0.5", "machine-id:b", "web", "/", "web [machine-id:b]"},
-		// a root on the machine without an identity of its own
-		{"10.0.0.5?root=/srv/img", "machine-id:b root /srv/img", "web", "/srv/img", "web:/srv/img"},
-		// an image with its own machine-id and host name
-		{"web:/mnt/db", "machine-id:c", "db", "/mnt/db", "db"},
-		// unreachable: no identity, the name decides
-		{"10.0.0.5", "", "", "", "web [machine-id:b]"},
-		{"10.0.0.9", "", "", "", "10.0.0.9"},
-		// reached later: the host first stored by its name is the machine's
-		{"10.0.0.9", "product-uuid:d", "mail", "/", "mail"},
-	}
-	for _, st := range steps {
-		got := resolve(st.alias, st.id, st.hostname, st.root)
-		if got != st.want {
-			t.Errorf("%s (%s): %q, want %q", st.alias, st.id, got, st.want)
+		steps := []struct{ alias, id, hostname, root, want string }{
+			{"10.0.0.5", "machine-id:a", "web", "/", "web"},
+			{"web.example", "machine-id:a", "web", "/", "web"},
+			// another machine took the address, and the host name
+			{"10.0.0.5", "machine-id:b", "web", "/", "web [machine-id:b]"},
+			// a root on the machine without an identity of its own
+			{"10.0.0.5?root=/srv/img", "machine-id:b root /srv/img", "web", "/srv/img", "web:/srv/img"},
+			// an image with its own machine-id and host name
+			{"web:/mnt/db", "machine-id:c", "db", "/mnt/db", "db"},
+			// unreachable: no identity, the name decides
+			{"10.0.0.5", "", "", "", "web [machine-id:b]"},
+			{"10.0.0.9", "", "", "", "10.0.0.9"},
+			// reached later: the host first stored by its name is the machine's
+			{"10.0.0.9", "product-uuid:d", "mail", "/", "mail"},
 		}
-		if st.alias == "10.0.0.9" && st.id == "" {
-			run(t, s, host(got, rows("x"))) // stored under its name
+		for _, st := range steps {
+			got := resolve(st.alias, st.id, st.hostname, st.root)
+			if got != st.want {
+				t.Errorf("%s (%s): %q, want %q", st.alias, st.id, got, st.want)
+			}
+			if st.alias == "10.0.0.9" && st.id == "" {
+				run(t, s, host(got, rows("x"))) // stored under its name
+			}
 		}
-	}
-	if cur := must(s.Current(ctx, "mail", "q1")); len(cur) != 1 || cur[0].Row["command"] != "x" || cur[0].HostName != "mail" {
-		t.Errorf("the host stored by its name before it was identified: %+v", cur)
-	}
-	want := "[db = machine-id:c <- web:/mnt/db mail = product-uuid:d <- 10.0.0.9 web = machine-id:a <- web.example " +
-		"web [machine-id:b] = machine-id:b <- 10.0.0.5 web:/srv/img = machine-id:b root /srv/img <- 10.0.0.5?root=/srv/img]"
-	if got := fmt.Sprint(hostNames(t, s)); got != want {
-		t.Fatalf("hosts:\n got %s\nwant %s", got, want)
-	}
+		if cur := must(s.Current(ctx, "mail", "q1")); len(cur) != 1 || cur[0].Row["command"] != "x" || cur[0].HostName != "mail" {
+			t.Errorf("the host stored by its name before it was identified: %+v", cur)
+		}
+		want := "[db = machine-id:c <- web:/mnt/db mail = product-uuid:d <- 10.0.0.9 web = machine-id:a <- web.example " +
+			"web [machine-id:b] = machine-id:b <- 10.0.0.5 web:/srv/img = machine-id:b root /srv/img <- 10.0.0.5?root=/srv/img]"
+		if got := fmt.Sprint(hostNames(t, s)); got != want {
+			t.Fatalf("hosts:\n got %s\nwant %s", got, want)
+		}
+	})
 }

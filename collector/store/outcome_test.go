@@ -13,23 +13,25 @@ import (
 // TestHostOutcomes: a host's state, reasons and problems are stored with
 // its results and read back.
 func TestHostOutcomes(t *testing.T) {
-	s := open(t)
-	ctx := context.Background()
-	p := Problem{Path: "/etc/apt/apt.conf.d/99x", Cause: "permission", Detail: "open: permission denied"}
-	r := run(t, s,
-		HostResult{Host: "a", State: StateIncomplete, Reasons: []string{"cannot read /etc/apt/apt.conf.d/99x"},
-			Queries: []QueryResult{{QueryID: "q1", Rows: rows("x"), Problems: []Problem{p}}}},
-		HostResult{Host: "b", State: StateOK, Queries: []QueryResult{{QueryID: "q1"}}},
-		HostResult{Host: "c", State: StateFailed, Err: "refused", Reasons: []string{"refused"}})
-	got := must(s.HostOutcomes(ctx, r))
-	want := fmt.Sprint([]HostOutcome{
-		{Host: "a", State: StateIncomplete, Reasons: []string{"cannot read /etc/apt/apt.conf.d/99x"}, Problems: []QueryProblem{{"q1", p}}},
-		{Host: "b", State: StateOK, Reasons: []string{}},
-		{Host: "c", Err: "refused", State: StateFailed, Reasons: []string{"refused"}},
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		ctx := context.Background()
+		p := Problem{Path: "/etc/apt/apt.conf.d/99x", Cause: "permission", Detail: "open: permission denied"}
+		r := run(t, s,
+			HostResult{Host: "a", State: StateIncomplete, Reasons: []string{"cannot read /etc/apt/apt.conf.d/99x"},
+				Queries: []QueryResult{{QueryID: "q1", Rows: rows("x"), Problems: []Problem{p}}}},
+			HostResult{Host: "b", State: StateOK, Queries: []QueryResult{{QueryID: "q1"}}},
+			HostResult{Host: "c", State: StateFailed, Err: "refused", Reasons: []string{"refused"}})
+		got := must(s.HostOutcomes(ctx, r))
+		want := fmt.Sprint([]HostOutcome{
+			{Host: "a", State: StateIncomplete, Reasons: []string{"cannot read /etc/apt/apt.conf.d/99x"}, Problems: []QueryProblem{{"q1", p}}},
+			{Host: "b", State: StateOK, Reasons: []string{}},
+			{Host: "c", Err: "refused", State: StateFailed, Reasons: []string{"refused"}},
+		})
+		if fmt.Sprint(got) != want {
+			t.Fatalf("outcomes:\n got %v\nwant %v", got, want)
+		}
 	})
-	if fmt.Sprint(got) != want {
-		t.Fatalf("outcomes:\n got %v\nwant %v", got, want)
-	}
 }
 
 // TestMigrateKeepsOldRuns: a database of the schema before host states

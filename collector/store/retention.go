@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -78,28 +79,32 @@ func pruneRuns(ctx context.Context, tx *sql.Tx, before int64, p *Pruned) error {
 		{nil, `CREATE TEMP TABLE prune_runs (id INTEGER PRIMARY KEY)`},
 		{nil, `INSERT INTO prune_runs SELECT id FROM runs WHERE started < ?1
 			AND id NOT IN (SELECT max(run_id) FROM query_runs WHERE error = '' GROUP BY host_id, query_id)`},
-		{&p.Changes, `DELETE FROM changes WHERE run_id IN prune_runs`},
-		{&p.Problems, `DELETE FROM problems WHERE run_id IN prune_runs`},
-		{&p.HostRuns, `DELETE FROM host_runs WHERE run_id IN prune_runs`},
-		{&p.QueryRuns, `DELETE FROM query_runs WHERE run_id IN prune_runs`},
-		{nil, `DELETE FROM run_queries WHERE run_id IN prune_runs`},
+		{&p.Changes, `DELETE FROM changes WHERE run_id IN (SELECT id FROM prune_runs)`},
+		{&p.Problems, `DELETE FROM problems WHERE run_id IN (SELECT id FROM prune_runs)`},
+		{&p.HostRuns, `DELETE FROM host_runs WHERE run_id IN (SELECT id FROM prune_runs)`},
+		{&p.QueryRuns, `DELETE FROM query_runs WHERE run_id IN (SELECT id FROM prune_runs)`},
+		{nil, `DELETE FROM run_queries WHERE run_id IN (SELECT id FROM prune_runs)`},
 		// a result row is kept while it is live (seen by its host's
 		// latest successful run of its query) or a kept change names it
 		{nil, `DROP TABLE IF EXISTS temp.prune_named`},
 		{nil, `CREATE TEMP TABLE prune_named AS SELECT DISTINCT host_id, query_id, hash FROM changes`},
-		{nil, `CREATE INDEX temp.prune_named_key ON prune_named (host_id, query_id, hash)`},
+		{nil, `CREATE INDEX prune_named_key ON prune_named (host_id, query_id, hash)`},
 		{&p.Results, `DELETE FROM results WHERE last_run IN (SELECT id FROM runs WHERE started < ?1)
-			AND last_run IS NOT (SELECT max(run_id) FROM query_runs qr
+			AND last_run IS DISTINCT FROM (SELECT max(run_id) FROM query_runs qr
 				WHERE qr.host_id = results.host_id AND qr.query_id = results.query_id AND qr.error = '')
 			AND NOT EXISTS (SELECT 1 FROM prune_named n
 				WHERE n.host_id = results.host_id AND n.query_id = results.query_id AND n.hash = results.hash)`},
-		{&p.Runs, `DELETE FROM runs WHERE id IN prune_runs
+		{&p.Runs, `DELETE FROM runs WHERE id IN (SELECT id FROM prune_runs)
 			AND id NOT IN (SELECT first_run FROM results) AND id NOT IN (SELECT last_run FROM results)`},
 		{nil, `DROP TABLE temp.prune_runs`},
 		{nil, `DROP TABLE temp.prune_named`},
 	}
 	for _, st := range steps {
-		res, err := tx.ExecContext(ctx, st.sql, before)
+		var args []any
+		if strings.Contains(st.sql, "?") {
+			args = append(args, before)
+		}
+		res, err := tx.ExecContext(ctx, st.sql, args...)
 		if err != nil {
 			return fmt.Errorf("%.60s: %w", st.sql, err)
 		}
@@ -119,6 +124,9 @@ func pruneRuns(ctx context.Context, tx *sql.Tx, before int64, p *Pruned) error {
 // needed and not given), and checkpoints the write-ahead log so the
 // main file has the smaller size.
 func (s *DB) Compact(ctx context.Context, full bool) (bool, error) {
+	if s.d.postgres {
+		return s.vacuum(ctx, full)
+	}
 	var mode int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
 		return false, classify("compact", err)
@@ -142,6 +150,20 @@ func (s *DB) Compact(ctx context.Context, full bool) (bool, error) {
 		return false, classify("checkpoint", err)
 	}
 	return done, nil
+}
+
+// vacuum is Compact on PostgreSQL: its autovacuum makes the space of
+// deleted rows reusable without being asked, and only VACUUM FULL, which
+// rewrites each table under an exclusive lock, gives it back to the file
+// system, so only full asks for it.
+func (s *DB) vacuum(ctx context.Context, full bool) (bool, error) {
+	if !full {
+		return false, nil
+	}
+	if _, err := s.db.ExecContext(ctx, `VACUUM FULL`); err != nil {
+		return false, classify("compact", err)
+	}
+	return true, nil
 }
 
 // incrementalVacuum frees every free page. The pragma frees one page a

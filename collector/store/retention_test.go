@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -186,29 +187,31 @@ func TestPruneMillion(t *testing.T) {
 // A host whose last run is older than the kept window keeps that run and
 // its rows: its next run reports nothing new.
 func TestPruneKeepsLatestRun(t *testing.T) {
-	ctx := context.Background()
-	s := open(t)
-	old := time.Now().Add(-100 * 24 * time.Hour)
-	id, _ := s.BeginRun(ctx, Run{Started: old}, []Query{q1})
-	if err := s.SaveHost(ctx, id, host("quiet", rows("x", "y"))); err != nil {
-		t.Fatal(err)
-	}
-	id2, _ := s.BeginRun(ctx, Run{Started: old.Add(time.Hour)}, []Query{q1})
-	if err := s.SaveHost(ctx, id2, host("quiet", rows("x"))); err != nil {
-		t.Fatal(err)
-	}
-	p, err := s.Prune(ctx, time.Now().Add(-90*24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// the first run goes but stays as the run that first saw x
-	if p.Changes != 2 || p.Results != 0 || count(t, s, "runs") != 2 || count(t, s, "query_runs") != 1 {
-		t.Fatalf("pruned %+v; %d runs, %d query_runs left", p, count(t, s, "runs"), count(t, s, "query_runs"))
-	}
-	r3 := run(t, s, host("quiet", rows("x")))
-	if d, _ := s.Diff(ctx, Window{Run: r3}); len(d) != 0 {
-		t.Fatalf("after prune the same rows are new: %v", kinds(d))
-	}
+	each(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		s := open(t)
+		old := time.Now().Add(-100 * 24 * time.Hour)
+		id, _ := s.BeginRun(ctx, Run{Started: old}, []Query{q1})
+		if err := s.SaveHost(ctx, id, host("quiet", rows("x", "y"))); err != nil {
+			t.Fatal(err)
+		}
+		id2, _ := s.BeginRun(ctx, Run{Started: old.Add(time.Hour)}, []Query{q1})
+		if err := s.SaveHost(ctx, id2, host("quiet", rows("x"))); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Prune(ctx, time.Now().Add(-90*24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the first run goes but stays as the run that first saw x
+		if p.Changes != 2 || p.Results != 0 || count(t, s, "runs") != 2 || count(t, s, "query_runs") != 1 {
+			t.Fatalf("pruned %+v; %d runs, %d query_runs left", p, count(t, s, "runs"), count(t, s, "query_runs"))
+		}
+		r3 := run(t, s, host("quiet", rows("x")))
+		if d, _ := s.Diff(ctx, Window{Run: r3}); len(d) != 0 {
+			t.Fatalf("after prune the same rows are new: %v", kinds(d))
+		}
+	})
 }
 
 // A database made before pkgpersist set incremental auto-vacuum shrinks
@@ -250,28 +253,37 @@ func TestCompactOldDatabase(t *testing.T) {
 // A backup taken while the store is open holds the same diffs, passes
 // SQLite's integrity check, and never replaces a file.
 func TestBackup(t *testing.T) {
-	ctx := context.Background()
-	s := open(t)
-	ids, at := churnStore(t, s, 2, 200, 3)
-	dest := filepath.Join(t.TempDir(), "copy.db")
-	if err := s.Backup(ctx, dest); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(dest); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("backup file: %v %v", fi, err)
-	}
-	b, err := Open(dest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := integrity(b.db); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(diffs(t, s, ids, at), diffs(t, b, ids, at)) {
-		t.Fatal("the backup's diffs differ from the store's")
-	}
-	if err := s.Backup(ctx, dest); err == nil {
-		t.Fatal("backup over an existing file succeeded")
-	}
+	t.Run("sqlite", func(t *testing.T) {
+		open := openSQLite
+		ctx := context.Background()
+		s := open(t)
+		ids, at := churnStore(t, s, 2, 200, 3)
+		dest := filepath.Join(t.TempDir(), "copy.db")
+		if err := s.Backup(ctx, dest); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(dest); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("backup file: %v %v", fi, err)
+		}
+		b, err := Open(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if err := integrity(b.db); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(diffs(t, s, ids, at), diffs(t, b, ids, at)) {
+			t.Fatal("the backup's diffs differ from the store's")
+		}
+		if err := s.Backup(ctx, dest); err == nil {
+			t.Fatal("backup over an existing file succeeded")
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		err := openPostgresTest(t).Backup(context.Background(), filepath.Join(t.TempDir(), "copy.db"))
+		if err == nil || !strings.Contains(err.Error(), "pg_dump") {
+			t.Fatalf("backup of a PostgreSQL store: %v, want an error pointing to pg_dump", err)
+		}
+	})
 }

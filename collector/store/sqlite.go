@@ -163,8 +163,12 @@ type DB struct {
 // DefaultOptions.
 func Open(path string) (*DB, error) { return OpenWith(path, DefaultOptions) }
 
-// OpenWith opens the database at path with opt.
+// OpenWith opens the database at path, a SQLite file or a PostgreSQL
+// URL (postgres://…), with opt.
 func OpenWith(path string, opt Options) (*DB, error) {
+	if IsPostgres(path) {
+		return openPostgres(path, opt)
+	}
 	looser, err := createPrivate(path)
 	if err != nil {
 		return nil, err
@@ -191,8 +195,9 @@ func OpenWith(path string, opt Options) (*DB, error) {
 func (s *DB) Warnings() []string { return s.warnings }
 
 // migrate brings the schema to the latest version, one migration a
-// transaction. The version is read inside each transaction: processes
-// that open a new database at once must not run a migration twice.
+// transaction. The version is read inside each transaction, after its
+// lock: processes that open a new database at once must not run a
+// migration twice.
 func (s *DB) migrate(ctx context.Context) error {
 	var v int
 	// the common case, an up-to-date database, takes no write lock
@@ -201,7 +206,7 @@ func (s *DB) migrate(ctx context.Context) error {
 	}
 	for {
 		done := false
-		err := s.write(ctx, "migrate", func(tx *sql.Tx) error {
+		err := s.migration(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 				return fmt.Errorf("not a usable database: %w", err)
 			}
@@ -209,12 +214,12 @@ func (s *DB) migrate(ctx context.Context) error {
 				return err
 			}
 			if v > len(migrations) {
-				return fmt.Errorf("database schema version %d is newer than this pkgpersist (%d)", v, len(migrations))
+				return fmt.Errorf("database schema version %d is newer than this pkgpersist (%d): use the pkgpersist that wrote it, or a newer one", v, len(migrations))
 			}
 			if done = v == len(migrations); done {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			if _, err := tx.ExecContext(ctx, s.d.migration(v)); err != nil {
 				return fmt.Errorf("migration %d: %w", v+1, err)
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, v+1)
@@ -226,6 +231,27 @@ func (s *DB) migrate(ctx context.Context) error {
 	}
 }
 
+// migration runs one migration step as a write. On PostgreSQL, where a
+// serializable transaction's snapshot would predate the lock it waited
+// for, the step holds an advisory lock in a read-committed transaction
+// instead: each statement after the lock sees what the previous holder
+// committed.
+func (s *DB) migration(ctx context.Context, fn func(*sql.Tx) error) error {
+	if !s.d.postgres {
+		return s.write(ctx, "migrate", fn)
+	}
+	return classify("migrate", s.attempt(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+			return err
+		}
+		return fn(tx)
+	}))
+}
+
+// migrationLock is the advisory lock key of schema migrations on
+// PostgreSQL ("pkgpersist" in ASCII, truncated).
+const migrationLock int64 = 0x706b6770657273
+
 // Close closes the database.
 func (s *DB) Close() error { return s.db.Close() }
 
@@ -233,11 +259,9 @@ func (s *DB) Close() error { return s.db.Close() }
 func (s *DB) BeginRun(ctx context.Context, r Run, queries []Query) (int64, error) {
 	var id int64
 	err := s.write(ctx, "begin run", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs (started, transport, who) VALUES (?, ?, ?)`, r.Started.UnixNano(), r.Transport, r.Who)
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO runs (started, transport, who) VALUES (?, ?, ?) RETURNING id`, r.Started.UnixNano(), r.Transport, r.Who).Scan(&id); err != nil {
 			return err
 		}
-		id, _ = res.LastInsertId()
 		for _, q := range queries {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO queries (id, title, kind, attack, sql, volatile) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT (id) DO UPDATE SET title = excluded.title, kind = excluded.kind, attack = excluded.attack, sql = excluded.sql, volatile = excluded.volatile`,
@@ -421,7 +445,7 @@ func liveRows(ctx context.Context, tx *sql.Tx, runID, hostID int64, queryID stri
 	if !prev.Valid {
 		return live, nil
 	}
-	rs, err := tx.QueryContext(ctx, `SELECT hash, CASE WHEN ? THEN row ELSE '' END FROM results WHERE host_id = ? AND query_id = ? AND last_run = ?`,
+	rs, err := tx.QueryContext(ctx, `SELECT hash, CASE WHEN ? <> 0 THEN row ELSE '' END FROM results WHERE host_id = ? AND query_id = ? AND last_run = ?`,
 		len(volatile) > 0, hostID, queryID, prev.Int64)
 	if err != nil {
 		return nil, err

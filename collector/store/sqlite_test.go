@@ -7,16 +7,6 @@ import (
 	"time"
 )
 
-func open(t *testing.T) *DB {
-	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 var q1 = Query{ID: "q1", Title: "hooks", Kind: "detection", SQL: "SELECT 1", Attack: []string{"T1546.016"}}
 
 func run(t *testing.T, s *DB, hosts ...HostResult) int64 {
@@ -67,45 +57,47 @@ func kinds(cs []Change) map[string][]string {
 }
 
 func TestAppearDisappear(t *testing.T) {
-	s := open(t)
-	ctx := context.Background()
-	r1 := run(t, s, host("a", rows("x", "y")), host("b", rows("x")))
-	d, _ := s.Diff(ctx, Window{Run: r1})
-	if k := kinds(d); len(k[New]) != 3 || len(k[Gone]) != 0 {
-		t.Fatalf("first run: %v", k)
-	}
-	// the same rows again: nothing new, no new result rows
-	r2 := run(t, s, host("a", rows("y", "x")), host("b", rows("x")))
-	if d, _ := s.Diff(ctx, Window{Run: r2}); len(d) != 0 {
-		t.Fatalf("repeat run changed: %v", kinds(d))
-	}
-	if n := count(t, s, "results"); n != 3 {
-		t.Fatalf("%d result rows after a repeat", n)
-	}
-	// one new, one gone, on host a only
-	r3 := run(t, s, host("a", rows("x", "z")), host("b", rows("x")))
-	k := kinds(must(s.Diff(ctx, Window{Run: r3})))
-	if len(k[New]) != 1 || k[New][0] != "a z" || len(k[Gone]) != 1 || k[Gone][0] != "a y" {
-		t.Fatalf("third run: %v", k)
-	}
-	// a failed query is no disappearance, and a reappearing row appears
-	r4 := run(t, s, HostResult{Host: "a", Queries: []QueryResult{{QueryID: "q1", Err: "boom"}}}, host("b", rows("x")))
-	if d := must(s.Diff(ctx, Window{Run: r4})); len(d) != 0 {
-		t.Fatalf("failed query made changes: %v", kinds(d))
-	}
-	r5 := run(t, s, host("a", rows("x", "y")), host("b", rows("x")))
-	k = kinds(must(s.Diff(ctx, Window{Run: r5})))
-	if len(k[New]) != 1 || k[New][0] != "a y" || len(k[Gone]) != 1 || k[Gone][0] != "a z" {
-		t.Fatalf("fifth run: %v", k)
-	}
-	// --host and --query filters, and the window by time
-	if d := must(s.Diff(ctx, Window{Since: time.Unix(0, 0), Host: "b"})); len(d) != 1 {
-		t.Fatalf("host b: %v", kinds(d))
-	}
-	cur := must(s.Current(ctx, "a", ""))
-	if len(cur) != 2 {
-		t.Fatalf("current rows of a: %v", kinds(cur))
-	}
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		ctx := context.Background()
+		r1 := run(t, s, host("a", rows("x", "y")), host("b", rows("x")))
+		d, _ := s.Diff(ctx, Window{Run: r1})
+		if k := kinds(d); len(k[New]) != 3 || len(k[Gone]) != 0 {
+			t.Fatalf("first run: %v", k)
+		}
+		// the same rows again: nothing new, no new result rows
+		r2 := run(t, s, host("a", rows("y", "x")), host("b", rows("x")))
+		if d, _ := s.Diff(ctx, Window{Run: r2}); len(d) != 0 {
+			t.Fatalf("repeat run changed: %v", kinds(d))
+		}
+		if n := count(t, s, "results"); n != 3 {
+			t.Fatalf("%d result rows after a repeat", n)
+		}
+		// one new, one gone, on host a only
+		r3 := run(t, s, host("a", rows("x", "z")), host("b", rows("x")))
+		k := kinds(must(s.Diff(ctx, Window{Run: r3})))
+		if len(k[New]) != 1 || k[New][0] != "a z" || len(k[Gone]) != 1 || k[Gone][0] != "a y" {
+			t.Fatalf("third run: %v", k)
+		}
+		// a failed query is no disappearance, and a reappearing row appears
+		r4 := run(t, s, HostResult{Host: "a", Queries: []QueryResult{{QueryID: "q1", Err: "boom"}}}, host("b", rows("x")))
+		if d := must(s.Diff(ctx, Window{Run: r4})); len(d) != 0 {
+			t.Fatalf("failed query made changes: %v", kinds(d))
+		}
+		r5 := run(t, s, host("a", rows("x", "y")), host("b", rows("x")))
+		k = kinds(must(s.Diff(ctx, Window{Run: r5})))
+		if len(k[New]) != 1 || k[New][0] != "a y" || len(k[Gone]) != 1 || k[Gone][0] != "a z" {
+			t.Fatalf("fifth run: %v", k)
+		}
+		// --host and --query filters, and the window by time
+		if d := must(s.Diff(ctx, Window{Since: time.Unix(0, 0), Host: "b"})); len(d) != 1 {
+			t.Fatalf("host b: %v", kinds(d))
+		}
+		cur := must(s.Current(ctx, "a", ""))
+		if len(cur) != 2 {
+			t.Fatalf("current rows of a: %v", kinds(cur))
+		}
+	})
 }
 
 func TestReopen(t *testing.T) {

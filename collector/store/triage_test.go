@@ -39,44 +39,48 @@ func runQuery(t *testing.T, s *DB, q Query, host string, r []Row) int64 {
 }
 
 func TestVolatileColumns(t *testing.T) {
-	s := open(t)
-	ctx := context.Background()
-	v := files
-	v.Volatile = []string{"atime"}
-	runQuery(t, s, v, "h", fileRows("1", "10"))
-	second := runQuery(t, s, v, "h", fileRows("2", "10"))
-	if d := must(s.Diff(ctx, Window{Run: second})); len(d) != 0 {
-		t.Fatalf("a changed access time made changes: %v", kinds(d))
-	}
-	cur := must(s.Current(ctx, "h", "files"))
-	if len(cur) != 2 || cur[0].Row["atime"] != "2" {
-		t.Fatalf("the stored row does not show the latest access time: %+v", cur)
-	}
-	third := runQuery(t, s, v, "h", fileRows("3", "11"))
-	if d := must(s.Diff(ctx, Window{Run: third})); len(d) != 4 {
-		t.Fatalf("a changed size is not a change: %v", kinds(d))
-	}
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		ctx := context.Background()
+		v := files
+		v.Volatile = []string{"atime"}
+		runQuery(t, s, v, "h", fileRows("1", "10"))
+		second := runQuery(t, s, v, "h", fileRows("2", "10"))
+		if d := must(s.Diff(ctx, Window{Run: second})); len(d) != 0 {
+			t.Fatalf("a changed access time made changes: %v", kinds(d))
+		}
+		cur := must(s.Current(ctx, "h", "files"))
+		if len(cur) != 2 || cur[0].Row["atime"] != "2" {
+			t.Fatalf("the stored row does not show the latest access time: %+v", cur)
+		}
+		third := runQuery(t, s, v, "h", fileRows("3", "11"))
+		if d := must(s.Diff(ctx, Window{Run: third})); len(d) != 4 {
+			t.Fatalf("a changed size is not a change: %v", kinds(d))
+		}
+	})
 }
 
 // TestVolatileDeclaredLater: rows stored under their full hash, before
 // the query named volatile columns, are the same rows afterwards.
 func TestVolatileDeclaredLater(t *testing.T) {
-	s := open(t)
-	runQuery(t, s, files, "h", fileRows("1", "10"))
-	v := files
-	v.Volatile = []string{"atime"}
-	second := runQuery(t, s, v, "h", fileRows("2", "10"))
-	if d := must(s.Diff(context.Background(), Window{Run: second})); len(d) != 0 {
-		t.Fatalf("declaring a column volatile made changes: %v", kinds(d))
-	}
-	third := runQuery(t, s, v, "h", fileRows("3", "10"))
-	if d := must(s.Diff(context.Background(), Window{Run: third})); len(d) != 0 {
-		t.Fatalf("changes after the volatile rows were stored: %v", kinds(d))
-	}
-	gone := runQuery(t, s, v, "h", nil)
-	if d := must(s.Diff(context.Background(), Window{Run: gone})); len(d) != 2 || d[0].Kind != Gone {
-		t.Fatalf("rows that went are not gone: %v", kinds(d))
-	}
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		runQuery(t, s, files, "h", fileRows("1", "10"))
+		v := files
+		v.Volatile = []string{"atime"}
+		second := runQuery(t, s, v, "h", fileRows("2", "10"))
+		if d := must(s.Diff(context.Background(), Window{Run: second})); len(d) != 0 {
+			t.Fatalf("declaring a column volatile made changes: %v", kinds(d))
+		}
+		third := runQuery(t, s, v, "h", fileRows("3", "10"))
+		if d := must(s.Diff(context.Background(), Window{Run: third})); len(d) != 0 {
+			t.Fatalf("changes after the volatile rows were stored: %v", kinds(d))
+		}
+		gone := runQuery(t, s, v, "h", nil)
+		if d := must(s.Diff(context.Background(), Window{Run: gone})); len(d) != 2 || d[0].Kind != Gone {
+			t.Fatalf("rows that went are not gone: %v", kinds(d))
+		}
+	})
 }
 
 // TestMigrateToTriage opens a database made by the schema before triage,
@@ -110,18 +114,20 @@ func TestMigrateToTriage(t *testing.T) {
 }
 
 func TestTriageStore(t *testing.T) {
-	s := open(t)
-	ctx := context.Background()
-	until := time.Now().Add(time.Hour).Round(0)
-	id := must(s.AddTriage(ctx, Triage{QueryID: "q1", Hash: "abc", Host: "h", Row: Row{"command": "x"}, Verdict: "benign", Reason: "ours", Who: "ann", Created: time.Now(), Until: until}))
-	ts := must(s.Triages(ctx))
-	if len(ts) != 1 || ts[0].ID != id || ts[0].Row["command"] != "x" || !ts[0].Until.Equal(until) || ts[0].Who != "ann" || ts[0].Host != "h" {
-		t.Fatalf("%+v", ts)
-	}
-	if err := s.RemoveTriage(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RemoveTriage(ctx, id); err == nil {
-		t.Fatal("removing a decision twice succeeded")
-	}
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		ctx := context.Background()
+		until := time.Now().Add(time.Hour).Round(0)
+		id := must(s.AddTriage(ctx, Triage{QueryID: "q1", Hash: "abc", Host: "h", Row: Row{"command": "x"}, Verdict: "benign", Reason: "ours", Who: "ann", Created: time.Now(), Until: until}))
+		ts := must(s.Triages(ctx))
+		if len(ts) != 1 || ts[0].ID != id || ts[0].Row["command"] != "x" || !ts[0].Until.Equal(until) || ts[0].Who != "ann" || ts[0].Host != "h" {
+			t.Fatalf("%+v", ts)
+		}
+		if err := s.RemoveTriage(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RemoveTriage(ctx, id); err == nil {
+			t.Fatal("removing a decision twice succeeded")
+		}
+	})
 }

@@ -50,7 +50,7 @@ func (s *DB) Contention() Contention {
 func (s *DB) write(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		err := s.attempt(ctx, fn)
+		err := s.attempt(ctx, s.writeTx(), fn)
 		if !busy(err) {
 			return classify(op, err)
 		}
@@ -67,8 +67,20 @@ func (s *DB) write(ctx context.Context, op string, fn func(*sql.Tx) error) error
 	}
 }
 
-func (s *DB) attempt(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// writeTx is how a write transaction begins. On SQLite every transaction
+// is BEGIN IMMEDIATE (the DSN's _txlock). PostgreSQL runs writers side by
+// side, so a write is serializable: it commits only when the outcome is
+// that of some order of the writes one at a time, as on SQLite, and is
+// otherwise rolled back with a serialization failure and run again.
+func (s *DB) writeTx() *sql.TxOptions {
+	if s.d.postgres {
+		return &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
+	return nil
+}
+
+func (s *DB) attempt(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/pkgpersist/pkgpersist/test/need"
+	"github.com/pkgpersist/pkgpersist/test/pgtest"
+)
+
+// opener opens an empty store on the engine under test.
+type opener func(t *testing.T) *DB
+
+// each runs a contract test on every engine: a SQLite file and a
+// database on a real PostgreSQL server.
+func each(t *testing.T, test func(t *testing.T, open opener)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, openSQLite) })
+	t.Run("postgres", func(t *testing.T) { test(t, openPostgresTest) })
+}
+
+func openSQLite(t *testing.T) *DB {
+	t.Helper()
+	return mustOpen(t, filepath.Join(t.TempDir(), "p.db"))
+}
+
+func openPostgresTest(t *testing.T) *DB {
+	t.Helper()
+	return mustOpen(t, postgresServer(t).NewDatabase(t))
+}
+
+func mustOpen(t *testing.T, dsn string) *DB {
+	t.Helper()
+	s, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// testPG is the package's one PostgreSQL server, started by the first
+// test that needs it and stopped by TestMain.
+var testPG struct {
+	once sync.Once
+	s    *pgtest.Server
+	err  error
+}
+
+func postgresServer(t *testing.T) *pgtest.Server {
+	t.Helper()
+	testPG.once.Do(func() {
+		testPG.s, testPG.err = pgtest.StartServer("fsync=off", "synchronous_commit=off", "max_connections=300")
+	})
+	if testPG.s == nil {
+		need.Missing(t, testPG.err.Error())
+	}
+	if testPG.err != nil {
+		t.Fatal(testPG.err)
+	}
+	return testPG.s
+}

@@ -1,0 +1,73 @@
+// Package storetest opens stores for the tests of the packages that use
+// one, on the engine PKGPERSIST_TEST_STORE names: "sqlite" (the default,
+// a file in the test's temporary directory) or "postgres" (a new database
+// on one PostgreSQL server per test binary, from test/pgtest). make test
+// runs the packages that serve and read stores once on each engine.
+package storetest
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/test/need"
+	"github.com/pkgpersist/pkgpersist/test/pgtest"
+)
+
+// Engine is the engine the tests run on.
+func Engine() string {
+	if e := os.Getenv("PKGPERSIST_TEST_STORE"); e != "" {
+		return e
+	}
+	return "sqlite"
+}
+
+// server is the test binary's PostgreSQL server, started by the first
+// test that needs it and stopped by Main.
+var server struct {
+	once sync.Once
+	s    *pgtest.Server
+	err  error
+}
+
+// DSN is where a new empty store for t is: a file name or a PostgreSQL
+// URL (what --db takes).
+func DSN(t testing.TB) string {
+	t.Helper()
+	if Engine() != "postgres" {
+		return filepath.Join(t.TempDir(), "p.db")
+	}
+	server.once.Do(func() {
+		server.s, server.err = pgtest.StartServer("fsync=off", "synchronous_commit=off", "max_connections=400")
+	})
+	if server.s == nil {
+		need.Missing(t, server.err.Error())
+	}
+	if server.err != nil {
+		t.Fatal(server.err)
+	}
+	return server.s.NewDatabase(t)
+}
+
+// Open opens a new empty store for t, closed when t ends.
+func Open(t testing.TB) *store.DB {
+	t.Helper()
+	st, err := store.Open(DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// Main runs the tests and stops the PostgreSQL server if one started:
+// call it from TestMain.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if server.s != nil {
+		server.s.Stop()
+	}
+	return code
+}
