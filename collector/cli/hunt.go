@@ -464,7 +464,7 @@ func dbFlag() *cli.StringFlag {
 // openExisting opens --db, which the command that fills it (made) must
 // have created: a mistyped path is an error, not a new empty database.
 func openExisting(c *cli.Context, made string) (*store.DB, error) {
-	if _, err := os.Stat(c.String("db")); err != nil {
+	if _, err := os.Stat(c.String("db")); err != nil && !store.IsPostgres(c.String("db")) {
 		return nil, &exitError{2, fmt.Errorf("no database %s (run pkgpersist %s first)", c.String("db"), made)}
 	}
 	st, err := openStore(c)

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -65,7 +64,7 @@ func runMigrate(c *cli.Context) error {
 	switch {
 	case from == "" || to == "":
 		return usageError(path, "give the SQLite store to copy (--from FILE) and the database to copy it into (--to URL)")
-	case isURL(from):
+	case store.IsPostgres(from):
 		return usageError(path, "--from takes a SQLite FILE")
 	}
 	if _, err := os.Stat(from); err != nil {
@@ -117,15 +116,10 @@ func runMigrate(c *cli.Context) error {
 	return nil
 }
 
-// isURL tells a PostgreSQL URL from a file name.
-func isURL(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
-
 // shownDSN is a database as messages name it: a URL without its
 // password.
 func shownDSN(dsn string) string {
-	if !isURL(dsn) {
+	if !store.IsPostgres(dsn) {
 		return dsn
 	}
 	u, err := url.Parse(dsn)

@@ -200,9 +200,12 @@ func parentsFirst(tables []copyTable) ([]copyTable, error) {
 	return out, nil
 }
 
-// texts runs a query of one text column.
-func texts(ctx context.Context, conn *sql.Conn, query string, args ...any) ([]string, error) {
-	rs, err := conn.QueryContext(ctx, query, args...)
+// texts runs a query of one text column on a connection, a transaction
+// or the database.
+func texts(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]string, error) {
+	rs, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
