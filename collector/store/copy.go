@@ -99,6 +99,13 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
 		}
+		restore := func() error { return nil }
+		if dst.d.postgres {
+			var err error
+			if restore, err = dropForeignKeys(ctx, tx); err != nil {
+				return fmt.Errorf("foreign keys: %w", err)
+			}
+		}
 		for _, t := range tables {
 			n, err := copyRows(ctx, conn, tx, t, opt)
 			if err != nil {
@@ -112,6 +119,9 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 				return fmt.Errorf("%s: %d rows in the source, %d read, %d stored", t.name, t.rows, n, stored)
 			}
 			out = append(out, Copied{Table: t.name, Rows: stored})
+		}
+		if err := restore(); err != nil {
+			return fmt.Errorf("foreign keys: %w", err)
 		}
 		if dst.d.postgres {
 			return resetIdentities(ctx, tx)
@@ -302,6 +312,47 @@ func copyRows(ctx context.Context, conn *sql.Conn, tx *sql.Tx, t copyTable, opt 
 		opt.Progress(CopyProgress{Table: t.name, Rows: n, Total: t.rows, Done: true})
 	}
 	return n, nil
+}
+
+// dropForeignKeys drops the foreign keys of the tables of PostgreSQL's
+// current schema and returns what adds them again. PostgreSQL checks a
+// foreign key row by row as rows are inserted, which is most of a copy's
+// time (3 seconds of 4 for 100,000 results rows), and all the rows in one
+// join when the key is added. Both happen in the copy's transaction: a
+// copy that fails keeps the keys, and rows the keys refuse fail the copy.
+func dropForeignKeys(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
+	rs, err := tx.QueryContext(ctx, `SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+		FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+		WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	var keys [][3]string // table (as regclass names it), name, definition
+	for rs.Next() {
+		var k [3]string
+		if err := rs.Scan(&k[0], &k[1], &k[2]); err != nil {
+			rs.Close()
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+k[0]+` DROP CONSTRAINT `+quoteName(k[1])); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", k[0], k[1], err)
+		}
+	}
+	return func() error {
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+k[0]+` ADD CONSTRAINT `+quoteName(k[1])+` `+k[2]); err != nil {
+				return fmt.Errorf("%s %s: %w", k[0], k[1], err)
+			}
+		}
+		return nil
+	}, nil
 }
 
 // resetIdentities moves each identity column's sequence to the largest

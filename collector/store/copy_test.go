@@ -200,6 +200,7 @@ func answers(t *testing.T, s *DB, runs []int64, stacks bool) string {
 func copyInto(t *testing.T, dst *DB) {
 	src := openSQLite(t)
 	runs := fillEveryTable(t, src)
+	keys := foreignKeys(t, dst)
 	var done []string
 	copied, err := Copy(context.Background(), src, dst, CopyOptions{Batch: 2, Progress: func(p CopyProgress) {
 		if p.Done {
@@ -208,6 +209,9 @@ func copyInto(t *testing.T, dst *DB) {
 	}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := foreignKeys(t, dst); !slices.Equal(got, keys) {
+		t.Fatalf("foreign keys after the copy:\n got %q\nwant %q", got, keys)
 	}
 	tables := schemaTables(t, src)
 	var names []string
@@ -337,6 +341,48 @@ func breakTriage(t *testing.T, dst *DB) (mend string) {
 
 func TestCopy(t *testing.T) {
 	each(t, func(t *testing.T, open opener) { copyInto(t, open(t)) })
+}
+
+// foreignKeys are the foreign keys of dst's tables, as the engine states
+// them.
+func foreignKeys(t *testing.T, dst *DB) []string {
+	t.Helper()
+	q := `SELECT m.name || ' ' || k."from" || ' ' || k."table" || ' ' || k."to" FROM sqlite_master m, pragma_foreign_key_list(m.name) k WHERE m.type = 'table' ORDER BY 1`
+	if dst.d.postgres {
+		q = `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' ORDER BY 1`
+	}
+	keys, err := texts(context.Background(), dst.db, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// A row of the source that breaks a foreign key (stored while SQLite did
+// not enforce them) fails the copy on either engine, and leaves the
+// target empty with its foreign keys whole.
+func TestCopyRefusesBrokenForeignKey(t *testing.T) {
+	each(t, func(t *testing.T, open opener) {
+		src := openSQLite(t)
+		fillEveryTable(t, src)
+		for _, q := range []string{`PRAGMA foreign_keys = OFF`, `INSERT INTO problems (run_id, host_id, query_id, path, cause, detail) VALUES (1, 999, 'q1', '/x', 'io', '')`, `PRAGMA foreign_keys = ON`} {
+			if _, err := src.db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dst := open(t)
+		keys := foreignKeys(t, dst)
+		if len(keys) < 10 {
+			t.Fatalf("foreign keys of a new store: %q", keys)
+		}
+		if _, err := Copy(context.Background(), src, dst, CopyOptions{}); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") && !strings.Contains(err.Error(), "foreign key") {
+			t.Fatalf("copy of a row without its host: %v", err)
+		}
+		emptyEverywhere(t, dst, schemaTables(t, src))
+		if got := foreignKeys(t, dst); !slices.Equal(got, keys) {
+			t.Fatalf("foreign keys after a failed copy:\n got %q\nwant %q", got, keys)
+		}
+	})
 }
 
 func TestCopyFails(t *testing.T) {
