@@ -62,10 +62,14 @@ type copyTable struct {
 // that fails or is interrupted leaves dst as empty as it was. Before
 // the commit each table's rows are counted in dst against the source,
 // and on PostgreSQL each identity column's sequence is moved past the
-// ids copied, so the rows dst adds next get new ids.
+// ids copied, so the rows dst adds next get new ids (its foreign keys are
+// checked then too: see dropKeys).
 func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) {
-	if src.d.postgres {
+	switch {
+	case src.d.postgres:
 		return nil, errors.New("copy: the source must be a SQLite store")
+	case src == dst:
+		return nil, errors.New("copy: the source is the target")
 	}
 	if opt.Batch <= 0 {
 		opt.Batch = DefaultCopyBatch
@@ -89,21 +93,14 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 	var out []Copied
 	err = dst.write(ctx, "copy", func(tx *sql.Tx) error {
 		out = out[:0] // a retried attempt starts afresh
-		for _, t := range tables {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+quoteName(t.name)+` LIMIT 1`).Scan(&one)
-			if err == nil {
-				return fmt.Errorf("%w (table %s has rows)", ErrNotEmpty, t.name)
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%s: %w", t.name, err)
-			}
+		if err := refuseData(ctx, tx, tables); err != nil {
+			return err
 		}
 		restore := func() error { return nil }
 		if dst.d.postgres {
 			var err error
-			if restore, err = dropForeignKeys(ctx, tx); err != nil {
-				return fmt.Errorf("foreign keys: %w", err)
+			if restore, err = dropKeys(ctx, tx); err != nil {
+				return fmt.Errorf("keys: %w", err)
 			}
 		}
 		for _, t := range tables {
@@ -121,7 +118,7 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 			out = append(out, Copied{Table: t.name, Rows: stored})
 		}
 		if err := restore(); err != nil {
-			return fmt.Errorf("foreign keys: %w", err)
+			return fmt.Errorf("keys: %w", err)
 		}
 		if dst.d.postgres {
 			return resetIdentities(ctx, tx)
@@ -132,6 +129,21 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// refuseData is ErrNotEmpty when a table of the target has a row.
+func refuseData(ctx context.Context, tx *sql.Tx, tables []copyTable) error {
+	for _, t := range tables {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+quoteName(t.name)+` LIMIT 1`).Scan(&one)
+		if err == nil {
+			return fmt.Errorf("%w (table %s has rows)", ErrNotEmpty, t.name)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	return nil
 }
 
 // sourceTables are the tables of a SQLite store in an order that puts
@@ -314,41 +326,55 @@ func copyRows(ctx context.Context, conn *sql.Conn, tx *sql.Tx, t copyTable, opt 
 	return n, nil
 }
 
-// dropForeignKeys drops the foreign keys of the tables of PostgreSQL's
-// current schema and returns what adds them again. PostgreSQL checks a
-// foreign key row by row as rows are inserted, which is most of a copy's
-// time (3 seconds of 4 for 100,000 results rows), and all the rows in one
-// join when the key is added. Both happen in the copy's transaction: a
-// copy that fails keeps the keys, and rows the keys refuse fail the copy.
-func dropForeignKeys(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
-	rs, err := tx.QueryContext(ctx, `SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+// dropKeys drops the keys and indexes of the tables of PostgreSQL's
+// current schema (foreign keys, primary keys, unique constraints, other
+// indexes; checks stay) and returns what makes them again, as pg_restore
+// does. PostgreSQL checks each foreign key and adds to each index row by
+// row as rows are inserted, which is most of a copy's time: foreign keys
+// alone took 4.4 s against 2.1 s without for 100,000 results rows here.
+// Made again, each key checks all the rows in one join and each index is
+// built from sorted rows. Both happen in the copy's transaction: a copy
+// that fails keeps them, and rows a key refuses fail the copy.
+func dropKeys(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
+	// in the order they can be dropped: foreign keys before the keys
+	// they reference
+	rs, err := tx.QueryContext(ctx, `SELECT 'ALTER TABLE ' || c.conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+			'ALTER TABLE ' || c.conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid),
+			CASE c.contype WHEN 'f' THEN 0 ELSE 1 END
 		FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-		WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY 1, 2`)
+		WHERE c.contype IN ('f', 'p', 'u') AND n.nspname = current_schema()
+		UNION ALL
+		SELECT 'DROP INDEX ' || i.indexrelid::regclass, pg_get_indexdef(i.indexrelid), 2
+		FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+		WHERE n.nspname = current_schema()
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
+		ORDER BY 3, 1`)
 	if err != nil {
 		return nil, err
 	}
-	var keys [][3]string // table (as regclass names it), name, definition
+	var drop, create []string
 	for rs.Next() {
-		var k [3]string
-		if err := rs.Scan(&k[0], &k[1], &k[2]); err != nil {
+		var d, m string
+		var order int
+		if err := rs.Scan(&d, &m, &order); err != nil {
 			rs.Close()
 			return nil, err
 		}
-		keys = append(keys, k)
+		drop, create = append(drop, d), append(create, m)
 	}
 	rs.Close()
 	if err := rs.Err(); err != nil {
 		return nil, err
 	}
-	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+k[0]+` DROP CONSTRAINT `+quoteName(k[1])); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", k[0], k[1], err)
+	for _, d := range drop {
+		if _, err := tx.ExecContext(ctx, d); err != nil {
+			return nil, fmt.Errorf("%s: %w", d, err)
 		}
 	}
 	return func() error {
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+k[0]+` ADD CONSTRAINT `+quoteName(k[1])+` `+k[2]); err != nil {
-				return fmt.Errorf("%s %s: %w", k[0], k[1], err)
+		for i := len(create) - 1; i >= 0; i-- {
+			if _, err := tx.ExecContext(ctx, create[i]); err != nil {
+				return fmt.Errorf("%s: %w", create[i], err)
 			}
 		}
 		return nil

@@ -200,7 +200,7 @@ func answers(t *testing.T, s *DB, runs []int64, stacks bool) string {
 func copyInto(t *testing.T, dst *DB) {
 	src := openSQLite(t)
 	runs := fillEveryTable(t, src)
-	keys := foreignKeys(t, dst)
+	want := keys(t, dst)
 	var done []string
 	copied, err := Copy(context.Background(), src, dst, CopyOptions{Batch: 2, Progress: func(p CopyProgress) {
 		if p.Done {
@@ -210,8 +210,8 @@ func copyInto(t *testing.T, dst *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := foreignKeys(t, dst); !slices.Equal(got, keys) {
-		t.Fatalf("foreign keys after the copy:\n got %q\nwant %q", got, keys)
+	if got := keys(t, dst); !slices.Equal(got, want) {
+		t.Fatalf("keys after the copy:\n got %q\nwant %q", got, want)
 	}
 	tables := schemaTables(t, src)
 	var names []string
@@ -343,19 +343,21 @@ func TestCopy(t *testing.T) {
 	each(t, func(t *testing.T, open opener) { copyInto(t, open(t)) })
 }
 
-// foreignKeys are the foreign keys of dst's tables, as the engine states
-// them.
-func foreignKeys(t *testing.T, dst *DB) []string {
+// keys are the foreign keys of dst's tables as the engine states them,
+// and on PostgreSQL (where a copy drops and makes them again) every other
+// constraint and index too.
+func keys(t *testing.T, dst *DB) []string {
 	t.Helper()
 	q := `SELECT m.name || ' ' || k."from" || ' ' || k."table" || ' ' || k."to" FROM sqlite_master m, pragma_foreign_key_list(m.name) k WHERE m.type = 'table' ORDER BY 1`
 	if dst.d.postgres {
-		q = `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' ORDER BY 1`
+		q = `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+			UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1`
 	}
-	keys, err := texts(context.Background(), dst.db, q)
+	out, err := texts(context.Background(), dst.db, q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return keys
+	return out
 }
 
 // A row of the source that breaks a foreign key (stored while SQLite did
@@ -371,16 +373,16 @@ func TestCopyRefusesBrokenForeignKey(t *testing.T) {
 			}
 		}
 		dst := open(t)
-		keys := foreignKeys(t, dst)
-		if len(keys) < 10 {
-			t.Fatalf("foreign keys of a new store: %q", keys)
+		want := keys(t, dst)
+		if len(want) < 10 {
+			t.Fatalf("foreign keys of a new store: %q", want)
 		}
 		if _, err := Copy(context.Background(), src, dst, CopyOptions{}); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") && !strings.Contains(err.Error(), "foreign key") {
 			t.Fatalf("copy of a row without its host: %v", err)
 		}
 		emptyEverywhere(t, dst, schemaTables(t, src))
-		if got := foreignKeys(t, dst); !slices.Equal(got, keys) {
-			t.Fatalf("foreign keys after a failed copy:\n got %q\nwant %q", got, keys)
+		if got := keys(t, dst); !slices.Equal(got, want) {
+			t.Fatalf("keys after a failed copy:\n got %q\nwant %q", got, want)
 		}
 	})
 }
