@@ -79,8 +79,13 @@ vet:
 # dist first: the tests of test/dist and collector/hunt build it again into
 # temporary directories, which then costs only the links, instead of two
 # test binaries compiling SQLite for the same targets at once.
+# The packages that serve, fill and read stores run a second time on
+# PostgreSQL (test/storetest); the store's own tests run on both engines
+# in the first pass.
+STORE_PKGS := ./collector/osqserver ./collector/ingest ./collector/stacks ./collector/newterms
 test: deps fmt-check vet dist
 	$(GO) test -tags $(TAGS) -timeout 14m ./...
+	PKGPERSIST_TEST_STORE=postgres $(GO) test -tags $(TAGS) -timeout 10m $(STORE_PKGS)
 
 # The heavy server tests, too long for make test (CI runs both):
 # - pkgpersist serve under gzip bombs, forged writes and big enrollments for

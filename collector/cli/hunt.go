@@ -318,7 +318,7 @@ func runHunt(c *cli.Context) error {
 	}
 	ok, incomplete, failed := sum.Count()
 	fmt.Fprintf(c.App.ErrWriter, "pkgpersist: run %d: %d hosts: %d ok, %d incomplete, %d failed; %d findings (%d new); %d rows new to the store in all queries; %s\n",
-		sum.RunID, len(sum.Hosts), ok, incomplete, failed, len(findings), newFindings, added, c.String("db"))
+		sum.RunID, len(sum.Hosts), ok, incomplete, failed, len(findings), newFindings, added, dbName(c))
 	if runErr != nil {
 		return &exitError{1, runErr}
 	}
@@ -400,14 +400,14 @@ func knownHostRun(c *cli.Context, st *store.DB) error {
 		if ok, err := st.HostKnown(c.Context, h); err != nil {
 			return &exitError{1, err}
 		} else if !ok {
-			return usageError("pkgpersist diff", fmt.Sprintf("no host %q in %s", output.Safe(h), c.String("db")))
+			return usageError("pkgpersist diff", fmt.Sprintf("no host %q in %s", output.Safe(h), dbName(c)))
 		}
 	}
 	if r := c.Int64("run"); c.IsSet("run") {
 		if ok, err := st.RunKnown(c.Context, r); err != nil {
 			return &exitError{1, err}
 		} else if !ok {
-			return usageError("pkgpersist diff", fmt.Sprintf("no run %d in %s", r, c.String("db")))
+			return usageError("pkgpersist diff", fmt.Sprintf("no run %d in %s", r, dbName(c)))
 		}
 	}
 	return nil
@@ -464,8 +464,15 @@ func dbFlag() *cli.StringFlag {
 // openExisting opens --db, which the command that fills it (made) must
 // have created: a mistyped path is an error, not a new empty database.
 func openExisting(c *cli.Context, made string) (*store.DB, error) {
-	if _, err := os.Stat(c.String("db")); err != nil && !store.IsPostgres(c.String("db")) {
-		return nil, &exitError{2, fmt.Errorf("no database %s (run pkgpersist %s first)", c.String("db"), made)}
+	if store.IsPostgres(c.String("db")) {
+		st, err := openStore(c)
+		if err != nil {
+			return nil, &exitError{1, err}
+		}
+		return st, nil
+	}
+	if _, err := os.Stat(c.String("db")); err != nil {
+		return nil, &exitError{2, fmt.Errorf("no database %s (run pkgpersist %s first)", dbName(c), made)}
 	}
 	st, err := openStore(c)
 	if err != nil {
@@ -493,10 +500,14 @@ func openStore(c *cli.Context) (*store.DB, error) {
 	return st, nil
 }
 
+// dbName is --db as messages show it (a PostgreSQL URL without its
+// password).
+func dbName(c *cli.Context) string { return output.Safe(store.Describe(c.String("db"))) }
+
 // reportContention says when writes had to wait for other processes on
 // --db (serve, another hunt, ingest), and how many gave up.
 func reportContention(c *cli.Context, st *store.DB) {
 	if n := st.Contention(); n.Retries > 0 || n.GaveUp > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: %s was held by other writers: %d writes waited and retried, %d gave up\n", c.String("db"), n.Retries, n.GaveUp)
+		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: %s was held by other writers: %d writes waited and retried, %d gave up\n", dbName(c), n.Retries, n.GaveUp)
 	}
 }

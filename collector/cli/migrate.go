@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -61,6 +60,7 @@ func runMigrate(c *cli.Context) error {
 		return usageError(path, fmt.Sprintf("migrate takes no arguments (got %q)", c.Args().First()))
 	}
 	from, to := c.String("from"), c.String("to")
+	shown := output.Safe(store.Describe(to)) // no password
 	switch {
 	case from == "" || to == "":
 		return usageError(path, "give the SQLite store to copy (--from FILE) and the database to copy it into (--to URL)")
@@ -68,7 +68,7 @@ func runMigrate(c *cli.Context) error {
 		return usageError(path, "--from takes a SQLite FILE")
 	}
 	if _, err := os.Stat(from); err != nil {
-		return &exitError{2, fmt.Errorf("no database %s", from)}
+		return &exitError{2, fmt.Errorf("no database %s", output.Safe(from))}
 	}
 	src, err := store.Open(from)
 	if err != nil {
@@ -95,11 +95,11 @@ func runMigrate(c *cli.Context) error {
 	}})
 	switch {
 	case errors.Is(err, store.ErrNotEmpty):
-		return &exitError{1, fmt.Errorf("%s: %w: migrate into an empty database", shownDSN(to), err)}
+		return &exitError{1, fmt.Errorf("%s: %w: migrate into an empty database", shown, err)}
 	case err != nil && ctx.Err() != nil:
-		return &exitError{1, fmt.Errorf("interrupted: nothing was copied into %s", shownDSN(to))}
+		return &exitError{1, fmt.Errorf("interrupted: nothing was copied into %s", shown)}
 	case err != nil:
-		return &exitError{1, fmt.Errorf("nothing was copied into %s: %w", shownDSN(to), err)}
+		return &exitError{1, fmt.Errorf("nothing was copied into %s: %w", shown, err)}
 	}
 	var total int64
 	w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
@@ -112,19 +112,6 @@ func runMigrate(c *cli.Context) error {
 		return &exitError{1, err}
 	}
 	fmt.Fprintf(c.App.Writer, "%s copied to %s: %d rows in %d tables, counted in both, in %s\n",
-		from, shownDSN(to), total, len(copied), time.Since(start).Round(time.Millisecond))
+		output.Safe(from), shown, total, len(copied), time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// shownDSN is a database as messages name it: a URL without its
-// password.
-func shownDSN(dsn string) string {
-	if !store.IsPostgres(dsn) {
-		return dsn
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "the database URL" // the parser's message would quote the password
-	}
-	return u.Redacted()
 }

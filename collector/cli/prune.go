@@ -45,11 +45,18 @@ it). "pkgpersist serve --retention" prunes as it serves.`,
 				return err
 			}
 			defer st.Close()
-			size := store.FileSize(c.String("db"))
+			size, err := st.Size(c.Context)
+			if err != nil {
+				return &exitError{1, err}
+			}
 			if err := prune(c.Context, st, keep, !c.Bool("no-vacuum"), c.App.Writer); err != nil {
 				return &exitError{1, err}
 			}
-			fmt.Fprintf(c.App.Writer, "%s: %d -> %d bytes\n", c.String("db"), size, store.FileSize(c.String("db")))
+			after, err := st.Size(c.Context)
+			if err != nil {
+				return &exitError{1, err}
+			}
+			fmt.Fprintf(c.App.Writer, "%s: %d -> %d bytes\n", dbName(c), size, after)
 			return nil
 		},
 	}
@@ -148,7 +155,7 @@ must not exist; it is a complete pkgpersist database (--db FILE reads it).`,
 			if err := st.Backup(c.Context, c.Args().First()); err != nil {
 				return &exitError{1, err}
 			}
-			fmt.Fprintf(c.App.Writer, "%s copied to %s (%d bytes)\n", c.String("db"), c.Args().First(), store.FileSize(c.Args().First()))
+			fmt.Fprintf(c.App.Writer, "%s copied to %s (%d bytes)\n", dbName(c), c.Args().First(), store.FileSize(c.Args().First()))
 			return nil
 		},
 	}

@@ -112,6 +112,12 @@ func runServe(c *cli.Context) error {
 	}
 	var cert *tls.Certificate
 	if !c.Bool("insecure-http") {
+		if store.IsPostgres(c.String("db")) && !c.IsSet("tls-cert") {
+			// a self-signed certificate kept beside a SQLite file has no
+			// such place here, and replicas must all present one
+			// certificate, the one hosts pin
+			return &exitError{2, errors.New("--db is a PostgreSQL URL: give --tls-cert and --tls-key, the certificate every replica presents")}
+		}
 		dbAbs, _ := filepath.Abs(c.String("db"))
 		crt, err := osqserver.Certificate(c.String("tls-cert"), c.String("tls-key"), dbAbs, certNames(c.String("listen"), c.String("tls-name")))
 		if err != nil {
@@ -167,7 +173,7 @@ func runServe(c *cli.Context) error {
 	if keep > 0 {
 		go retain(ctx, st, keep, time.Hour, log)
 	}
-	log.Info("serving", "url", scheme+"://"+ln.Addr().String()+osqserver.Prefixes[0], "db", c.String("db"))
+	log.Info("serving", "url", scheme+"://"+ln.Addr().String()+osqserver.Prefixes[0], "db", store.Describe(c.String("db")))
 	if err := srv.Serve(ctx, ln, cert); err != nil && !errors.Is(err, net.ErrClosed) {
 		return &exitError{1, err}
 	}

@@ -159,10 +159,10 @@ func runWatch(c *cli.Context) error {
 		defer st.Close()
 		host, err := st.ResolveHost(bg, hunt.LocalKey("/"))
 		if err != nil {
-			return &exitError{1, fmt.Errorf("watch: which host this is in %s: %w", c.String("db"), err)}
+			return &exitError{1, fmt.Errorf("watch: which host this is in %s: %w", dbName(c), err)}
 		}
 		sink = &storeSink{st: st, host: host, ids: map[string]int64{}}
-		where = fmt.Sprintf("%s as host %s", c.String("db"), host)
+		where = fmt.Sprintf("%s as host %s", dbName(c), host)
 	} else {
 		sink = &lineSink{out: bufio.NewWriter(c.App.Writer), host: hunt.LocalName("/")}
 	}

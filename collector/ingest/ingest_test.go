@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"github.com/pkgpersist/pkgpersist/test/storetest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +16,7 @@ import (
 // TestRead: a results log with all three formats on two hosts, a bad line
 // and a blank one; read again, and gzipped, it adds nothing.
 func TestRead(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	defer st.Close()
 	data, err := os.ReadFile("testdata/osqueryd.results.log")
 	if err != nil {
@@ -85,10 +82,7 @@ func TestSnapshotEvents(t *testing.T) {
 
 func openStore(t *testing.T) *store.DB {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	t.Cleanup(func() { st.Close() })
 	return st
 }

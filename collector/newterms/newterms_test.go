@@ -3,6 +3,7 @@ package newterms
 import (
 	"bytes"
 	"context"
+	"github.com/pkgpersist/pkgpersist/test/storetest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,10 +29,7 @@ var now = time.Unix(1795348800, 0)
 // pkg-installs row its pm-installs rows stand in for.
 func events(t *testing.T) []store.LoggedEvent {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	defer st.Close()
 	f, err := os.Open("testdata/installs.results.log")
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"github.com/pkgpersist/pkgpersist/test/storetest"
 	"io"
 	"log/slog"
 	"net"
@@ -53,13 +54,21 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 
 func start(t testing.TB, opt Options) *testServer {
 	t.Helper()
-	return startIn(t, t.TempDir(), opt)
+	return startOn(t, storetest.DSN(t), t.TempDir(), opt)
 }
 
-// startIn starts a server whose database and certificate are in dir.
+// startIn starts a server whose SQLite database and certificate are in
+// dir.
 func startIn(t testing.TB, dir string, opt Options) *testServer {
 	t.Helper()
-	st, err := store.Open(filepath.Join(dir, "p.db"))
+	return startOn(t, filepath.Join(dir, "p.db"), dir, opt)
+}
+
+// startOn starts a server on the store db (a file or a URL) with its
+// certificate in dir.
+func startOn(t testing.TB, db, dir string, opt Options) *testServer {
+	t.Helper()
+	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +96,7 @@ func startIn(t testing.TB, dir string, opt Options) *testServer {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, &cert) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &testServer{srv: srv, st: st, url: "https://" + ln.Addr().String(), certs: certFile, db: filepath.Join(dir, "p.db"), logs: &buf.Buffer}
+	return &testServer{srv: srv, st: st, url: "https://" + ln.Addr().String(), certs: certFile, db: db, logs: &buf.Buffer}
 }
 
 // osqueryd is a client that speaks as osqueryd does (osquery/remote/

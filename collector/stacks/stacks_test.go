@@ -3,8 +3,8 @@ package stacks
 import (
 	"bytes"
 	"context"
+	"github.com/pkgpersist/pkgpersist/test/storetest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,10 +26,7 @@ import (
 // its osquery rows are not stacked at all.
 func load(t *testing.T) *store.DB {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	t.Cleanup(func() { st.Close() })
 	f, err := os.Open("testdata/hunt.results.log")
 	if err != nil {

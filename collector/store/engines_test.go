@@ -19,9 +19,18 @@ func each(t *testing.T, test func(t *testing.T, open opener)) {
 	t.Run("postgres", func(t *testing.T) { test(t, openPostgresTest) })
 }
 
+// eachDSN runs a contract test that opens stores itself on every engine:
+// newDSN names a new empty one.
+func eachDSN(t *testing.T, test func(t *testing.T, newDSN func(t *testing.T) string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, sqliteDSN) })
+	t.Run("postgres", func(t *testing.T) { test(t, func(t *testing.T) string { return postgresServer(t).NewDatabase(t) }) })
+}
+
+func sqliteDSN(t *testing.T) string { return filepath.Join(t.TempDir(), "p.db") }
+
 func openSQLite(t *testing.T) *DB {
 	t.Helper()
-	return mustOpen(t, filepath.Join(t.TempDir(), "p.db"))
+	return mustOpen(t, sqliteDSN(t))
 }
 
 func openPostgresTest(t *testing.T) *DB {

@@ -46,7 +46,16 @@ func openPostgres(dsn string, opt Options) (*DB, error) {
 	return s, nil
 }
 
-// redact is the URL without its password, for messages.
+// Describe names a store for messages: a SQLite file's name, or a
+// PostgreSQL URL without its password.
+func Describe(dsn string) string {
+	if !IsPostgres(dsn) {
+		return dsn
+	}
+	return redact(dsn)
+}
+
+// redact is the URL without its password.
 func redact(dsn string) string {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil || cfg.Password == "" {

@@ -45,7 +45,7 @@ func openRO(path, mode string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database schema version %d, this pkgpersist reads %d: open it once with a command that writes (pkgpersist hunt) to migrate it", v, len(migrations))
 	}
-	return &DB{db: db, opt: DefaultOptions}, nil
+	return &DB{db: db, opt: DefaultOptions, path: path}, nil
 }
 
 func walEmpty(path string) bool {

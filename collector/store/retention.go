@@ -125,7 +125,7 @@ func pruneRuns(ctx context.Context, tx *sql.Tx, before int64, p *Pruned) error {
 // main file has the smaller size.
 func (s *DB) Compact(ctx context.Context, full bool) (bool, error) {
 	if s.d.postgres {
-		return s.vacuum(ctx, full)
+		return s.vacuum(ctx)
 	}
 	var mode int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
@@ -152,15 +152,13 @@ func (s *DB) Compact(ctx context.Context, full bool) (bool, error) {
 	return done, nil
 }
 
-// vacuum is Compact on PostgreSQL: its autovacuum makes the space of
-// deleted rows reusable without being asked, and only VACUUM FULL, which
-// rewrites each table under an exclusive lock, gives it back to the file
-// system, so only full asks for it.
-func (s *DB) vacuum(ctx context.Context, full bool) (bool, error) {
-	if !full {
-		return false, nil
-	}
-	if _, err := s.db.ExecContext(ctx, `VACUUM FULL`); err != nil {
+// vacuum is Compact on PostgreSQL: a plain VACUUM, which runs beside
+// readers and writers, makes the space of deleted rows reusable and gives
+// the empty pages at each table's end back to the file system. VACUUM
+// FULL would give back all of it but locks each table while it rewrites
+// it, stopping every serve replica: that is for an operator to run.
+func (s *DB) vacuum(ctx context.Context) (bool, error) {
+	if _, err := s.db.ExecContext(ctx, `VACUUM (ANALYZE)`); err != nil {
 		return false, classify("compact", err)
 	}
 	return true, nil
@@ -177,6 +175,17 @@ func incrementalVacuum(ctx context.Context, db *sql.DB) error {
 	for rs.Next() {
 	}
 	return rs.Err()
+}
+
+// Size is how many bytes the store takes: the SQLite file with its
+// write-ahead log, or the PostgreSQL database.
+func (s *DB) Size(ctx context.Context) (int64, error) {
+	if s.d.postgres {
+		var n int64
+		err := s.db.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
+		return n, classify("database size", err)
+	}
+	return FileSize(s.path), nil
 }
 
 // FileSize is the size of the database file with its write-ahead log.

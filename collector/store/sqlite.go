@@ -153,6 +153,7 @@ var migrations = []string{
 type DB struct {
 	db       *sql.DB
 	d        dialect
+	path     string // the SQLite file ("" on PostgreSQL)
 	opt      Options
 	busy     contention
 	group    writeGroup
@@ -182,7 +183,7 @@ func OpenWith(path string, opt Options) (*DB, error) {
 	// one connection: this process's writes queue here instead of in
 	// SQLite's busy handler (see the package documentation)
 	db.SetMaxOpenConns(1)
-	s := &DB{db: db, opt: opt, warnings: looser}
+	s := &DB{db: db, opt: opt, warnings: looser, path: path}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -2,7 +2,8 @@ package store
 
 import (
 	"context"
-	"path/filepath"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,22 +101,56 @@ func TestAppearDisappear(t *testing.T) {
 	})
 }
 
+// A store opened again holds what it held; one whose schema a newer
+// pkgpersist wrote is refused with a message that says so.
 func TestReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "p.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run(t, s, host("a", rows("x")))
-	s.Close()
-	s, err = Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if d := must(s.Diff(context.Background(), Window{Since: time.Unix(0, 0)})); len(d) != 1 {
-		t.Fatalf("after reopening: %v", kinds(d))
-	}
+	eachDSN(t, func(t *testing.T, newDSN func(t *testing.T) string) {
+		dsn := newDSN(t)
+		s := mustOpen(t, dsn)
+		run(t, s, host("a", rows("x")))
+		s.Close()
+		s = mustOpen(t, dsn)
+		if d := must(s.Diff(context.Background(), Window{Since: time.Unix(0, 0)})); len(d) != 1 {
+			t.Fatalf("after reopening: %v", kinds(d))
+		}
+		if _, err := s.db.Exec(`INSERT INTO schema_version (version) VALUES (?)`, len(migrations)+1); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		_, err := Open(dsn)
+		want := fmt.Sprintf("database schema version %d is newer than this pkgpersist (%d)", len(migrations)+1, len(migrations))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("a newer schema: %v, want %q", err, want)
+		}
+	})
+}
+
+// Processes that open a new store at once migrate it once, and every one
+// of them opens it.
+func TestConcurrentMigrations(t *testing.T) {
+	eachDSN(t, func(t *testing.T, newDSN func(t *testing.T) string) {
+		dsn := newDSN(t)
+		errs := make(chan error, 8)
+		for range 8 {
+			go func() {
+				s, err := Open(dsn)
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		s := mustOpen(t, dsn)
+		var n, v int
+		if err := s.db.QueryRow(`SELECT count(*), max(version) FROM schema_version`).Scan(&n, &v); err != nil || n != len(migrations) || v != len(migrations) {
+			t.Fatalf("schema_version: %d rows up to %d (%v), want %d", n, v, err, len(migrations))
+		}
+	})
 }
 
 func TestRowHashIsCanonical(t *testing.T) {
