@@ -36,7 +36,7 @@ func (e *exitError) Error() string { return e.err.Error() }
 // Main runs the command line and returns the exit status: 0 on success, 1
 // when the work failed, 2 for a usage or SQL error.
 func Main(args []string, stdout, stderr io.Writer) int {
-	commands := []*cli.Command{huntCommand(), diffCommand(), explainCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), watchCommand(), hostsCommand(), ingestCommand(), reportCommand(), triageCommand(), pruneCommand(), backupCommand()}
+	commands := []*cli.Command{huntCommand(), diffCommand(), explainCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), watchCommand(), hostsCommand(), ingestCommand(), reportCommand(), triageCommand(), pruneCommand(), backupCommand(), migrateCommand()}
 	usageConventions("pkgpersist", commands)
 	app := &cli.App{
 		Name:      "pkgpersist",

@@ -29,7 +29,7 @@ func formatFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Usage: "output `FORMAT`: table, json, csv, ndjson (default table on a terminal, json otherwise)"},
 		&cli.BoolFlag{Name: "ecs", Usage: "one Elastic Common Schema document per finding, as ndjson (no other --format)"},
 		&cli.StringFlag{Name: "out", Usage: "write one CSV file per query into `DIR` (DIR/QUERY.csv) instead of standard output"},
-		&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
+		dbFlag(),
 	}
 }
 
@@ -453,6 +453,12 @@ func batchCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// dbFlag is --db, the store of every command that keeps or reads
+// results.
+func dbFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the store: a SQLite `FILE`, or a PostgreSQL URL (postgres://USER@HOST/DATABASE)"}
 }
 
 // openExisting opens --db, which the command that fills it (made) must

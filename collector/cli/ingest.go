@@ -29,7 +29,7 @@ truncated .gz) keeps the lines before the end and says where it ended.
 Exit status: 0 when every file was read in full, 1 otherwise (partial:
 skipped lines, an early end, a file that could not be read).`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
+			dbFlag(),
 			&cli.Int64Flag{Name: "max-line-bytes", Value: ingest.DefaultLineBytes, Usage: "skip (and report) lines longer than `N` bytes"},
 			&cli.IntFlag{Name: "max-line-rows", Value: ingest.DefaultLineRows, Usage: "skip (and report) lines of more than `N` rows"},
 		},

@@ -136,7 +136,7 @@ func stacksCommand() *cli.Command {
 A host that logged both queries of a stack is stacked from the first alone.
 Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
+			dbFlag(),
 			&cli.StringFlag{Name: "format", Usage: "output `FORMAT`: table, json, csv, ndjson (default table on a terminal, json otherwise)"},
 			&cli.DurationFlag{Name: "since", Value: 30 * 24 * time.Hour, Usage: "events within this `DURATION` before now"},
 			&cli.TimestampFlag{Name: "now", Layout: time.RFC3339, Usage: "stack as of `TIME` (RFC 3339) instead of now"},

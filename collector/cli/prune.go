@@ -28,7 +28,7 @@ database pkgpersist created in incremental auto-vacuum mode, else by one full
 VACUUM (which converts it; it blocks writers while it runs, --no-vacuum skips
 it). "pkgpersist serve --retention" prunes as it serves.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
+			dbFlag(),
 			&cli.StringFlag{Name: "keep", Required: true, Usage: "keep this `AGE` of history: 90d, 2w, 36h"},
 			&cli.BoolFlag{Name: "no-vacuum", Usage: "never run a full VACUUM (space freed only on incremental databases)"},
 		},
@@ -141,7 +141,7 @@ moment, taken while serve and hunts keep writing (a plain cp of a database in
 WAL mode can miss what is still in its -wal file). FILE is created 0600 and
 must not exist; it is a complete pkgpersist database (--db FILE reads it).`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
+			dbFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {

@@ -50,7 +50,7 @@ printed; give that file to osqueryd as --tls_server_certs. When the names
 change it is made again, and says so: hosts must then pin the new file. --insecure-http serves plain HTTP, for tests only.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8443", Usage: "`ADDR` to listen on"},
-			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
+			dbFlag(),
 			&cli.StringFlag{Name: "enroll-secret-file", Required: true, Usage: "`FILE` holding the enroll secret hosts present"},
 			&cli.StringFlag{Name: "tls-enroll-override", Value: osqserver.DefaultOptions.SecretField, Usage: "the enroll request's `KEY` holding the secret: the value of osqueryd's --tls_enroll_override"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "certificate `FILE` (PEM)"},
@@ -224,7 +224,7 @@ while its key was still good: someone else may hold the enroll secret) and of a
 recent enrollment again, after which answers that would make rows disappear are
 held for 30 minutes.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` of pkgpersist serve"},
+			dbFlag(),
 			&cli.StringFlag{Name: "revoke", Usage: "revoke `HOST`'s node key; its enrollments are refused until --unrevoke"},
 			&cli.StringFlag{Name: "unrevoke", Usage: "end `HOST`'s revocation: its old key stays refused, its next enrollment is accepted"},
 			&cli.StringFlag{Name: "allow-reenroll", Usage: "accept `HOST`'s next enrollment whatever it claims (a reinstalled host, new hardware)"},

@@ -41,7 +41,7 @@ func applyTriage(c *cli.Context, st triage.Store, cs []store.Change) (show, untr
 }
 
 func triageCommand() *cli.Command {
-	db := &cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"}
+	db := dbFlag()
 	return &cli.Command{
 		Name:  "triage",
 		Usage: "record that findings are benign, so hunt, diff and report stop listing them",

@@ -65,7 +65,7 @@ func TestMetavars(t *testing.T) {
 			walk(path+" "+c.Name, c.Subcommands)
 		}
 	}
-	walk("pkgpersist", []*cli.Command{huntCommand(), diffCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), hostsCommand(), ingestCommand(), reportCommand(), pruneCommand(), backupCommand()})
+	walk("pkgpersist", []*cli.Command{huntCommand(), diffCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), hostsCommand(), ingestCommand(), reportCommand(), pruneCommand(), backupCommand(), migrateCommand()})
 }
 
 // prune, backup, and diff of a database nobody may write.

@@ -47,7 +47,7 @@ it exits saying how many rows were not stored.
 Exit status: 0 after a clean stop; 1 when it cannot capture (not root) or
 cannot store; 2 for bad usage.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Value: "pkgpersist.db", Usage: "the SQLite `FILE` results are stored in"},
+			dbFlag(),
 			&cli.StringFlag{Name: "format", Value: "store", Usage: "`FORMAT`: store (into --db) or ndjson (result lines on standard output)"},
 			&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "run the queries every `DURATION`"},
 			&cli.IntFlag{Name: "events-max", Value: events.DefaultMax, Usage: "keep at most `N` events per source between runs (osquery's --events_max)"},
