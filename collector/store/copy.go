@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -90,10 +92,14 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 	if err != nil {
 		return nil, fmt.Errorf("copy: source schema: %w", err)
 	}
+	seed, err := seeded(ctx, tables)
+	if err != nil {
+		return nil, fmt.Errorf("copy: %w", err)
+	}
 	var out []Copied
 	err = dst.write(ctx, "copy", func(tx *sql.Tx) error {
 		out = out[:0] // a retried attempt starts afresh
-		if err := refuseData(ctx, tx, tables); err != nil {
+		if err := refuseData(ctx, tx, tables, seed); err != nil {
 			return err
 		}
 		restore := func() error { return nil }
@@ -131,19 +137,51 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 	return out, nil
 }
 
-// refuseData is ErrNotEmpty when a table of the target has a row.
-func refuseData(ctx context.Context, tx *sql.Tx, tables []copyTable) error {
+// refuseData is ErrNotEmpty when a table of the target has a row other
+// than those every new store has (seed); those are deleted, since the
+// source, migrated as far, has its own.
+func refuseData(ctx context.Context, tx *sql.Tx, tables []copyTable, seed map[string]int64) error {
 	for _, t := range tables {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+quoteName(t.name)+` LIMIT 1`).Scan(&one)
-		if err == nil {
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteName(t.name)).Scan(&n); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		if n != seed[t.name] {
 			return fmt.Errorf("%w (table %s has rows)", ErrNotEmpty, t.name)
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%s: %w", t.name, err)
+	}
+	for _, t := range tables {
+		if seed[t.name] > 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+quoteName(t.name)); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
 		}
 	}
 	return nil
+}
+
+// seeded counts the rows a new store holds in each table: what the
+// migrations insert (a revision counter, say).
+func seeded(ctx context.Context, tables []copyTable) (map[string]int64, error) {
+	dir, err := os.MkdirTemp("", "pkgpersist-seed-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	fresh, err := Open(filepath.Join(dir, "new.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer fresh.Close()
+	seed := map[string]int64{}
+	for _, t := range tables {
+		var n int64
+		if err := fresh.db.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteName(t.name)).Scan(&n); err != nil {
+			return nil, fmt.Errorf("a new store's %s: %w", t.name, err)
+		}
+		seed[t.name] = n
+	}
+	return seed, nil
 }
 
 // sourceTables are the tables of a SQLite store in an order that puts

@@ -77,8 +77,22 @@ func fillEveryTable(t *testing.T, s *DB) []int64 {
 		{Name: "pack_pkgpersist_q1", Action: "removed", UnixTime: 1795377900, Epoch: 1, Counter: 3, Row: Row{"command": "x", "path": "/etc/apt/apt.conf.d/x"}},
 		{Name: "pack_pkgpersist_q1", Action: "snapshot", UnixTime: 1795378000, Row: Row{"command": "y", "path": "/etc/apt/apt.conf.d/y"}},
 	}
+	// the reports' derived tables: a rollup and install terms, registered
+	// before the rows they derive from are logged
+	if err := s.EnsureRollup(ctx, "q1", []string{"command", "path"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureTerms(ctx, "pm-installs"); err != nil {
+		t.Fatal(err)
+	}
+	logs = append(logs, Logged{Name: "pack_pkgpersist_pm-installs", Action: "added", UnixTime: 1795378100,
+		Row: Row{"path": "/usr/bin/rpm", "argv": `["rpm","-i","/tmp/x.rpm"]`, "parent_path": "/usr/sbin/httpd", "time": "1795378090"}})
 	if _, err := s.SaveLogs(ctx, node.HostID, logs, []StatusLine{{UnixTime: 1795377800, Severity: 1, Filename: "tls.cpp", Line: 42, Message: "retrying", Version: "5.12.1"}}); err != nil {
 		t.Fatal(err)
+	}
+	// a rate limit in use
+	if ok, err := s.Allow(ctx, "node 1", 1, 5, at); err != nil || !ok {
+		t.Fatalf("rate limit: %v %v", ok, err)
 	}
 	if err := s.Queue(ctx, "hunt-1", node.HostID, qs); err != nil {
 		t.Fatal(err)
@@ -257,12 +271,25 @@ func copyInto(t *testing.T, dst *DB) {
 	}
 }
 
+// newStoreRows counts the rows of each table in a new store (what its
+// migrations insert).
+func newStoreRows(t *testing.T, tables []string) map[string]int {
+	t.Helper()
+	s := openSQLite(t)
+	seed := map[string]int{}
+	for _, table := range tables {
+		seed[table] = count(t, s, quoteName(table))
+	}
+	return seed
+}
+
 // emptyEverywhere fails unless every table of the schema is empty in s.
 func emptyEverywhere(t *testing.T, s *DB, tables []string) {
 	t.Helper()
+	seed := newStoreRows(t, tables)
 	for _, table := range tables {
-		if n := count(t, s, quoteName(table)); n != 0 {
-			t.Errorf("%s holds %d rows after a copy that failed", table, n)
+		if n := count(t, s, quoteName(table)); n != seed[table] {
+			t.Errorf("%s holds %d rows after a copy that failed, a new store %d", table, n, seed[table])
 		}
 	}
 }
