@@ -96,6 +96,7 @@ test: deps fmt-check vet dist
 # - prune on a store of 1,000,000 rows keeps every diff of the kept range.
 test-load:
 	PKGPERSIST_HOSTILE_SECONDS=60 PKGPERSIST_LOAD=1 $(GO) test -tags $(TAGS) -count=1 -timeout 40m -run '^(TestHostileMix|TestLoad)$$' -v ./collector/osqserver
+	PKGPERSIST_LOAD=1 $(GO) test -tags $(TAGS) -count=1 -timeout 30m -run '^TestLoadReplicas$$' -v ./collector/osqserver
 	PKGPERSIST_LOAD=1 $(GO) test -tags $(TAGS) -count=1 -timeout 30m -run '^TestPruneMillion$$' -v ./collector/store
 	PKGPERSIST_LOAD=1 $(GO) test -tags $(TAGS) -count=1 -timeout 30m -run '^TestExecStorm$$' -v ./extension/capture
 

@@ -67,7 +67,7 @@ change it is made again, and says so: hosts must then pin the new file. --insecu
 			&cli.Int64Flag{Name: "memory-budget", Value: osqserver.DefaultOptions.MemoryBudget, Usage: "`BYTES` of request bodies held in memory together; past it they go to temporary files"},
 			&cli.Int64Flag{Name: "max-line", Value: osqserver.DefaultOptions.MaxLine, Usage: "`BYTES` of one log line (osqueryd's --logger_tls_max_linesize); a longer line is skipped and counted"},
 			&cli.Int64Flag{Name: "max-answer", Value: osqserver.DefaultOptions.MaxAnswer, Usage: "`BYTES` of one distributed query's answer"},
-			&cli.DurationFlag{Name: "key-cache", Value: osqserver.DefaultOptions.KeyCache, Usage: "how long (`DURATION`) a node key that checked out is trusted without asking the database (a revocation takes effect within it)"},
+			&cli.DurationFlag{Name: "key-cache", Value: osqserver.DefaultOptions.KeyCache, Usage: "how long (`DURATION`) a node key that checked out is trusted without asking the database; a key revoked or replaced by any process on the database is refused within min(DURATION, 1s)"},
 			&cli.StringFlag{Name: "spool-dir", Usage: "`DIR` for request bodies past their memory share (default: the system's temporary directory)"},
 			&cli.StringFlag{Name: "metrics-listen", Usage: "`ADDR` serving GET /metrics on its own (plain HTTP: keep it on a private address)"},
 			&cli.StringFlag{Name: "retention", Usage: "prune what is older than this `AGE` (90d, 2w) at start and every hour, as pkgpersist prune --no-vacuum does"},

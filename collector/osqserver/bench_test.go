@@ -18,6 +18,11 @@ import (
 // loadFigures drives n requests from workers clients and returns requests
 // a second and the 50th and 99th percentile latencies.
 func loadFigures(b *testing.B, client *http.Client, url string, n, workers int, body func(i int) []byte) (rps float64, p50, p99 time.Duration) {
+	return loadTargets(b, client, n, workers, func(i int) (string, []byte) { return url, body(i) })
+}
+
+// loadTargets is loadFigures with each request's URL and body from req.
+func loadTargets(b *testing.B, client *http.Client, n, workers int, req func(i int) (string, []byte)) (rps float64, p50, p99 time.Duration) {
 	lat := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -27,8 +32,9 @@ func loadFigures(b *testing.B, client *http.Client, url string, n, workers int, 
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				url, body := req(i)
 				t0 := time.Now()
-				resp, err := client.Post(url, "application/json", bytes.NewReader(body(i)))
+				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
 				if err != nil {
 					b.Error(err)
 					continue

@@ -131,12 +131,14 @@ func (s *Server) admit(r *http.Request, id string, details map[string]map[string
 	if err != nil {
 		return nil, err
 	}
-	if !known && !s.newHosts.allow("new hosts", now) {
-		return nil, reject(http.StatusTooManyRequests, "enroll_rate", "new hosts enroll faster than %g a second (host %q waits)", s.opt.NewHostRate, id)
+	if !known {
+		if ok, err := s.newHosts.allow(ctx, "new hosts", now); err != nil || !ok {
+			return nil, orLimited(err, reject(http.StatusTooManyRequests, "enroll_rate", "new hosts enroll faster than %g a second (host %q waits)", s.opt.NewHostRate, id))
+		}
 	}
 	// per host, not per address (a fleet behind NAT shares one)
-	if !s.limit.allow("enroll "+id, now) {
-		return nil, reject(http.StatusTooManyRequests, "rate_limited", "host %q enrolls too often", id)
+	if ok, err := s.limit.allow(ctx, "enroll "+id, now); err != nil || !ok {
+		return nil, orLimited(err, reject(http.StatusTooManyRequests, "rate_limited", "host %q enrolls too often", id))
 	}
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
@@ -383,17 +385,28 @@ func (s *Server) answer(ctx context.Context, n store.Node, id string, a *osqwire
 		}
 	}
 	if !pending {
-		s.Metrics.Add("pkgpersist_rejected_total", `reason="unknown_query"`, 1)
-		s.log.Warn("answer to a query not waiting for this host", "host", n.Host, "id", id)
+		s.notWaiting(n, id)
 		return nil
 	}
 	rows := make([]store.Row, len(a.Rows))
 	for i, r := range a.Rows {
 		rows[i] = store.Row(r)
 	}
-	if err := s.store.Answer(ctx, n.HostID, batch, query, rows, a.Status, a.Message, s.now()); err != nil {
+	err := s.store.Answer(ctx, n.HostID, batch, query, rows, a.Status, a.Message, s.now())
+	if errors.Is(err, store.ErrNotPending) {
+		// the same answer, sent again through another replica, was
+		// stored first there: this one is the duplicate
+		s.notWaiting(n, id)
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	s.Metrics.Add("pkgpersist_rows_total", `source="distributed"`, int64(len(rows)))
 	return nil
+}
+
+func (s *Server) notWaiting(n store.Node, id string) {
+	s.Metrics.Add("pkgpersist_rejected_total", `reason="unknown_query"`, 1)
+	s.log.Warn("answer to a query not waiting for this host", "host", n.Host, "id", id)
 }

@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,33 +60,18 @@ func TestLoad(t *testing.T) {
 	opt.NewHostRate = 0 // the whole fleet enrolls at once here
 	s := start(t, opt)
 	client := sharedClient(t, s, 64)
-	var failed atomic.Int64
-	var firstErr atomic.Value
 	hosts := make([]*osqueryd, loadHosts)
 	for i := range hosts {
 		hosts[i] = &osqueryd{t: t, http: client, base: s.url, host: fmt.Sprintf("host-%05d", i), prefix: "/api/osquery/"}
 	}
 	// each worker drives its share of the hosts through fn
+	var failed atomic.Int64
+	var firstErr atomic.Value
 	each := func(fn func(o *osqueryd) error) {
-		var wg sync.WaitGroup
-		jobs := make(chan *osqueryd)
-		for w := 0; w < 64; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for o := range jobs {
-					if err := fn(o); err != nil {
-						failed.Add(1)
-						firstErr.CompareAndSwap(nil, fmt.Errorf("%s: %w", o.host, err))
-					}
-				}
-			}()
+		n, err := drive(hosts, 64, fn)
+		if failed.Add(n); n > 0 {
+			firstErr.CompareAndSwap(nil, err)
 		}
-		for _, o := range hosts {
-			jobs <- o
-		}
-		close(jobs)
-		wg.Wait()
 	}
 	ok := func(o *osqueryd, path string, body map[string]any) (map[string]any, error) {
 		body["node_key"] = o.nodeKey
@@ -110,13 +94,7 @@ func TestLoad(t *testing.T) {
 			return err
 		}
 		for b := 0; b < loadBatches; b++ {
-			var data []any
-			for r := 0; r < loadBatchRows; r++ {
-				data = append(data, map[string]any{"name": "pack_pkgpersist_unowned-hooks", "hostIdentifier": o.host,
-					"unixTime": 1795377600 + b, "epoch": 0, "counter": b, "action": "added",
-					"columns": map[string]any{"path": fmt.Sprintf("/etc/apt/apt.conf.d/%02d-%d", b, r), "line": r}})
-			}
-			if _, err := ok(o, "log", map[string]any{"log_type": "result", "data": data}); err != nil {
+			if _, err := ok(o, "log", logBatch(o.host, b, loadBatchRows)); err != nil {
 				return err
 			}
 		}
@@ -147,7 +125,15 @@ func TestLoad(t *testing.T) {
 	}()
 	qdir := huntQueries(t)
 	for round := 1; round <= 3; round++ {
-		runID, printedOK, out := huntEnrolled(t, s, qdir)
+		start := time.Now()
+		runID, printedOK, out, err := huntEnrolled(s.db, loadHosts, qdir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("hunt %d: %s (%v)", round, regexp.MustCompile(`(?m)^pkgpersist: run \d+: .*$`).FindString(out), time.Since(start).Round(time.Second))
+		if l := regexp.MustCompile(`(?m)^pkgpersist: .* was held by other writers: .*$`).FindString(out); l != "" {
+			t.Log(l)
+		}
 		if strings.Contains(out, "locked") {
 			t.Errorf("hunt %d: %s", round, out)
 		}
@@ -253,38 +239,43 @@ func huntQueries(t *testing.T) string {
 	return dir
 }
 
-// huntEnrolled runs pkgpersist hunt --enrolled in a process of its own
-// (this test binary as the command line, TestCLIHelper) and returns the
-// run, the hosts it printed ok, and all it printed.
-func huntEnrolled(t *testing.T, s *testServer, qdir string) (int64, []string, string) {
-	t.Helper()
-	args := []string{"hunt", "--enrolled", "--db", s.db, "--queries", qdir, "--parallel", fmt.Sprint(loadHosts),
+// huntEnrolled runs pkgpersist hunt --enrolled on db in a process of its
+// own (this test binary as the command line, TestCLIHelper) and returns
+// the run, the hosts it printed ok, and all it printed.
+func huntEnrolled(db string, parallel int, qdir string) (int64, []string, string, error) {
+	args := []string{"hunt", "--enrolled", "--db", db, "--queries", qdir, "--parallel", fmt.Sprint(parallel),
 		"--timeout", "5m", "--format", "json"}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCLIHelper$")
 	env, _ := json.Marshal(args)
 	cmd.Env = append(os.Environ(), "PKGPERSIST_CLI_ARGS="+string(env))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	start := time.Now()
 	err := cmd.Run()
 	out := stderr.String()
 	if err != nil {
-		t.Fatalf("pkgpersist hunt --enrolled: %v\n%s", err, tail(out, 40))
+		return 0, nil, out, fmt.Errorf("pkgpersist hunt --enrolled: %v\n%s", err, tail(out, 40))
 	}
 	m := regexp.MustCompile(`(?m)^pkgpersist: run (\d+): .*$`).FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("no run summary:\n%s", tail(out, 40))
-	}
-	t.Logf("%s (%v)", m[0], time.Since(start).Round(time.Second))
-	if l := regexp.MustCompile(`(?m)^pkgpersist: .* was held by other writers: .*$`).FindString(out); l != "" {
-		t.Log(l)
+		return 0, nil, out, fmt.Errorf("no run summary:\n%s", tail(out, 40))
 	}
 	runID, _ := strconv.ParseInt(m[1], 10, 64)
 	var printedOK []string
 	for _, l := range regexp.MustCompile(`(?m)^pkgpersist: (\S+): ok \(`).FindAllStringSubmatch(out, -1) {
 		printedOK = append(printedOK, l[1])
 	}
-	return runID, printedOK, out
+	return runID, printedOK, out, nil
+}
+
+// waitedRetries is how many writes a command said waited for other
+// writers and were tried again.
+func waitedRetries(out string) int {
+	m := regexp.MustCompile(`(\d+) writes waited and retried`).FindStringSubmatch(out)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // tail is the last n lines of s.

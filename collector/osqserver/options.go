@@ -40,7 +40,8 @@ type Options struct {
 	SpoolDir                  string
 
 	// Rate and Burst bound requests per node key a second (and per host
-	// identifier for enrollment); 0 disables the limit.
+	// identifier for enrollment); 0 disables the limit. The buckets are
+	// in the store: the limit holds across every serve process on it.
 	Rate  float64
 	Burst int
 	// NewHostRate and NewHostBurst bound enrollments of identifiers not
@@ -51,8 +52,10 @@ type Options struct {
 	// IdleTimeout closes kept-alive connections left unused.
 	HeaderTimeout, IdleTimeout time.Duration
 	// KeyCache is how long a node key that checked out is trusted
-	// without asking the database again: a revocation takes effect
-	// within it.
+	// without asking the database again; a key stopped by any process on
+	// the database (a revocation, another replica enrolling the host
+	// again) is refused within min(KeyCache, 1 s): the store's key
+	// revision is read that often (nodecache.go).
 	KeyCache time.Duration
 	// MetricsToken, when set, is the bearer token GET /metrics needs on
 	// the API's address; without it /metrics is served only where

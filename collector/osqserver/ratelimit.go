@@ -1,54 +1,49 @@
 package osqserver
 
 import (
-	"sync"
+	"context"
+	"sync/atomic"
 	"time"
+
+	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
-// limiter is a token bucket per node: a host that loops on the server
-// cannot starve the others.
+// limiter is a token bucket per name (a node, an identifier enrolling,
+// all new hosts): a host that loops on the server cannot starve the
+// others. The buckets are in the store, so the limit holds across every
+// serve process on one database, whichever one a host's requests reach.
 type limiter struct {
-	mu      sync.Mutex
-	rate    float64 // tokens a second
-	burst   float64
-	buckets map[string]*bucket
-	calls   int
+	store *store.DB
+	rate  float64 // tokens a second
+	burst int
+	calls *atomic.Int64 // shared by a server's limiters
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
+// forgetEvery calls, the buckets that are full again are dropped.
+const forgetEvery = 4096
+
+func newLimiter(st *store.DB, rate float64, burst int, calls *atomic.Int64) *limiter {
+	return &limiter{store: st, rate: rate, burst: burst, calls: calls}
 }
 
-func newLimiter(rate float64, burst int) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), buckets: map[string]*bucket{}}
-}
-
-func (l *limiter) allow(key string, now time.Time) bool {
+func (l *limiter) allow(ctx context.Context, name string, now time.Time) (bool, error) {
 	if l.rate <= 0 {
-		return true
+		return true, nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	// a full bucket is the same as none: drop those now and then, so the
-	// map holds only hosts that are busy
-	if l.calls++; l.calls%4096 == 0 {
-		for k, b := range l.buckets {
-			if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
-				delete(l.buckets, k)
-			}
+	if l.calls.Add(1)%forgetEvery == 0 {
+		if err := l.store.ForgetFullBuckets(ctx, now); err != nil {
+			return false, err
 		}
 	}
-	b := l.buckets[key]
-	if b == nil {
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
+	return l.store.Allow(ctx, name, l.rate, l.burst, now)
+}
+
+// orLimited is the refusal of a request over its limit, or the store's
+// error when the limit could not be looked up (a full or busy store is
+// 503, which osqueryd retries).
+func orLimited(err error, limited *rejection) error {
+	if err != nil {
+		return err
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return limited
 }

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/store"
@@ -46,9 +47,10 @@ func New(st *store.DB, opt Options, log *slog.Logger) *Server {
 	if opt.SecretField == "" {
 		opt.SecretField = DefaultOptions.SecretField
 	}
+	calls := &atomic.Int64{}
 	return &Server{opt: opt, store: st, log: log, Metrics: NewMetrics(),
-		limit: newLimiter(opt.Rate, opt.Burst), newHosts: newLimiter(opt.NewHostRate, opt.NewHostBurst),
-		gate: newGate(opt.MaxConcurrent, opt.MemoryBudget, opt.QueueWait), nodes: newNodeCache(opt.KeyCache), now: time.Now}
+		limit: newLimiter(st, opt.Rate, opt.Burst, calls), newHosts: newLimiter(st, opt.NewHostRate, opt.NewHostBurst, calls),
+		gate: newGate(opt.MaxConcurrent, opt.MemoryBudget, opt.QueueWait), nodes: newNodeCache(st, opt.KeyCache), now: time.Now}
 }
 
 // Prefixes are where the API is served: Fleet's current and old paths.
@@ -221,8 +223,8 @@ func (s *Server) handle(r *http.Request, ep *endpoint, urlKey string) (any, erro
 		if err != nil {
 			return err
 		}
-		if !s.limit.allow("node "+strconv.FormatInt(n.HostID, 10), s.now()) {
-			return reject(http.StatusTooManyRequests, "rate_limited", "host %q over %g requests a second", n.Host, s.opt.Rate)
+		if ok, err := s.limit.allow(r.Context(), "node "+strconv.FormatInt(n.HostID, 10), s.now()); err != nil || !ok {
+			return orLimited(err, reject(http.StatusTooManyRequests, "rate_limited", "host %q over %g requests a second", n.Host, s.opt.Rate))
 		}
 		reply, err = ep.node(r.Context(), n, req)
 		return err
@@ -265,9 +267,11 @@ func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, n
 		return store.Node{}, nodeInvalid("request without a node key")
 	}
 	hash := store.KeyHash(key)
-	n, ok := s.nodes.get(hash, s.now())
+	n, rev, ok, err := s.nodes.get(ctx, hash, s.now())
+	if err != nil {
+		return n, err
+	}
 	if !ok {
-		var err error
 		n, err = s.store.Authenticate(ctx, hash, s.now())
 		if errors.Is(err, store.ErrUnknownNode) {
 			return n, nodeInvalid("unknown or revoked node key")
@@ -275,7 +279,7 @@ func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, n
 		if err != nil {
 			return n, err
 		}
-		s.nodes.put(hash, n, s.now())
+		s.nodes.put(hash, n, rev, s.now())
 	}
 	// the rest of the body, kept for the endpoint's read
 	if _, err := io.Copy(io.Discard, net); err != nil {

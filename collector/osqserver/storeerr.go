@@ -1,6 +1,7 @@
 package osqserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,4 +38,9 @@ func (s *Server) writeStoreMetrics(w io.Writer) {
 		"# TYPE pkgpersist_store_retries_total counter\npkgpersist_store_retries_total %d\n"+
 		"# HELP pkgpersist_store_gave_up_total Writes that found the database held past their bound (answered 503).\n"+
 		"# TYPE pkgpersist_store_gave_up_total counter\npkgpersist_store_gave_up_total %d\n", c.Retries, c.GaveUp)
+	// the rate limits every replica shares, in the store
+	if n, err := s.store.RateBuckets(context.Background()); err == nil {
+		fmt.Fprintf(w, "# HELP pkgpersist_rate_buckets Names rate limited lately (nodes, enrolling identifiers), all replicas together.\n"+
+			"# TYPE pkgpersist_rate_buckets gauge\npkgpersist_rate_buckets %d\n", n)
+	}
 }

@@ -150,7 +150,8 @@ func (s *DB) EnrollNode(ctx context.Context, e Enrollment) (again bool, err erro
 			return fmt.Errorf("enroll %s again: %w", e.Identifier, err)
 		}
 		again = true
-		return nil
+		// the old key stops: replicas that cached it must ask again
+		return keysChanged(ctx, tx)
 	})
 	if err != nil {
 		return false, err
@@ -210,8 +211,18 @@ func (s *DB) AllowReenroll(ctx context.Context, identifier string) error {
 	return s.nodeUpdate(ctx, identifier, `UPDATE nodes SET allow_reenroll = 1 WHERE host_identifier = ?`)
 }
 
+// nodeUpdate changes a node's state by its identifier; the key revision
+// moves on with it, so replicas that cached its key ask again.
 func (s *DB) nodeUpdate(ctx context.Context, identifier, query string) error {
-	n, err := s.exec(ctx, "node update", query, identifier)
+	var n int64
+	err := s.write(ctx, "node update", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, identifier)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return keysChanged(ctx, tx)
+	})
 	if err != nil {
 		return err
 	}

@@ -76,14 +76,7 @@ func (s *DB) SetExtension(ctx context.Context, hostID int64, version string) err
 
 // Revoke stops a host's node key; the host must enroll again.
 func (s *DB) Revoke(ctx context.Context, hostIdentifier string) error {
-	n, err := s.exec(ctx, "revoke", `UPDATE nodes SET revoked = 1 WHERE host_identifier = ?`, hostIdentifier)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("no enrolled host %q", hostIdentifier)
-	}
-	return nil
+	return s.nodeUpdate(ctx, hostIdentifier, `UPDATE nodes SET revoked = 1 WHERE host_identifier = ?`)
 }
 
 // Nodes lists the enrolled hosts, with their identity state.

@@ -148,6 +148,7 @@ var migrations = []string{
 	triageSchema,   // triage.go
 	machinesSchema, // machines.go
 	derivedSchema,  // derived.go
+	replicaSchema,  // replicas.go
 }
 
 // DB is the Store on one SQLite file (WAL, foreign keys on) or a PostgreSQL database.
@@ -395,7 +396,8 @@ func saveRows(ctx context.Context, tx *sql.Tx, runID, hostID int64, q QueryResul
 		return err
 	}
 	upsert, err := tx.PrepareContext(ctx, `INSERT INTO results (host_id, query_id, hash, row, first_run, last_run) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (host_id, query_id, hash) DO UPDATE SET last_run = excluded.last_run, row = excluded.row`)
+		ON CONFLICT (host_id, query_id, hash) DO UPDATE SET last_run = excluded.last_run, row = excluded.row
+		WHERE excluded.last_run > results.last_run`) // overlapping runs may save out of order
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -93,10 +94,13 @@ func (s *DB) Triages(ctx context.Context) ([]Triage, error) {
 func volatileColumns(ctx context.Context, db queryer, queryID string) ([]string, error) {
 	var v string
 	err := db.QueryRowContext(ctx, `SELECT volatile FROM queries WHERE id = ?`, queryID).Scan(&v)
-	if err == sql.ErrNoRows || v == "" {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && v == "") {
 		return nil, nil
 	}
-	return strings.Split(v, ","), err
+	if err != nil {
+		return nil, err
+	}
+	return strings.Split(v, ","), nil
 }
 
 // queryer is a transaction or the database.

@@ -131,3 +131,18 @@ func TestTriageStore(t *testing.T) {
 		}
 	})
 }
+
+// TestVolatileColumnsFailure: a failed look-up of a query's volatile
+// columns is an error, not "none": on PostgreSQL it aborts the write's
+// transaction, and a write that went on met "current transaction is
+// aborted" instead of the retry the failure asked for.
+func TestVolatileColumnsFailure(t *testing.T) {
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if v, err := volatileColumns(ctx, s.db, "files"); err == nil {
+			t.Errorf("a look-up that failed: %v, no error", v)
+		}
+	})
+}

@@ -39,6 +39,13 @@ func DSN(t testing.TB) string {
 	if Engine() != "postgres" {
 		return filepath.Join(t.TempDir(), "p.db")
 	}
+	return Postgres(t)
+}
+
+// Postgres is a new empty database for t on the test binary's PostgreSQL
+// server, whatever the engine under test: for tests that run on both.
+func Postgres(t testing.TB) string {
+	t.Helper()
 	server.once.Do(func() {
 		server.s, server.err = pgtest.StartServer("fsync=off", "synchronous_commit=off", "max_connections=400")
 	})
