@@ -89,18 +89,22 @@ func runNewTerms(c *cli.Context) error {
 		if t := c.Timestamp("now"); t != nil {
 			o.Now = *t
 		}
-		evs, err := newterms.Load(ctx, st, o.Now.Add(-o.Lookback-o.History))
+		found, err := newterms.Find(ctx, st, o)
 		if err != nil {
 			return &exitError{1, err}
 		}
-		alerts, _, err := applyTriage(c, st, newterms.Detect(evs, o))
+		read := fmt.Sprintf("%d new-term installs in the look-back", found.Read)
+		if found.Fallback != nil {
+			read = fmt.Sprintf("install terms not kept in %s (%v): read all %d install events", c.String("db"), found.Fallback, found.Read)
+		}
+		alerts, _, err := applyTriage(c, st, found.Alerts)
 		if err != nil {
 			return err
 		}
 		if err := writeReport(c, ro, alerts); err != nil {
 			return &exitError{1, err}
 		}
-		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: new-terms at %s: %d install events, %d alerts\n", o.Now.UTC().Format(time.RFC3339), len(evs), len(alerts))
+		fmt.Fprintf(c.App.ErrWriter, "pkgpersist: new-terms at %s: %s, %d alerts\n", o.Now.UTC().Format(time.RFC3339), output.Safe(read), len(alerts))
 		if c.Duration("watch") <= 0 {
 			return nil
 		}
@@ -163,6 +167,10 @@ Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
 				now = *t
 			}
 			since := now.Add(-c.Duration("since"))
+			if err := stacks.Prepare(c.Context, st); err != nil {
+				// exact without them, only slower
+				fmt.Fprintf(c.App.ErrWriter, "pkgpersist: stacks: rollups not kept in %s (%v): grouping every event\n", output.Safe(c.String("db")), output.Safe(err.Error()))
+			}
 			files, err := stacks.Load(c.Context, st, stacks.FileSources, since, now)
 			if err != nil {
 				return &exitError{1, err}

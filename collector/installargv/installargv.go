@@ -6,6 +6,7 @@
 package installargv
 
 import (
+	"encoding/json"
 	"path"
 	"strings"
 )
@@ -201,4 +202,19 @@ func dpkg(args []string) (Install, bool) {
 		return Install{}, false
 	}
 	return in, true
+}
+
+// Args is the argv of a logged process row: its exact argv (a JSON array,
+// as the extension's events give it) when there is one, else its cmdline
+// split on spaces, with the executable's path (exe, when known) first.
+func Args(argvJSON, cmdline, exe string) []string {
+	var exact []string
+	args := Split(cmdline)
+	if err := json.Unmarshal([]byte(argvJSON), &exact); err == nil && len(exact) > 0 {
+		args = exact
+	}
+	if len(args) > 0 && exe != "" {
+		args[0] = exe
+	}
+	return args
 }

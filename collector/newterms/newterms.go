@@ -8,13 +8,11 @@ package newterms
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 	"time"
 
-	"github.com/pkgpersist/pkgpersist/collector/installargv"
 	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
@@ -54,20 +52,6 @@ func Load(ctx context.Context, l Logged, since time.Time) ([]store.LoggedEvent, 
 	return out, nil
 }
 
-// argv is the row's exact argv (pm-installs' JSON array), else its
-// cmdline split on spaces, with the executable's path first.
-func argv(row store.Row) []string {
-	var exact []string
-	args := installargv.Split(row["cmdline"])
-	if err := json.Unmarshal([]byte(row["argv"]), &exact); err == nil && len(exact) > 0 {
-		args = exact
-	}
-	if len(args) > 0 && row["path"] != "" {
-		args[0] = row["path"]
-	}
-	return args
-}
-
 // Options are the rule's windows, as Elastic's rule sets them by default.
 type Options struct {
 	Now time.Time
@@ -100,72 +84,129 @@ var Rules = []Rule{
 // Attack is the rules' ATT&CK technique: Installer Packages.
 var Attack = []string{"T1546.016"}
 
-// eventTime is when the process started (process_events' time column),
-// else when osqueryd logged it.
-func eventTime(e store.LoggedEvent) time.Time {
-	if n, err := strconv.ParseInt(e.Row["time"], 10, 64); err == nil && n > 0 {
-		return time.Unix(n, 0)
-	}
-	return e.Logged
-}
-
 // Detect returns the alerts of one run at o.Now over events, oldest
 // first: per rule, the first install of each parent executable (per host
 // with PerHost) in the look-back that no install in the history window
 // had. Events whose argv is not an install of the rule's tool, or without
-// a parent executable (the new term is missing), do not count.
+// a parent executable (the new term is missing), do not count. It reads
+// events in memory: Find is the same over the store's install terms.
 func Detect(events []store.LoggedEvent, o Options) []store.Change {
 	from := o.Now.Add(-o.Lookback)
 	histFrom := from.Add(-o.History)
 	type install struct {
-		at   time.Time
-		ev   store.LoggedEvent
-		in   installargv.Install
-		term string
+		at time.Time
+		store.TermEvent
 	}
 	var installs []install
 	for _, e := range events {
-		in, ok := installargv.Classify(argv(e.Row))
-		parent := e.Row["parent_path"]
-		if !ok || parent == "" {
-			continue
+		if t, ok := store.TermOf(e.Row, e.Logged.Unix()); ok {
+			installs = append(installs, install{time.Unix(t.At, 0), store.TermEvent{LoggedEvent: e, Term: t}})
 		}
-		term := in.Tool + "\x00" + parent
-		if o.PerHost {
-			term += "\x00" + e.Host
-		}
-		installs = append(installs, install{eventTime(e), e, in, term})
 	}
 	sort.SliceStable(installs, func(i, j int) bool { return installs[i].at.Before(installs[j].at) })
 	seen := map[string]bool{}
 	for _, i := range installs {
 		if !i.at.Before(histFrom) && i.at.Before(from) {
-			seen[i.term] = true
+			seen[termKey(i.TermEvent, o)] = true
 		}
 	}
-	var alerts []store.Change
+	var news []store.TermEvent
 	for _, i := range installs {
-		if i.at.Before(from) || i.at.After(o.Now) || seen[i.term] {
+		if !i.at.Before(from) && !i.at.After(o.Now) {
+			news = append(news, i.TermEvent)
+		}
+	}
+	return alerts(news, seen, o)
+}
+
+// Store is what Find reads: the install terms the store keeps, or
+// where it cannot keep them the events (store.DB).
+type Store interface {
+	Logged
+	EnsureTerms(ctx context.Context, queryIDs ...string) error
+	NewTermEvents(ctx context.Context, w store.TermWindows) ([]store.TermEvent, error)
+}
+
+// Found is what one run of Find found.
+type Found struct {
+	Alerts []store.Change
+	// Read is how many installs in the look-back had a new term, or
+	// with Fallback how many events were read.
+	Read int
+	// Fallback says why the install terms could not be kept (a database
+	// opened read-only before they were): every event was read
+	// instead, as Detect reads them.
+	Fallback error
+}
+
+// Find returns the alerts of one run at o.Now, as Detect over the events
+// Load reads, from the store's install terms: the database finds the
+// installs in the look-back whose term the history lacks, and reads only
+// their rows.
+func Find(ctx context.Context, st Store, o Options) (Found, error) {
+	from := o.Now.Add(-o.Lookback)
+	histFrom := from.Add(-o.History)
+	if err := st.EnsureTerms(ctx, QueryIDs...); err != nil {
+		evs, lerr := Load(ctx, st, histFrom)
+		return Found{Alerts: Detect(evs, o), Read: len(evs), Fallback: err}, lerr
+	}
+	evs, err := st.NewTermEvents(ctx, store.TermWindows{
+		QueryIDs: QueryIDs, Since: histFrom.Unix(),
+		// whole seconds: an event at second t is before a time x when
+		// t < x, that is t < ceil(x)
+		HistFrom: ceilUnix(histFrom), From: ceilUnix(from), Now: o.Now.Unix(),
+		PerHost: o.PerHost,
+	})
+	if err != nil {
+		return Found{}, err
+	}
+	return Found{Alerts: alerts(evs, map[string]bool{}, o), Read: len(evs)}, nil
+}
+
+func ceilUnix(t time.Time) int64 {
+	if t.Nanosecond() > 0 {
+		return t.Unix() + 1
+	}
+	return t.Unix()
+}
+
+// termKey is an install's new term: the tool and the parent executable,
+// and the host with PerHost.
+func termKey(e store.TermEvent, o Options) string {
+	k := e.Term.Install.Tool + "\x00" + e.Term.Parent
+	if o.PerHost {
+		k += "\x00" + e.Host
+	}
+	return k
+}
+
+// alerts are the first install of each term in news (the look-back's,
+// by time) that seen lacks, at most o.MaxAlerts.
+func alerts(news []store.TermEvent, seen map[string]bool, o Options) []store.Change {
+	var out []store.Change
+	for _, e := range news {
+		k := termKey(e, o)
+		if seen[k] {
 			continue
 		}
-		if len(alerts) >= o.MaxAlerts {
+		if len(out) >= o.MaxAlerts {
 			break
 		}
-		seen[i.term] = true
+		seen[k] = true
 		rule := Rules[0]
-		if i.in.Tool == "dpkg" {
+		if e.Term.Install.Tool == "dpkg" {
 			rule = Rules[1]
 		}
 		row := store.Row{}
-		for k, v := range i.ev.Row {
+		for k, v := range e.Row {
 			row[k] = v
 		}
-		row["install_form"] = i.in.Form
-		row["published_rule_matches"] = strconv.FormatBool(i.in.Rule)
-		alerts = append(alerts, store.Change{
-			Host: i.ev.Host, QueryID: rule.ID, Kind: store.New, At: i.at, Row: row, RowHash: row.Hash(),
+		row["install_form"] = e.Term.Install.Form
+		row["published_rule_matches"] = strconv.FormatBool(e.Term.Install.Rule)
+		out = append(out, store.Change{
+			Host: e.Host, QueryID: rule.ID, Kind: store.New, At: time.Unix(e.Term.At, 0), Row: row, RowHash: row.Hash(),
 			Query: store.Query{ID: rule.ID, Title: rule.Name, Kind: "detection", Attack: Attack},
 		})
 	}
-	return alerts
+	return out
 }

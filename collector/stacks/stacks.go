@@ -72,6 +72,34 @@ func Load(ctx context.Context, g Grouper, sources []Source, since, until time.Ti
 	return out, nil
 }
 
+// Rollups keeps counts of a query's logged rows by columns (the store's
+// EnsureRollup).
+type Rollups interface {
+	EnsureRollup(ctx context.Context, queryID string, columns []string) error
+}
+
+// Prepare has the store keep the rollups Load reads: each source's rows
+// by its columns, and a source that others follow per host alone (which
+// hosts logged it is what the sources after it leave out). The store
+// counts the rows stored so far once, and every write keeps them from
+// then on.
+func Prepare(ctx context.Context, r Rollups) error {
+	for _, sources := range [][]Source{FileSources, ChildSources} {
+		for i, s := range sources {
+			rollups := [][]string{s.Columns}
+			if i < len(sources)-1 {
+				rollups = append(rollups, []string{})
+			}
+			for _, cols := range rollups {
+				if err := r.EnsureRollup(ctx, s.QueryID, cols); err != nil {
+					return fmt.Errorf("%s: %w", s.QueryID, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // Count is how many groups ls hold.
 func Count(ls []Logged) int {
 	n := 0

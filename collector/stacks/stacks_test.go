@@ -39,11 +39,20 @@ func load(t *testing.T) *store.DB {
 	return st
 }
 
-func TestStacks(t *testing.T) {
-	st := load(t)
+const wantStacks = `stack,executable,path,count,hosts,host_list
+files,/tmp/dpkg,/etc/apt/apt.conf.d/20listchanges,1,1,h10
+files,/usr/bin/curl,/usr/lib/python3/dist-packages/dnf-plugins/z.py,1,1,h7
+files,/usr/bin/python3,/etc/apt/apt.conf.d/99evil,20,4,"h0,h1,h2,h3"
+children,/tmp/x,,1,1,h8
+children,/usr/bin/curl,,1,1,h10
+children,/tmp/.hidden/payload,,2,1,h8
+children,/usr/bin/sh,,49,5,"h0,h1,h2,h3,h4"
+`
+
+// stacked loads both stacks in [since, until] and writes them as CSV.
+func stacked(t testing.TB, st *store.DB, since, until time.Time) ([]Logged, []Logged, string) {
+	t.Helper()
 	ctx := context.Background()
-	since := time.Unix(1795348800-7200, 0)
-	until := time.Unix(1795348800, 0)
 	files, err := Load(ctx, st, FileSources, since, until)
 	if err != nil {
 		t.Fatal(err)
@@ -57,17 +66,29 @@ func TestStacks(t *testing.T) {
 	if err := output.Write(&got, "csv", Columns, rows); err != nil {
 		t.Fatal(err)
 	}
-	want := `stack,executable,path,count,hosts,host_list
-files,/tmp/dpkg,/etc/apt/apt.conf.d/20listchanges,1,1,h10
-files,/usr/bin/curl,/usr/lib/python3/dist-packages/dnf-plugins/z.py,1,1,h7
-files,/usr/bin/python3,/etc/apt/apt.conf.d/99evil,20,4,"h0,h1,h2,h3"
-children,/tmp/x,,1,1,h8
-children,/usr/bin/curl,,1,1,h10
-children,/tmp/.hidden/payload,,2,1,h8
-children,/usr/bin/sh,,49,5,"h0,h1,h2,h3,h4"
-`
-	if got.String() != want {
-		t.Errorf("stacks:\n%s\nwant\n%s", got.String(), want)
+	return files, children, got.String()
+}
+
+// TestStacksFromRollups: with the rollups kept, a window whose whole
+// days hold the events stacks them as the events do.
+func TestStacksFromRollups(t *testing.T) {
+	st := load(t)
+	if err := Prepare(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	// the events are on 2026-11-22 before noon: the window's second
+	// whole day
+	until := time.Unix(1795348800+86400, 0)
+	if _, _, got := stacked(t, st, until.Add(-3*24*time.Hour), until); got != wantStacks {
+		t.Errorf("stacks from rollups:\n%s\nwant\n%s", got, wantStacks)
+	}
+}
+
+func TestStacks(t *testing.T) {
+	st := load(t)
+	files, children, got := stacked(t, st, time.Unix(1795348800-7200, 0), time.Unix(1795348800, 0))
+	if got != wantStacks {
+		t.Errorf("stacks:\n%s\nwant\n%s", got, wantStacks)
 	}
 	// the thresholds are flags: loosened, the dropped groups come back
 	o := Defaults

@@ -214,11 +214,16 @@ func mergeHost(ctx context.Context, d dialect, tx *sql.Tx, from, to int64) error
 	}
 	qs = append(qs, `DELETE FROM hosts WHERE id = ?1`)
 	for _, q := range qs {
-		if _, err := tx.ExecContext(ctx, q, from, to); err != nil {
+		// PostgreSQL refuses an argument its statement does not take
+		args := []any{from, to}
+		if !strings.Contains(q, "?2") {
+			args = args[:1]
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return err
 		}
 	}
-	return nil
+	return rederiveHost(ctx, tx, from, to)
 }
 
 // loggedKeys are the columns besides host_id of the unique keys of what

@@ -172,14 +172,14 @@ func (s *DB) SaveLogsByHost(ctx context.Context, byHost map[string][]Logged, ids
 // the write lock is taken, so concurrent callers do that work in parallel.
 type encodedLog struct {
 	*Logged
-	hash, row string
+	queryID, hash, row string
 }
 
 func encodeLogged(results []Logged) []encodedLog {
 	out := make([]encodedLog, len(results))
 	for i := range results {
 		row, _ := json.Marshal(results[i].Row)
-		out[i] = encodedLog{Logged: &results[i], hash: results[i].Row.Hash(), row: string(row)}
+		out[i] = encodedLog{Logged: &results[i], queryID: queryIDOf(results[i].Name), hash: results[i].Row.Hash(), row: string(row)}
 	}
 	return out
 }
@@ -188,25 +188,80 @@ func encodeLogged(results []Logged) []encodedLog {
 // per-statement work (and a cgo call each) is paid once per chunk.
 const insertChunk = 64
 
+// loggedKey is a logged row's unique key on its host.
+type loggedKey struct {
+	name, action, hash       string
+	unixTime, epoch, counter int64
+}
+
+// insertLogged inserts a host's rows and keeps what derives from them
+// (derived.go): a chunk holding rows of a query something derives from
+// returns the rows it inserted, and only those count.
 func insertLogged(ctx context.Context, tx *sql.Tx, hostID int64, results []encodedLog) (int, error) {
+	d, err := loadDerivations(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	ds := newDeltas()
 	added := 0
-	args := make([]any, 0, 8*insertChunk)
+	args := make([]any, 0, 9*insertChunk)
 	for len(results) > 0 {
 		n := min(len(results), insertChunk)
 		args = args[:0]
-		for _, r := range results[:n] {
-			args = append(args, hostID, r.Name, r.Action, r.UnixTime, r.Epoch, r.Counter, r.hash, r.row)
+		var wanted map[loggedKey]*encodedLog
+		for i, r := range results[:n] {
+			args = append(args, hostID, r.Name, r.queryID, r.Action, r.UnixTime, r.Epoch, r.Counter, r.hash, r.row)
+			if d.wants(r.queryID) && logs(r.Action) {
+				if wanted == nil {
+					wanted = map[loggedKey]*encodedLog{}
+				}
+				wanted[loggedKey{r.Name, r.Action, r.hash, r.UnixTime, r.Epoch, r.Counter}] = &results[i]
+			}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO scheduled_results (host_id, name, action, unix_time, epoch, counter, hash, row)
-			VALUES `+strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n-1)+`(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, args...)
-		if err != nil {
-			return 0, err
+		q := `INSERT INTO scheduled_results (host_id, name, query_id, action, unix_time, epoch, counter, hash, row)
+			VALUES ` + values(9, n) + ` ON CONFLICT DO NOTHING`
+		if wanted == nil {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return 0, err
+			}
+			k, _ := res.RowsAffected()
+			added += int(k)
+		} else {
+			k, err := insertReturning(ctx, tx, q, args, wanted, func(r *encodedLog) {
+				ds.add(d, loggedRef{hostID: hostID, queryID: r.queryID, name: r.Name, action: r.Action, unixTime: r.UnixTime,
+					epoch: r.Epoch, counter: r.Counter, hash: r.hash, row: decodedRow(r.Row, r.row)}, 1)
+			})
+			if err != nil {
+				return 0, err
+			}
+			added += k
 		}
-		k, _ := res.RowsAffected()
-		added += int(k)
 		results = results[n:]
 	}
-	return added, nil
+	return added, ds.apply(ctx, tx)
+}
+
+// insertReturning runs an insert of logged rows, calls inserted with each
+// wanted row it inserted, and returns how many rows it inserted.
+func insertReturning(ctx context.Context, tx *sql.Tx, q string, args []any, wanted map[loggedKey]*encodedLog, inserted func(*encodedLog)) (int, error) {
+	rs, err := tx.QueryContext(ctx, q+` RETURNING name, action, hash, unix_time, epoch, counter`, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rs.Close()
+	n := 0
+	for rs.Next() {
+		var k loggedKey
+		if err := rs.Scan(&k.name, &k.action, &k.hash, &k.unixTime, &k.epoch, &k.counter); err != nil {
+			return 0, err
+		}
+		n++
+		if r := wanted[k]; r != nil {
+			inserted(r)
+		}
+	}
+	return n, rs.Err()
 }
 
 // LoggedEvent is a logged row with its host and the time osqueryd logged
@@ -221,13 +276,18 @@ type LoggedEvent struct {
 // as added or in a snapshot since a time, oldest first.
 func (s *DB) LoggedRows(ctx context.Context, queryID string, since time.Time) ([]LoggedEvent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT h.name, l.unix_time, l.row
-		FROM (SELECT *, `+packQueryID+` AS query_id FROM scheduled_results) l
+		FROM scheduled_results l
 		JOIN hosts h ON h.id = l.host_id
 		WHERE l.query_id = ? AND l.action IN ('added', 'snapshot') AND l.unix_time >= ?
 		ORDER BY l.unix_time, h.name, l.hash`, queryID, since.Unix())
 	if err != nil {
 		return nil, err
 	}
+	return loggedEvents(rows)
+}
+
+// loggedEvents reads rows of (host name, unix_time, row) and closes them.
+func loggedEvents(rows *sql.Rows) ([]LoggedEvent, error) {
 	defer rows.Close()
 	var out []LoggedEvent
 	for rows.Next() {
@@ -393,33 +453,46 @@ type Group struct {
 }
 
 // GroupLogged groups a query's rows logged (added or in a snapshot) in
-// [since, until] by the given columns, inside SQLite: stacking millions
-// of events must not decode each row. A host that logged rows of any of
-// the queries unless in the window is left out: two queries that see the
-// same events (one on pkgpersist's tables, one on osquery's) count each
-// host's events once.
+// [since, until] by the given columns, inside the database: stacking
+// millions of events must not decode each row. A host that logged rows of
+// any of the queries unless in the window is left out: two queries that
+// see the same events (one on pkgpersist's tables, one on osquery's)
+// count each host's events once.
+//
+// With a rollup of the query by the columns (EnsureRollup) the whole UTC
+// days of the window are read from it, and only the partial days at its
+// edges from the rows; likewise the hosts of the queries unless, from
+// their smallest rollup.
 func (s *DB) GroupLogged(ctx context.Context, queryID string, since, until time.Time, columns []string, unless ...string) ([]Group, error) {
-	var sel []string
+	lo, hi := since.Unix(), until.Unix()
 	var args []any
-	for _, c := range columns {
-		sel = append(sel, "coalesce(json_extract(l.row, ?), '')")
-		args = append(args, "$."+jsonKey(c))
+	src, err := s.loggedIn(ctx, queryID, columns, lo, hi, &args)
+	if err != nil {
+		return nil, err
 	}
-	keys := strings.Join(sel, ", ")
-	args = append(args, queryID, since.Unix(), until.Unix())
 	without := ""
 	if len(unless) > 0 {
-		without = ` AND l.host_id NOT IN (SELECT host_id FROM (SELECT host_id, action, unix_time, ` + packQueryID + ` AS query_id FROM scheduled_results)
-			WHERE query_id IN (?` + strings.Repeat(", ?", len(unless)-1) + `) AND action IN ('added', 'snapshot') AND unix_time BETWEEN ? AND ?)`
-		for _, q := range unless {
-			args = append(args, q)
+		var hosts []string
+		for _, u := range unless {
+			h, err := s.loggedIn(ctx, u, nil, lo, hi, &args)
+			if err != nil {
+				return nil, err
+			}
+			hosts = append(hosts, h)
 		}
-		args = append(args, since.Unix(), until.Unix())
+		without = ` WHERE e.host_id NOT IN (SELECT host_id FROM (` + strings.Join(hosts, " UNION ALL ") + `) u)`
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+keys+`, count(*), '[' || group_concat(DISTINCT json_quote(h.name)) || ']'
-		FROM (SELECT *, `+packQueryID+` AS query_id FROM scheduled_results) l
+	inner, keys := make([]string, len(columns)), make([]string, len(columns))
+	for i := range keys {
+		inner[i] = "e.k" + strconv.Itoa(i+1)
+		keys[i] = "l.k" + strconv.Itoa(i+1)
+	}
+	// each host's count first: a host's rows of many days (and of the
+	// rollup and the edges) meet the host table once
+	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Join(append(keys, ""), ", ")+`CAST(sum(l.n) AS BIGINT), `+s.d.distinctTexts("h.name")+`
+		FROM (SELECT `+strings.Join(append(inner, ""), ", ")+`e.host_id, sum(e.n) AS n FROM (`+src+`) e`+without+`
+			GROUP BY `+keysByPosition(len(columns)+1)+`) l
 		JOIN hosts h ON h.id = l.host_id
-		WHERE l.query_id = ? AND l.action IN ('added', 'snapshot') AND l.unix_time BETWEEN ? AND ?`+without+`
 		GROUP BY `+keysByPosition(len(columns)), args...)
 	if err != nil {
 		return nil, err
@@ -445,8 +518,57 @@ func (s *DB) GroupLogged(ctx context.Context, queryID string, since, until time.
 	return out, rows.Err()
 }
 
-// jsonKey quotes a column name for a JSON path.
-func jsonKey(c string) string { return `"` + strings.ReplaceAll(c, `"`, `\"`) + `"` }
+// loggedIn is a SELECT of queryID's rows logged (added or in a snapshot)
+// in [lo, hi] as (k1.., host_id, n): n rows of the host with the values
+// of the columns. Whole days come from the query's rollup by the columns
+// when there is one (any of its rollups, the smallest, without columns),
+// the rest from the rows themselves.
+func (s *DB) loggedIn(ctx context.Context, queryID string, columns []string, lo, hi int64, args *[]any) (string, error) {
+	rollup, err := s.rollupOf(ctx, queryID, columns)
+	if err != nil {
+		return "", err
+	}
+	fields, keys := make([]string, len(columns)), make([]string, len(columns))
+	for i, c := range columns {
+		keys[i] = "k" + strconv.Itoa(i+1)
+		fields[i] = s.d.jsonField("scheduled_results.row", c) + " AS " + keys[i]
+	}
+	raw := func(from, to int64) string {
+		*args = append(*args, queryID, from, to)
+		return `SELECT ` + strings.Join(append(fields, ""), ", ") + `host_id, 1 AS n FROM scheduled_results
+			WHERE query_id = ? AND action IN ` + loggedActions + ` AND unix_time BETWEEN ? AND ?`
+	}
+	// the whole days in [lo, hi]; day 0 also holds negative times
+	d1, d2 := max((lo+daySeconds-1)/daySeconds, 1), (hi+1)/daySeconds-1
+	if rollup == 0 || lo <= 0 || hi < 0 || d1 > d2 {
+		return raw(lo, hi), nil
+	}
+	parts := make([]string, 0, 3)
+	if lo < d1*daySeconds {
+		parts = append(parts, raw(lo, d1*daySeconds-1))
+	}
+	parts = append(parts, `SELECT `+strings.Join(append(keys, ""), ", ")+`host_id, n FROM logged_rollup WHERE rollup_id = ? AND day BETWEEN ? AND ?`)
+	*args = append(*args, rollup, d1, d2)
+	if (d2+1)*daySeconds <= hi {
+		parts = append(parts, raw((d2+1)*daySeconds, hi))
+	}
+	return strings.Join(parts, " UNION ALL "), nil
+}
+
+// rollupOf is the id of queryID's rollup by columns, or with nil columns
+// the id of its rollup by the fewest; 0 when there is none.
+func (s *DB) rollupOf(ctx context.Context, queryID string, columns []string) (int64, error) {
+	if columns != nil {
+		cols, _ := json.Marshal(columns)
+		return s.rollupID(ctx, queryID, string(cols))
+	}
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM rollups WHERE query_id = ? ORDER BY length(key_columns), id LIMIT 1`, queryID).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
 
 func keysByPosition(n int) string {
 	var k []string

@@ -45,12 +45,26 @@ func (s *DB) Prune(ctx context.Context, before time.Time) (Pruned, error) {
 	if err != nil {
 		return p, err
 	}
+	// logged rows go with what derives from them (derived.go)
+	for {
+		var n int64
+		err := s.write(ctx, "prune scheduled_results", func(tx *sql.Tx) error {
+			var err error
+			n, err = pruneLogged(ctx, tx, before.Unix(), logChunk)
+			return err
+		})
+		if err != nil {
+			return p, err
+		}
+		if p.Logged += n; n < logChunk {
+			break
+		}
+	}
 	for _, l := range []struct {
 		n          *int64
 		table, col string
 		cut        int64
 	}{
-		{&p.Logged, "scheduled_results", "unix_time", before.Unix()},
 		{&p.Status, "status_logs", "unix_time", before.Unix()},
 		{&p.Answers, "distributed", "answered", before.UnixNano()},
 	} {

@@ -147,6 +147,7 @@ var migrations = []string{
 	`CREATE INDEX distributed_batch_pending ON distributed (batch, answered, host_id);`,
 	triageSchema,   // triage.go
 	machinesSchema, // machines.go
+	derivedSchema,  // derived.go
 	replicaSchema,  // replicas.go
 }
 
@@ -510,21 +511,13 @@ func (s *DB) Diff(ctx context.Context, w Window) ([]Change, error) {
 		q += ` UNION ALL
 		SELECT CASE l.action WHEN 'added' THEN '` + New + `' ELSE '` + Gone + `' END, 0, l.unix_time * 1000000000,
 			h.name, h.hostname, h.root, l.query_id, l.hash, l.row, coalesce(q.title, ''), coalesce(q.kind, ''), coalesce(q.attack, ''), coalesce(q.sql, '')
-		FROM (SELECT *, ` + packQueryID + ` AS query_id FROM scheduled_results) l
+		FROM scheduled_results l
 		JOIN hosts h ON h.id = l.host_id
 		LEFT JOIN queries q ON q.id = l.query_id
 		WHERE ` + lwhere
 	}
 	return s.changes(ctx, q+` ORDER BY 2, 4, 7, 1 DESC, 8`, args...)
 }
-
-// packQueryID is the query id in a scheduled query's name as osqueryd
-// logs it: pack<d><pack><d><query> for the packs pkgpersist serves, with
-// osquery's pack delimiter d: "_" by default, "/" under Fleet.
-const packQueryID = `CASE
-	WHEN name LIKE 'pack\_pkgpersist-core\_%' ESCAPE '\' OR name LIKE 'pack/pkgpersist-core/%' THEN substr(name, 22)
-	WHEN name LIKE 'pack\_pkgpersist\_%' ESCAPE '\' OR name LIKE 'pack/pkgpersist/%' THEN substr(name, 17)
-	ELSE name END`
 
 // Current returns the rows of each host's latest successful run of each
 // query (kind "current").
