@@ -264,19 +264,27 @@ func Findings(ctx context.Context, st store.Store, sum Summary, qs []*querydef.Q
 			appeared[ch.Host+"\x00"+ch.QueryID+"\x00"+ch.RowHash] = true
 		}
 	}
+	// one question a query for all hosts, not one a host: a fleet is
+	// tens of thousands of them
+	current := map[string][]store.Change{} // by host and query
+	for _, q := range qs {
+		if q.Kind != "detection" {
+			continue
+		}
+		cur, err := st.Current(ctx, "", q.ID)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, f := range cur {
+			current[f.Host+"\x00"+q.ID] = append(current[f.Host+"\x00"+q.ID], f)
+		}
+	}
 	for _, h := range sum.Hosts {
 		if !h.Stored {
 			continue
 		}
 		for _, q := range qs {
-			if q.Kind != "detection" {
-				continue
-			}
-			cur, err := st.Current(ctx, h.Host, q.ID)
-			if err != nil {
-				return nil, 0, err
-			}
-			for _, f := range cur {
+			for _, f := range current[h.Host+"\x00"+q.ID] {
 				if f.RunID != sum.RunID {
 					continue // the query failed on the host this time
 				}

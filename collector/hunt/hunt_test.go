@@ -326,3 +326,40 @@ func TestBatchCarriesProblems(t *testing.T) {
 		t.Fatalf("the FIFO is not among the problems: %s", out.String())
 	}
 }
+
+// countingStore counts the questions for current rows.
+type countingStore struct {
+	store.Store
+	current int
+}
+
+func (c *countingStore) Current(ctx context.Context, host, query string) ([]store.Change, error) {
+	c.current++
+	return c.Store.Current(ctx, host, query)
+}
+
+// TestFindingsOneQuestionAQuery: the findings of a run ask the store once
+// a detection query, however many hosts (a fleet is tens of thousands),
+// and still give each host its own.
+func TestFindingsOneQuestionAQuery(t *testing.T) {
+	st := &countingStore{Store: openStore(t)}
+	var targets []hunt.Target
+	for i := 0; i < 20; i++ {
+		targets = append(targets, complete(fmt.Sprint("h", i), nil))
+	}
+	ctx := context.Background()
+	sum, err := hunt.Run(ctx, st, targets, []*querydef.Query{hooksQ}, hunt.Options{Parallel: 4})
+	must(t, err)
+	findings, _, err := hunt.Findings(ctx, st, sum, []*querydef.Query{hooksQ})
+	must(t, err)
+	if st.current != 1 {
+		t.Errorf("%d questions for current rows for one query over 20 hosts", st.current)
+	}
+	hosts := map[string]int{}
+	for _, f := range findings {
+		hosts[f.Host]++
+	}
+	if len(hosts) != 20 || hosts["h7"] != 2 {
+		t.Errorf("findings by host: %v", hosts)
+	}
+}
