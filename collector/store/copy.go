@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -55,7 +57,8 @@ type copyTable struct {
 
 // Copy copies every table of the SQLite store src into dst, a store of
 // either engine at the same schema version that holds no data (else
-// ErrNotEmpty). The tables are those of src's schema itself, parents
+// ErrNotEmpty): no rows but those the migrations of a new store make,
+// which src's replace. The tables are those of src's schema itself, parents
 // before the tables that reference them, so a table a migration adds is
 // copied without a word here. src is read in one snapshot; its rows are
 // streamed into dst in batches, all in one transaction of dst: a copy
@@ -90,10 +93,14 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 	if err != nil {
 		return nil, fmt.Errorf("copy: source schema: %w", err)
 	}
+	seeded, err := newStoreRows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("copy: a new store's rows: %w", err)
+	}
 	var out []Copied
 	err = dst.write(ctx, "copy", func(tx *sql.Tx) error {
 		out = out[:0] // a retried attempt starts afresh
-		if err := refuseData(ctx, tx, tables); err != nil {
+		if err := refuseData(ctx, tx, tables, seeded); err != nil {
 			return err
 		}
 		restore := func() error { return nil }
@@ -131,19 +138,57 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 	return out, nil
 }
 
-// refuseData is ErrNotEmpty when a table of the target has a row.
-func refuseData(ctx context.Context, tx *sql.Tx, tables []copyTable) error {
+// refuseData is ErrNotEmpty when a table of the target has more rows
+// than the migrations of a new store leave in it (seeded); those rows
+// are deleted, for the source's own to take their place.
+func refuseData(ctx context.Context, tx *sql.Tx, tables []copyTable, seeded map[string]int64) error {
 	for _, t := range tables {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+quoteName(t.name)+` LIMIT 1`).Scan(&one)
-		if err == nil {
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+quoteName(t.name)+` LIMIT ?) l`, seeded[t.name]+1).Scan(&n); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		if n > seeded[t.name] {
 			return fmt.Errorf("%w (table %s has rows)", ErrNotEmpty, t.name)
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%s: %w", t.name, err)
+	}
+	for _, t := range tables {
+		if seeded[t.name] > 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+quoteName(t.name)); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
 		}
 	}
 	return nil
+}
+
+// newStoreRows counts the rows the migrations leave in a new store, by
+// table (a counter they start at 0): a new target holds them, and is
+// still empty.
+func newStoreRows(ctx context.Context) (map[string]int64, error) {
+	dir, err := os.MkdirTemp("", "pkgpersist-copy")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	s, err := Open(filepath.Join(dir, "new.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	tables, err := sourceTables(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, t := range tables {
+		out[t.name] = t.rows
+	}
+	return out, nil
 }
 
 // sourceTables are the tables of a SQLite store in an order that puts
