@@ -57,8 +57,7 @@ type copyTable struct {
 
 // Copy copies every table of the SQLite store src into dst, a store of
 // either engine at the same schema version that holds no data (else
-// ErrNotEmpty): no rows but those the migrations of a new store make,
-// which src's replace. The tables are those of src's schema itself, parents
+// ErrNotEmpty). The tables are those of src's schema itself, parents
 // before the tables that reference them, so a table a migration adds is
 // copied without a word here. src is read in one snapshot; its rows are
 // streamed into dst in batches, all in one transaction of dst: a copy
@@ -93,14 +92,14 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 	if err != nil {
 		return nil, fmt.Errorf("copy: source schema: %w", err)
 	}
-	seeded, err := newStoreRows(ctx)
+	seed, err := seeded(ctx, tables)
 	if err != nil {
-		return nil, fmt.Errorf("copy: a new store's rows: %w", err)
+		return nil, fmt.Errorf("copy: %w", err)
 	}
 	var out []Copied
 	err = dst.write(ctx, "copy", func(tx *sql.Tx) error {
 		out = out[:0] // a retried attempt starts afresh
-		if err := refuseData(ctx, tx, tables, seeded); err != nil {
+		if err := refuseData(ctx, tx, tables, seed); err != nil {
 			return err
 		}
 		restore := func() error { return nil }
@@ -138,21 +137,21 @@ func Copy(ctx context.Context, src, dst *DB, opt CopyOptions) ([]Copied, error) 
 	return out, nil
 }
 
-// refuseData is ErrNotEmpty when a table of the target has more rows
-// than the migrations of a new store leave in it (seeded); those rows
-// are deleted, for the source's own to take their place.
-func refuseData(ctx context.Context, tx *sql.Tx, tables []copyTable, seeded map[string]int64) error {
+// refuseData is ErrNotEmpty when a table of the target has a row other
+// than those every new store has (seed); those are deleted, since the
+// source, migrated as far, has its own.
+func refuseData(ctx context.Context, tx *sql.Tx, tables []copyTable, seed map[string]int64) error {
 	for _, t := range tables {
 		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+quoteName(t.name)+` LIMIT ?) l`, seeded[t.name]+1).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteName(t.name)).Scan(&n); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
-		if n > seeded[t.name] {
+		if n != seed[t.name] {
 			return fmt.Errorf("%w (table %s has rows)", ErrNotEmpty, t.name)
 		}
 	}
 	for _, t := range tables {
-		if seeded[t.name] > 0 {
+		if seed[t.name] > 0 {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+quoteName(t.name)); err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
@@ -161,34 +160,28 @@ func refuseData(ctx context.Context, tx *sql.Tx, tables []copyTable, seeded map[
 	return nil
 }
 
-// newStoreRows counts the rows the migrations leave in a new store, by
-// table (a counter they start at 0): a new target holds them, and is
-// still empty.
-func newStoreRows(ctx context.Context) (map[string]int64, error) {
-	dir, err := os.MkdirTemp("", "pkgpersist-copy")
+// seeded counts the rows a new store holds in each table: what the
+// migrations insert (a revision counter, say).
+func seeded(ctx context.Context, tables []copyTable) (map[string]int64, error) {
+	dir, err := os.MkdirTemp("", "pkgpersist-seed-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	s, err := Open(filepath.Join(dir, "new.db"))
+	fresh, err := Open(filepath.Join(dir, "new.db"))
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	tables, err := sourceTables(ctx, conn)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
+	defer fresh.Close()
+	seed := map[string]int64{}
 	for _, t := range tables {
-		out[t.name] = t.rows
+		var n int64
+		if err := fresh.db.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteName(t.name)).Scan(&n); err != nil {
+			return nil, fmt.Errorf("a new store's %s: %w", t.name, err)
+		}
+		seed[t.name] = n
 	}
-	return out, nil
+	return seed, nil
 }
 
 // sourceTables are the tables of a SQLite store in an order that puts

