@@ -162,9 +162,9 @@ func tableDump(t *testing.T, s *DB, table string) []string {
 }
 
 // answers is what the store's reading methods answer: diff, current,
-// host outcomes, enrolled hosts, logged rows (and with stacks their
-// stacks), a hunt's answers, triage.
-func answers(t *testing.T, s *DB, runs []int64, stacks bool) string {
+// host outcomes, enrolled hosts, logged rows and their stacks, a hunt's
+// answers, triage, new terms, what replicas share.
+func answers(t *testing.T, s *DB, runs []int64) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
@@ -190,10 +190,8 @@ func answers(t *testing.T, s *DB, runs []int64, stacks bool) string {
 	say("nodes", n, err)
 	l, err := s.LoggedRows(ctx, "q1", time.Unix(0, 0))
 	say("logged", l, err)
-	if stacks {
-		g, err := s.GroupLogged(ctx, "q1", time.Unix(0, 0), time.Unix(1<<40, 0), []string{"path"})
-		say("stacks", g, err)
-	}
+	g, err := s.GroupLogged(ctx, "q1", time.Unix(0, 0), time.Unix(1<<40, 0), []string{"path"})
+	say("stacks", g, err)
 	cl, err := s.CountLogged(ctx, "")
 	say("count logged", cl, err)
 	node, err := s.Authenticate(ctx, KeyHash("node-a"), time.Unix(1795377700, 0).Add(time.Hour))
@@ -204,6 +202,12 @@ func answers(t *testing.T, s *DB, runs []int64, stacks bool) string {
 	say("waiting", w, err)
 	tr, err := s.Triages(ctx)
 	say("triage", tr, err)
+	te, err := s.NewTermEvents(ctx, TermWindows{QueryIDs: []string{"pm-installs"}, From: 1795378000, Now: 1795379000})
+	say("new terms", te, err)
+	kr, err := s.KeyRevision(ctx)
+	say("key revision", kr, err)
+	rb, err := s.RateBuckets(ctx)
+	say("rate buckets", rb, err)
 	return b.String()
 }
 
@@ -247,10 +251,7 @@ func copyInto(t *testing.T, dst *DB) {
 			t.Errorf("%s differs after the copy:\n got %q\nwant %q", table, got, want)
 		}
 	}
-	// GroupLogged is SQLite's own until report stacks is pushed down
-	// into SQL on both engines
-	stacks := !dst.d.postgres
-	if got, want := answers(t, dst, runs, stacks), answers(t, src, runs, stacks); got != want {
+	if got, want := answers(t, dst, runs), answers(t, src, runs); got != want {
 		t.Fatalf("the copy answers otherwise:\n got %s\nwant %s", got, want)
 	}
 	// new rows get ids past the copied ones
