@@ -2,6 +2,7 @@ package cli
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ func migrateInto(t *testing.T, to string) {
 		t.Fatalf("hunt: exit %d %s", code, errs)
 	}
 	code, out, errs := runCLI("migrate", "--from", from, "--to", to)
-	if code != 0 || !strings.Contains(out, "results  ") || !strings.Contains(out, "rows in 16 tables, counted in both") {
+	if code != 0 || !strings.Contains(out, "results  ") || !regexp.MustCompile(`rows in \d+ tables, counted in both`).MatchString(out) {
 		t.Fatalf("migrate: exit %d\n%s%s", code, out, errs)
 	}
 	for _, args := range [][]string{{"diff", "--format", "json"}, {"diff", "--run", "1", "--detections", "--format", "csv"}} {

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,13 +56,13 @@ func Describe(dsn string) string {
 	return redact(dsn)
 }
 
-// redact is the URL without its password.
+// redact is the URL without its password, also when the URL does not
+// parse (a message about a bad port must not show the password either).
 func redact(dsn string) string {
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil || cfg.Password == "" {
-		return dsn
-	}
-	return strings.Replace(dsn, ":"+cfg.Password+"@", ":xxxxx@", 1)
+	// user:password@, up to the last @ before the host; compiled here,
+	// not at start-up: only PostgreSQL URLs come here
+	userinfo := regexp.MustCompile(`^([a-z]+://[^:/@?#]*):[^/?#]*@`)
+	return userinfo.ReplaceAllString(dsn, "${1}:xxxxx@")
 }
 
 // pgConnector hands out connections whose statements are translated.

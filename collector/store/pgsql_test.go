@@ -51,3 +51,19 @@ func FuzzPgSQL(f *testing.F) {
 		}
 	})
 }
+
+// A PostgreSQL URL is shown without its password, whether it parses or
+// not.
+func TestDescribe(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:s3cret@h:5432/db?sslmode=disable": "postgres://u:xxxxx@h:5432/db?sslmode=disable",
+		"postgres://u:s3cret@h:badport/db":              "postgres://u:xxxxx@h:badport/db",
+		"postgresql://u:p@ss:w@rd@h/db":                 "postgresql://u:xxxxx@h/db",
+		"postgres://u@h/db":                             "postgres://u@h/db",
+		"/var/lib/pkgpersist/p:q@x.db":                  "/var/lib/pkgpersist/p:q@x.db",
+	} {
+		if got := Describe(in); got != want {
+			t.Errorf("Describe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
