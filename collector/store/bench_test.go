@@ -135,9 +135,7 @@ func millionRows() (string, int64, error) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if testPG.s != nil {
-		testPG.s.Stop()
-	}
+	testPG.Stop()
 	if million.db != "" {
 		os.RemoveAll(filepath.Dir(million.db))
 	}

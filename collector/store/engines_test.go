@@ -2,10 +2,8 @@ package store
 
 import (
 	"path/filepath"
-	"sync"
 	"testing"
 
-	"github.com/pkgpersist/pkgpersist/test/need"
 	"github.com/pkgpersist/pkgpersist/test/pgtest"
 )
 
@@ -48,24 +46,7 @@ func mustOpen(t *testing.T, dsn string) *DB {
 	return s
 }
 
-// testPG is the package's one PostgreSQL server, started by the first
-// test that needs it and stopped by TestMain.
-var testPG struct {
-	once sync.Once
-	s    *pgtest.Server
-	err  error
-}
+// testPG is the package's one PostgreSQL server, stopped by TestMain.
+var testPG pgtest.Shared
 
-func postgresServer(t *testing.T) *pgtest.Server {
-	t.Helper()
-	testPG.once.Do(func() {
-		testPG.s, testPG.err = pgtest.StartServer("fsync=off", "synchronous_commit=off", "max_connections=300")
-	})
-	if testPG.s == nil {
-		need.Missing(t, testPG.err.Error())
-	}
-	if testPG.err != nil {
-		t.Fatal(testPG.err)
-	}
-	return testPG.s
-}
+func postgresServer(t *testing.T) *pgtest.Server { return testPG.Server(t) }

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -190,4 +191,35 @@ func (s *Server) Stop() {
 		s.run("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop")
 	}
 	os.RemoveAll(s.dir)
+}
+
+// Shared is one server for a whole test binary: started by the first
+// test that asks for it, stopped by Stop (from TestMain).
+type Shared struct {
+	once sync.Once
+	s    *Server
+	err  error
+}
+
+// Server starts the shared server on first use, with the settings tests
+// share (no fsync: a test's data need not survive the machine).
+func (sh *Shared) Server(t testing.TB) *Server {
+	t.Helper()
+	sh.once.Do(func() {
+		sh.s, sh.err = StartServer("fsync=off", "synchronous_commit=off", "max_connections=400")
+	})
+	if sh.s == nil {
+		need.Missing(t, sh.err.Error())
+	}
+	if sh.err != nil {
+		t.Fatal(sh.err)
+	}
+	return sh.s
+}
+
+// Stop stops the shared server if it started.
+func (sh *Shared) Stop() {
+	if sh.s != nil {
+		sh.s.Stop()
+	}
 }

@@ -8,11 +8,9 @@ package storetest
 import (
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/collector/store"
-	"github.com/pkgpersist/pkgpersist/test/need"
 	"github.com/pkgpersist/pkgpersist/test/pgtest"
 )
 
@@ -24,13 +22,8 @@ func Engine() string {
 	return "sqlite"
 }
 
-// server is the test binary's PostgreSQL server, started by the first
-// test that needs it and stopped by Main.
-var server struct {
-	once sync.Once
-	s    *pgtest.Server
-	err  error
-}
+// server is the test binary's PostgreSQL server, stopped by Main.
+var server pgtest.Shared
 
 // DSN is where a new empty store for t is: a file name or a PostgreSQL
 // URL (what --db takes).
@@ -46,16 +39,7 @@ func DSN(t testing.TB) string {
 // server, whatever the engine under test: for tests that run on both.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	server.once.Do(func() {
-		server.s, server.err = pgtest.StartServer("fsync=off", "synchronous_commit=off", "max_connections=400")
-	})
-	if server.s == nil {
-		need.Missing(t, server.err.Error())
-	}
-	if server.err != nil {
-		t.Fatal(server.err)
-	}
-	return server.s.NewDatabase(t)
+	return server.Server(t).NewDatabase(t)
 }
 
 // Open opens a new empty store for t, closed when t ends.
@@ -73,8 +57,6 @@ func Open(t testing.TB) *store.DB {
 // call it from TestMain.
 func Main(m *testing.M) int {
 	code := m.Run()
-	if server.s != nil {
-		server.s.Stop()
-	}
+	server.Stop()
 	return code
 }
