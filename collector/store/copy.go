@@ -262,9 +262,7 @@ func parentsFirst(tables []copyTable) ([]copyTable, error) {
 
 // texts runs a query of one text column on a connection, a transaction
 // or the database.
-func texts(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]string, error) {
+func texts(ctx context.Context, db queryer, query string, args ...any) ([]string, error) {
 	rs, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

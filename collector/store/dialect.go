@@ -1,6 +1,11 @@
 package store
 
-import "strings"
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+)
 
 // dialect is where the store's SQL differs between its engines. The store
 // writes SQLite's SQL; the PostgreSQL engine translates what is only a
@@ -57,4 +62,16 @@ func (d dialect) migration(i int) string {
 		return strings.Replace(migrations[i], identityBackfill, "", 1)
 	}
 	return migrations[i]
+}
+
+// execNumbered runs a statement whose placeholders are numbered (?1, ?2,
+// …) with the leading arguments it names: one list of arguments can then
+// serve a run of statements, although PostgreSQL, unlike SQLite, refuses
+// an argument a statement does not take.
+func execNumbered(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	n := len(args)
+	for n > 0 && !strings.Contains(query, "?"+strconv.Itoa(n)) {
+		n--
+	}
+	return tx.ExecContext(ctx, query, args[:n]...)
 }

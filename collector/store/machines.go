@@ -214,12 +214,7 @@ func mergeHost(ctx context.Context, d dialect, tx *sql.Tx, from, to int64) error
 	}
 	qs = append(qs, `DELETE FROM hosts WHERE id = ?1`)
 	for _, q := range qs {
-		// PostgreSQL refuses an argument its statement does not take
-		args := []any{from, to}
-		if !strings.Contains(q, "?2") {
-			args = args[:1]
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := execNumbered(ctx, tx, q, from, to); err != nil {
 			return err
 		}
 	}

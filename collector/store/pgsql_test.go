@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -66,4 +67,26 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("Describe(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// execNumbered hands a statement only the leading arguments its numbered
+// placeholders name.
+func TestExecNumbered(t *testing.T) {
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		tx, err := s.db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		var got []string
+		for _, q := range []string{`SELECT 1`, `SELECT CAST(?1 AS TEXT)`, `SELECT CAST(?2 AS TEXT) || CAST(?1 AS TEXT)`} {
+			if _, err := execNumbered(context.Background(), tx, q, "a", "b"); err != nil {
+				got = append(got, q+": "+err.Error())
+			}
+		}
+		if got != nil {
+			t.Fatal(got)
+		}
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -114,11 +113,7 @@ func pruneRuns(ctx context.Context, tx *sql.Tx, before int64, p *Pruned) error {
 		{nil, `DROP TABLE temp.prune_named`},
 	}
 	for _, st := range steps {
-		var args []any
-		if strings.Contains(st.sql, "?") {
-			args = append(args, before)
-		}
-		res, err := tx.ExecContext(ctx, st.sql, args...)
+		res, err := execNumbered(ctx, tx, st.sql, before)
 		if err != nil {
 			return fmt.Errorf("%.60s: %w", st.sql, err)
 		}

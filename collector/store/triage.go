@@ -103,7 +103,8 @@ func volatileColumns(ctx context.Context, db queryer, queryID string) ([]string,
 	return strings.Split(v, ","), nil
 }
 
-// queryer is a transaction or the database.
+// queryer is a transaction, a connection or the database.
 type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
