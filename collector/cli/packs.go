@@ -20,9 +20,15 @@ func packsCommand() *cli.Command {
                          (discovery: runs only where the extension is loaded)
   pkgpersist-core.conf   osquery pack of the queries on osquery's own tables
                          (file, users, file_events, process_events, ...)
-  osquery.conf.example   osqueryd configuration: both packs, FIM paths for
-                         file_events, host decorators
-  osquery.flags.example  osqueryd flagfile: extension autoload and event flags
+  osquery.conf.example   a whole osqueryd configuration: both packs, FIM paths
+                         for file_events, host decorators
+  osquery.flags.example  a whole osqueryd flagfile: extension and event flags
+  osquery.conf.d/pkgpersist.conf
+                         what a host with its own osquery.conf adds to
+                         osquery.conf.d/: both packs and the FIM paths
+  pkgpersist.flags       flagfile lines to add: load and require the extension
+  pkgpersist-events.flags
+                         flagfile lines to add: the event switches
   fleet/queries.yml      fleetctl apply -f, Fleet before 4.82 (kind: query)
   fleet/reports.yml      fleetctl apply -f, Fleet 4.82 and later (kind: report)
   fleet/policies.yml     fleetctl apply -f: one policy per detection, passing

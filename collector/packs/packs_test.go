@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -273,6 +274,9 @@ func TestExampleConfigSchema(t *testing.T) {
 	if err := config.Validate(cfg); err != nil {
 		t.Errorf("osquery.conf.example: %v", err)
 	}
+	if err := config.Validate(readJSON(t, ConfFragment)); err != nil {
+		t.Errorf("%s: %v", ConfFragment, err)
+	}
 	if fim := asList(cfg["file_paths"].(map[string]any)[FIMCategory]); len(fim) == 0 {
 		t.Error("no FIM paths for file_events")
 	}
@@ -306,5 +310,71 @@ func TestExampleConfigSchema(t *testing.T) {
 		if config.Validate(v) == nil {
 			t.Errorf("schema accepts %s: %s", what, doc)
 		}
+	}
+}
+
+// TestConfFragment: the conf.d fragment a host with its own osquery.conf
+// adds holds the example's packs and FIM paths and nothing else, so it
+// changes none of the host's options or decorations.
+func TestConfFragment(t *testing.T) {
+	frag, example := readJSON(t, ConfFragment), readJSON(t, "osquery.conf.example")
+	for key := range frag {
+		if key != "packs" && key != "file_paths" {
+			t.Errorf("%s sets %q: it may hold only packs and file_paths", ConfFragment, key)
+		}
+	}
+	for _, key := range []string{"packs", "file_paths"} {
+		got, _ := json.Marshal(frag[key])
+		want, _ := json.Marshal(example[key])
+		if len(got) < 3 || !bytes.Equal(got, want) {
+			t.Errorf("%s %s = %s, want the example's %s", ConfFragment, key, got, want)
+		}
+	}
+	// osquery reads <config_path>.d/%.conf (plugins/config/filesystem_config.cpp)
+	if filepath.Dir(ConfFragment) != "osquery.conf.d" || filepath.Ext(ConfFragment) != ".conf" {
+		t.Errorf("%s is not a file osquery's filesystem plugin reads beside osquery.conf", ConfFragment)
+	}
+}
+
+// flagNames reads a committed flag file: the name of each flag line, in
+// order; any other line but a comment fails (gflags takes a line that is
+// neither for a program name and skips the flags after it).
+func flagNames(t *testing.T, name string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(committed, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "--") && strings.Contains(line, "=") && strings.TrimSpace(line) == line:
+			names = append(names, strings.SplitN(line[2:], "=", 2)[0])
+		default:
+			t.Errorf("%s: %q is neither a comment nor --name=value", name, line)
+		}
+	}
+	return names
+}
+
+// TestFlagFiles: the lines a host adds are the whole example's but its
+// config path, each flag in one file only, so adding both files sets each
+// flag once.
+func TestFlagFiles(t *testing.T) {
+	ext, events := flagNames(t, ExtensionFlags), flagNames(t, EventFlags)
+	if !slices.Contains(ext, "extensions_require") || !slices.Contains(events, "disable_events") {
+		t.Errorf("%s = %q, %s = %q: the extension's and the event flags are apart", ExtensionFlags, ext, EventFlags, events)
+	}
+	seen := map[string]bool{}
+	for _, n := range append(append([]string{}, ext...), events...) {
+		if seen[n] {
+			t.Errorf("--%s is set twice", n)
+		}
+		seen[n] = true
+	}
+	want := append(append([]string{"config_path"}, ext...), events...)
+	if got := flagNames(t, "osquery.flags.example"); !slices.Equal(got, want) {
+		t.Errorf("osquery.flags.example sets %q, want %q", got, want)
 	}
 }
