@@ -21,7 +21,11 @@ import (
 // keeps it off the user's.
 func chromium(t testing.TB, page string, args ...string) []byte {
 	t.Helper()
-	bin := need.Program(t, "chromium")
+	return runChromium(t, need.Program(t, "chromium"), page, args...)
+}
+
+func runChromium(t testing.TB, bin, page string, args ...string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	args = append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",

@@ -13,7 +13,11 @@ import (
 	"github.com/pkgpersist/pkgpersist/test/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := storetest.Main(m)
+	bench.remove()
+	os.Exit(code)
+}
 
 // Values a host controls, as an attacker would write them: each must
 // show as its literal text and never become markup.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pkgpersist/pkgpersist/test/storetest"
 )
 
 // TestEscapes: every hostile value is in the page only as escaped text,
@@ -100,5 +102,18 @@ func TestHandler(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %d", resp.StatusCode)
+	}
+}
+
+// TestEmptyStore: a store with nothing in it is a page that says so.
+func TestEmptyStore(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(context.Background(), &b, storetest.Open(t), Defaults); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="timeline-empty"`, "no findings in the hosts' latest runs", `<b id="count-hosts">0</b>`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("empty page lacks %q", want)
+		}
 	}
 }
