@@ -3,8 +3,12 @@ package osqserver
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pkgpersist/pkgpersist/test/storetest"
 )
 
 const uiPassword = "ui-pa55word"
@@ -124,5 +128,37 @@ func TestUIAbsentWithoutPassword(t *testing.T) {
 		if resp, body := uiGet(t, s, o, "/ui/", "pkgpersist", pass, "", ""); resp.StatusCode != 404 || strings.Contains(body, "THE PAGE") {
 			t.Errorf("password %q: %d %q", pass, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestServeUI: pkgpersist serve --ui-password-file serves the web report
+// of its store at /ui/ to that password alone.
+func TestServeUI(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"secret": secret, "ui": uiPassword + "\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := startServe(t, "--db", storetest.DSN(t), "--insecure-http", "--enroll-secret-file", filepath.Join(dir, "secret"),
+		"--ui-password-file", filepath.Join(dir, "ui"))
+	get := func(pass string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", p.url+"/ui/", nil)
+		req.SetBasicAuth("pkgpersist", pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	if resp, _ := get(secret); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the enroll secret: %d", resp.StatusCode)
+	}
+	resp, page := get(uiPassword)
+	if resp.StatusCode != 200 || !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, `data-detection="unowned-hooks"`) ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("the page: %d %q %.300s\n%s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), page, p.logs())
 	}
 }
