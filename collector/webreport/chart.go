@@ -58,7 +58,7 @@ func chart(days []store.DayCount, limit int) Chart {
 	first, last := days[0].Day, days[len(days)-1].Day
 	span := int(last.Sub(first)/(24*time.Hour)) + 1
 	step := (chartWidth - chartLeft) / float64(span)
-	w := max(step*0.8, 1)
+	w := min(max(step*0.8, 1), 48) // thin bars for many days, not slabs for few
 	for _, d := range days {
 		i := int(d.Day.Sub(first) / (24 * time.Hour))
 		h := chartHeight * float64(d.Count) / float64(c.Max)
