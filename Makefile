@@ -61,10 +61,15 @@ dist:
 
 # The main job on this host: the hunt through the embedded engine (no
 # osquery needed), results kept in build/pkgpersist.db so that a second run
-# reports what is new. ROOT=/mnt/image hunts a mounted root.
+# reports what is new, then the web report of the store, build/report.html
+# (its path printed last). ROOT=/mnt/image hunts a mounted root. The hunt
+# exits 1 when a host is not ok: the report is written all the same, and
+# make run exits with the hunt's status.
 ROOT ?= /
 run: build
-	./build/pkgpersist hunt --db build/pkgpersist.db --root "$(ROOT)" --format table
+	./build/pkgpersist hunt --db build/pkgpersist.db --root "$(ROOT)" --format table; status=$$?; \
+	./build/pkgpersist report html --db build/pkgpersist.db --out build/report.html || exit $$?; \
+	exit $$status
 
 deps:
 	@./test/deps.sh

@@ -32,6 +32,8 @@ needs=(
   # the store's contract tests and the replica load test run a real
   # PostgreSQL (initdb and pg_ctl on a temporary directory)
   "ls /usr/lib/postgresql/*/bin/initdb:postgresql"
+  # the web report's acceptance test renders it in headless Chromium
+  "command -v chromium:chromium"
 )
 
 missing=()

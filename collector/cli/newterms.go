@@ -19,8 +19,8 @@ import (
 func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "report",
-		Usage:       "detections over the events osqueryd hosts logged (serve or ingest)",
-		Subcommands: []*cli.Command{stacksCommand(), newTermsCommand()},
+		Usage:       "detections over the events osqueryd hosts logged (serve or ingest), and the web report (html)",
+		Subcommands: []*cli.Command{stacksCommand(), newTermsCommand(), htmlCommand()},
 	}
 }
 
@@ -166,23 +166,17 @@ Both sorted by count, rarest first. Defaults are the hunt's thresholds.`,
 			if t := c.Timestamp("now"); t != nil {
 				now = *t
 			}
-			since := now.Add(-c.Duration("since"))
-			if err := stacks.Prepare(c.Context, st); err != nil {
+			r, err := stacks.Compute(c.Context, st, o, now.Add(-c.Duration("since")), now)
+			if r.Unprepared != nil {
 				// exact without them, only slower
-				fmt.Fprintf(c.App.ErrWriter, "pkgpersist: stacks: rollups not kept in %s (%v): grouping every event\n", output.Safe(c.String("db")), output.Safe(err.Error()))
+				fmt.Fprintf(c.App.ErrWriter, "pkgpersist: stacks: rollups not kept in %s (%v): grouping every event\n", output.Safe(c.String("db")), output.Safe(r.Unprepared.Error()))
 			}
-			files, err := stacks.Load(c.Context, st, stacks.FileSources, since, now)
 			if err != nil {
 				return &exitError{1, err}
 			}
-			children, err := stacks.Load(c.Context, st, stacks.ChildSources, since, now)
-			if err != nil {
-				return &exitError{1, err}
-			}
-			keptFiles, keptChildren := stacks.Files(files, o), stacks.Children(children, o)
-			rows := append(stacks.Rows("files", keptFiles), stacks.Rows("children", keptChildren)...)
+			rows := append(stacks.Rows("files", r.Files), stacks.Rows("children", r.Children)...)
 			fmt.Fprintf(c.App.ErrWriter, "pkgpersist: stacks: %d of %d file-write groups and %d of %d child groups kept\n",
-				len(keptFiles), stacks.Count(files), len(keptChildren), stacks.Count(children))
+				len(r.Files), r.FileGroups, len(r.Children), r.ChildGroups)
 			return output.Write(c.App.Writer, format, stacks.Columns, rows)
 		},
 	}

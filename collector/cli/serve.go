@@ -24,6 +24,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/collector/output"
 	"github.com/pkgpersist/pkgpersist/collector/packs"
 	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/collector/webreport"
 	"github.com/pkgpersist/pkgpersist/extension/registry"
 )
 
@@ -47,7 +48,14 @@ TLS 1.2 or later always: without --tls-cert/--tls-key a self-signed ECDSA
 certificate is created beside --db (FILE.crt, FILE.key) for the names in
 --tls-name and the listen address, and its path and SHA-256 fingerprint are
 printed; give that file to osqueryd as --tls_server_certs. When the names
-change it is made again, and says so: hosts must then pin the new file. --insecure-http serves plain HTTP, for tests only.`,
+change it is made again, and says so: hosts must then pin the new file. --insecure-http serves plain HTTP, for tests only.
+
+With --ui-password-file, /ui/ shows the web report (as pkgpersist report
+html writes it), read from --db at most every 5 seconds, to HTTP Basic auth
+with --ui-user and that password only: the enroll secret, node keys and the
+metrics token never open it, and a password equal to either is refused at
+start. Every client address may ask /ui/ twice a second (burst 20);
+refusals are counted in /metrics (pkgpersist_rejected_total{reason="ui_auth"}).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8443", Usage: "`ADDR` to listen on"},
 			dbFlag(),
@@ -72,6 +80,8 @@ change it is made again, and says so: hosts must then pin the new file. --insecu
 			&cli.StringFlag{Name: "metrics-listen", Usage: "`ADDR` serving GET /metrics on its own (plain HTTP: keep it on a private address)"},
 			&cli.StringFlag{Name: "retention", Usage: "prune what is older than this `AGE` (90d, 2w) at start and every hour, as pkgpersist prune --no-vacuum does"},
 			&cli.StringFlag{Name: "metrics-token-file", Usage: "`FILE` holding a bearer token that GET /metrics on the API's address needs (without it or --metrics-listen, /metrics is not served)"},
+			&cli.StringFlag{Name: "ui-password-file", Usage: "`FILE` holding the password of the web report at /ui/ (HTTP Basic auth as --ui-user; without it /ui/ is not served)"},
+			&cli.StringFlag{Name: "ui-user", Value: "pkgpersist", Usage: "the user `NAME` the web report at /ui/ asks for"},
 		},
 		Action: runServe,
 	}
@@ -101,6 +111,18 @@ func runServe(c *cli.Context) error {
 		tok, err := os.ReadFile(f)
 		if opt.MetricsToken = strings.TrimSpace(string(tok)); err != nil || opt.MetricsToken == "" {
 			return &exitError{2, fmt.Errorf("metrics token file %s: empty or unreadable (%v)", f, err)}
+		}
+	}
+	if f := c.String("ui-password-file"); f != "" {
+		pw, err := os.ReadFile(f)
+		if opt.UIPassword = strings.TrimSpace(string(pw)); err != nil || opt.UIPassword == "" {
+			return &exitError{2, fmt.Errorf("ui password file %s: empty or unreadable (%v)", f, err)}
+		}
+		if opt.UIPassword == opt.Secret || opt.UIPassword == opt.MetricsToken {
+			return &exitError{2, fmt.Errorf("ui password file %s holds the enroll secret or the metrics token: give the web report a password of its own", f)}
+		}
+		if opt.UIUser = c.String("ui-user"); opt.UIUser == "" {
+			return &exitError{2, errors.New("--ui-user is empty")}
 		}
 	}
 	qs, err := loadQueries(c)
@@ -153,6 +175,9 @@ func runServe(c *cli.Context) error {
 		return &exitError{1, err}
 	}
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
+	if opt.UIPassword != "" {
+		opt.UI = webreport.Handler(st, pageOptions(c.String("db"), qs), 5*time.Second)
+	}
 	srv := osqserver.New(st, opt, log)
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -174,6 +199,9 @@ func runServe(c *cli.Context) error {
 		go retain(ctx, st, keep, time.Hour, log)
 	}
 	log.Info("serving", "url", scheme+"://"+ln.Addr().String()+osqserver.Prefixes[0], "db", store.Describe(c.String("db")))
+	if opt.UI != nil {
+		log.Info("web report", "url", scheme+"://"+ln.Addr().String()+osqserver.UIPrefix, "user", opt.UIUser)
+	}
 	if err := srv.Serve(ctx, ln, cert); err != nil && !errors.Is(err, net.ErrClosed) {
 		return &exitError{1, err}
 	}

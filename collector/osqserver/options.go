@@ -1,6 +1,9 @@
 package osqserver
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // Options are the server's limits and content.
 type Options struct {
@@ -61,6 +64,12 @@ type Options struct {
 	// the API's address; without it /metrics is served only where
 	// MetricsHandler is mounted.
 	MetricsToken string
+	// UI is served at /ui/ to HTTP Basic auth with UIUser and
+	// UIPassword alone; without both a UI and a password /ui/ is not
+	// served (404). The caller keeps UIPassword apart from Secret and
+	// MetricsToken.
+	UI                 http.Handler
+	UIUser, UIPassword string
 }
 
 // DefaultOptions fit a fleet of osqueryd hosts on a small collector; see

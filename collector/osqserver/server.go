@@ -37,6 +37,7 @@ type Server struct {
 	Metrics  *Metrics
 	limit    *limiter
 	newHosts *limiter
+	uiLimit  *limiter
 	gate     *gate
 	nodes    *nodeCache
 	now      func() time.Time
@@ -50,7 +51,8 @@ func New(st *store.DB, opt Options, log *slog.Logger) *Server {
 	calls := &atomic.Int64{}
 	return &Server{opt: opt, store: st, log: log, Metrics: NewMetrics(),
 		limit: newLimiter(st, opt.Rate, opt.Burst, calls), newHosts: newLimiter(st, opt.NewHostRate, opt.NewHostBurst, calls),
-		gate: newGate(opt.MaxConcurrent, opt.MemoryBudget, opt.QueueWait), nodes: newNodeCache(st, opt.KeyCache), now: time.Now}
+		uiLimit: newLimiter(st, uiRate, uiBurst, calls),
+		gate:    newGate(opt.MaxConcurrent, opt.MemoryBudget, opt.QueueWait), nodes: newNodeCache(st, opt.KeyCache), now: time.Now}
 }
 
 // Prefixes are where the API is served: Fleet's current and old paths.
@@ -80,11 +82,15 @@ func (s *Server) endpoints() map[string]*endpoint {
 	}
 }
 
-// Handler routes the API, GET /version, and GET /metrics when a metrics
-// token is set.
+// Handler routes the API, GET /version, GET /metrics when a metrics
+// token is set, and /ui/ when a UI and its password are.
 func (s *Server) Handler() http.Handler {
 	eps := s.endpoints()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.serveUI(r.URL.Path) {
+			s.ui(w, r)
+			return
+		}
 		path, key := nodeAPI(r)
 		switch path {
 		case "/version":

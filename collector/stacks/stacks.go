@@ -235,3 +235,39 @@ func Rows(name string, ss []Stack) [][]string {
 var Columns = []string{"stack", "executable", "path", "count", "hosts", "host_list"}
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Store is what Compute reads: the logged rows, and the rollups that
+// make grouping them cheap.
+type Store interface {
+	Grouper
+	Rollups
+}
+
+// Result is both stacks over a window, with how many groups each had
+// before the thresholds.
+type Result struct {
+	Files, Children         []Stack
+	FileGroups, ChildGroups int
+	Since, Until            time.Time
+	// Unprepared is why the rollups could not be kept (nil when they
+	// are): the stacks are exact without them, only slower.
+	Unprepared error
+}
+
+// Compute is the hunt's two stacks over the events logged in [since,
+// until] with the thresholds of o: what report stacks prints and the web
+// report shows.
+func Compute(ctx context.Context, st Store, o Options, since, until time.Time) (Result, error) {
+	r := Result{Since: since, Until: until, Unprepared: Prepare(ctx, st)}
+	files, err := Load(ctx, st, FileSources, since, until)
+	if err != nil {
+		return r, err
+	}
+	children, err := Load(ctx, st, ChildSources, since, until)
+	if err != nil {
+		return r, err
+	}
+	r.Files, r.Children = Files(files, o), Children(children, o)
+	r.FileGroups, r.ChildGroups = Count(files), Count(children)
+	return r, nil
+}

@@ -522,17 +522,31 @@ func (s *DB) Diff(ctx context.Context, w Window) ([]Change, error) {
 // Current returns the rows of each host's latest successful run of each
 // query (kind "current").
 func (s *DB) Current(ctx context.Context, host, query string) ([]Change, error) {
-	return s.changes(ctx, `SELECT 'current', r.last_run, ru.started, h.name, h.hostname, h.root, r.query_id, r.hash, r.row, q.title, q.kind, q.attack, q.sql
+	return s.changes(ctx, currentSQL("", "", `(? = '' OR `+hostFilter+`) AND (? = '' OR r.query_id = ?)`), host, host, host, query, query)
+}
+
+// currentSQL selects the rows of each host's latest successful run of
+// each query that meet where, with the columns changes reads and then
+// columns, from the tables results r, hosts h, queries q, runs ru (the
+// last run) and those of join.
+func currentSQL(columns, join, where string) string {
+	return `SELECT 'current', r.last_run, ru.started, h.name, h.hostname, h.root, r.query_id, r.hash, r.row, q.title, q.kind, q.attack, q.sql` + columns + `
 		FROM results r
 		JOIN hosts h ON h.id = r.host_id
 		JOIN queries q ON q.id = r.query_id
-		JOIN runs ru ON ru.id = r.last_run
+		JOIN runs ru ON ru.id = r.last_run` + join + `
 		WHERE r.last_run = (SELECT max(run_id) FROM query_runs qr WHERE qr.host_id = r.host_id AND qr.query_id = r.query_id AND qr.error = '')
-		  AND (? = '' OR `+hostFilter+`) AND (? = '' OR r.query_id = ?)
-		ORDER BY h.name, r.query_id, r.hash`, host, host, host, query, query)
+		  AND ` + where + `
+		ORDER BY h.name, r.query_id, r.hash`
 }
 
 func (s *DB) changes(ctx context.Context, query string, args ...any) ([]Change, error) {
+	return s.scanChanges(ctx, false, query, args...)
+}
+
+// scanChanges reads the rows of a changes query; with first, each row
+// ends with one more column, when the row was first seen (unix ns).
+func (s *DB) scanChanges(ctx context.Context, first bool, query string, args ...any) ([]Change, error) {
 	rs, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -541,12 +555,19 @@ func (s *DB) changes(ctx context.Context, query string, args ...any) ([]Change, 
 	var out []Change
 	for rs.Next() {
 		var c Change
-		var started int64
+		var started, firstSeen int64
 		var row, attack string
-		if err := rs.Scan(&c.Kind, &c.RunID, &started, &c.Host, &c.HostName, &c.Root, &c.QueryID, &c.RowHash, &row, &c.Query.Title, &c.Query.Kind, &attack, &c.Query.SQL); err != nil {
+		dest := []any{&c.Kind, &c.RunID, &started, &c.Host, &c.HostName, &c.Root, &c.QueryID, &c.RowHash, &row, &c.Query.Title, &c.Query.Kind, &attack, &c.Query.SQL}
+		if first {
+			dest = append(dest, &firstSeen)
+		}
+		if err := rs.Scan(dest...); err != nil {
 			return nil, err
 		}
 		c.At = time.Unix(0, started)
+		if first {
+			c.First = time.Unix(0, firstSeen)
+		}
 		if c.HostName == "" {
 			c.HostName = c.Host // a host stored before host names were
 		}

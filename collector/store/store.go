@@ -170,6 +170,9 @@ type Change struct {
 	Row     Row
 	RowHash string
 	Query   Query
+	// First is when the row was first seen on its host (Findings only;
+	// zero elsewhere)
+	First time.Time
 
 	// Host is the host's name in the store (what --host takes); the
 	// machine's own host name and the root hunted there ("/" for the

@@ -93,7 +93,7 @@ type Set []Decision
 // untouched).
 func (s Set) Apply(cs []store.Change, now time.Time, all bool) (kept []store.Change, covered int) {
 	for _, c := range cs {
-		d, ok := s.cover(c, now)
+		d, ok := s.Cover(c, now)
 		if !ok {
 			kept = append(kept, c)
 			continue
@@ -112,7 +112,8 @@ func (s Set) Apply(cs []store.Change, now time.Time, all bool) (kept []store.Cha
 	return kept, covered
 }
 
-func (s Set) cover(c store.Change, now time.Time) (Decision, bool) {
+// Cover is the first decision that covers the change at now.
+func (s Set) Cover(c store.Change, now time.Time) (Decision, bool) {
 	for _, d := range s {
 		if d.Covers(c, now) {
 			return d, true

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestOverview: Findings, HostStates and FirstSeenPerDay read what the
+// web report shows, on both engines.
+func TestOverview(t *testing.T) {
+	each(t, func(t *testing.T, open opener) {
+		s := open(t)
+		ctx := context.Background()
+		day1 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+		day3 := day1.Add(48 * time.Hour)
+		inv := Query{ID: "inv", Kind: "inventory", SQL: "SELECT 1"}
+		save := func(at time.Time, hs ...HostResult) {
+			t.Helper()
+			id := must(s.BeginRun(ctx, Run{Started: at, Transport: "local"}, []Query{q1, inv}))
+			for _, h := range hs {
+				if err := s.SaveHost(ctx, id, h); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		withInv := func(h HostResult) HostResult {
+			h.Queries = append(h.Queries, QueryResult{QueryID: "inv", Rows: rows("inventory")})
+			return h
+		}
+		save(day1, withInv(host("a", rows("x", "y"))), host("b", rows("x")))
+		a := host("a", rows("x", "z")) // y gone, z new on day 3
+		a.State = StateOK
+		b := HostResult{Host: "b", State: StateIncomplete, Reasons: []string{"cannot read"},
+			Queries: []QueryResult{{QueryID: "q1", Rows: rows("x"), Problems: []Problem{{Path: "/p", Cause: "permission"}}}}}
+		save(day3, a, b, HostResult{Host: "c", State: StateFailed, Err: "unreachable", Reasons: []string{"unreachable"}})
+
+		fs := must(s.Findings(ctx, "detection"))
+		got := map[string][2]time.Time{}
+		for _, f := range fs {
+			got[f.Host+" "+f.Row["command"]] = [2]time.Time{f.First.UTC(), f.At.UTC()}
+		}
+		want := map[string][2]time.Time{"a x": {day1, day3}, "a z": {day3, day3}, "b x": {day1, day3}}
+		if len(fs) != len(want) {
+			t.Fatalf("findings %v, want %v", got, want)
+		}
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s: first/last %v, want %v", k, got[k], w)
+			}
+		}
+
+		hs := must(s.HostStates(ctx))
+		if len(hs) != 3 {
+			t.Fatalf("hosts %+v", hs)
+		}
+		for i, w := range []HostState{{Host: "a", State: StateOK}, {Host: "b", State: StateIncomplete, Problems: 1}, {Host: "c", State: StateFailed, Err: "unreachable"}} {
+			if h := hs[i]; h.Host != w.Host || h.State != w.State || h.Problems != w.Problems || h.Err != w.Err || !h.Started.Equal(day3) {
+				t.Errorf("host %d: %+v, want %+v at %v", i, h, w, day3)
+			}
+		}
+
+		days := must(s.FirstSeenPerDay(ctx, "detection"))
+		// day 1: a x, a y, b x; day 3: a z
+		if len(days) != 2 || !days[0].Day.Equal(day1.Truncate(24*time.Hour)) || days[0].Count != 3 || !days[1].Day.Equal(day3.Truncate(24*time.Hour)) || days[1].Count != 1 {
+			t.Fatalf("per day %+v", days)
+		}
+	})
+}
