@@ -35,7 +35,7 @@ func Write(w io.Writer, shell string, root *clidoc.Command) error {
 // the words that may follow and what a flag's value completes to.
 type model struct {
 	fn       string
-	paths    []string            // "pkgpersist report html"
+	paths    []string // "pkgpersist report html"
 	commands map[string][]*clidoc.Command
 	flags    map[string][]clidoc.Flag
 }
