@@ -72,8 +72,16 @@ func (f Flag) TakesPath() (file, dir bool) {
 
 // FromApp reads the program and every visible command below it.
 func FromApp(app *cli.App) *Command {
+	fl := app.Flags
+	// the flags urfave/cli adds when the app runs
+	if app.Version != "" && !app.HideVersion {
+		fl = append(fl, cli.VersionFlag)
+	}
+	if !app.HideHelp {
+		fl = append(fl, cli.HelpFlag)
+	}
 	root := &Command{Path: []string{app.Name}, Usage: app.Usage, ArgsUsage: app.ArgsUsage,
-		Description: app.Description, Flags: flags(app.Flags)}
+		Description: app.Description, Flags: flags(fl)}
 	root.Subcommands = commands(root.Path, app.Commands)
 	return root
 }
@@ -85,8 +93,12 @@ func commands(parent []string, cmds []*cli.Command) []*Command {
 			continue
 		}
 		path := append(append([]string(nil), parent...), c.Name)
+		fl := c.Flags
+		if !c.HideHelp {
+			fl = append(fl, cli.HelpFlag)
+		}
 		d := &Command{Path: path, Aliases: c.Aliases, Usage: c.Usage, ArgsUsage: c.ArgsUsage,
-			Description: c.Description, Flags: flags(c.Flags)}
+			Description: c.Description, Flags: flags(fl)}
 		d.Subcommands = commands(path, c.Subcommands)
 		out = append(out, d)
 	}

@@ -47,7 +47,7 @@ func build(root *clidoc.Command) model {
 		p := c.Line()
 		m.paths = append(m.paths, p)
 		m.commands[p] = c.Subcommands
-		m.flags[p] = append(c.Flags, clidoc.Flag{Names: []string{"help", "h"}, Usage: "show help"})
+		m.flags[p] = c.Flags
 	})
 	sort.Strings(m.paths)
 	return m
