@@ -16,7 +16,7 @@ LDFLAGS  := -X github.com/pkgpersist/pkgpersist/extension/server.Version=$(VERSI
 FUZZTIME ?= 15s
 export CGO_ENABLED := 1
 
-.PHONY: all build dist run test test-load deps fmt-check vet bench fuzz docs packs clean
+.PHONY: all build dist packages run test test-load deps fmt-check vet bench fuzz docs packs clean
 
 all: build
 
@@ -49,6 +49,8 @@ CC_amd64   ?= musl-gcc
 CC_arm64   ?= aarch64-linux-gnu-gcc
 DIST_LD    := $(LDFLAGS) -s -w -linkmode external -extldflags "-static -Wl,--fatal-warnings"
 HOST_ARCH  := $(shell $(GO) env GOARCH)
+# DIST_PACKAGES=no: the programs alone (for tests that need no package)
+DIST_PACKAGES ?= yes
 # the packages' file times: the last commit's, so that a rebuild of the
 # same commit makes the same packages
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
@@ -68,6 +70,14 @@ dist:
 	      -ldflags '$(DIST_LD)' -o $$out ./$${prog%%:*}; \
 	  done; \
 	done
+	@if [ '$(DIST_PACKAGES)' = no ]; then cd $(DIST) && sha256sum */pkgpersist */pkgpersist.ext > SHA256SUMS; \
+	else $(MAKE) --no-print-directory packages; fi
+
+# The packages of the builds already in $(DIST), and SHA256SUMS of all
+# (make dist runs it; alone, it packages them again, e.g. as another
+# VERSION).
+packages:
+	@rm -f $(DIST)/*.deb $(DIST)/*.rpm
 	@set -e; stage=$(DIST)/.stage; self=$(DIST)/pkgpersist_linux_$(HOST_ARCH)/pkgpersist; \
 	  test -x $$self || { echo "dist: the packages need the $(HOST_ARCH) build: add it to DIST_ARCHS" >&2; exit 1; }; \
 	  rm -rf $$stage && mkdir -p $$stage/man1 $$stage/completion $$stage/doc; \
