@@ -105,7 +105,7 @@ deps:
 	@./test/deps.sh
 
 fmt-check:
-	@out=$$(gofmt -l extension collector test 2>/dev/null); \
+	@out=$$(gofmt -l extension collector test dist 2>/dev/null); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
