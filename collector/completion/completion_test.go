@@ -116,3 +116,32 @@ func TestUnknownShell(t *testing.T) {
 		t.Errorf("fish: %v", err)
 	}
 }
+
+// TestZshInteractive: an interactive zsh (on a pseudo-terminal, zpty),
+// with the function in its fpath and compinit run, completes a typed
+// line on Tab as the command line defines it.
+func TestZshInteractive(t *testing.T) {
+	zsh := need.Program(t, "zsh")
+	s := script(t, "zsh")
+	for typed, want := range map[string]string{
+		"pkgpersist report ne":        "pkgpersist report new-terms",
+		"pkgpersist serve --enroll-s": "pkgpersist serve --enroll-secret-file",
+	} {
+		cmd := exec.Command(zsh, "-fc", `zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z "PS1='>'; fpath=(${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z "$2"$'\t'
+local buf= chunk
+for i in {1..100}; do
+	zpty -r -t z chunk && buf+=$chunk
+	[[ $buf == *"$3"* ]] && break
+	sleep 0.1
+done
+zpty -d z
+print -r -- $buf`, "zsh", filepath.Dir(s), typed, want)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("%q<Tab>: want %q (%v)\n%q", typed, want, err, out)
+		}
+	}
+}
