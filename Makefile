@@ -8,13 +8,15 @@ TAGS     := sqlite_vtable
 # start-up (every run, every hunted host). Tests and vet keep TAGS, so the
 # code still builds both ways.
 BIN_TAGS := $(TAGS),urfave_cli_no_docs
-VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# vX.Y.Z tags make releases; dist/pkgversion turns this into the packages'
+# version (no tag at all: 0.0.0+gHASH)
+VERSION  := $(shell git describe --tags --match 'v[0-9]*' --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/pkgpersist/pkgpersist/extension/server.Version=$(VERSION) \
             -X github.com/pkgpersist/pkgpersist/collector/cli.Version=$(VERSION)
 FUZZTIME ?= 15s
 export CGO_ENABLED := 1
 
-.PHONY: all build dist run test test-load deps fmt-check vet bench fuzz docs packs clean
+.PHONY: all build dist packages run test test-load deps fmt-check vet bench fuzz docs packs clean
 
 all: build
 
@@ -35,12 +37,23 @@ build:
 # libraries" link warning into an error should anything bring one back.
 # Layout: $(DIST)/pkgpersist_linux_ARCH/{pkgpersist,pkgpersist.ext} and
 # $(DIST)/SHA256SUMS; hunt finds it there (collector/distbin).
+# Then the .deb and .rpm of each architecture, from those builds
+# (dist/nfpm.yaml; nfpm is a Go tool dependency, go.mod's tool line): man
+# pages and completions are written by the host's own build, which must be
+# among DIST_ARCHS.
+#   $(DIST)/pkgpersist_VERSION_ARCH.deb, $(DIST)/pkgpersist-VERSION-1.RPMARCH.rpm
 DIST       ?= build/dist
 DIST_ARCHS ?= amd64 arm64
 DIST_TAGS  := $(BIN_TAGS),sqlite_omit_load_extension,netgo,osusergo
 CC_amd64   ?= musl-gcc
 CC_arm64   ?= aarch64-linux-gnu-gcc
 DIST_LD    := $(LDFLAGS) -s -w -linkmode external -extldflags "-static -Wl,--fatal-warnings"
+HOST_ARCH  := $(shell $(GO) env GOARCH)
+# DIST_PACKAGES=no: the programs alone (for tests that need no package)
+DIST_PACKAGES ?= yes
+# the packages' file times: the last commit's, so that a rebuild of the
+# same commit makes the same packages
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 dist:
 	@rm -rf $(DIST) && mkdir -p $(DIST)
@@ -57,7 +70,29 @@ dist:
 	      -ldflags '$(DIST_LD)' -o $$out ./$${prog%%:*}; \
 	  done; \
 	done
-	@cd $(DIST) && sha256sum */pkgpersist */pkgpersist.ext > SHA256SUMS
+	@if [ '$(DIST_PACKAGES)' = no ]; then cd $(DIST) && sha256sum */pkgpersist */pkgpersist.ext > SHA256SUMS; \
+	else $(MAKE) --no-print-directory packages; fi
+
+# The packages of the builds already in $(DIST), and SHA256SUMS of all
+# (make dist runs it; alone, it packages them again, e.g. as another
+# VERSION).
+packages:
+	@rm -f $(DIST)/*.deb $(DIST)/*.rpm
+	@set -e; stage=$(DIST)/.stage; self=$(DIST)/pkgpersist_linux_$(HOST_ARCH)/pkgpersist; \
+	  test -x $$self || { echo "dist: the packages need the $(HOST_ARCH) build: add it to DIST_ARCHS" >&2; exit 1; }; \
+	  rm -rf $$stage && mkdir -p $$stage/man1 $$stage/completion $$stage/doc; \
+	  $$self man --out $$stage/man1 2>/dev/null && gzip -9n $$stage/man1/*.1; \
+	  $$self completion bash > $$stage/completion/pkgpersist.bash; \
+	  $$self completion zsh > $$stage/completion/_pkgpersist; \
+	  cp README.md dist/copyright $$stage/doc/; if [ -f CHANGELOG.md ]; then cp CHANGELOG.md $$stage/doc/; fi; \
+	  ver=$$($(GO) run ./dist/pkgversion '$(VERSION)'); \
+	  for arch in $(DIST_ARCHS); do for fmt in deb rpm; do \
+	    echo "dist: $$fmt $$arch $$ver"; \
+	    PKG_ARCH=$$arch PKG_VERSION=$$ver PKG_BIN=$(DIST)/pkgpersist_linux_$$arch PKG_STAGE=$$stage \
+	      $(GO) tool nfpm package --config dist/nfpm.yaml --packager $$fmt --target $(DIST)/ >/dev/null; \
+	  done; done; \
+	  rm -rf $$stage
+	@cd $(DIST) && sha256sum */pkgpersist */pkgpersist.ext *.deb *.rpm > SHA256SUMS
 
 # The main job on this host: the hunt through the embedded engine (no
 # osquery needed), results kept in build/pkgpersist.db so that a second run
@@ -75,7 +110,7 @@ deps:
 	@./test/deps.sh
 
 fmt-check:
-	@out=$$(gofmt -l extension collector test 2>/dev/null); \
+	@out=$$(gofmt -l extension collector test dist 2>/dev/null); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:

@@ -14,6 +14,10 @@ needs=(
   "command -v busybox:busybox-static"
   # the watch service's unit is checked with systemd-analyze verify
   "command -v systemd-analyze:systemd"
+  # the man pages are rendered with man --warnings (which verify also
+  # asks for each unit's Documentation=), the zsh completion loaded by zsh
+  "command -v man:man-db"
+  "command -v zsh:zsh"
   "command -v dnf:dnf"
   "command -v rpmbuild:rpm"
   "command -v db5.3_load:db5.3-util"

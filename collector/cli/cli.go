@@ -36,21 +36,7 @@ func (e *exitError) Error() string { return e.err.Error() }
 // Main runs the command line and returns the exit status: 0 on success, 1
 // when the work failed, 2 for a usage or SQL error.
 func Main(args []string, stdout, stderr io.Writer) int {
-	commands := []*cli.Command{huntCommand(), diffCommand(), explainCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), watchCommand(), hostsCommand(), ingestCommand(), reportCommand(), triageCommand(), pruneCommand(), backupCommand(), migrateCommand()}
-	usageConventions("pkgpersist", commands)
-	app := &cli.App{
-		Name:      "pkgpersist",
-		Usage:     "hunt Linux persistence planted through package managers",
-		Version:   Version,
-		Writer:    stdout,
-		ErrWriter: stderr,
-		Commands:  commands,
-		// errors are printed once, below, as one line
-		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError:   onUsageError("pkgpersist"),
-		Action:         unknownCommand("pkgpersist", commands),
-	}
-	err := app.Run(append([]string{"pkgpersist"}, args...))
+	err := App(stdout, stderr).Run(append([]string{"pkgpersist"}, args...))
 	if err == nil {
 		return 0
 	}
@@ -60,6 +46,25 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return ee.code
 	}
 	return 2
+}
+
+// App is the command line, not yet run: Main runs it, and its man pages
+// and shell completion are made from its definitions.
+func App(stdout, stderr io.Writer) *cli.App {
+	commands := []*cli.Command{huntCommand(), diffCommand(), explainCommand(), queryCommand(), batchCommand(), packsCommand(), serveCommand(), watchCommand(), hostsCommand(), ingestCommand(), reportCommand(), triageCommand(), pruneCommand(), backupCommand(), migrateCommand(), completionCommand(), manCommand()}
+	usageConventions("pkgpersist", commands)
+	return &cli.App{
+		Name:      "pkgpersist",
+		Usage:     "hunt Linux persistence planted through package managers",
+		Version:   Version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Commands:  commands,
+		// errors are printed once, by Main, as one line
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   onUsageError("pkgpersist"),
+		Action:         unknownCommand("pkgpersist", commands),
+	}
 }
 
 func queryCommand() *cli.Command {

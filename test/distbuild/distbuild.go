@@ -26,6 +26,9 @@ var Programs = []string{"pkgpersist", "pkgpersist.ext"}
 // test that asks for it builds it, the others reuse it (or its failure).
 type Dist struct {
 	Arches []string // GOARCH values, as DIST_ARCHS takes them
+	// Packages asks for the .deb and .rpm too (some seconds more per
+	// architecture); without it make dist writes the programs alone.
+	Packages bool
 
 	once sync.Once
 	dir  string
@@ -66,7 +69,11 @@ func (d *Dist) build() {
 		return
 	}
 	start := time.Now()
-	cmd := exec.Command("make", "-C", repo, "--no-print-directory", "dist", "DIST="+d.dir, "DIST_ARCHS="+strings.Join(d.Arches, " "))
+	packages := "no"
+	if d.Packages {
+		packages = "yes"
+	}
+	cmd := exec.Command("make", "-C", repo, "--no-print-directory", "dist", "DIST="+d.dir, "DIST_ARCHS="+strings.Join(d.Arches, " "), "DIST_PACKAGES="+packages)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		d.err = fmt.Errorf("make dist: %v\n%s", err, out)
 	}

@@ -1,0 +1,38 @@
+#!/bin/sh
+# pkgpersist's postinst (deb: configure, or abort-* when a removal or an
+# upgrade is undone) and %post (rpm: $1 is 1 on install, 2 on upgrade): in
+# every case the package stays installed, so its extension is named in
+# osqueryd's autoload list. It runs chrooted into minimal roots: POSIX sh
+# builtins only, mkdir only when /etc/osquery is missing.
+set -e
+ext=/usr/lib/pkgpersist/pkgpersist.ext
+# osqueryd's default --extensions_autoload
+load=/etc/osquery/extensions.load
+
+# The list gets the line once, after every line it had, which are kept as
+# they are. Without osquery installed the directory and file are made all
+# the same: an osqueryd installed later reads them by default, and they
+# name nothing but a root-owned program.
+[ -d /etc/osquery ] || mkdir -p /etc/osquery
+found= l=
+if [ -f "$load" ]; then
+	while IFS= read -r l; do
+		[ "$l" = "$ext" ] && found=1
+	done <"$load"
+	# read fails on a last line without its newline and leaves it in l
+	[ "$l" = "$ext" ] && found=1
+fi
+if [ -z "$found" ]; then
+	if [ -n "$l" ]; then
+		printf '\n%s\n' "$ext" >>"$load"
+	else
+		printf '%s\n' "$ext" >>"$load"
+	fi
+fi
+
+# new or changed units; none is enabled or started here: serve needs its
+# enroll secret first, watch is a choice
+if [ -d /run/systemd/system ]; then
+	systemctl daemon-reload >/dev/null 2>&1 || true
+fi
+exit 0
