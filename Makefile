@@ -81,7 +81,7 @@ packages:
 	@set -e; stage=$(DIST)/.stage; self=$(DIST)/pkgpersist_linux_$(HOST_ARCH)/pkgpersist; \
 	  test -x $$self || { echo "dist: the packages need the $(HOST_ARCH) build: add it to DIST_ARCHS" >&2; exit 1; }; \
 	  rm -rf $$stage && mkdir -p $$stage/man1 $$stage/completion $$stage/doc; \
-	  $$self man --out $$stage/man1 2>/dev/null && gzip -9n $$stage/man1/*.1; \
+	  $$self man --out $$stage/man1; gzip -9n $$stage/man1/*.1; \
 	  $$self completion bash > $$stage/completion/pkgpersist.bash; \
 	  $$self completion zsh > $$stage/completion/_pkgpersist; \
 	  cp README.md dist/copyright $$stage/doc/; if [ -f CHANGELOG.md ]; then cp CHANGELOG.md $$stage/doc/; fi; \

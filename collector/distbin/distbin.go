@@ -84,14 +84,18 @@ func (f Finder) Find(machine string) (Build, error) {
 	var why []string
 	for _, dist := range f.dists() {
 		dir := ArchDir(dist, arch)
-		b, err := fromDir(dir, filepath.Join(dir, Collector), arch)
+		b, err := fromDir(filepath.Join(dir, Collector), arch, dir)
 		if err == nil {
 			return b, nil
 		}
 		why = append(why, err.Error())
 	}
 	if f.Dist == "" {
-		b, err := fromDir(filepath.Dir(f.Self), f.Self, arch)
+		// the package installs the static collector as PREFIX/bin/pkgpersist
+		// and the extension where osqueryd's autoload accepts it,
+		// PREFIX/lib/pkgpersist/pkgpersist.ext
+		bin := filepath.Dir(f.Self)
+		b, err := fromDir(f.Self, arch, bin, filepath.Join(bin, "..", "lib", "pkgpersist"))
 		if err == nil {
 			return b, nil
 		}
@@ -100,16 +104,34 @@ func (f Finder) Find(machine string) (Build, error) {
 	return Build{}, fmt.Errorf("no pkgpersist binary for remote architecture %s: build it with make dist or pass --dist DIR (%s)", machine, strings.Join(why, "; "))
 }
 
-// fromDir is the build of collector, with the extension beside it in dir.
-func fromDir(dir, collector, arch string) (Build, error) {
+// fromDir is the build of collector, with the first extension fit for
+// arch in extDirs.
+func fromDir(collector, arch string, extDirs ...string) (Build, error) {
 	if err := Check(collector, arch); err != nil {
 		return Build{}, err
 	}
-	b := Build{Arch: arch, Collector: collector, Extension: filepath.Join(dir, Extension)}
-	if b.NoExtension = Check(b.Extension, arch); b.NoExtension != nil {
-		b.Extension = ""
+	b := Build{Arch: arch, Collector: collector}
+	var why []error
+	for _, dir := range extDirs {
+		ext := filepath.Join(dir, Extension)
+		err := Check(ext, arch)
+		if err == nil {
+			b.Extension = ext
+			return b, nil
+		}
+		why = append(why, err)
 	}
+	b.NoExtension = joinLine(why)
 	return b, nil
+}
+
+// joinLine joins errors on one line, as every error reaching the user is.
+func joinLine(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // Check says why the program at path cannot run on any Linux host of arch

@@ -30,9 +30,14 @@ if [ -z "$found" ]; then
 	fi
 fi
 
-# new or changed units; none is enabled or started here: serve needs its
-# enroll secret first, watch is a choice
+# New or changed units. None is enabled or started here (serve needs its
+# enroll secret first, watch is a choice), but on an upgrade (deb:
+# configure with the version before; rpm: 2) those running are restarted
+# onto the new program, which migrates their store when it opens it.
 if [ -d /run/systemd/system ]; then
 	systemctl daemon-reload >/dev/null 2>&1 || true
+	if [ -n "$2" ] || [ "$1" = 2 ]; then
+		systemctl try-restart pkgpersist-serve.service pkgpersist-watch.service >/dev/null 2>&1 || true
+	fi
 fi
 exit 0

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/pkgpersist/pkgpersist/collector/cli"
 	"github.com/pkgpersist/pkgpersist/collector/clidoc"
 	"github.com/pkgpersist/pkgpersist/collector/distbin"
@@ -103,10 +105,43 @@ func newRoot(t *testing.T) string {
 	for _, app := range []string{"sh", "mkdir"} {
 		must(t, os.Symlink("busybox", filepath.Join(r, "bin", app)))
 	}
+	// a running systemd, as the scripts tell it, whose systemctl writes
+	// down what it is asked, and the /dev/null the scripts send its
+	// output to
+	must(t, os.MkdirAll(filepath.Join(r, "run/systemd/system"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(r, "dev"), 0o755))
+	must(t, syscall.Mknod(filepath.Join(r, "dev/null"), syscall.S_IFCHR|0o666, int(unix.Mkdev(1, 3))))
+	must(t, os.WriteFile(filepath.Join(r, "bin/systemctl"), []byte("#!/bin/sh\necho \"$*\" >>"+systemctlLog+"\n"), 0o755))
 	must(t, os.MkdirAll(filepath.Join(r, "etc/osquery"), 0o755))
 	must(t, os.WriteFile(filepath.Join(r, load), []byte(before), 0o644))
 	return r
 }
+
+const systemctlLog = "/systemctl.log"
+
+// systemctl checks what the scripts asked systemctl since the last call:
+// a reload always, and the calls want names (as "verb units"), in order.
+func systemctl(t *testing.T, root, when string, want ...string) {
+	t.Helper()
+	p := filepath.Join(root, systemctlLog)
+	b, err := os.ReadFile(p)
+	must(t, err)
+	must(t, os.Remove(p))
+	var got []string
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if l != "daemon-reload" {
+			got = append(got, l)
+		}
+	}
+	if !strings.Contains(string(b), "daemon-reload") || !slices.Equal(got, want) {
+		t.Errorf("%s: systemctl was asked %q, want daemon-reload and %q", when, b, want)
+	}
+}
+
+const (
+	restart = "try-restart pkgpersist-serve.service pkgpersist-watch.service"
+	disable = "--no-reload disable --now pkgpersist-serve.service pkgpersist-watch.service"
+)
 
 // autoload checks the root's autoload list: the lines that were there
 // before, in order, and the extension's line exactly once when installed
@@ -238,17 +273,20 @@ func TestDeb(t *testing.T) {
 	dpkg("-i", deb)
 	installed(t, r, strings.Fields(dpkg("-L", "pkgpersist")), "/usr/share/zsh/vendor-completions")
 	autoload(t, r, "install", true)
+	systemctl(t, r, "install")
 	if got := query("-W", "-f=${Conffiles}", "pkgpersist"); !strings.Contains(got, env+" ") {
 		t.Errorf("conffiles: %q", got)
 	}
 	dpkg("-i", deb)
 	autoload(t, r, "reinstall", true)
+	systemctl(t, r, "reinstall", restart)
 
 	mine := "PKGPERSIST_SERVE_ARGS=\"--listen 0.0.0.0:8443\"\n"
 	must(t, os.WriteFile(filepath.Join(r, env), []byte(mine), 0o640))
 	later := packageFile(t, second(t, dir), "pkgpersist_999.0.0_"+runtime.GOARCH+".deb")
 	dpkg("-i", later)
 	autoload(t, r, "upgrade", true)
+	systemctl(t, r, "upgrade", restart)
 	if v := query("-W", "-f=${Version}", "pkgpersist"); v != "999.0.0" {
 		t.Errorf("after the upgrade: version %q", v)
 	}
@@ -258,6 +296,7 @@ func TestDeb(t *testing.T) {
 
 	dpkg("-r", "pkgpersist")
 	autoload(t, r, "remove", false)
+	systemctl(t, r, "remove", disable)
 	if _, err := os.Stat(filepath.Join(r, env)); err != nil {
 		t.Errorf("remove took the conffile: %v", err)
 	}
@@ -309,6 +348,7 @@ func TestRPM(t *testing.T) {
 	rpm("-i", "--nodeps", pkg)
 	installed(t, r, strings.Fields(rpm("-ql", "pkgpersist")), "/usr/share/zsh/site-functions")
 	autoload(t, r, "install", true)
+	systemctl(t, r, "install")
 	if got := rpm("-q", "--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\n]", "pkgpersist"); !strings.Contains(got, env+" cn\n") {
 		t.Errorf("serve.env is not %%config(noreplace):\n%s", got)
 	}
@@ -317,16 +357,19 @@ func TestRPM(t *testing.T) {
 	}
 	rpm("-i", "--nodeps", "--replacepkgs", pkg)
 	autoload(t, r, "reinstall", true)
+	systemctl(t, r, "reinstall", restart)
 
 	later := packageFile(t, second(t, dir), "pkgpersist-999.0.0-1."+rpmArch[runtime.GOARCH]+".rpm")
 	rpm("-U", "--nodeps", later)
 	autoload(t, r, "upgrade", true)
+	systemctl(t, r, "upgrade", restart)
 	if v := rpm("-q", "--qf", "%{VERSION}", "pkgpersist"); v != "999.0.0" {
 		t.Errorf("after the upgrade: version %q", v)
 	}
 
 	rpm("-e", "--nodeps", "pkgpersist")
 	autoload(t, r, "erase", false)
+	systemctl(t, r, "erase", disable)
 }
 
 // TestArm64: the arm64 packages say so, and hold the arm64 builds, static
