@@ -52,8 +52,10 @@ HOST_ARCH  := $(shell $(GO) env GOARCH)
 # DIST_PACKAGES=no: the programs alone (for tests that need no package)
 DIST_PACKAGES ?= yes
 # the packages' file times: the last commit's, so that a rebuild of the
-# same commit makes the same packages
-export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# same commit makes the same packages. Given to nfpm alone: rpm takes
+# SOURCE_DATE_EPOCH as the install time of what it installs, and the tests
+# install packages with the real rpm.
+PKG_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 dist:
 	@rm -rf $(DIST) && mkdir -p $(DIST)
@@ -88,7 +90,7 @@ packages:
 	  ver=$$($(GO) run ./dist/pkgversion '$(VERSION)'); \
 	  for arch in $(DIST_ARCHS); do for fmt in deb rpm; do \
 	    echo "dist: $$fmt $$arch $$ver"; \
-	    PKG_ARCH=$$arch PKG_VERSION=$$ver PKG_BIN=$(DIST)/pkgpersist_linux_$$arch PKG_STAGE=$$stage \
+	    SOURCE_DATE_EPOCH=$(PKG_EPOCH) PKG_ARCH=$$arch PKG_VERSION=$$ver PKG_BIN=$(DIST)/pkgpersist_linux_$$arch PKG_STAGE=$$stage \
 	      $(GO) tool nfpm package --config dist/nfpm.yaml --packager $$fmt --target $(DIST)/ >/dev/null; \
 	  done; done; \
 	  rm -rf $$stage
