@@ -31,6 +31,43 @@ func TestUnitsVerify(t *testing.T) {
 	}
 }
 
+// TestUnitsRestart: a unit restarts after a failure but not after a
+// usage error (exit 2), which would only fail again every RestartSec,
+// forever; and its Documentation= names sections the README has.
+func TestUnitsRestart(t *testing.T) {
+	readme := readFile(t, "../../README.md")
+	for _, u := range []string{watchUnit, serveUnit} {
+		s := unitcheck.Settings(readFile(t, u))
+		if !slices.Equal(s["Restart"], []string{"on-failure"}) || !slices.Equal(s["RestartPreventExitStatus"], []string{"2"}) {
+			t.Errorf("%s: Restart=%q RestartPreventExitStatus=%q", u, s["Restart"], s["RestartPreventExitStatus"])
+		}
+		for _, d := range strings.Fields(strings.Join(s["Documentation"], " ")) {
+			if _, anchor, ok := strings.Cut(d, "#"); ok && !slices.Contains(readmeAnchors(readme), anchor) {
+				t.Errorf("%s: Documentation=%s: the README has no section #%s", u, d, anchor)
+			}
+		}
+	}
+}
+
+// readmeAnchors are the anchors GitHub gives the README's headings:
+// lower case, spaces as hyphens, other punctuation dropped.
+func readmeAnchors(readme string) []string {
+	var out []string
+	for _, h := range regexp.MustCompile(`(?m)^#+ (.+)$`).FindAllStringSubmatch(readme, -1) {
+		a := strings.Map(func(r rune) rune {
+			switch {
+			case r == ' ':
+				return '-'
+			case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+				return r
+			}
+			return -1
+		}, strings.ToLower(h[1]))
+		out = append(out, a)
+	}
+	return out
+}
+
 // TestWatchUnitFlags: the unit's command line is one pkgpersist watch
 // accepts: with a bad --interval added last, it fails on that, not on
 // its own flags.

@@ -119,11 +119,13 @@ func bash(root *clidoc.Command) string {
 	done
 	case "$cmdpath:$prev" in
 `, root.Name(), m.fn, pattern(m.subPaths()))
+	// mapfile, one name a line: COMPREPLY=($(...)) would split a name at
+	// its spaces and expand its glob characters
 	if len(files) > 0 {
-		fmt.Fprintf(&b, "\t%s)\n\t\tcompopt -o filenames 2>/dev/null\n\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n\t\treturn ;;\n", pattern(files))
+		fmt.Fprintf(&b, "\t%s)\n\t\tcompopt -o filenames 2>/dev/null\n\t\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n\t\treturn ;;\n", pattern(files))
 	}
 	if len(dirs) > 0 {
-		fmt.Fprintf(&b, "\t%s)\n\t\tcompopt -o filenames 2>/dev/null\n\t\tCOMPREPLY=($(compgen -d -- \"$cur\"))\n\t\treturn ;;\n", pattern(dirs))
+		fmt.Fprintf(&b, "\t%s)\n\t\tcompopt -o filenames 2>/dev/null\n\t\tmapfile -t COMPREPLY < <(compgen -d -- \"$cur\")\n\t\treturn ;;\n", pattern(dirs))
 	}
 	if len(other) > 0 {
 		fmt.Fprintf(&b, "\t%s)\n\t\tCOMPREPLY=()\n\t\treturn ;;\n", pattern(other))

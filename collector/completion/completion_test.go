@@ -145,3 +145,21 @@ print -r -- $buf`, "zsh", filepath.Dir(s), typed, want)
 		}
 	}
 }
+
+// TestBashSpacedNames: a file name with a space or a glob character is
+// one completion, as it is named.
+func TestBashSpacedNames(t *testing.T) {
+	bash := need.Program(t, "bash")
+	s := script(t, "bash")
+	d := t.TempDir()
+	for _, n := range []string{"my store.db", "my*x.db"} {
+		if err := os.WriteFile(filepath.Join(d, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command(bash, "-c", `source "$1" && COMP_WORDS=(pkgpersist diff --db "$2/my"); COMP_CWORD=3; _pkgpersist; printf '%s\n' "${COMPREPLY[@]}" | sort`,
+		"bash", s, d).CombinedOutput()
+	if want := d + "/my store.db\n" + d + "/my*x.db\n"; err != nil || string(out) != want {
+		t.Errorf("got %q, want %q (%v)", out, want, err)
+	}
+}

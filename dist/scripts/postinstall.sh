@@ -13,14 +13,23 @@ load=/etc/osquery/extensions.load
 # they are. Without osquery installed the directory and file are made all
 # the same: an osqueryd installed later reads them by default, and they
 # name nothing but a root-owned program.
+# osqueryd trims each line of the list (spaces, tabs, a CR), so a line
+# that trims to the extension's path names it already.
+ws=" $(printf '\t\r')"
+trim() {
+	t=${1%"${1##*[!$ws]}"}
+	t=${t#"${t%%[!$ws]*}"}
+}
 [ -d /etc/osquery ] || mkdir -p /etc/osquery
 found= l=
 if [ -f "$load" ]; then
 	while IFS= read -r l; do
-		[ "$l" = "$ext" ] && found=1
+		trim "$l"
+		[ "$t" = "$ext" ] && found=1
 	done <"$load"
 	# read fails on a last line without its newline and leaves it in l
-	[ "$l" = "$ext" ] && found=1
+	trim "$l"
+	[ "$t" = "$ext" ] && found=1
 fi
 if [ -z "$found" ]; then
 	if [ -n "$l" ]; then
@@ -36,7 +45,7 @@ fi
 # onto the new program, which migrates their store when it opens it.
 if [ -d /run/systemd/system ]; then
 	systemctl daemon-reload >/dev/null 2>&1 || true
-	if [ -n "$2" ] || [ "$1" = 2 ]; then
+	if [ -n "$2" ] || [ "$1" -ge 2 ] 2>/dev/null; then
 		systemctl try-restart pkgpersist-serve.service pkgpersist-watch.service >/dev/null 2>&1 || true
 	fi
 fi

@@ -12,12 +12,21 @@ set -e
 ext=/usr/lib/pkgpersist/pkgpersist.ext
 load=/etc/osquery/extensions.load
 
+# osqueryd trims each line of the list (spaces, tabs, a CR): every line
+# that trims to the extension's path goes; the others stay byte for byte.
+ws=" $(printf '\t\r')"
+trim() {
+	t=${1%"${1##*[!$ws]}"}
+	t=${t#"${t%%[!$ws]*}"}
+}
+
 case "$1" in
 remove | purge | disappear | 0)
 	if [ -f "$load" ]; then
 		kept= found=
 		while IFS= read -r l || [ -n "$l" ]; do
-			if [ "$l" = "$ext" ]; then
+			trim "$l"
+			if [ "$t" = "$ext" ]; then
 				found=1
 			else
 				kept="$kept$l

@@ -415,3 +415,49 @@ func TestSums(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoloadTrimmed: osqueryd trims each line of its autoload list, so
+// the scripts take a line with a CR or spaces around the extension's
+// path for the extension's line: install adds none beside it, removal
+// takes it away, and the other lines stay byte for byte.
+func TestAutoloadTrimmed(t *testing.T) {
+	chroot := need.Program(t, "chroot")
+	for _, c := range []struct{ name, before, others string }{
+		{"crlf", "/x.ext\r\n" + ext + "\r\n", "/x.ext\r\n"},
+		{"spaces", "/x.ext\n  " + ext + " \t\n", "/x.ext\n"},
+		{"crlf, no extension", "/x.ext\r\n# c\r\n", "/x.ext\r\n# c\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRoot(t)
+			for _, s := range []string{"postinstall.sh", "postremove.sh"} {
+				b, err := os.ReadFile(filepath.Join("../../dist/scripts", s))
+				must(t, err)
+				must(t, os.WriteFile(filepath.Join(r, s), b, 0o755))
+			}
+			must(t, os.WriteFile(filepath.Join(r, load), []byte(c.before), 0o644))
+			named := func(when string, want int) string {
+				t.Helper()
+				b, err := os.ReadFile(filepath.Join(r, load))
+				must(t, err)
+				n, others := 0, ""
+				for _, l := range strings.SplitAfter(string(b), "\n") {
+					if strings.Trim(l, " \t\r\n") == ext {
+						n++
+					} else {
+						others += l
+					}
+				}
+				if n != want {
+					t.Errorf("%s: %d lines name the extension, want %d: %q", when, n, want, b)
+				}
+				return others
+			}
+			run(t, chroot, r, "/bin/sh", "/postinstall.sh", "configure")
+			named("install", 1)
+			run(t, chroot, r, "/bin/sh", "/postremove.sh", "remove")
+			if others := named("remove", 0); others != c.others {
+				t.Errorf("remove: the other lines are %q, want %q", others, c.others)
+			}
+		})
+	}
+}
