@@ -108,20 +108,20 @@ func TestChromium(t *testing.T) {
 				continue
 			}
 			c := r.cells()
-			if c[0] != host || c[2] != state || r.attrs["data-state"] != state {
+			if c[0] != host || c[3] != state || r.attrs["data-state"] != state {
 				t.Errorf("host %q: cells %q, want state %s", host, c, state)
 			}
-			if state != "never hunted" && c[1] == "" {
-				t.Errorf("host %q: no last hunt time", host)
+			if hunted := state != stateLogging; hunted == (c[1] == "") || hunted != (c[2] == "") {
+				t.Errorf("host %q: last hunt %q, last logged %q", host, c[1], c[2])
 			}
-			if f, ok := wantHostFindings[host]; ok && (c[3] != strconv.Itoa(f[0]) || c[4] != strconv.Itoa(f[1])) {
-				t.Errorf("host %q: findings %s triaged %s, want %v", host, c[3], c[4], f)
+			if f, ok := wantHostFindings[host]; ok && (c[4] != strconv.Itoa(f[0]) || c[5] != strconv.Itoa(f[1])) {
+				t.Errorf("host %q: findings %s triaged %s, want %v", host, c[4], c[5], f)
 			}
 		}
-		if c := got["web2"].cells(); c[5] != "1" || !strings.Contains(c[6], "50secret") {
+		if c := got["web2"].cells(); c[6] != "1" || !strings.Contains(c[7], "50secret") {
 			t.Errorf("web2's unread file and reason: %q", c)
 		}
-		if c := got["db1"].cells(); !strings.Contains(c[6], "Connection refused") {
+		if c := got["db1"].cells(); !strings.Contains(c[7], "Connection refused") {
 			t.Errorf("db1's failure: %q", c)
 		}
 		if got["web1"].cells()[1] != stamp(day3) {

@@ -50,7 +50,7 @@ var dockerClean = store.Row{"manager": "apt", "path": "/etc/apt/apt.conf.d/docke
 //
 // dbrow is triaged by an analyst for every host. The hunt's stacks come
 // from the events in collector/stacks/testdata (hosts h0 to h10, which
-// never ran a hunt).
+// never ran a hunt: they log).
 func fixture(t testing.TB) (*store.DB, Options) {
 	t.Helper()
 	st := storetest.Open(t)
@@ -119,7 +119,7 @@ func fixture(t testing.TB) (*store.DB, Options) {
 // What the fixture's page must show.
 var (
 	wantStates = map[string]string{"web1": "ok", "web2": "incomplete", "db1": "failed", hostileHost: "ok",
-		"h0": "never hunted", "h10": "never hunted"}
+		"h0": stateLogging, "h10": stateLogging}
 	// host: findings, triaged
 	wantHostFindings = map[string][2]int{"web1": {2, 0}, "web2": {2, 1}, "db1": {1, 1}, hostileHost: {1, 0}}
 	// detection: distinct findings, on hosts, hosts, triaged

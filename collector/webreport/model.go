@@ -83,9 +83,9 @@ type Page struct {
 
 // HostView is a host's row.
 type HostView struct {
-	Name, LastHunt, State       string
-	Reasons                     []string
-	Problems, Findings, Triaged int
+	Name, LastHunt, LastLogged, State string
+	Reasons                           []string
+	Problems, Findings, Triaged       int
 }
 
 // StateCount is how many hosts ended a hunt in a state.
@@ -170,7 +170,16 @@ func Load(ctx context.Context, st Store, o Options) (*Page, error) {
 }
 
 // stateOrder puts the hosts that need a look first.
-var stateOrder = map[string]int{store.StateFailed: 0, store.StateIncomplete: 1, "unknown": 2, store.StateOK: 3, "never hunted": 4}
+var stateOrder = map[string]int{store.StateFailed: 0, store.StateIncomplete: 1, "unknown": 2, store.StateOK: 3, stateLogging: 4, stateEnrolled: 5, stateNever: 6}
+
+// The states of a host never hunted: it logs the pack's queries (an
+// osqueryd host enrolled over the TLS API, or whose results were
+// ingested), it is enrolled but has logged nothing yet, or neither.
+const (
+	stateLogging  = "logging"
+	stateEnrolled = "enrolled"
+	stateNever    = "never hunted"
+)
 
 func (p *Page) hosts(hs []store.HostState, fs []store.Change, covered []string, limit int) {
 	found, triaged := map[string]int{}, map[string]int{}
@@ -185,8 +194,12 @@ func (p *Page) hosts(hs []store.HostState, fs []store.Change, covered []string, 
 	for i, h := range hs {
 		state := h.State
 		switch {
+		case h.Run == 0 && !h.Logged.IsZero():
+			state = stateLogging
+		case h.Run == 0 && h.Enrolled:
+			state = stateEnrolled
 		case h.Run == 0:
-			state = "never hunted"
+			state = stateNever
 		case state == "":
 			state = "unknown"
 		}
@@ -195,7 +208,7 @@ func (p *Page) hosts(hs []store.HostState, fs []store.Change, covered []string, 
 		if h.Err != "" && !slices.Contains(reasons, h.Err) {
 			reasons = append([]string{h.Err}, reasons...)
 		}
-		views[i] = HostView{Name: h.Host, LastHunt: stamp(h.Started), State: state, Reasons: reasons,
+		views[i] = HostView{Name: h.Host, LastHunt: stamp(h.Started), LastLogged: stamp(h.Logged), State: state, Reasons: reasons,
 			Problems: h.Problems, Findings: found[h.Host], Triaged: triaged[h.Host]}
 	}
 	// failed and incomplete hosts first, then the most untriaged findings
@@ -203,7 +216,7 @@ func (p *Page) hosts(hs []store.HostState, fs []store.Change, covered []string, 
 		return cmp.Or(cmp.Compare(min(stateOrder[a.State], 2), min(stateOrder[b.State], 2)), cmp.Compare(b.Findings-b.Triaged, a.Findings-a.Triaged),
 			cmp.Compare(stateOrder[a.State], stateOrder[b.State]), strings.Compare(a.Name, b.Name))
 	})
-	for _, s := range []string{store.StateOK, store.StateIncomplete, store.StateFailed, "unknown", "never hunted"} {
+	for _, s := range []string{store.StateOK, store.StateIncomplete, store.StateFailed, "unknown", stateLogging, stateEnrolled, stateNever} {
 		if states[s] > 0 || s == store.StateOK || s == store.StateIncomplete || s == store.StateFailed {
 			p.States = append(p.States, StateCount{s, states[s]})
 		}
