@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/pkgpersist/pkgpersist/collector/webreport"
 )
 
 // UIPrefix is where Options.UI is served.
@@ -58,13 +60,10 @@ func (s *Server) ui(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if !s.gate.enter(r.Context()) {
-		http.Error(w, "server busy", http.StatusServiceUnavailable)
-		return
-	}
-	defer s.gate.leave()
 	s.Metrics.Add("pkgpersist_requests_total", `endpoint="ui"`, 1)
-	s.opt.UI.ServeHTTP(w, r)
+	// the page takes a slot only to read the store and render, not while
+	// it waits for another request's read
+	s.opt.UI.ServeHTTP(w, r.WithContext(webreport.WithGate(r.Context(), s.gate.enter, s.gate.leave)))
 }
 
 // uiCredentials compares both halves in constant time, each hashed

@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/pkgpersist/pkgpersist/collector/webreport"
 	"github.com/pkgpersist/pkgpersist/test/storetest"
 )
 
@@ -160,5 +163,42 @@ func TestServeUI(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, `data-detection="unowned-hooks"`) ||
 		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 		t.Fatalf("the page: %d %q %.300s\n%s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), page, p.logs())
+	}
+}
+
+// TestUIWaitHoldsNoSlot: a UI request waiting (for the store read
+// another request started) holds none of the server's concurrency
+// slots; it takes one only for its own work (webreport.Admit).
+func TestUIWaitHoldsNoSlot(t *testing.T) {
+	opt := DefaultOptions
+	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
+	opt.MaxConcurrent, opt.QueueWait = 1, 200*time.Millisecond
+	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(500 * time.Millisecond) // waiting for a shared read
+		leave, ok := webreport.Admit(r.Context())
+		if !ok {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		defer leave()
+		io.WriteString(w, "THE PAGE")
+	})
+	s := start(t, opt)
+	o := newOsqueryd(t, s, "waiter")
+	var wg sync.WaitGroup
+	codes := make([]int, 3)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, _ := uiGet(t, s, o, "/ui/", "pkgpersist", uiPassword, "", "")
+			codes[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 200 {
+			t.Errorf("request %d: %d", i, c)
+		}
 	}
 }

@@ -15,8 +15,10 @@ import (
 // latest successful hunt of each query (RunID its run) and what it
 // currently logs of them (RunID 0, loggedCurrentSQL). A row both hunted
 // and logged is one finding, first seen at the earlier, last at the later.
+// Query.SQL is left empty: the report does not show it, and each row
+// would carry a copy.
 func (s *DB) Findings(ctx context.Context, kind string) ([]Change, error) {
-	hunted, err := s.scanChanges(ctx, true, currentSQL(", fr.started", " JOIN runs fr ON fr.id = r.first_run", "q.kind = ?"), kind)
+	hunted, err := s.scanChanges(ctx, true, currentSQL("''", ", fr.started", " JOIN runs fr ON fr.id = r.first_run", "q.kind = ?"), kind)
 	if err != nil {
 		return nil, err
 	}
