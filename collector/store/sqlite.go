@@ -527,9 +527,9 @@ func (s *DB) Current(ctx context.Context, host, query string) ([]Change, error) 
 
 // currentSQL selects the rows of each host's latest successful run of
 // each query that meet where, with the columns changes reads (the
-// query's sql as querySQL: '' where it is not shown) and then columns,
-// from the tables results r, hosts h, queries q, runs ru (the last run)
-// and those of join.
+// query's sql as querySQL, an empty literal where it is not shown) and
+// then columns, from the tables results r, hosts h, queries q, runs ru
+// (the last run) and those of join.
 func currentSQL(querySQL, columns, join, where string) string {
 	return `SELECT 'current', r.last_run, ru.started, h.name, h.hostname, h.root, r.query_id, r.hash, r.row, q.title, q.kind, q.attack, ` + querySQL + columns + `
 		FROM results r
