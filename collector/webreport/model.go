@@ -300,9 +300,17 @@ func (p *Page) findings(fs []store.Change, covered []string, o Options) {
 	slices.SortFunc(p.Detections, func(a, b DetectionView) int {
 		return cmp.Or(cmp.Compare(b.HostRows-b.Triaged, a.HostRows-a.Triaged), cmp.Compare(sev(a.Severity), sev(b.Severity)), strings.Compare(a.ID, b.ID))
 	})
-	// untriaged first, then the most severe, then the newest
+	// those not triaged on every host first, the most hosts left to
+	// triage first, then the most severe, then the newest
+	fully := func(g *group) int {
+		if g.triaged == len(g.names) {
+			return 1
+		}
+		return 0
+	}
 	slices.SortStableFunc(order, func(a, b *group) int {
-		return cmp.Or(cmp.Compare(a.triaged, b.triaged), cmp.Compare(sev(a.severity), sev(b.severity)), b.first.Compare(a.first), strings.Compare(a.id, b.id))
+		return cmp.Or(cmp.Compare(fully(a), fully(b)), cmp.Compare(len(b.names)-b.triaged, len(a.names)-a.triaged),
+			cmp.Compare(sev(a.severity), sev(b.severity)), b.first.Compare(a.first), strings.Compare(a.id, b.id))
 	})
 	p.FindingsTotal, p.HostRows = len(order), len(fs)
 	if len(order) > o.MaxFindings {
