@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"context"
+	"html"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/hunt/hunttest"
+	"github.com/pkgpersist/pkgpersist/collector/store"
 )
 
 // TestReportHTML: report html writes the page to --out (by default
@@ -84,6 +89,55 @@ func TestServeRefusesUIPassword(t *testing.T) {
 		code, _, errs := runCLI(append(base, "--ui-password-file", file("ui", pw))...)
 		if code != 2 || !strings.Contains(errs, "ui password") {
 			t.Errorf("%s as the UI password: exit %d (%s)", name, code, errs)
+		}
+	}
+}
+
+// TestReportHTMLMoreNotes: the page's "more not shown" notes each name a
+// command that lists what they leave out: run as they are, they exit 0
+// and write a page with every hidden host and finding.
+func TestReportHTMLMoreNotes(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	code, _, errs := runCLI("hunt", "--db", db, "--root", planted, "--format", "csv")
+	hunttest.WantClean(t, code, errs)
+	t.Chdir(dir)
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := store.Row{"manager": "apt", "hook": "DPkg::Post-Invoke", "command": "/tmp/.x", "path": "/etc/apt/apt.conf.d/77logged", "line": "1"}
+	logs := []store.Logged{{Name: "pack_pkgpersist_unowned-hooks", Action: "added", UnixTime: time.Now().Unix(), Row: row}}
+	if _, err := st.SaveLogsByHost(context.Background(), map[string][]store.Logged{"zz-logger1": logs, "zz-logger2": logs}, map[string]int64{}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	code, page, errs := runCLI("report", "html", "--db", db, "--out", "-", "--max-hosts", "1", "--max-findings", "1")
+	if code != 0 {
+		t.Fatalf("exit %d (%s)", code, errs)
+	}
+	rows := func(page, class string) int { return strings.Count(page, `<tr class="`+class) }
+	for id, class := range map[string]string{"hosts-hidden": "host", "findings-hidden": "finding"} {
+		m := regexp.MustCompile(`id="` + id + `">[^<]*<code>([^<]*)</code>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Errorf("no command in the note %s", id)
+			continue
+		}
+		args := strings.Fields(html.UnescapeString(m[1]))
+		if len(args) < 3 || args[0] != "pkgpersist" {
+			t.Errorf("note %s: %q", id, m[1])
+			continue
+		}
+		if code, _, errs := runCLI(args[1:]...); code != 0 {
+			t.Errorf("%s: exit %d (%s)", m[1], code, errs)
+			continue
+		}
+		all, err := os.ReadFile(filepath.Join(dir, "pkgpersist-report.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(all), `id="`+id+`"`) || rows(string(all), class) <= rows(page, class) {
+			t.Errorf("%s: %d %s rows, the capped page %d", m[1], rows(string(all), class), class, rows(page, class))
 		}
 	}
 }

@@ -75,6 +75,9 @@ type Page struct {
 	Hidden        int // distinct findings not shown
 	Triaged       int // host findings a triage decision covers
 
+	// the commands that write the page with every host, every finding
+	HostsCommand, FindingsCommand string
+
 	Chart Chart
 
 	Stacks     stacks.Result
@@ -165,6 +168,7 @@ func Load(ctx context.Context, st Store, o Options) (*Page, error) {
 	}
 	p.hosts(hosts, findings, covered, o.MaxHosts)
 	p.findings(findings, covered, o)
+	p.HostsCommand, p.FindingsCommand = command(o.DB, "--max-hosts", p.HostCount), command(o.DB, "--max-findings", p.FindingsTotal)
 	p.Chart = chart(days, o.Days)
 	return p, nil
 }
@@ -334,6 +338,21 @@ func (p *Page) findings(fs []store.Change, covered []string, o Options) {
 		}
 		p.Findings = append(p.Findings, v)
 	}
+}
+
+// command is pkgpersist report html on db with flag n: the page with
+// the rows a bound left out (a PostgreSQL URL as the page names it,
+// without its password).
+func command(db, flag string, n int) string {
+	return fmt.Sprintf("pkgpersist report html --db %s %s %d", shellQuote(db), flag, n)
+}
+
+// shellQuote quotes s for a POSIX shell where it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func sev(s string) int {
