@@ -202,3 +202,22 @@ func TestUIWaitHoldsNoSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestUILimitWithoutStore: the UI's rate limit is kept in memory: /ui/
+// writes nothing to the store (even refused requests did, a bucket row
+// each), so a store that cannot be written does not turn the page
+// away as rate-limited.
+func TestUILimitWithoutStore(t *testing.T) {
+	opt := DefaultOptions
+	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
+	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "THE PAGE") })
+	s := start(t, opt)
+	o := newOsqueryd(t, s, "viewer")
+	s.st.Close()
+	if resp, body := uiGet(t, s, o, "/ui/", "pkgpersist", uiPassword, "", ""); resp.StatusCode != 200 || body != "THE PAGE" {
+		t.Errorf("with the store closed: %d %q", resp.StatusCode, body)
+	}
+	if n := s.srv.Metrics.Get("pkgpersist_rejected_total", `reason="ui_rate_limited"`); n != 0 {
+		t.Errorf("%d requests counted rate-limited", n)
+	}
+}
