@@ -141,3 +141,41 @@ func TestReportHTMLMoreNotes(t *testing.T) {
 		}
 	}
 }
+
+// TestServeSecretFiles: an empty or unreadable secret file (enroll
+// secret, metrics token, UI password) is one clear line each: which
+// file, and empty, or the error reading it.
+func TestServeSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	secret, token, ui, empty := file("secret", "s3cret\n"), file("token", "t0ken\n"), file("ui", "pw\n"), file("empty", " \n")
+	missing := filepath.Join(dir, "missing")
+	run := func(secretFile, tokenFile, uiFile string) (int, string) {
+		code, _, errs := runCLI("serve", "--db", filepath.Join(dir, "p.db"), "--insecure-http", "--listen", "127.0.0.1:0",
+			"--enroll-secret-file", secretFile, "--metrics-token-file", tokenFile, "--ui-password-file", uiFile)
+		return code, errs
+	}
+	for _, c := range []struct {
+		name              string
+		secret, token, ui string
+		want              string
+	}{
+		{"empty enroll secret", empty, token, ui, "enroll secret file " + empty + " is empty"},
+		{"empty metrics token", secret, empty, ui, "metrics token file " + empty + " is empty"},
+		{"empty UI password", secret, token, empty, "ui password file " + empty + " is empty"},
+		{"missing enroll secret", missing, token, ui, "enroll secret file " + missing + " cannot be read: no such file or directory"},
+		{"missing metrics token", secret, missing, ui, "metrics token file " + missing + " cannot be read: no such file or directory"},
+		{"missing UI password", secret, token, missing, "ui password file " + missing + " cannot be read: no such file or directory"},
+	} {
+		code, errs := run(c.secret, c.token, c.ui)
+		if code != 2 || !strings.Contains(errs, c.want) || strings.Contains(errs, "<nil>") || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+			t.Errorf("%s: exit %d, %q; want %q", c.name, code, errs, c.want)
+		}
+	}
+}
