@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/pkgpersist/pkgpersist/test/need"
 )
@@ -215,6 +216,9 @@ func TestChromium(t *testing.T) {
 		if hostile == nil || cell(hostile, "prov-line") != "12" || !strings.Contains(hostile.textContent(), hostileCommand) {
 			t.Errorf("the hostile finding's literal values not shown")
 		}
+		if hostile != nil && cell(hostile, "prov-package") != `evil\u202egpj.sh\u200b\u2028\x07` {
+			t.Errorf("the bidi and invisible characters shown as %q, want them escaped", cell(hostile, "prov-package"))
+		}
 		triaged := 0
 		for _, r := range findings {
 			if t := cell(r, "triage"); strings.Contains(t, "ticket 42") || strings.Contains(t, "default") {
@@ -249,6 +253,12 @@ func TestChromium(t *testing.T) {
 		for _, v := range []string{hostileCommand, hostilePath, hostileHost} {
 			if !strings.Contains(text, v) {
 				t.Errorf("%q not shown as text", v)
+			}
+		}
+		// nothing that reorders or hides text reaches the page's text
+		for _, r := range text {
+			if r != '\n' && r != '\t' && (unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029) {
+				t.Errorf("the page's text holds %U", r)
 			}
 		}
 	})
