@@ -89,19 +89,25 @@ type HostState struct {
 	Enrolled bool      // an osqueryd host enrolled over the TLS API
 }
 
-// HostStates returns every host with its latest hunt and when it last
-// logged, by name.
-func (s *DB) HostStates(ctx context.Context) ([]HostState, error) {
-	rs, err := s.db.QueryContext(ctx, `SELECT h.name, coalesce(hr.run_id, 0), coalesce(ru.started, 0), coalesce(hr.state, ''), coalesce(hr.error, ''),
-			coalesce(hr.reasons, '[]'), coalesce(p.n, 0),
+// hostStatesSQL selects what HostStates reads: per host, its latest run
+// (host_runs_host), that run's problems (problems_run) and its latest
+// logged row (scheduled_results_host_time), each an index search: the
+// page reads it on each load, and runs, problems and logged rows grow
+// with every hunt and every hour.
+const hostStatesSQL = `SELECT h.name, coalesce(hr.run_id, 0), coalesce(ru.started, 0), coalesce(hr.state, ''), coalesce(hr.error, ''),
+			coalesce(hr.reasons, '[]'),
+			CASE WHEN hr.run_id IS NULL THEN 0 ELSE (SELECT count(*) FROM problems p WHERE p.run_id = hr.run_id AND p.host_id = hr.host_id) END,
 			coalesce((SELECT max(l.unix_time) FROM scheduled_results l WHERE l.host_id = h.id), 0),
 			CASE WHEN EXISTS (SELECT 1 FROM nodes n WHERE n.host_id = h.id) THEN 1 ELSE 0 END
 		FROM hosts h
-		LEFT JOIN (SELECT host_id, max(run_id) AS run_id FROM host_runs GROUP BY host_id) last ON last.host_id = h.id
-		LEFT JOIN host_runs hr ON hr.host_id = last.host_id AND hr.run_id = last.run_id
+		LEFT JOIN host_runs hr ON hr.host_id = h.id AND hr.run_id = (SELECT max(x.run_id) FROM host_runs x WHERE x.host_id = h.id)
 		LEFT JOIN runs ru ON ru.id = hr.run_id
-		LEFT JOIN (SELECT run_id, host_id, count(*) AS n FROM problems GROUP BY run_id, host_id) p ON p.run_id = hr.run_id AND p.host_id = hr.host_id
-		ORDER BY h.name`)
+		ORDER BY h.name`
+
+// HostStates returns every host with its latest hunt and when it last
+// logged, by name.
+func (s *DB) HostStates(ctx context.Context) ([]HostState, error) {
+	rs, err := s.db.QueryContext(ctx, hostStatesSQL)
 	if err != nil {
 		return nil, err
 	}

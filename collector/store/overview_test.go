@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,4 +67,32 @@ func TestOverview(t *testing.T) {
 			t.Fatalf("per day %+v", days)
 		}
 	})
+}
+
+// TestHostStatesPlan: HostStates reads each host's latest run and its
+// problems through indexes (SQLite's plan): no scan of every run or
+// every problem stored, which grow with each hunt.
+func TestHostStatesPlan(t *testing.T) {
+	s := openSQLite(t)
+	rs, err := s.db.Query("EXPLAIN QUERY PLAN " + hostStatesSQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var plan []string
+	for rs.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rs.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	for _, step := range plan {
+		for _, table := range []string{"problems", "host_runs", "scheduled_results"} {
+			if strings.HasPrefix(step, "SCAN "+table) {
+				t.Errorf("%s: every row of %s read\n%s", step, table, strings.Join(plan, "\n"))
+			}
+		}
+	}
 }

@@ -149,6 +149,10 @@ var migrations = []string{
 	machinesSchema, // machines.go
 	derivedSchema,  // derived.go
 	replicaSchema,  // replicas.go
+	// the web report reads each host's latest run and when it last logged
+	// (hostStatesSQL)
+	`CREATE INDEX host_runs_host ON host_runs (host_id, run_id);
+	CREATE INDEX scheduled_results_host_time ON scheduled_results (host_id, unix_time);`,
 }
 
 // DB is the Store on one SQLite file (WAL, foreign keys on) or a PostgreSQL database.
