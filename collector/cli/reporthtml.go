@@ -16,7 +16,7 @@ import (
 )
 
 func htmlCommand() *cli.Command {
-	d := webreport.Defaults
+	d := webreport.Defaults()
 	return &cli.Command{
 		Name:  "html",
 		Usage: "write the store as one self-contained HTML page: hosts, findings, new findings per day, stacks",
@@ -53,7 +53,7 @@ file written, 2 for usage errors (no such --db).`,
 // pageOptions are the web report's options for --db with the built-in
 // detections' definitions.
 func pageOptions(db string, qs []*querydef.Query) webreport.Options {
-	o := webreport.Defaults
+	o := webreport.Defaults()
 	o.DB, o.Queries = store.Describe(db), qs
 	return o
 }

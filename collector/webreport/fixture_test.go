@@ -113,7 +113,7 @@ func fixture(t testing.TB) (*store.DB, Options) {
 	if s, err := ingest.Read(ctx, st, f, "hunt"); err != nil || s.Bad != 0 {
 		t.Fatalf("ingest: %+v %v", s, err)
 	}
-	o := Defaults
+	o := Defaults()
 	o.DB, o.Queries, o.Now, o.StacksSince = "fixture.db", qs, now, 3*24*time.Hour
 	return st, o
 }

@@ -56,7 +56,9 @@ type Options struct {
 // findings is then 1 MB, which headless Chromium loads in a few seconds
 // on a small machine (make bench: BenchmarkChromiumLoad); twice the rows
 // took about twice as long.
-var Defaults = Options{StacksSince: 30 * 24 * time.Hour, Stacks: stacks.Defaults, MaxHosts: 1000, MaxFindings: 1000, Days: 120}
+func Defaults() Options {
+	return Options{StacksSince: 30 * 24 * time.Hour, Stacks: stacks.Defaults, MaxHosts: 1000, MaxFindings: 1000, Days: 120}
+}
 
 // Page is what the template shows.
 type Page struct {
