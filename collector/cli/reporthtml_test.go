@@ -72,17 +72,24 @@ func TestReportHTML(t *testing.T) {
 	}
 }
 
-// TestServeRefusesUIPassword: serve will not start with a web report
-// password that is the enroll secret or the metrics token, or empty.
-func TestServeRefusesUIPassword(t *testing.T) {
-	dir := t.TempDir()
-	file := func(name, content string) string {
+// fileIn returns a function that writes a file of dir, 0600, and
+// returns its path.
+func fileIn(t *testing.T, dir string) func(name, content string) string {
+	return func(name, content string) string {
+		t.Helper()
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
+}
+
+// TestServeRefusesUIPassword: serve will not start with a web report
+// password that is the enroll secret or the metrics token, or empty.
+func TestServeRefusesUIPassword(t *testing.T) {
+	dir := t.TempDir()
+	file := fileIn(t, dir)
 	secret, token := file("secret", "s3cret\n"), file("token", "t0ken\n")
 	base := []string{"serve", "--db", filepath.Join(dir, "p.db"), "--insecure-http", "--listen", "127.0.0.1:0", "--enroll-secret-file", secret, "--metrics-token-file", token}
 	for name, pw := range map[string]string{"the enroll secret": "s3cret", "the metrics token": " t0ken ", "empty": "\n"} {
@@ -147,13 +154,7 @@ func TestReportHTMLMoreNotes(t *testing.T) {
 // file, and empty, or the error reading it.
 func TestServeSecretFiles(t *testing.T) {
 	dir := t.TempDir()
-	file := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	file := fileIn(t, dir)
 	secret, token, ui, empty := file("secret", "s3cret\n"), file("token", "t0ken\n"), file("ui", "pw\n"), file("empty", " \n")
 	missing := filepath.Join(dir, "missing")
 	run := func(secretFile, tokenFile, uiFile string) (int, string) {

@@ -40,6 +40,16 @@ func uiGet(t *testing.T, s *testServer, o *osqueryd, path, user, pass, bearer, n
 	return resp, string(b)
 }
 
+// startUI starts a server whose /ui/ is THE PAGE to the user pkgpersist
+// with uiPassword, and an osqueryd named name.
+func startUI(t *testing.T, opt Options, name string) (*testServer, *osqueryd) {
+	t.Helper()
+	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
+	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "THE PAGE") })
+	s := start(t, opt)
+	return s, newOsqueryd(t, s, name)
+}
+
 // TestUIAuth: /ui/ opens only to its own user and password; the enroll
 // secret, a node key and the metrics token do not open it, refusals are
 // 401 with a Basic challenge and counted, and the page carries the
@@ -47,10 +57,7 @@ func uiGet(t *testing.T, s *testServer, o *osqueryd, path, user, pass, bearer, n
 func TestUIAuth(t *testing.T) {
 	opt := DefaultOptions
 	opt.MetricsToken = "t0ken"
-	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
-	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "THE PAGE") })
-	s := start(t, opt)
-	o := newOsqueryd(t, s, "ui-host")
+	s, o := startUI(t, opt, "ui-host")
 	if r := o.enroll(secret); r["node_key"] == nil {
 		t.Fatalf("enroll: %v", r)
 	}
@@ -99,10 +106,7 @@ func TestUIAuth(t *testing.T) {
 // rate, and then refused even the right password until it slows down.
 func TestUIRateLimited(t *testing.T) {
 	opt := DefaultOptions
-	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
-	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "THE PAGE") })
-	s := start(t, opt)
-	o := newOsqueryd(t, s, "guesser")
+	s, o := startUI(t, opt, "guesser")
 	limited := 0
 	for range uiBurst + 10 {
 		if resp, _ := uiGet(t, s, o, "/ui/", "pkgpersist", "guess", "", ""); resp.StatusCode == http.StatusTooManyRequests {
@@ -209,10 +213,7 @@ func TestUIWaitHoldsNoSlot(t *testing.T) {
 // away as rate-limited.
 func TestUILimitWithoutStore(t *testing.T) {
 	opt := DefaultOptions
-	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
-	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "THE PAGE") })
-	s := start(t, opt)
-	o := newOsqueryd(t, s, "viewer")
+	s, o := startUI(t, opt, "viewer")
 	s.st.Close()
 	if resp, body := uiGet(t, s, o, "/ui/", "pkgpersist", uiPassword, "", ""); resp.StatusCode != 200 || body != "THE PAGE" {
 		t.Errorf("with the store closed: %d %q", resp.StatusCode, body)
