@@ -10,19 +10,22 @@ import (
 	"time"
 )
 
-// Findings returns each host's current rows of the queries of kind, each
+// Findings returns each host's current rows of the queries of kind (and,
+// of what hosts log, of the queries ids: a store that only received logs
+// has no query stored to say its kind), each
 // with when it was first seen on its host (Change.First): the rows of its
 // latest successful hunt of each query (RunID its run) and what it
 // currently logs of them (RunID 0, loggedCurrentSQL). A row both hunted
 // and logged is one finding, first seen at the earlier, last at the later.
 // Query.SQL is left empty: the report does not show it, and each row
 // would carry a copy.
-func (s *DB) Findings(ctx context.Context, kind string) ([]Change, error) {
+func (s *DB) Findings(ctx context.Context, kind string, ids ...string) ([]Change, error) {
 	hunted, err := s.scanChanges(ctx, true, currentSQL("''", ", fr.started", " JOIN runs fr ON fr.id = r.first_run", "q.kind = ?"), kind)
 	if err != nil {
 		return nil, err
 	}
-	logged, err := s.scanChanges(ctx, true, loggedCurrentSQL, kind, kind)
+	of, args := loggedOf(kind, ids)
+	logged, err := s.scanChanges(ctx, true, loggedCurrentSQL(of), append(args, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("logged: %w", err)
 	}
@@ -52,28 +55,46 @@ func (s *DB) Findings(ctx context.Context, kind string) ([]Change, error) {
 	return out, nil
 }
 
+// loggedOf is the condition on scheduled_results l (joined to queries lq)
+// that its row is of a query of kind or one of ids, and its arguments.
+func loggedOf(kind string, ids []string) (string, []any) {
+	args := []any{kind}
+	cond := "(lq.kind = ?"
+	if len(ids) > 0 {
+		cond += " OR l.query_id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")"
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	return cond + ")", args
+}
+
 // loggedCurrentSQL selects, as scanChanges reads them with first, the rows
-// of the queries of kind (two parameters) that each host currently logs:
-// of a differential query, the rows logged added more often than removed;
-// of a snapshot query, the rows of its latest snapshot. First is when the
-// row was first logged, At when it was last logged (added or in a
-// snapshot); the query's sql is left out (the report does not show it).
-const loggedCurrentSQL = `SELECT 'current', 0, c.last * 1000000000, h.name, h.hostname, h.root, c.query_id, c.hash, c.row, q.title, q.kind, q.attack, '', c.first * 1000000000
+// of the queries that meet of (loggedOf, whose arguments it takes twice)
+// that each host currently logs: of a differential query, the rows
+// logged added more often than removed; of a snapshot query, the rows of
+// its latest snapshot. First is when the row was first logged, At when
+// it was last logged (added or in a snapshot); the query's sql is left
+// out (the report does not show it).
+func loggedCurrentSQL(of string) string {
+	return `SELECT 'current', 0, c.last * 1000000000, h.name, h.hostname, h.root, c.query_id, c.hash, c.row,
+		coalesce(q.title, ''), coalesce(q.kind, ''), coalesce(q.attack, ''), '', c.first * 1000000000
 	FROM (SELECT l.host_id, l.query_id, l.hash, max(l.row) AS row,
 			min(CASE WHEN l.action <> 'removed' THEN l.unix_time END) AS first,
 			max(CASE WHEN l.action <> 'removed' THEN l.unix_time END) AS last,
 			sum(CASE l.action WHEN 'added' THEN 1 WHEN 'removed' THEN -1 ELSE 0 END) AS net,
 			max(CASE WHEN l.action = 'snapshot' THEN l.unix_time END) AS snap
-		FROM scheduled_results l JOIN queries lq ON lq.id = l.query_id
-		WHERE lq.kind = ? AND l.action IN ('added', 'removed', 'snapshot')
+		FROM scheduled_results l LEFT JOIN queries lq ON lq.id = l.query_id
+		WHERE ` + of + ` AND l.action IN ('added', 'removed', 'snapshot')
 		GROUP BY l.host_id, l.query_id, l.hash) c
 	JOIN hosts h ON h.id = c.host_id
-	JOIN queries q ON q.id = c.query_id
+	LEFT JOIN queries q ON q.id = c.query_id
 	LEFT JOIN (SELECT l.host_id, l.query_id, max(l.unix_time) AS at
-		FROM scheduled_results l JOIN queries lq ON lq.id = l.query_id
-		WHERE lq.kind = ? AND l.action = 'snapshot'
+		FROM scheduled_results l LEFT JOIN queries lq ON lq.id = l.query_id
+		WHERE ` + of + ` AND l.action = 'snapshot'
 		GROUP BY l.host_id, l.query_id) s ON s.host_id = c.host_id AND s.query_id = c.query_id
 	WHERE c.net > 0 OR c.snap = s.at`
+}
 
 // HostState is a host's latest hunt: when it ran, how it ended, and how
 // many files its queries could not read or evaluate in full.
@@ -141,12 +162,14 @@ type DayCount struct {
 	Count int
 }
 
-// FirstSeenPerDay counts the rows of queries of kind by the UTC day they
+// FirstSeenPerDay counts the rows of queries of kind (logged ones: or of
+// ids, as Findings) by the UTC day they
 // were first seen on their host: by the run that first saw them, and by
 // when a host first logged them. What was new each day, gone rows
 // included; a row both hunted and logged on a host counts twice.
-func (s *DB) FirstSeenPerDay(ctx context.Context, kind string) ([]DayCount, error) {
+func (s *DB) FirstSeenPerDay(ctx context.Context, kind string, ids ...string) ([]DayCount, error) {
 	const day = int64(24 * time.Hour)
+	of, args := loggedOf(kind, ids)
 	rs, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT d, sum(n) FROM (
 		SELECT ru.started / %d AS d, count(*) AS n FROM results r
 			JOIN runs ru ON ru.id = r.first_run
@@ -154,10 +177,10 @@ func (s *DB) FirstSeenPerDay(ctx context.Context, kind string) ([]DayCount, erro
 			WHERE q.kind = ? GROUP BY ru.started / %[1]d
 		UNION ALL
 		SELECT f.first / %d, count(*) FROM (SELECT min(l.unix_time) AS first FROM scheduled_results l
-			JOIN queries q ON q.id = l.query_id
-			WHERE q.kind = ? AND l.action IN `+loggedActions+` GROUP BY l.host_id, l.query_id, l.hash) f
+			LEFT JOIN queries lq ON lq.id = l.query_id
+			WHERE `+of+` AND l.action IN `+loggedActions+` GROUP BY l.host_id, l.query_id, l.hash) f
 			GROUP BY f.first / %[2]d) days
-		GROUP BY d ORDER BY d`, day, daySeconds), kind, kind)
+		GROUP BY d ORDER BY d`, day, daySeconds), append([]any{kind}, args...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkgpersist/pkgpersist/collector/querydef"
 	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/queries"
+	"github.com/pkgpersist/pkgpersist/test/storetest"
 )
 
 // TestLoggedFindings: what enrolled osqueryd hosts log from the pack's
@@ -68,5 +71,34 @@ func TestLoggedFindings(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "/etc/apt/apt.conf.d/77logged") || !strings.Contains(b.String(), `data-host="node1" data-state="logging"`) {
 		t.Error("the page lacks node1's finding or its row")
+	}
+}
+
+// TestLoggedFindingsOnly: a store that only received logs (serve, never
+// a hunt, so no query stored) shows them by the detections' own
+// definitions.
+func TestLoggedFindingsOnly(t *testing.T) {
+	st := storetest.Open(t)
+	ctx := context.Background()
+	qs, err := querydef.Load(queries.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := store.Row{"manager": "apt", "hook": "DPkg::Post-Invoke", "command": "/tmp/.x", "path": "/etc/apt/apt.conf.d/77logged", "line": "1"}
+	logs := []store.Logged{{Name: "pack_pkgpersist_unowned-hooks", Action: "added", UnixTime: day1.Unix(), Row: row}}
+	if _, err := st.SaveLogsByHost(ctx, map[string][]store.Logged{"node1": logs}, map[string]int64{}); err != nil {
+		t.Fatal(err)
+	}
+	o := Defaults()
+	o.Queries, o.Now = qs, now
+	p, err := Load(ctx, st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Findings) != 1 || p.Findings[0].File != "/etc/apt/apt.conf.d/77logged" || p.Findings[0].Severity == "" || len(p.Hosts) != 1 || p.Hosts[0].Findings != 1 {
+		t.Errorf("findings %+v, hosts %+v", p.Findings, p.Hosts)
+	}
+	if p.Chart.Total != 1 {
+		t.Errorf("chart counts %d", p.Chart.Total)
 	}
 }

@@ -25,8 +25,8 @@ import (
 // Store is what the page reads.
 type Store interface {
 	HostStates(ctx context.Context) ([]store.HostState, error)
-	Findings(ctx context.Context, kind string) ([]store.Change, error)
-	FirstSeenPerDay(ctx context.Context, kind string) ([]store.DayCount, error)
+	Findings(ctx context.Context, kind string, ids ...string) ([]store.Change, error)
+	FirstSeenPerDay(ctx context.Context, kind string, ids ...string) ([]store.DayCount, error)
 	triage.Store
 	stacks.Store
 }
@@ -143,7 +143,15 @@ func Load(ctx context.Context, st Store, o Options) (*Page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hosts: %w", err)
 	}
-	findings, err := st.Findings(ctx, "detection")
+	// the detections by their definitions too: a store that only
+	// received logs has no query stored
+	var detections []string
+	for _, q := range o.Queries {
+		if q.Kind == "detection" {
+			detections = append(detections, q.ID)
+		}
+	}
+	findings, err := st.Findings(ctx, "detection", detections...)
 	if err != nil {
 		return nil, fmt.Errorf("findings: %w", err)
 	}
@@ -151,7 +159,7 @@ func Load(ctx context.Context, st Store, o Options) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	days, err := st.FirstSeenPerDay(ctx, "detection")
+	days, err := st.FirstSeenPerDay(ctx, "detection", detections...)
 	if err != nil {
 		return nil, fmt.Errorf("findings per day: %w", err)
 	}
