@@ -16,7 +16,7 @@ import (
 )
 
 func htmlCommand() *cli.Command {
-	d := webreport.Defaults
+	d := webreport.Defaults()
 	return &cli.Command{
 		Name:  "html",
 		Usage: "write the store as one self-contained HTML page: hosts, findings, new findings per day, stacks",
@@ -24,15 +24,21 @@ func htmlCommand() *cli.Command {
 no fonts, no images: styles, the chart and a small sorting script are in
 the page, and its Content-Security-Policy forbids every fetch):
   hosts       each host's latest hunt: when, ok / incomplete / failed and
-              why, its findings and how many are triaged
+              why; when it last logged (hosts never hunted: logging, or
+              enrolled when they have not logged yet); its findings and
+              how many are triaged
   detections  each detection's findings: distinct rows, hosts, triaged,
               first and last seen
   timeline    findings first seen on a host per day (an SVG bar chart)
   stacks      the hunt's two stacking queries, as pkgpersist report stacks
   findings    each distinct row with its provenance (file, line, package,
               sha256), hosts, first and last seen and triage decision
-At most --max-hosts hosts and --max-findings findings are listed (problem
-hosts and untriaged findings first); the page says how many more there are.
+A host's findings are the detection rows of its latest hunt and those its
+osqueryd currently logs (a differential query's rows added and not removed
+since, a snapshot query's latest snapshot). At most --max-hosts hosts and
+--max-findings findings are listed (problem hosts, and findings with the
+most hosts left to triage, first); the page says how many more there are
+and the command that lists them all.
 The file is written beside --out and renamed into place, 0600 (it holds
 what the store holds); its path is printed. --out - writes standard output.
 pkgpersist serve --ui-password-file shows the same page at /ui/.
@@ -53,7 +59,7 @@ file written, 2 for usage errors (no such --db).`,
 // pageOptions are the web report's options for --db with the built-in
 // detections' definitions.
 func pageOptions(db string, qs []*querydef.Query) webreport.Options {
-	o := webreport.Defaults
+	o := webreport.Defaults()
 	o.DB, o.Queries = store.Describe(db), qs
 	return o
 }

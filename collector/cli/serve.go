@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -91,12 +92,11 @@ func runServe(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return &exitError{2, fmt.Errorf("serve takes no arguments (got %q)", c.Args().First())}
 	}
-	secret, err := os.ReadFile(c.String("enroll-secret-file"))
-	if err != nil {
-		return &exitError{2, fmt.Errorf("enroll secret: %w", err)}
-	}
 	opt := osqserver.DefaultOptions
-	opt.Secret = strings.TrimSpace(string(secret))
+	var err error
+	if opt.Secret, err = secretFile("enroll secret", c.String("enroll-secret-file")); err != nil {
+		return err
+	}
 	opt.SecretField = c.String("tls-enroll-override")
 	opt.Version = Version
 	opt.Rate = c.Float64("rate")
@@ -104,19 +104,14 @@ func runServe(c *cli.Context) error {
 	opt.MaxConcurrent, opt.MaxConns = c.Int("max-concurrent"), c.Int("max-conns")
 	opt.MemoryBudget, opt.MaxLine, opt.MaxAnswer = c.Int64("memory-budget"), c.Int64("max-line"), c.Int64("max-answer")
 	opt.SpoolDir, opt.KeyCache = c.String("spool-dir"), c.Duration("key-cache")
-	if opt.Secret == "" {
-		return &exitError{2, fmt.Errorf("enroll secret file %s is empty", c.String("enroll-secret-file"))}
-	}
 	if f := c.String("metrics-token-file"); f != "" {
-		tok, err := os.ReadFile(f)
-		if opt.MetricsToken = strings.TrimSpace(string(tok)); err != nil || opt.MetricsToken == "" {
-			return &exitError{2, fmt.Errorf("metrics token file %s: empty or unreadable (%v)", f, err)}
+		if opt.MetricsToken, err = secretFile("metrics token", f); err != nil {
+			return err
 		}
 	}
 	if f := c.String("ui-password-file"); f != "" {
-		pw, err := os.ReadFile(f)
-		if opt.UIPassword = strings.TrimSpace(string(pw)); err != nil || opt.UIPassword == "" {
-			return &exitError{2, fmt.Errorf("ui password file %s: empty or unreadable (%v)", f, err)}
+		if opt.UIPassword, err = secretFile("ui password", f); err != nil {
+			return err
 		}
 		if opt.UIPassword == opt.Secret || opt.UIPassword == opt.MetricsToken {
 			return &exitError{2, fmt.Errorf("ui password file %s holds the enroll secret or the metrics token: give the web report a password of its own", f)}
@@ -206,6 +201,24 @@ func runServe(c *cli.Context) error {
 		return &exitError{1, err}
 	}
 	return nil
+}
+
+// secretFile is the secret held in file (surrounding space trimmed), or
+// a usage error that says whether the file is empty or cannot be read.
+func secretFile(what, file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is in the message already
+		}
+		return "", &exitError{2, fmt.Errorf("%s file %s cannot be read: %w", what, file, err)}
+	}
+	secret := strings.TrimSpace(string(b))
+	if secret == "" {
+		return "", &exitError{2, fmt.Errorf("%s file %s is empty", what, file)}
+	}
+	return secret, nil
 }
 
 // certNames are the names the self-signed certificate covers: the

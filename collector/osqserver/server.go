@@ -37,7 +37,7 @@ type Server struct {
 	Metrics  *Metrics
 	limit    *limiter
 	newHosts *limiter
-	uiLimit  *limiter
+	uiLimit  *memLimiter
 	gate     *gate
 	nodes    *nodeCache
 	now      func() time.Time
@@ -51,7 +51,7 @@ func New(st *store.DB, opt Options, log *slog.Logger) *Server {
 	calls := &atomic.Int64{}
 	return &Server{opt: opt, store: st, log: log, Metrics: NewMetrics(),
 		limit: newLimiter(st, opt.Rate, opt.Burst, calls), newHosts: newLimiter(st, opt.NewHostRate, opt.NewHostBurst, calls),
-		uiLimit: newLimiter(st, uiRate, uiBurst, calls),
+		uiLimit: newMemLimiter(uiRate, uiBurst, uiClients),
 		gate:    newGate(opt.MaxConcurrent, opt.MemoryBudget, opt.QueueWait), nodes: newNodeCache(st, opt.KeyCache), now: time.Now}
 }
 

@@ -3,27 +3,30 @@ package osqserver
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"net"
 	"net/http"
 	"strings"
+
+	"github.com/pkgpersist/pkgpersist/collector/webreport"
 )
 
 // UIPrefix is where Options.UI is served.
 const UIPrefix = "/ui/"
 
 // The UI's own rate: every request to it, answered or refused, spends a
-// token of its client address's bucket, so passwords cannot be guessed
-// faster than this whatever the credentials tried.
+// token of its client's bucket (uiClient), so passwords cannot be
+// guessed faster than this whatever the credentials tried. The buckets
+// are in memory (memLimiter), at most uiClients of them.
 const (
-	uiRate  = 2 // requests a second
-	uiBurst = 20
+	uiRate    = 2 // requests a second
+	uiBurst   = 20
+	uiClients = 10000
 )
 
 // ui serves Options.UI to whoever presents UIUser and UIPassword with
 // HTTP Basic auth: no other credential of the server (enroll secret,
 // node key, metrics token) opens it. Failures are counted
 // (pkgpersist_rejected_total{reason="ui_auth"}) and every client address
-// is held to uiRate requests a second.
+// is held to uiRate requests a second (per serve process).
 func (s *Server) ui(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Frame-Options", "DENY")
@@ -32,11 +35,7 @@ func (s *Server) ui(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	// what a refusal shows; the page sends its own, with its nonce
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	client, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		client = r.RemoteAddr
-	}
-	if ok, err := s.uiLimit.allow(r.Context(), "ui "+client, s.now()); err != nil || !ok {
+	if !s.uiLimit.allow(uiClient(r.RemoteAddr), s.now()) {
 		s.Metrics.Add("pkgpersist_rejected_total", `reason="ui_rate_limited"`, 1)
 		h.Set("Retry-After", "1")
 		http.Error(w, "too many requests", http.StatusTooManyRequests)
@@ -58,13 +57,10 @@ func (s *Server) ui(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if !s.gate.enter(r.Context()) {
-		http.Error(w, "server busy", http.StatusServiceUnavailable)
-		return
-	}
-	defer s.gate.leave()
 	s.Metrics.Add("pkgpersist_requests_total", `endpoint="ui"`, 1)
-	s.opt.UI.ServeHTTP(w, r)
+	// the page takes a slot only to read the store and render, not while
+	// it waits for another request's read
+	s.opt.UI.ServeHTTP(w, r.WithContext(webreport.WithGate(r.Context(), s.gate.enter, s.gate.leave)))
 }
 
 // uiCredentials compares both halves in constant time, each hashed

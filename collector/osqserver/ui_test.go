@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/pkgpersist/pkgpersist/collector/webreport"
 	"github.com/pkgpersist/pkgpersist/test/storetest"
 )
 
@@ -37,6 +40,16 @@ func uiGet(t *testing.T, s *testServer, o *osqueryd, path, user, pass, bearer, n
 	return resp, string(b)
 }
 
+// startUI starts a server whose /ui/ is THE PAGE to the user pkgpersist
+// with uiPassword, and an osqueryd named name.
+func startUI(t *testing.T, opt Options, name string) (*testServer, *osqueryd) {
+	t.Helper()
+	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
+	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "THE PAGE") })
+	s := start(t, opt)
+	return s, newOsqueryd(t, s, name)
+}
+
 // TestUIAuth: /ui/ opens only to its own user and password; the enroll
 // secret, a node key and the metrics token do not open it, refusals are
 // 401 with a Basic challenge and counted, and the page carries the
@@ -44,10 +57,7 @@ func uiGet(t *testing.T, s *testServer, o *osqueryd, path, user, pass, bearer, n
 func TestUIAuth(t *testing.T) {
 	opt := DefaultOptions
 	opt.MetricsToken = "t0ken"
-	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
-	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "THE PAGE") })
-	s := start(t, opt)
-	o := newOsqueryd(t, s, "ui-host")
+	s, o := startUI(t, opt, "ui-host")
 	if r := o.enroll(secret); r["node_key"] == nil {
 		t.Fatalf("enroll: %v", r)
 	}
@@ -96,10 +106,7 @@ func TestUIAuth(t *testing.T) {
 // rate, and then refused even the right password until it slows down.
 func TestUIRateLimited(t *testing.T) {
 	opt := DefaultOptions
-	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
-	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "THE PAGE") })
-	s := start(t, opt)
-	o := newOsqueryd(t, s, "guesser")
+	s, o := startUI(t, opt, "guesser")
 	limited := 0
 	for range uiBurst + 10 {
 		if resp, _ := uiGet(t, s, o, "/ui/", "pkgpersist", "guess", "", ""); resp.StatusCode == http.StatusTooManyRequests {
@@ -160,5 +167,58 @@ func TestServeUI(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, `data-detection="unowned-hooks"`) ||
 		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 		t.Fatalf("the page: %d %q %.300s\n%s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), page, p.logs())
+	}
+}
+
+// TestUIWaitHoldsNoSlot: a UI request waiting (for the store read
+// another request started) holds none of the server's concurrency
+// slots; it takes one only for its own work (webreport.Admit).
+func TestUIWaitHoldsNoSlot(t *testing.T) {
+	opt := DefaultOptions
+	opt.UIUser, opt.UIPassword = "pkgpersist", uiPassword
+	opt.MaxConcurrent, opt.QueueWait = 1, 200*time.Millisecond
+	opt.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(500 * time.Millisecond) // waiting for a shared read
+		leave, ok := webreport.Admit(r.Context())
+		if !ok {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		defer leave()
+		io.WriteString(w, "THE PAGE")
+	})
+	s := start(t, opt)
+	o := newOsqueryd(t, s, "waiter")
+	var wg sync.WaitGroup
+	codes := make([]int, 3)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, _ := uiGet(t, s, o, "/ui/", "pkgpersist", uiPassword, "", "")
+			codes[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 200 {
+			t.Errorf("request %d: %d", i, c)
+		}
+	}
+}
+
+// TestUILimitWithoutStore: the UI's rate limit is kept in memory: /ui/
+// writes nothing to the store (even refused requests did, a bucket row
+// each), so a store that cannot be written does not turn the page
+// away as rate-limited.
+func TestUILimitWithoutStore(t *testing.T) {
+	opt := DefaultOptions
+	s, o := startUI(t, opt, "viewer")
+	s.st.Close()
+	if resp, body := uiGet(t, s, o, "/ui/", "pkgpersist", uiPassword, "", ""); resp.StatusCode != 200 || body != "THE PAGE" {
+		t.Errorf("with the store closed: %d %q", resp.StatusCode, body)
+	}
+	if n := s.srv.Metrics.Get("pkgpersist_rejected_total", `reason="ui_rate_limited"`); n != 0 {
+		t.Errorf("%d requests counted rate-limited", n)
 	}
 }

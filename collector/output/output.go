@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -264,8 +265,10 @@ func safeRow(r []string) []string {
 // value cannot move the cursor, erase what was printed, retitle the
 // window or hide what follows. Escaped are C0 controls (\n, \r, \t, else
 // \xHH: ESC is \x1b), DEL (\x7f), C1 controls U+0080–U+009F (\u009b:
-// some terminals take U+009B as ESC [), the bidirectional and line
-// separator characters that reorder or break what is shown (\u202e), and
+// some terminals take U+009B as ESC [), the format characters that
+// reorder or hide what is shown (bidirectional controls such as \u202e,
+// zero width ones such as \u200b: Unicode category Cf), the line and
+// paragraph separators (\u2028, \u2029), and
 // each byte that is not valid UTF-8 (\xHH). Backslashes are left as they
 // are: a value that holds the text \x1b looks like one that holds ESC,
 // and JSON output tells them apart.
@@ -313,11 +316,11 @@ func unsafeRune(r rune) bool {
 	switch {
 	case r < 0x20, r >= 0x7f && r <= 0x9f:
 		return true
-	case r == 0x200e, r == 0x200f, // left-to-right and right-to-left marks
-		r >= 0x202a && r <= 0x202e, // embeddings and overrides
-		r >= 0x2066 && r <= 0x2069, // isolates
-		r == 0x2028, r == 0x2029:   // line and paragraph separators
+	case r == 0x2028, r == 0x2029: // line and paragraph separators
 		return true
 	}
-	return false
+	// format characters: the bidirectional marks, embeddings, overrides
+	// and isolates, and the invisible ones (zero width space, joiners,
+	// byte order mark)
+	return unicode.Is(unicode.Cf, r)
 }

@@ -17,6 +17,8 @@ func TestSafe(t *testing.T) {
 		"\u009b2J \u0085":        `\u009b2J \u0085`,
 		"bad \xff\xfe utf8 \xc3": `bad \xff\xfe utf8 \xc3`,
 		"rm -rf /\u202etxt.sh":   `rm -rf /\u202etxt.sh`,
+		"zero\u200bwidth\ufeff":  `zero\u200bwidth\ufeff`,
+		"arabic\u061cmark":       `arabic\u061cmark`,
 		"ünïcödé ✓ \ufffd":       "ünïcödé ✓ \ufffd",
 		`C:\x1b literal`:         `C:\x1b literal`,
 		"":                       "",

@@ -149,6 +149,10 @@ var migrations = []string{
 	machinesSchema, // machines.go
 	derivedSchema,  // derived.go
 	replicaSchema,  // replicas.go
+	// the web report reads each host's latest run and when it last logged
+	// (hostStatesSQL)
+	`CREATE INDEX host_runs_host ON host_runs (host_id, run_id);
+	CREATE INDEX scheduled_results_host_time ON scheduled_results (host_id, unix_time);`,
 }
 
 // DB is the Store on one SQLite file (WAL, foreign keys on) or a PostgreSQL database.
@@ -522,15 +526,16 @@ func (s *DB) Diff(ctx context.Context, w Window) ([]Change, error) {
 // Current returns the rows of each host's latest successful run of each
 // query (kind "current").
 func (s *DB) Current(ctx context.Context, host, query string) ([]Change, error) {
-	return s.changes(ctx, currentSQL("", "", `(? = '' OR `+hostFilter+`) AND (? = '' OR r.query_id = ?)`), host, host, host, query, query)
+	return s.changes(ctx, currentSQL("q.sql", "", "", `(? = '' OR `+hostFilter+`) AND (? = '' OR r.query_id = ?)`), host, host, host, query, query)
 }
 
 // currentSQL selects the rows of each host's latest successful run of
-// each query that meet where, with the columns changes reads and then
-// columns, from the tables results r, hosts h, queries q, runs ru (the
-// last run) and those of join.
-func currentSQL(columns, join, where string) string {
-	return `SELECT 'current', r.last_run, ru.started, h.name, h.hostname, h.root, r.query_id, r.hash, r.row, q.title, q.kind, q.attack, q.sql` + columns + `
+// each query that meet where, with the columns changes reads (the
+// query's sql as querySQL, an empty literal where it is not shown) and
+// then columns, from the tables results r, hosts h, queries q, runs ru
+// (the last run) and those of join.
+func currentSQL(querySQL, columns, join, where string) string {
+	return `SELECT 'current', r.last_run, ru.started, h.name, h.hostname, h.root, r.query_id, r.hash, r.row, q.title, q.kind, q.attack, ` + querySQL + columns + `
 		FROM results r
 		JOIN hosts h ON h.id = r.host_id
 		JOIN queries q ON q.id = r.query_id

@@ -62,7 +62,7 @@ func benchStore(b *testing.B) (*store.DB, Options) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	o := Defaults
+	o := Defaults()
 	o.DB, o.Queries, o.Now = "bench.db", qs, time.Unix(1795348800, 0)
 	return bench.st, o
 }

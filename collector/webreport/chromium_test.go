@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/pkgpersist/pkgpersist/test/need"
 )
@@ -108,20 +109,20 @@ func TestChromium(t *testing.T) {
 				continue
 			}
 			c := r.cells()
-			if c[0] != host || c[2] != state || r.attrs["data-state"] != state {
+			if c[0] != host || c[3] != state || r.attrs["data-state"] != state {
 				t.Errorf("host %q: cells %q, want state %s", host, c, state)
 			}
-			if state != "never hunted" && c[1] == "" {
-				t.Errorf("host %q: no last hunt time", host)
+			if hunted := state != stateLogging; hunted == (c[1] == "") || hunted != (c[2] == "") {
+				t.Errorf("host %q: last hunt %q, last logged %q", host, c[1], c[2])
 			}
-			if f, ok := wantHostFindings[host]; ok && (c[3] != strconv.Itoa(f[0]) || c[4] != strconv.Itoa(f[1])) {
-				t.Errorf("host %q: findings %s triaged %s, want %v", host, c[3], c[4], f)
+			if f, ok := wantHostFindings[host]; ok && (c[4] != strconv.Itoa(f[0]) || c[5] != strconv.Itoa(f[1])) {
+				t.Errorf("host %q: findings %s triaged %s, want %v", host, c[4], c[5], f)
 			}
 		}
-		if c := got["web2"].cells(); c[5] != "1" || !strings.Contains(c[6], "50secret") {
+		if c := got["web2"].cells(); c[6] != "1" || !strings.Contains(c[7], "50secret") {
 			t.Errorf("web2's unread file and reason: %q", c)
 		}
-		if c := got["db1"].cells(); !strings.Contains(c[6], "Connection refused") {
+		if c := got["db1"].cells(); !strings.Contains(c[7], "Connection refused") {
 			t.Errorf("db1's failure: %q", c)
 		}
 		if got["web1"].cells()[1] != stamp(day3) {
@@ -215,6 +216,9 @@ func TestChromium(t *testing.T) {
 		if hostile == nil || cell(hostile, "prov-line") != "12" || !strings.Contains(hostile.textContent(), hostileCommand) {
 			t.Errorf("the hostile finding's literal values not shown")
 		}
+		if hostile != nil && cell(hostile, "prov-package") != `evil\u202egpj.sh\u200b\u2028\x07` {
+			t.Errorf("the bidi and invisible characters shown as %q, want them escaped", cell(hostile, "prov-package"))
+		}
 		triaged := 0
 		for _, r := range findings {
 			if t := cell(r, "triage"); strings.Contains(t, "ticket 42") || strings.Contains(t, "default") {
@@ -249,6 +253,12 @@ func TestChromium(t *testing.T) {
 		for _, v := range []string{hostileCommand, hostilePath, hostileHost} {
 			if !strings.Contains(text, v) {
 				t.Errorf("%q not shown as text", v)
+			}
+		}
+		// nothing that reorders or hides text reaches the page's text
+		for _, r := range text {
+			if r != '\n' && r != '\t' && (unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029) {
+				t.Errorf("the page's text holds %U", r)
 			}
 		}
 	})

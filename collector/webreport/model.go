@@ -25,8 +25,8 @@ import (
 // Store is what the page reads.
 type Store interface {
 	HostStates(ctx context.Context) ([]store.HostState, error)
-	Findings(ctx context.Context, kind string) ([]store.Change, error)
-	FirstSeenPerDay(ctx context.Context, kind string) ([]store.DayCount, error)
+	Findings(ctx context.Context, kind string, ids ...string) ([]store.Change, error)
+	FirstSeenPerDay(ctx context.Context, kind string, ids ...string) ([]store.DayCount, error)
 	triage.Store
 	stacks.Store
 }
@@ -56,7 +56,9 @@ type Options struct {
 // findings is then 1 MB, which headless Chromium loads in a few seconds
 // on a small machine (make bench: BenchmarkChromiumLoad); twice the rows
 // took about twice as long.
-var Defaults = Options{StacksSince: 30 * 24 * time.Hour, Stacks: stacks.Defaults, MaxHosts: 1000, MaxFindings: 1000, Days: 120}
+func Defaults() Options {
+	return Options{StacksSince: 30 * 24 * time.Hour, Stacks: stacks.Defaults, MaxHosts: 1000, MaxFindings: 1000, Days: 120}
+}
 
 // Page is what the template shows.
 type Page struct {
@@ -75,6 +77,9 @@ type Page struct {
 	Hidden        int // distinct findings not shown
 	Triaged       int // host findings a triage decision covers
 
+	// the commands that write the page with every host, every finding
+	HostsCommand, FindingsCommand string
+
 	Chart Chart
 
 	Stacks     stacks.Result
@@ -83,9 +88,9 @@ type Page struct {
 
 // HostView is a host's row.
 type HostView struct {
-	Name, LastHunt, State       string
-	Reasons                     []string
-	Problems, Findings, Triaged int
+	Name, LastHunt, LastLogged, State string
+	Reasons                           []string
+	Problems, Findings, Triaged       int
 }
 
 // StateCount is how many hosts ended a hunt in a state.
@@ -138,7 +143,15 @@ func Load(ctx context.Context, st Store, o Options) (*Page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hosts: %w", err)
 	}
-	findings, err := st.Findings(ctx, "detection")
+	// the detections by their definitions too: a store that only
+	// received logs has no query stored
+	var detections []string
+	for _, q := range o.Queries {
+		if q.Kind == "detection" {
+			detections = append(detections, q.ID)
+		}
+	}
+	findings, err := st.Findings(ctx, "detection", detections...)
 	if err != nil {
 		return nil, fmt.Errorf("findings: %w", err)
 	}
@@ -146,7 +159,7 @@ func Load(ctx context.Context, st Store, o Options) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	days, err := st.FirstSeenPerDay(ctx, "detection")
+	days, err := st.FirstSeenPerDay(ctx, "detection", detections...)
 	if err != nil {
 		return nil, fmt.Errorf("findings per day: %w", err)
 	}
@@ -165,12 +178,22 @@ func Load(ctx context.Context, st Store, o Options) (*Page, error) {
 	}
 	p.hosts(hosts, findings, covered, o.MaxHosts)
 	p.findings(findings, covered, o)
+	p.HostsCommand, p.FindingsCommand = command(o.DB, "--max-hosts", p.HostCount), command(o.DB, "--max-findings", p.FindingsTotal)
 	p.Chart = chart(days, o.Days)
 	return p, nil
 }
 
 // stateOrder puts the hosts that need a look first.
-var stateOrder = map[string]int{store.StateFailed: 0, store.StateIncomplete: 1, "unknown": 2, store.StateOK: 3, "never hunted": 4}
+var stateOrder = map[string]int{store.StateFailed: 0, store.StateIncomplete: 1, "unknown": 2, store.StateOK: 3, stateLogging: 4, stateEnrolled: 5, stateNever: 6}
+
+// The states of a host never hunted: it logs the pack's queries (an
+// osqueryd host enrolled over the TLS API, or whose results were
+// ingested), it is enrolled but has logged nothing yet, or neither.
+const (
+	stateLogging  = "logging"
+	stateEnrolled = "enrolled"
+	stateNever    = "never hunted"
+)
 
 func (p *Page) hosts(hs []store.HostState, fs []store.Change, covered []string, limit int) {
 	found, triaged := map[string]int{}, map[string]int{}
@@ -185,8 +208,12 @@ func (p *Page) hosts(hs []store.HostState, fs []store.Change, covered []string, 
 	for i, h := range hs {
 		state := h.State
 		switch {
+		case h.Run == 0 && !h.Logged.IsZero():
+			state = stateLogging
+		case h.Run == 0 && h.Enrolled:
+			state = stateEnrolled
 		case h.Run == 0:
-			state = "never hunted"
+			state = stateNever
 		case state == "":
 			state = "unknown"
 		}
@@ -195,7 +222,7 @@ func (p *Page) hosts(hs []store.HostState, fs []store.Change, covered []string, 
 		if h.Err != "" && !slices.Contains(reasons, h.Err) {
 			reasons = append([]string{h.Err}, reasons...)
 		}
-		views[i] = HostView{Name: h.Host, LastHunt: stamp(h.Started), State: state, Reasons: reasons,
+		views[i] = HostView{Name: h.Host, LastHunt: stamp(h.Started), LastLogged: stamp(h.Logged), State: state, Reasons: reasons,
 			Problems: h.Problems, Findings: found[h.Host], Triaged: triaged[h.Host]}
 	}
 	// failed and incomplete hosts first, then the most untriaged findings
@@ -203,7 +230,7 @@ func (p *Page) hosts(hs []store.HostState, fs []store.Change, covered []string, 
 		return cmp.Or(cmp.Compare(min(stateOrder[a.State], 2), min(stateOrder[b.State], 2)), cmp.Compare(b.Findings-b.Triaged, a.Findings-a.Triaged),
 			cmp.Compare(stateOrder[a.State], stateOrder[b.State]), strings.Compare(a.Name, b.Name))
 	})
-	for _, s := range []string{store.StateOK, store.StateIncomplete, store.StateFailed, "unknown", "never hunted"} {
+	for _, s := range []string{store.StateOK, store.StateIncomplete, store.StateFailed, "unknown", stateLogging, stateEnrolled, stateNever} {
 		if states[s] > 0 || s == store.StateOK || s == store.StateIncomplete || s == store.StateFailed {
 			p.States = append(p.States, StateCount{s, states[s]})
 		}
@@ -287,9 +314,17 @@ func (p *Page) findings(fs []store.Change, covered []string, o Options) {
 	slices.SortFunc(p.Detections, func(a, b DetectionView) int {
 		return cmp.Or(cmp.Compare(b.HostRows-b.Triaged, a.HostRows-a.Triaged), cmp.Compare(sev(a.Severity), sev(b.Severity)), strings.Compare(a.ID, b.ID))
 	})
-	// untriaged first, then the most severe, then the newest
+	// those not triaged on every host first, the most hosts left to
+	// triage first, then the most severe, then the newest
+	fully := func(g *group) int {
+		if g.triaged == len(g.names) {
+			return 1
+		}
+		return 0
+	}
 	slices.SortStableFunc(order, func(a, b *group) int {
-		return cmp.Or(cmp.Compare(a.triaged, b.triaged), cmp.Compare(sev(a.severity), sev(b.severity)), b.first.Compare(a.first), strings.Compare(a.id, b.id))
+		return cmp.Or(cmp.Compare(fully(a), fully(b)), cmp.Compare(len(b.names)-b.triaged, len(a.names)-a.triaged),
+			cmp.Compare(sev(a.severity), sev(b.severity)), b.first.Compare(a.first), strings.Compare(a.id, b.id))
 	})
 	p.FindingsTotal, p.HostRows = len(order), len(fs)
 	if len(order) > o.MaxFindings {
@@ -313,6 +348,21 @@ func (p *Page) findings(fs []store.Change, covered []string, o Options) {
 		}
 		p.Findings = append(p.Findings, v)
 	}
+}
+
+// command is pkgpersist report html on db with flag n: the page with
+// the rows a bound left out (a PostgreSQL URL as the page names it,
+// without its password).
+func command(db, flag string, n int) string {
+	return fmt.Sprintf("pkgpersist report html --db %s %s %d", shellQuote(db), flag, n)
+}
+
+// shellQuote quotes s for a POSIX shell where it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func sev(s string) int {

@@ -9,6 +9,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/pkgpersist/pkgpersist/collector/output"
 )
 
 //go:embed page.html
@@ -19,6 +21,11 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"join":  func(s []string) string { return strings.Join(s, ", ") },
 	"stamp": stamp,
 	"short": short,
+	// every value a host sent, with what would reorder or hide text
+	// (bidirectional controls, zero width and other format or control
+	// characters, line separators) escaped as the terminal output shows
+	// it
+	"shown": output.Safe,
 }).Parse(pageHTML))
 
 // CSP is the page's Content-Security-Policy with nonce: nothing may be

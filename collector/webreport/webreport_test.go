@@ -108,7 +108,7 @@ func TestHandler(t *testing.T) {
 // TestEmptyStore: a store with nothing in it is a page that says so.
 func TestEmptyStore(t *testing.T) {
 	var b bytes.Buffer
-	if err := Write(context.Background(), &b, storetest.Open(t), Defaults); err != nil {
+	if err := Write(context.Background(), &b, storetest.Open(t), Defaults()); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`id="timeline-empty"`, "no findings in the hosts' latest runs", `<b id="count-hosts">0</b>`} {
