@@ -429,11 +429,9 @@ func TestAutoloadTrimmed(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRoot(t)
-			for _, s := range []string{"postinstall.sh", "postremove.sh"} {
-				b, err := os.ReadFile(filepath.Join("../../dist/scripts", s))
-				must(t, err)
-				must(t, os.WriteFile(filepath.Join(r, s), b, 0o755))
-			}
+			b, err := os.ReadFile("../../dist/scripts/autoload.sh")
+			must(t, err)
+			must(t, os.WriteFile(filepath.Join(r, "autoload.sh"), b, 0o755))
 			must(t, os.WriteFile(filepath.Join(r, load), []byte(c.before), 0o644))
 			named := func(when string, want int) string {
 				t.Helper()
@@ -452,9 +450,13 @@ func TestAutoloadTrimmed(t *testing.T) {
 				}
 				return others
 			}
-			run(t, chroot, r, "/bin/sh", "/postinstall.sh", "configure")
+			// the script reads what happened from the extension's file
+			must(t, os.MkdirAll(filepath.Join(r, filepath.Dir(ext)), 0o755))
+			must(t, os.WriteFile(filepath.Join(r, ext), nil, 0o755))
+			run(t, chroot, r, "/bin/sh", "/autoload.sh", "configure")
 			named("install", 1)
-			run(t, chroot, r, "/bin/sh", "/postremove.sh", "remove")
+			must(t, os.Remove(filepath.Join(r, ext)))
+			run(t, chroot, r, "/bin/sh", "/autoload.sh", "remove")
 			if others := named("remove", 0); others != c.others {
 				t.Errorf("remove: the other lines are %q, want %q", others, c.others)
 			}
