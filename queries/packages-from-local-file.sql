@@ -5,7 +5,10 @@
 --   .deb, apt install ./x.deb; for rpm, rpm -i or dnf install of a file), or
 --   whose origin no list and no log can account for while package lists
 --   exist, or (rpm) that no DNF or YUM history records although it was
---   installed after the history began: rpm -i of a file. Attackers persist
+--   installed after the history began: rpm -i of a file. For rpm "after"
+--   rests on the package's record number in rpm's database, newer than a
+--   package DNF or YUM installed, whatever install time it carries (rpm
+--   records SOURCE_DATE_EPOCH as the install time). Attackers persist
 --   by installing their own package, whose postinst or %post runs as root
 --   (PANIX --malicious-package installs it with dpkg -i / rpm -i --force).
 -- attack: T1546.016
@@ -20,9 +23,13 @@
 --   more) when the logs that recorded their install were rotated away; rpm
 --   packages installed by rpm on purpose (rpm -i of a vendor .rpm, a
 --   kickstart or image build that runs rpm after DNF's first transaction)
---   or whose DNF history was deleted or reset. Not found: rpm packages
+--   or whose DNF history was deleted or reset; on Berkeley DB and NDB
+--   databases that rpm --rebuilddb renumbered in their own order, packages
+--   of the initial install. Not found: rpm packages
 --   installed before any DNF or YUM history exists (a host whose first
---   package manager run came after the attacker's rpm -i).
+--   package manager run came after the attacker's rpm -i); an rpm -i with
+--   a backdated install time made after DNF's first transaction and before
+--   a later one replaced every package the earlier ones installed.
 -- severity: low
 -- next: check that the package's origin is one your administrators installed on purpose
 SELECT manager, package, version, arch, source, reason, installed_by, requested_by, logged_at

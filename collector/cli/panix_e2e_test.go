@@ -70,8 +70,17 @@ func TestHuntPanixDpkg(t *testing.T) {
 // whose packages real dnf installed from a repository: rpmbuild of
 // PANIX's spec, rpm -i --force (with --noscripts: its %post would open
 // the shell), the package file moved to /var/lib/rpm/panix.rpm, the
-// crontab line that re-installs it.
+// crontab line that re-installs it. rpm takes SOURCE_DATE_EPOCH as the
+// install time, so a second case backdates panix's to 1970: its record
+// in rpm's database still says it came after DNF's packages.
 func TestHuntPanixRPM(t *testing.T) {
+	for name, env := range map[string][]string{"now": nil, "backdated": {"SOURCE_DATE_EPOCH=1"}} {
+		t.Run(name, func(t *testing.T) { huntPanixRPM(t, env) })
+	}
+}
+
+// huntPanixRPM is TestHuntPanixRPM with env added to panix's rpm -i.
+func huntPanixRPM(t *testing.T, env []string) {
 	dir, root := t.TempDir(), t.TempDir()
 	base := rpmtest.Build(t, dir, rpmtest.Spec{Name: "basesystem", Version: "11", Release: "13.el9",
 		Body: "Summary: s\nLicense: MIT\nBuildArch: noarch\nProvides: /bin/sh\n%description\nd\n%files\n"})
@@ -87,7 +96,12 @@ func TestHuntPanixRPM(t *testing.T) {
 			"%prep\n# No need to perform any preparation actions\n\n%install\n# Create directories\nmkdir -p %{buildroot}/usr/bin\n\n" +
 			"%files\n# No need to specify any files here since the payload is embedded\n\n" +
 			"%post\n# Trigger payload after installation\n" + panixPayload + "\n\n%clean\nrm -rf %{buildroot}\n"})
-	rpmtest.RPM(t, dir, root, "-i", "--force", "--noscripts", panix)
+	rpmtest.RPMWith(t, dir, root, env, "-i", "--force", "--noscripts", panix)
+	if env != nil {
+		if got := rpmtest.RPM(t, dir, root, "-q", "--qf", "%{INSTALLTIME}", "panix"); got != "1" {
+			t.Fatalf("rpm recorded panix's install time %q, not SOURCE_DATE_EPOCH's", got)
+		}
+	}
 	b, err := os.ReadFile(panix)
 	debtest.Must(t, err)
 	debtest.Must(t, os.WriteFile(filepath.Join(root, "var/lib/rpm/panix.rpm"), b, 0o644))

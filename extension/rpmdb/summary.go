@@ -7,6 +7,11 @@ package rpmdb
 // (Header.Strings copies them out of the blob): nothing in it refers to
 // the buffers a walk reads records into.
 type Summary struct {
+	// Num is the package's record number, rpm's header instance
+	// (%{DBINSTANCE}): each backend numbers a new record from a counter
+	// that only grows, whatever time the installer gives, so a higher
+	// number was installed later (rpm --rebuilddb numbers anew, in the
+	// order the old database lists its records)
 	Num                    uint32
 	Name, Version, Release string
 	Arch                   string // "" for gpg-pubkey, which has none

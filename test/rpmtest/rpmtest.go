@@ -97,7 +97,15 @@ func DNFOut(t testing.TB, dir, root, conf string, args ...string) string {
 // RPM runs the real rpm on root.
 func RPM(t testing.TB, dir, root string, args ...string) string {
 	t.Helper()
-	return run(t, Env(t, dir), "rpm", append([]string{"--root", root}, args...)...)
+	return RPMWith(t, dir, root, nil, args...)
+}
+
+// RPMWith is RPM with env (NAME=value) added to rpm's environment alone,
+// e.g. SOURCE_DATE_EPOCH, which rpm records as the install time of what it
+// installs.
+func RPMWith(t testing.TB, dir, root string, env []string, args ...string) string {
+	t.Helper()
+	return run(t, append(Env(t, dir), env...), "rpm", append([]string{"--root", root}, args...)...)
 }
 
 func run(t testing.TB, env []string, prog string, args ...string) string {

@@ -346,8 +346,23 @@ func Owners(pkgs []Package) map[string]Owner {
 // same database in dbpath (defines are more --define arguments): the
 // package list with every file and digest (rpm -qa --dump), each
 // package's release, arch, epoch and install time, and the owner and
-// version a lookup gives for every path.
+// version a lookup gives for every path, and each package's record
+// number (rpm's header instance, %{DBINSTANCE}).
 func Compare(t testing.TB, root, dbpath string, defines ...string) {
+	t.Helper()
+	compare(t, root, dbpath, true, defines)
+}
+
+// CompareHeaders is Compare where dbpath is rpm's import of the headers
+// of root's database (rpmdb --importdb, Import), not the same database:
+// rpm numbered the imported records itself, so record numbers are not
+// compared.
+func CompareHeaders(t testing.TB, root, dbpath string, defines ...string) {
+	t.Helper()
+	compare(t, root, dbpath, false, defines)
+}
+
+func compare(t testing.TB, root, dbpath string, instances bool, defines []string) {
 	t.Helper()
 	want := Dump(t, dbpath, defines...)
 	problems := &fsroot.Problems{}
@@ -369,6 +384,19 @@ func Compare(t testing.TB, root, dbpath string, defines ...string) {
 	wantMeta := strings.Split(strings.TrimSuffix(string(RPM(t, append(args, "-qa", "--qf", metaFormat)...)), "\n"), "\n")
 	if gotMeta := Meta(t, db); strings.Join(gotMeta, "\n") != strings.Join(wantMeta, "\n") {
 		t.Errorf("packages:\n%s\nrpm -qa --qf %q:\n%s", strings.Join(gotMeta, "\n"), metaFormat, strings.Join(wantMeta, "\n"))
+	}
+	if instances {
+		wantNums := string(RPM(t, append(args, "-qa", "--qf", "%{DBINSTANCE}\n")...))
+		var gotNums strings.Builder
+		if err := db.Packages(func(p rpmdb.Package) error {
+			fmt.Fprintf(&gotNums, "%d\n", p.Num)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if gotNums.String() != wantNums {
+			t.Errorf("record numbers:\n%s\nrpm -qa --qf %%{DBINSTANCE}:\n%s", gotNums.String(), wantNums)
+		}
 	}
 	files := 0
 	for path, o := range Owners(want) {

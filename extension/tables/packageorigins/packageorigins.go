@@ -39,7 +39,9 @@ func Table() *table.Table {
 			"and what dpkg's log (`/var/log/dpkg.log*`) and apt's history (`/var/log/apt/history.log*`, with its command line and requesting user) recorded of its install, rotated logs included. " +
 			"A version that no list offers and that dpkg installed without apt is `local-file`: a .deb given to `dpkg -i`. " +
 			"rpm packages (every rpm database format) with what DNF 4's history (`/var/lib/dnf/history.sqlite`, its write-ahead log included), DNF 5's (`/usr/lib/sysimage/libdnf5/transaction_history.sqlite`) and YUM's yumdb (`/var/lib/yum/yumdb`) recorded of the latest install, upgrade, downgrade or reinstall of that exact version: " +
-			"`@commandline` (or YUM's file path) is `local-file`; a package no history records, installed after the history began, is `unknown` with the reason `" + NoHistory + "…`: rpm installed it alone.",
+			"`@commandline` (or YUM's file path) is `local-file`; a package no history records, installed after the history began, is `unknown` with the reason `" + NoHistory + "…`: rpm installed it alone. " +
+			"Whether it came after the history began rests on its record number in rpm's database, which rpm allocates in order, before its install time, which the installer chooses (rpm records `SOURCE_DATE_EPOCH` as the install time): " +
+			"a record newer than a package DNF or YUM installed came after it, whatever its install time says; an older record is the initial install unless its install time is after DNF's first transaction.",
 		Columns: []table.Column{
 			{Name: "manager", Type: table.Text, Description: "`dpkg` or `rpm`"},
 			{Name: "package", Type: table.Text, Description: "Package name (`name:arch` for a Multi-Arch: same package)"},
@@ -50,7 +52,7 @@ func Table() *table.Table {
 			{Name: "installed_by", Type: table.Text, Description: "The command line of the last apt run that installed, upgraded, reinstalled or downgraded to this version (apt's `Commandline`; for rpm DNF's `cmdline`, DNF 5's description or yumdb's `command_line`); `''` when none did"},
 			{Name: "requested_by", Type: table.Text, Description: "The user apt recorded for that run (`Requested-By`, e.g. `alice (1000)`); `''` for root or none; for rpm `uid N`, the login uid DNF or YUM recorded (`''` when unset)"},
 			{Name: "logged_at", Type: table.Text, Description: "When dpkg's log last installed or upgraded to this version, as dpkg writes it (the host's local time); for rpm when that DNF transaction began (RFC 3339, UTC); `''` when no log line does"},
-			{Name: "install_time", Type: table.BigInt, Description: "When dpkg last unpacked the package: modification time of `info/<package>.list` (dpkg records no time in its status); for rpm the header's INSTALLTIME"},
+			{Name: "install_time", Type: table.BigInt, Description: "When dpkg last unpacked the package: modification time of `info/<package>.list` (dpkg records no time in its status); for rpm the header's INSTALLTIME, which rpm takes from `SOURCE_DATE_EPOCH` when the environment sets it"},
 			{Name: "source", Type: table.Text, Description: "`repository` (a list offers it, or apt installed it by name; DNF or YUM installed it from a repository), `local-file` (apt installed it from a .deb named on its command line, or dpkg's log installs it and apt's history has no run that did; DNF's `@commandline`, YUM's file path), or `unknown`"},
 			{Name: "reason", Type: table.Text, Description: "What the source rests on, or why it is unknown (no lists, logs rotated away…)"},
 			table.RootColumn,

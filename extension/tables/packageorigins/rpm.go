@@ -35,7 +35,7 @@ func RPMRows(ctx context.Context, root, admindir string) ([]table.Row, error) {
 		return nil, nil // no rpm database, or one that is a problem of the root
 	}
 	h := rpmhistory.Load(rctx, fs)
-	first := firstInstall(h, pkgs)
+	begins := historyStart(h, pkgs)
 	rows := make([]table.Row, 0, len(pkgs))
 	for _, p := range pkgs {
 		evr := p.Version + "-" + p.Release
@@ -58,24 +58,48 @@ func RPMRows(ctx context.Context, root, admindir string) ([]table.Row, error) {
 				row["logged_at"] = time.Unix(rec.Begin, 0).UTC().Format(time.RFC3339)
 			}
 		}
-		row["source"], row["reason"] = classifyRPM(p.Name, rec, found, h, first, p.InstallTime, p.HasInstallTime)
+		row["source"], row["reason"] = classifyRPM(p, rec, found, h, begins)
 		rows = append(rows, row)
 	}
 	return rows, nil
 }
 
-// firstInstall is when the root's history begins: DNF's first
-// transaction, or the earliest install of a package that yumdb records
-// (yumdb keeps no times); 0 when there is no history.
-func firstInstall(h *rpmhistory.History, pkgs []rpmdb.Summary) int64 {
-	first := h.First
+// start is where the root's history begins, in time and in rpm's
+// database. The time is the installer's word (rpm records
+// SOURCE_DATE_EPOCH as the install time, and a clock can be wrong); the
+// record number is rpm's: every backend gives a new package the next
+// number of a counter that only grows (Berkeley DB: the counter in record
+// 0, lib/backend/db3.c pkgInstance; NDB: the header's nextpkgidx,
+// ndb/rpmpkg.c rpmpkgNextPkgIdx; SQLite: hnum INTEGER PRIMARY KEY
+// AUTOINCREMENT, lib/backend/sqlite.c), so a package with a higher number
+// than one DNF or YUM installed was installed after it (rpm --rebuilddb
+// renumbers in the order the old database lists records: by number in
+// SQLite, in hash or slot order in Berkeley DB and NDB).
+type start struct {
+	// time is DNF's first transaction, or the earliest install of a
+	// package yumdb records (yumdb keeps no times); 0 when there is none
+	time int64
+	// num is the lowest record number of an installed package the
+	// history records; 0 when it records none of them
+	num uint32
+}
+
+// historyStart is where the root's history begins.
+func historyStart(h *rpmhistory.History, pkgs []rpmdb.Summary) start {
+	s := start{time: h.First}
 	for _, p := range pkgs {
 		rec, ok := h.Find(nevra(p))
-		if t := p.InstallTime; ok && rec.Manager == "yum" && p.HasInstallTime && t > 0 && (first == 0 || t < first) {
-			first = t
+		if !ok {
+			continue
+		}
+		if p.Num != 0 && (s.num == 0 || p.Num < s.num) {
+			s.num = p.Num
+		}
+		if t := p.InstallTime; rec.Manager == "yum" && p.HasInstallTime && t > 0 && (s.time == 0 || t < s.time) {
+			s.time = t
 		}
 	}
-	return first
+	return s
 }
 
 // nevra is what the history knows p by (an epoch rpm did not record is 0).
@@ -84,8 +108,12 @@ func nevra(p rpmdb.Summary) rpmhistory.NEVRA {
 }
 
 // classifyRPM decides the source of an rpm package from what the package
-// managers recorded, saying what it rests on.
-func classifyRPM(name string, rec rpmhistory.Record, found bool, h *rpmhistory.History, first, installed int64, hasTime bool) (string, string) {
+// managers recorded, saying what it rests on. Of a package no history
+// records, its record number says whether it came after the history
+// began; its install time only where the numbers cannot tell.
+func classifyRPM(p rpmdb.Summary, rec rpmhistory.Record, found bool, h *rpmhistory.History, s start) (string, string) {
+	const before = "no package manager history records it; installed before the history begins (the system's initial install, an image built with rpm)"
+	const older = ": its rpm database record is older than every package DNF or YUM installed"
 	switch {
 	case found && rpmhistory.FromFile(rec.Repo):
 		return FromLocalFile, fmt.Sprintf("%s installed it from a file named on its command line (repository %s)%s", rec.Manager, rec.Repo, where(rec))
@@ -93,16 +121,41 @@ func classifyRPM(name string, rec rpmhistory.Record, found bool, h *rpmhistory.H
 		return FromUnknown, fmt.Sprintf("%s recorded it without a repository (%q)%s", rec.Manager, rec.Repo, where(rec))
 	case found:
 		return FromRepository, fmt.Sprintf("%s installed it from repository %s%s", rec.Manager, rec.Repo, where(rec))
-	case name == "gpg-pubkey":
+	case p.Name == "gpg-pubkey":
 		return FromUnknown, "a public key rpm imported (rpm --import, or DNF or YUM for a repository's key): no history records keys"
 	case len(h.Files) == 0:
 		return FromUnknown, "no DNF or YUM history in the root (" + rpmhistory.DNF4 + ", " + rpmhistory.DNF5 + ", " + rpmhistory.YumDB + ")"
-	case !hasTime:
+	case s.num != 0 && p.Num > s.num:
+		return FromUnknown, NoHistory + "; installed after the history began" + newer(p, s)
+	case !p.HasInstallTime && s.num != 0:
+		return FromUnknown, before + older + " (rpm recorded no install time)"
+	case !p.HasInstallTime:
 		return FromUnknown, "no package manager history records it, and rpm recorded no install time"
-	case first == 0 || installed < first:
-		return FromUnknown, "no package manager history records it; installed before the history begins (the system's initial install, an image built with rpm)"
+	case s.num != 0 && (s.time == 0 || p.InstallTime <= s.time):
+		// within the second DNF's first transaction began, the record
+		// says which came first
+		return FromUnknown, before + older
+	case s.time == 0 || p.InstallTime < s.time:
+		return FromUnknown, before
 	}
+	// a later install time (with an older record: the packages of DNF's
+	// first transactions were since upgraded or removed)
 	return FromUnknown, NoHistory + "; installed after the history began, by something other than DNF or YUM"
+}
+
+// newer says why a package whose record is newer than one DNF or YUM
+// installed was installed after the history began, whatever its install
+// time says.
+func newer(p rpmdb.Summary, s start) string {
+	const why = "its rpm database record is newer than packages DNF or YUM installed"
+	switch {
+	case !p.HasInstallTime:
+		return " (" + why + "; rpm recorded no install time)"
+	case s.time != 0 && p.InstallTime < s.time:
+		return fmt.Sprintf(" (%s; its install time, %s, is earlier: rpm takes SOURCE_DATE_EPOCH as the install time, and a clock can be wrong)",
+			why, time.Unix(p.InstallTime, 0).UTC().Format(time.RFC3339))
+	}
+	return ", by something other than DNF or YUM (" + why + ")"
 }
 
 // where names the transaction a record is from.

@@ -24,12 +24,8 @@ import (
 // table must read it there.
 func TestRPMOriginsOracle(t *testing.T) {
 	dir, root := t.TempDir(), t.TempDir()
-	base := rpmtest.Build(t, dir, rpmtest.Spec{Name: "base", Version: "1", Release: "1",
-		Body: "Summary: s\nLicense: MIT\nBuildArch: noarch\nProvides: /bin/sh\n%description\nd\n%files\n"})
-	fromrepo := rpmtest.Build(t, dir, rpmtest.Spec{Name: "fromrepo", Version: "2", Release: "3", Body: rpmtest.Noarch})
-	fromfile := rpmtest.Build(t, dir, rpmtest.Spec{Name: "fromfile", Version: "4", Release: "5", Body: rpmtest.Noarch})
-	bare := rpmtest.Build(t, dir, rpmtest.Spec{Name: "bare", Version: "6", Release: "7", Body: rpmtest.Noarch})
-	conf := rpmtest.Repo(t, dir, base, fromrepo)
+	fromfile, bare := noarch(t, dir, "fromfile", "4", "5"), noarch(t, dir, "bare", "6", "7")
+	conf := localRepo(t, dir)
 	rpmtest.DNF(t, dir, root, conf, "install", "fromrepo")
 	rpmtest.DNF(t, dir, root, conf, "install", fromfile)
 	rpmtest.RPM(t, dir, root, "-i", "--nodeps", "--noscripts", bare)
@@ -65,6 +61,21 @@ func TestRPMOriginsOracle(t *testing.T) {
 	if want["fromrepo-2-3.noarch"].repo != "local" || want["fromfile-4-5.noarch"].repo != "@commandline" || len(want) != 3 {
 		t.Fatalf("dnf's history is not what the test made: %+v", want)
 	}
+}
+
+// localRepo makes a repository for dnf of fromrepo-2-3 and base, which
+// provides the /bin/sh its %post needs, and returns dnf's configuration.
+func localRepo(t *testing.T, dir string) string {
+	t.Helper()
+	base := rpmtest.Build(t, dir, rpmtest.Spec{Name: "base", Version: "1", Release: "1",
+		Body: "Summary: s\nLicense: MIT\nBuildArch: noarch\nProvides: /bin/sh\n%description\nd\n%files\n"})
+	return rpmtest.Repo(t, dir, base, noarch(t, dir, "fromrepo", "2", "3"))
+}
+
+// noarch builds a package with no files and a harmless %post.
+func noarch(t *testing.T, dir, name, version, release string) string {
+	t.Helper()
+	return rpmtest.Build(t, dir, rpmtest.Spec{Name: name, Version: version, Release: release, Body: rpmtest.Noarch})
 }
 
 // dnfItem is what dnf history info shows of a package's install.
@@ -109,3 +120,77 @@ func dnfHistory(t *testing.T, dir, root, conf string) map[string]dnfItem {
 // altered is a "Packages Altered" line of an install: action, NEVRA and
 // @repository.
 var altered = regexp.MustCompile(`^\s+(?:Install|Upgrade|Downgrade|Reinstall|Obsoleting)\s+(\S+)\s+@(\S+)$`)
+
+// TestRPMBackdatedOracle: rpm takes SOURCE_DATE_EPOCH as the install time
+// of what it installs, so a package rpm -i installed after DNF's first
+// transaction can carry an install time from before it. The table must
+// still say that no history records it, installed after the history
+// began: its record in rpm's database is newer than the packages DNF
+// installed. Packages rpm installed before DNF's first transaction, with
+// their true install time or a backdated one, stay the initial install.
+// rpm itself says what it recorded (INSTALLTIME, DBINSTANCE); the same
+// holds after rpm --rebuilddb.
+func TestRPMBackdatedOracle(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	image, imageOld, planted := noarch(t, dir, "image", "1", "1"), noarch(t, dir, "imageold", "1", "1"), noarch(t, dir, "planted", "6", "7")
+	backdate := []string{"SOURCE_DATE_EPOCH=86400"}
+	rpmtest.RPM(t, dir, root, "-i", "--nodeps", "--noscripts", image)
+	rpmtest.RPMWith(t, dir, root, backdate, "-i", "--nodeps", "--noscripts", imageOld)
+	rpmtest.DNF(t, dir, root, localRepo(t, dir), "install", "fromrepo")
+	rpmtest.RPMWith(t, dir, root, backdate, "-i", "--nodeps", "--noscripts", planted)
+
+	checkBackdated(t, dir, root)
+	// rpm --rebuilddb numbers the records anew, in the order SQLite lists
+	// them (by number): the order, and so the verdicts, stay
+	rpmtest.RPM(t, dir, root, "--rebuilddb")
+	checkBackdated(t, dir, root)
+}
+
+// checkBackdated checks the table's verdicts on TestRPMBackdatedOracle's
+// root against what rpm recorded.
+func checkBackdated(t *testing.T, dir, root string) {
+	t.Helper()
+	// what rpm recorded: the install time it was given, the record after DNF's
+	recorded := map[string][2]int64{}
+	for _, line := range strings.Fields(rpmtest.RPM(t, dir, root, "-qa", "--qf", `%{NAME}:%{INSTALLTIME}:%{DBINSTANCE}\n`)) {
+		f := strings.Split(line, ":")
+		if len(f) != 3 {
+			t.Fatalf("rpm -qa: %q", line)
+		}
+		it, err1 := strconv.ParseInt(f[1], 10, 64)
+		num, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("rpm -qa: %q", line)
+		}
+		recorded[f[0]] = [2]int64{it, num}
+	}
+	if recorded["planted"][0] != 86400 || recorded["imageold"][0] != 86400 || recorded["planted"][1] <= recorded["fromrepo"][1] || recorded["image"][1] >= recorded["fromrepo"][1] {
+		t.Fatalf("rpm recorded (install time, record) %v: not what the test made", recorded)
+	}
+
+	rows, err := RPMRows(context.Background(), root, "/var/lib/dpkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		name := r["package"]
+		seen[name] = true
+		if r["install_time"] != strconv.FormatInt(recorded[name][0], 10) {
+			t.Errorf("%s: install_time %s, rpm says %d", name, r["install_time"], recorded[name][0])
+		}
+		switch name {
+		case "planted":
+			if r["source"] != FromUnknown || !strings.HasPrefix(r["reason"], NoHistory) || !strings.Contains(r["reason"], "its rpm database record is newer than packages DNF or YUM installed") || !strings.Contains(r["reason"], "1970-01-02") {
+				t.Errorf("planted after dnf with a backdated install time: %s: %s", r["source"], r["reason"])
+			}
+		case "image", "imageold":
+			if r["source"] != FromUnknown || strings.HasPrefix(r["reason"], NoHistory) || !strings.Contains(r["reason"], "initial install") {
+				t.Errorf("%s, installed by rpm before dnf's first transaction: %s: %s", name, r["source"], r["reason"])
+			}
+		}
+	}
+	if len(seen) != 5 || !seen["planted"] || !seen["image"] || !seen["imageold"] {
+		t.Fatalf("rows %v, want rpm's 5 packages", rows)
+	}
+}
