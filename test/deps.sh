@@ -24,6 +24,10 @@ needs=(
   "test -x /usr/sbin/sshd:openssh-server"
   "command -v ssh:openssh-client"
   "test -e /usr/lib/python3/dist-packages/dnfpluginscore:dnf-plugins-core"
+  # alpm_hooks' oracle: Debian's pacman installs a package into a fixture
+  # root and runs its hooks (makepkg is pacman's package builder)
+  "command -v pacman:pacman-package-manager"
+  "command -v makepkg:makepkg"
   # make dist: static builds for amd64 (musl) and arm64 (static glibc);
   # its tests run them in an empty root, arm64 through qemu, and read the
   # ELF headers with readelf and file

@@ -30,6 +30,7 @@ func TestBadInputEveryTable(t *testing.T) {
 		"etc/yum/post-actions":                       ".action",
 		"var/lib/dpkg/info":                          ".postinst",
 		"var/lib/apt/lists":                          "_Packages.lz4",
+		"usr/share/libalpm/hooks":                    ".hook",
 	}
 	must := func(err error) {
 		t.Helper()
