@@ -35,7 +35,8 @@ type Directive struct {
 // r ends. It returns how r ended: nil at its end, the read error, or
 // errStopped.
 func ScanINI(r io.Reader, stop func() bool, cb func(Directive) bool) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	// a buffer just over one fgets chunk: hook files are many and small
+	br := bufio.NewReaderSize(r, 8<<10)
 	var section string
 	inSection := false
 	for n := 1; ; n++ {
@@ -43,7 +44,7 @@ func ScanINI(r io.Reader, stop func() bool, cb func(Directive) bool) error {
 			return ErrStopped
 		}
 		line, err := readChunk(br)
-		if len(line) == 0 && err != nil {
+		if err != nil {
 			if err == io.EOF {
 				return nil
 			}
@@ -64,20 +65,19 @@ func ScanINI(r io.Reader, stop func() bool, cb func(Directive) bool) error {
 }
 
 // readChunk is one fgets(buf, PATH_MAX): up to and including a newline,
-// at most lineMax bytes.
+// at most lineMax bytes. The chunk is valid until the next read.
 func readChunk(br *bufio.Reader) ([]byte, error) {
-	var out []byte
-	for len(out) < lineMax {
-		b, err := br.ReadByte()
-		if err != nil {
-			return out, err
-		}
-		out = append(out, b)
-		if b == '\n' {
-			break
-		}
+	p, err := br.Peek(lineMax)
+	if i := bytes.IndexByte(p, '\n'); i >= 0 {
+		p = p[:i+1]
+		err = nil
 	}
-	return out, nil
+	if len(p) > 0 {
+		// Discard keeps what Peek returned in the buffer
+		_, _ = br.Discard(len(p))
+		return p, nil
+	}
+	return nil, err
 }
 
 // directive interprets one fgets chunk: C string semantics (a NUL ends
