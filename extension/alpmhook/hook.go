@@ -37,10 +37,13 @@ type Hook struct {
 	When string
 	// Exec is the command as wordsplit splits it (no shell); ExecSet
 	// tells an empty Exec from none.
-	Exec        []string
-	ExecSet     bool
-	ExecLine    int
-	Depends     []string
+	Exec     []string
+	ExecSet  bool
+	ExecLine int
+	Depends  []string
+	// NullDepends: a Depends line without '=', which libalpm can never
+	// satisfy (the hook is loaded but "could not satisfy dependencies")
+	NullDepends bool
 	AbortOnFail bool
 	// NeedsTargets passes the matched targets on the command's stdin.
 	NeedsTargets bool
@@ -109,9 +112,10 @@ func (h *Hook) directive(d Directive) bool {
 		h.Warnings = append(h.Warnings, fmt.Sprintf("line %d: overwriting previous definition of %s", d.Line, key))
 	}
 	// libalpm 6.0.2 passes a missing value (no '=') on as NULL: strcmp
-	// and the later matching of a NULL target crash pacman
+	// of it, or the later matching of a NULL target, crashes pacman
+	// (segmentation fault, its database lock left behind)
 	noValue := func() bool {
-		return fail("%s has no value (no '='): pacman 6.0.2 hands libalpm a NULL value, which crashes it", d.Key)
+		return fail("%s has no value (no '='): pacman 6.0.2 crashes on it (segmentation fault) and leaves its database locked", d.Key)
 	}
 	switch {
 	case !d.InSection:
@@ -180,7 +184,10 @@ func (h *Hook) directive(d Directive) bool {
 			h.Description = d.Value
 		case "Depends":
 			if !d.HasValue {
-				return noValue()
+				// hook.c:226-229 keeps the NULL; alpm_find_satisfier
+				// never satisfies it, so the hook never runs
+				h.NullDepends = true
+				return true
 			}
 			h.Depends = append(h.Depends, d.Value)
 		case "AbortOnFail":

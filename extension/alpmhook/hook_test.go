@@ -107,6 +107,9 @@ func TestParseRules(t *testing.T) {
 		{"value with =", trig + "[Action]\nWhen = PreTransaction\nExec = /usr/bin/env A=b /bin/true\n", true, "",
 			func(h *Hook) bool { return reflect.DeepEqual(h.Exec, []string{"/usr/bin/env", "A=b", "/bin/true"}) }},
 		{"no value", "[Trigger]\nOperation\n", false, "Operation has no value", nil},
+		// hook.c:226-229 a Depends without '=' is kept as NULL: loaded,
+		// never satisfied
+		{"depends without value", trig + act + "Depends\n", true, "", func(h *Hook) bool { return h.NullDepends }},
 		// wordsplit of an empty value is an empty command
 		{"empty exec", trig + "[Action]\nWhen = PreTransaction\nExec =\n", true, "",
 			func(h *Hook) bool { return h.ExecSet && len(h.Exec) == 0 }},

@@ -127,6 +127,8 @@ func Evaluate(ctx context.Context, fs *fsroot.Root) []Hook {
 		switch {
 		case !h.valid:
 		case h.Hook.Masking():
+		case h.Hook.NullDepends:
+			h.Reason = "never runs: a Depends line without '=' names no package, which libalpm never finds installed (\"could not satisfy dependencies\")"
 		case conf.failed != "":
 			h.Reason = "pacman does not start: " + conf.failed
 		case blocker != "":

@@ -29,13 +29,16 @@ type pacmanRoot struct {
 	markers string
 }
 
+// newPacmanRoot copies the fixture root (none for an empty root).
 func newPacmanRoot(t *testing.T, fixture string) *pacmanRoot {
 	t.Helper()
 	p := &pacmanRoot{t: t, dir: t.TempDir(), pacman: need.Program(t, "pacman")}
 	busybox := need.Program(t, "busybox")
 	p.root = filepath.Join(p.dir, "root")
 	p.markers = filepath.Join(p.root, "markers")
-	must(t, aptoracle.CopyTree(filepath.Join(rootsDir, fixture), p.root))
+	if fixture != "" {
+		must(t, aptoracle.CopyTree(filepath.Join(rootsDir, fixture), p.root))
+	}
 	for _, d := range []string{"bin", "markers", "var/lib/pacman", "var/cache/pacman/pkg", "var/log"} {
 		must(t, os.MkdirAll(filepath.Join(p.root, d), 0o755))
 	}
