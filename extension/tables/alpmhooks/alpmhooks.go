@@ -207,6 +207,9 @@ func (h *Hook) load(ctx context.Context, fs *fsroot.Root) string {
 	fi, err := fs.Stat(h.Path)
 	switch {
 	case err != nil:
+		// a loop is a problem of the root; a dangling symlink is not
+		// (nothing to read), but libalpm fails on both
+		fs.Report(h.Path, err)
 		h.Reason = "invalid: could not stat: " + err.Error()
 		h.unlisted(fs)
 		return h.Reason
