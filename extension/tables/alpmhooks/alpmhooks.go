@@ -127,6 +127,8 @@ func Evaluate(ctx context.Context, fs *fsroot.Root) []Hook {
 		switch {
 		case !h.valid:
 		case h.Hook.Masking():
+		case len(h.Hook.Exec) == 0:
+			h.Reason = "runs no command: Exec is empty, and libalpm's execv of nothing fails"
 		case h.Hook.NullDepends:
 			h.Reason = "never runs: a Depends line without '=' names no package, which libalpm never finds installed (\"could not satisfy dependencies\")"
 		case conf.failed != "":

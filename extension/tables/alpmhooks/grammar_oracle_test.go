@@ -49,6 +49,7 @@ func TestOracleGrammar(t *testing.T) {
 		"no-value-depends":     trig + when + exec + "Depends\n",
 		"no-value-target":      "[Trigger]\nOperation = Install\nType = Package\nTarget\n" + when + exec,
 		"no-value-description": trig + when + exec + "Description\n",
+		"empty-exec":           trig + when + "Exec =\n",
 	}
 	// loaded, but the package the test installs does not match the
 	// triggers (the last matching target is a negation): no marker
