@@ -34,7 +34,7 @@ type config struct {
 
 // readConfig reads pacman.conf's [options] HookDir and DBPath, following
 // Include directives as src/pacman/conf.c _parse_directive and
-// process_include do (a glob; files that do not exist are ignored).
+// process_include do (a glob; a file that cannot be read stops pacman).
 func readConfig(fs *fsroot.Root) config {
 	c := config{dbPath: alpmdb.DefaultDBPath}
 	if fs.Kind(confFile) == "" {
@@ -91,14 +91,13 @@ func (c *config) parse(fs *fsroot.Root, file string, section *string, depth int)
 }
 
 // glob expands a pattern whose last element may hold wildcards, inside
-// the root, sorted as glob(3) sorts.
+// the root, sorted as glob(3) sorts; with GLOB_NOCHECK, as pacman calls
+// it, a pattern that matches nothing is returned itself (and pacman then
+// fails to read that file).
 func glob(fs *fsroot.Root, pattern string) []string {
 	dir, base := path.Split(pattern)
 	if !strings.ContainsAny(base, "*?[") {
-		if fs.Kind(pattern) == "file" {
-			return []string{pattern}
-		}
-		return nil
+		return []string{pattern}
 	}
 	names, _ := fs.ReadDir(dir)
 	sort.Strings(names)
@@ -107,6 +106,9 @@ func glob(fs *fsroot.Root, pattern string) []string {
 		if ok, _ := path.Match(base, n); ok && !strings.HasPrefix(n, ".") {
 			out = append(out, path.Join(dir, n))
 		}
+	}
+	if len(out) == 0 {
+		return []string{pattern}
 	}
 	return out
 }
