@@ -30,6 +30,8 @@ func TestBadInputEveryTable(t *testing.T) {
 		"etc/yum/post-actions":                       ".action",
 		"var/lib/dpkg/info":                          ".postinst",
 		"var/lib/apt/lists":                          "_Packages.lz4",
+		"usr/lib/rpm/macros.d":                       "",
+		"etc/rpm":                                    "",
 	}
 	must := func(err error) {
 		t.Helper()

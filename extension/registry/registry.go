@@ -16,6 +16,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmeventstatus"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmfileevents"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmprocessevents"
+	"github.com/pkgpersist/pkgpersist/extension/tables/rpmmacros"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
 )
 
@@ -30,6 +31,7 @@ func WithEvents(src *events.Sources) []*table.Table {
 		dpkghooks.Table(),
 		dnfplugins.Table(),
 		yumplugins.Table(),
+		rpmmacros.Table(),
 		pmactions.Table(),
 		hooktargets.Table(),
 		packagescripts.Table(),
