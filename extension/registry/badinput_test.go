@@ -32,6 +32,7 @@ func TestBadInputEveryTable(t *testing.T) {
 		"var/lib/apt/lists":                          "_Packages.lz4",
 		"usr/lib/rpm/macros.d":                       "",
 		"etc/rpm":                                    "",
+		"usr/lib64/rpm-plugins":                      ".so",
 	}
 	must := func(err error) {
 		t.Helper()

@@ -261,7 +261,7 @@ func define(s string) Def {
 	}
 	var body []byte
 	if i < len(s) && s[i] == '{' {
-		end := matchBrace(s[i:])
+		end := MatchBrace(s[i:])
 		if end < 0 {
 			d.Err = "Macro %" + d.Name + " has unterminated body"
 			return d
@@ -314,9 +314,10 @@ func validName(n string) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' && len(n) > 1
 }
 
-// matchBrace is matchchar(s, '{', '}') for s starting at '{': the index
-// just past the matching '}', -1 when there is none.
-func matchBrace(s string) int {
+// MatchBrace is rpm's matchchar(s, '{', '}') for s starting at '{' (a
+// `{…}` body, a `%{…}` reference): the index just past the matching '}'
+// (a backslash escapes the byte after it), -1 when there is none.
+func MatchBrace(s string) int {
 	lvl := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {

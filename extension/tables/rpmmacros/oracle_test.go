@@ -205,3 +205,49 @@ func TestOracleShowrcHost(t *testing.T) {
 	compare(t, rows, rpm)
 	compareRejected(t, "/", rows, rejected)
 }
+
+// TestOracleExpandHost: the expansion of plain references (what
+// rpm_plugins relies on) equals `rpm --eval` for this machine's effective
+// single-line macros that need no run-time evaluation.
+func TestOracleExpandHost(t *testing.T) {
+	rpmPath := need.Program(t, "rpm")
+	fs, err := fsroot.Open("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	macros, _, tgt := Evaluate(context.Background(), fs)
+	m := Defined(macros, tgt)
+	var names, want []string
+	for _, n := range m.Names() {
+		d, _ := m.Lookup(n)
+		v, err := m.Expand("%{" + n + "}")
+		if err != nil || d.Parametric || strings.ContainsAny(v, "\n") || strings.Contains(v, "%") {
+			continue
+		}
+		names = append(names, n)
+		want = append(want, v)
+	}
+	if len(names) < 50 {
+		t.Fatalf("only %d macros to compare", len(names))
+	}
+	args := []string{}
+	for _, n := range names {
+		args = append(args, "--eval", "%{"+n+"}")
+	}
+	cmd := exec.Command(rpmPath, args...)
+	cmd.Env = []string{"HOME=/root", "LC_ALL=C", "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(got) != len(names) {
+		t.Fatalf("rpm printed %d lines for %d macros", len(got), len(names))
+	}
+	for i, n := range names {
+		if got[i] != want[i] {
+			t.Errorf("%%{%s}: table %q, rpm --eval %q", n, want[i], got[i])
+		}
+	}
+}

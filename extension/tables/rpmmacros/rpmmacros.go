@@ -51,10 +51,13 @@ type Macro struct {
 	Effective bool
 	Reason    string
 	Users     []string
+	// Other marks another user's ~/.rpmmacros: not what rpm run by
+	// root uses.
+	Other bool
 }
 
-// file is one macro file as read.
-type file struct {
+// File is one macro file as read.
+type File struct {
 	path    string
 	defs    []rpmmacro.Def
 	failed  string // why it could not be read to the end
@@ -69,20 +72,21 @@ type file struct {
 var replacedAfterLoad = map[string]bool{"_target": true, "_target_cpu": true, "_target_os": true}
 
 // Evaluate reads every macro file of the root's macro path, and the files
-// beside them rpm does not load, within ctx's time.
-func Evaluate(ctx context.Context, fs *fsroot.Root) ([]Macro, []*file) {
+// beside them rpm does not load, within ctx's time; it returns the rows,
+// the files read and rpm's %{_target}.
+func Evaluate(ctx context.Context, fs *fsroot.Root) ([]Macro, []*File, string) {
 	tgt := target(fs)
 	ven, vendorDirs := vendor(fs)
 	hs := homes(fs)
 	var out []Macro
-	var files []*file
-	read := func(p string) *file {
+	var files []*File
+	read := func(p string) *File {
 		f := readFile(ctx, fs, p)
 		files = append(files, f)
 		return f
 	}
 	// the system's files and root's ~/.rpmmacros, in load order
-	var loaded []*file
+	var loaded []*File
 	var rootHome *home
 	for i := range hs {
 		if hs[i].root {
@@ -119,7 +123,10 @@ func Evaluate(ctx context.Context, fs *fsroot.Root) ([]Macro, []*file) {
 		}
 		f := read(h.dir + "/.rpmmacros")
 		f.users = h.users
-		out = append(out, effective([]*file{f}, "")...)
+		for _, m := range effective([]*File{f}, "") {
+			m.Other = true
+			out = append(out, m)
+		}
 	}
 	// what rpm does not load
 	for _, s := range skipped(fs, tgt, ven, vendorDirs) {
@@ -129,12 +136,12 @@ func Evaluate(ctx context.Context, fs *fsroot.Root) ([]Macro, []*file) {
 			out = append(out, m)
 		}
 	}
-	return out, files
+	return out, files, tgt
 }
 
 // readFile reads one macro file to the end, or says why not.
-func readFile(ctx context.Context, fs *fsroot.Root, p string) *file {
-	f := &file{path: p}
+func readFile(ctx context.Context, fs *fsroot.Root, p string) *File {
+	f := &File{path: p}
 	fh, err := fs.OpenFile(p)
 	if err != nil {
 		f.failed = "cannot be read: " + err.Error()
@@ -167,7 +174,7 @@ func readFile(ctx context.Context, fs *fsroot.Root, p string) *file {
 
 // rows are a file's definitions, none effective yet, and a row for a file
 // rpm cannot read (or read to the end).
-func rows(f *file) []Macro {
+func rows(f *File) []Macro {
 	var out []Macro
 	for _, d := range f.defs {
 		m := Macro{Path: f.path, Def: d, Users: f.users}
@@ -186,7 +193,7 @@ func rows(f *file) []Macro {
 // each name: the last one pushed (pushMacro), except the macros rpm
 // replaces after loading and loadMacroFile's own __file_name and
 // __file_lineno, which it pops at the end of each file and line.
-func effective(files []*file, optflags string) []Macro {
+func effective(files []*File, optflags string) []Macro {
 	var out []Macro
 	last := map[string]int{}
 	for _, f := range files {
@@ -331,8 +338,8 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	defer fs.Close()
 	rctx, cancel := table.Reading(ctx)
 	defer cancel()
-	macros, files := Evaluate(rctx, fs)
-	byPath := map[string]*file{}
+	macros, files, _ := Evaluate(rctx, fs)
+	byPath := map[string]*File{}
 	for _, f := range files {
 		byPath[f.path] = f
 	}
