@@ -6,6 +6,7 @@ package rpmmacro
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"strings"
 )
@@ -50,9 +51,10 @@ var Builtins = map[string]bool{
 
 // Reader reads the definitions of one macro file.
 type Reader struct {
-	br   *bufio.Reader
-	line int // physical lines read so far
-	err  error
+	br      *bufio.Reader
+	line    int // physical lines read so far
+	err     error
+	scratch []byte
 }
 
 // NewReader reads from r.
@@ -69,11 +71,11 @@ func (r *Reader) Next() (Def, bool) {
 		if n == 0 {
 			return Def{}, false
 		}
-		s := strings.TrimLeft(text, " \t")
-		if !strings.HasPrefix(s, "%") {
+		s := bytes.TrimLeft(text, " \t")
+		if len(s) == 0 || s[0] != '%' {
 			continue
 		}
-		d := define(s[1:])
+		d := define(string(s[1:]))
 		d.Line, d.EndLine = start, r.line
 		return d, true
 	}
@@ -94,23 +96,29 @@ func All(r io.Reader) ([]Def, error) {
 
 // fgets is C's fgets: at most max bytes, up to and including '\n'; false
 // at the end of the file with nothing read.
-func (r *Reader) fgets(max int) ([]byte, bool) {
-	var b []byte
+func (r *Reader) fgets(b []byte, max int) ([]byte, bool) {
+	start := len(b)
+	max += start
 	for len(b) < max {
-		c, err := r.br.ReadByte()
-		if err != nil {
-			if err != io.EOF {
-				r.err = err
+		if r.br.Buffered() == 0 {
+			if _, err := r.br.Peek(1); err != nil {
+				if err != io.EOF {
+					r.err = err
+				}
+				break
 			}
+		}
+		buf, _ := r.br.Peek(min(r.br.Buffered(), max-len(b)))
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			b = append(b, buf[:i+1]...)
+			r.br.Discard(i + 1)
 			break
 		}
-		b = append(b, c)
-		if c == '\n' {
-			break
-		}
+		b = append(b, buf...)
+		r.br.Discard(len(buf))
 	}
-	if len(b) == 0 && max > 0 {
-		return nil, false
+	if len(b) == start && max > start {
+		return b, false
 	}
 	return b, true
 }
@@ -120,17 +128,21 @@ func iseol(c byte) bool { return c == '\n' || c == '\r' }
 // logicalLine is rdcl: physical lines joined while the line ends with a
 // backslash or a %{, %( or %[ is open; a line that does not start with
 // `%` (after blanks) is one line. It returns the text (as C sees it, up
-// to the first NUL) and how many physical reads it took.
-func (r *Reader) logicalLine() (string, int) {
-	var buf []byte
+// to the first NUL; valid until the next call) and how many physical
+// reads it took.
+func (r *Reader) logicalLine() ([]byte, int) {
+	buf := r.scratch[:0]
+	defer func() { r.scratch = buf[:0] }()
 	size, nlines, p := BufSize, 0, 0
 	first := true
 	var n nesting
 	for size > 0 {
-		raw, ok := r.fgets(size - 1)
-		if !ok {
+		q := len(buf)
+		var ok bool
+		if buf, ok = r.fgets(buf, size-1); !ok {
 			break
 		}
+		raw := buf[q:]
 		nlines++
 		r.line++
 		nb := len(raw)
@@ -147,11 +159,10 @@ func (r *Reader) logicalLine() (string, int) {
 		if e >= len(raw) || raw[e] == 0 {
 			// no end of line: the end of the file, a NUL, or a
 			// piece of a line longer than the buffer
-			buf = append(buf, raw[:e]...)
+			buf = buf[:q+e]
 			break
 		}
-		q := len(buf)
-		buf = append(buf, raw[:e+1]...) // with the end-of-line byte, as C's buffer has it
+		buf = buf[:q+e+1] // with the end-of-line byte, as C's buffer has it
 		end := q + e
 		if first {
 			first = false
@@ -174,7 +185,7 @@ func (r *Reader) logicalLine() (string, int) {
 		buf[end] = '\n'
 		size -= e + 1
 	}
-	return string(buf), nlines
+	return buf, nlines
 }
 
 // nesting is what rpm counts while it reads a line or a body: the %{, %(
