@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/extension/rpmmacro"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/test/need"
 )
@@ -249,5 +251,51 @@ func TestOracleExpandHost(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("%%{%s}: table %q, rpm --eval %q", n, want[i], got[i])
 		}
+	}
+}
+
+// TestOracleParserCorpus: for every input of the macro reader's fuzz
+// corpus, loaded alone as rpm's macro path (--macros), rpm's table of
+// file macros is the last accepted definition of each name, with its
+// options and body, and rpm rejects exactly the lines the reader rejects.
+func TestOracleParserCorpus(t *testing.T) {
+	need.Program(t, "rpm")
+	seeds, _ := filepath.Glob("../../rpmmacro/testdata/fuzz/FuzzAll/*")
+	if len(seeds) < 20 {
+		t.Fatalf("only %d seeds", len(seeds))
+	}
+	dir := t.TempDir()
+	for _, seed := range seeds {
+		raw, err := os.ReadFile(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, lit, _ := strings.Cut(strings.TrimSpace(string(raw)), "[]byte(")
+		data, err := strconv.Unquote(strings.TrimSuffix(lit, ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", seed, err)
+		}
+		file := filepath.Join(dir, "macros")
+		if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defs, err := rpmmacro.All(strings.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := effective([]*File{{path: file, defs: defs}}, "")
+		var trows []table.Row
+		for _, m := range rows {
+			trows = append(trows, table.Row{"name": m.Name, "value": m.Body, "options": m.Opts, "parametric": table.Bool(m.Parametric),
+				"effective": table.Bool(m.Effective && !replacedAfterLoad[m.Name] && m.Name != "optflags"), "reason": m.Reason, "loaded": "1", "path": file})
+		}
+		rpm, rejected := showrc(t, file, "", dir)
+		for _, n := range []string{"_target", "_target_cpu", "_target_os", "optflags"} {
+			delete(rpm, n)
+		}
+		t.Run(filepath.Base(seed), func(t *testing.T) {
+			compare(t, trows, rpm)
+			compareRejected(t, "/", trows, rejected)
+		})
 	}
 }
