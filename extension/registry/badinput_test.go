@@ -31,6 +31,9 @@ func TestBadInputEveryTable(t *testing.T) {
 		"var/lib/dpkg/info":                          ".postinst",
 		"var/lib/apt/lists":                          "_Packages.lz4",
 		"usr/share/libalpm/hooks":                    ".hook",
+		"usr/lib/rpm/macros.d":                       "",
+		"etc/rpm":                                    "",
+		"usr/lib64/rpm-plugins":                      ".so",
 	}
 	must := func(err error) {
 		t.Helper()

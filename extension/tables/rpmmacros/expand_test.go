@@ -1,0 +1,44 @@
+package rpmmacros
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/pkgpersist/pkgpersist/extension/rpmmacro"
+)
+
+func TestExpand(t *testing.T) {
+	def := func(name, body string) Macro {
+		return Macro{Def: rpmmacro.Def{Name: name, Body: body}, Loaded: true, Effective: true}
+	}
+	m := Defined([]Macro{
+		def("a", "A"), def("ab", "%{a}B"), def("nil", "%{!?nil}"), def("loop", "%{loop}"),
+		def("sh", "%(id)"), {Def: rpmmacro.Def{Name: "p", Body: "x", Parametric: true}, Loaded: true, Effective: true},
+		{Def: rpmmacro.Def{Name: "other", Body: "o"}, Loaded: true, Effective: true, Other: true},
+	}, "x86_64-linux")
+	for in, want := range map[string]string{
+		"%a/%ab":         "A/AB",
+		"100%%":          "100%",
+		"%{undef}/%u":    "%{undef}/%u",
+		"%{?undef}x":     "x",
+		"%{?a:yes}":      "yes",
+		"%{!?a:no}":      "",
+		"%{!?undef:no}":  "no",
+		"x%{nil}y":       "xy",
+		"%{_target_cpu}": "x86_64",
+		"%{other}":       "%{other}",
+	} {
+		got, err := m.Expand(in)
+		if err != nil || got != want {
+			t.Errorf("Expand(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"%{sh}", "%(id)", "%{lua:x}", "%[1+1]", "%{p}", "%{expand:x}", "%{unclosed"} {
+		if _, err := m.Expand(in); !errors.Is(err, ErrRunTime) {
+			t.Errorf("Expand(%q): %v, want ErrRunTime", in, err)
+		}
+	}
+	if _, err := m.Expand("%{loop}"); err == nil {
+		t.Error("a macro that expands to itself expanded")
+	}
+}
