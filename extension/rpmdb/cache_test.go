@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -50,6 +51,7 @@ func TestCachedWalksOnce(t *testing.T) {
 			if again := runStatement(t, nil, root, c.owned); again.index == alone.index {
 				t.Error("without a cache, two DBs share an index")
 			}
+			runtime.KeepAlive(alone.indexRef)
 			if !reflect.DeepEqual(alone.scripts, first.scripts) {
 				t.Error("the run's summaries are not a walk's without a cache")
 			}
@@ -65,6 +67,9 @@ type statement struct {
 	scripts, origins []rpmdb.Summary
 	owner            rpmdb.Owner
 	index            uintptr
+	// indexRef keeps the index alive while index is compared: freed, its
+	// address could be another statement's index
+	indexRef any
 }
 
 func runStatement(t *testing.T, cache *dbcache.Cache, root, owned string) statement {
@@ -84,7 +89,7 @@ func runStatement(t *testing.T, cache *dbcache.Cache, root, owned string) statem
 	db := rpmdb.Cached(context.Background(), run, fs)
 	defer db.Close()
 	s.owner = db.Lookup(owned, func(int32) string { return "" })
-	s.index = rpmdb.IndexOf(db)
+	s.index, s.indexRef = rpmdb.IndexOf(db), rpmdb.IndexRef(db)
 	if ps := problems.List(); len(ps) > 0 {
 		t.Errorf("problems %v", ps)
 	}

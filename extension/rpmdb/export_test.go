@@ -11,6 +11,11 @@ func IndexOf(d *DB) uintptr {
 	return reflect.ValueOf(d.index).Pointer()
 }
 
+// IndexRef is d's file index itself: a caller comparing IndexOf's
+// addresses keeps it so that the index cannot be freed and its address
+// given to another one.
+func IndexRef(d *DB) any { return d.index }
+
 // SummariesOf identifies the walk list's summaries came from (0 when
 // there are none): lists from one walk share their first element.
 func SummariesOf(list []Summary) uintptr {
