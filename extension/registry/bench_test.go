@@ -25,7 +25,7 @@ const planted = 1000
 func benchRoot(b *testing.B) (string, int) {
 	b.Helper()
 	root := b.TempDir()
-	for _, fx := range []string{"dnf4", "yum", "dpkg", "dnf-actions", "panix-dpkg-malpkg"} {
+	for _, fx := range []string{"dnf4", "yum", "dpkg", "dnf-actions", "panix-dpkg-malpkg", "apk"} {
 		if err := aptoracle.CopyTree(filepath.Join("../../test/roots", fx), root); err != nil {
 			b.Fatal(err)
 		}
@@ -56,6 +56,7 @@ func benchRoot(b *testing.B) (string, int) {
 		write(fmt.Sprintf("%s/etc/dnf/plugins/post-transaction-actions.d/p%04d.action", root, i), "*:any:/usr/bin/true\n")
 		write(fmt.Sprintf("%s/etc/yum/post-actions/p%04d.action", root, i), "*:any:/usr/bin/true\n")
 		write(fmt.Sprintf("%s/etc/dpkg/dpkg.cfg.d/p%04d", root, i), "post-invoke=touch /tmp/x\n")
+		write(fmt.Sprintf("%s/etc/apk/commit_hooks.d/p%04d", root, i), "#!/bin/sh\nlogger \"$1\"\n")
 	}
 	n := 0
 	_ = filepath.Walk(root, func(_ string, fi os.FileInfo, _ error) error {

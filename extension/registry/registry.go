@@ -5,6 +5,7 @@ package registry
 import (
 	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/extension/tables/apkhooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/coverage"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
@@ -30,6 +31,7 @@ func WithEvents(src *events.Sources) []*table.Table {
 		dpkghooks.Table(),
 		dnfplugins.Table(),
 		yumplugins.Table(),
+		apkhooks.Table(),
 		pmactions.Table(),
 		hooktargets.Table(),
 		packagescripts.Table(),

@@ -1,0 +1,98 @@
+package apkdb
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"testing"
+)
+
+// id is a package identity as the installed db (Q1, base64) and the
+// scripts archive (X1, hex) spell it.
+var (
+	rawID    = []byte("0123456789abcdefghij")
+	q1ID     = "Q1" + base64.StdEncoding.EncodeToString(rawID)
+	hexID    = hex.EncodeToString(rawID)
+	fileZ    = "Q1" + base64.StdEncoding.EncodeToString([]byte("ZZZZZZZZZZZZZZZZZZZZ"))
+	sha256ID = "Q1" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+)
+
+func scriptsTar(tb testing.TB, entries map[string]string) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	w := tar.NewWriter(&b)
+	for name, body := range entries {
+		if err := w.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+			tb.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	w.Close()
+	return b.Bytes()
+}
+
+func TestParseDigest(t *testing.T) {
+	for in, alg := range map[string]string{q1ID: "sha1", "X1" + hexID: "sha1", sha256ID: "sha256", "Q3" + q1ID[2:]: "", "Z1": "", "Q1!!": "", "": ""} {
+		if got := ParseDigest(in).Alg; got != alg {
+			t.Errorf("%q: %q, want %q", in, got, alg)
+		}
+	}
+}
+
+func TestParseInstalled(t *testing.T) {
+	db := "C:" + q1ID + "\nP:busybox\nV:1.36.1-r2\nF:etc/apk/commit_hooks.d\nR:hook\nZ:" + fileZ + "\nF:\nR:toplevel\n\nP:second\nV:1\n"
+	pkgs, err := ParseInstalled(strings.NewReader(db), nil)
+	if err != nil || len(pkgs) != 2 {
+		t.Fatalf("%v %+v", err, pkgs)
+	}
+	p := pkgs[0]
+	if p.Name != "busybox" || p.Version != "1.36.1-r2" || p.Identity.Key() != (Digest{"sha1", rawID}).Key() {
+		t.Fatalf("%+v", p)
+	}
+	if z := p.Files["/etc/apk/commit_hooks.d/hook"]; z.Alg != "sha1" || string(z.Sum) != "ZZZZZZZZZZZZZZZZZZZZ" {
+		t.Fatalf("files %+v", p.Files)
+	}
+	if _, ok := p.Files["/toplevel"]; !ok {
+		t.Fatalf("files %+v", p.Files)
+	}
+	if _, err := ParseInstalled(strings.NewReader("P:x\nbad line\n"), nil); err == nil {
+		t.Fatal("a line without field: accepted")
+	}
+	if _, err := ParseInstalled(strings.NewReader("P:x\nR:nodir\n"), nil); err == nil {
+		t.Fatal("R: before F: accepted")
+	}
+	if _, err := ParseInstalled(strings.NewReader("P:x\nF:a\nR:"+strings.Repeat("y", maxLine+1)+"\n"), nil); err == nil || !strings.Contains(err.Error(), "over") {
+		t.Fatalf("an over-long line: %v", err)
+	}
+}
+
+func TestParseTriggers(t *testing.T) {
+	tr, err := ParseTriggers(strings.NewReader(q1ID + " /usr/share/fonts/* +/usr/lib/x\nnotadigest /a\n\n"))
+	if err != nil || len(tr) != 1 || strings.Join(tr[(Digest{"sha1", rawID}).Key()], " ") != "/usr/share/fonts/* +/usr/lib/x" {
+		t.Fatalf("%v %v", err, tr)
+	}
+}
+
+func TestReadScripts(t *testing.T) {
+	data := scriptsTar(t, map[string]string{
+		"busybox-1.0-r0.X1" + hexID + ".trigger":      "#!/bin/sh\necho hi\n",
+		"busybox-1.0-r0.X1" + hexID + ".post-install": "#!/bin/sh\n",
+		"busybox-1.0-r0.X1" + hexID + ".bogus":        "#!/bin/sh\n",
+		"nodots":                                      "x",
+	})
+	scripts, err := ReadScripts(bytes.NewReader(data), nil)
+	if err != nil || len(scripts) != 2 {
+		t.Fatalf("%v %+v", err, scripts)
+	}
+	for _, s := range scripts {
+		if s.Type == "trigger" && (s.SHA256 != "299001868fb8c02fd431c336c6d058f5558c5dff5b5af5e6fe04b870a6a9cbba" || s.Size != 18) {
+			t.Fatalf("%+v", s)
+		}
+	}
+	one := scriptsTar(t, map[string]string{"busybox-1.0-r0.X1" + hexID + ".trigger": "#!/bin/sh\necho hi\n"})
+	if _, err := ReadScripts(bytes.NewReader(one[:520]), nil); err == nil {
+		t.Fatal("a truncated archive: no error")
+	}
+}
