@@ -24,6 +24,9 @@ needs=(
   "test -x /usr/sbin/sshd:openssh-server"
   "command -v ssh:openssh-client"
   "test -e /usr/lib/python3/dist-packages/dnfpluginscore:dnf-plugins-core"
+  # zypp_plugins' oracle: zypper lists and runs a root's service plugins
+  # and finds subcommands on PATH
+  "command -v zypper:zypper"
   # make dist: static builds for amd64 (musl) and arm64 (static glibc);
   # its tests run them in an empty root, arm64 through qemu, and read the
   # ELF headers with readelf and file

@@ -31,6 +31,8 @@ func TestBadInputEveryTable(t *testing.T) {
 		"var/lib/dpkg/info":                          ".postinst",
 		"var/lib/apt/lists":                          "_Packages.lz4",
 		"etc/apk/commit_hooks.d":                     "",
+		"usr/lib/zypp/plugins/commit":                "",
+		"usr/lib/zypper/commands":                    "",
 	}
 	must := func(err error) {
 		t.Helper()

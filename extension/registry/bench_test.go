@@ -57,6 +57,7 @@ func benchRoot(b *testing.B) (string, int) {
 		write(fmt.Sprintf("%s/etc/yum/post-actions/p%04d.action", root, i), "*:any:/usr/bin/true\n")
 		write(fmt.Sprintf("%s/etc/dpkg/dpkg.cfg.d/p%04d", root, i), "post-invoke=touch /tmp/x\n")
 		write(fmt.Sprintf("%s/etc/apk/commit_hooks.d/p%04d", root, i), "#!/bin/sh\nlogger \"$1\"\n")
+		write(fmt.Sprintf("%s/usr/lib/zypp/plugins/commit/p%04d", root, i), "#!/bin/sh\ncat >/dev/null\n")
 	}
 	n := 0
 	_ = filepath.Walk(root, func(_ string, fi os.FileInfo, _ error) error {

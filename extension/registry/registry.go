@@ -18,6 +18,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmfileevents"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmprocessevents"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
+	"github.com/pkgpersist/pkgpersist/extension/tables/zypplugins"
 )
 
 // Tables returns every table, in documentation order, for a process that
@@ -32,6 +33,7 @@ func WithEvents(src *events.Sources) []*table.Table {
 		dnfplugins.Table(),
 		yumplugins.Table(),
 		apkhooks.Table(),
+		zypplugins.Table(),
 		pmactions.Table(),
 		hooktargets.Table(),
 		packagescripts.Table(),
