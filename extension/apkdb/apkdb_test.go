@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,21 @@ func TestReadScripts(t *testing.T) {
 	one := scriptsTar(t, map[string]string{"busybox-1.0-r0.X1" + hexID + ".trigger": "#!/bin/sh\necho hi\n"})
 	if _, err := ReadScripts(bytes.NewReader(one[:520]), nil); err == nil {
 		t.Fatal("a truncated archive: no error")
+	}
+}
+
+// TestSparseScriptBounded: a sparse entry claiming 1 TiB in a few bytes of
+// archive is a limit at once, not a terabyte of zeros hashed.
+func TestSparseScriptBounded(t *testing.T) {
+	var b bytes.Buffer
+	w := tar.NewWriter(&b)
+	h := &tar.Header{Name: "x-1.X1" + hexID + ".trigger", Size: 1 << 40, Typeflag: tar.TypeReg, Format: tar.FormatPAX,
+		PAXRecords: map[string]string{"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": "x-1.X1" + hexID + ".trigger", "GNU.sparse.realsize": "1099511627776"}}
+	if err := w.WriteHeader(h); err != nil {
+		t.Skipf("cannot write the header: %v", err)
+	}
+	_, err := ReadScripts(bytes.NewReader(b.Bytes()), nil)
+	if err == nil || !errors.Is(err, ErrLimit) {
+		t.Fatalf("err %v, want a limit", err)
 	}
 }

@@ -11,8 +11,13 @@ import (
 	"strings"
 )
 
-// maxScripts bounds the entries read from a scripts archive.
-const maxScripts = 1 << 20
+// maxScripts bounds the entries read from a scripts archive; maxScript
+// the size of one script: apk holds each in memory, and a sparse entry
+// may claim any size for a few bytes of archive.
+const (
+	maxScripts = 1 << 20
+	maxScript  = 16 << 20
+)
 
 // Script is one entry of the scripts archive apk attaches to an installed
 // package: the package's identity and the script type are in its name,
@@ -62,6 +67,9 @@ func ReadScripts(r io.Reader, stop func() error) ([]Script, error) {
 		s, ok := parseEntryName(h.Name)
 		if !ok {
 			continue
+		}
+		if h.Size > maxScript {
+			return out, fmt.Errorf("%s: %w: a script of %d bytes", h.Name, ErrLimit, h.Size)
 		}
 		sum := sha256.New()
 		size, err := copyChecked(sum, tr, stop)
