@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkgpersist/pkgpersist/extension/rpmdb/rpmdbtest"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/test/need"
 )
@@ -197,4 +198,34 @@ func TestPermissions(t *testing.T) {
 			t.Errorf("%s: runs %q, want %s", n, got[n], w)
 		}
 	}
+}
+
+// TestRPMProvenance: a plugin installed by a real rpm (Debian's rpmbuild
+// and rpm into the root) names its package; once changed it says so, and
+// a planted one next to it has none.
+func TestRPMProvenance(t *testing.T) {
+	root := t.TempDir()
+	plugin := "/usr/lib/zypp/plugins/commit/snapper.py"
+	rpmdbtest.Install(t, root, "/var/lib/rpm", "snapper-zypp-plugin", map[string]string{plugin: "#!/usr/bin/python3\n"})
+	if err := os.WriteFile(filepath.Join(root, "usr/lib/zypp/plugins/commit/planted"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	check := func(modified string) {
+		t.Helper()
+		got := map[string]table.Row{}
+		for _, r := range rows(t, root) {
+			got[r["name"]] = r
+		}
+		if r := got["snapper.py"]; r["package"] != "snapper-zypp-plugin" || r["package_modified"] != modified {
+			t.Errorf("packaged plugin: %v", r)
+		}
+		if r := got["planted"]; r["package"] != "" || r["runs"] != "1" {
+			t.Errorf("planted plugin: %v", r)
+		}
+	}
+	check("0")
+	if err := os.WriteFile(filepath.Join(root, plugin), []byte("#!/usr/bin/python3\nimport os; os.system('id')\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	check("1")
 }
