@@ -229,3 +229,83 @@ func TestRPMProvenance(t *testing.T) {
 	}
 	check("1")
 }
+
+// commitScript runs inside a chroot whose / is an overlay of the host's:
+// libzypp loads commit and system plugins only when the target root is
+// /, so the fixture's plugins go to /usr/lib/zypp/plugins there, and
+// zypper installs a tiny rpm from a plain-directory repository. Debian's
+// /etc/zypp/systemCheck requires glibc, which Debian's rpm database does
+// not have: it is removed in the overlay.
+const commitScript = `set -e
+mount -t proc proc /proc
+rm -f /etc/zypp/systemCheck
+mkdir -p /tmp/zypp-markers /usr/lib/zypp
+cp -a "$1/usr/lib/zypp/plugins" /usr/lib/zypp/
+zypper --non-interactive ar -t plaindir "dir://$2" local
+zypper --non-interactive --no-gpg-checks install tiny
+`
+
+// TestOracleCommitPlugins: Debian's zypper, committing a transaction on
+// its own root, starts exactly the commit and system plugins the table
+// says run; each leaves a marker named after itself.
+func TestOracleCommitPlugins(t *testing.T) {
+	need.Program(t, "zypper")
+	need.Program(t, "unshare")
+	rpmbuild := need.Program(t, "rpmbuild")
+	if os.Geteuid() != 0 {
+		need.Missing(t, "an overlay of / in a private mount namespace needs root")
+	}
+	fixture, err := filepath.Abs(filepath.Join(rootsDir, "zypp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// not t.TempDir(): an overlay's upper and work directories must not
+	// be inside the lower one's own mounts, and /tmp is in the lower one
+	top, err := os.MkdirTemp("", "zypp-oracle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(top) })
+	spec := filepath.Join(top, "tiny.spec")
+	if err := os.WriteFile(spec, []byte("Name: tiny\nVersion: 1.0\nRelease: 1\nSummary: tiny\nLicense: MIT\nBuildArch: noarch\n%description\ntiny\n%install\nmkdir -p %{buildroot}/opt/tiny\necho hi > %{buildroot}/opt/tiny/hi\n%files\n/opt/tiny/hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(rpmbuild, "--define", "_topdir "+top+"/build", "-bb", spec).CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild: %v\n%s", err, out)
+	}
+	repo := filepath.Join(top, "build/RPMS/noarch")
+	for _, d := range []string{"upper", "work", "merged"} {
+		if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outer := `mount -t overlay overlay -o "lowerdir=/,upperdir=$1/upper,workdir=$1/work" "$1/merged" &&
+mount --bind /dev "$1/merged/dev" && exec chroot "$1/merged" sh -c "$2" sh "$3" "$4"`
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", outer, "sh", top, commitScript, fixture, repo)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	out, err := cmd.CombinedOutput()
+	if strings.Contains(string(out), "overlay") && err != nil {
+		need.Missing(t, "no overlay of / here: "+strings.TrimSpace(string(out)))
+	}
+	// zypper may exit 106 (a repository skipped) after installing
+	if !strings.Contains(string(out), "Installing: tiny") {
+		t.Fatalf("zypper install in the overlay: %v\n%s", err, out)
+	}
+	ents, _ := os.ReadDir(filepath.Join(top, "upper/tmp/zypp-markers"))
+	var ran []string
+	for _, e := range ents {
+		ran = append(ran, e.Name())
+	}
+	sort.Strings(ran)
+	rs := rows(t, fixture)
+	var want []string
+	for _, r := range rs {
+		if (r["kind"] == "commit" || r["kind"] == "system") && r["runs"] == "1" {
+			want = append(want, r["name"])
+		}
+	}
+	sort.Strings(want)
+	if strings.Join(ran, " ") != strings.Join(want, " ") || len(want) < 2 {
+		t.Fatalf("zypper started %v; the table's running commit and system plugins %v\n%s", ran, want, out)
+	}
+}
