@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -111,5 +113,64 @@ func TestSparseScriptBounded(t *testing.T) {
 	_, err := ReadScripts(bytes.NewReader(b.Bytes()), nil)
 	if err == nil || !errors.Is(err, ErrLimit) {
 		t.Fatalf("err %v, want a limit", err)
+	}
+}
+
+// ustarBlock is one tar header block with its checksum, written by hand:
+// archive/tar's writer will not write the PAX records of a sparse file.
+func ustarBlock(name string, size int, typ byte) []byte {
+	h := make([]byte, 512)
+	copy(h, name)
+	copy(h[100:], "0000644\x00")
+	copy(h[124:], fmt.Sprintf("%011o\x00", size))
+	copy(h[136:], "00000000000\x00")
+	copy(h[148:], "        ")
+	h[156] = typ
+	copy(h[257:], "ustar\x0000")
+	sum := 0
+	for _, c := range h {
+		sum += int(c)
+	}
+	copy(h[148:], fmt.Sprintf("%06o\x00 ", sum))
+	return h
+}
+
+// pad512 pads data to whole tar blocks.
+func pad512(data []byte) []byte {
+	return append(data, make([]byte, (512-len(data)%512)%512)...)
+}
+
+// TestSparseExpansionBounded: sparse entries each under the script bound
+// cannot make a few KiB of archive cost many MiB of hashing: what is
+// hashed is bounded by what the archive holds.
+func TestSparseExpansionBounded(t *testing.T) {
+	var b bytes.Buffer
+	const real = 10 << 20
+	for i := 0; i < 3; i++ {
+		name := "x" + string(rune('a'+i)) + "-1.X1" + hexID + ".trigger"
+		var recs []byte
+		for _, kv := range [][2]string{{"GNU.sparse.major", "1"}, {"GNU.sparse.minor", "0"}, {"GNU.sparse.name", name}, {"GNU.sparse.realsize", strconv.Itoa(real)}} {
+			rec := " " + kv[0] + "=" + kv[1] + "\n"
+			n := len(rec) + 1
+			for len(strconv.Itoa(n))+len(rec) != n {
+				n++
+			}
+			recs = append(recs, strconv.Itoa(n)+rec...)
+		}
+		b.Write(ustarBlock("pax", len(recs), 'x'))
+		b.Write(pad512(recs))
+		// a PAX 1.0 sparse map, then one byte of data at the end of 10 MiB
+		data := pad512([]byte("1\n" + strconv.Itoa(real-1) + "\n1\n"))
+		data = append(data, 'x')
+		b.Write(ustarBlock(name, len(data), '0'))
+		b.Write(pad512(data))
+	}
+	b.Write(make([]byte, 1024))
+	scripts, err := ReadScripts(bytes.NewReader(b.Bytes()), nil)
+	if !errors.Is(err, ErrLimit) {
+		t.Fatalf("%d bytes of archive: err %v, scripts %+v", b.Len(), err, scripts)
+	}
+	if len(scripts) != 1 || scripts[0].Size != real {
+		t.Fatalf("the first sparse script, %d bytes, is within the bound: %+v", real, scripts)
 	}
 }

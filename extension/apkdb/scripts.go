@@ -43,7 +43,11 @@ var scriptTypes = map[string]bool{
 // never holding one in memory; stop is asked between entries (nil never
 // stops). It returns what it read before an error.
 func ReadScripts(r io.Reader, stop func() error) ([]Script, error) {
-	tr := tar.NewReader(r)
+	// what the archive holds bounds what is hashed: a sparse entry's
+	// holes would be hashed as zeros that take no room in the archive
+	in := &countingReader{r: r}
+	tr := tar.NewReader(in)
+	var hashed int64
 	var out []Script
 	for n := 0; ; n++ {
 		if stop != nil {
@@ -75,6 +79,9 @@ func ReadScripts(r io.Reader, stop func() error) ([]Script, error) {
 		size, err := copyChecked(sum, tr, stop)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", h.Name, err)
+		}
+		if hashed += size; hashed > in.n+maxScript {
+			return out, fmt.Errorf("%s: %w: %d bytes of scripts from %d bytes of archive", h.Name, ErrLimit, hashed, in.n)
 		}
 		s.SHA256, s.Size = hex.EncodeToString(sum.Sum(nil)), size
 		out = append(out, s)
@@ -133,4 +140,15 @@ func copyChecked(w io.Writer, r io.Reader, stop func() error) (int64, error) {
 			return n, err
 		}
 	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
