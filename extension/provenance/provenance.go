@@ -1,13 +1,15 @@
 // Package provenance answers, for a file of a root, what a detection
 // engineer asks first: its hash, owner, mode and time, the package that
-// owns it (dpkg's database, then rpm's), and whether that package's
+// owns it (dpkg's database, then rpm's, then apk's), and whether that package's
 // recorded checksum still matches.
 package provenance
 
 import (
 	"context"
+	"crypto/sha1"
 	"strconv"
 
+	"github.com/pkgpersist/pkgpersist/extension/apkdb"
 	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
@@ -20,8 +22,8 @@ type Of struct {
 	Found   bool // the file could be stat'ed
 	Facts   fsroot.Facts
 	Package string
-	// Manager is the database that lists the package: "dpkg" or "rpm"
-	// ("" when none does).
+	// Manager is the database that lists the package: "dpkg", "rpm" or
+	// "apk" ("" when none does).
 	Manager  string
 	Modified bool
 }
@@ -50,6 +52,7 @@ type Source struct {
 	fs    *fsroot.Root
 	dpkg  *dpkgdb.DB
 	rpm   *rpmdb.DB
+	apk   *apkdb.DB
 	cache map[string]Of
 }
 
@@ -66,7 +69,7 @@ func Cached(ctx context.Context, fs *fsroot.Root) *Source {
 // ctx bounds, and whose dpkg database and rpm file index are the ones of
 // run's cache when it has one.
 func newSource(ctx, run context.Context, fs *fsroot.Root) *Source {
-	return &Source{ctx: ctx, fs: fs, dpkg: dpkgDB(run, fs), rpm: rpmdb.Cached(ctx, run, fs), cache: map[string]Of{}}
+	return &Source{ctx: ctx, fs: fs, dpkg: dpkgDB(run, fs), rpm: rpmdb.Cached(ctx, run, fs), apk: apkdb.New(fs), cache: map[string]Of{}}
 }
 
 // dpkgDB is dpkg's database of fs's root: its whole index, kept in run's
@@ -100,6 +103,9 @@ func (s *Source) owner(path string, d *fsroot.Digests) (pkg, manager string, mod
 	if o := s.rpm.Lookup(path, func(algo int32) string { return s.digest(path, d, algo) }); o.Package != "" {
 		return o.Package, "rpm", o.Modified
 	}
+	if o := s.apk.Lookup(path, func(alg string) string { return s.apkDigest(path, d, alg) }); o.Package != "" {
+		return o.Package, "apk", o.Modified
+	}
 	return "", "", false
 }
 
@@ -119,6 +125,24 @@ func (s *Source) digest(path string, d *fsroot.Digests, algo int32) string {
 		return ""
 	}
 	sum, err := s.fs.HashFile(path, h)
+	if err != nil {
+		return ""
+	}
+	return sum
+}
+
+// apkDigest is the file's digest in an apk algorithm ("sha1" or
+// "sha256"), "" when d is nil or the file cannot be read.
+func (s *Source) apkDigest(path string, d *fsroot.Digests, alg string) string {
+	switch {
+	case d == nil:
+		return ""
+	case alg == "sha256":
+		return d.SHA256
+	case alg != "sha1":
+		return ""
+	}
+	sum, err := s.fs.HashFile(path, sha1.New())
 	if err != nil {
 		return ""
 	}

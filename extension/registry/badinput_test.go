@@ -34,6 +34,9 @@ func TestBadInputEveryTable(t *testing.T) {
 		"usr/lib/rpm/macros.d":                       "",
 		"etc/rpm":                                    "",
 		"usr/lib64/rpm-plugins":                      ".so",
+		"etc/apk/commit_hooks.d":                     "",
+		"usr/lib/zypp/plugins/commit":                "",
+		"usr/lib/zypper/commands":                    "",
 	}
 	must := func(err error) {
 		t.Helper()

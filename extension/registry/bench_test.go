@@ -25,7 +25,7 @@ const planted = 1000
 func benchRoot(b *testing.B) (string, int) {
 	b.Helper()
 	root := b.TempDir()
-	for _, fx := range []string{"dnf4", "yum", "dpkg", "dnf-actions", "panix-dpkg-malpkg", "alpm"} {
+	for _, fx := range []string{"dnf4", "yum", "dpkg", "dnf-actions", "panix-dpkg-malpkg", "alpm", "apk"} {
 		if err := aptoracle.CopyTree(filepath.Join("../../test/roots", fx), root); err != nil {
 			b.Fatal(err)
 		}
@@ -60,6 +60,8 @@ func benchRoot(b *testing.B) (string, int) {
 		write(fmt.Sprintf("%s/usr/lib/rpm/macros.d/macros.p%04d", root, i),
 			fmt.Sprintf("# planted\n%%__transaction_p%04d\t%%{__plugindir}/p%04d.so\n%%p%04d_shell\t%%(id) \\\n  %%{?x:%%{x}}\n", i, i, i))
 		write(fmt.Sprintf("%s/usr/lib64/rpm-plugins/p%04d.so", root, i), "placeholder\n")
+		write(fmt.Sprintf("%s/etc/apk/commit_hooks.d/p%04d", root, i), "#!/bin/sh\nlogger \"$1\"\n")
+		write(fmt.Sprintf("%s/usr/lib/zypp/plugins/commit/p%04d", root, i), "#!/bin/sh\ncat >/dev/null\n")
 	}
 	write(root+"/usr/lib/rpm/macros", "%_libdir\t/usr/lib64\n%__plugindir\t%{_libdir}/rpm-plugins\n")
 	n := 0

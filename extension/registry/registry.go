@@ -6,6 +6,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/events"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 	"github.com/pkgpersist/pkgpersist/extension/tables/alpmhooks"
+	"github.com/pkgpersist/pkgpersist/extension/tables/apkhooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/coverage"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
@@ -20,6 +21,7 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/tables/rpmmacros"
 	"github.com/pkgpersist/pkgpersist/extension/tables/rpmplugins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
+	"github.com/pkgpersist/pkgpersist/extension/tables/zypplugins"
 )
 
 // Tables returns every table, in documentation order, for a process that
@@ -36,6 +38,8 @@ func WithEvents(src *events.Sources) []*table.Table {
 		alpmhooks.Table(),
 		rpmmacros.Table(),
 		rpmplugins.Table(),
+		apkhooks.Table(),
+		zypplugins.Table(),
 		pmactions.Table(),
 		hooktargets.Table(),
 		packagescripts.Table(),

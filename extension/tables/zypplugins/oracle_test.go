@@ -1,0 +1,327 @@
+package zypplugins
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pkgpersist/pkgpersist/extension/rpmdb/rpmdbtest"
+	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/test/need"
+)
+
+const rootsDir = "../../../test/roots"
+
+func rows(t *testing.T, root string) []table.Row {
+	t.Helper()
+	rs, err := Rows(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// names returns the sorted names of kind's rows that pass keep.
+func names(rs []table.Row, kind string, keep func(table.Row) bool) string {
+	var out []string
+	for _, r := range rs {
+		if r["kind"] == kind && keep(r) {
+			out = append(out, r["name"])
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+// TestOracleServices: Debian's zypper lists as services exactly the
+// non-hidden entries of the root's plugins/services (`zypper --root R ls`),
+// and running them (`zypper --root R refs`, which runs each with /bin/sh
+// chrooted into the root) runs exactly the ones the table says: each
+// leaves a marker in the root's /tmp. The root gets a static busybox as
+// /bin/sh.
+func TestOracleServices(t *testing.T) {
+	zypper := need.Program(t, "zypper")
+	busybox := need.Program(t, "busybox")
+	if os.Geteuid() != 0 {
+		need.Missing(t, "zypper --root runs service plugins chrooted: needs root")
+	}
+	root := t.TempDir()
+	// cp -a: the modes are what the test is about
+	if out, err := exec.Command("cp", "-a", filepath.Join(rootsDir, "zypp")+"/.", root).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	rs := rows(t, root)
+	for _, d := range []string{"bin", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"sh", "touch", "cat"} {
+		if err := os.Symlink("busybox", filepath.Join(root, "bin", l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(args ...string) string {
+		cmd := exec.Command(zypper, append([]string{"--non-interactive", "--root", root}, args...)...)
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	out := run("--terse", "ls")
+	var listed []string
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Split(l, "|")
+		if len(f) > 2 && strings.TrimSpace(f[0]) != "#" && strings.TrimSpace(f[1]) != "" {
+			listed = append(listed, strings.TrimSpace(f[1]))
+		}
+	}
+	sort.Strings(listed)
+	want := names(rs, "services", func(r table.Row) bool { return !strings.HasPrefix(r["reason"], "hidden") })
+	if got := strings.Join(listed, " "); got != want {
+		t.Fatalf("zypper ls: %q, table's services %q\n%s", got, want, out)
+	}
+	out = run("refs")
+	ents, _ := os.ReadDir(filepath.Join(root, "tmp"))
+	var ran []string
+	for _, e := range ents {
+		ran = append(ran, strings.TrimPrefix(e.Name(), "marker-"))
+	}
+	sort.Strings(ran)
+	want = names(rs, "services", func(r table.Row) bool { return r["runs"] == "1" })
+	if got := strings.Join(ran, " "); got != want || want == "" {
+		t.Fatalf("zypper refs ran %q, table says %q\n%s", got, want, out)
+	}
+}
+
+// TestOracleSubcommands: Debian's zypper runs, for `zypper <cmd>`, the
+// zypper-<cmd> the table says runs. zypper's execdir is fixed
+// (/usr/lib/zypper/commands of the host, absent here), so the root's
+// execdir leads a PATH of the root's directories: the same search order.
+func TestOracleSubcommands(t *testing.T) {
+	zypper := need.Program(t, "zypper")
+	root, err := filepath.Abs(filepath.Join(rootsDir, "zypp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := rows(t, root)
+	dirs := []string{root + execDir}
+	for _, d := range pathDirs {
+		dirs = append(dirs, root+d)
+	}
+	want := map[string]string{}
+	for _, r := range rs {
+		if r["kind"] == "subcommand" && r["runs"] == "1" {
+			want[r["name"]] = r["path"]
+		}
+	}
+	if len(want) < 3 {
+		t.Fatalf("fixture too thin: %v", want)
+	}
+	// a file named after a built-in command: zypper runs its own, and no
+	// marker appears
+	for _, r := range rs {
+		if r["kind"] == "subcommand" && strings.Contains(r["reason"], "zypper's own commands") {
+			want[r["name"]] = ""
+		}
+	}
+	if _, ok := want["moo"]; !ok {
+		t.Fatalf("no row for zypper-moo")
+	}
+	for cmd, p := range want {
+		markers := t.TempDir()
+		c := exec.Command(zypper, cmd)
+		c.Env = append(os.Environ(), "LC_ALL=C", "ZYPP_MARKERS="+markers, "PATH="+strings.Join(dirs, ":")+":/usr/bin:/bin")
+		out, err := c.CombinedOutput()
+		ents, _ := os.ReadDir(markers)
+		if p == "" {
+			if len(ents) != 0 {
+				t.Errorf("zypper %s ran a file: %v", cmd, ents)
+			}
+			continue
+		}
+		if len(ents) != 1 {
+			t.Errorf("zypper %s: markers %v (%v: %s)", cmd, ents, err, out)
+			continue
+		}
+		// each fixture script touches a marker named after where it is
+		body, _ := os.ReadFile(filepath.Join(root, p))
+		if !strings.Contains(string(body), "/"+ents[0].Name()+"\"") {
+			t.Errorf("zypper %s ran the script that leaves %s; the table says %s runs", cmd, ents[0].Name(), p)
+		}
+	}
+}
+
+// TestPermissions: libzypp's userMayRX looks at the bits that apply to
+// uid 0 (owner, group or other) with no root exception, and PluginScript
+// wants the owner's execute bit as well; a symlink counts
+// as its target; a dangling one is a reason, never a vanished row.
+func TestPermissions(t *testing.T) {
+	if os.Geteuid() != 0 {
+		need.Missing(t, "chown needs root")
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "usr/lib/zypp/plugins/commit")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, mode os.FileMode, uid, gid int) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("owner-rx", 0o700, 0, 0)
+	write("owner-x-only", 0o100, 0, 0)
+	write("user-owned-0700", 0o700, 1000, 1000) // root is "other": no bits
+	write("user-owned-0705", 0o705, 1000, 1000) // other r-x
+	write("group-root-0750", 0o750, 1000, 0)    // group bits apply
+	write("group-root-0705", 0o705, 1000, 0)    // group has none: no
+	write("group-root-0075", 0o075, 1000, 0)    // userMayRX, but no owner x: PluginScript refuses
+	if err := os.Symlink("owner-rx", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/nowhere", filepath.Join(dir, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows(t, root) {
+		got[r["name"]] = r["runs"]
+		if r["runs"] == "0" && r["reason"] == "" {
+			t.Errorf("%s: no reason", r["name"])
+		}
+	}
+	want := map[string]string{"owner-rx": "1", "owner-x-only": "0", "user-owned-0700": "0", "user-owned-0705": "1",
+		"group-root-0750": "1", "group-root-0705": "0", "group-root-0075": "0", "link": "1", "dangling": "0"}
+	for n, w := range want {
+		if got[n] != w {
+			t.Errorf("%s: runs %q, want %s", n, got[n], w)
+		}
+	}
+}
+
+// TestRPMProvenance: a plugin installed by a real rpm (Debian's rpmbuild
+// and rpm into the root) names its package; once changed it says so, and
+// a planted one next to it has none.
+func TestRPMProvenance(t *testing.T) {
+	root := t.TempDir()
+	plugin := "/usr/lib/zypp/plugins/commit/snapper.py"
+	rpmdbtest.Install(t, root, "/var/lib/rpm", "snapper-zypp-plugin", map[string]string{plugin: "#!/usr/bin/python3\n"})
+	if err := os.WriteFile(filepath.Join(root, "usr/lib/zypp/plugins/commit/planted"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	check := func(modified string) {
+		t.Helper()
+		got := map[string]table.Row{}
+		for _, r := range rows(t, root) {
+			got[r["name"]] = r
+		}
+		if r := got["snapper.py"]; r["package"] != "snapper-zypp-plugin" || r["package_modified"] != modified {
+			t.Errorf("packaged plugin: %v", r)
+		}
+		if r := got["planted"]; r["package"] != "" || r["runs"] != "1" {
+			t.Errorf("planted plugin: %v", r)
+		}
+	}
+	check("0")
+	if err := os.WriteFile(filepath.Join(root, plugin), []byte("#!/usr/bin/python3\nimport os; os.system('id')\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	check("1")
+}
+
+// commitScript runs inside a chroot whose / is an overlay of the host's:
+// libzypp loads commit and system plugins only when the target root is
+// /, so the fixture's plugins go to /usr/lib/zypp/plugins there, and
+// zypper installs a tiny rpm from a plain-directory repository. Debian's
+// /etc/zypp/systemCheck requires glibc, which Debian's rpm database does
+// not have: it is removed in the overlay.
+const commitScript = `set -e
+mount -t proc proc /proc
+rm -f /etc/zypp/systemCheck
+mkdir -p /tmp/zypp-markers /usr/lib/zypp
+cp -a "$1/usr/lib/zypp/plugins" /usr/lib/zypp/
+zypper --non-interactive ar -t plaindir "dir://$2" local
+zypper --non-interactive --no-gpg-checks install tiny
+`
+
+// TestOracleCommitPlugins: Debian's zypper, committing a transaction on
+// its own root, starts exactly the commit and system plugins the table
+// says run; each leaves a marker named after itself.
+func TestOracleCommitPlugins(t *testing.T) {
+	need.Program(t, "zypper")
+	need.Program(t, "unshare")
+	rpmbuild := need.Program(t, "rpmbuild")
+	if os.Geteuid() != 0 {
+		need.Missing(t, "an overlay of / in a private mount namespace needs root")
+	}
+	fixture, err := filepath.Abs(filepath.Join(rootsDir, "zypp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// not t.TempDir(): an overlay's upper and work directories must not
+	// be inside the lower one's own mounts, and /tmp is in the lower one
+	top, err := os.MkdirTemp("", "zypp-oracle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(top) })
+	spec := filepath.Join(top, "tiny.spec")
+	if err := os.WriteFile(spec, []byte("Name: tiny\nVersion: 1.0\nRelease: 1\nSummary: tiny\nLicense: MIT\nBuildArch: noarch\n%description\ntiny\n%install\nmkdir -p %{buildroot}/opt/tiny\necho hi > %{buildroot}/opt/tiny/hi\n%files\n/opt/tiny/hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(rpmbuild, "--define", "_topdir "+top+"/build", "-bb", spec).CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild: %v\n%s", err, out)
+	}
+	repo := filepath.Join(top, "build/RPMS/noarch")
+	for _, d := range []string{"upper", "work", "merged"} {
+		if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outer := `mount -t overlay overlay -o "lowerdir=/,upperdir=$1/upper,workdir=$1/work" "$1/merged" &&
+mount --bind /dev "$1/merged/dev" && exec chroot "$1/merged" sh -c "$2" sh "$3" "$4"`
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", outer, "sh", top, commitScript, fixture, repo)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	out, err := cmd.CombinedOutput()
+	if strings.Contains(string(out), "overlay") && err != nil {
+		need.Missing(t, "no overlay of / here: "+strings.TrimSpace(string(out)))
+	}
+	// zypper may exit 106 (a repository skipped) after installing
+	if !strings.Contains(string(out), "Installing: tiny") {
+		t.Fatalf("zypper install in the overlay: %v\n%s", err, out)
+	}
+	ents, _ := os.ReadDir(filepath.Join(top, "upper/tmp/zypp-markers"))
+	var ran []string
+	for _, e := range ents {
+		ran = append(ran, e.Name())
+	}
+	sort.Strings(ran)
+	rs := rows(t, fixture)
+	var want []string
+	for _, r := range rs {
+		if (r["kind"] == "commit" || r["kind"] == "system") && r["runs"] == "1" {
+			want = append(want, r["name"])
+		}
+	}
+	sort.Strings(want)
+	if strings.Join(ran, " ") != strings.Join(want, " ") || len(want) < 2 {
+		t.Fatalf("zypper started %v; the table's running commit and system plugins %v\n%s", ran, want, out)
+	}
+}
