@@ -8,6 +8,7 @@ import (
 	"context"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -29,13 +30,10 @@ const (
 // for a subcommand: the usual PATH of root on SUSE, in its order.
 var pathDirs = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
 
-// builtins are zypper's own command names and aliases (zypper
+// builtinNames are zypper's own command names and aliases (zypper
 // src/commands/commands.cc newStyleCommands): ZypperCommand::parse looks
 // them up before it looks for a subcommand, so zypper-<builtin> never runs.
-var builtins = map[string]bool{}
-
-func init() {
-	for _, n := range strings.Fields(`help ? shell sh repos lr catalogs ca addrepo ar removerepo rr
+const builtinNames = `help ? shell sh repos lr catalogs ca addrepo ar removerepo rr
 		renamerepo nr modifyrepo mr refresh ref clean cc clean-cache you-clean-cache yc services ls
 		service-list sl addservice as service-add sa modifyservice ms removeservice rs service-delete sd
 		refresh-services refs install in remove rm verify ve source-install si install-new-recommends inr
@@ -43,9 +41,11 @@ func init() {
 		if patch-info pattern-info product-info patches pch packages pa pkg patterns pt products pd
 		what-provides wp addlock al lock-add la removelock rl lock-delete ld locks ll lock-list
 		cleanlocks cl lock-clean versioncmp vcmp targetos tos licenses download source-download
-		needs-rebooting ps patch-search pse configtest ping quit exit moo none subcommand`) {
-		builtins[n] = true
-	}
+		needs-rebooting ps patch-search pse configtest ping quit exit moo none subcommand`
+
+// builtin reports whether name is one of builtinNames.
+func builtin(name string) bool {
+	return slices.Contains(strings.Fields(builtinNames), name)
 }
 
 // kinds are libzypp's plugin directories and when libzypp runs their
@@ -138,7 +138,7 @@ func subcommands(root *fsroot.Root) []Plugin {
 			case !ok || cmd == "":
 				p.Name, p.When = n, ""
 				p.Reason = "zypper takes only files named zypper-<command>"
-			case builtins[cmd]:
+			case builtin(cmd):
 				p.Reason = "`" + cmd + "` is one of zypper's own commands: zypper runs that, never this file"
 			case found[cmd] != "":
 				p.Reason = "zypper runs " + found[cmd] + " for `zypper " + cmd + "`: found first"
