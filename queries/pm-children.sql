@@ -1,7 +1,7 @@
 -- id: pm-children
--- title: Processes started by APT, DNF, YUM or PackageKit
+-- title: Processes started by APT, DNF, YUM, pacman, apk, zypper or PackageKit
 -- description: process_events whose parent is apt, apt-get, aptitude,
---   unattended-upgrades, dnf, yum or packagekitd, with the parent's command line:
+--   unattended-upgrades, dnf, yum, pacman, apk, zypper or packagekitd, with the parent's command line:
 --   what the hunt's second query stacks by executable. Weaker than
 --   pm-descendants, for hosts without the pkgpersist extension: the parent
 --   is matched by name (which any program can take), only direct children
@@ -20,4 +20,5 @@ JOIN process_events p ON p.pid = c.parent
 WHERE p.path LIKE '%/apt' OR p.path LIKE '%/apt-get' OR p.path LIKE '%/aptitude'
    OR p.path LIKE '%/dnf' OR p.path LIKE '%/dnf-3' OR p.path LIKE '%/yum'
    OR p.path LIKE '%/packagekitd'
+   OR p.path LIKE '%/pacman' OR p.path LIKE '%/apk' OR p.path LIKE '%/zypper'
    OR p.cmdline LIKE '%unattended-upgrade%'

@@ -1,5 +1,5 @@
 -- id: pm-descendants
--- title: Processes started under APT, dpkg, DNF, YUM, rpm or unattended-upgrades, by executable path
+-- title: Processes started under APT, dpkg, DNF, YUM, rpm, pacman, apk, zypper or unattended-upgrades, by executable path
 -- description: exec events (pm_process_events, captured by the pkgpersist
 --   extension) with a package manager anywhere in their ancestry as it was
 --   at the exec, matched by executable path (/proc/PID/exe, which a process
@@ -24,7 +24,8 @@
 WITH
   pm(path) AS (VALUES ('/usr/bin/apt'), ('/usr/bin/apt-get'), ('/usr/bin/aptitude-curses'),
     ('/usr/bin/dpkg'), ('/usr/bin/rpm'), ('/bin/rpm'), ('/usr/bin/dnf5'), ('/usr/bin/microdnf'),
-    ('/usr/libexec/packagekitd'), ('/usr/lib/packagekit/packagekitd')),
+    ('/usr/libexec/packagekitd'), ('/usr/lib/packagekit/packagekitd'),
+    ('/usr/bin/pacman'), ('/sbin/apk'), ('/usr/sbin/apk'), ('/usr/bin/apk'), ('/usr/bin/zypper')),
   pmscript(path) AS (VALUES ('/usr/bin/dnf'), ('/usr/bin/dnf-3'), ('/usr/bin/yum'),
     ('/usr/bin/unattended-upgrade'), ('/usr/sbin/unattended-upgrade'))
 SELECT e.eid, e.time, e.pid, e.path, e.script, e.cmdline, e.cwd, e.uid,

@@ -4,7 +4,11 @@
 --   Debian's dist-packages/dnf-plugins, lib64 and /usr/share/yum-plugins,
 --   DNF 5's plugin, configuration and actions directories, DNF 4's
 --   post-transaction-actions.d, YUM's post-actions, /etc/apt/apt.conf and
---   dpkg's own configuration.
+--   dpkg's own configuration; and what the other package managers run on
+--   their own: pacman's hook directories and pacman.conf, apk's commit hooks
+--   and trigger database, libzypp's plugins and zypper's subcommand
+--   directory, rpm's macro files (system, /etc/rpm, root's and users'
+--   ~/.rpmmacros) and its transaction plugins.
 -- attack: T1546.016
 -- platform: linux
 -- interval: 86400
@@ -33,3 +37,22 @@ WHERE f.path LIKE '/etc/apt/apt.conf.d/%'
    OR f.path LIKE '/usr/share/yum-plugins/%'
    OR f.path LIKE '/etc/yum/pluginconf.d/%'
    OR f.path LIKE '/etc/yum/post-actions/%'
+   OR f.path = '/etc/pacman.conf'
+   OR f.path LIKE '/etc/pacman.d/%%'
+   OR f.path LIKE '/usr/share/libalpm/hooks/%'
+   OR f.path LIKE '/etc/apk/commit_hooks.d/%'
+   OR f.path LIKE '/lib/apk/commit_hooks.d/%'
+   OR f.path = '/lib/apk/db/triggers'
+   OR f.path = '/lib/apk/db/scripts.tar'
+   OR f.path = '/lib/apk/db/scripts.tar.gz'
+   OR f.path LIKE '/usr/lib/zypp/plugins/%%'
+   OR f.path LIKE '/usr/lib/zypper/commands/%'
+   OR f.path = '/usr/lib/rpm/macros'
+   OR f.path LIKE '/usr/lib/rpm/macros.d/%'
+   OR f.path LIKE '/usr/lib/rpm/platform/%%'
+   OR f.path LIKE '/etc/rpm/%%'
+   OR f.path = '/root/.rpmmacros'
+   OR f.path LIKE '/home/%/.rpmmacros'
+   OR f.path LIKE '/usr/lib64/rpm-plugins/%'
+   OR f.path LIKE '/usr/lib/rpm-plugins/%'
+   OR f.path LIKE '/usr/lib/%-linux-gnu%/rpm-plugins/%'

@@ -25,7 +25,8 @@
 WITH
   pm(path) AS (VALUES ('/usr/bin/apt'), ('/usr/bin/apt-get'), ('/usr/bin/aptitude-curses'),
     ('/usr/bin/dpkg'), ('/usr/bin/rpm'), ('/bin/rpm'), ('/usr/bin/dnf5'), ('/usr/bin/microdnf'),
-    ('/usr/libexec/packagekitd'), ('/usr/lib/packagekit/packagekitd')),
+    ('/usr/libexec/packagekitd'), ('/usr/lib/packagekit/packagekitd'),
+    ('/usr/bin/pacman'), ('/sbin/apk'), ('/usr/sbin/apk'), ('/usr/bin/apk'), ('/usr/bin/zypper')),
   pmscript(path) AS (VALUES ('/usr/bin/dnf'), ('/usr/bin/dnf-3'), ('/usr/bin/yum'),
     ('/usr/bin/unattended-upgrade'), ('/usr/sbin/unattended-upgrade'))
 SELECT e.eid, e.time, e.action, e.target_path, e.pid, e.path, e.script, e.cmdline, e.ancestry,

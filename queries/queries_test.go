@@ -161,7 +161,15 @@ func TestEventQueries(t *testing.T) {
 		 (22, '/usr/bin/rpm', 'rpm -q bash', '/', 0, 6, 1),
 		 (23, '/usr/bin/rpm', 'rpm --upgrade /tmp/y.rpm', '/', 0, 7, 1),
 		 (24, '/usr/bin/dpkg', 'dpkg -l', '/', 0, 8, 1),
-		 (25, '/usr/bin/dpkg', 'dpkg -i /tmp/z.deb', '/', 0, 9, 20);
+		 (25, '/usr/bin/dpkg', 'dpkg -i /tmp/z.deb', '/', 0, 9, 20),
+		 (50, '/usr/bin/pacman', 'pacman -S vim', '/', 0, 10, 1),
+		 (51, '/usr/bin/bash', 'bash /usr/local/bin/h', '/', 0, 11, 50),
+		 (52, '/sbin/apk', 'apk add vim', '/', 0, 12, 1),
+		 (53, '/etc/apk/commit_hooks.d/x', '/etc/apk/commit_hooks.d/x post-commit', '/', 0, 13, 52),
+		 (54, '/usr/bin/zypper', 'zypper in vim', '/', 0, 14, 1),
+		 (55, '/usr/lib/zypp/plugins/commit/x', '/usr/lib/zypp/plugins/commit/x', '/', 0, 15, 54),
+		 (56, '/tmp/pacman', 'pacman', '/', 0, 16, 1),
+		 (57, '/usr/bin/id', 'id', '/', 0, 17, 56);
 		CREATE TEMP TABLE file_events (target_path, category, action, uid, gid, mode, size, sha256, time);
 		INSERT INTO file_events VALUES
 		 ('/etc/apt/apt.conf.d/99x', 'package_manager', 'CREATED', 0, 0, '0644', 10, 'x', 1),
@@ -192,7 +200,11 @@ func TestEventQueries(t *testing.T) {
 		 (28, 'exec', 28, '/usr/bin/dpkg', '', '["dpkg","-i","/tmp/u.deb"]', '/usr/bin/python3.12', 'python3 x', '["/usr/bin/python3.12","/usr/lib/systemd/systemd"]', '["/usr/bin/unattended-upgrade",""]'),
 		 (42, 'exec', 42, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/bash', 'sh -c x', '["/usr/bin/bash","/usr/bin/python3.12","/usr/bin/bash"]', '["","/usr/bin/dnf",""]'),
 		 (43, 'exec', 43, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/python3.12', 'python3 x', '["/usr/bin/python3.12","/usr/bin/bash"]', '["/tmp/dnf",""]'),
-		 (44, 'exec', 44, '/usr/bin/python3.12', '/usr/bin/dnf', '["/usr/bin/python3","/usr/bin/dnf"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]', '[""]');
+		 (44, 'exec', 44, '/usr/bin/python3.12', '/usr/bin/dnf', '["/usr/bin/python3","/usr/bin/dnf"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]', '[""]'),
+		 (60, 'exec', 60, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/bash', 'sh /usr/local/bin/h', '["/usr/bin/bash","/usr/bin/pacman","/usr/bin/bash"]', '["","",""]'),
+		 (61, 'exec', 61, '/usr/bin/busybox', '', '["wget","x"]', '/etc/apk/commit_hooks.d/x', 'x post-commit', '["/etc/apk/commit_hooks.d/x","/sbin/apk","/bin/busybox"]', '["","",""]'),
+		 (62, 'exec', 62, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/bash', 'bash plugin', '["/usr/bin/bash","/usr/bin/zypper","/usr/bin/bash"]', '["","",""]'),
+		 (63, 'exec', 63, '/usr/bin/id', '', '["id"]', '/tmp/pacman', 'pacman', '["/tmp/pacman","/usr/bin/bash"]', '["",""]');
 		CREATE TEMP TABLE pm_event_status (source, running, events, kept, lost_kernel, evicted, evicted_unread, incomplete,
 		  oldest_eid, newest_eid, oldest_time, max_events, expiry_seconds, bytes, max_bytes, error);
 		INSERT INTO pm_event_status VALUES
@@ -212,7 +224,10 @@ func TestEventQueries(t *testing.T) {
 		 (5, 5, 'MOVED_TO', '/etc/dnf/plugins/copr.conf', 40, '/usr/bin/python3.12', '/usr/bin/dnf', '/usr/bin/python3 -s /usr/bin/dnf install x', '["/usr/bin/bash"]', '[""]', 'e', 'dnf-plugins-core', 'rpm'),
 		 (8, 8, 'UPDATED', '/etc/dnf/plugins/copr.conf', 43, '/usr/bin/python3.12', '', '/usr/bin/python3 -c evil /usr/bin/dnf', '["/usr/bin/bash"]', '[""]', 'h', 'dnf-plugins-core', 'rpm'),
 		 (9, 9, 'CREATED', '/etc/yum.repos.d/fedora.repo', 44, '/usr/bin/dash', '', 'sh -c scriptlet', '["/usr/bin/python3.12","/usr/bin/bash"]', '["/usr/bin/dnf",""]', 'i', 'fedora-repos', 'rpm'),
-		 (10, 10, 'UPDATED', '/etc/dnf/plugins/copr.conf', 45, '/usr/bin/python3.12', '/tmp/dnf', '/usr/bin/python3 /tmp/dnf', '["/usr/bin/bash"]', '[""]', 'j', 'dnf-plugins-core', 'rpm');`); err != nil {
+		 (10, 10, 'UPDATED', '/etc/dnf/plugins/copr.conf', 45, '/usr/bin/python3.12', '/tmp/dnf', '/usr/bin/python3 /tmp/dnf', '["/usr/bin/bash"]', '[""]', 'j', 'dnf-plugins-core', 'rpm'),
+		 (11, 11, 'CREATED', '/usr/share/libalpm/hooks/gtk-update-icon-cache.hook', 50, '/usr/bin/pacman', '', 'pacman -S gtk3', '["/usr/bin/bash"]', '[""]', 'k', 'gtk3', 'pacman'),
+		 (12, 12, 'CREATED', '/etc/pacman.d/hooks/zz.hook', 51, '/usr/bin/bash', '', 'bash x', '["/usr/bin/bash"]', '[""]', 'l', '', ''),
+		 (13, 13, 'CREATED', '/usr/lib/zypp/plugins/commit/snapper.py', 52, '/usr/bin/rpm', '', 'rpm -U x.rpm', '["/usr/bin/zypper"]', '[""]', 'm', 'snapper-zypp-plugin', 'rpm');`); err != nil {
 		t.Fatal(err)
 	}
 	qs, err := querydef.Load(queries.FS)
@@ -220,8 +235,10 @@ func TestEventQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"pkg-installs":   "11 21 23 25",
-		"pm-children":    "11 12",
+		"pkg-installs": "11 21 23 25",
+		// apt-get's children; pacman's, apk's and zypper's (by name: 56,
+		// a /tmp/pacman, counts too, as the query says)
+		"pm-children":    "11 12 51 53 55 57",
 		"pm-file-events": "/etc/apt/apt.conf.d/99x",
 		// first column: operation
 		"pm-process-file-events": "write write",
@@ -235,13 +252,18 @@ func TestEventQueries(t *testing.T) {
 		// command line (40: dnf running before the capture); not a
 		// process named dpkg elsewhere, nor a script named dnf elsewhere
 		// (41, 43), nor dnf itself (44); dpkg under unattended-upgrade
-		// (28)
-		"pm-descendants": "11 12 13 28 40 42",
+		// (28); children of pacman's hooks, apk's commit hooks and
+		// libzypp's plugins (60, 61, 62), not a program named pacman
+		// elsewhere (63)
+		"pm-descendants": "11 12 13 28 40 42 60 61 62",
 		// left out only when a package manager (by path, in the
 		// ancestry, or dnf by its script: the writer's, 5, or an
 		// ancestor's, 9) wrote a file a package owns; not by the writer's
 		// command line (8), nor a script named dnf elsewhere (10)
-		"pm-writes": "10 2 3 4 6 8",
+		// (10); pacman writing its package's hook (11) and rpm under
+		// zypper writing a packaged plugin (13) are left out, a shell
+		// writing a pacman hook is not (12)
+		"pm-writes": "10 12 2 3 4 6 8",
 		// first column: source: not running, incomplete, evicted
 		// unread. Evictions of rows a query had read are no loss
 		"pm-events-lost": "file process process",
@@ -467,4 +489,37 @@ func querySQL(t *testing.T, id string) string {
 	}
 	t.Fatalf("no query %s", id)
 	return ""
+}
+
+// TestPackageManagerListsAgree: pm-descendants and pm-writes name the
+// package managers' executables and scripts each in its own SQL (a pack
+// query stands alone); a manager added to one and not the other would be
+// a child seen but its writes blamed, or the reverse.
+func TestPackageManagerListsAgree(t *testing.T) {
+	qs, err := querydef.Load(queries.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := regexp.MustCompile(`(?s)\bpm\(path\) AS \(VALUES (.*?)\),\s*pmscript\(path\) AS \(VALUES (.*?)\)\)`)
+	var first, firstID string
+	for _, q := range qs {
+		if q.ID != "pm-descendants" && q.ID != "pm-writes" {
+			continue
+		}
+		m := lists.FindStringSubmatch(q.SQL)
+		if m == nil {
+			t.Fatalf("%s: no pm and pmscript lists", q.ID)
+		}
+		got := strings.Join(strings.Fields(m[1]+" | "+m[2]), " ")
+		if first == "" {
+			first, firstID = got, q.ID
+			continue
+		}
+		if got != first {
+			t.Errorf("package managers differ:\n%s: %s\n%s: %s", firstID, first, q.ID, got)
+		}
+	}
+	if !strings.Contains(first, "'/usr/bin/pacman'") {
+		t.Errorf("the lists were not read: %q", first)
+	}
 }
