@@ -1,10 +1,13 @@
 -- id: pm-installs
--- title: rpm and dpkg package installs with their parent as it was at the exec
--- description: exec events of rpm or dpkg (pm_process_events, captured by the
---   pkgpersist extension) with an install-like argument, each argument tested
---   on its own from the exact argv (-i, --install, clustered short options
---   such as -ivh or -Uvh, -U, --upgrade, -F, --freshen, --reinstall; dpkg -i,
---   --install, --unpack), with the parent's path and command line and the
+-- title: rpm, dpkg, pacman and apk package installs with their parent as it was at the exec
+-- description: exec events of rpm, dpkg, pacman or apk (pm_process_events,
+--   captured by the pkgpersist extension) with an install-like argument, each
+--   argument tested on its own from the exact argv (-i, --install, clustered
+--   short options such as -ivh or -Uvh, -U, --upgrade, -F, --freshen,
+--   --reinstall; dpkg -i, --install, --unpack; pacman -U or --upgrade, which
+--   install package files; apk add with a .apk file; zypper installs by
+--   running rpm, whose exec is matched, while DNF runs librpm in its own
+--   process), with the parent's path and command line and the
 --   ancestry up to init as they were at the exec: also for a parent started
 --   long before (a web server, a cron daemon, a dropper), which pkg-installs
 --   (osquery's process_events joined to itself on the parent's pid) misses.
@@ -31,4 +34,12 @@ WHERE e.event = 'exec'
              OR a.value IN ('--install', '--upgrade', '--freshen', '--reinstall'))))
     OR (e.path LIKE '%/dpkg' AND EXISTS (
           SELECT 1 FROM json_each(CASE WHEN json_valid(e.argv) THEN e.argv ELSE '[]' END) a
-          WHERE a.key > 0 AND (a.value GLOB '-i*' OR a.value GLOB '-[a-zA-Z]*i*' OR a.value IN ('--install', '--unpack')))))
+          WHERE a.key > 0 AND (a.value GLOB '-i*' OR a.value GLOB '-[a-zA-Z]*i*' OR a.value IN ('--install', '--unpack'))))
+    OR (e.path LIKE '%/pacman' AND EXISTS (
+          SELECT 1 FROM json_each(CASE WHEN json_valid(e.argv) THEN e.argv ELSE '[]' END) a
+          WHERE a.key > 0 AND (a.value GLOB '-U*' OR a.value GLOB '-[a-zA-Z]*U*' OR a.value = '--upgrade')))
+    OR (e.path LIKE '%/apk' AND EXISTS (
+          SELECT 1 FROM json_each(CASE WHEN json_valid(e.argv) THEN e.argv ELSE '[]' END) a
+          WHERE a.key > 0 AND a.value = 'add') AND EXISTS (
+          SELECT 1 FROM json_each(CASE WHEN json_valid(e.argv) THEN e.argv ELSE '[]' END) a
+          WHERE a.key > 0 AND a.value GLOB '*.apk')))

@@ -204,7 +204,13 @@ func TestEventQueries(t *testing.T) {
 		 (60, 'exec', 60, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/bash', 'sh /usr/local/bin/h', '["/usr/bin/bash","/usr/bin/pacman","/usr/bin/bash"]', '["","",""]'),
 		 (61, 'exec', 61, '/usr/bin/busybox', '', '["wget","x"]', '/etc/apk/commit_hooks.d/x', 'x post-commit', '["/etc/apk/commit_hooks.d/x","/sbin/apk","/bin/busybox"]', '["","",""]'),
 		 (62, 'exec', 62, '/usr/bin/curl', '', '["curl","x"]', '/usr/bin/bash', 'bash plugin', '["/usr/bin/bash","/usr/bin/zypper","/usr/bin/bash"]', '["","",""]'),
-		 (63, 'exec', 63, '/usr/bin/id', '', '["id"]', '/tmp/pacman', 'pacman', '["/tmp/pacman","/usr/bin/bash"]', '["",""]');
+		 (63, 'exec', 63, '/usr/bin/id', '', '["id"]', '/tmp/pacman', 'pacman', '["/tmp/pacman","/usr/bin/bash"]', '["",""]'),
+		 (70, 'exec', 70, '/usr/bin/pacman', '', '["pacman","--noconfirm","-U","/tmp/x.pkg.tar.zst"]', '/usr/sbin/nginx', 'nginx: worker process', '["/usr/sbin/nginx"]', '[""]'),
+		 (71, 'exec', 71, '/usr/bin/pacman', '', '["pacman","-Syu"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]', '[""]'),
+		 (72, 'exec', 72, '/usr/bin/pacman', '', '["pacman","-dUv","x.pkg.tar.zst"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]', '[""]'),
+		 (73, 'exec', 73, '/sbin/apk', '', '["apk","add","--allow-untrusted","/tmp/x.apk"]', '/usr/bin/python3.12', 'python3 x', '["/usr/bin/python3.12"]', '[""]'),
+		 (74, 'exec', 74, '/sbin/apk', '', '["apk","add","vim"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]', '[""]'),
+		 (75, 'exec', 75, '/sbin/apk', '', '["apk","info","/tmp/x.apk"]', '/usr/bin/bash', 'bash', '["/usr/bin/bash"]', '[""]');
 		CREATE TEMP TABLE pm_event_status (source, running, events, kept, lost_kernel, evicted, evicted_unread, incomplete,
 		  oldest_eid, newest_eid, oldest_time, max_events, expiry_seconds, bytes, max_bytes, error);
 		INSERT INTO pm_event_status VALUES
@@ -245,7 +251,10 @@ func TestEventQueries(t *testing.T) {
 		// first column: eid. dpkg --unpack, rpm -ivh, dpkg -i by exec
 		// only; not rpm -q, --import, dpkg -l, a fork, a malformed argv
 		// (28: dpkg -i under unattended-upgrade, named by its script)
-		"pm-installs": "11 21 25 28",
+		// pacman -U and clustered -dUv (70, 72), not -Syu (71); apk add
+		// of a .apk file (73), not of a name (74), nor another command
+		// given a file (75)
+		"pm-installs": "11 21 25 28 70 72 73",
 		// dpkg and its grandchild under apt-get, by executable path at
 		// any depth; dnf's grandchild by its script in ancestry_scripts
 		// (42); dnf's direct child by its script's path on the parent's
@@ -293,7 +302,7 @@ func TestEventQueries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", q.ID, err)
 		}
-		if got := fmt.Sprint(res.Rows); got != "[[11 ] [21 ] [25 ] [28 /usr/bin/unattended-upgrade]]" {
+		if got := fmt.Sprint(res.Rows); got != "[[11 ] [21 ] [25 ] [28 /usr/bin/unattended-upgrade] [70 ] [72 ] [73 ]]" {
 			t.Errorf("pm-installs parent_script: %s", got)
 		}
 	}
