@@ -48,9 +48,10 @@ missing=()
 for n in "${needs[@]}"; do
   bash -c "${n%%:*}" >/dev/null 2>&1 || missing+=("${n##*:}")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+if [ ${#missing[@]} -eq 0 ]; then
+  :
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "deps: installing ${missing[*]}" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
@@ -60,3 +61,8 @@ elif [ -n "${CI:-}" ]; then
 else
   echo "deps: missing ${missing[*]}; the tests that need them will be skipped" >&2
 fi
+
+# zypp_plugins' oracle: Debian's zypper, which cannot be installed next to
+# dnf-plugins-core (Breaks: zypper); it is unpacked instead, after the
+# installs above (their apt-get update, and dnf-plugins-core first)
+exec "$(dirname "$0")/zypper.sh"

@@ -37,6 +37,21 @@ func names(rs []table.Row, kind string, keep func(table.Row) bool) string {
 	return strings.Join(out, " ")
 }
 
+// copyProgram copies the executable src to dst, making dst's directory.
+func copyProgram(t *testing.T, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestOracleServices: Debian's zypper lists as services exactly the
 // non-hidden entries of the root's plugins/services (`zypper --root R ls`),
 // and running them (`zypper --root R refs`, which runs each with /bin/sh
@@ -44,7 +59,7 @@ func names(rs []table.Row, kind string, keep func(table.Row) bool) string {
 // leaves a marker in the root's /tmp. The root gets a static busybox as
 // /bin/sh.
 func TestOracleServices(t *testing.T) {
-	zypper := need.Program(t, "zypper")
+	zypper := need.Unpacked(t, "zypper", "usr/bin/zypper")
 	busybox := need.Program(t, "busybox")
 	if os.Geteuid() != 0 {
 		need.Missing(t, "zypper --root runs service plugins chrooted: needs root")
@@ -60,13 +75,7 @@ func TestOracleServices(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	data, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	copyProgram(t, busybox, filepath.Join(root, "bin/busybox"))
 	for _, l := range []string{"sh", "touch", "cat"} {
 		if err := os.Symlink("busybox", filepath.Join(root, "bin", l)); err != nil {
 			t.Fatal(err)
@@ -109,7 +118,7 @@ func TestOracleServices(t *testing.T) {
 // (/usr/lib/zypper/commands of the host, absent here), so the root's
 // execdir leads a PATH of the root's directories: the same search order.
 func TestOracleSubcommands(t *testing.T) {
-	zypper := need.Program(t, "zypper")
+	zypper := need.Unpacked(t, "zypper", "usr/bin/zypper")
 	root, err := filepath.Abs(filepath.Join(rootsDir, "zypp"))
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +274,7 @@ zypper --non-interactive --no-gpg-checks install tiny
 // its own root, starts exactly the commit and system plugins the table
 // says run; each leaves a marker named after itself.
 func TestOracleCommitPlugins(t *testing.T) {
-	need.Program(t, "zypper")
+	zypper := need.Unpacked(t, "zypper", "usr/bin/zypper")
 	need.Program(t, "unshare")
 	rpmbuild := need.Program(t, "rpmbuild")
 	if os.Geteuid() != 0 {
@@ -295,6 +304,9 @@ func TestOracleCommitPlugins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// the zypper under test is the overlay's /usr/bin/zypper: it need
+	// not be on the root's filesystem, nor installed
+	copyProgram(t, zypper, filepath.Join(top, "upper/usr/bin/zypper"))
 	outer := `mount -t overlay overlay -o "lowerdir=/,upperdir=$1/upper,workdir=$1/work" "$1/merged" &&
 mount --bind /dev "$1/merged/dev" && exec chroot "$1/merged" sh -c "$2" sh "$3" "$4"`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", outer, "sh", top, commitScript, fixture, repo)
