@@ -328,18 +328,24 @@ func validName(n string) bool {
 // MatchBrace is rpm's matchchar(s, '{', '}') for s starting at '{' (a
 // `{…}` body, a `%{…}` reference): the index just past the matching '}'
 // (a backslash escapes the byte after it), -1 when there is none.
-func MatchBrace(s string) int {
+func MatchBrace(s string) int { return MatchChar(s, '{', '}') }
+
+// MatchChar is rpm's matchchar (rpmio/macro.c) for s starting at open:
+// the index just past the close that balances it, counting nested pairs
+// (a backslash escapes the byte after it), -1 when there is none. rpm
+// finds the end of `%( … )` this way.
+func MatchChar(s string, open, close byte) int {
 	lvl := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
 			i++
-		case '}':
+		case close:
 			lvl--
 			if lvl <= 0 {
 				return i + 1
 			}
-		case '{':
+		case open:
 			lvl++
 		}
 	}

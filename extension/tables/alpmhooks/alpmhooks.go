@@ -300,7 +300,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 			row["when"], row["description"] = k.When, k.Description
 			row["triggers"], row["depends"] = jsonText(k.Triggers, "[]"), jsonText(k.Depends, "[]")
 			if k.ExecSet {
-				row["exec"] = jsonText(k.Exec, "[]")
+				row["exec"] = h.Command()
 			}
 			row["abort_on_fail"], row["needs_targets"] = table.Bool(k.AbortOnFail), table.Bool(k.NeedsTargets)
 		}
@@ -317,6 +317,15 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// Command is the hook's Exec as the exec column shows it: a JSON array
+// of the words libalpm passes to execv.
+func (h Hook) Command() string {
+	if h.Hook == nil {
+		return "[]"
+	}
+	return jsonText(h.Hook.Exec, "[]")
 }
 
 // jsonText is v as compact JSON, with <, > and & as they are (commands

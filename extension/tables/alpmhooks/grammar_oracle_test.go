@@ -1,6 +1,8 @@
 package alpmhooks
 
 import (
+	"github.com/pkgpersist/pkgpersist/test/pacmanoracle"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,12 +59,12 @@ func TestOracleGrammar(t *testing.T) {
 	for name, text := range cases {
 		t.Run(name, func(t *testing.T) {
 			p := newPacmanRoot(t, "")
-			dir := filepath.Join(p.root, "etc/pacman.d/hooks")
+			dir := filepath.Join(p.Root, "etc/pacman.d/hooks")
 			must(t, os.MkdirAll(dir, 0o755))
 			must(t, os.WriteFile(filepath.Join(dir, "h.hook"), []byte(text), 0o644))
-			want, rows := effective(t, p.root)
-			out, ok := p.run("-U", buildPackage(t, p.dir))
-			got := p.ran()
+			want, rows := effective(t, p.Root)
+			out, ok := p.Run("-U", pacmanoracle.BuildPackage(t, p.Dir))
+			got := p.Ran()
 			var gotHooks []string
 			for _, m := range got {
 				// every marker comes from the one hook

@@ -19,11 +19,16 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/pyscan"
 	"github.com/pkgpersist/pkgpersist/extension/shellcmd"
 	"github.com/pkgpersist/pkgpersist/extension/table"
+	"github.com/pkgpersist/pkgpersist/extension/tables/alpmhooks"
+	"github.com/pkgpersist/pkgpersist/extension/tables/apkhooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/apthooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dnfplugins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/dpkghooks"
 	"github.com/pkgpersist/pkgpersist/extension/tables/pmactions"
+	"github.com/pkgpersist/pkgpersist/extension/tables/rpmmacros"
+	"github.com/pkgpersist/pkgpersist/extension/tables/rpmplugins"
 	"github.com/pkgpersist/pkgpersist/extension/tables/yumplugins"
+	"github.com/pkgpersist/pkgpersist/extension/tables/zypplugins"
 )
 
 // How values of this table beyond shellcmd's.
@@ -42,19 +47,19 @@ const (
 func Table() *table.Table {
 	return &table.Table{
 		Name:        "hook_targets",
-		Description: "Every file a hook, action or plugin makes run, one row per program: the command words of each command of apt_hooks, dpkg_hooks and package_manager_actions (through wrappers, `sh -c` strings, interpreters' scripts and #! lines), and each dnf_plugins and yum_plugins module with the literal commands it runs (its `calls`), resolved inside the root as the shell and the package manager resolve them (PATH, symlinks), with the provenance of the file; builtins and words known only at run time are rows with the reason.",
+		Description: "Every file a hook, action or plugin makes run, one row per program: the command words of each command of apt_hooks, dpkg_hooks and package_manager_actions (through wrappers, `sh -c` strings, interpreters' scripts and #! lines), each dnf_plugins and yum_plugins module with the literal commands it runs (its `calls`), the Exec of each alpm_hooks hook (execv in the root: no shell, no PATH search), each apk_hooks commit hook and zypp_plugins plugin or subcommand (the file itself, executed; a service plugin through `/bin/sh -c`), each `%( … )` shell expansion of an rpm_macros value (`/bin/sh -c`, macros in it expanded first) and each rpm_plugins shared object, resolved inside the root as the shell and the package manager resolve them (PATH, symlinks), with the provenance of the file; builtins and words known only at run time are rows with the reason. Not covered: apk trigger scripts (kept in apk's scripts archive, not a file of the root, as package scripts of the other managers) and rpm's embedded Lua (`%{lua: …}`, run inside rpm).",
 		Columns: append([]table.Column{
-			{Name: "source_table", Type: table.Text, Description: "The table the hook comes from: `apt_hooks`, `dpkg_hooks`, `package_manager_actions`, `dnf_plugins` or `yum_plugins`"},
-			{Name: "manager", Type: table.Text, Description: "`apt`, `dpkg`, `dnf`, `dnf5` or `yum`"},
-			{Name: "hook", Type: table.Text, Description: "The hook key (`DPkg::Post-Invoke`), dpkg hook (`post-invoke`), action trigger (`in`, `post_transaction:in`) or plugin name"},
-			{Name: "path", Type: table.Text, Description: "The file that defines the hook, action or plugin, as seen inside the root"},
-			{Name: "line", Type: table.Integer, Description: "Its line in that file (0 for a plugin module itself; the call's line for a command a module runs)"},
-			{Name: "command", Type: table.Text, Description: "The command as the source table reports it (for a plugin, the command line of one of its calls; `''` for the module itself)"},
-			{Name: "active", Type: table.Integer, Description: "1 when the package manager runs the command (the source row's `active`, `enabled`, or for a plugin `imported`)"},
+			{Name: "source_table", Type: table.Text, Description: "The table the hook comes from: `apt_hooks`, `dpkg_hooks`, `package_manager_actions`, `dnf_plugins`, `yum_plugins`, `alpm_hooks`, `apk_hooks`, `zypp_plugins`, `rpm_macros` or `rpm_plugins`"},
+			{Name: "manager", Type: table.Text, Description: "`apt`, `dpkg`, `dnf`, `dnf5`, `yum`, `pacman`, `apk`, `zypper` or `rpm`"},
+			{Name: "hook", Type: table.Text, Description: "The hook key (`DPkg::Post-Invoke`), dpkg hook (`post-invoke`), action trigger (`in`, `post_transaction:in`), plugin name (dnf, yum, rpm), pacman or apk hook file name, zypp plugin as `<kind>:<name>` (`commit:backup.sh`, `subcommand:backup`), or rpm macro name"},
+			{Name: "path", Type: table.Text, Description: "The file that defines the hook, action or plugin, as seen inside the root (for rpm_plugins, the macro file of its `%__transaction_<name>`)"},
+			{Name: "line", Type: table.Integer, Description: "Its line in that file (0 for a plugin module, apk commit hook or zypp plugin itself; the call's line for a command a module runs; the Exec line of a pacman hook; the definition's line of an rpm macro)"},
+			{Name: "command", Type: table.Text, Description: "The command as the source table reports it (for a plugin, the command line of one of its calls; `''` for the module itself; a pacman hook's `exec` JSON array; the file of an apk commit hook or zypp plugin; the text between the parentheses of an rpm `%( … )`, as written; an rpm plugin's macro value, unexpanded)"},
+			{Name: "active", Type: table.Integer, Description: "1 when the package manager runs the command (the source row's `active`, `enabled`, `effective` (alpm_hooks; rpm_macros, with `loaded`), `runs` (apk_hooks, zypp_plugins), `loaded` (rpm_plugins), or for a python plugin `imported`)"},
 			{Name: "word", Type: table.Text, Description: "The program as the command line names it, quotes removed (as written when only known at run time)"},
-			{Name: "how", Type: table.Text, Description: "How it comes to run: `shell` (the shell the package manager starts), `command` (a command word of the command line), `sh -c` (a command word of a string a shell runs), `wrapper` (the command of nohup, env, setsid, timeout, exec…), `interpreter-script` (the script an interpreter is given), `source` (a file `.` reads), `eval`, `trap`, `direct` (executed without a shell), `shebang` (the interpreter on a target's #! line), `plugin-module`"},
+			{Name: "how", Type: table.Text, Description: "How it comes to run: `shell` (the shell the package manager starts), `command` (a command word of the command line), `sh -c` (a command word of a string a shell runs), `wrapper` (the command of nohup, env, setsid, timeout, exec…), `interpreter-script` (the script an interpreter is given), `source` (a file `.` reads), `eval`, `trap`, `direct` (executed without a shell), `shebang` (the interpreter on a target's #! line), `plugin-module` (a Python module or shared object the package manager imports or dlopens)"},
 			{Name: "via", Type: table.Text, Description: "The programs that lead to it, outermost first, separated by ` > ` (e.g. `nohup > setsid > /bin/bash -c`)"},
-			{Name: "lookup", Type: table.Text, Description: "How its file is found: `absolute`, `path-lookup` (searched on PATH: the command line's own PATH, else `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), `relative` and `script` (to the working directory), `builtin`, `function`, `applet`, `module`, `dynamic` (only known at run time), `error` (the shell stops)"},
+			{Name: "lookup", Type: table.Text, Description: "How its file is found: `absolute`, `path-lookup` (searched on PATH: the command line's own PATH, else `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), `relative` and `script` (to the working directory: a pacman hook's Exec without `/` is taken from `/`, execv does not search PATH), `builtin`, `function`, `applet`, `module`, `dynamic` (only known at run time), `error` (the shell stops)"},
 			{Name: "target", Type: table.Text, Description: "The file that is executed, as the shell or package manager names it inside the root; `''` when there is none (builtin, unresolved)"},
 			{Name: "resolved", Type: table.Text, Description: "The file reached after following symlinks inside the root (alternatives included); `''` when there is none"},
 			{Name: "target_exists", Type: table.Integer, Description: "1 when the target is a regular file in the root"},
@@ -76,6 +81,7 @@ const (
 	splitArgv             // libdnf5: split at spaces, executed without a shell
 	execValue             // the value is the program, executed without a shell
 	module                // a plugin module the package manager imports
+	execv                 // argv given to execv(2): no shell, no PATH search
 )
 
 // Source is one command or plugin module of a source table.
@@ -87,6 +93,15 @@ type Source struct {
 	mode                       mode
 	shell                      string // the shell the manager starts (withShell)
 	dir                        string // the manager's working directory for it, "" when not fixed
+	path                       string // the PATH it inherits, "" for shellcmd.DefaultPATH
+	argv                       []string
+	// program is the file a module source loads, "" for Path
+	program string
+	// text is what the shell reads when it differs from Command (rpm
+	// expands the macros of a `%( … )` first); rpmWords marks a text in
+	// which a word holding '%' is only known when rpm expands it
+	text     string
+	rpmWords bool
 }
 
 // RunsWithShell reports whether the package manager runs Command with a
@@ -146,7 +161,99 @@ func Sources(ctx context.Context, fs *fsroot.Root, aptConfig string) ([]Source, 
 		out = append(out, Source{Table: "yum_plugins", Manager: "yum", Hook: p.Name, Path: p.Path, Active: p.Imported, mode: module})
 		out = append(out, pluginCommands("yum_plugins", "yum", p.Name, p.Path, p.Imported, p.Enabled, p.Calls)...)
 	}
+	out = append(out, alpmSources(ctx, fs)...)
+	out = append(out, apkSources(ctx, fs)...)
+	out = append(out, zyppSources(fs)...)
+	out = append(out, rpmSources(ctx, fs)...)
 	return out, nil
+}
+
+// alpmSources are the Exec commands of pacman's hooks. libalpm runs
+// hook->cmd with _alpm_run_chroot (lib/libalpm/hook.c _alpm_hook_run_hook;
+// util.c _alpm_run_chroot, pacman 6.0): chroot(root), chdir("/"),
+// execv(cmd[0], cmd) — no shell and no PATH search, so a name without '/'
+// is the file of that name in /.
+func alpmSources(ctx context.Context, fs *fsroot.Root) []Source {
+	var out []Source
+	for _, h := range alpmhooks.Evaluate(ctx, fs) {
+		if h.Hook == nil || len(h.Hook.Exec) == 0 {
+			continue
+		}
+		out = append(out, Source{Table: "alpm_hooks", Manager: "pacman", Hook: h.Name, Path: h.Path, Line: h.Hook.ExecLine,
+			Command: h.Command(), Active: h.Effective, mode: execv, argv: h.Hook.Exec, dir: "/"})
+	}
+	return out
+}
+
+// apkSources are apk's commit hooks: apk executes the file itself with
+// the stage as its argument (apk-tools src/commit.c run_commit_hook:
+// argv {fn, "pre-commit"|"post-commit"}; database.c apk_db_run_script:
+// fchdir(root), chroot("."), execve(fn, argv, {PATH=/usr/sbin:/usr/bin:
+// /sbin:/bin})). Triggers are left out: apk writes a trigger script out of
+// its scripts archive when it runs it, so there is no file of the root to
+// resolve (as with the package scripts of the other managers).
+func apkSources(ctx context.Context, fs *fsroot.Root) []Source {
+	var out []Source
+	for _, e := range apkhooks.Evaluate(ctx, fs) {
+		if e.Kind != "commit_hook" {
+			continue
+		}
+		out = append(out, Source{Table: "apk_hooks", Manager: "apk", Hook: e.Name, Path: e.Path, Command: e.Path, Active: e.Runs,
+			mode: execv, argv: []string{e.Path, "pre-commit"}, dir: "/", path: "/usr/sbin:/usr/bin:/sbin:/bin"})
+	}
+	return out
+}
+
+// zyppSources are libzypp's plugins and zypper's subcommands: a plugin is
+// started as argv {path} (zypp/PluginScript.cc open: ExternalProgram with
+// the script as args[0]), a subcommand likewise by its full path; a
+// service plugin is run as `/bin/sh -c <path>` chrooted into the root
+// (zypp/repo/ServiceRepos.cc PluginServiceRepos).
+func zyppSources(fs *fsroot.Root) []Source {
+	var out []Source
+	for _, p := range zypplugins.Evaluate(fs) {
+		s := Source{Table: "zypp_plugins", Manager: "zypper", Hook: p.Kind + ":" + p.Name, Path: p.Path, Command: p.Path, Active: p.Runs,
+			mode: execv, argv: []string{p.Path}}
+		if p.Kind == "services" {
+			s.mode, s.shell, s.argv = withShell, "/bin/sh", nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// rpmSources are the shell expansions of rpm's macro values and the
+// plugins rpm loads. rpm runs the text of a `%( … )` with popen(3), that
+// is `/bin/sh -c`, after expanding the macros in it (rpm 4.18
+// rpmio/macro.c doShellEscape: expandThis, then popen); the plugin's
+// shared object is dlopen'ed (lib/rpmplugins.c rpmpluginsAddPlugin).
+// Embedded Lua (`%{lua: …}`) runs inside rpm and is left out.
+func rpmSources(ctx context.Context, fs *fsroot.Root) []Source {
+	macros, _, tgt := rpmmacros.Evaluate(ctx, fs)
+	defined := rpmmacros.Defined(macros, tgt)
+	var out []Source
+	for _, m := range macros {
+		for _, c := range rpmmacros.ShellCommands(m.Body) {
+			s := Source{Table: "rpm_macros", Manager: "rpm", Hook: m.Name, Path: m.Path, Line: m.Line, Command: c,
+				Active: m.Effective && m.Loaded, mode: withShell, shell: "/bin/sh"}
+			if x, err := defined.Expand(c); err == nil {
+				s.text = x
+			} else {
+				s.rpmWords = true
+			}
+			out = append(out, s)
+		}
+	}
+	for _, p := range rpmplugins.Evaluate(fs, defined) {
+		if p.MacroPath == "" || (p.Path == "" && !p.Dynamic) {
+			// nothing configures it, or rpm loads nothing (the macro is
+			// empty: the plugin is disabled)
+			continue
+		}
+		out = append(out, Source{Table: "rpm_plugins", Manager: "rpm", Hook: p.Name, Path: p.MacroPath, Line: p.MacroLine,
+			Command: p.Macro, Active: p.Loaded, mode: module, program: p.Path})
+	}
+	return out
 }
 
 // pluginCommands are the literal command lines a plugin module passes to
@@ -251,19 +358,33 @@ func row(s Source, t target, root, aptConfig string) table.Row {
 
 // targets lists the files one source makes run.
 func (r *resolver) targets(s Source) []target {
-	o := shellcmd.Options{Sh: r.shDialect(), Dir: s.dir}
+	o := shellcmd.Options{Sh: r.shDialect(), Dir: s.dir, PATH: s.path}
 	var execs []shellcmd.Exec
 	var res shellcmd.Result
 	switch s.mode {
 	case module:
-		execs = []shellcmd.Exec{{Word: s.Path, How: HowModule, Lookup: shellcmd.LookupAbsolute, PATH: shellcmd.DefaultPATH}}
+		execs = []shellcmd.Exec{moduleExec(s)}
 	case withShell:
 		sh := shellcmd.Exec{Word: s.shell, How: HowShell, Lookup: shellcmd.LookupAbsolute, PATH: shellcmd.DefaultPATH}
 		if !path.IsAbs(s.shell) {
 			sh.Lookup = shellcmd.LookupPath
 		}
 		execs = append(execs, sh)
-		res = shellcmd.Command(s.Command, o.Sh, o)
+		text := s.Command
+		if s.text != "" {
+			text = s.text
+		}
+		res = shellcmd.Command(text, o.Sh, o)
+		if s.rpmWords {
+			rpmDynamic(res.Execs)
+		}
+	case execv:
+		res = shellcmd.Argv(s.argv, shellcmd.HowDirect, o)
+		if len(res.Execs) > 0 && res.Execs[0].Lookup == shellcmd.LookupPath {
+			// the first row is argv[0]'s (Argv lists it first)
+			res.Execs[0].Lookup = shellcmd.LookupRelative
+			res.Execs[0].Reason = "execv does not search PATH: a name without '/' is the file of that name in the working directory " + s.dir
+		}
 	case splitArgv:
 		res = shellcmd.Argv(libdnf5Split(s.Command), shellcmd.HowCommand, o)
 	case execValue:
@@ -282,6 +403,38 @@ func (r *resolver) targets(s Source) []target {
 		out = append(out, target{x: shellcmd.Exec{How: shellcmd.HowCommand, Lookup: shellcmd.LookupError}, reason: "not listed: " + res.Cut})
 	}
 	return out
+}
+
+// moduleExec is the row of a plugin module: its file, or for a shared
+// object named without '/' (dlopen searches the library path) or a value
+// only rpm computes, the name with the reason.
+func moduleExec(s Source) shellcmd.Exec {
+	x := shellcmd.Exec{Word: s.Path, How: HowModule, Lookup: shellcmd.LookupAbsolute, PATH: shellcmd.DefaultPATH}
+	if s.Table != "rpm_plugins" {
+		return x
+	}
+	x.Word = s.program
+	switch {
+	case s.program == "":
+		x.Word, x.Lookup = s.Command, shellcmd.LookupDynamic
+		x.Reason = "the shared object is only known when rpm expands " + s.Command
+	case !path.IsAbs(s.program):
+		x.Lookup = shellcmd.LookupDynamic
+		x.Reason = "dlopen searches the library path for it (LD_LIBRARY_PATH, ld.so.cache): which file rpm loads depends on the environment"
+	}
+	return x
+}
+
+// rpmDynamic marks the programs whose word holds a macro rpm expands
+// before the shell reads the text: only known when rpm runs.
+func rpmDynamic(execs []shellcmd.Exec) {
+	for i := range execs {
+		x := &execs[i]
+		if x.Lookup != shellcmd.LookupDynamic && x.Lookup != shellcmd.LookupError && strings.Contains(x.Word, "%") {
+			x.Lookup = shellcmd.LookupDynamic
+			x.Reason = "the program is only known when rpm expands the macros in it (" + x.Word + ")"
+		}
+	}
 }
 
 // libdnf5Split splits an action's command as the libdnf5 actions plugin

@@ -2,6 +2,7 @@ package rpmmacros
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/extension/rpmmacro"
@@ -40,5 +41,25 @@ func TestExpand(t *testing.T) {
 	}
 	if _, err := m.Expand("%{loop}"); err == nil {
 		t.Error("a macro that expands to itself expanded")
+	}
+}
+
+// TestShellCommands: the texts rpm hands to popen, ends found as rpm's
+// matchchar finds them.
+func TestShellCommands(t *testing.T) {
+	cases := map[string][]string{
+		"%(id)":                        {"id"},
+		"%%(id)":                       nil,
+		"a %(echo %(date)) b":          {"echo %(date)", "date"},
+		"%{?x:%(true)}":                {"true"},
+		`%(echo \) x)`:                 {`echo \) x`},
+		"%(unterminated":               nil,
+		"%(a) %(b (c))":                {"a", "b (c)"},
+		"%{_probe_dir}/rpm-probe %(x)": {"x"},
+	}
+	for body, want := range cases {
+		if got := ShellCommands(body); strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
+			t.Errorf("%q: got %q, want %q", body, got, want)
+		}
 	}
 }

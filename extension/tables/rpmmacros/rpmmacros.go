@@ -318,6 +318,30 @@ func FlagsOf(body string) Flags {
 	return f
 }
 
+// ShellCommands are the texts rpm hands to the shell when it expands
+// body: what is between the parentheses of each `%( … )`, the end found
+// as rpm finds it (rpmio/macro.c expandMacro: matchchar), outer ones and
+// those nested in them or in `%{…}` alike (each is run when rpm expands
+// the text around it). An unterminated `%(` runs nothing: rpm stops with
+// "Unterminated (".
+func ShellCommands(body string) []string {
+	var out []string
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] != '%' {
+			continue
+		}
+		switch body[i+1] {
+		case '%':
+			i++
+		case '(':
+			if end := rpmmacro.MatchChar(body[i+1:], '(', ')'); end > 0 {
+				out = append(out, body[i+2:i+end])
+			}
+		}
+	}
+	return out
+}
+
 // Category classes a macro name by what rpm does with it.
 func Category(name string) string {
 	switch {

@@ -41,6 +41,13 @@ func Table() *table.Table {
 type Plugin struct {
 	Name, PluginDir, Macro, MacroFile, Path, Options, Reason string
 	Loaded                                                   bool
+	// MacroPath and MacroLine are where the definition rpm uses is
+	// ("" when there is none)
+	MacroPath string
+	MacroLine int
+	// Dynamic marks a value only rpm can compute (a shell, Lua or
+	// built-in expansion): what it loads is not known
+	Dynamic bool
 }
 
 const macroPrefix = "__transaction_"
@@ -112,8 +119,10 @@ func plugin(fs *fsroot.Root, m *rpmmacros.Macros, name, dir string) Plugin {
 		return p
 	}
 	p.Macro, p.MacroFile = def.Body, def.Path+":"+strconv.Itoa(def.Line)
+	p.MacroPath, p.MacroLine = def.Path, def.Line
 	v, err := m.Expand("%{?" + macroPrefix + name + "}")
 	if err != nil {
+		p.Dynamic = true
 		p.Reason = "the value is " + err.Error() + " (a shell, Lua or built-in expansion): what rpm loads is not known"
 		return p
 	}
