@@ -5,9 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb/rpmdbtest"
 	"github.com/pkgpersist/pkgpersist/extension/table"
@@ -255,28 +257,22 @@ func TestRPMProvenance(t *testing.T) {
 	check("1")
 }
 
-// commitScript runs inside a chroot whose / is an overlay of the host's:
-// libzypp loads commit and system plugins only when the target root is
-// /, so the fixture's plugins go to /usr/lib/zypp/plugins there, and
-// zypper installs a tiny rpm from a plain-directory repository. Debian's
-// /etc/zypp/systemCheck requires glibc, which Debian's rpm database does
-// not have: it is removed in the overlay.
-const commitScript = `set -e
-mount -t proc proc /proc
-rm -f /etc/zypp/systemCheck
-mkdir -p /tmp/zypp-markers /usr/lib/zypp
-cp -a "$1/usr/lib/zypp/plugins" /usr/lib/zypp/
-zypper --non-interactive ar -t plaindir "dir://$2" local
-zypper --non-interactive --no-gpg-checks install tiny
-`
+// hostOverlay gives zypper a root of its own: libzypp runs commit, system,
+// appdata and URL resolver plugins from the host's pluginsPath() only, and
+// the first three only when the target root is / (zypp.expected.md). A run
+// happens in a private mount namespace, chrooted into an overlay of the
+// host's / whose writes go to top/upper.
+type hostOverlay struct {
+	top, fixture string
+}
 
-// TestOracleCommitPlugins: Debian's zypper, committing a transaction on
-// its own root, starts exactly the commit and system plugins the table
-// says run; each leaves a marker named after itself.
-func TestOracleCommitPlugins(t *testing.T) {
+// newHostOverlay prepares an overlay for one run. Its top directory is not
+// t.TempDir(): an overlay's upper and work directories must not be inside
+// the lower one's own mounts, and /tmp is in the lower one.
+func newHostOverlay(t *testing.T) *hostOverlay {
+	t.Helper()
 	zypper := need.Unpacked(t, "zypper", "usr/bin/zypper")
 	need.Program(t, "unshare")
-	rpmbuild := need.Program(t, "rpmbuild")
 	if os.Geteuid() != 0 {
 		need.Missing(t, "an overlay of / in a private mount namespace needs root")
 	}
@@ -284,21 +280,11 @@ func TestOracleCommitPlugins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// not t.TempDir(): an overlay's upper and work directories must not
-	// be inside the lower one's own mounts, and /tmp is in the lower one
 	top, err := os.MkdirTemp("", "zypp-oracle")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(top) })
-	spec := filepath.Join(top, "tiny.spec")
-	if err := os.WriteFile(spec, []byte("Name: tiny\nVersion: 1.0\nRelease: 1\nSummary: tiny\nLicense: MIT\nBuildArch: noarch\n%description\ntiny\n%install\nmkdir -p %{buildroot}/opt/tiny\necho hi > %{buildroot}/opt/tiny/hi\n%files\n/opt/tiny/hi\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(rpmbuild, "--define", "_topdir "+top+"/build", "-bb", spec).CombinedOutput(); err != nil {
-		t.Fatalf("rpmbuild: %v\n%s", err, out)
-	}
-	repo := filepath.Join(top, "build/RPMS/noarch")
 	for _, d := range []string{"upper", "work", "merged"} {
 		if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -307,33 +293,164 @@ func TestOracleCommitPlugins(t *testing.T) {
 	// the zypper under test is the overlay's /usr/bin/zypper: it need
 	// not be on the root's filesystem, nor installed
 	copyProgram(t, zypper, filepath.Join(top, "upper/usr/bin/zypper"))
-	outer := `mount -t overlay overlay -o "lowerdir=/,upperdir=$1/upper,workdir=$1/work" "$1/merged" &&
-mount --bind /dev "$1/merged/dev" && exec chroot "$1/merged" sh -c "$2" sh "$3" "$4"`
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", outer, "sh", top, commitScript, fixture, repo)
+	return &hostOverlay{top: top, fixture: fixture}
+}
+
+// overlayPrelude starts every script in the chroot: the fixture's
+// usr/lib/zypp/plugins (its path is $1) become the host's, and Debian's
+// /etc/zypp/systemCheck, which requires glibc, unknown to Debian's rpm
+// database, goes. Each fixture plugin touches
+// /tmp/zypp-markers/<its directory>/<its name> when it starts.
+const overlayPrelude = `set -e
+mount -t proc proc /proc
+rm -f /etc/zypp/systemCheck
+mkdir -p /tmp/zypp-markers /usr/lib/zypp /etc/zypp/repos.d
+cp -a "$1/usr/lib/zypp/plugins" /usr/lib/zypp/
+shift
+`
+
+// run runs overlayPrelude and script with sh in the chroot, with args as
+// script's $1…, and returns zypper's output.
+func (o *hostOverlay) run(t *testing.T, script string, args ...string) (string, error) {
+	t.Helper()
+	outer := `top=$1 script=$2; shift 2
+mount -t overlay overlay -o "lowerdir=/,upperdir=$top/upper,workdir=$top/work" "$top/merged" &&
+mount --bind /dev "$top/merged/dev" && exec chroot "$top/merged" sh -c "$script" sh "$@"`
+	cmd := exec.Command("unshare", append([]string{"--mount", "--propagation", "private", "--", "sh", "-c", outer, "sh",
+		o.top, overlayPrelude + script, o.fixture}, args...)...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	out, err := cmd.CombinedOutput()
 	if strings.Contains(string(out), "overlay") && err != nil {
 		need.Missing(t, "no overlay of / here: "+strings.TrimSpace(string(out)))
 	}
-	// zypper may exit 106 (a repository skipped) after installing
-	if !strings.Contains(string(out), "Installing: tiny") {
-		t.Fatalf("zypper install in the overlay: %v\n%s", err, out)
-	}
-	ents, _ := os.ReadDir(filepath.Join(top, "upper/tmp/zypp-markers"))
-	var ran []string
-	for _, e := range ents {
-		ran = append(ran, e.Name())
-	}
-	sort.Strings(ran)
-	rs := rows(t, fixture)
-	var want []string
-	for _, r := range rs {
-		if (r["kind"] == "commit" || r["kind"] == "system") && r["runs"] == "1" {
-			want = append(want, r["name"])
+	o.settle(t)
+	return string(out), err
+}
+
+// settle waits until no process has its root in the overlay any more:
+// libzypp starts appdata plugins and leaves them running (zypp/
+// ExternalProgram.cc ~ExternalProgram hands a live child to its
+// CleanerThread), so they may outlive zypper and the chroot's shell.
+func (o *hostOverlay) settle(t *testing.T) {
+	t.Helper()
+	merged := filepath.Join(o.top, "merged")
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		var left []string
+		roots, _ := filepath.Glob("/proc/[0-9]*/root")
+		for _, r := range roots {
+			if dst, err := os.Readlink(r); err == nil && dst == merged {
+				left = append(left, filepath.Dir(r))
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes still running in the overlay after a minute: %v", left)
 		}
 	}
-	sort.Strings(want)
-	if strings.Join(ran, " ") != strings.Join(want, " ") || len(want) < 2 {
-		t.Fatalf("zypper started %v; the table's running commit and system plugins %v\n%s", ran, want, out)
+}
+
+// markers are the plugins that started in the overlay, as <kind>/<name>,
+// sorted, of the given kinds only.
+func (o *hostOverlay) markers(kinds ...string) []string {
+	var out []string
+	dir := filepath.Join(o.top, "upper/tmp/zypp-markers")
+	kdirs, _ := os.ReadDir(dir)
+	for _, k := range kdirs {
+		ents, _ := os.ReadDir(filepath.Join(dir, k.Name()))
+		for _, e := range ents {
+			if len(kinds) == 0 || slices.Contains(kinds, k.Name()) {
+				out = append(out, k.Name()+"/"+e.Name())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// running is the table's rows of kinds with runs = 1, as <kind>/<name>.
+func running(rs []table.Row, kinds ...string) []string {
+	var out []string
+	for _, r := range rs {
+		if slices.Contains(kinds, r["kind"]) && r["runs"] == "1" {
+			out = append(out, r["kind"]+"/"+r["name"])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// commitScript installs the tiny rpm from the plain-directory repository
+// $1: a commit on the target root /.
+const commitScript = `zypper --non-interactive ar -t plaindir "dir://$1" local
+zypper --non-interactive --no-gpg-checks install tiny
+`
+
+// TestOracleCommitPlugins: Debian's zypper, committing a transaction on
+// its own root, starts exactly the commit and system plugins the table
+// says run.
+func TestOracleCommitPlugins(t *testing.T) {
+	o := newHostOverlay(t)
+	rpmbuild := need.Program(t, "rpmbuild")
+	spec := filepath.Join(o.top, "tiny.spec")
+	if err := os.WriteFile(spec, []byte("Name: tiny\nVersion: 1.0\nRelease: 1\nSummary: tiny\nLicense: MIT\nBuildArch: noarch\n%description\ntiny\n%install\nmkdir -p %{buildroot}/opt/tiny\necho hi > %{buildroot}/opt/tiny/hi\n%files\n/opt/tiny/hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(rpmbuild, "--define", "_topdir "+o.top+"/build", "-bb", spec).CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild: %v\n%s", err, out)
+	}
+	out, err := o.run(t, commitScript, filepath.Join(o.top, "build/RPMS/noarch"))
+	// zypper may exit 106 (a repository skipped) after installing
+	if !strings.Contains(out, "Installing: tiny") {
+		t.Fatalf("zypper install in the overlay: %v\n%s", err, out)
+	}
+	got := o.markers("commit", "system")
+	want := running(rows(t, o.fixture), "commit", "system")
+	if !slices.Equal(got, want) || len(want) < 2 {
+		t.Fatalf("zypper started %v; the table's running commit and system plugins %v\n%s", got, want, out)
+	}
+}
+
+// TestOracleAppdataPlugins: adding a repository as root without --root
+// makes Debian's zypper start, when its RepoManager goes, exactly the
+// appdata plugins the table says run, and nothing else: not a hidden one,
+// not one without r-x for root, not one in a subdirectory.
+func TestOracleAppdataPlugins(t *testing.T) {
+	o := newHostOverlay(t)
+	out, err := o.run(t, `zypper --non-interactive ar -t plaindir dir:///nonexistent local`)
+	// the first zypper run in the overlay also caches Debian's rpm
+	// database: the system plugin gets PACKAGESETCHANGED
+	got := slices.DeleteFunc(o.markers(), func(m string) bool { return strings.HasPrefix(m, "system/") })
+	rs := rows(t, o.fixture)
+	want := running(rs, "appdata")
+	if !slices.Equal(got, want) || len(want) == 0 || len(want) == len(names(rs, "appdata", func(table.Row) bool { return true })) {
+		t.Fatalf("zypper started %v; the table's running appdata plugins %v (%v)\n%s", got, want, err, out)
+	}
+}
+
+// urlScript adds, for each plugin name in $@, a repository whose URL is
+// plugin:<name>, and refreshes them all.
+const urlScript = `i=0
+for n in "$@"; do
+  i=$((i+1))
+  printf '[url%s]\nname=url%s\nenabled=1\nautorefresh=0\ntype=rpm-md\nbaseurl=plugin:%s\n' $i $i "$n" >/etc/zypp/repos.d/url$i.repo
+done
+zypper --non-interactive ref || true
+`
+
+// TestOracleURLResolvers: refreshing a repository whose URL is
+// plugin:<name> makes Debian's zypper start urlresolver/<name> exactly
+// when the table says it runs; each entry of the directory gets its
+// repository.
+func TestOracleURLResolvers(t *testing.T) {
+	o := newHostOverlay(t)
+	rs := rows(t, o.fixture)
+	all := strings.Fields(names(rs, "urlresolver", func(table.Row) bool { return true }))
+	out, err := o.run(t, urlScript, all...)
+	got := o.markers("urlresolver")
+	want := running(rs, "urlresolver")
+	if !slices.Equal(got, want) || len(want) == 0 || len(want) == len(all) {
+		t.Fatalf("zypper started %v; the table's running URL resolvers %v of %v (%v)\n%s", got, want, all, err, out)
 	}
 }

@@ -98,6 +98,10 @@ func Evaluate(root *fsroot.Root) []Plugin {
 		for _, n := range names {
 			p := Plugin{Kind: k.kind, Name: n, Path: path.Join(dir, n), When: k.when}
 			switch {
+			case k.kind == "urlresolver":
+				// no readdir: the name comes from the repository's
+				// URL, a hidden one too; only PluginScript::open's check
+				p.Reason = rxFailure(root, p.Path, false, true)
 			case strings.HasPrefix(n, "."):
 				// filesystem::readdir( …, dots=false ) leaves them out
 				p.Reason = "hidden: libzypp skips names that start with '.'"
@@ -106,9 +110,6 @@ func Evaluate(root *fsroot.Root) []Plugin {
 			case k.kind == "appdata":
 				// started with ExternalProgram after the userMayRX check
 				p.Reason = rxFailure(root, p.Path, true, false)
-			case k.kind == "urlresolver":
-				// only PluginScript::open's check
-				p.Reason = rxFailure(root, p.Path, false, true)
 			default:
 				// PluginExecutor::load, then PluginScript::open
 				p.Reason = rxFailure(root, p.Path, true, true)
