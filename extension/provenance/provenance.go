@@ -162,7 +162,9 @@ func (s *Source) file(path string, d *fsroot.Digests, facts *fsroot.Facts) Of {
 	if o, ok := s.cache[path]; ok || path == "" {
 		return o
 	}
-	if d == nil {
+	if d == nil && s.fs.Kind(path) == "file" {
+		// a directory or FIFO a table lists is not a file the package
+		// manager reads (the table reports one it does read)
 		d = s.read(path)
 	}
 	var o Of

@@ -396,7 +396,7 @@ func (r *resolver) targets(s Source) []target {
 		if x.Limit {
 			r.fs.ReportLimit(s.Path, x.Reason)
 		}
-		out = append(out, r.resolve(x, 0)...)
+		out = append(out, r.resolve(x, 0, s.mode == execValue)...)
 	}
 	if res.Cut != "" {
 		r.fs.ReportLimit(s.Path, res.Cut)

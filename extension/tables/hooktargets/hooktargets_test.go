@@ -367,3 +367,35 @@ func TestAptDir(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectoriesNotRunParts: only APT runs the programs of a directory
+// its setting names (Dir::Bin::methods); a directory among libzypp's
+// plugins or apk's commit hooks is skipped by them, so nothing inside it
+// is a program that runs.
+func TestDirectoriesNotRunParts(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"usr/lib/zypp/plugins/commit/adir", "etc/apk/commit_hooks.d/hdir"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, d, "nested"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := Rows(context.Background(), root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := 0
+	for _, r := range rows {
+		if strings.HasSuffix(r["target"], "/nested") || strings.HasSuffix(r["resolved"], "/nested") {
+			t.Errorf("%s runs %s: %v", r["hook"], r["target"], r)
+		}
+		if strings.HasSuffix(r["target"], "dir") {
+			dirs++
+		}
+	}
+	if dirs != 2 {
+		t.Errorf("want a row for each directory, got %d: %v", dirs, rows)
+	}
+}

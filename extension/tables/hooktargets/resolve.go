@@ -209,8 +209,10 @@ func (r *resolver) realDir(dir string) (string, error) {
 	}
 }
 
-// resolve finds the files of one program; depth counts #! levels.
-func (r *resolver) resolve(x shellcmd.Exec, depth int) []target {
+// resolve finds the files of one program; depth counts #! levels; dirs
+// is true for a setting whose directory APT runs the programs of
+// (Dir::Bin::methods): the other package managers skip a directory.
+func (r *resolver) resolve(x shellcmd.Exec, depth int, dirs bool) []target {
 	t := target{x: x, reason: x.Reason}
 	switch x.Lookup {
 	case shellcmd.LookupAbsolute:
@@ -230,7 +232,7 @@ func (r *resolver) resolve(x shellcmd.Exec, depth int) []target {
 		return []target{t}
 	}
 	out := []target{t}
-	if !t.exists && t.resolved != "" && r.fs.Kind(t.resolved) == "dir" && x.How == shellcmd.HowDirect {
+	if dirs && !t.exists && t.resolved != "" && r.fs.Kind(t.resolved) == "dir" && x.How == shellcmd.HowDirect {
 		out = append(out, r.dirPrograms(t)...)
 	}
 	if t.exists && depth < maxShebang && runsFile(x.How) {
@@ -355,7 +357,7 @@ func (r *resolver) dirPrograms(t target) []target {
 		x := t.x
 		x.Word, x.Lookup, x.Reason = path.Join(t.resolved, n), shellcmd.LookupAbsolute, ""
 		x.Via = append(append([]string(nil), t.x.Via...), t.x.Word)
-		out = append(out, r.resolve(x, maxShebang)...)
+		out = append(out, r.resolve(x, maxShebang, false)...)
 	}
 	return out
 }
@@ -399,7 +401,7 @@ func (r *resolver) shebang(t target, depth int) []target {
 			// the kernel does not search PATH for the interpreter
 			x.Lookup = shellcmd.LookupRelative
 		}
-		out = append(out, r.resolve(x, depth+1)...)
+		out = append(out, r.resolve(x, depth+1, false)...)
 	}
 	return out
 }
