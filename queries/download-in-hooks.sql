@@ -1,7 +1,10 @@
 -- id: download-in-hooks
 -- title: Hook commands that download or open a network shell
--- description: Commands APT, dpkg, DNF or YUM run that fetch code (curl, wget)
---   or talk to the network from the shell (/dev/tcp, nc), or decode a payload;
+-- description: Commands APT, dpkg, DNF, YUM or pacman hooks run that fetch
+--   code (curl, wget) or talk to the network from the shell (/dev/tcp, nc), or
+--   decode a payload, and rpm macros whose shell or Lua code does (manager
+--   rpm, hook the macro's name without %: it runs whenever rpm expands the
+--   macro);
 --   and every hook in which hook_targets finds a program that runs network
 --   data as code (a download piped into a shell, a shell reading /dev/tcp, a
 --   -c string or script from a command substitution that downloads), however
@@ -26,6 +29,11 @@ SELECT manager, hook, command, path FROM (
   SELECT 'dpkg', hook, command, path FROM dpkg_hooks WHERE active = 1
   UNION ALL
   SELECT manager, trigger, command, path FROM package_manager_actions WHERE enabled = 1
+  UNION ALL
+  SELECT 'pacman', "when", exec, path FROM alpm_hooks WHERE effective = 1
+  UNION ALL
+  SELECT 'rpm', name, value, path FROM rpm_macros
+    WHERE loaded = 1 AND (shell = 1 OR lua = 1)
 )
 WHERE command LIKE '%curl %' OR command LIKE '%wget %' OR command LIKE '%/dev/tcp/%'
    OR command LIKE '%nc -%' OR command LIKE '%ncat %' OR command LIKE '%base64 -d%'
