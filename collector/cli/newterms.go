@@ -28,19 +28,21 @@ func newTermsCommand() *cli.Command {
 	d := newterms.Defaults
 	return &cli.Command{
 		Name:  "new-terms",
-		Usage: `"RPM Package Installed by Unusual Parent Process" and its dpkg twin, as new-terms rules`,
+		Usage: `"RPM Package Installed by Unusual Parent Process" and its dpkg, pacman and apk twins, as new-terms rules`,
 		Description: `Reads the install events in --db (logged by enrolled hosts, or read
 with pkgpersist ingest): pm-installs, whose parent is the one at the exec,
 or on hosts without the pkgpersist extension pkg-installs. Alerts on each
-rpm or dpkg install whose parent executable did not install packages
+rpm, dpkg, pacman or apk install whose parent executable did not install packages
 during the --history window before the --lookback window; at most
 --max-alerts a run. Run it every 5 minutes from a
 scheduler (cron, systemd timer), or keep it running with --watch.
 
-Each argv is parsed as rpm and dpkg parse it: besides the published rule's
--i and --install, it catches clustered options (-ivh, -Uvh), -U/--upgrade,
--F/--freshen, --reinstall and dpkg --unpack; each alert says which form
-matched and whether the published rule would have seen it.
+Each argv is parsed as rpm, dpkg, pacman and apk parse it: besides the
+published rule's -i and --install, it catches clustered options (-ivh,
+-Uvh), -U/--upgrade, -F/--freshen, --reinstall, dpkg --unpack, pacman -U
+(not --print or --downloadonly) and apk add of a .apk file (not
+--simulate); each alert says which form matched and whether the
+published rule would have seen it.
 
 The published rule's history is fleet-wide: one administrator's install
 from a parent anywhere hides that parent on every host for the whole

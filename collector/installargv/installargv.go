@@ -1,8 +1,10 @@
-// Package installargv decides from a command line whether rpm or dpkg
-// installs packages, the way their own option parsers read it, and which
-// spelling did it: Elastic's rule looks only for "-i" and "--install", so
-// clustered options (-ivh, -Uvh), -U/--upgrade, -F/--freshen, --reinstall
-// and dpkg's --unpack slip past it.
+// Package installargv decides from a command line whether rpm, dpkg,
+// pacman or apk installs packages, the way their own option parsers read
+// it, and which spelling did it: Elastic's rule looks only for rpm's (and
+// dpkg's) "-i" and "--install", so clustered options (-ivh, -Uvh),
+// -U/--upgrade, -F/--freshen, --reinstall and dpkg's --unpack slip past
+// it; pacman -U and apk add of a package file are installs it does not
+// look at.
 package installargv
 
 import (
@@ -13,11 +15,12 @@ import (
 
 // Install is what a command line does, when it installs.
 type Install struct {
-	Tool string // rpm or dpkg
-	// Form is the argument that made it an install, as written.
+	Tool string // rpm, dpkg, pacman or apk
+	// Form is the argument that made it an install, as written (apk's:
+	// its applet, add).
 	Form string
-	// Rule reports whether Elastic's rule (args "-i" or "--install")
-	// matches this command line.
+	// Rule reports whether Elastic's rule (rpm or dpkg with args "-i" or
+	// "--install") matches this command line.
 	Rule bool
 }
 
@@ -35,6 +38,14 @@ func Classify(argv []string) (in Install, ok bool) {
 	case "dpkg":
 		in, ok = dpkg(argv[1:])
 		in.Tool = "dpkg"
+	case "pacman": // Elastic's rule names rpm and dpkg only: Rule stays false
+		in, ok = pacman(argv[1:])
+		in.Tool = "pacman"
+		return in, ok
+	case "apk":
+		in, ok = apk(argv[1:])
+		in.Tool = "apk"
+		return in, ok
 	default:
 		return in, false
 	}

@@ -146,24 +146,28 @@ func TestAgainstDpkg(t *testing.T) {
 // TestForms: the form reported, and whether Elastic's rule sees it.
 func TestForms(t *testing.T) {
 	for cmd, want := range map[string]string{
-		"/usr/bin/rpm -i x.rpm":  "rpm -i rule",
-		"rpm --install x.rpm":    "rpm --install rule",
-		"rpm -ivh x.rpm":         "rpm -ivh missed",
-		"rpm -Uvh x.rpm":         "rpm -Uvh missed",
-		"rpm --upgrade x.rpm":    "rpm --upgrade missed",
-		"rpm -F x.rpm":           "rpm -F missed",
-		"rpm --reinstall x.rpm":  "rpm --reinstall missed",
-		"rpm --root /r -i x.rpm": "rpm -i rule",
-		"dpkg -i x.deb":          "dpkg -i rule",
-		"dpkg --unpack x.deb":    "dpkg --unpack missed",
-		"dpkg -iE x.deb":         "dpkg -iE missed",
-		"rpm -qi x":              "none",
-		"rpm -e x":               "none",
-		"rpm -- -i":              "none",
-		"dpkg --no-act -i x.deb": "none",
-		"sh -c rpm -i x":         "none",
-		"rpm --dbpath -i -q x":   "none",
-		"rpm -D '_x 1' -U x.rpm": "rpm -U missed",
+		"/usr/bin/rpm -i x.rpm":   "rpm -i rule",
+		"rpm --install x.rpm":     "rpm --install rule",
+		"rpm -ivh x.rpm":          "rpm -ivh missed",
+		"rpm -Uvh x.rpm":          "rpm -Uvh missed",
+		"rpm --upgrade x.rpm":     "rpm --upgrade missed",
+		"rpm -F x.rpm":            "rpm -F missed",
+		"rpm --reinstall x.rpm":   "rpm --reinstall missed",
+		"rpm --root /r -i x.rpm":  "rpm -i rule",
+		"dpkg -i x.deb":           "dpkg -i rule",
+		"dpkg --unpack x.deb":     "dpkg --unpack missed",
+		"dpkg -iE x.deb":          "dpkg -iE missed",
+		"rpm -qi x":               "none",
+		"rpm -e x":                "none",
+		"rpm -- -i":               "none",
+		"dpkg --no-act -i x.deb":  "none",
+		"sh -c rpm -i x":          "none",
+		"rpm --dbpath -i -q x":    "none",
+		"rpm -D '_x 1' -U x.rpm":  "rpm -U missed",
+		"pacman -U x.pkg.tar.zst": "pacman -U missed",
+		"pacman -Syu":             "none",
+		"apk add ./x.apk":         "apk add missed",
+		"apk -i add x.apk":        "apk add missed",
 	} {
 		in, ok := Classify(Split(cmd))
 		got := "none"
@@ -180,13 +184,102 @@ func TestForms(t *testing.T) {
 }
 
 func FuzzClassify(f *testing.F) {
-	for _, s := range []string{"rpm -ivh x", "dpkg -GEi x", "rpm --define=a -U", "rpm -D", "dpkg -D", "rpm --root"} {
+	for _, s := range []string{"rpm -ivh x", "dpkg -GEi x", "rpm --define=a -U", "rpm -D", "dpkg -D", "rpm --root",
+		"pacman -Uvd --root=/r x.pkg.tar.zst", "pacman --upg -b", "pacman -U --debug=1 --color never -- -x",
+		"apk -X https://r --root /r add --no-sim x.apk", "apk add -st v x.apk", "apk --upd add"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, cmd string) {
 		in, ok := Classify(Split(cmd))
-		if ok && (in.Form == "" || (in.Tool != "rpm" && in.Tool != "dpkg")) {
+		if ok && (in.Form == "" || !map[string]bool{"rpm": true, "dpkg": true, "pacman": true, "apk": true}[in.Tool]) {
 			t.Fatalf("%q: %+v", cmd, in)
 		}
 	})
+}
+
+// buildPacmanPkg writes a package pacman -U installs: a tar with a
+// .PKGINFO and one file (libalpm reads any archive libarchive does).
+func buildPacmanPkg(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "opt/ppt"), 0o755)
+	os.WriteFile(filepath.Join(dir, "opt/ppt/f"), []byte("1\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".PKGINFO"), []byte("pkgname = ppt\npkgbase = ppt\npkgver = 1.0-1\npkgdesc = pkgpersist test package\nurl = https://example.org\nbuilddate = 1\npackager = t\nsize = 2\narch = any\n"), 0o644)
+	pkg := filepath.Join(t.TempDir(), "ppt-1.0-1-any.pkg.tar")
+	if out, err := exec.Command("tar", "--owner=0", "--group=0", "-C", dir, "-cf", pkg, ".PKGINFO", "opt").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	return pkg
+}
+
+// TestAgainstPacman: the classifier calls a pacman command line an
+// install exactly when pacman installed the package into a throwaway root
+// (its own config, database, cache, hooks and log there).
+func TestAgainstPacman(t *testing.T) {
+	pacmanBin := need.Program(t, "pacman")
+	need.Program(t, "tar")
+	pkg := buildPacmanPkg(t)
+	pacman := func(root string, args []string) []string {
+		os.MkdirAll(filepath.Join(root, "db/local"), 0o755)
+		argv := append([]string{pacmanBin, "--config", "/dev/null", "--root", root, "--dbpath", root + "/db",
+			"--cachedir", root + "/cache", "--hookdir", root + "/hooks", "--gpgdir", root + "/gpg",
+			"--logfile", "/dev/null", "--noconfirm"}, args...)
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdin = strings.NewReader("")
+		cmd.Run()
+		return argv
+	}
+	cases := []case_{
+		{args: "-U"}, {args: "--upgrade"}, {args: "-Uv"}, {args: "-vU"}, {args: "-Ud"}, {args: "-Udd"},
+		{args: "--upgrade --needed --asdeps"}, {args: "-U --overwrite=*"}, {args: "-U --overwrite *"},
+		{args: "-U --ignore x"}, {args: "-U --debug"}, {args: "-U --debug=2"}, {args: "-U --color never"},
+		{args: "-U --asexp"}, {args: "-U --noscr"}, {args: "-U --ask=4"}, {args: "--upgrade --dbonly"},
+		{args: "-U --print"}, {args: "-Up"}, {args: "-pU"}, {args: "-U --print-format %n"}, {args: "-U --print-f=%n"},
+		{args: "-Uw"}, {args: "-U --downloadonly"}, {args: "-UU"}, {args: "-U -U"}, {args: "-U -S"},
+		{args: "-UQ"}, {args: "-Uq"}, {args: "-Ui"}, {args: "-Uy"}, {args: "-U --nosave"}, {args: "-U --force"},
+		{args: "-U --upg"}, {args: "-U --prin"}, {args: "--upgrade=1"}, {args: "-U --print=1"},
+		{args: "-U --asdeps --asexplicit"}, {args: "-U --print --dbonly"}, {args: "-U --debug=3"},
+		{args: "-U --color sometimes"}, {args: "-Uh"}, {args: "-UV"}, {args: "-U --help"}, {args: "-Uz"},
+		{args: "-U --"}, {args: "-- -U"}, {args: "-Q -p"}, {args: "-R", pre: true, byName: true},
+		{args: "-Qi", pre: true, byName: true},
+	}
+	oracle(t, cases, pacman, func(root string) { pacman(root, []string{"-U", pkg}) }, func(c case_) string {
+		if c.byName {
+			return "ppt"
+		}
+		return pkg
+	})
+}
+
+// TestPacmanParses: every command line the pacman cases call an install
+// is one pacman parses (no option error: it gets as far as loading the
+// missing package file), and the rejected ones are rejected by pacman's
+// option parser; --print keeps a parsed one from changing anything.
+func TestPacmanParses(t *testing.T) {
+	pacmanBin := need.Program(t, "pacman")
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "db/local"), 0o755)
+	for _, c := range []struct {
+		args    string
+		install bool
+	}{
+		{"-U x.pkg.tar.zst", true}, {"-Uvd x", true}, {"x -U", true}, {"-U -- -x", true}, {"-U -r" + root + " x", true},
+		{"--upgr x", false}, {"-U --sys=/ x", false}, {"-U --cach=/c x", true}, {"-U -b" + root + "/db x", true},
+		{"-Uk x", false}, {"-U --disable-download-timeout x", true}, {"-U --ignoregroup g x", true},
+		{"-U --assume-installed a=1 x", true}, {"-U --confirm x", true}, {"-U --arch any x", true},
+		{"-U --hookdir", false}, {"-U -r", false},
+	} {
+		in, ok := Classify(append([]string{"pacman"}, strings.Fields(c.args)...))
+		if ok != c.install {
+			t.Errorf("%s: install=%t (%+v), want %t", c.args, ok, in, c.install)
+			continue
+		}
+		argv := append([]string{"--config", "/dev/null", "--root", root, "--dbpath", root + "/db", "--logfile", "/dev/null", "--print"}, strings.Fields(c.args)...)
+		out, _ := exec.Command(pacmanBin, argv...).CombinedOutput()
+		parsed := !strings.Contains(string(out), "option") && !strings.Contains(string(out), "only one operation") &&
+			!strings.Contains(string(out), "no targets")
+		if parsed != c.install {
+			t.Errorf("pacman %s: parsed=%t, want %t:\n%s", strings.Join(argv, " "), parsed, c.install, out)
+		}
+	}
 }

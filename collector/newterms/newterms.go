@@ -1,5 +1,5 @@
 // Package newterms is Elastic's "RPM Package Installed by Unusual Parent
-// Process" rule, and its dpkg twin, as a new-terms detection over the
+// Process" rule, and its dpkg, pacman and apk twins, as a new-terms detection over the
 // install events osqueryd logged (the pm-installs query, or pkg-installs
 // on hosts without the pkgpersist extension): an install whose parent
 // executable was not seen installing packages during the history window
@@ -70,15 +70,28 @@ type Options struct {
 // Defaults are the published rule's settings.
 var Defaults = Options{Lookback: 9 * time.Minute, History: 5 * 24 * time.Hour, MaxAlerts: 100}
 
-// Rule is one of the two rules.
+// Rule is one of the rules, one per package manager.
 type Rule struct {
 	ID, Name, Tool string
 }
 
-// Rules are the rpm rule and its dpkg twin.
+// Rules are the rpm rule and its dpkg, pacman and apk twins: one per tool
+// installargv classifies.
 var Rules = []Rule{
 	{ID: "pkgpersist-rpm-unusual-parent", Name: "RPM Package Installed by Unusual Parent Process", Tool: "rpm"},
 	{ID: "pkgpersist-dpkg-unusual-parent", Name: "DPKG Package Installed by Unusual Parent Process", Tool: "dpkg"},
+	{ID: "pkgpersist-pacman-unusual-parent", Name: "Pacman Package Installed by Unusual Parent Process", Tool: "pacman"},
+	{ID: "pkgpersist-apk-unusual-parent", Name: "APK Package Installed by Unusual Parent Process", Tool: "apk"},
+}
+
+// ruleOf is the rule of a tool's installs.
+func ruleOf(tool string) (Rule, bool) {
+	for _, r := range Rules {
+		if r.Tool == tool {
+			return r, true
+		}
+	}
+	return Rule{}, false
 }
 
 // Attack is the rules' ATT&CK technique: Installer Packages.
@@ -186,17 +199,14 @@ func alerts(news []store.TermEvent, seen map[string]bool, o Options) []store.Cha
 	var out []store.Change
 	for _, e := range news {
 		k := termKey(e, o)
-		if seen[k] {
+		rule, known := ruleOf(e.Term.Install.Tool)
+		if seen[k] || !known {
 			continue
 		}
 		if len(out) >= o.MaxAlerts {
 			break
 		}
 		seen[k] = true
-		rule := Rules[0]
-		if e.Term.Install.Tool == "dpkg" {
-			rule = Rules[1]
-		}
 		row := store.Row{}
 		for k, v := range e.Row {
 			row[k] = v

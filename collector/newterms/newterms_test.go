@@ -118,3 +118,34 @@ func TestDetect(t *testing.T) {
 		t.Errorf("max 3 alerts: got %d", n)
 	}
 }
+
+// TestRulePerTool: an install by each tool installargv classifies alerts
+// under that tool's rule; a dry run (apk add -s, pacman -Up) does not.
+func TestRulePerTool(t *testing.T) {
+	row := func(argv, parent string) store.Row {
+		args := strings.Fields(argv)
+		return store.Row{"path": args[0], "cmdline": argv, "parent_path": parent}
+	}
+	at := now.Add(-time.Minute)
+	var evs []store.LoggedEvent
+	for _, r := range []store.Row{
+		row("/usr/bin/rpm -i x.rpm", "/p/rpm"), row("/usr/bin/dpkg -i x.deb", "/p/dpkg"),
+		row("/usr/bin/pacman -U x.pkg.tar.zst", "/p/pacman"), row("/sbin/apk add x.apk", "/p/apk"),
+		row("/usr/bin/pacman -Up y.pkg.tar.zst", "/p/pacman-print"), row("/sbin/apk add -s x.apk", "/p/apk-sim"),
+	} {
+		evs = append(evs, store.LoggedEvent{Host: "h", Logged: at, Row: r})
+	}
+	o := Defaults
+	o.Now = now
+	var got []string
+	for _, a := range Detect(evs, o) {
+		got = append(got, a.QueryID+" "+a.Query.Title+" "+a.Row["parent_path"]+" "+a.Row["install_form"])
+	}
+	want := `pkgpersist-rpm-unusual-parent RPM Package Installed by Unusual Parent Process /p/rpm -i
+pkgpersist-dpkg-unusual-parent DPKG Package Installed by Unusual Parent Process /p/dpkg -i
+pkgpersist-pacman-unusual-parent Pacman Package Installed by Unusual Parent Process /p/pacman -U
+pkgpersist-apk-unusual-parent APK Package Installed by Unusual Parent Process /p/apk add`
+	if g := strings.Join(got, "\n"); g != want {
+		t.Errorf("got\n%s\nwant\n%s", g, want)
+	}
+}

@@ -25,7 +25,7 @@ import (
 //     writer, in any process, keeps it. Only rows actually inserted count:
 //     a batch sent again inserts nothing and adds nothing.
 //   - install_terms: per row of a registered query (EnsureTerms) that is
-//     an rpm or dpkg install with a parent (TermOf), the new term and the
+//     an rpm, dpkg, pacman or apk install with a parent (TermOf), the new term and the
 //     event time, with the row's key to read the row itself back.
 const derivedSchema = `
 	ALTER TABLE scheduled_results ADD COLUMN query_id TEXT NOT NULL DEFAULT '';

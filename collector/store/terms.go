@@ -8,8 +8,8 @@ import (
 	"github.com/pkgpersist/pkgpersist/collector/installargv"
 )
 
-// Term is what a logged process row gives the new-terms rules: the rpm or
-// dpkg install it is, its parent executable (the new term) and when the
+// Term is what a logged process row gives the new-terms rules: the rpm,
+// dpkg, pacman or apk install it is, its parent executable (the new term) and when the
 // process started.
 type Term struct {
 	Install installargv.Install
