@@ -20,7 +20,7 @@ import (
 func Table() *table.Table {
 	return &table.Table{
 		Name:        "rpm_plugins",
-		Description: "Every transaction plugin rpm (4.18) loads when a package is added to a transaction: one row per `<name>.so` in `%{__plugindir}` and per `%__transaction_<name>` macro, with the shared object rpm dlopens (the macro's value, not necessarily the file in the plugin directory) and its provenance; plugins rpm does not load are rows with the reason.",
+		Description: "Every transaction plugin rpm (4.18) loads when a package is added to a transaction: one row per `<name>.so` in `%{__plugindir}` and per `%__transaction_<name>` macro, with the shared object rpm dlopens (the macro's value, not necessarily the file in the plugin directory) and its provenance; plugins rpm does not load are rows with the reason. A root without rpm (no rpm program, no macro file) has no rows.",
 		Columns: append([]table.Column{
 			{Name: "name", Type: table.Text, Description: "The plugin's name: the `.so` file's name in the plugin directory without `.so`, or the `<name>` of `%__transaction_<name>`"},
 			{Name: "plugin_dir", Type: table.Text, Description: "`%{__plugindir}` expanded: the directory whose `*.so` names decide which plugins rpm sets up"},
@@ -104,7 +104,7 @@ func Evaluate(fs *fsroot.Root, m *rpmmacros.Macros) []Plugin {
 				Reason: "not loaded: not in %{__plugindir} (" + dir + "); rpm does not look in " + other})
 		}
 	}
-	if dirErr != "" && len(out) == 0 {
+	if dirErr != "" && len(out) == 0 && hasRPM(fs, m) {
 		out = append(out, Plugin{Reason: dirErr})
 	}
 	return out
@@ -201,4 +201,11 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 			"path": p.Path, "options": p.Options, "loaded": table.Bool(p.Loaded), "reason": p.Reason, "root": root}}
 	}
 	return provenance.Rows(ctx, fs, Table().Columns, items)
+}
+
+// hasRPM reports whether the root has rpm: a macro file defines something
+// or the rpm program is there. Without it, that no plugin loads says
+// nothing (a Debian host without rpm).
+func hasRPM(fs *fsroot.Root, m *rpmmacros.Macros) bool {
+	return len(m.Names()) > 0 || fs.Kind("/usr/bin/rpm") != "" || fs.Kind("/bin/rpm") != ""
 }

@@ -2,6 +2,9 @@ package rpmplugins
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +42,32 @@ func TestFixture(t *testing.T) {
 	}
 	if len(rows) != 8 {
 		t.Errorf("%d rows, want 8", len(rows))
+	}
+}
+
+// TestNoRPM: a root without rpm (no rpm program, no macro file) has no
+// plugins to report, not a row saying %__plugindir is undefined; with the
+// rpm program and no macro defining it, that row says why none loads.
+func TestNoRPM(t *testing.T) {
+	root := t.TempDir()
+	rows, err := Rows(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 0 {
+		t.Errorf("rows without rpm: %v", rows)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "usr/bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "usr/bin/rpm"), []byte("rpm"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = Rows(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || !strings.Contains(rows[0]["reason"], "%__plugindir is not defined") {
+		t.Errorf("rows with rpm and no macros: %v", rows)
 	}
 }
