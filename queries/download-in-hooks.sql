@@ -33,7 +33,7 @@ SELECT manager, hook, command, path FROM (
   SELECT 'pacman', "when", exec, path FROM alpm_hooks WHERE effective = 1
   UNION ALL
   SELECT 'rpm', name, value, path FROM rpm_macros
-    WHERE loaded = 1 AND (shell = 1 OR lua = 1)
+    WHERE loaded = 1 AND (shell = 1 OR lua = 1 OR loads = 1)
 )
 WHERE command LIKE '%curl %' OR command LIKE '%wget %' OR command LIKE '%/dev/tcp/%'
    OR command LIKE '%nc -%' OR command LIKE '%ncat %' OR command LIKE '%base64 -d%'

@@ -7,8 +7,9 @@
 --   (zypp_plugins: hook is the plugin kind), rpm's transaction plugins
 --   (rpm_plugins: command is the %__transaction_<name> value, path and
 --   sha256 the shared object), and rpm macros that run code or choose
---   plugins (rpm_macros rows of files rpm loads with shell, Lua or a
---   category: hook is the category, or shell or lua; name the macro), with
+--   plugins (rpm_macros rows of files rpm loads with shell, Lua, a macro
+--   file load or a category: hook is the category, or shell, lua or load;
+--   name the macro), with
 --   their state and provenance, for baselining and for `pkgpersist diff`.
 --   active is 1 for what the manager runs (libalpm's effective hooks, apk
 --   and zypp runs, rpm's loaded plugins, effective macros); line is 0 where
@@ -41,7 +42,7 @@ UNION ALL
 SELECT 'rpm', 'transaction plugin', name, '', macro, loaded, reason, path, 0, sha256, package, package_modified
   FROM rpm_plugins
 UNION ALL
-SELECT 'rpm', CASE WHEN category != '' THEN category WHEN shell = 1 THEN 'shell' ELSE 'lua' END, name, '',
+SELECT 'rpm', CASE WHEN category != '' THEN category WHEN shell = 1 THEN 'shell' WHEN lua = 1 THEN 'lua' ELSE 'load' END, name, '',
        value, effective, reason, path, line, sha256, package, package_modified
   FROM rpm_macros
-  WHERE loaded = 1 AND name != '' AND (shell = 1 OR lua = 1 OR category != '')
+  WHERE loaded = 1 AND name != '' AND (shell = 1 OR lua = 1 OR loads = 1 OR category != '')

@@ -79,6 +79,8 @@ func TestOtherManagersDetections(t *testing.T) {
 		{"rpm-macros", "rpm-macros-run-code", []string{"path", "line", "name", "effective"}, []string{
 			"/etc/rpm/macros.aa 2 _tmppath 1",
 			"/etc/rpm/macros.aa 4 __probe 1",
+			"/etc/rpm/macros.aa 5 __probe_db 1",
+			"/etc/rpm/macros.aa 6 _install_langs 1",
 			"/etc/rpm/macros 2 __transaction_syslog 1",
 			"/home/alice/.rpmmacros 1 _topdir 0",
 			"/root/.rpmmacros 1 __transaction_evil 1",

@@ -2,8 +2,10 @@
 -- title: rpm macros that run code or load plugins, from files no package installed
 -- description: Macro definitions rpm loads (every rpm command reads its macro
 --   path: /usr/lib/rpm/macros, macros.d/macros.*, /etc/rpm/macros*, each
---   user's ~/.rpmmacros) whose value runs a shell (%( … )) or Lua
---   (%{lua: … }) whenever the macro is expanded, or that set which shared
+--   user's ~/.rpmmacros) whose value runs a shell (%( … ), also escaped as
+--   %%( inside %{expand:} or a %global body, which rpm expands twice) or
+--   Lua (%{lua: … }) or loads a macro file off the macro path
+--   (%{load: … }) whenever the macro is expanded, or that set which shared
 --   object rpm loads into every transaction (%__transaction_<name>,
 --   %__plugindir; an empty value disables a plugin such as selinux, ima or
 --   fapolicyd) or where rpm writes its temporary scripts (%_tmppath), in a
@@ -27,8 +29,8 @@
 --   of build tools installed from source.
 -- severity: high
 -- next: read the definition at path:line and the command or Lua in value; find who wrote the file, and which rpm commands have run since
-SELECT path, line, name, value, effective, shell, lua, category, users, package, package_modified, reason
+SELECT path, line, name, value, effective, shell, lua, loads, category, users, package, package_modified, reason
 FROM rpm_macros
 WHERE loaded = 1 AND name != ''
-  AND (shell = 1 OR lua = 1 OR category != '')
+  AND (shell = 1 OR lua = 1 OR loads = 1 OR category != '')
   AND (package = '' OR package_modified = 1 OR users != '')

@@ -56,6 +56,10 @@ func TestShellCommands(t *testing.T) {
 		"%(unterminated":               nil,
 		"%(a) %(b (c))":                {"a", "b (c)"},
 		"%{_probe_dir}/rpm-probe %(x)": {"x"},
+		// expanded twice: the escaped %%( runs too
+		"%{expand:%%(touch x)}":             {"touch x"},
+		"%{expand:%{expand:%%%%(touch y)}}": {"touch y"},
+		"%{define _y %%(touch z)}%{_y}":     nil,
 	}
 	for body, want := range cases {
 		if got := ShellCommands(body); strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {

@@ -66,6 +66,15 @@ func TestFlagsOf(t *testing.T) {
 		"%{__plugindir}/x.so":    {},
 		"%":                      {},
 		"100%":                   {},
+		// rpm expands %{expand:…} and %global bodies twice: %% becomes %
+		// and then runs (each checked with rpm 4.18's --eval)
+		"%{expand:%%(touch x)}":             {Shell: true},
+		"%{global _y %%(touch x)}%{_y}":     {Shell: true},
+		"%{expand:%{expand:%%%%(touch x)}}": {Shell: true},
+		"%{expand:%%{lua:os.execute('x')}}": {Lua: true},
+		"%{define _y %%(touch x)}%{_y}":     {},
+		"%{load:/var/tmp/.m}all":            {Load: true},
+		"%{expand:%%{load:/var/tmp/.m}}":    {Load: true},
 	} {
 		if got := FlagsOf(body); got != want {
 			t.Errorf("FlagsOf(%q) = %+v, want %+v", body, got, want)

@@ -34,6 +34,7 @@ func Table() *table.Table {
 			{Name: "reason", Type: table.Text, Description: "Why the definition is not effective: redefined later (where), rpm's error for a line it rejects, a file rpm does not load, a macro rpm replaces after loading (`_target`, `_target_cpu`, `_target_os`, `optflags`), a file that cannot be read"},
 			{Name: "shell", Type: table.Integer, Description: "1 when the value has a shell expansion `%( … )`: rpm runs it with /bin/sh whenever the macro is expanded"},
 			{Name: "lua", Type: table.Integer, Description: "1 when the value has embedded Lua (`%{lua: …}`), run inside rpm whenever the macro is expanded"},
+			{Name: "loads", Type: table.Integer, Description: "1 when the value loads a macro file (`%{load: …}`) whenever the macro is expanded: what that file defines, and the shell or Lua it runs, comes from outside rpm's macro path"},
 			{Name: "category", Type: table.Text, Description: "`plugin` for `%__transaction_<name>` (the shared object rpm loads into every transaction) and `%__plugindir`; `tmppath` for `%_tmppath`; `''` otherwise"},
 			{Name: "users", Type: table.Text, Description: "For a ~/.rpmmacros, the users (of /etc/passwd) whose home it is, comma-separated; `''` for system files"},
 		}, append(provenance.Columns("the file", false),
@@ -296,23 +297,54 @@ func joinReason(a, b string) string {
 }
 
 // Flags are what a value runs when rpm expands it.
-type Flags struct{ Shell, Lua bool }
+type Flags struct{ Shell, Lua, Load bool }
 
-// FlagsOf scans a body for `%(` and `%{lua:` (`%%` is a literal percent
-// sign and starts neither).
+// maxReexpand bounds the levels of %%-escaping followed through
+// re-expanding constructs.
+const maxReexpand = 8
+
+// passes are the texts rpm may expand when it expands body: body itself
+// and, when body re-expands what it expands (%{expand:…}, a %global
+// body), the same text with each %% made %, as that second pass sees it
+// (rpm 4.18 rpmio/macro.c: doExpand, and doDefine expanding a global's
+// body). %define does not expand its body, so an escaped %%( in it stays
+// text.
+func passes(body string) []string {
+	out := []string{body}
+	for i := 0; i < maxReexpand && reexpands(body); i++ {
+		next := strings.ReplaceAll(body, "%%", "%")
+		if next == body {
+			break
+		}
+		out, body = append(out, next), next
+	}
+	return out
+}
+
+func reexpands(body string) bool {
+	return strings.Contains(body, "%{expand:") || strings.Contains(body, "%{global") || strings.Contains(body, "%global")
+}
+
+// FlagsOf scans a body for `%(`, `%{lua:` and `%{load:` (`%%` is a
+// literal percent sign and starts none of them, unless the body expands
+// it again).
 func FlagsOf(body string) Flags {
 	var f Flags
-	for i := 0; i+1 < len(body); i++ {
-		if body[i] != '%' {
-			continue
-		}
-		switch rest := body[i+1:]; {
-		case rest[0] == '%':
-			i++
-		case rest[0] == '(':
-			f.Shell = true
-		case strings.HasPrefix(rest, "{lua:"), strings.HasPrefix(rest, "lua:"):
-			f.Lua = true
+	for _, p := range passes(body) {
+		for i := 0; i+1 < len(p); i++ {
+			if p[i] != '%' {
+				continue
+			}
+			switch rest := p[i+1:]; {
+			case rest[0] == '%':
+				i++
+			case rest[0] == '(':
+				f.Shell = true
+			case strings.HasPrefix(rest, "{lua:"), strings.HasPrefix(rest, "lua:"):
+				f.Lua = true
+			case strings.HasPrefix(rest, "{load:"):
+				f.Load = true
+			}
 		}
 	}
 	return f
@@ -322,20 +354,24 @@ func FlagsOf(body string) Flags {
 // body: what is between the parentheses of each `%( … )`, the end found
 // as rpm finds it (rpmio/macro.c expandMacro: matchchar), outer ones and
 // those nested in them or in `%{…}` alike (each is run when rpm expands
-// the text around it). An unterminated `%(` runs nothing: rpm stops with
-// "Unterminated (".
+// the text around it), in each pass rpm makes over it. An unterminated
+// `%(` runs nothing: rpm stops with "Unterminated (".
 func ShellCommands(body string) []string {
 	var out []string
-	for i := 0; i+1 < len(body); i++ {
-		if body[i] != '%' {
-			continue
-		}
-		switch body[i+1] {
-		case '%':
-			i++
-		case '(':
-			if end := rpmmacro.MatchChar(body[i+1:], '(', ')'); end > 0 {
-				out = append(out, body[i+2:i+end])
+	seen := map[string]bool{}
+	for _, p := range passes(body) {
+		for i := 0; i+1 < len(p); i++ {
+			if p[i] != '%' {
+				continue
+			}
+			switch p[i+1] {
+			case '%':
+				i++
+			case '(':
+				if end := rpmmacro.MatchChar(p[i+1:], '(', ')'); end > 0 && !seen[p[i+2:i+end]] {
+					seen[p[i+2:i+end]] = true
+					out = append(out, p[i+2:i+end])
+				}
 			}
 		}
 	}
@@ -375,7 +411,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 			"path": m.Path, "line": strconv.Itoa(m.Line), "name": m.Name, "options": m.Opts,
 			"parametric": table.Bool(m.Parametric), "value": m.Body, "loaded": table.Bool(m.Loaded),
 			"effective": table.Bool(m.Effective), "reason": m.Reason, "shell": table.Bool(fl.Shell),
-			"lua": table.Bool(fl.Lua), "category": Category(m.Name), "users": strings.Join(m.Users, ","),
+			"lua": table.Bool(fl.Lua), "loads": table.Bool(fl.Load), "category": Category(m.Name), "users": strings.Join(m.Users, ","),
 			"root": root}}
 	}
 	return provenance.Rows(ctx, fs, Table().Columns, items)
