@@ -57,11 +57,11 @@ func TestOracleGrammar(t *testing.T) {
 	for name, text := range cases {
 		t.Run(name, func(t *testing.T) {
 			p := newPacmanRoot(t, "")
-			dir := filepath.Join(p.root, "etc/pacman.d/hooks")
+			dir := filepath.Join(p.Path, "etc/pacman.d/hooks")
 			must(t, os.MkdirAll(dir, 0o755))
 			must(t, os.WriteFile(filepath.Join(dir, "h.hook"), []byte(text), 0o644))
-			want, rows := effective(t, p.root)
-			out, ok := p.run("-U", buildPackage(t, p.dir))
+			want, rows := effective(t, p.Path)
+			out, ok := p.Run("-U", buildPackage(t, p.Dir))
 			got := p.ran()
 			var gotHooks []string
 			for _, m := range got {

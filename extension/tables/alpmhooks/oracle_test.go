@@ -10,76 +10,37 @@ import (
 	"testing"
 
 	"github.com/pkgpersist/pkgpersist/extension/table"
-	"github.com/pkgpersist/pkgpersist/test/aptoracle"
 	"github.com/pkgpersist/pkgpersist/test/need"
+	"github.com/pkgpersist/pkgpersist/test/pacmanoracle"
 )
 
 const rootsDir = "../../../test/roots"
 
 // pacmanRoot is a copy of a fixture root that Debian's pacman can run
 // hooks in: a static busybox for the hooks' commands (pacman runs them
-// chrooted into the root), a directory for their markers, and pacman's
-// database directories.
+// chrooted into the root) and a directory for their markers.
 type pacmanRoot struct {
+	*pacmanoracle.Root
 	t       *testing.T
-	dir     string // the temporary directory holding the root
-	root    string
-	conf    string // pacman.conf with HookDir pointed into the root
-	pacman  string
 	markers string
 }
 
 // newPacmanRoot copies the fixture root (none for an empty root).
 func newPacmanRoot(t *testing.T, fixture string) *pacmanRoot {
 	t.Helper()
-	p := &pacmanRoot{t: t, dir: t.TempDir(), pacman: need.Program(t, "pacman")}
-	busybox := need.Program(t, "busybox")
-	p.root = filepath.Join(p.dir, "root")
-	p.markers = filepath.Join(p.root, "markers")
 	if fixture != "" {
-		must(t, aptoracle.CopyTree(filepath.Join(rootsDir, fixture), p.root))
+		fixture = filepath.Join(rootsDir, fixture)
 	}
-	for _, d := range []string{"bin", "markers", "var/lib/pacman", "var/cache/pacman/pkg", "var/log"} {
-		must(t, os.MkdirAll(filepath.Join(p.root, d), 0o755))
+	p := &pacmanRoot{Root: pacmanoracle.New(t, fixture), t: t}
+	busybox := need.Program(t, "busybox")
+	p.markers = filepath.Join(p.Path, "markers")
+	for _, d := range []string{"bin", "markers"} {
+		must(t, os.MkdirAll(filepath.Join(p.Path, d), 0o755))
 	}
 	bb, err := os.ReadFile(busybox)
 	must(t, err)
-	must(t, os.WriteFile(filepath.Join(p.root, "bin/busybox"), bb, 0o755))
-	// pacman does not put the root before HookDir (src/pacman/conf.c):
-	// the fixture's entries, or the default, are given as host paths
-	conf := "[options]\nHookDir = /etc/pacman.d/hooks/\n"
-	if data, err := os.ReadFile(filepath.Join(p.root, "etc/pacman.conf")); err == nil {
-		conf = string(data)
-	}
-	var lines []string
-	for _, l := range strings.Split(conf, "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == "HookDir" {
-			var dirs []string
-			for _, d := range strings.Fields(v) {
-				dirs = append(dirs, filepath.Join(p.root, d)+"/")
-			}
-			l = "HookDir = " + strings.Join(dirs, " ")
-		}
-		lines = append(lines, l)
-	}
-	if !strings.Contains(conf, "SigLevel") {
-		lines = append(lines, "SigLevel = Never")
-	}
-	p.conf = filepath.Join(p.dir, "pacman.conf")
-	must(t, os.WriteFile(p.conf, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(p.Path, "bin/busybox"), bb, 0o755))
 	return p
-}
-
-// run runs pacman on the root; ok is whether it succeeded.
-func (p *pacmanRoot) run(args ...string) (string, bool) {
-	p.t.Helper()
-	args = append([]string{"--config", p.conf, "--root", p.root, "--dbpath", filepath.Join(p.root, "var/lib/pacman") + "/",
-		"--cachedir", filepath.Join(p.root, "var/cache/pacman/pkg"), "--logfile", filepath.Join(p.root, "var/log/pacman.log"),
-		"--noconfirm"}, args...)
-	cmd := exec.Command(p.pacman, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	out, err := cmd.CombinedOutput()
-	return string(out), err == nil
 }
 
 // ran lists the markers the hooks left, sorted.
@@ -150,16 +111,23 @@ func marker(execJSON string) string {
 // root and removes it again; the hooks whose markers appear are exactly
 // the rows the table says are effective (every effective hook of the
 // fixture triggers on one of the two transactions). After the install,
-// the hook the package shipped is a row owned by it.
+// every row's package is the one pacman -Qo names (the hook the package
+// shipped is owned by it; the fixture's database owns two more) and
+// package_modified is whether pacman -Qkk finds its checksum changed.
 func TestOraclePacman(t *testing.T) {
 	p := newPacmanRoot(t, "alpm")
-	want, rows := effective(t, p.root)
-	pkg := buildPackage(t, p.dir)
-	if out, ok := p.run("-U", pkg); !ok {
+	want, rows := effective(t, p.Path)
+	pkg := buildPackage(t, p.Dir)
+	if out, ok := p.Run("-U", pkg); !ok {
 		t.Fatalf("pacman -U failed:\n%s", out)
 	}
-	afterInstall, rows2 := effective(t, p.root)
-	if out, ok := p.run("-R", "fixturepkg"); !ok {
+	afterInstall, rows2 := effective(t, p.Path)
+	modified, qkk := p.ChecksumMismatches()
+	owners := map[string]string{}
+	for _, r := range rows2 {
+		owners[r["path"]] = p.Owner(r["path"])
+	}
+	if out, ok := p.Run("-R", "fixturepkg"); !ok {
 		t.Fatalf("pacman -R failed:\n%s", out)
 	}
 	if got := p.ran(); strings.Join(got, " ") != strings.Join(want, " ") {
@@ -168,16 +136,13 @@ func TestOraclePacman(t *testing.T) {
 	if !contains(afterInstall, "80-pkg") {
 		t.Fatalf("after the install the packaged hook is not effective: %v", afterInstall)
 	}
-	owned := false
-	for _, r := range rows2 {
-		if r["path"] == "/usr/share/libalpm/hooks/80-pkg.hook" {
-			owned = r["package"] == "fixturepkg"
-		} else if r["package"] != "" {
-			t.Errorf("%s: package %q, but no package owns it", r["path"], r["package"])
-		}
+	if owners["/usr/share/libalpm/hooks/80-pkg.hook"] != "fixturepkg" || !modified["/usr/share/libalpm/hooks/40-pre.hook"] {
+		t.Fatalf("pacman does not own 80-pkg.hook or find 40-pre.hook modified: %v\n%s", owners, qkk)
 	}
-	if !owned {
-		t.Fatalf("80-pkg.hook is not owned by fixturepkg:\n%s", dump(rows2))
+	for _, r := range rows2 {
+		if r["package"] != owners[r["path"]] || r["package_modified"] != table.Bool(modified[r["path"]]) {
+			t.Errorf("%s: package %q modified %s; pacman -Qo %q, -Qkk modified %v", r["path"], r["package"], r["package_modified"], owners[r["path"]], modified[r["path"]])
+		}
 	}
 }
 
@@ -186,8 +151,8 @@ func TestOraclePacman(t *testing.T) {
 // and why.
 func TestOraclePacmanBroken(t *testing.T) {
 	p := newPacmanRoot(t, "alpm-broken")
-	want, rows := effective(t, p.root)
-	out, ok := p.run("-U", buildPackage(t, p.dir))
+	want, rows := effective(t, p.Path)
+	out, ok := p.Run("-U", buildPackage(t, p.Dir))
 	if ok {
 		t.Fatalf("pacman -U succeeded despite an invalid hook:\n%s", out)
 	}
