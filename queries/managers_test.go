@@ -27,11 +27,14 @@ func TestOtherManagersDetections(t *testing.T) {
 		{"alpm", "unowned-hooks", []string{"manager", "path"}, []string{
 			"pacman /etc/pacman.d/hooks-extra/50-extra.hook",
 			"pacman /etc/pacman.d/hooks/20-overridden.hook",
-			"pacman /usr/share/libalpm/hooks/10-system.hook",
-			"pacman /usr/share/libalpm/hooks/40-pre.hook",
 			"pacman /usr/share/libalpm/hooks/45-local.hook",
 			"pacman /usr/share/libalpm/hooks/46-relative.hook",
 			"pacman /usr/share/libalpm/hooks/70-remove-only.hook",
+		}},
+		// the fixture's pacman database owns 10-system and 40-pre (which
+		// changed since: a finding of modified-package-files instead)
+		{"alpm", "modified-package-files", []string{"path", "package"}, []string{
+			"/usr/share/libalpm/hooks/40-pre.hook fixture-hooks",
 		}},
 		// one invalid hook file: pacman runs no hook at all
 		{"alpm-broken", "unowned-hooks", []string{"path"}, nil},

@@ -28,6 +28,9 @@ needs=(
   # root and runs its hooks (makepkg is pacman's package builder)
   "command -v pacman:pacman-package-manager"
   "command -v makepkg:makepkg"
+  # provenance's pacman oracle writes a package's .MTREE as makepkg does,
+  # with bsdtar --format=mtree
+  "command -v bsdtar:libarchive-tools"
   # make dist: static builds for amd64 (musl) and arm64 (static glibc);
   # its tests run them in an empty root, arm64 through qemu, and read the
   # ELF headers with readelf and file

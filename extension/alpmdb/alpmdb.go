@@ -1,11 +1,16 @@
 // Package alpmdb reads pacman's local database (DBPath/local/<name>-<version>/
-// desc and files, as libalpm's be_local.c writes them) far enough to say
-// which installed package owns a file.
+// desc, files and mtree, as libalpm's be_local.c writes them) far enough to
+// say which installed package owns a file and whether the file still has
+// the checksum the package recorded, and pacman.conf's [options] far enough
+// to find that database and libalpm's hook directories. All of it is
+// untrusted input: every reader is bounded, and what cannot be read is
+// recorded as a problem of the root.
 package alpmdb
 
 import (
 	"bufio"
-	"bytes"
+	"errors"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -13,50 +18,142 @@ import (
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
-// DefaultDBPath is pacman's compiled-in DBPath.
-const DefaultDBPath = "/var/lib/pacman/"
+// Bounds of the file-list reader.
+const (
+	maxPackages    = 1 << 17
+	maxFilesPerPkg = 1 << 22
+	maxListLine    = 1 << 16 // PATH_MAX is 4096: a longer line is no path
+)
 
-// Owners maps the paths asked about (absolute, as seen inside the root)
-// to the name of the installed package whose file list has them. Package
-// directories whose files cannot be read are recorded as problems by fs
-// and left out.
-func Owners(fs *fsroot.Root, dbPath string, paths []string) map[string]string {
-	want := map[string]bool{}
-	for _, p := range paths {
-		want[strings.TrimPrefix(path.Clean("/"+p), "/")] = true
-	}
-	out := map[string]string{}
-	local := path.Join("/", dbPath, "local")
-	if fs.Kind(local) != "dir" || len(want) == 0 {
-		return out
-	}
-	dirs, _ := fs.ReadDir(local)
-	sort.Strings(dirs)
-	for _, d := range dirs {
-		files, err := fs.ReadFile(path.Join(local, d, "files"))
-		if err != nil {
-			continue
-		}
-		var name string
-		for _, f := range section(files, "%FILES%") {
-			if want[f] {
-				if name == "" {
-					name = packageName(fs, path.Join(local, d, "desc"), d)
-				}
-				out["/"+f] = name
-			}
-		}
-	}
-	return out
+// Owner is the package that lists a file.
+type Owner struct {
+	Package  string
+	Modified bool // the file's checksum differs from the package's mtree
 }
 
-// section returns the lines of a %SECTION% block of a desc or files
-// file: the lines after its header up to the next empty line.
-func section(data []byte, header string) []string {
-	var out []string
-	in := false
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+// pkg is one installed package's directory, its name and mtree read on
+// the first question that needs them.
+type pkg struct {
+	dir   string // DBPath/local/<name>-<version>, inside the root
+	name  string
+	mtree map[string]MtreeEntry // nil until read
+}
+
+// DB answers which installed package lists a path, reading every file
+// list once, on the first question, and a package's mtree once, on the
+// first question about one of its files' checksums.
+type DB struct {
+	fs     *fsroot.Root
+	dbPath string // "" until known: pacman.conf's DBPath, read on load
+	loaded bool
+	pkgs   []*pkg
+	owner  map[string]*pkg // absolute path, without a directory's trailing '/'
+}
+
+// New returns the local database of fs's root under dbPath, or under
+// pacman.conf's DBPath when dbPath is "".
+func New(fs *fsroot.Root, dbPath string) *DB { return &DB{fs: fs, dbPath: dbPath} }
+
+// Lookup returns the package whose file list has path (pacman -Qo: the
+// first installed package in directory order when several do); sum gives
+// the file's digest in an algorithm ("sha256" or "md5"), hex ("" when it
+// cannot be read; nil not to check).
+func (d *DB) Lookup(p string, sum func(alg string) string) Owner {
+	d.load()
+	pk := d.owner[path.Clean("/"+p)]
+	if pk == nil {
+		return Owner{}
+	}
+	o := Owner{Package: d.name(pk)}
+	if sum == nil {
+		return o
+	}
+	e, ok := d.mtree(pk)[path.Clean("/"+p)]
+	// check_pkg_full compares checksums of regular files alone; a
+	// package without an mtree file is "no mtree file", nothing altered
+	if !ok || e.Type != "file" {
+		return o
+	}
+	alg, want := "sha256", e.SHA256
+	if want == "" {
+		alg, want = "md5", e.MD5
+	}
+	if want == "" {
+		return o
+	}
+	if got := sum(alg); got != "" {
+		o.Modified = !strings.EqualFold(got, want)
+	}
+	return o
+}
+
+// load reads every package's file list (be_local.c local_db_read: the
+// %FILES% section of DBPath/local/<name>-<version>/files).
+func (d *DB) load() {
+	if d.loaded {
+		return
+	}
+	d.loaded = true
+	d.owner = map[string]*pkg{}
+	if d.dbPath == "" {
+		d.dbPath = ReadConfig(d.fs).DBPath
+	}
+	local := path.Join("/", d.dbPath, "local")
+	if d.fs.Kind(local) != "dir" {
+		return
+	}
+	dirs, err := d.fs.ReadDir(local)
+	if err != nil {
+		d.fs.Report(local, err)
+	}
+	sort.Strings(dirs)
+	if len(dirs) > maxPackages {
+		d.fs.ReportLimit(local, fmt.Sprintf("pacman database: over %d packages, the rest not read", maxPackages))
+		dirs = dirs[:maxPackages]
+	}
+	for _, name := range dirs {
+		dir := path.Join(local, name)
+		if d.fs.Kind(dir) != "dir" {
+			// ALPM_DB_VERSION and other files beside the packages
+			continue
+		}
+		pk := &pkg{dir: dir}
+		d.pkgs = append(d.pkgs, pk)
+		d.readFiles(pk)
+	}
+}
+
+// readFiles adds the paths of a package's %FILES% section.
+func (d *DB) readFiles(pk *pkg) {
+	name := path.Join(pk.dir, "files")
+	if d.fs.Kind(name) == "" {
+		return
+	}
+	f, err := d.fs.OpenFile(name)
+	if err != nil {
+		return // recorded by OpenFile
+	}
+	defer f.Close()
+	n, err := eachInSection(bufio.NewReader(f), "%FILES%", func(file string) {
+		if p := path.Clean("/" + file); d.owner[p] == nil {
+			d.owner[p] = pk
+		}
+	})
+	switch {
+	case errors.Is(err, ErrLimit):
+		d.fs.ReportLimit(name, err.Error())
+	case err != nil:
+		d.fs.Report(name, fmt.Errorf("pacman database: %w (after %d paths)", err, n))
+	}
+}
+
+// eachInSection calls f with each line of a %SECTION% block of a desc or
+// files file: the lines after its header up to the next empty line
+// (be_local.c local_db_read reads a section's lines until an empty one).
+func eachInSection(r *bufio.Reader, header string, f func(string)) (int, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxListLine)
+	in, n := false, 0
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
@@ -65,23 +162,77 @@ func section(data []byte, header string) []string {
 		case line == "":
 			in = false
 		case in:
-			out = append(out, line)
+			if n++; n > maxFilesPerPkg {
+				return n - 1, fmt.Errorf("%w: over %d lines in %s", ErrLimit, maxFilesPerPkg, header)
+			}
+			f(line)
 		}
 	}
-	return out
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return n, fmt.Errorf("%w: a line over %d bytes", ErrLimit, maxListLine)
+		}
+		return n, err
+	}
+	return n, nil
 }
 
-// packageName is the %NAME% of desc, or the directory name without its
-// version and release when desc cannot say.
-func packageName(fs *fsroot.Root, desc, dir string) string {
-	if data, err := fs.ReadFile(desc); err == nil {
-		if n := section(data, "%NAME%"); len(n) > 0 {
-			return n[0]
+// name is the package's %NAME% (be_local.c local_db_read), or its
+// directory's name without version and release when desc cannot say.
+func (d *DB) name(pk *pkg) string {
+	if pk.name != "" {
+		return pk.name
+	}
+	desc := path.Join(pk.dir, "desc")
+	if f, err := d.fs.OpenFile(desc); err == nil {
+		eachInSection(bufio.NewReader(f), "%NAME%", func(n string) {
+			if pk.name == "" {
+				pk.name = n
+			}
+		})
+		f.Close()
+	}
+	if pk.name == "" {
+		base := path.Base(pk.dir)
+		parts := strings.Split(base, "-")
+		pk.name = base
+		if len(parts) > 2 {
+			pk.name = strings.Join(parts[:len(parts)-2], "-")
 		}
 	}
-	parts := strings.Split(dir, "-")
-	if len(parts) > 2 {
-		return strings.Join(parts[:len(parts)-2], "-")
+	return pk.name
+}
+
+// mtree is the package's mtree by path, read once (empty when it has
+// none or it cannot be read: what cannot is recorded as a problem).
+func (d *DB) mtree(pk *pkg) map[string]MtreeEntry {
+	if pk.mtree != nil {
+		return pk.mtree
 	}
-	return dir
+	pk.mtree = map[string]MtreeEntry{}
+	name := path.Join(pk.dir, "mtree")
+	if d.fs.Kind(name) == "" {
+		return pk.mtree
+	}
+	f, err := d.fs.OpenFile(name)
+	if err != nil {
+		return pk.mtree // recorded by OpenFile
+	}
+	defer f.Close()
+	entries, err := ReadMtree(f)
+	switch {
+	case errors.Is(err, ErrLimit):
+		d.fs.ReportLimit(name, err.Error())
+	case err != nil:
+		d.fs.Report(name, fmt.Errorf("pacman database: %w", err))
+	}
+	for _, e := range entries {
+		// check_pkg_full skips the package's own metadata (.PKGINFO,
+		// .BUILDINFO, ...; .INSTALL and .CHANGELOG are checked in the
+		// database directory, not in the root)
+		if !strings.HasPrefix(e.Path, "/.") {
+			pk.mtree[e.Path] = e
+		}
+	}
+	return pk.mtree
 }

@@ -1,14 +1,17 @@
 // Package provenance answers, for a file of a root, what a detection
 // engineer asks first: its hash, owner, mode and time, the package that
-// owns it (dpkg's database, then rpm's, then apk's), and whether that package's
-// recorded checksum still matches.
+// owns it (dpkg's database, then rpm's, then apk's, then pacman's), and
+// whether that package's recorded checksum still matches.
 package provenance
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha1"
+	"hash"
 	"strconv"
 
+	"github.com/pkgpersist/pkgpersist/extension/alpmdb"
 	"github.com/pkgpersist/pkgpersist/extension/apkdb"
 	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
@@ -22,8 +25,8 @@ type Of struct {
 	Found   bool // the file could be stat'ed
 	Facts   fsroot.Facts
 	Package string
-	// Manager is the database that lists the package: "dpkg", "rpm" or
-	// "apk" ("" when none does).
+	// Manager is the database that lists the package: "dpkg", "rpm",
+	// "apk" or "pacman" ("" when none does).
 	Manager  string
 	Modified bool
 }
@@ -53,6 +56,7 @@ type Source struct {
 	dpkg  *dpkgdb.DB
 	rpm   *rpmdb.DB
 	apk   *apkdb.DB
+	alpm  *alpmdb.DB
 	cache map[string]Of
 }
 
@@ -69,7 +73,7 @@ func Cached(ctx context.Context, fs *fsroot.Root) *Source {
 // ctx bounds, and whose dpkg database and rpm file index are the ones of
 // run's cache when it has one.
 func newSource(ctx, run context.Context, fs *fsroot.Root) *Source {
-	return &Source{ctx: ctx, fs: fs, dpkg: dpkgDB(run, fs), rpm: rpmdb.Cached(ctx, run, fs), apk: apkdb.New(fs), cache: map[string]Of{}}
+	return &Source{ctx: ctx, fs: fs, dpkg: dpkgDB(run, fs), rpm: rpmdb.Cached(ctx, run, fs), apk: apkdb.New(fs), alpm: alpmdb.New(fs, ""), cache: map[string]Of{}}
 }
 
 // dpkgDB is dpkg's database of fs's root: its whole index, kept in run's
@@ -94,8 +98,8 @@ func (s *Source) Prefetch(paths []string) { s.dpkg.Prefetch(paths) }
 // all of them, whichever they are.
 func (s *Source) PrefetchMatching(match func(string) bool) { s.dpkg.PrefetchMatching(match) }
 
-// owner asks dpkg's database, then rpm's; d are the file's digests (nil
-// when its contents are unknown).
+// owner asks dpkg's database, then rpm's, apk's and pacman's; d are the
+// file's digests (nil when its contents are unknown).
 func (s *Source) owner(path string, d *fsroot.Digests) (pkg, manager string, modified bool) {
 	if o := s.dpkg.Lookup(path, func() string { return s.digest(path, d, 1) }); o.Package != "" {
 		return o.Package, "dpkg", o.Modified
@@ -103,8 +107,12 @@ func (s *Source) owner(path string, d *fsroot.Digests) (pkg, manager string, mod
 	if o := s.rpm.Lookup(path, func(algo int32) string { return s.digest(path, d, algo) }); o.Package != "" {
 		return o.Package, "rpm", o.Modified
 	}
-	if o := s.apk.Lookup(path, func(alg string) string { return s.apkDigest(path, d, alg) }); o.Package != "" {
+	named := func(alg string) string { return s.namedDigest(path, d, alg) }
+	if o := s.apk.Lookup(path, named); o.Package != "" {
 		return o.Package, "apk", o.Modified
+	}
+	if o := s.alpm.Lookup(path, named); o.Package != "" {
+		return o.Package, "pacman", o.Modified
 	}
 	return "", "", false
 }
@@ -131,18 +139,26 @@ func (s *Source) digest(path string, d *fsroot.Digests, algo int32) string {
 	return sum
 }
 
-// apkDigest is the file's digest in an apk algorithm ("sha1" or
-// "sha256"), "" when d is nil or the file cannot be read.
-func (s *Source) apkDigest(path string, d *fsroot.Digests, alg string) string {
+// namedDigest is the file's digest in an algorithm apk or pacman names
+// ("md5", "sha1" or "sha256"), "" when d is nil, the table could not read
+// the file (no SHA-256: it is not read again) or it cannot be read.
+func (s *Source) namedDigest(path string, d *fsroot.Digests, alg string) string {
+	var h hash.Hash
 	switch {
-	case d == nil:
+	case d == nil || d.SHA256 == "":
 		return ""
 	case alg == "sha256":
 		return d.SHA256
-	case alg != "sha1":
+	case alg == "md5" && d.MD5 != "":
+		return d.MD5
+	case alg == "md5":
+		h = md5.New()
+	case alg == "sha1":
+		h = sha1.New()
+	default:
 		return ""
 	}
-	sum, err := s.fs.HashFile(path, sha1.New())
+	sum, err := s.fs.HashFile(path, h)
 	if err != nil {
 		return ""
 	}
@@ -291,7 +307,7 @@ func Columns(of string, size bool) []table.Column {
 	return append(cols,
 		table.Column{Name: "uid", Type: table.BigInt, Description: "Owner of " + of},
 		table.Column{Name: "mode", Type: table.Text, Description: "Permission bits of " + of + ", octal"},
-		table.Column{Name: "package", Type: table.Text, Description: "The Debian or RPM package that owns " + of + ", `''` when none does"},
+		table.Column{Name: "package", Type: table.Text, Description: "The Debian, RPM, apk or pacman package that owns " + of + ", `''` when none does"},
 		table.Column{Name: "package_modified", Type: table.Integer, Description: "1 when " + of + " no longer has the checksum its package recorded"},
 	)
 }
@@ -304,8 +320,8 @@ func (s *Source) Owner(path string) string {
 }
 
 // OwnerOf returns the package whose file list has path, whether or not
-// the file exists now, and the manager whose database lists it ("dpkg" or
-// "rpm"; both "" when none does).
+// the file exists now, and the manager whose database lists it ("dpkg",
+// "rpm", "apk" or "pacman"; both "" when none does).
 func (s *Source) OwnerOf(path string) (pkg, manager string) {
 	pkg, manager, _ = s.owner(path, nil)
 	return pkg, manager

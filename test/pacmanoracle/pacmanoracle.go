@@ -1,7 +1,8 @@
-// Package pacmanoracle runs Debian's pacman on a copy of a fixture root:
-// a static busybox for the hooks' commands (pacman runs them chrooted into
-// the root), a directory for their markers, and pacman's database
-// directories.
+// Package pacmanoracle runs Debian's pacman on a copy of a fixture root,
+// for tests that compare pkgpersist with what pacman itself does and says
+// of that root: a static busybox for the hooks' commands (pacman runs them
+// chrooted into the root), a directory for their markers, and pacman's
+// database directories.
 package pacmanoracle
 
 import (
@@ -19,35 +20,35 @@ import (
 
 // Root is a copy of a fixture root pacman can run hooks in.
 type Root struct {
-	t       *testing.T
+	t       testing.TB
 	Dir     string // the temporary directory holding the root
-	Root    string
+	Path    string // the root
 	conf    string // pacman.conf with HookDir pointed into the root
 	pacman  string
 	Markers string
 }
 
 // New copies the fixture root (an empty root when fixture is "").
-func New(t *testing.T, fixture string) *Root {
+func New(t testing.TB, fixture string) *Root {
 	t.Helper()
 	p := &Root{t: t, Dir: t.TempDir(), pacman: need.Program(t, "pacman")}
 	busybox := need.Program(t, "busybox")
-	p.Root = filepath.Join(p.Dir, "root")
-	p.Markers = filepath.Join(p.Root, "markers")
+	p.Path = filepath.Join(p.Dir, "root")
+	p.Markers = filepath.Join(p.Path, "markers")
 	if fixture != "" {
-		must(t, aptoracle.CopyTree(fixture, p.Root))
-		must(t, keepExecBits(fixture, p.Root))
+		must(t, aptoracle.CopyTree(fixture, p.Path))
+		must(t, keepExecBits(fixture, p.Path))
 	}
 	for _, d := range []string{"bin", "markers", "var/lib/pacman", "var/cache/pacman/pkg", "var/log"} {
-		must(t, os.MkdirAll(filepath.Join(p.Root, d), 0o755))
+		must(t, os.MkdirAll(filepath.Join(p.Path, d), 0o755))
 	}
 	bb, err := os.ReadFile(busybox)
 	must(t, err)
-	must(t, os.WriteFile(filepath.Join(p.Root, "bin/busybox"), bb, 0o755))
+	must(t, os.WriteFile(filepath.Join(p.Path, "bin/busybox"), bb, 0o755))
 	// pacman does not put the root before HookDir (src/pacman/conf.c):
 	// the fixture's entries, or the default, are given as host paths
 	conf := "[options]\nHookDir = /etc/pacman.d/hooks/\n"
-	if data, err := os.ReadFile(filepath.Join(p.Root, "etc/pacman.conf")); err == nil {
+	if data, err := os.ReadFile(filepath.Join(p.Path, "etc/pacman.conf")); err == nil {
 		conf = string(data)
 	}
 	var lines []string
@@ -55,7 +56,7 @@ func New(t *testing.T, fixture string) *Root {
 		if k, v, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == "HookDir" {
 			var dirs []string
 			for _, d := range strings.Fields(v) {
-				dirs = append(dirs, filepath.Join(p.Root, d)+"/")
+				dirs = append(dirs, filepath.Join(p.Path, d)+"/")
 			}
 			l = "HookDir = " + strings.Join(dirs, " ")
 		}
@@ -89,8 +90,8 @@ func keepExecBits(src, dst string) error {
 // Run runs pacman on the root; ok is whether it succeeded.
 func (p *Root) Run(args ...string) (string, bool) {
 	p.t.Helper()
-	args = append([]string{"--config", p.conf, "--root", p.Root, "--dbpath", filepath.Join(p.Root, "var/lib/pacman") + "/",
-		"--cachedir", filepath.Join(p.Root, "var/cache/pacman/pkg"), "--logfile", filepath.Join(p.Root, "var/log/pacman.log"),
+	args = append([]string{"--config", p.conf, "--root", p.Path, "--dbpath", filepath.Join(p.Path, "var/lib/pacman") + "/",
+		"--cachedir", filepath.Join(p.Path, "var/cache/pacman/pkg"), "--logfile", filepath.Join(p.Path, "var/log/pacman.log"),
 		"--noconfirm"}, args...)
 	cmd := exec.Command(p.pacman, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
@@ -110,12 +111,42 @@ func (p *Root) Ran() []string {
 	return out
 }
 
+// Owner is the package pacman -Qo names for a path inside the root ("" when
+// it names none).
+func (p *Root) Owner(path string) string {
+	p.t.Helper()
+	out, ok := p.Run("-Qqo", filepath.Join(p.Path, path))
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(out)
+}
+
+// ChecksumMismatches are the paths (inside the root) of the installed
+// packages' files whose MD5 or SHA-256 pacman -Qkk finds differ from the
+// package's mtree (src/pacman/check.c check_file_cksum: "<pkg>: <path>
+// (SHA256 checksum mismatch)", after "backup file: " for a backup file),
+// and pacman's output.
+func (p *Root) ChecksumMismatches() (map[string]bool, string) {
+	p.t.Helper()
+	out, _ := p.Run("-Qkk")
+	got := map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		i := strings.Index(l, ": "+p.Path+"/")
+		j := strings.LastIndex(l, " (")
+		if i >= 0 && j > i && strings.HasSuffix(l, " checksum mismatch)") {
+			got[l[i+len(": "+p.Path):j]] = true
+		}
+	}
+	return got, out
+}
+
 // BuildPackage writes fixturepkg by hand into dir: a gzip'ed tar of
 // .PKGINFO and its files (libalpm reads packages through libarchive, any
 // compression). It ships usr/share/fixture/file, which the fixture's Path
 // triggers match, and a hook of its own that no transaction of the tests
 // triggers.
-func BuildPackage(t *testing.T, dir string) string {
+func BuildPackage(t testing.TB, dir string) string {
 	t.Helper()
 	tree := filepath.Join(dir, "pkgtree")
 	files := map[string]string{
@@ -137,7 +168,7 @@ func BuildPackage(t *testing.T, dir string) string {
 	return pkg
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

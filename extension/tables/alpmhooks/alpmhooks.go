@@ -31,7 +31,7 @@ import (
 func Table() *table.Table {
 	return &table.Table{
 		Name:        "alpm_hooks",
-		Description: "Every file in pacman's hook directories (/usr/share/libalpm/hooks, then pacman.conf's HookDir, default /etc/pacman.d/hooks), with whether libalpm runs it as a hook on a matching transaction, its command, when and on what it runs, and why not: overridden by a same-named file of a later directory, masked (a symlink to /dev/null or a hook without triggers), invalid, or not a .hook file. `package` also names the pacman package that owns the file (pacman's local database); `package_modified` is not checked against pacman's records.",
+		Description: "Every file in pacman's hook directories (/usr/share/libalpm/hooks, then pacman.conf's HookDir, default /etc/pacman.d/hooks), with whether libalpm runs it as a hook on a matching transaction, its command, when and on what it runs, and why not: overridden by a same-named file of a later directory, masked (a symlink to /dev/null or a hook without triggers), invalid, or not a .hook file.",
 		Columns: append([]table.Column{
 			{Name: "name", Type: table.Text, Description: "The file name; hooks run in the order of their names without `.hook`, and a same-named file of a later directory overrides"},
 			{Name: "path", Type: table.Text, Description: "The file, as seen inside the root"},
@@ -71,8 +71,8 @@ type Hook struct {
 // Evaluate lists the files of the root's hook directories, within ctx's
 // time.
 func Evaluate(ctx context.Context, fs *fsroot.Root) []Hook {
-	conf := readConfig(fs)
-	dirs := conf.dirs()
+	conf := alpmdb.ReadConfig(fs)
+	dirs := hookDirs(conf)
 	var out []Hook
 	loaded := map[string]int{} // name -> index in out of the hook libalpm loaded
 	var blocker string         // the first load error: no hook then runs
@@ -131,8 +131,8 @@ func Evaluate(ctx context.Context, fs *fsroot.Root) []Hook {
 			h.Reason = "runs no command: Exec is empty, and libalpm's execv of nothing fails"
 		case h.Hook.NullDepends:
 			h.Reason = "never runs: a Depends line without '=' names no package, which libalpm never finds installed (\"could not satisfy dependencies\")"
-		case conf.failed != "":
-			h.Reason = "pacman does not start: " + conf.failed
+		case conf.Failed != "":
+			h.Reason = "pacman does not start: " + conf.Failed
 		case blocker != "":
 			h.Reason = "pacman runs no hook and aborts every transaction: libalpm could not load " + blocker
 		default:
@@ -290,9 +290,7 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	defer fs.Close()
 	hooks := Evaluate(ctx, fs)
 	items := make([]provenance.Item, len(hooks))
-	paths := make([]string, len(hooks))
 	for i, h := range hooks {
-		paths[i] = h.Path
 		row := table.Row{"name": h.Name, "path": h.Path, "hook_dir": h.Dir, "effective": table.Bool(h.Effective),
 			"when": "", "exec": "", "triggers": "", "depends": "", "abort_on_fail": "0", "needs_targets": "0",
 			"description": "", "reason": h.Reason, "root": root}
@@ -309,12 +307,6 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	rows, err := provenance.Rows(ctx, fs, Table().Columns, items)
 	if err != nil {
 		return nil, err
-	}
-	owners := alpmdb.Owners(fs, readConfig(fs).dbPath, paths)
-	for _, r := range rows {
-		if r["package"] == "" {
-			r["package"] = owners[r["path"]]
-		}
 	}
 	return rows, nil
 }

@@ -1,13 +1,15 @@
 package alpmhooks
 
 import (
-	"os"
+	"context"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/pkgpersist/pkgpersist/extension/alpmdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
+	"github.com/pkgpersist/pkgpersist/test/treefiles"
 )
 
 // TestConfig: HookDir and DBPath of [options], split on spaces, with
@@ -38,24 +40,41 @@ func TestConfig(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
-			for name, data := range c.files {
-				p := filepath.Join(root, name)
-				must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-				must(t, os.WriteFile(p, []byte(data), 0o644))
-			}
+			treefiles.Write(t, root, c.files)
 			fs, err := fsroot.Open(root)
 			must(t, err)
 			defer fs.Close()
-			conf := readConfig(fs)
+			conf := alpmdb.ReadConfig(fs)
 			if c.fail != "" {
-				if !strings.Contains(conf.failed, c.fail) {
-					t.Fatalf("failed %q, want %q", conf.failed, c.fail)
+				if !strings.Contains(conf.Failed, c.fail) {
+					t.Fatalf("failed %q, want %q", conf.Failed, c.fail)
 				}
 				return
 			}
-			if conf.failed != "" || !reflect.DeepEqual(conf.dirs(), c.dirs) || conf.dbPath != c.db {
-				t.Fatalf("dirs %v db %q failed %q; want %v %q", conf.dirs(), conf.dbPath, conf.failed, c.dirs, c.db)
+			if conf.Failed != "" || !reflect.DeepEqual(hookDirs(conf), c.dirs) || conf.DBPath != c.db {
+				t.Fatalf("dirs %v db %q failed %q; want %v %q", hookDirs(conf), conf.DBPath, conf.Failed, c.dirs, c.db)
 			}
 		})
+	}
+}
+
+// TestFixturePackages: the alpm fixture's local database owns two hook
+// files, one of them changed since (test/roots/alpm.expected.md, "The
+// root's local database"; TestOraclePacman asks pacman the same).
+func TestFixturePackages(t *testing.T) {
+	rows, err := Rows(context.Background(), filepath.Join(rootsDir, "alpm"))
+	must(t, err)
+	want := map[string]string{
+		"/usr/share/libalpm/hooks/10-system.hook": "fixture-hooks 0",
+		"/usr/share/libalpm/hooks/40-pre.hook":    "fixture-hooks 1",
+	}
+	for _, r := range rows {
+		w, ok := want[r["path"]]
+		if !ok {
+			w = " 0"
+		}
+		if got := r["package"] + " " + r["package_modified"]; got != w {
+			t.Errorf("%s: package and package_modified %q, want %q", r["path"], got, w)
+		}
 	}
 }

@@ -59,10 +59,10 @@ func TestOracleGrammar(t *testing.T) {
 	for name, text := range cases {
 		t.Run(name, func(t *testing.T) {
 			p := newPacmanRoot(t, "")
-			dir := filepath.Join(p.Root, "etc/pacman.d/hooks")
+			dir := filepath.Join(p.Path, "etc/pacman.d/hooks")
 			must(t, os.MkdirAll(dir, 0o755))
 			must(t, os.WriteFile(filepath.Join(dir, "h.hook"), []byte(text), 0o644))
-			want, rows := effective(t, p.Root)
+			want, rows := effective(t, p.Path)
 			out, ok := p.Run("-U", pacmanoracle.BuildPackage(t, p.Dir))
 			got := p.Ran()
 			var gotHooks []string

@@ -67,15 +67,22 @@ func marker(execJSON string) string {
 // root and removes it again; the hooks whose markers appear are exactly
 // the rows the table says are effective (every effective hook of the
 // fixture triggers on one of the two transactions). After the install,
-// the hook the package shipped is a row owned by it.
+// every row's package is the one pacman -Qo names (the hook the package
+// shipped is owned by it; the fixture's database owns two more) and
+// package_modified is whether pacman -Qkk finds its checksum changed.
 func TestOraclePacman(t *testing.T) {
 	p := newPacmanRoot(t, "alpm")
-	want, rows := effective(t, p.Root)
+	want, rows := effective(t, p.Path)
 	pkg := pacmanoracle.BuildPackage(t, p.Dir)
 	if out, ok := p.Run("-U", pkg); !ok {
 		t.Fatalf("pacman -U failed:\n%s", out)
 	}
-	afterInstall, rows2 := effective(t, p.Root)
+	afterInstall, rows2 := effective(t, p.Path)
+	modified, qkk := p.ChecksumMismatches()
+	owners := map[string]string{}
+	for _, r := range rows2 {
+		owners[r["path"]] = p.Owner(r["path"])
+	}
 	if out, ok := p.Run("-R", "fixturepkg"); !ok {
 		t.Fatalf("pacman -R failed:\n%s", out)
 	}
@@ -85,16 +92,13 @@ func TestOraclePacman(t *testing.T) {
 	if !contains(afterInstall, "80-pkg") {
 		t.Fatalf("after the install the packaged hook is not effective: %v", afterInstall)
 	}
-	owned := false
-	for _, r := range rows2 {
-		if r["path"] == "/usr/share/libalpm/hooks/80-pkg.hook" {
-			owned = r["package"] == "fixturepkg"
-		} else if r["package"] != "" {
-			t.Errorf("%s: package %q, but no package owns it", r["path"], r["package"])
-		}
+	if owners["/usr/share/libalpm/hooks/80-pkg.hook"] != "fixturepkg" || !modified["/usr/share/libalpm/hooks/40-pre.hook"] {
+		t.Fatalf("pacman does not own 80-pkg.hook or find 40-pre.hook modified: %v\n%s", owners, qkk)
 	}
-	if !owned {
-		t.Fatalf("80-pkg.hook is not owned by fixturepkg:\n%s", dump(rows2))
+	for _, r := range rows2 {
+		if r["package"] != owners[r["path"]] || r["package_modified"] != table.Bool(modified[r["path"]]) {
+			t.Errorf("%s: package %q modified %s; pacman -Qo %q, -Qkk modified %v", r["path"], r["package"], r["package_modified"], owners[r["path"]], modified[r["path"]])
+		}
 	}
 }
 
@@ -103,7 +107,7 @@ func TestOraclePacman(t *testing.T) {
 // and why.
 func TestOraclePacmanBroken(t *testing.T) {
 	p := newPacmanRoot(t, "alpm-broken")
-	want, rows := effective(t, p.Root)
+	want, rows := effective(t, p.Path)
 	out, ok := p.Run("-U", pacmanoracle.BuildPackage(t, p.Dir))
 	if ok {
 		t.Fatalf("pacman -U succeeded despite an invalid hook:\n%s", out)

@@ -20,7 +20,7 @@ func TestOraclePacmanTargets(t *testing.T) {
 	p := pacmanoracle.New(t, filepath.Join(rootsDir, "alpm"))
 	programs := map[string]string{} // marker -> target named
 	exists := map[string]bool{}
-	for _, r := range rowsOf(t, p.Root) {
+	for _, r := range rowsOf(t, p.Path) {
 		if r["source_table"] != "alpm_hooks" || r["active"] != "1" || r["how"] != "direct" || r["via"] != "" {
 			continue
 		}
@@ -61,18 +61,18 @@ func TestOraclePacmanTargets(t *testing.T) {
 	if out, ok := p.Run("-R", "fixturepkg"); !ok {
 		t.Fatalf("pacman -R failed:\n%s", out)
 	}
-	bb, err := os.ReadFile(filepath.Join(p.Root, "bin/busybox"))
+	bb, err := os.ReadFile(filepath.Join(p.Path, "bin/busybox"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(p.Root, programs["46-relative"]), bb, 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(p.Path, programs["46-relative"]), bb, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	install()
 	if _, err := os.Stat(filepath.Join(p.Markers, "46-relative")); err != nil {
 		t.Errorf("46-relative did not run with %s in place: %v", programs["46-relative"], err)
 	}
-	rows, err := Rows(context.Background(), p.Root, "")
+	rows, err := Rows(context.Background(), p.Path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
