@@ -7,7 +7,11 @@
 package distros
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,9 +37,21 @@ type place struct {
 	want  []string
 }
 
-// rpmDatabase is the README's name for the place the package and
-// package_modified columns of RPM hosts come from.
-const rpmDatabase = "rpm database"
+// The README's names for the places the package and package_modified
+// columns come from, per package manager: rows about them say what they
+// feed, not a table.
+const (
+	rpmDatabase    = "rpm database"
+	pacmanDatabase = "pacman database"
+	apkDatabase    = "apk database"
+)
+
+// databases says which columns each database feeds.
+var databases = map[string]string{
+	rpmDatabase:    "`package`, `package_modified`, `package_scripts`",
+	pacmanDatabase: "`package` of `alpm_hooks`",
+	apkDatabase:    "`package`, `package_modified`",
+}
 
 // realDB copies the real Berkeley DB Packages of the go-rpmdb testdata
 // name into the root's dir.
@@ -92,12 +108,135 @@ const (
 	dnfPlugin = "import dnf\n\n\nclass Planted(dnf.Plugin):\n    name = 'planted'\n"
 	enabled   = "[main]\nenabled=1\n"
 	action    = "*:any:/usr/local/bin/planted-action\n"
+	// a program a plugin directory runs: written executable (build)
+	script = "#!/bin/sh\n/usr/local/bin/planted\n"
+	elf    = "\x7fELF"
+	// an rpm macro whose expansion runs a shell
+	shellMacro = " %(/usr/local/bin/planted-macro)\n"
 )
+
+// alpmHook is a pacman hook running exec after every package transaction
+// (alpm-hooks(5)).
+func alpmHook(exec string) string {
+	return "[Trigger]\nOperation = Install\nOperation = Upgrade\nType = Package\nTarget = *\n\n[Action]\nWhen = PostTransaction\nExec = " + exec + "\n"
+}
+
+// alpmDirs plants a hook in each of pacman's default hook directories;
+// who says whose pacman it is.
+func alpmDirs(who string) place {
+	return place{table: "alpm_hooks", reads: who + "`/usr/share/libalpm/hooks/*.hook`, `/etc/pacman.d/hooks/*.hook`",
+		files: map[string]string{
+			"usr/share/libalpm/hooks/planted.hook": alpmHook("/usr/local/bin/planted"),
+			"etc/pacman.d/hooks/planted2.hook":     alpmHook("/usr/local/bin/planted"),
+		},
+		query: "SELECT path FROM alpm_hooks WHERE effective = 1",
+		want:  []string{"/etc/pacman.d/hooks/planted2.hook", "/usr/share/libalpm/hooks/planted.hook"}}
+}
+
+// zyppPlants plants a program in each of libzypp's plugin directories and
+// a zypper subcommand.
+func zyppPlants() map[string]string {
+	out := map[string]string{"usr/lib/zypper/commands/zypper-planted": script}
+	for _, kind := range []string{"commit", "system", "appdata", "services", "urlresolver"} {
+		out["usr/lib/zypp/plugins/"+kind+"/planted"] = script
+	}
+	return out
+}
+
+// pacmanConf is /etc/pacman.conf as Arch's pacman package ships it, as far
+// as hooks go (HookDir commented out: the default /etc/pacman.d/hooks/),
+// with extra [options] lines; its Include must exist, or pacman stops.
+func pacmanConf(options string) string {
+	return "[options]\n#HookDir     = /etc/pacman.d/hooks/\n" + options + "HoldPkg     = pacman glibc\nArchitecture = auto\n\n[core]\nInclude = /etc/pacman.d/mirrorlist\n"
+}
+
+// alpmOwner is pacman's local database (/var/lib/pacman/local/<name>-
+// <version>/desc and files, as libalpm's be_local.c writes them) with one
+// package owning file (a path without the leading slash).
+func alpmOwner(file string) map[string]string {
+	return map[string]string{
+		"var/lib/pacman/local/ALPM_DB_VERSION":   "9\n",
+		"var/lib/pacman/local/owner-1.0-1/desc":  "%NAME%\nowner\n\n%VERSION%\n1.0-1\n\n",
+		"var/lib/pacman/local/owner-1.0-1/files": "%FILES%\n" + file + "\n\n",
+	}
+}
+
+// apkIdentity is the identity (C: line) of the planted apk package: a
+// SHA-1, as "Q1" and base64 in the database, as "X1" and hex in the
+// scripts archive's entry names (apk-tools blob.c).
+var apkIdentity = bytes.Repeat([]byte{0x5a}, 20)
+
+// apkInstalled is /lib/apk/db/installed with apk-tools at version and the
+// records after it.
+func apkInstalled(version string, records ...string) string {
+	out := "C:Q1vDcVm66xqK/n71HAfpIvboMBUPA=\nP:apk-tools\nV:" + version + "\nA:x86_64\n\n"
+	for _, r := range records {
+		out += r + "\n"
+	}
+	return out
+}
+
+// apkPlanted is the record of the planted package, with its files lines.
+func apkPlanted(files string) string {
+	return "C:Q1" + base64.StdEncoding.EncodeToString(apkIdentity) + "\nP:planted\nV:1.0-r0\nA:x86_64\n" + files
+}
+
+// apkTrigger writes the scripts archive apk keeps the planted package's
+// trigger script in (database.c apk_db_scriptdb_write:
+// <name>-<version>.X1<hex identity>.<type>).
+func apkTrigger(t *testing.T, root string) {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	body := []byte(script)
+	name := "planted-1.0-r0.X1" + hex.EncodeToString(apkIdentity) + ".trigger"
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "lib/apk/db/scripts.tar"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rpmMacros is what the rpm_* tables need of rpm's /usr/lib/rpm/macros
+// (macros.in of that rpm version): %__plugindir, and the
+// %__transaction_<name> lines of the plugins it configures there. %_libdir
+// is set here as the x86_64 platform file sets it, whatever the machine.
+func rpmMacros(transactions ...string) string {
+	out := "%_libdir\t/usr/lib64\n%__plugindir\t%{_libdir}/rpm-plugins\n"
+	for _, n := range transactions {
+		out += "%__transaction_" + n + "\t%{__plugindir}/" + n + ".so\n"
+	}
+	return out
+}
+
+// rpmMacroFiles plants a macro whose value runs a shell in each file.
+func rpmMacroFiles(paths ...string) map[string]string {
+	out := map[string]string{}
+	for i, p := range paths {
+		out[p] = fmt.Sprintf("%%planted_%d", i) + shellMacro
+	}
+	return out
+}
+
+// shellMacros is the query of the rpm_macros places: the files whose
+// shell-running macro rpm uses.
+const shellMacros = "SELECT path FROM rpm_macros WHERE shell = 1 AND effective = 1"
+
+// loadedPlugins is the query of the rpm_plugins places.
+const loadedPlugins = "SELECT path FROM rpm_plugins WHERE loaded = 1"
 
 var families = []family{
 	{
 		name:   "Debian 12, Ubuntu 22.04/24.04",
-		source: "apt 2.6 (apt-pkg/init.cc pkgInitConfig: Dir::Etc::parts apt.conf.d, main apt.conf); dpkg 1.21 (lib/dpkg/options.c: /etc/dpkg/dpkg.cfg.d, /etc/dpkg/dpkg.cfg, ~/.dpkg.cfg)",
+		source: "apt 2.6 (apt-pkg/init.cc pkgInitConfig: Dir::Etc::parts apt.conf.d, main apt.conf); dpkg 1.21 (lib/dpkg/options.c: /etc/dpkg/dpkg.cfg.d, /etc/dpkg/dpkg.cfg, ~/.dpkg.cfg); Debian 12's rpm 4.18.0 (`rpm --showrc` macro path with vendor debian, no /usr/lib/rpm/debian shipped; /usr/lib/rpm/macros: %__plugindir %{_libdir}/rpm-plugins = /usr/lib64/rpm-plugins and nine %__transaction_<name>, while rpm-common ships the plugins in /usr/lib/x86_64-linux-gnu/rpm-plugins, packages.debian.org bookworm rpm-common file list); pacman-package-manager 6.0.2 (alpm-hooks(5): /usr/share/libalpm/hooks, HookDir default /etc/pacman.d/hooks)",
+		// Debian 12's /usr/lib/rpm/macros, as far as plugins go
+		base: map[string]string{"usr/lib/rpm/macros": rpmMacros("systemd_inhibit", "selinux", "syslog", "ima", "fapolicyd", "fsverity", "prioreset", "audit", "dbus_announce")},
 		places: []place{
 			{table: "apt_hooks", reads: "`/etc/apt/apt.conf.d/*`, `/etc/apt/apt.conf`",
 				files: map[string]string{"etc/apt/apt.conf.d/99planted": aptHook},
@@ -112,12 +251,25 @@ var families = []family{
 					"etc/dnf/dnf.conf": "[main]\n",
 				},
 				query: "SELECT path FROM dnf_plugins WHERE enabled = 1", want: []string{"/usr/lib/python3/dist-packages/dnf-plugins/planted.py"}},
+			{table: "rpm_macros", reads: "Debian's `rpm` (4.18): `/usr/lib/rpm/macros.d/macros.*`, `/etc/rpm/macros.*`, `/etc/rpm/macros`, `/root/.rpmmacros`",
+				files: rpmMacroFiles("usr/lib/rpm/macros.d/macros.planted", "etc/rpm/macros.planted", "etc/rpm/macros", "root/.rpmmacros"),
+				query: shellMacros,
+				want:  []string{"/etc/rpm/macros", "/etc/rpm/macros.planted", "/root/.rpmmacros", "/usr/lib/rpm/macros.d/macros.planted"}},
+			{table: "rpm_plugins", reads: "Debian's `rpm-common`: `/usr/lib/x86_64-linux-gnu/rpm-plugins/*.so`, reported as not loaded (its `%__plugindir` is `/usr/lib64/rpm-plugins`)",
+				files: map[string]string{"usr/lib/x86_64-linux-gnu/rpm-plugins/syslog.so": elf},
+				query: "SELECT path || ' ' || loaded FROM rpm_plugins WHERE path LIKE '/usr/lib/x86_64-linux-gnu/%'",
+				want:  []string{"/usr/lib/x86_64-linux-gnu/rpm-plugins/syslog.so 0"}},
+			alpmDirs("Debian's `pacman-package-manager`: "),
 		},
 	},
 	{
 		name:   "CentOS/RHEL 7, Amazon Linux 2 (YUM 3, Python 2.7)",
-		source: "yum 3.4 (yum/config.py: pluginpath /usr/share/yum-plugins, /usr/lib/yum-plugins; pluginconfpath /etc/yum/pluginconf.d; /etc/yum.conf); yum-plugin-post-transaction-actions (/etc/yum/post-actions)",
-		base:   map[string]string{"etc/yum.conf": "[main]\nplugins=1\n"},
+		source: "yum 3.4 (yum/config.py: pluginpath /usr/share/yum-plugins, /usr/lib/yum-plugins; pluginconfpath /etc/yum/pluginconf.d; /etc/yum.conf); yum-plugin-post-transaction-actions (/etc/yum/post-actions); rpm 4.11.3 (rpm-4.11.3-release lib/rpmrc.c setDefaults: the same macro path as rpm 4.18; vendor redhat, redhat-rpm-config's /usr/lib/rpm/redhat/macros). rpm_plugins is not read there: rpm 4.11.3 has no transaction plugins (its macros.in defines only %__collection_<name>, plugins run for packages of a collection, lib/rpmplugins.c), which the table does not model",
+		base: map[string]string{
+			"etc/yum.conf": "[main]\nplugins=1\n",
+			// rpm 4.11.3's macros.in: %__plugindir, no %__transaction_<name>
+			"usr/lib/rpm/macros": rpmMacros(),
+		},
 		places: []place{
 			{table: "yum_plugins", reads: "`/usr/lib/yum-plugins/*.py`, `/usr/share/yum-plugins/*.py` with `/etc/yum/pluginconf.d/*.conf`, `/etc/yum.conf`",
 				files: map[string]string{
@@ -140,16 +292,19 @@ var families = []family{
 				setup: realDB("centos7-plain", "var/lib/rpm"),
 				query: "SELECT path || ' ' || package FROM yum_plugins WHERE package != ''",
 				want:  []string{"/usr/lib/yum-plugins/fastestmirror.py yum-plugin-fastestmirror"}},
+			redhatMacros,
 		},
 	},
 	{
 		name:   "RHEL/Rocky/Alma 8 (DNF 4, Python 3.6)",
-		source: "dnf 4.7 built for platform-python 3.6 (const.py PLUGINPATH /usr/lib/python3.6/site-packages/dnf-plugins); /etc/yum.conf and /etc/yum/pluginconf.d are symlinks to DNF's (yum is DNF there); dnf-plugins-core post-transaction-actions",
+		source: "dnf 4.7 built for platform-python 3.6 (const.py PLUGINPATH /usr/lib/python3.6/site-packages/dnf-plugins); /etc/yum.conf and /etc/yum/pluginconf.d are symlinks to DNF's (yum is DNF there); dnf-plugins-core post-transaction-actions; rpm 4.14.3 (rpm-4.14.3-release lib/rpmrc.c setDefaults macro path; macros.in: %__plugindir %{_libdir}/rpm-plugins, %__transaction_<name> of systemd_inhibit, selinux, syslog, ima, prioreset in /usr/lib/rpm/macros; the rpm-plugin-<name> packages ship only the .so)",
 		base: map[string]string{
 			"usr/lib/python3.6/site-packages/dnf/const.py": dnfConst("/usr/lib/python3.6/site-packages"),
 			"etc/dnf/dnf.conf":     "[main]\ngpgcheck=1\n",
 			"etc/yum.conf":         symlink + "dnf/dnf.conf",
 			"etc/yum/pluginconf.d": symlink + "../dnf/plugins",
+			// rpm 4.14.3's macros.in (rpm-4.14.3-release)
+			"usr/lib/rpm/macros": rpmMacros("systemd_inhibit", "selinux", "syslog", "ima", "prioreset"),
 		},
 		places: []place{
 			{table: "dnf_plugins", reads: "`/usr/lib/python3.6/site-packages/dnf-plugins/*.py` with `/etc/dnf/plugins/*.conf`, `/etc/dnf/dnf.conf`",
@@ -167,14 +322,17 @@ var families = []family{
 				setup: realDB("centos8-modularitylabel", "var/lib/rpm"),
 				query: "SELECT path || ' ' || package FROM dnf_plugins WHERE package != ''",
 				want:  []string{"/usr/lib/python3.6/site-packages/dnf-plugins/builddep.py python3-dnf-plugins-core"}},
+			redhatMacros,
+			mainMacroPlugin,
 		},
 	},
 	{
 		name:   "RHEL/Rocky/Alma 9, Amazon Linux 2023 (DNF 4, Python 3.9)",
-		source: "dnf 4.14 built for Python 3.9 (const.py PLUGINPATH /usr/lib/python3.9/site-packages/dnf-plugins)",
+		source: "dnf 4.14 built for Python 3.9 (const.py PLUGINPATH /usr/lib/python3.9/site-packages/dnf-plugins); rpm 4.16.1 (rpm-4.16.1-release lib/rpmrc.c setDefaults macro path; macros.in: the %__transaction_<name> of rpm 4.14 and audit, in /usr/lib/rpm/macros)",
 		base: map[string]string{
 			"usr/lib/python3.9/site-packages/dnf/const.py": dnfConst("/usr/lib/python3.9/site-packages"),
-			"etc/dnf/dnf.conf": "[main]\n",
+			"etc/dnf/dnf.conf":   "[main]\n",
+			"usr/lib/rpm/macros": rpmMacros("systemd_inhibit", "selinux", "syslog", "ima", "prioreset", "audit"),
 		},
 		places: []place{
 			{table: "dnf_plugins", reads: "`/usr/lib/python3.9/site-packages/dnf-plugins/*.py` with `/etc/dnf/plugins/*.conf`",
@@ -184,11 +342,15 @@ var families = []family{
 				setup: installed("/var/lib/rpm", map[string]string{"/usr/lib/python3.9/site-packages/dnf-plugins/owned.py": dnfPlugin}),
 				query: "SELECT path || ' ' || package FROM dnf_plugins WHERE package != ''",
 				want:  []string{"/usr/lib/python3.9/site-packages/dnf-plugins/owned.py owner"}},
+			redhatMacros,
+			mainMacroPlugin,
 		},
 	},
 	{
 		name:   "Fedora 41 and later (DNF 5)",
-		source: "libdnf5 (pluginpath ${libdir}/libdnf5/plugins = /usr/lib64/libdnf5/plugins, pluginconfpath /etc/dnf/libdnf5-plugins); dnf5's own plugins in /usr/lib64/dnf5/plugins; the actions plugin's /etc/dnf/libdnf5-plugins/actions.d",
+		source: "libdnf5 (pluginpath ${libdir}/libdnf5/plugins = /usr/lib64/libdnf5/plugins, pluginconfpath /etc/dnf/libdnf5-plugins); dnf5's own plugins in /usr/lib64/dnf5/plugins; the actions plugin's /etc/dnf/libdnf5-plugins/actions.d; rpm 4.20 (Fedora 41, 42: rpm-4.20.0-release plugins/CMakeLists.txt installs each plugin's <name>.so in ${libdir}/rpm-plugins and its macros.transaction_<name> in the macros.d directory, and macros.in defines no %__transaction_<name>). Not read: rpm 4.20 reads ~/.config/rpm/macros ($XDG_CONFIG_HOME) instead of ~/.rpmmacros when ~/.config/rpm exists (lib/rpmrc.c setDefaults); rpm_macros models rpm 4.18's ~/.rpmmacros only",
+		// rpm 4.20's macros.in, as far as plugins go
+		base: map[string]string{"usr/lib/rpm/macros": rpmMacros()},
 		places: []place{
 			{table: "dnf_plugins", reads: "`/usr/lib64/libdnf5/plugins/*.so` enabled by `/etc/dnf/libdnf5-plugins/*.conf`; `/usr/lib64/dnf5/plugins/*.so`",
 				files: map[string]string{
@@ -209,11 +371,20 @@ var families = []family{
 				setup: sysimage(installed("/usr/lib/sysimage/rpm", map[string]string{"/usr/lib64/dnf5/plugins/owned.so": "\x7fELF"})),
 				query: "SELECT path || ' ' || package FROM dnf_plugins WHERE package != ''",
 				want:  []string{"/usr/lib64/dnf5/plugins/owned.so owner"}},
+			redhatMacros,
+			{table: "rpm_plugins", reads: "`/usr/lib64/rpm-plugins/*.so` configured by `/usr/lib/rpm/macros.d/macros.transaction_<name>`",
+				files: map[string]string{
+					"usr/lib64/rpm-plugins/planted.so":                elf,
+					"usr/lib/rpm/macros.d/macros.transaction_planted": "%__transaction_planted\t%{__plugindir}/planted.so\n",
+				},
+				query: loadedPlugins, want: []string{"/usr/lib64/rpm-plugins/planted.so"}},
 		},
 	},
 	{
 		name:   "SUSE Linux Enterprise 15, openSUSE Leap 15",
-		source: "rpm-ndb 4.14.3 (%_dbpath /usr/lib/sysimage/rpm, %_db_backend ndb; /var/lib/rpm a symlink to it); zypper and libzypp plugins are not read yet",
+		source: "rpm-ndb 4.14.3 (%_dbpath /usr/lib/sysimage/rpm, %_db_backend ndb; /var/lib/rpm a symlink to it); openSUSE's rpm.spec (configure --with-vendor=suse, %files /usr/lib/rpm/macros.d/, /usr/lib/rpm/suse, %{_libdir}/rpm-plugins) and rpm-config-SUSE.spec (%{_rpmconfigdir}/suse/macros, macros.d/macros.*); macros.in of rpm 4.14.3 for %__plugindir and %__transaction_<name>; libzypp (zypp/ZConfig.cc pluginsPath /usr/lib/zypp/plugins; snapper-zypp-plugin.spec: /usr/lib/zypp/plugins/commit/snapper-zypp-plugin); zypper (subcommand.cc: /usr/lib/zypper/commands; zypper-lifecycle-plugin.spec: /usr/lib/zypper/commands/zypper-lifecycle)",
+		// rpm 4.14.3's macros.in, as far as plugins go
+		base: map[string]string{"usr/lib/rpm/macros": rpmMacros("systemd_inhibit", "selinux", "syslog", "ima", "prioreset")},
 		places: []place{
 			{table: rpmDatabase, reads: "`/usr/lib/sysimage/rpm/Packages.db` (NDB; `/var/lib/rpm` links there): a real SLE 15 database",
 				setup: sysimage(func(t *testing.T, root string) {
@@ -221,8 +392,98 @@ var families = []family{
 				}),
 				query: "SELECT package || ' ' || script FROM package_scripts WHERE manager = 'rpm' AND package = 'rpm-ndb'",
 				want:  []string{"rpm-ndb post", "rpm-ndb pre"}},
+			{table: "zypp_plugins", reads: "`/usr/lib/zypp/plugins/{commit,system,appdata,services,urlresolver}/*`, `/usr/lib/zypper/commands/zypper-*` and `zypper-*` on root's PATH",
+				files: zyppPlants(),
+				query: "SELECT path FROM zypp_plugins WHERE runs = 1",
+				want: []string{"/usr/lib/zypp/plugins/appdata/planted", "/usr/lib/zypp/plugins/commit/planted", "/usr/lib/zypp/plugins/services/planted",
+					"/usr/lib/zypp/plugins/system/planted", "/usr/lib/zypp/plugins/urlresolver/planted", "/usr/lib/zypper/commands/zypper-planted"}},
+			{table: "rpm_macros", reads: "`/usr/lib/rpm/macros.d/macros.*`, `/usr/lib/rpm/suse/macros`, `/etc/rpm/macros.*`, `/root/.rpmmacros`",
+				files: rpmMacroFiles("usr/lib/rpm/macros.d/macros.planted", "usr/lib/rpm/suse/macros", "etc/rpm/macros.planted", "root/.rpmmacros"),
+				query: shellMacros,
+				want:  []string{"/etc/rpm/macros.planted", "/root/.rpmmacros", "/usr/lib/rpm/macros.d/macros.planted", "/usr/lib/rpm/suse/macros"}},
+			mainMacroPlugin,
 		},
 	},
+	{
+		name:   "Arch Linux (pacman 6, 7)",
+		source: "alpm-hooks(5) and pacman.conf(5) (man.archlinux.org): the system hook directory /usr/share/libalpm/hooks, then each HookDir of pacman.conf, default /etc/pacman.d/hooks/; pacman's local database /var/lib/pacman/local/<name>-<version>/{desc,files} (DBPath default /var/lib/pacman/)",
+		base: map[string]string{
+			"etc/pacman.conf":         pacmanConf(""),
+			"etc/pacman.d/mirrorlist": "Server = https://geo.mirror.pkgbuild.com/$repo/os/$arch\n",
+		},
+		places: []place{
+			alpmDirs(""),
+			{table: "alpm_hooks", reads: "each `HookDir` of `/etc/pacman.conf` (and the files it includes) instead of `/etc/pacman.d/hooks`",
+				files: map[string]string{
+					"etc/pacman.conf":                pacmanConf("HookDir = /etc/pacman.d/hooks/ /opt/planted/hooks/\n"),
+					"opt/planted/hooks/planted.hook": alpmHook("/usr/local/bin/planted"),
+				},
+				query: "SELECT path FROM alpm_hooks WHERE effective = 1",
+				want:  []string{"/opt/planted/hooks/planted.hook"}},
+			{table: pacmanDatabase, reads: "`/var/lib/pacman/local/*/files`",
+				files: func() map[string]string {
+					f := alpmOwner("usr/share/libalpm/hooks/owned.hook")
+					f["usr/share/libalpm/hooks/owned.hook"] = alpmHook("/usr/bin/true")
+					return f
+				}(),
+				query: "SELECT path || ' ' || package FROM alpm_hooks WHERE package != ''",
+				want:  []string{"/usr/share/libalpm/hooks/owned.hook owner"}},
+		},
+	},
+	alpine("Alpine Linux 3.x up to 3.22 (apk-tools 2)", "2.14.4-r1",
+		"apk-tools 2.14 (src/commit.c run_commit_hooks: /etc/apk/commit_hooks.d only; src/database.c: /lib/apk/db/installed, triggers, scripts.tar); the Alpine 3.22.0 release notes: the last release with apk-tools 2.14, 3.23 moves to apk-tools 3",
+		"`/etc/apk/commit_hooks.d/*` (not `/lib/apk/commit_hooks.d`)",
+		[]string{"/etc/apk/commit_hooks.d/planted 1", "/lib/apk/commit_hooks.d/planted2 0"}),
+	alpine("Alpine Linux 3.23 and later, edge (apk-tools 3)", "3.0.1-r0",
+		"apk-tools 3.0 (src/commit.c run_commit_hooks: /etc/apk/commit_hooks.d and /lib/apk/commit_hooks.d, a name in /etc hiding the same name in /lib); the Alpine 3.23.0 release announcement (alpinelinux.org, 2025-12-03): apk-tools v3, packages and index still in the v2 format",
+		"`/etc/apk/commit_hooks.d/*`, `/lib/apk/commit_hooks.d/*`",
+		[]string{"/etc/apk/commit_hooks.d/planted 1", "/lib/apk/commit_hooks.d/planted2 1"}),
+}
+
+// redhatMacros is rpm's macro path on the RPM families: rpm 4.11 to 4.20
+// read the same files, the vendor's being redhat-rpm-config's
+// /usr/lib/rpm/redhat/macros (redhat-rpm-config.spec: rrcdir
+// /usr/lib/rpm/redhat).
+var redhatMacros = place{table: "rpm_macros", reads: "`/usr/lib/rpm/macros.d/macros.*`, `/usr/lib/rpm/redhat/macros`, `/etc/rpm/macros.*`, `/root/.rpmmacros`",
+	files: rpmMacroFiles("usr/lib/rpm/macros.d/macros.planted", "usr/lib/rpm/redhat/macros", "etc/rpm/macros.planted", "root/.rpmmacros"),
+	query: shellMacros,
+	want:  []string{"/etc/rpm/macros.planted", "/root/.rpmmacros", "/usr/lib/rpm/macros.d/macros.planted", "/usr/lib/rpm/redhat/macros"}}
+
+// mainMacroPlugin is a plugin of rpm 4.14 to 4.19, whose
+// %__transaction_<name> is in /usr/lib/rpm/macros: its rpm-plugin-<name>
+// package ships only the shared object.
+var mainMacroPlugin = place{table: "rpm_plugins", reads: "`/usr/lib64/rpm-plugins/*.so` configured by `%__transaction_<name>` of `/usr/lib/rpm/macros`",
+	files: map[string]string{"usr/lib64/rpm-plugins/syslog.so": elf},
+	query: loadedPlugins, want: []string{"/usr/lib64/rpm-plugins/syslog.so"}}
+
+// alpine is an Alpine family whose apk-tools is at version: its commit
+// hooks (hooks says where apk reads them; ran, for a hook planted in each
+// directory, its path and whether it runs), triggers and database.
+func alpine(name, version, source, hooks string, ran []string) family {
+	return family{
+		name: name, source: source,
+		base: map[string]string{"lib/apk/db/installed": apkInstalled(version)},
+		places: []place{
+			{table: "apk_hooks", reads: hooks,
+				files: map[string]string{"etc/apk/commit_hooks.d/planted": script, "lib/apk/commit_hooks.d/planted2": script},
+				query: "SELECT path || ' ' || runs FROM apk_hooks WHERE kind = 'commit_hook'", want: ran},
+			{table: "apk_hooks", reads: "trigger scripts: `/lib/apk/db/triggers` with `/lib/apk/db/installed` and `/lib/apk/db/scripts.tar`",
+				files: map[string]string{
+					"lib/apk/db/installed": apkInstalled(version, apkPlanted("")),
+					"lib/apk/db/triggers":  "Q1" + base64.StdEncoding.EncodeToString(apkIdentity) + " /usr/share/planted/*\n",
+				},
+				setup: apkTrigger,
+				query: "SELECT name || ' ' || triggers FROM apk_hooks WHERE kind = 'trigger' AND runs = 1",
+				want:  []string{"planted /usr/share/planted/*"}},
+			{table: apkDatabase, reads: "`/lib/apk/db/installed`",
+				files: map[string]string{
+					"lib/apk/db/installed":         apkInstalled(version, apkPlanted("F:etc/apk/commit_hooks.d\nR:owned\n")),
+					"etc/apk/commit_hooks.d/owned": script,
+				},
+				query: "SELECT path || ' ' || package FROM apk_hooks WHERE package != ''",
+				want:  []string{"/etc/apk/commit_hooks.d/owned planted"}},
+		},
+	}
 }
 
 // build writes a family's root with the given places planted.
@@ -249,7 +510,12 @@ func build(t *testing.T, f family, places []place) string {
 			}
 			continue
 		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(data, "#!") || strings.HasPrefix(data, elf) {
+			// a program or shared object, installed executable
+			mode = 0o755
+		}
+		if err := os.WriteFile(p, []byte(data), mode); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -326,8 +592,8 @@ func markdown() string {
 				name = f.name
 			}
 			table := "`" + p.table + "`"
-			if p.table == rpmDatabase {
-				table = p.table + " (`package`, `package_modified`, `package_scripts`)"
+			if cols, ok := databases[p.table]; ok {
+				table = p.table + " (" + cols + ")"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", name, table, p.reads)
 		}
