@@ -1,6 +1,7 @@
 -- id: download-in-hooks
 -- title: Hook commands that download or open a network shell
--- description: Commands APT, dpkg, DNF, YUM or pacman hooks run that fetch
+-- description: Commands APT, dpkg, DNF, YUM or pacman hooks run (a pacman
+--   hook's Exec words joined by spaces) that fetch
 --   code (curl, wget) or talk to the network from the shell (/dev/tcp, nc), or
 --   decode a payload, and rpm macros whose shell or Lua code does (manager
 --   rpm, hook the macro's name without %: it runs whenever rpm expands the
@@ -30,7 +31,9 @@ SELECT manager, hook, command, path FROM (
   UNION ALL
   SELECT manager, trigger, command, path FROM package_manager_actions WHERE enabled = 1
   UNION ALL
-  SELECT 'pacman', "when", exec, path FROM alpm_hooks WHERE effective = 1
+  SELECT 'pacman', "when",
+         (SELECT group_concat(value, ' ') FROM json_each(CASE WHEN json_valid(exec) THEN exec ELSE '[]' END)),
+         path FROM alpm_hooks WHERE effective = 1
   UNION ALL
   SELECT 'rpm', name, value, path FROM rpm_macros
     WHERE loaded = 1 AND (shell = 1 OR lua = 1 OR loads = 1)

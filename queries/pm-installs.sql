@@ -4,8 +4,8 @@
 --   captured by the pkgpersist extension) with an install-like argument, each
 --   argument tested on its own from the exact argv (-i, --install, clustered
 --   short options such as -ivh or -Uvh, -U, --upgrade, -F, --freshen,
---   --reinstall; dpkg -i, --install, --unpack; pacman -U or --upgrade, which
---   install package files; apk add with a .apk file; zypper installs by
+--   --reinstall; dpkg -i, --install, --unpack; pacman -U or --upgrade (or an
+--   abbreviation getopt_long takes), which install package files; apk add with a .apk file; zypper installs by
 --   running rpm, whose exec is matched, while DNF runs librpm in its own
 --   process), with the parent's path and command line and the
 --   ancestry up to init as they were at the exec: also for a parent started
@@ -37,7 +37,7 @@ WHERE e.event = 'exec'
           WHERE a.key > 0 AND (a.value GLOB '-i*' OR a.value GLOB '-[a-zA-Z]*i*' OR a.value IN ('--install', '--unpack'))))
     OR (e.path LIKE '%/pacman' AND EXISTS (
           SELECT 1 FROM json_each(CASE WHEN json_valid(e.argv) THEN e.argv ELSE '[]' END) a
-          WHERE a.key > 0 AND (a.value GLOB '-U*' OR a.value GLOB '-[a-zA-Z]*U*' OR a.value = '--upgrade')))
+          WHERE a.key > 0 AND (a.value GLOB '-U*' OR a.value GLOB '-[a-zA-Z]*U*' OR a.value GLOB '--up*')))
     OR (e.path LIKE '%/apk' AND EXISTS (
           SELECT 1 FROM json_each(CASE WHEN json_valid(e.argv) THEN e.argv ELSE '[]' END) a
           WHERE a.key > 0 AND a.value = 'add') AND EXISTS (
