@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pkgpersist/pkgpersist/collector/store"
+	"github.com/pkgpersist/pkgpersist/extension/countreader"
 )
 
 // Server answers osqueryd.
@@ -219,7 +220,7 @@ func (s *Server) handle(r *http.Request, ep *endpoint, urlKey string) (any, erro
 	var reply any
 	err := func() error {
 		wire := &readLimit{r: r.Body, left: sent}
-		net := &counted{r: io.TeeReader(wire, &spool{b: b, max: s.opt.SpoolMemory, dir: s.opt.SpoolDir})}
+		net := &countreader.Reader{R: io.TeeReader(wire, &spool{b: b, max: s.opt.SpoolMemory, dir: s.opt.SpoolDir})}
 		if ep.enroll {
 			var err error
 			reply, err = s.enroll(r, net, b)
@@ -251,7 +252,7 @@ func (s *Server) caps(ep *endpoint) (sent, inflated int64) {
 // authenticate finds the node key (in the URL, or in the body as it
 // streams by, keeping the endpoint's small fields on the way), checks
 // it, then takes in the rest of the body for the endpoint's own read.
-func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, net *counted, urlKey string) (store.Node, error) {
+func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, net *countreader.Reader, urlKey string) (store.Node, error) {
 	key := urlKey
 	if key == "" || len(ep.fields) > 0 {
 		in, err := s.inflate(req.body, net)
@@ -300,7 +301,7 @@ func (s *Server) authenticate(ctx context.Context, req *request, ep *endpoint, n
 // key first (the last member moved to the front by osquery's JSON::add
 // of "_compress"), so a bomb whose key trails its padding costs the
 // server no more work than its size as sent allows.
-func (s *Server) inflate(b *body, net *counted) (io.Reader, error) {
+func (s *Server) inflate(b *body, net *countreader.Reader) (io.Reader, error) {
 	if !b.gzip {
 		return net, nil
 	}
@@ -313,29 +314,17 @@ func (s *Server) inflate(b *body, net *counted) (io.Reader, error) {
 
 const maxRatio = 64
 
-// counted counts the bytes read through it.
-type counted struct {
-	r io.Reader
-	n int64
-}
-
-func (c *counted) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // ratioCap fails an inflated read that runs ahead of maxRatio times the
 // bytes that came over the wire.
 type ratioCap struct {
 	r    io.Reader
-	wire *counted
+	wire *countreader.Reader
 	n    int64
 }
 
 func (c *ratioCap) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	if c.n += int64(n); c.n > 1<<20+maxRatio*c.wire.n {
+	if c.n += int64(n); c.n > 1<<20+maxRatio*c.wire.N {
 		return n, reject(http.StatusRequestEntityTooLarge, "gzip_ratio", "gzip body inflates more than %d times before its node key", maxRatio)
 	}
 	return n, err

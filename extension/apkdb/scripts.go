@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pkgpersist/pkgpersist/extension/countreader"
 )
 
 // maxScripts bounds the entries read from a scripts archive; maxScript
@@ -45,7 +47,7 @@ var scriptTypes = map[string]bool{
 func ReadScripts(r io.Reader, stop func() error) ([]Script, error) {
 	// what the archive holds bounds what is hashed: a sparse entry's
 	// holes would be hashed as zeros that take no room in the archive
-	in := &countingReader{r: r}
+	in := &countreader.Reader{R: r}
 	tr := tar.NewReader(in)
 	var hashed int64
 	var out []Script
@@ -80,8 +82,8 @@ func ReadScripts(r io.Reader, stop func() error) ([]Script, error) {
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", h.Name, err)
 		}
-		if hashed += size; hashed > in.n+maxScript {
-			return out, fmt.Errorf("%s: %w: %d bytes of scripts from %d bytes of archive", h.Name, ErrLimit, hashed, in.n)
+		if hashed += size; hashed > in.N+maxScript {
+			return out, fmt.Errorf("%s: %w: %d bytes of scripts from %d bytes of archive", h.Name, ErrLimit, hashed, in.N)
 		}
 		s.SHA256, s.Size = hex.EncodeToString(sum.Sum(nil)), size
 		out = append(out, s)
@@ -140,15 +142,4 @@ func copyChecked(w io.Writer, r io.Reader, stop func() error) (int64, error) {
 			return n, err
 		}
 	}
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
