@@ -49,10 +49,14 @@ func TestOtherManagersDetections(t *testing.T) {
 		{"zypp", "unowned-plugins", []string{"manager", "path"}, []string{
 			"libzypp /usr/lib/zypp/plugins/appdata/appdata-refresh",
 			"libzypp /usr/lib/zypp/plugins/commit/backdoor.sh",
+			// again: evil.repo's baseurl=plugin:../commit/backdoor.sh
+			"libzypp /usr/lib/zypp/plugins/commit/backdoor.sh",
 			"libzypp /usr/lib/zypp/plugins/services/svc-exec",
 			"libzypp /usr/lib/zypp/plugins/system/pkgset-changed",
 			"libzypp /usr/lib/zypp/plugins/urlresolver/.hidden-lan",
 			"libzypp /usr/lib/zypp/plugins/urlresolver/lan",
+			"libzypp /usr/lib/zypp/plugins/urlresolver/sub/deep",
+			"libzypp /usr/lib/zypp/plugins/urlresolver/sub/packed",
 			"zypper /usr/bin/zypper-off",
 			"zypper /usr/lib/zypper/commands/zypper-backup",
 			"zypper /usr/local/bin/zypper-extra",

@@ -214,6 +214,9 @@ func zyppSources(fs *fsroot.Root) []Source {
 	for _, p := range zypplugins.Evaluate(fs) {
 		s := Source{Table: "zypp_plugins", Manager: "zypper", Hook: p.Kind + ":" + p.Name, Path: p.Path, Command: p.Path, Active: p.Runs,
 			mode: execv, argv: []string{p.Path}}
+		if p.Source != "" { // a repository's plugin: URL names it
+			s.Path, s.Line = p.Source, p.Line
+		}
 		if p.Kind == "services" {
 			s.mode, s.shell, s.argv = withShell, "/bin/sh", nil
 		}

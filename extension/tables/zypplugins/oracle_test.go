@@ -46,6 +46,20 @@ func copyProgram(t *testing.T, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeProgram(t, dst, data)
+}
+
+// writeFiles writes executables name → content under root.
+func writeFiles(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		writeProgram(t, filepath.Join(root, name), []byte(body))
+	}
+}
+
+// writeProgram writes an executable dst, making its directory.
+func writeProgram(t *testing.T, dst string, data []byte) {
+	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +84,10 @@ func TestOracleServices(t *testing.T) {
 	// cp -a: the modes are what the test is about
 	if out, err := exec.Command("cp", "-a", filepath.Join(rootsDir, "zypp")+"/.", root).CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
+	}
+	// `zypper ls` lists repositories too: the fixture's go
+	if err := os.RemoveAll(filepath.Join(root, "etc/zypp/repos.d")); err != nil {
+		t.Fatal(err)
 	}
 	rs := rows(t, root)
 	for _, d := range []string{"bin", "tmp"} {
@@ -429,9 +447,12 @@ func TestOracleAppdataPlugins(t *testing.T) {
 	}
 }
 
-// urlScript adds, for each plugin name in $@, a repository whose URL is
+// urlScript copies the fixture's repository files (its root is $1), adds,
+// for each plugin name in the rest of $@, a repository whose URL is
 // plugin:<name>, and refreshes them all.
-const urlScript = `i=0
+const urlScript = `cp -a "$1/etc/zypp/repos.d/." /etc/zypp/repos.d/
+shift
+i=0
 for n in "$@"; do
   i=$((i+1))
   printf '[url%s]\nname=url%s\nenabled=1\nautorefresh=0\ntype=rpm-md\nbaseurl=plugin:%s\n' $i $i "$n" >/etc/zypp/repos.d/url$i.repo
@@ -442,15 +463,38 @@ zypper --non-interactive ref || true
 // TestOracleURLResolvers: refreshing a repository whose URL is
 // plugin:<name> makes Debian's zypper start urlresolver/<name> exactly
 // when the table says it runs; each entry of the directory gets its
-// repository.
+// repository, and the fixture's own repositories name more: one outside
+// urlresolver/ (../commit/backdoor.sh), one in a subdirectory on a
+// continuation line, one in a gzip-compressed file, one in a disabled
+// repository, one as a mirrorlist.
+// A marker is <directory>/<name> of the file that started.
 func TestOracleURLResolvers(t *testing.T) {
 	o := newHostOverlay(t)
 	rs := rows(t, o.fixture)
-	all := strings.Fields(names(rs, "urlresolver", func(table.Row) bool { return true }))
-	out, err := o.run(t, urlScript, all...)
-	got := o.markers("urlresolver")
-	want := running(rs, "urlresolver")
-	if !slices.Equal(got, want) || len(want) == 0 || len(want) == len(all) {
-		t.Fatalf("zypper started %v; the table's running URL resolvers %v of %v (%v)\n%s", got, want, all, err, out)
+	all := strings.Fields(names(rs, "urlresolver", func(r table.Row) bool { return !strings.HasPrefix(r["trigger"], "whenever repository") }))
+	out, err := o.run(t, urlScript, append([]string{o.fixture}, all...)...)
+	got := o.markers("urlresolver", "sub", "commit")
+	var want []string
+	fromRepos := 0
+	for _, r := range rs {
+		if r["kind"] != "urlresolver" || r["runs"] != "1" {
+			continue
+		}
+		if strings.HasPrefix(r["trigger"], "whenever repository") {
+			fromRepos++
+		}
+		if m := filepath.Base(filepath.Dir(r["path"])) + "/" + filepath.Base(r["path"]); !slices.Contains(want, m) {
+			want = append(want, m)
+		}
+	}
+	sort.Strings(want)
+	// the fixture's cases, so that the table and zypper cannot both miss one
+	for _, m := range []string{"commit/backdoor.sh", "sub/deep", "sub/packed"} {
+		if !slices.Contains(want, m) {
+			t.Errorf("the table does not run %s", m)
+		}
+	}
+	if !slices.Equal(got, want) || fromRepos < 3 || slices.Contains(got, "sub/off") {
+		t.Fatalf("zypper started %v; the table's running URL resolvers %v (%v)\n%s", got, want, err, out)
 	}
 }

@@ -1,7 +1,8 @@
 // Package zypplugins is the zypp_plugins table: the programs libzypp and
 // zypper run on their own (commit, system, appdata, service and URL
-// resolver plugins) and zypper's subcommand executables, with whether
-// each would run and why not.
+// resolver plugins, including the files repositories and services name
+// with a plugin: URL, wherever they are) and zypper's subcommand
+// executables, with whether each would run and why not.
 package zypplugins
 
 import (
@@ -68,14 +69,14 @@ var kinds = []struct{ kind, when string }{
 func Table() *table.Table {
 	return &table.Table{
 		Name:        "zypp_plugins",
-		Description: "Programs libzypp and zypper run on their own: commit, system, appdata, service and URL resolver plugins in `/usr/lib/zypp/plugins/<kind>/`, and zypper subcommands (`zypper-<name>` in `/usr/lib/zypper/commands` and on root's PATH), with whether each would run and why not.",
+		Description: "Programs libzypp and zypper run on their own: commit, system, appdata, service and URL resolver plugins in `/usr/lib/zypp/plugins/<kind>/`, the URL resolvers that repositories (`/etc/zypp/repos.d/*.repo`) and services (`/etc/zypp/services.d`) name with a `plugin:<name>` URL, wherever the name leads, and zypper subcommands (`zypper-<name>` in `/usr/lib/zypper/commands` and on root's PATH), with whether each would run and why not.",
 		Columns: append([]table.Column{
 			{Name: "kind", Type: table.Text, Description: "`commit`, `system`, `appdata`, `services`, `urlresolver` or `subcommand`"},
-			{Name: "name", Type: table.Text, Description: "The plugin's file name (a service plugin's service alias, a URL resolver's plugin name); for a subcommand, the zypper command it adds"},
+			{Name: "name", Type: table.Text, Description: "The plugin's file name (a service plugin's service alias, a URL resolver's plugin name: for one a repository names, the URL's decoded path, `../` included); for a subcommand, the zypper command it adds"},
 			{Name: "path", Type: table.Text, Description: "The file, as seen inside the root"},
 			{Name: "runs", Type: table.Integer, Description: "1 when libzypp or zypper would run it"},
-			{Name: "trigger", Type: table.Text, Description: "When it runs"},
-			{Name: "reason", Type: table.Text, Description: "Why it does not run: a hidden name, not a regular file, no read and execute permission for root (libzypp's PathInfo::userMayRX checks the owner, group or other bits that apply to uid 0, with no root exception), a name zypper does not take, another file of the same command found first"},
+			{Name: "trigger", Type: table.Text, Description: "When it runs; for a URL resolver a repository or service names, which one, in which file and line"},
+			{Name: "reason", Type: table.Text, Description: "Why it does not run: a hidden name, not a regular file, no read and execute permission for root (libzypp's PathInfo::userMayRX checks the owner, group or other bits that apply to uid 0, with no root exception), a name zypper does not take, another file of the same command found first; for a URL resolver a repository names: the repository disabled or defined first elsewhere, the file missing, a repository file libzypp cannot parse (zypper then stops)"},
 		}, append(provenance.Columns("the file", true),
 			table.RootColumn,
 		)...),
@@ -87,6 +88,10 @@ func Table() *table.Table {
 type Plugin struct {
 	Kind, Name, Path, When, Reason string
 	Runs                           bool
+	// Source and Line are the repository or service file and line whose
+	// URL names a URL resolver; empty for a plugin found in its directory.
+	Source string
+	Line   int
 }
 
 // Evaluate lists the plugins and subcommands of the root.
@@ -100,7 +105,9 @@ func Evaluate(root *fsroot.Root) []Plugin {
 			switch {
 			case k.kind == "urlresolver":
 				// no readdir: the name comes from the repository's
-				// URL, a hidden one too; only PluginScript::open's check
+				// URL, a hidden one too; only PluginScript::open's check.
+				// Listed whatever the repositories say: root can name
+				// it in a repository at any time (see configured)
 				p.Reason = rxFailure(root, p.Path, false, true)
 			case strings.HasPrefix(n, "."):
 				// filesystem::readdir( …, dots=false ) leaves them out
@@ -118,6 +125,7 @@ func Evaluate(root *fsroot.Root) []Plugin {
 			out = append(out, p)
 		}
 	}
+	out = append(out, configured(root)...)
 	return append(out, subcommands(root)...)
 }
 
