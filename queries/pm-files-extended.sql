@@ -7,7 +7,8 @@
 --   dpkg's own configuration; and what the other package managers run on
 --   their own: pacman's hook directories and pacman.conf, apk's commit hooks
 --   and trigger database, libzypp's plugins and zypper's subcommand
---   directory, rpm's macro files (system, /etc/rpm, root's and users'
+--   directory, zypp.conf and the repository and service files (a plugin:
+--   URL there runs a program), rpm's macro files (system, /etc/rpm, root's and users'
 --   ~/.rpmmacros) and its transaction plugins.
 -- attack: T1546.016
 -- platform: linux
@@ -47,6 +48,9 @@ WHERE f.path LIKE '/etc/apt/apt.conf.d/%'
    OR f.path = '/lib/apk/db/scripts.tar.gz'
    OR f.path LIKE '/usr/lib/zypp/plugins/%%'
    OR f.path LIKE '/usr/lib/zypper/commands/%'
+   OR f.path = '/etc/zypp/zypp.conf'
+   OR f.path LIKE '/etc/zypp/repos.d/%'
+   OR f.path LIKE '/etc/zypp/services.d/%'
    OR f.path = '/usr/lib/rpm/macros'
    OR f.path LIKE '/usr/lib/rpm/macros.d/%'
    OR f.path LIKE '/usr/lib/rpm/platform/%%'
