@@ -90,6 +90,8 @@ func TestOtherManagersDetections(t *testing.T) {
 			"/etc/rpm/macros.aa 6 _install_langs 1",
 			"/etc/rpm/macros 2 __transaction_syslog 1",
 			"/home/alice/.rpmmacros 1 _topdir 0",
+			"/home/carol/.config/rpm/macros 1 carol_xdg 1",
+			"/home/carol/.rpmmacros 1 carol_old 1",
 			"/root/.rpmmacros 1 __transaction_evil 1",
 			"/usr/lib/rpm/macros.d/macros.planted 12 open_paren 1",
 			"/usr/lib/rpm/macros.d/macros.planted 2 _dbpath 1",
@@ -120,7 +122,7 @@ func TestOtherManagersDetections(t *testing.T) {
 
 // TestOtherManagersOwned: the same roots with every file owned by a dpkg
 // package (as on a host where the hooks came with packages) leave the
-// unowned detections empty, except each user's ~/.rpmmacros, which no
+// unowned detections empty, except each user's macro file, which no
 // package has a reason to ship; a packaged macro file whose content
 // changed is found again, by rpm-macros-run-code and
 // modified-package-files.
@@ -134,7 +136,7 @@ func TestOtherManagersOwned(t *testing.T) {
 		}
 		want := []string(nil)
 		if root == "rpm-macros" {
-			want = []string{"/home/alice/.rpmmacros fixture-owner", "/root/.rpmmacros fixture-owner"}
+			want = []string{"/home/alice/.rpmmacros fixture-owner", "/home/carol/.config/rpm/macros fixture-owner", "/home/carol/.rpmmacros fixture-owner", "/root/.rpmmacros fixture-owner"}
 		}
 		if got := detect(t, dir, []string{"path", "package"}, "rpm-macros-run-code")["rpm-macros-run-code"]; !slices.Equal(got, want) {
 			t.Errorf("rpm-macros-run-code on %s with every file packaged: %q, want %q", root, got, want)
@@ -156,6 +158,8 @@ func TestOtherManagersOwned(t *testing.T) {
 	got := detect(t, dir, []string{"path", "name", "package_modified"}, "rpm-macros-run-code")["rpm-macros-run-code"]
 	want := []string{
 		"/home/alice/.rpmmacros _topdir 0",
+		"/home/carol/.config/rpm/macros carol_xdg 0",
+		"/home/carol/.rpmmacros carol_old 0",
 		"/root/.rpmmacros __transaction_evil 0",
 		"/usr/lib/rpm/macros.d/macros.planted __transaction_syslog 1",
 		"/usr/lib/rpm/macros.d/macros.planted _dbpath 1",

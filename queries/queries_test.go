@@ -20,7 +20,7 @@ import (
 )
 
 // roots the queries run on; each (query, root) has a golden file.
-var roots = []string{"planted", "debian-real", "dnf4", "dnf4-override", "dnf5", "yum", "dpkg", "dnf-actions", "panix-apt", "msf-apt", "panix-yum", "panix-dnf", "msf-yum", "panix-cron-dpkg", "panix-cron-rpm", "panix-dpkg-malpkg", "panix-rpm-malpkg", "alpm", "alpm-broken", "apk", "apk-abort", "apk2", "zypp", "rpm-macros", "rpm-plugins"}
+var roots = []string{"planted", "debian-real", "dnf4", "dnf4-override", "dnf5", "yum", "dpkg", "dnf-actions", "panix-apt", "msf-apt", "panix-yum", "panix-dnf", "msf-yum", "panix-cron-dpkg", "panix-cron-rpm", "panix-dpkg-malpkg", "panix-rpm-malpkg", "alpm", "alpm-broken", "apk", "apk-abort", "apk2", "zypp", "rpm-macros", "rpm-macros-xdg", "rpm-plugins"}
 
 // volatile columns depend on the checkout (times, inodes, the user running
 // the tests) and are left out of the golden files.

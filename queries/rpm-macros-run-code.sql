@@ -2,7 +2,7 @@
 -- title: rpm macros that run code or load plugins, from files no package installed
 -- description: Macro definitions rpm loads (every rpm command reads its macro
 --   path: /usr/lib/rpm/macros, macros.d/macros.*, /etc/rpm/macros*, each
---   user's ~/.rpmmacros) whose value runs a shell (%( … ), also escaped as
+--   user's ~/.rpmmacros, or ~/.config/rpm/macros for rpm 4.20) whose value runs a shell (%( … ), also escaped as
 --   %%( inside %{expand:} or a %global body, which rpm expands twice) or
 --   Lua (%{lua: … }) or loads a macro file off the macro path
 --   (%{load: … }) whenever the macro is expanded, or that set which shared
@@ -10,7 +10,7 @@
 --   %__plugindir; an empty value disables a plugin such as selinux, ima or
 --   fapolicyd) or where rpm writes its temporary scripts (%_tmppath), in a
 --   file no package owns or whose content no longer has its package's
---   checksum, and in every user's ~/.rpmmacros (users names whose rpm
+--   checksum, and in every user's macro file (users names whose rpm
 --   reads it) even when a package owns it: no package has a reason to ship
 --   one. Definitions a later file overrides are listed too
 --   (effective 0, reason says where): the file that holds them was still

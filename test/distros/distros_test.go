@@ -348,7 +348,7 @@ var families = []family{
 	},
 	{
 		name:   "Fedora 41 and later (DNF 5)",
-		source: "libdnf5 (pluginpath ${libdir}/libdnf5/plugins = /usr/lib64/libdnf5/plugins, pluginconfpath /etc/dnf/libdnf5-plugins); dnf5's own plugins in /usr/lib64/dnf5/plugins; the actions plugin's /etc/dnf/libdnf5-plugins/actions.d; rpm 4.20 (Fedora 41, 42: rpm-4.20.0-release plugins/CMakeLists.txt installs each plugin's <name>.so in ${libdir}/rpm-plugins and its macros.transaction_<name> in the macros.d directory, and macros.in defines no %__transaction_<name>). Not read: rpm 4.20 reads ~/.config/rpm/macros ($XDG_CONFIG_HOME) instead of ~/.rpmmacros when ~/.config/rpm exists (lib/rpmrc.c setDefaults); rpm_macros models rpm 4.18's ~/.rpmmacros only",
+		source: "libdnf5 (pluginpath ${libdir}/libdnf5/plugins = /usr/lib64/libdnf5/plugins, pluginconfpath /etc/dnf/libdnf5-plugins); dnf5's own plugins in /usr/lib64/dnf5/plugins; the actions plugin's /etc/dnf/libdnf5-plugins/actions.d; rpm 4.20 (Fedora 41, 42: rpm-4.20.0-release plugins/CMakeLists.txt installs each plugin's <name>.so in ${libdir}/rpm-plugins and its macros.transaction_<name> in the macros.d directory, and macros.in defines no %__transaction_<name>).; rpm 4.20 reads ~/.config/rpm/macros ($XDG_CONFIG_HOME/rpm/macros, rpm run by root having no XDG_CONFIG_HOME) instead of ~/.rpmmacros when ~/.config/rpm exists (rpm-4.20.0-release lib/rpmrc.c setDefaults; commit f24ca5ead, first in rpm-4.20.0-alpha, VERSION 4.19.90), the version being the rpm package's in the rpm database",
 		// rpm 4.20's macros.in, as far as plugins go
 		base: map[string]string{"usr/lib/rpm/macros": rpmMacros()},
 		places: []place{
@@ -371,7 +371,13 @@ var families = []family{
 				setup: sysimage(installed("/usr/lib/sysimage/rpm", map[string]string{"/usr/lib64/dnf5/plugins/owned.so": "\x7fELF"})),
 				query: "SELECT path || ' ' || package FROM dnf_plugins WHERE package != ''",
 				want:  []string{"/usr/lib64/dnf5/plugins/owned.so owner"}},
-			redhatMacros,
+			{table: "rpm_macros", reads: "`/usr/lib/rpm/macros.d/macros.*`, `/usr/lib/rpm/redhat/macros`, `/etc/rpm/macros.*`, `/root/.config/rpm/macros` (not `/root/.rpmmacros`) when `/root/.config/rpm` exists and the rpm database's `rpm` is 4.19.90 (4.20) or later",
+				files: rpmMacroFiles("usr/lib/rpm/macros.d/macros.planted", "usr/lib/rpm/redhat/macros", "etc/rpm/macros.planted", "root/.config/rpm/macros", "root/.rpmmacros"),
+				setup: sysimage(func(t *testing.T, root string) {
+					rpmdbtest.InstallVersion(t, root, "/usr/lib/sysimage/rpm", "rpm", "4.20.0", map[string]string{"/usr/bin/rpm": elf})
+				}),
+				query: shellMacros,
+				want:  []string{"/etc/rpm/macros.planted", "/root/.config/rpm/macros", "/usr/lib/rpm/macros.d/macros.planted", "/usr/lib/rpm/redhat/macros"}},
 			{table: "rpm_plugins", reads: "`/usr/lib64/rpm-plugins/*.so` configured by `/usr/lib/rpm/macros.d/macros.transaction_<name>`",
 				files: map[string]string{
 					"usr/lib64/rpm-plugins/planted.so":                elf,
@@ -440,8 +446,8 @@ var families = []family{
 		[]string{"/etc/apk/commit_hooks.d/planted 1", "/lib/apk/commit_hooks.d/planted2 1"}),
 }
 
-// redhatMacros is rpm's macro path on the RPM families: rpm 4.11 to 4.20
-// read the same files, the vendor's being redhat-rpm-config's
+// redhatMacros is rpm's macro path on the RPM families of rpm 4.11 to
+// 4.19 (4.20 reads the user's file elsewhere: Fedora's place), the vendor's being redhat-rpm-config's
 // /usr/lib/rpm/redhat/macros (redhat-rpm-config.spec: rrcdir
 // /usr/lib/rpm/redhat).
 var redhatMacros = place{table: "rpm_macros", reads: "`/usr/lib/rpm/macros.d/macros.*`, `/usr/lib/rpm/redhat/macros`, `/etc/rpm/macros.*`, `/root/.rpmmacros`",

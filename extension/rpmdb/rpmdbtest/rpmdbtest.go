@@ -187,7 +187,7 @@ func RPM(t testing.TB, args ...string) []byte {
 
 // installSpec packages the tree %{tree} as it is.
 const installSpec = `Name: %{pkgname}
-Version: 1.0
+Version: %{pkgversion}
 Release: 1
 Summary: files for pkgpersist's tests
 License: MIT
@@ -199,11 +199,17 @@ cp -a %{tree}/. %{buildroot}/
 %files -f %{tree}.list
 `
 
-// Install builds the noarch package name holding files (path in the root
-// → content) with Debian's rpmbuild and installs it with Debian's rpm
-// into root, its database at dbpath inside the root: the files and the
-// database are then as rpm writes them.
+// Install builds the noarch package name, version 1.0, holding files
+// (path in the root → content) with Debian's rpmbuild and installs it with
+// Debian's rpm into root, its database at dbpath inside the root: the
+// files and the database are then as rpm writes them.
 func Install(t testing.TB, root, dbpath, name string, files map[string]string) {
+	t.Helper()
+	InstallVersion(t, root, dbpath, name, "1.0", files)
+}
+
+// InstallVersion is Install of the package at version.
+func InstallVersion(t testing.TB, root, dbpath, name, version string, files map[string]string) {
 	t.Helper()
 	rpmbuild := need.Program(t, "rpmbuild")
 	// not t.TempDir(): a subtest's name puts shell syntax in its path,
@@ -232,11 +238,11 @@ func Install(t testing.TB, root, dbpath, name string, files map[string]string) {
 	if err := os.WriteFile(spec, []byte(installSpec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(rpmbuild, "--define", "_topdir "+top, "--define", "pkgname "+name, "--define", "tree "+tree, "-bb", spec).CombinedOutput()
+	out, err := exec.Command(rpmbuild, "--define", "_topdir "+top, "--define", "pkgname "+name, "--define", "pkgversion "+version, "--define", "tree "+tree, "-bb", spec).CombinedOutput()
 	if err != nil {
 		t.Fatalf("rpmbuild: %v\n%s", err, out)
 	}
-	RPM(t, "--root", root, "--dbpath", dbpath, "-i", "--nodeps", filepath.Join(top, "RPMS/noarch", name+"-1.0-1.noarch.rpm"))
+	RPM(t, "--root", root, "--dbpath", dbpath, "-i", "--nodeps", filepath.Join(top, "RPMS/noarch", name+"-"+version+"-1.noarch.rpm"))
 }
 
 // Dump is rpm's own list of the packages of the database in dbpath, in

@@ -2,8 +2,11 @@ package rpmmacros
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/pkgpersist/pkgpersist/test/treefiles"
 )
 
 // TestFixture: what no program here can check (rows of files rpm does not
@@ -78,6 +81,104 @@ func TestFlagsOf(t *testing.T) {
 	} {
 		if got := FlagsOf(body); got != want {
 			t.Errorf("FlagsOf(%q) = %+v, want %+v", body, got, want)
+		}
+	}
+}
+
+// expectRows checks, for each (path, name), the first row's columns.
+func expectRows(t *testing.T, root string, cases []struct {
+	path, name string
+	want       map[string]string
+}) {
+	t.Helper()
+	rows, err := Rows(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		var r map[string]string
+		for _, x := range rows {
+			if x["path"] == c.path && x["name"] == c.name {
+				r = x
+				break
+			}
+		}
+		if r == nil {
+			t.Errorf("no row for %%%s in %s", c.name, c.path)
+			continue
+		}
+		for col, want := range c.want {
+			if r[col] != want {
+				t.Errorf("%%%s in %s: %s = %q, want %q", c.name, c.path, col, r[col], want)
+			}
+		}
+	}
+}
+
+// TestFixtureXDG: rpm 4.20 (the rpm package of the root's rpm database)
+// reads ~/.config/rpm/macros instead of ~/.rpmmacros where ~/.config/rpm
+// exists; test/roots/rpm-macros-xdg.expected.md cites rpm's source.
+func TestFixtureXDG(t *testing.T) {
+	notRead := "not loaded: rpm 4.20.0 (/usr/bin/rpm of rpm's package rpm 4.20.0) reads %s/.config/rpm/macros instead, since %s/.config/rpm exists (lib/rpmrc.c setDefaults)"
+	expectRows(t, filepath.Join(rootsDir, "rpm-macros-xdg"), []struct {
+		path, name string
+		want       map[string]string
+	}{
+		{"/root/.config/rpm/macros", "_tmppath", map[string]string{"loaded": "1", "effective": "1", "shell": "1", "users": "root", "reason": ""}},
+		{"/root/.config/rpm/macros", "__transaction_xdg", map[string]string{"loaded": "1", "effective": "1", "category": "plugin"}},
+		{"/etc/rpm/macros.site", "_tmppath", map[string]string{"loaded": "1", "effective": "0", "reason": "redefined at /root/.config/rpm/macros:1"}},
+		{"/root/.rpmmacros", "_tmppath", map[string]string{"loaded": "0", "effective": "0", "users": "root", "reason": fmt.Sprintf(notRead, "/root", "/root")}},
+		{"/home/dave/.rpmmacros", "dave_macro", map[string]string{"loaded": "1", "effective": "1", "users": "dave", "reason": ""}},
+		{"/home/erin/.rpmmacros", "erin_old", map[string]string{"loaded": "0", "effective": "0", "reason": fmt.Sprintf(notRead, "/home/erin", "/home/erin")}},
+	})
+}
+
+// TestFixtureUnknownVersion: without a package database that owns rpm,
+// a home with ~/.config/rpm has both user files loaded, each alone, the
+// reason saying which rpm reads which.
+func TestFixtureUnknownVersion(t *testing.T) {
+	why := "rpm's version is unknown (no package database owns librpm or /usr/bin/rpm): rpm 4.19.90 (4.20) and later read /home/carol/.config/rpm/macros since /home/carol/.config/rpm exists, earlier ones /home/carol/.rpmmacros; evaluated alone, as the last file on the path"
+	expectRows(t, filepath.Join(rootsDir, "rpm-macros"), []struct {
+		path, name string
+		want       map[string]string
+	}{
+		{"/home/carol/.rpmmacros", "carol_old", map[string]string{"loaded": "1", "effective": "1", "shell": "1", "users": "carol", "reason": why}},
+		{"/home/carol/.config/rpm/macros", "carol_xdg", map[string]string{"loaded": "1", "effective": "1", "shell": "1", "users": "carol", "reason": why}},
+	})
+}
+
+// TestDpkgVersion: Debian's rpm 4.18 (dpkg's librpm9 package) reads
+// ~/.rpmmacros even where ~/.config/rpm exists.
+func TestDpkgVersion(t *testing.T) {
+	root := t.TempDir()
+	status := "Package: librpm9\nStatus: install ok installed\nArchitecture: amd64\nMulti-Arch: same\nSource: rpm\nVersion: 4.18.0+dfsg-1+deb12u1\n\n"
+	treefiles.Write(t, root, map[string]string{
+		"etc/passwd":                           "root:x:0:0:root:/root:/bin/bash\n",
+		"usr/lib/rpm/macros":                   "%_var\t/var\n",
+		"usr/lib/x86_64-linux-gnu/librpm.so.9": "\x7fELF",
+		"var/lib/dpkg/status":                  status,
+		"var/lib/dpkg/info/librpm9:amd64.list": "/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/librpm.so.9\n",
+		"root/.rpmmacros":                      "%old\t1\n",
+		"root/.config/rpm/macros":              "%xdg\t1\n",
+	})
+	from := "/usr/lib/x86_64-linux-gnu/librpm.so.9 of dpkg's package librpm9:amd64 4.18.0+dfsg-1+deb12u1"
+	expectRows(t, root, []struct {
+		path, name string
+		want       map[string]string
+	}{
+		{"/root/.rpmmacros", "old", map[string]string{"loaded": "1", "effective": "1", "reason": ""}},
+		{"/root/.config/rpm/macros", "xdg", map[string]string{"loaded": "0", "effective": "0",
+			"reason": "not loaded: rpm 4.18.0+dfsg-1+deb12u1 (" + from + ") reads /root/.rpmmacros; only rpm 4.19.90 (4.20) and later read this file"}},
+	})
+}
+
+func TestVersionNumbers(t *testing.T) {
+	for v, want := range map[string]bool{
+		"4.18.0+dfsg-1+deb12u1": false, "4.19.1.1": false, "4.19.90": true, "4.20.0": true, "1:4.20.1-1": true,
+		"6.0.0": true, "4.20.0~rc1-1": true, "": false, "x": false,
+	} {
+		if got := (rpmVersion{version: v}).xdg(); got != want {
+			t.Errorf("%q: xdg %v, want %v", v, got, want)
 		}
 	}
 }

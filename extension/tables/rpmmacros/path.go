@@ -21,10 +21,11 @@ const (
 // macrofiles), in load order.
 type pathEntry struct {
 	pattern string // with %{_target} and the vendor filled in
-	home    bool   // ~/.rpmmacros
+	home    bool   // ~/.rpmmacros, or the user's file userMacros says
 }
 
-// macroPath is rpm 4.18's default macro path for a target and vendor:
+// macroPath is rpm 4.18's default macro path for a target and vendor
+// (rpm 4.20's differs in its last, the user's file: userMacros):
 // %{_rpmconfigdir}/macros, macros.d/macros.*, platform/%{_target}/macros,
 // fileattrs/*.attr, <vendor>/macros, /etc/rpm/macros.*, /etc/rpm/macros,
 // /etc/rpm/%{_target}/macros, ~/.rpmmacros.
@@ -193,20 +194,68 @@ func homes(fs *fsroot.Root) []home {
 	return out
 }
 
+// userFile is a user's macro file rpm may read: loaded says whether it
+// does, reason why not, or, when rpm's version is unknown, which versions
+// read it.
+type userFile struct {
+	path   string
+	loaded bool
+	reason string
+	// alone: rpm's version is unknown and both user files may be the one
+	// read, so neither is put last on the system's path
+	alone bool
+}
+
+// userMacros are the macro files of a home rpm reads last on its path
+// (lib/rpmrc.c setDefaults), the ones there are: rpm 4.18 and 4.19 read
+// ~/.rpmmacros; rpm 4.19.90 (4.20) and later read
+// $XDG_CONFIG_HOME/rpm/macros (~/.config/rpm/macros: rpm run by root from
+// a service, sudo or a login shell has no XDG_CONFIG_HOME) when the
+// directory ~/.config/rpm exists in any form (rpmGlob of a name without
+// wildcards), else ~/.rpmmacros (when it or ~/.rpmrc exists, and without
+// either nothing is read). rc is the user's rpmrc that same rpm reads.
+func userMacros(fs *fsroot.Root, dir string, v rpmVersion) (files []userFile, rc []string) {
+	old, xdg := dir+"/.rpmmacros", dir+"/.config/rpm/macros"
+	_, err := fs.Lstat(dir + "/.config/rpm")
+	hasXDG := err == nil
+	add := func(p string, f userFile) {
+		if fs.Kind(p) != "" {
+			f.path = p
+			files = append(files, f)
+		}
+	}
+	switch {
+	case !hasXDG:
+		add(old, userFile{loaded: true})
+		return files, []string{dir + "/.rpmrc"}
+	case !v.known():
+		why := "rpm's version is unknown (no package database owns librpm or /usr/bin/rpm): rpm 4.19.90 (4.20) and later read " + xdg + " since " + dir + "/.config/rpm exists, earlier ones " + old + "; evaluated alone, as the last file on the path"
+		add(old, userFile{loaded: true, alone: true, reason: why})
+		add(xdg, userFile{loaded: true, alone: true, reason: why})
+		return files, []string{dir + "/.rpmrc", dir + "/.config/rpm/rpmrc"}
+	case v.xdg():
+		add(old, userFile{reason: "not loaded: rpm " + v.version + " (" + v.from + ") reads " + xdg + " instead, since " + dir + "/.config/rpm exists (lib/rpmrc.c setDefaults)"})
+		add(xdg, userFile{loaded: true})
+		return files, []string{dir + "/.config/rpm/rpmrc"}
+	default:
+		add(old, userFile{loaded: true})
+		add(xdg, userFile{reason: "not loaded: rpm " + v.version + " (" + v.from + ") reads " + old + "; only rpm 4.19.90 (4.20) and later read this file"})
+		return files, []string{dir + "/.rpmrc"}
+	}
+}
+
 // rpmrcOptflags says which rpmrc file sets optflags for the target's cpu
 // ("" when none does): rpmRebuildTargetVars then replaces a macro file's
 // %optflags with it. rpm reads %{_rpmconfigdir}/rpmrc,
-// %{_rpmconfigdir}/<vendor>/rpmrc, /etc/rpmrc and ~/.rpmrc.
-func rpmrcOptflags(fs *fsroot.Root, tgt, ven string, root *home) string {
+// %{_rpmconfigdir}/<vendor>/rpmrc, /etc/rpmrc and root's user rpmrc
+// (userRC: ~/.rpmrc, or ~/.config/rpm/rpmrc as userMacros says).
+func rpmrcOptflags(fs *fsroot.Root, tgt, ven string, userRC []string) string {
 	cpu, _, _ := strings.Cut(tgt, "-")
 	files := []string{configDir + "/rpmrc"}
 	if ven != "" {
 		files = append(files, configDir+"/"+ven+"/rpmrc")
 	}
-	files = append(files, sysconfig+"/rpmrc")
-	if root != nil {
-		files = append(files, root.dir+"/.rpmrc")
-	}
+	files = append(append(files, sysconfig+"/rpmrc"), userRC...)
 	found := ""
 	for _, f := range files {
 		data, err := fs.ReadFile(f)

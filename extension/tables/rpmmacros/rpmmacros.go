@@ -21,7 +21,7 @@ import (
 func Table() *table.Table {
 	return &table.Table{
 		Name:        "rpm_macros",
-		Description: "Every macro definition in the files on rpm's macro path (rpm 4.18: /usr/lib/rpm/macros, macros.d/macros.*, platform/<target>/macros, fileattrs/*.attr, <vendor>/macros, /etc/rpm/macros.*, /etc/rpm/macros, /etc/rpm/<target>/macros, ~/.rpmmacros of every home in /etc/passwd), read as rpm reads them, with the definition rpm uses marked effective and flags for values that run code when expanded; files in those directories that rpm does not load, and lines rpm rejects, are rows with the reason.",
+		Description: "Every macro definition in the files on rpm's macro path (rpm 4.18: /usr/lib/rpm/macros, macros.d/macros.*, platform/<target>/macros, fileattrs/*.attr, <vendor>/macros, /etc/rpm/macros.*, /etc/rpm/macros, /etc/rpm/<target>/macros, then the user's file of every home in /etc/passwd: ~/.rpmmacros, or for rpm 4.19.90 (4.20) and later ~/.config/rpm/macros when ~/.config/rpm exists, the rpm version being that of the package owning librpm (or /usr/bin/rpm) in dpkg's or rpm's database), read as rpm reads them, with the definition rpm uses marked effective and flags for values that run code when expanded; files in those directories that rpm does not load, and lines rpm rejects, are rows with the reason.",
 		Columns: append([]table.Column{
 			{Name: "path", Type: table.Text, Description: "The macro file, as seen inside the root"},
 			{Name: "line", Type: table.Integer, Description: "Line where the definition starts"},
@@ -29,14 +29,14 @@ func Table() *table.Table {
 			{Name: "options", Type: table.Text, Description: "getopt options of a parametric macro (`%name(opts) body`)"},
 			{Name: "parametric", Type: table.Integer, Description: "1 for a parametric macro (`%name(…)`, options may be empty)"},
 			{Name: "value", Type: table.Text, Description: "The body as rpm stores it, unexpanded (rpm expands it only when the macro is used): continuation lines joined with their newlines, backslashes of a free-field body removed"},
-			{Name: "loaded", Type: table.Integer, Description: "1 when rpm loads the file (it is on the macro path); 0 for files beside them rpm skips: another target's platform, another vendor, `macros.d` names not matching `macros.*`, `.rpmnew`/`.rpmsave`/`.rpmorig`"},
-			{Name: "effective", Type: table.Integer, Description: "1 for the definition rpm uses: the last one loaded wins (a macro file cannot `%undefine`: rpm rejects `%define`/`%global`/`%undefine` lines there as built-ins). For files of the system, as rpm run by root loads them (root's ~/.rpmmacros last); for another user's ~/.rpmmacros, as rpm run by that user does (the file is last on the path, so its last definition of a name wins)"},
-			{Name: "reason", Type: table.Text, Description: "Why the definition is not effective: redefined later (where), rpm's error for a line it rejects, a file rpm does not load, a macro rpm replaces after loading (`_target`, `_target_cpu`, `_target_os`, `optflags`), a file that cannot be read"},
+			{Name: "loaded", Type: table.Integer, Description: "1 when rpm loads the file (it is on the macro path); 0 for files beside them rpm skips: another target's platform, another vendor, `macros.d` names not matching `macros.*`, `.rpmnew`/`.rpmsave`/`.rpmorig`, the user file the root's rpm version does not read (`~/.rpmmacros` beside an existing `~/.config/rpm` for rpm 4.19.90 and later, `~/.config/rpm/macros` before). When no package database owns librpm or /usr/bin/rpm (version unknown) and `~/.config/rpm` exists, both user files are loaded = 1, the reason saying which versions read each"},
+			{Name: "effective", Type: table.Integer, Description: "1 for the definition rpm uses: the last one loaded wins (a macro file cannot `%undefine`: rpm rejects `%define`/`%global`/`%undefine` lines there as built-ins). For files of the system, as rpm run by root loads them (root's user file last: rpm run by root from a service or sudo has no XDG_CONFIG_HOME, so ~/.config); for another user's file, as rpm run by that user does (the file is last on the path, so its last definition of a name wins). When rpm's version is unknown and both user files may be the one read, each is evaluated alone and the system files without it"},
+			{Name: "reason", Type: table.Text, Description: "Why the definition is not effective: redefined later (where), rpm's error for a line it rejects, a file rpm does not load (for a user file, the rpm version and the package database that says it), a macro rpm replaces after loading (`_target`, `_target_cpu`, `_target_os`, `optflags`), a file that cannot be read; for a user file loaded while rpm's version is unknown, also on effective rows, which rpm versions read it"},
 			{Name: "shell", Type: table.Integer, Description: "1 when the value has a shell expansion `%( … )`: rpm runs it with /bin/sh whenever the macro is expanded"},
 			{Name: "lua", Type: table.Integer, Description: "1 when the value has embedded Lua (`%{lua: …}`), run inside rpm whenever the macro is expanded"},
 			{Name: "loads", Type: table.Integer, Description: "1 when the value loads a macro file (`%{load: …}`) whenever the macro is expanded: what that file defines, and the shell or Lua it runs, comes from outside rpm's macro path"},
 			{Name: "category", Type: table.Text, Description: "`plugin` for `%__transaction_<name>` (the shared object rpm loads into every transaction) and `%__plugindir`; `tmppath` for `%_tmppath`; `''` otherwise"},
-			{Name: "users", Type: table.Text, Description: "For a ~/.rpmmacros, the users (of /etc/passwd) whose home it is, comma-separated; `''` for system files"},
+			{Name: "users", Type: table.Text, Description: "For a user's file (~/.rpmmacros, ~/.config/rpm/macros), the users (of /etc/passwd) whose home it is, comma-separated; `''` for system files"},
 		}, append(provenance.Columns("the file", false),
 			table.RootColumn,
 		)...),
@@ -52,8 +52,8 @@ type Macro struct {
 	Effective bool
 	Reason    string
 	Users     []string
-	// Other marks another user's ~/.rpmmacros: not what rpm run by
-	// root uses.
+	// Other marks another user's macro file: not what rpm run by root
+	// uses.
 	Other bool
 }
 
@@ -64,7 +64,7 @@ type File struct {
 	failed  string // why it could not be read to the end
 	digests *fsroot.Digests
 	facts   *fsroot.Facts
-	users   []string // for a ~/.rpmmacros, whose home it is
+	users   []string // for a user's macro file, whose home it is
 }
 
 // replacedAfterLoad are the macros rpmReadConfigFiles pops and pushes
@@ -86,21 +86,26 @@ func Evaluate(ctx context.Context, fs *fsroot.Root) ([]Macro, []*File, string) {
 		files = append(files, f)
 		return f
 	}
-	// the system's files and root's ~/.rpmmacros, in load order
+	ver := installedRPM(ctx, fs)
+	// the system's files and root's user file, in load order
 	var loaded []*File
-	var rootHome *home
-	for i := range hs {
-		if hs[i].root {
-			rootHome = &hs[i]
+	var rootFiles []userFile
+	var rootRC, rootUsers []string
+	for _, h := range hs {
+		if h.root {
+			rootFiles, rootRC = userMacros(fs, h.dir, ver)
+			rootUsers = h.users
 			break
 		}
 	}
 	for _, e := range macroPath(tgt, ven) {
 		if e.home {
-			if rootHome != nil && fs.Kind(rootHome.dir+"/.rpmmacros") != "" {
-				f := read(rootHome.dir + "/.rpmmacros")
-				f.users = rootHome.users
-				loaded = append(loaded, f)
+			for _, u := range rootFiles {
+				if u.loaded && !u.alone {
+					f := read(u.path)
+					f.users = rootUsers
+					loaded = append(loaded, f)
+				}
 			}
 			continue
 		}
@@ -115,18 +120,35 @@ func Evaluate(ctx context.Context, fs *fsroot.Root) ([]Macro, []*File, string) {
 			loaded = append(loaded, read(p))
 		}
 	}
-	optflags := rpmrcOptflags(fs, tgt, ven, rootHome)
-	out = append(out, effective(loaded, optflags)...)
-	// other users' ~/.rpmmacros, each loaded last by its users' rpm
+	out = append(out, effective(loaded, rpmrcOptflags(fs, tgt, ven, rootRC))...)
+	// the user files not on root's path above: other users', each loaded
+	// last by its users' rpm; those rpm may not read; root's when rpm's
+	// version leaves which one open
 	for _, h := range hs {
-		if h.root || fs.Kind(h.dir+"/.rpmmacros") == "" {
-			continue
+		files := rootFiles
+		if !h.root {
+			files, _ = userMacros(fs, h.dir, ver)
 		}
-		f := read(h.dir + "/.rpmmacros")
-		f.users = h.users
-		for _, m := range effective([]*File{f}, "") {
-			m.Other = true
-			out = append(out, m)
+		for _, u := range files {
+			if u.loaded && !u.alone && h.root {
+				continue
+			}
+			f := read(u.path)
+			f.users = h.users
+			if !u.loaded {
+				for _, m := range rows(f) {
+					m.Reason = joinReason(u.reason, m.Reason)
+					out = append(out, m)
+				}
+				continue
+			}
+			for _, m := range effective([]*File{f}, "") {
+				m.Other = !h.root
+				if u.reason != "" {
+					m.Reason = joinReason(u.reason, m.Reason)
+				}
+				out = append(out, m)
+			}
 		}
 	}
 	// what rpm does not load
