@@ -49,6 +49,9 @@ func TestOtherManagersDetections(t *testing.T) {
 		{"zypp", "unowned-plugins", []string{"manager", "path"}, []string{
 			"libzypp /usr/lib/zypp/plugins/appdata/appdata-refresh",
 			"libzypp /usr/lib/zypp/plugins/commit/backdoor.sh",
+			// a dot name runs: dirForEach skips only . and ..
+			"libzypp /usr/lib/zypp/plugins/repoverification/.hidden-verify",
+			"libzypp /usr/lib/zypp/plugins/repoverification/verify",
 			// again: evil.repo's baseurl=plugin:../commit/backdoor.sh
 			"libzypp /usr/lib/zypp/plugins/commit/backdoor.sh",
 			"libzypp /usr/lib/zypp/plugins/services/svc-exec",

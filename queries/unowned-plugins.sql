@@ -1,8 +1,8 @@
 -- id: unowned-plugins
 -- title: Package-manager plugins no package owns
 -- description: Plugin modules DNF or YUM imports, or libdnf5 libraries it
---   loads; libzypp's commit, system, appdata, service and URL resolver
---   plugins and zypper's zypper-<command> subcommands that would run
+--   loads; libzypp's commit, system, appdata, service, URL resolver and
+--   repository verification plugins and zypper's zypper-<command> subcommands that would run
 --   (manager libzypp or zypper); and the shared objects rpm dlopens into
 --   every transaction as %__transaction_<name> plugins (manager rpm; path is
 --   the object the macro names, which need not be the <name>.so of the

@@ -206,7 +206,8 @@ func apkSources(ctx context.Context, fs *fsroot.Root) []Source {
 
 // zyppSources are libzypp's plugins and zypper's subcommands: a plugin is
 // started as argv {path} (zypp/PluginScript.cc open: ExternalProgram with
-// the script as args[0]), a subcommand likewise by its full path; a
+// the script as args[0]; a repoverification plugin by ExternalProgram
+// itself, options after the path), a subcommand likewise by its full path; a
 // service plugin is run as `/bin/sh -c <path>` chrooted into the root
 // (zypp/repo/ServiceRepos.cc PluginServiceRepos).
 func zyppSources(fs *fsroot.Root) []Source {

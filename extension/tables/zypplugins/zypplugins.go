@@ -1,6 +1,6 @@
 // Package zypplugins is the zypp_plugins table: the programs libzypp and
-// zypper run on their own (commit, system, appdata, service and URL
-// resolver plugins, including the files repositories and services name
+// zypper run on their own (commit, system, appdata, service, URL resolver
+// and repository verification plugins, including the files repositories and services name
 // with a plugin: URL, wherever they are) and zypper's subcommand
 // executables, with whether each would run and why not.
 package zypplugins
@@ -63,15 +63,19 @@ var kinds = []struct{ kind, when string }{
 	{"services", "whenever zypper refreshes services (zypper refs, ref -s, and services with autorefresh)"},
 	// zypp/media/UrlResolverPlugin.cc: pluginsPath/urlresolver/<name> for a repository URL plugin:<name>
 	{"urlresolver", "whenever a repository whose URL is plugin:<name> is used"},
+	// zypp/repo/PluginRepoverification.cc (libzypp >= 17.30.1) verifyWorkflow:
+	// each download of a repository's master index, before its GPG check;
+	// with a RepoManager root other than / it logs and runs nothing
+	{"repoverification", "at each refresh that downloads a repository's metadata (rpm-md repomd.xml; SUSE tags content in newer libzypp): new or changed metadata, `zypper ref -f`, autorefresh; before and whatever the GPG check; target root / only, libzypp 17.30.1 and later"},
 }
 
 // Table returns the zypp_plugins table definition.
 func Table() *table.Table {
 	return &table.Table{
 		Name:        "zypp_plugins",
-		Description: "Programs libzypp and zypper run on their own: commit, system, appdata, service and URL resolver plugins in `/usr/lib/zypp/plugins/<kind>/`, the URL resolvers that repositories (`/etc/zypp/repos.d/*.repo`) and services (`/etc/zypp/services.d`) name with a `plugin:<name>` URL, wherever the name leads, and zypper subcommands (`zypper-<name>` in `/usr/lib/zypper/commands` and on root's PATH), with whether each would run and why not.",
+		Description: "Programs libzypp and zypper run on their own: commit, system, appdata, service, URL resolver and repository verification plugins in `/usr/lib/zypp/plugins/<kind>/`, the URL resolvers that repositories (`/etc/zypp/repos.d/*.repo`) and services (`/etc/zypp/services.d`) name with a `plugin:<name>` URL, wherever the name leads, and zypper subcommands (`zypper-<name>` in `/usr/lib/zypper/commands` and on root's PATH), with whether each would run and why not.",
 		Columns: append([]table.Column{
-			{Name: "kind", Type: table.Text, Description: "`commit`, `system`, `appdata`, `services`, `urlresolver` or `subcommand`"},
+			{Name: "kind", Type: table.Text, Description: "`commit`, `system`, `appdata`, `services`, `urlresolver`, `repoverification` or `subcommand`"},
 			{Name: "name", Type: table.Text, Description: "The plugin's file name (a service plugin's service alias, a URL resolver's plugin name: for one a repository names, the URL's decoded path, `../` included); for a subcommand, the zypper command it adds"},
 			{Name: "path", Type: table.Text, Description: "The file, as seen inside the root"},
 			{Name: "runs", Type: table.Integer, Description: "1 when libzypp or zypper would run it"},
@@ -109,6 +113,10 @@ func Evaluate(root *fsroot.Root) []Plugin {
 				// Listed whatever the repositories say: root can name
 				// it in a repository at any time (see configured)
 				p.Reason = rxFailure(root, p.Path, false, true)
+			case k.kind == "repoverification":
+				// filesystem::dirForEach skips only . and ..; the
+				// check is isFile() && userMayRX(), then ExternalProgram
+				p.Reason = rxFailure(root, p.Path, true, false)
 			case strings.HasPrefix(n, "."):
 				// filesystem::readdir( …, dots=false ) leaves them out
 				p.Reason = "hidden: libzypp skips names that start with '.'"
