@@ -290,7 +290,7 @@ func TestExplain(t *testing.T) {
 		"unowned-hooks: Package-manager hook commands in files no package owns\n",
 		"severity:  high\n", "ATT&CK:    T1546.016\n",
 		"\nNext step:\n  read the file in path",
-		"\nFalse positives:\n  hooks an administrator or a container image wrote by hand (Docker's Debian images ship /etc/apt/apt.conf.d/docker-clean).\n",
+		"\nFalse positives:\n  hooks an administrator or a container image wrote by hand (Docker's Debian images ship /etc/apt/apt.conf.d/docker-clean); pacman",
 		"\nSQL:\n  SELECT 'apt' AS manager, hook, command, path, line FROM apt_hooks\n    WHERE active = 1",
 	} {
 		if !strings.Contains(out, want) {
