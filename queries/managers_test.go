@@ -91,6 +91,10 @@ func TestOtherManagersDetections(t *testing.T) {
 			"/etc/rpm/macros.aa 4 __probe 1",
 			"/etc/rpm/macros.aa 5 __probe_db 1",
 			"/etc/rpm/macros.aa 6 _install_langs 1",
+			// escaped code any re-expanding macro runs, and two that do
+			"/etc/rpm/macros.aa 7 __probe_esc 1",
+			"/etc/rpm/macros.aa 8 __probe_use 1",
+			"/etc/rpm/macros.aa 9 __probe_blank 1",
 			"/etc/rpm/macros 2 __transaction_syslog 1",
 			"/home/alice/.rpmmacros 1 _topdir 0",
 			"/home/carol/.config/rpm/macros 1 carol_xdg 1",
@@ -101,6 +105,8 @@ func TestOtherManagersDetections(t *testing.T) {
 			"/usr/lib/rpm/macros.d/macros.planted 3 __transaction_syslog 0",
 			"/usr/lib/rpm/macros.d/macros.planted 4 lua_hook 1",
 			"/usr/lib/rpm/macros.d/macros.planted 5 nested 1",
+			// 100%%(not a shell): text when expanded, code when re-expanded
+			"/usr/lib/rpm/macros.d/macros.planted 6 percent 1",
 			"/usr/lib/rpm/macros 5 __plugindir 1",
 			"/usr/lib/rpm/macros 6 __transaction_systemd_inhibit 1",
 			"/usr/lib/rpm/macros 7 __transaction_syslog 0",
@@ -169,6 +175,7 @@ func TestOtherManagersOwned(t *testing.T) {
 		"/usr/lib/rpm/macros.d/macros.planted lua_hook 1",
 		"/usr/lib/rpm/macros.d/macros.planted nested 1",
 		"/usr/lib/rpm/macros.d/macros.planted open_paren 1",
+		"/usr/lib/rpm/macros.d/macros.planted percent 1",
 	}
 	if slices.Sort(want); !slices.Equal(got, want) {
 		t.Errorf("rpm-macros-run-code with macros.planted changed:\n got %q\nwant %q", got, want)

@@ -5,7 +5,8 @@
 --   user's ~/.rpmmacros, or ~/.config/rpm/macros for rpm 4.20) whose value runs a shell (%( … ), also escaped as
 --   %%( inside %{expand:} or a %global body, which rpm expands twice) or
 --   Lua (%{lua: … }) or loads a macro file off the macro path
---   (%{load: … }) whenever the macro is expanded, or that set which shared
+--   (%{load: … }) whenever the macro is expanded, or that holds such code
+--   escaped (%%( … ), which any other macro's %{expand:} runs), or that set which shared
 --   object rpm loads into every transaction (%__transaction_<name>,
 --   %__plugindir; an empty value disables a plugin such as selinux, ima or
 --   fapolicyd) or where rpm writes its temporary scripts (%_tmppath), in a
@@ -32,5 +33,7 @@
 SELECT path, line, name, value, effective, shell, lua, loads, category, users, package, package_modified, reason
 FROM rpm_macros
 WHERE loaded = 1 AND name != ''
-  AND (shell = 1 OR lua = 1 OR loads = 1 OR category != '')
+  AND (shell = 1 OR lua = 1 OR loads = 1 OR category != ''
+       OR instr(value, '%%(') > 0 OR instr(value, '%%{lua') > 0 OR instr(value, '%%lua') > 0
+       OR instr(value, '%%{load') > 0 OR instr(value, '%%load') > 0)
   AND (package = '' OR package_modified = 1 OR users != '')

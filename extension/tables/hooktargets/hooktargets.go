@@ -237,7 +237,7 @@ func rpmSources(ctx context.Context, fs *fsroot.Root) []Source {
 	defined := rpmmacros.Defined(macros, tgt)
 	var out []Source
 	for _, m := range macros {
-		for _, c := range rpmmacros.ShellCommands(m.Body) {
+		for _, c := range rpmmacros.ShellCommandsWith(m.Body, defined) {
 			s := Source{Table: "rpm_macros", Manager: "rpm", Hook: m.Name, Path: m.Path, Line: m.Line, Command: c,
 				Active: m.Effective && m.Loaded, mode: withShell, shell: "/bin/sh"}
 			if x, err := defined.Expand(c); err == nil {

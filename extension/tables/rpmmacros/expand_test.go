@@ -67,3 +67,20 @@ func TestShellCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestShellCommandsThroughReferences: the command a re-expanded macro
+// holds escaped is a command of the macro that re-expands it.
+func TestShellCommandsThroughReferences(t *testing.T) {
+	m := &Macros{defs: map[string]Macro{
+		"A": {Def: rpmmacro.Def{Name: "A", Body: "%%(touch x)"}},
+	}}
+	for body, want := range map[string][]string{
+		"%{expand:%A}": {"touch x"},
+		"%A":           nil,
+		"%(id) %A":     {"id"},
+	} {
+		if got := ShellCommandsWith(body, m); strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Errorf("ShellCommandsWith(%q) = %q, want %q", body, got, want)
+		}
+	}
+}

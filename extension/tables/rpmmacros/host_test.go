@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/pkgpersist/pkgpersist/extension/rpmmacro"
 	"github.com/pkgpersist/pkgpersist/test/treefiles"
 )
 
@@ -78,6 +80,19 @@ func TestFlagsOf(t *testing.T) {
 		"%{define _y %%(touch x)}%{_y}":     {},
 		"%{load:/var/tmp/.m}all":            {Load: true},
 		"%{expand:%%{load:/var/tmp/.m}}":    {Load: true},
+		// a built-in called with a blank instead of a colon, or without
+		// braces (rpm 4.18: each ran with --eval)
+		"%{expand %%(touch${IFS}x)}":    {Shell: true},
+		"%expand %%(touch${IFS}x)":      {Shell: true},
+		"%{global:_y %%(touch x)}%{_y}": {Shell: true},
+		"%{load /var/tmp/.m}":           {Load: true},
+		"%load /var/tmp/.m":             {Load: true},
+		"%{lua os.execute('x')}":        {Lua: true},
+		// one %{expand:} is one more pass: %%%%( is then still %%(, text
+		"%{expand:%%%%(touch x)}":            {},
+		"%{expand:%%{expand:%%%%(touch x)}}": {Shell: true},
+		// a tab does not call the built-in
+		"%{expand\t%%(touch x)}": {},
 	} {
 		if got := FlagsOf(body); got != want {
 			t.Errorf("FlagsOf(%q) = %+v, want %+v", body, got, want)
@@ -172,6 +187,43 @@ func TestDpkgVersion(t *testing.T) {
 	})
 }
 
+// TestSpoofedVersion: a package that owns another librpm.so (sorting
+// first) with an old version does not decide which user file rpm reads:
+// candidates that disagree leave the version unknown, and both user files
+// are evaluated.
+func TestSpoofedVersion(t *testing.T) {
+	root := t.TempDir()
+	status := "Package: librpm9\nStatus: install ok installed\nArchitecture: amd64\nMulti-Arch: same\nSource: rpm\nVersion: 4.20.0-1\n\n" +
+		"Package: librpm-compat\nStatus: install ok installed\nArchitecture: amd64\nVersion: 4.0-1\n\n"
+	treefiles.Write(t, root, map[string]string{
+		"etc/passwd":                           "root:x:0:0:root:/root:/bin/bash\n",
+		"usr/lib/rpm/macros":                   "%_var\t/var\n",
+		"usr/lib/x86_64-linux-gnu/librpm.so.0": "\x7fELF",
+		"usr/lib/x86_64-linux-gnu/librpm.so.9": "\x7fELF",
+		"var/lib/dpkg/status":                  status,
+		"var/lib/dpkg/info/librpm9:amd64.list": "/usr/lib/x86_64-linux-gnu/librpm.so.9\n",
+		"var/lib/dpkg/info/librpm-compat.list": "/usr/lib/x86_64-linux-gnu/librpm.so.0\n",
+		"root/.rpmmacros":                      "%old\t1\n",
+		"root/.config/rpm/macros":              "%xdg\t1\n",
+	})
+	rows, err := Rows(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range rows {
+		if r["name"] == "old" || r["name"] == "xdg" {
+			n++
+			if r["loaded"] != "1" || !strings.Contains(r["reason"], "disagree") {
+				t.Errorf("%s %s: loaded %s, reason %q", r["path"], r["name"], r["loaded"], r["reason"])
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d rows of the user files, want 2: %v", n, rows)
+	}
+}
+
 func TestVersionNumbers(t *testing.T) {
 	for v, want := range map[string]bool{
 		"4.18.0+dfsg-1+deb12u1": false, "4.19.1.1": false, "4.19.90": true, "4.20.0": true, "1:4.20.1-1": true,
@@ -179,6 +231,28 @@ func TestVersionNumbers(t *testing.T) {
 	} {
 		if got := (rpmVersion{version: v}).xdg(); got != want {
 			t.Errorf("%q: xdg %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestFlagsThroughReferences: a value that re-expands another macro runs
+// what that macro holds escaped (rpm 4.18: with %A %%(…) and
+// %B %{expand:%A}, --eval %B runs the shell; %C %A does not).
+func TestFlagsThroughReferences(t *testing.T) {
+	m := &Macros{defs: map[string]Macro{
+		"A": {Def: rpmmacro.Def{Name: "A", Body: "%%(touch x)"}},
+		"L": {Def: rpmmacro.Def{Name: "L", Body: "%%{lua:os.execute('x')}"}},
+		"D": {Def: rpmmacro.Def{Name: "D", Body: "%{expand:%{?L}}"}},
+	}}
+	for body, want := range map[string]Flags{
+		"%{expand:%A}":         {Shell: true},
+		"%{?A:%{expand:%{A}}}": {Shell: true},
+		"%A":                   {},
+		"%{expand:%D}":         {Lua: true},
+		"%{expand:%{nothere}}": {},
+	} {
+		if got := FlagsWith(body, m); got != want {
+			t.Errorf("FlagsWith(%q) = %+v, want %+v", body, got, want)
 		}
 	}
 }

@@ -229,7 +229,11 @@ func userMacros(fs *fsroot.Root, dir string, v rpmVersion) (files []userFile, rc
 		add(old, userFile{loaded: true})
 		return files, []string{dir + "/.rpmrc"}
 	case !v.known():
-		why := "rpm's version is unknown (no package database owns librpm or /usr/bin/rpm): rpm 4.19.90 (4.20) and later read " + xdg + " since " + dir + "/.config/rpm exists, earlier ones " + old + "; evaluated alone, as the last file on the path"
+		unknown := "no package database owns librpm or /usr/bin/rpm"
+		if v.from != "" {
+			unknown = v.from
+		}
+		why := "rpm's version is unknown (" + unknown + "): rpm 4.19.90 (4.20) and later read " + xdg + " since " + dir + "/.config/rpm exists, earlier ones " + old + "; evaluated alone, as the last file on the path"
 		add(old, userFile{loaded: true, alone: true, reason: why})
 		add(xdg, userFile{loaded: true, alone: true, reason: why})
 		return files, []string{dir + "/.rpmrc", dir + "/.config/rpm/rpmrc"}

@@ -32,7 +32,7 @@ func Table() *table.Table {
 			{Name: "loaded", Type: table.Integer, Description: "1 when rpm loads the file (it is on the macro path); 0 for files beside them rpm skips: another target's platform, another vendor, `macros.d` names not matching `macros.*`, `.rpmnew`/`.rpmsave`/`.rpmorig`, the user file the root's rpm version does not read (`~/.rpmmacros` beside an existing `~/.config/rpm` for rpm 4.19.90 and later, `~/.config/rpm/macros` before). When no package database owns librpm or /usr/bin/rpm (version unknown) and `~/.config/rpm` exists, both user files are loaded = 1, the reason saying which versions read each"},
 			{Name: "effective", Type: table.Integer, Description: "1 for the definition rpm uses: the last one loaded wins (a macro file cannot `%undefine`: rpm rejects `%define`/`%global`/`%undefine` lines there as built-ins). For files of the system, as rpm run by root loads them (root's user file last: rpm run by root from a service or sudo has no XDG_CONFIG_HOME, so ~/.config); for another user's file, as rpm run by that user does (the file is last on the path, so its last definition of a name wins). When rpm's version is unknown and both user files may be the one read, each is evaluated alone and the system files without it"},
 			{Name: "reason", Type: table.Text, Description: "Why the definition is not effective: redefined later (where), rpm's error for a line it rejects, a file rpm does not load (for a user file, the rpm version and the package database that says it), a macro rpm replaces after loading (`_target`, `_target_cpu`, `_target_os`, `optflags`), a file that cannot be read; for a user file loaded while rpm's version is unknown, also on effective rows, which rpm versions read it"},
-			{Name: "shell", Type: table.Integer, Description: "1 when the value has a shell expansion `%( … )`: rpm runs it with /bin/sh whenever the macro is expanded"},
+			{Name: "shell", Type: table.Integer, Description: "1 when the value has a shell expansion `%( … )`: rpm runs it with /bin/sh whenever the macro is expanded; also one escaped as `%%(` where the value expands it twice (`%{expand:…}`, `%global`, a built-in called `%name:arg`, `%name arg` or in braces), there or in a macro such an expand names"},
 			{Name: "lua", Type: table.Integer, Description: "1 when the value has embedded Lua (`%{lua: …}`), run inside rpm whenever the macro is expanded"},
 			{Name: "loads", Type: table.Integer, Description: "1 when the value loads a macro file (`%{load: …}`) whenever the macro is expanded: what that file defines, and the shell or Lua it runs, comes from outside rpm's macro path"},
 			{Name: "category", Type: table.Text, Description: "`plugin` for `%__transaction_<name>` (the shared object rpm loads into every transaction) and `%__plugindir`; `tmppath` for `%_tmppath`; `''` otherwise"},
@@ -321,55 +321,171 @@ func joinReason(a, b string) string {
 // Flags are what a value runs when rpm expands it.
 type Flags struct{ Shell, Lua, Load bool }
 
-// maxReexpand bounds the levels of %%-escaping followed through
-// re-expanding constructs.
+// maxReexpand bounds the passes followed through re-expanding built-ins.
 const maxReexpand = 8
 
-// passes are the texts rpm may expand when it expands body: body itself
-// and, when body re-expands what it expands (%{expand:…}, a %global
-// body), the same text with each %% made %, as that second pass sees it
-// (rpm 4.18 rpmio/macro.c: doExpand, and doDefine expanding a global's
-// body). %define does not expand its body, so an escaped %%( in it stays
-// text.
-func passes(body string) []string {
-	out := []string{body}
-	for i := 0; i < maxReexpand && reexpands(body); i++ {
-		next := strings.ReplaceAll(body, "%%", "%")
-		if next == body {
-			break
+// call is the built-in a `%` at body[i] calls, if any: rpm 4.18
+// (rpmio/macro.c expandMacro, lookupBuiltin) takes `%name:arg` and
+// `%name arg` (a blank, not a tab), with or without braces, and `%(…)`.
+func call(body string, i int) string {
+	rest := body[i+1:]
+	if strings.HasPrefix(rest, "(") {
+		return "("
+	}
+	rest = strings.TrimPrefix(rest, "{")
+	for _, b := range []string{"expand", "global", "load", "lua"} {
+		if after, ok := strings.CutPrefix(rest, b); ok && (strings.HasPrefix(after, ":") || strings.HasPrefix(after, " ")) {
+			return b
 		}
-		out, body = append(out, next), next
+	}
+	return ""
+}
+
+// calls lists the built-ins body calls, `%%` being a literal percent
+// sign.
+func calls(body string) []string {
+	var out []string
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] != '%' {
+			continue
+		}
+		if body[i+1] == '%' {
+			i++
+			continue
+		}
+		if c := call(body, i); c != "" {
+			out = append(out, c)
+		}
 	}
 	return out
 }
 
-func reexpands(body string) bool {
-	return strings.Contains(body, "%{expand:") || strings.Contains(body, "%{global") || strings.Contains(body, "%global")
+// reexpansions counts the built-ins that expand their result once more:
+// %{expand:…} (doExpand) and %global (doDefine expands a global's body).
+// %define does not expand its body, so an escaped %%( in it stays text.
+func reexpansions(body string) int {
+	n := 0
+	for _, c := range calls(body) {
+		if c == "expand" || c == "global" {
+			n++
+		}
+	}
+	return n
 }
 
-// FlagsOf scans a body for `%(`, `%{lua:` and `%{load:` (`%%` is a
-// literal percent sign and starts none of them, unless the body expands
-// it again).
+// passes are the texts rpm expands when it expands body: body itself,
+// then, for each re-expanding built-in, the text once more with each %%
+// made % (nested ones count as they appear: an escaped %%{expand:…}
+// becomes one on the pass that unescapes it).
+func passes(body string) []string {
+	out := []string{body}
+	for done := 0; done < maxReexpand && reexpansions(body) > done; done++ {
+		body = strings.ReplaceAll(body, "%%", "%")
+		out = append(out, body)
+	}
+	return out
+}
+
+// FlagsOf reports what a body runs when rpm expands it: a shell for
+// `%(`, Lua for the lua built-in, a macro file for load, on every pass.
 func FlagsOf(body string) Flags {
 	var f Flags
 	for _, p := range passes(body) {
-		for i := 0; i+1 < len(p); i++ {
-			if p[i] != '%' {
-				continue
-			}
-			switch rest := p[i+1:]; {
-			case rest[0] == '%':
-				i++
-			case rest[0] == '(':
+		for _, c := range calls(p) {
+			switch c {
+			case "(":
 				f.Shell = true
-			case strings.HasPrefix(rest, "{lua:"), strings.HasPrefix(rest, "lua:"):
+			case "lua":
 				f.Lua = true
-			case strings.HasPrefix(rest, "{load:"):
+			case "load":
 				f.Load = true
 			}
 		}
 	}
 	return f
+}
+
+// texts are body and, for the macros a re-expanding built-in of body
+// names, their bodies as that built-in expands them: with %A %%(cmd) and
+// %B %{expand:%A}, expanding %B runs cmd although neither body holds an
+// unescaped %( (rpm 4.18).
+func texts(body string, m *Macros) []string {
+	out := []string{body}
+	seen := map[string]bool{}
+	var walk func(string, int)
+	walk = func(b string, depth int) {
+		if depth == 0 || reexpansions(b) == 0 {
+			return
+		}
+		for _, n := range refs(b) {
+			d, ok := m.Lookup(n)
+			if !ok || seen[n] {
+				continue
+			}
+			seen[n] = true
+			t := "%{expand:" + d.Body + "}"
+			out = append(out, t)
+			walk(t, depth-1)
+		}
+	}
+	walk(body, maxReexpand)
+	return out
+}
+
+// FlagsWith is FlagsOf over texts: what expanding body runs, through the
+// macros it re-expands too.
+func FlagsWith(body string, m *Macros) Flags {
+	var f Flags
+	for _, t := range texts(body, m) {
+		g := FlagsOf(t)
+		f = Flags{Shell: f.Shell || g.Shell, Lua: f.Lua || g.Lua, Load: f.Load || g.Load}
+	}
+	return f
+}
+
+// ShellCommandsWith is ShellCommands over texts.
+func ShellCommandsWith(body string, m *Macros) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range texts(body, m) {
+		for _, c := range ShellCommands(t) {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// refs lists the macro names body refers to (%name, %{name}, %{?name…},
+// %{!?name…}), `%%` being a literal percent sign.
+func refs(body string) []string {
+	var out []string
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] != '%' {
+			continue
+		}
+		if body[i+1] == '%' {
+			i++
+			continue
+		}
+		j := i + 1
+		if body[j] == '{' {
+			j++
+		}
+		for j < len(body) && (body[j] == '?' || body[j] == '!') {
+			j++
+		}
+		k := j
+		for k < len(body) && (body[k] == '_' || 'a' <= body[k]|0x20 && body[k]|0x20 <= 'z' || k > j && '0' <= body[k] && body[k] <= '9') {
+			k++
+		}
+		if k > j {
+			out = append(out, body[j:k])
+		}
+	}
+	return out
 }
 
 // ShellCommands are the texts rpm hands to the shell when it expands
@@ -420,14 +536,15 @@ func Rows(ctx context.Context, root string) ([]table.Row, error) {
 	defer fs.Close()
 	rctx, cancel := table.Reading(ctx)
 	defer cancel()
-	macros, files, _ := Evaluate(rctx, fs)
+	macros, files, tgt := Evaluate(rctx, fs)
+	defined := Defined(macros, tgt)
 	byPath := map[string]*File{}
 	for _, f := range files {
 		byPath[f.path] = f
 	}
 	items := make([]provenance.Item, len(macros))
 	for i, m := range macros {
-		fl := FlagsOf(m.Body)
+		fl := FlagsWith(m.Body, defined)
 		f := byPath[m.Path]
 		items[i] = provenance.Item{Path: m.Path, Digests: f.digests, Facts: f.facts, Unread: f.failed != "", Row: table.Row{
 			"path": m.Path, "line": strconv.Itoa(m.Line), "name": m.Name, "options": m.Opts,

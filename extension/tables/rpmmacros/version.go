@@ -65,18 +65,26 @@ func rpmFiles(fs *fsroot.Root) []string {
 // (or program) in the root, by dpkg's database, then rpm's: the package
 // database records the version of the files it installed, which is the
 // version of the code that reads the macro path. A root where no database
-// owns them (rpm built from source, files copied in) has no known version.
+// owns them (rpm built from source, files copied in) has no known version,
+// nor one whose candidates disagree on the user macro file: a package an
+// attacker installs can own a librpm.so.0 that sorts first, so no single
+// candidate decides.
 func installedRPM(ctx context.Context, fs *fsroot.Root) rpmVersion {
 	src := provenance.Cached(ctx, fs)
 	defer src.Close()
+	var found []rpmVersion
+	var st *dpkgdb.Status
 	for _, p := range rpmFiles(fs) {
 		pkg, manager := src.OwnerOf(p)
 		switch manager {
 		case "dpkg":
-			st := dpkgdb.ReadStatus(ctx, fs, dpkgdb.Admindir, nil)
+			if st == nil {
+				s := dpkgdb.ReadStatus(ctx, fs, dpkgdb.Admindir, nil)
+				st = &s
+			}
 			for _, sp := range st.Packages {
 				if sp.InfoName() == pkg && sp.Present() {
-					return rpmVersion{sp.Version, p + " of dpkg's package " + pkg + " " + sp.Version}
+					found = append(found, rpmVersion{sp.Version, p + " of dpkg's package " + pkg + " " + sp.Version})
 				}
 			}
 		case "rpm":
@@ -84,11 +92,19 @@ func installedRPM(ctx context.Context, fs *fsroot.Root) rpmVersion {
 			o := db.Lookup(p, func(int32) string { return "" })
 			db.Close()
 			if o.Version != "" {
-				return rpmVersion{o.Version, p + " of rpm's package " + o.Package + " " + o.Version}
+				found = append(found, rpmVersion{o.Version, p + " of rpm's package " + o.Package + " " + o.Version})
 			}
 		}
 	}
-	return rpmVersion{}
+	for _, v := range found[min(1, len(found)):] {
+		if v.known() != found[0].known() || v.xdg() != found[0].xdg() {
+			return rpmVersion{from: "the packages of rpm's files disagree: " + found[0].from + ", " + v.from}
+		}
+	}
+	if len(found) == 0 {
+		return rpmVersion{}
+	}
+	return found[0]
 }
 
 // numbers are the leading numeric components of a package version's
