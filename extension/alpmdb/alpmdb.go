@@ -247,19 +247,24 @@ func (d *DB) name(pk *pkg) string {
 }
 
 // mtree is the package's mtree by path, read once (empty when it has
-// none or it cannot be read: what cannot is recorded as a problem).
+// none or it cannot be read: either is recorded as a problem).
 func (d *DB) mtree(pk *pkg) map[string]MtreeEntry {
 	if pk.mtree != nil {
 		return pk.mtree
 	}
 	pk.mtree = map[string]MtreeEntry{}
 	name := path.Join(pk.dir, "mtree")
-	if d.fs.Kind(name) == "" {
-		return pk.mtree
-	}
 	f, err := d.fs.OpenFile(name)
 	if err != nil {
-		return pk.mtree // recorded by OpenFile
+		// an error reading it is recorded by OpenFile; none at all is
+		// pacman -Qkk's "no mtree file", which checks nothing of the
+		// package and yet succeeds (check_pkg_full): a file of it
+		// cannot be verified, which is said once, here
+		if fsroot.Classify(err) == "" {
+			d.fs.ReportCause(name, fsroot.CauseUnverifiable, "pacman database: "+d.name(pk)+
+				" has no mtree: its files' checksums cannot be checked (pacman -Qkk: no mtree file)")
+		}
+		return pk.mtree
 	}
 	defer f.Close()
 	entries, err := ReadMtree(f)

@@ -81,7 +81,9 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	want := "[{/db/local/long-1-1/files limit pacman database over pkgpersist's bounds: a line over 65536 bytes} " +
-		"{/db/local/badtree-1-1/mtree io pacman database: mtree format error: can't parse line 2}]"
+		"{/db/local/nodesc-2-1/mtree unverifiable pacman database: nodesc has no mtree: its files' checksums cannot be checked (pacman -Qkk: no mtree file)} " +
+		"{/db/local/badtree-1-1/mtree io pacman database: mtree format error: can't parse line 2} " +
+		"{/db/local/long-1-1/mtree unverifiable pacman database: long has no mtree: its files' checksums cannot be checked (pacman -Qkk: no mtree file)}]"
 	if got := fmt.Sprint(problems.List()); got != want {
 		t.Errorf("problems\n got %s\nwant %s", got, want)
 	}
@@ -133,5 +135,41 @@ func TestLookupTypes(t *testing.T) {
 	}
 	if ps := problems.List(); len(ps) > 0 {
 		t.Errorf("problems %v", ps)
+	}
+}
+
+// TestNoMtree: pacman -Qkk says "<pkg>: no mtree file" and checks
+// nothing of a package without one (check_pkg_full); its files cannot be
+// verified, which is recorded once per package, when a lookup needs the
+// digests, and not claimed modified.
+func TestNoMtree(t *testing.T) {
+	files := map[string]string{
+		"var/lib/pacman/local/bare-1-1/desc":   "%NAME%\nbare\n",
+		"var/lib/pacman/local/bare-1-1/files":  "%FILES%\nusr/bin/a\nusr/bin/b\n",
+		"var/lib/pacman/local/quiet-1-1/files": "%FILES%\nusr/bin/q\n",
+	}
+	for _, f := range []string{"a", "b", "q"} {
+		files["usr/bin/"+f] = f
+	}
+	root := t.TempDir()
+	treefiles.Write(t, root, files)
+	db, problems := openDB(t, root)
+	sum := func(string) string { return strings.Repeat("ab", 32) }
+	for _, c := range []struct {
+		path string
+		sum  func(string) string
+		want Owner
+	}{
+		{"/usr/bin/a", sum, Owner{"bare", false}},
+		{"/usr/bin/b", sum, Owner{"bare", false}},
+		{"/usr/bin/q", nil, Owner{"quiet", false}},
+	} {
+		if got := db.Lookup(c.path, c.sum); got != c.want {
+			t.Errorf("%s: %v, want %v", c.path, got, c.want)
+		}
+	}
+	want := "[{/var/lib/pacman/local/bare-1-1/mtree unverifiable pacman database: bare has no mtree: its files' checksums cannot be checked (pacman -Qkk: no mtree file)}]"
+	if got := fmt.Sprint(problems.List()); got != want {
+		t.Errorf("problems\n got %s\nwant %s", got, want)
 	}
 }

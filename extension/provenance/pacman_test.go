@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,6 +173,39 @@ func TestOraclePacman(t *testing.T) {
 	}
 	if ps := problems.List(); len(ps) > 0 {
 		t.Errorf("problems %v", ps)
+	}
+}
+
+// TestOraclePacmanNoMtree: with the package's mtree deleted from the
+// database, pacman -Qkk says "fixturepkg: no mtree file" and checks
+// nothing; provenance claims no file modified and records, once, that
+// the package's files cannot be verified.
+func TestOraclePacmanNoMtree(t *testing.T) {
+	p := pacmanoracle.New(t, "")
+	if out, ok := p.Run("-U", buildPacmanPackage(t, p.Dir)); !ok {
+		t.Fatalf("pacman -U:\n%s", out)
+	}
+	mtree := "/var/lib/pacman/local/fixturepkg-1.0-1/mtree"
+	mustDo(t, os.Remove(filepath.Join(p.Path, mtree)))
+	mustDo(t, os.WriteFile(filepath.Join(p.Path, "usr/bin/fixture-tool"), []byte("#!/bin/sh\necho evil\n"), 0o755))
+	if _, out := p.Modified(); !strings.Contains(out, "fixturepkg: no mtree file") {
+		t.Fatalf("pacman -Qkk does not say no mtree file:\n%s", out)
+	}
+	problems := &fsroot.Problems{}
+	fs, err := fsroot.OpenContext(fsroot.WithProblems(context.Background(), problems), p.Path)
+	mustDo(t, err)
+	defer fs.Close()
+	s := provenance.New(fs)
+	defer s.Close()
+	for _, path := range []string{"/usr/bin/fixture-tool", "/usr/share/fixture/rewritten"} {
+		if o := s.File(path, nil); o.Package != "fixturepkg" || o.Modified {
+			t.Errorf("%s: provenance %q modified %v", path, o.Package, o.Modified)
+		}
+	}
+	want := []fsroot.Problem{{Path: mtree, Cause: fsroot.CauseUnverifiable,
+		Detail: "pacman database: fixturepkg has no mtree: its files' checksums cannot be checked (pacman -Qkk: no mtree file)"}}
+	if got := problems.List(); !reflect.DeepEqual(got, want) {
+		t.Errorf("problems %v, want %v", got, want)
 	}
 }
 
