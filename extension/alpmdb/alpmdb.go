@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -27,8 +28,10 @@ const (
 
 // Owner is the package that lists a file.
 type Owner struct {
-	Package  string
-	Modified bool // the file's checksum differs from the package's mtree
+	Package string
+	// Modified: pacman -Qkk finds the file altered from the package's
+	// mtree (its checksum, a symlink's target, or its type)
+	Modified bool
 }
 
 // pkg is one installed package's directory, its name and mtree read on
@@ -69,22 +72,62 @@ func (d *DB) Lookup(p string, sum func(alg string) string) Owner {
 		return o
 	}
 	e, ok := d.mtree(pk)[path.Clean("/"+p)]
-	// check_pkg_full compares checksums of regular files alone; a
-	// package without an mtree file is "no mtree file", nothing altered
-	if !ok || e.Type != "file" {
+	if !ok {
 		return o
+	}
+	o.Modified = d.altered(p, e, sum)
+	return o
+}
+
+// altered is whether pacman -Qkk (src/pacman/check.c check_pkg_full)
+// finds the file altered in what it is or holds: its type on disk
+// (lstat) is not its mtree type (check_file_type, "File type
+// mismatch"), a symlink's target is not the mtree's
+// (check_file_link, "Symlink path mismatch"), or a regular file's
+// checksum differs (check_file_sha256sum). Entries of other types are
+// "file type not recognized" there, and not checked.
+func (d *DB) altered(p string, e MtreeEntry, sum func(alg string) string) bool {
+	// a type that cannot be known (the file cannot be stat'ed) is not
+	// claimed changed; a file's checksum still tells
+	var m fs.FileMode
+	fi, err := d.fs.Lstat(p)
+	known := err == nil
+	if known {
+		m = fi.Mode()
+	}
+	switch e.Type {
+	case "dir":
+		return known && !m.IsDir()
+	case "link":
+		if !known || m&fs.ModeSymlink == 0 {
+			return known
+		}
+		if e.Link == "" {
+			return false
+		}
+		target, err := d.fs.Readlink(p)
+		if err != nil {
+			// "unable to read symlink contents": an error to pacman too
+			d.fs.Report(p, fmt.Errorf("pacman database: symlink target: %w", err))
+			return false
+		}
+		return target != e.Link
+	case "file":
+		if known && !m.IsRegular() {
+			return true
+		}
+	default:
+		return false
 	}
 	alg, want := "sha256", e.SHA256
 	if want == "" {
 		alg, want = "md5", e.MD5
 	}
 	if want == "" {
-		return o
+		return false
 	}
-	if got := sum(alg); got != "" {
-		o.Modified = !strings.EqualFold(got, want)
-	}
-	return o
+	got := sum(alg)
+	return got != "" && !strings.EqualFold(got, want)
 }
 
 // load reads every package's file list (be_local.c local_db_read: the
@@ -204,19 +247,24 @@ func (d *DB) name(pk *pkg) string {
 }
 
 // mtree is the package's mtree by path, read once (empty when it has
-// none or it cannot be read: what cannot is recorded as a problem).
+// none or it cannot be read: either is recorded as a problem).
 func (d *DB) mtree(pk *pkg) map[string]MtreeEntry {
 	if pk.mtree != nil {
 		return pk.mtree
 	}
 	pk.mtree = map[string]MtreeEntry{}
 	name := path.Join(pk.dir, "mtree")
-	if d.fs.Kind(name) == "" {
-		return pk.mtree
-	}
 	f, err := d.fs.OpenFile(name)
 	if err != nil {
-		return pk.mtree // recorded by OpenFile
+		// an error reading it is recorded by OpenFile; none at all is
+		// pacman -Qkk's "no mtree file", which checks nothing of the
+		// package and yet succeeds (check_pkg_full): a file of it
+		// cannot be verified, which is said once, here
+		if fsroot.Classify(err) == "" {
+			d.fs.ReportCause(name, fsroot.CauseUnverifiable, "pacman database: "+d.name(pk)+
+				" has no mtree: its files' checksums cannot be checked (pacman -Qkk: no mtree file)")
+		}
+		return pk.mtree
 	}
 	defer f.Close()
 	entries, err := ReadMtree(f)

@@ -1,8 +1,6 @@
 package alpmdb
 
 import (
-	"path"
-	"sort"
 	"strings"
 
 	"github.com/pkgpersist/pkgpersist/extension/alpmhook"
@@ -43,6 +41,11 @@ func ReadConfig(fs *fsroot.Root) Config {
 }
 
 func (c *Config) parse(fs *fsroot.Root, file string, section *string, depth int) {
+	if fs.Kind(file) == "dir" {
+		// parse_ini fopen()s a directory and its first fgets fails: no
+		// line, no error (an Include of ".*" names "." and "..")
+		return
+	}
 	f, err := fs.OpenFile(file)
 	if err != nil {
 		c.Failed = "config file " + file + " could not be read: " + err.Error()
@@ -64,7 +67,7 @@ func (c *Config) parse(fs *fsroot.Root, file string, section *string, depth int)
 				c.Failed = "config parsing exceeded max recursion depth"
 				return false
 			}
-			for _, inc := range glob(fs, d.Value) {
+			for _, inc := range include(fs, d.Value) {
 				c.parse(fs, inc, section, depth+1)
 				if c.Failed != "" {
 					return false
@@ -87,25 +90,13 @@ func (c *Config) parse(fs *fsroot.Root, file string, section *string, depth int)
 	})
 }
 
-// glob expands a pattern whose last element may hold wildcards, inside
-// the root, sorted as glob(3) sorts; with GLOB_NOCHECK, as pacman calls
-// it, a pattern that matches nothing is returned itself (and pacman then
-// fails to read that file).
-func glob(fs *fsroot.Root, pattern string) []string {
-	dir, base := path.Split(pattern)
-	if !strings.ContainsAny(base, "*?[") {
-		return []string{pattern}
+// include is the files an Include pattern names, as pacman's
+// process_include globs it (fsroot's Glob, glob(3)) with GLOB_NOCHECK: a
+// pattern that matches nothing is returned itself (and pacman then fails
+// to read that file).
+func include(fs *fsroot.Root, pattern string) []string {
+	if files, _ := fs.Glob(pattern); len(files) > 0 {
+		return files
 	}
-	names, _ := fs.ReadDir(dir)
-	sort.Strings(names)
-	var out []string
-	for _, n := range names {
-		if ok, _ := path.Match(base, n); ok && !strings.HasPrefix(n, ".") {
-			out = append(out, path.Join(dir, n))
-		}
-	}
-	if len(out) == 0 {
-		return []string{pattern}
-	}
-	return out
+	return []string{pattern}
 }

@@ -52,6 +52,20 @@ type MtreeEntry struct {
 	// SHA256 and MD5 are the digests, lower-case hex, "" when the entry
 	// has none.
 	SHA256, MD5 string
+	// Link is a symlink's target (the link keyword, escapes decoded as
+	// libarchive decodes them: bsdtar writes "a b" as a\040b), "" when
+	// the entry has none (a symlink's target is never empty).
+	Link string
+}
+
+// String is the entry as tests print it: path, type, digests, and the
+// link's target after "->" when it has one.
+func (e MtreeEntry) String() string {
+	s := "{" + e.Path + " " + e.Type + " " + e.SHA256 + " " + e.MD5
+	if e.Link != "" {
+		s += " -> " + e.Link
+	}
+	return s + "}"
 }
 
 // ReadMtree reads a package's mtree file, gzip-compressed (as makepkg
@@ -345,8 +359,8 @@ func mtreeEntries(lines []mtreeLine) ([]MtreeEntry, error) {
 	return out, nil
 }
 
-// entryOf applies keywords in order (parse_keyword): the digests pacman
-// compares and the type; an entry without a type is a regular file, with
+// entryOf applies keywords in order (parse_keyword): the digests and the
+// symlink target pacman compares and the type; an entry without a type is a regular file, with
 // a warning that stops pacman.
 func entryOf(name string, kws []string) (MtreeEntry, error) {
 	e := MtreeEntry{Path: rootPath(name), Type: "file"}
@@ -365,6 +379,8 @@ func entryOf(name string, kws []string) (MtreeEntry, error) {
 			e.SHA256 = digestHex(v, 32)
 		case "md5", "md5digest":
 			e.MD5 = digestHex(v, 16)
+		case "link":
+			e.Link, _ = unescape(v)
 		case "type":
 			switch v {
 			case "block", "char", "dir", "fifo", "file", "link", "socket":

@@ -51,6 +51,9 @@ func TestParseMtreeForms(t *testing.T) {
 		// below it
 		{"/set type=dir\n" + strings.Repeat(strings.Repeat("d", 200)+"\n", 21) + "f type=file\n" + strings.Repeat("..\n", 21) + "g type=file\n",
 			"[" + deep(200, 20) + "{/g file  }]", ""},
+		// a symlink's target, escapes decoded (bsdtar 3.6.2 extracts
+		// link=a\040b as "a b")
+		{"./l type=link link=a\\040b\n./m type=link link=x link=y\n", "[{/l link   -> a b} {/m link   -> y}]", ""},
 		// a digest of the wrong length is ignored
 		{"./x type=file sha256digest=abcd md5digest=zz\n", "[{/x file  }]", ""},
 		// a warning stops pacman at that entry

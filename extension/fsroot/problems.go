@@ -30,6 +30,11 @@ const (
 	// a format pkgpersist does not read (a database backend, a digest
 	// algorithm): what the package manager knows from it is not known
 	CauseUnsupported = "unsupported"
+	// the record the package manager checks a file against is missing
+	// (a package installed without its checksums): whether the file is
+	// still the package's cannot be told, and whoever can change the
+	// file may have removed the record
+	CauseUnverifiable = "unverifiable"
 )
 
 // ErrUnsupported marks an error about a format pkgpersist does not read
@@ -124,9 +129,13 @@ func (r *Root) Report(name string, err error) error {
 
 // ReportLimit records that name could not be evaluated in full because a
 // bound was reached (a parser's work limit, say); what says what.
-func (r *Root) ReportLimit(name, what string) {
+func (r *Root) ReportLimit(name, what string) { r.ReportCause(name, CauseLimit, what) }
+
+// ReportCause records a problem of a cause no read error has (a bound
+// reached, a record missing); what says what.
+func (r *Root) ReportCause(name, cause, what string) {
 	if r.problems != nil {
-		r.problems.Add(Problem{Path: clean(name), Cause: CauseLimit, Detail: what})
+		r.problems.Add(Problem{Path: clean(name), Cause: cause, Detail: what})
 	}
 }
 

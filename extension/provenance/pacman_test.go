@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +29,17 @@ var pacmanFiles = map[string]string{
 	"usr/share/fixture/chmodded":        "same content, other mode\n",
 	"usr/share/fixture/rewritten":       "original\n",
 	"usr/share/fixture/same-size":       "original\n",
+	"usr/share/fixture/became-link":     "same content\n",
+	"usr/share/fixture/became-dir":      "a file\n",
 	"etc/fixture.conf":                  "setting = 1\n",
+}
+
+// pacmanLinks are the fixture package's symlinks: one the test repoints,
+// one whose target has a space (mtree writes it link=...\040...).
+var pacmanLinks = map[string]string{
+	"usr/bin/fixture-link":      "fixture-tool",
+	"usr/bin/fixture-repointed": "fixture-tool",
+	"usr/bin/fixture-spaced":    "../share/fixture/with space",
 }
 
 // buildPacmanPackage writes fixturepkg as makepkg's create_package does:
@@ -48,7 +60,10 @@ func buildPacmanPackage(t *testing.T, dir string) string {
 		mustDo(t, os.WriteFile(p, []byte(data), 0o644))
 	}
 	mustDo(t, os.Chmod(filepath.Join(tree, "usr/bin/fixture-tool"), 0o755))
-	mustDo(t, os.Symlink("fixture-tool", filepath.Join(tree, "usr/bin/fixture-link")))
+	for name, target := range pacmanLinks {
+		mustDo(t, os.Symlink(target, filepath.Join(tree, name)))
+	}
+	mustDo(t, os.MkdirAll(filepath.Join(tree, "usr/share/fixture-empty"), 0o755))
 	var list []string
 	mustDo(t, filepath.Walk(tree, func(p string, _ os.FileInfo, err error) error {
 		if rel, _ := filepath.Rel(tree, p); rel != "." {
@@ -96,10 +111,20 @@ func TestOraclePacman(t *testing.T) {
 	mustDo(t, os.Chtimes(file("usr/share/fixture/touched"), later, later))
 	mustDo(t, os.Chmod(file("usr/share/fixture/chmodded"), 0o600))
 	mustDo(t, os.WriteFile(file("usr/local/bin/unowned"), []byte("x\n"), 0o755))
+	// what the package installed replaced by another type, or pointing
+	// elsewhere; became-link leads to the same contents
+	mustDo(t, os.Remove(file("usr/bin/fixture-repointed")))
+	mustDo(t, os.Symlink("../share/fixture/touched", file("usr/bin/fixture-repointed")))
+	mustDo(t, os.Remove(file("usr/share/fixture/became-link")))
+	mustDo(t, os.Symlink("touched", file("usr/share/fixture/became-link")))
+	mustDo(t, os.Remove(file("usr/share/fixture/became-dir")))
+	mustDo(t, os.Mkdir(file("usr/share/fixture/became-dir"), 0o755))
+	mustDo(t, os.Remove(file("usr/share/fixture-empty")))
+	mustDo(t, os.WriteFile(file("usr/share/fixture-empty"), []byte("x\n"), 0o644))
 
-	wantModified, out := p.ChecksumMismatches()
-	if len(wantModified) != 4 {
-		t.Fatalf("pacman -Qkk does not report the 4 rewritten files as modified (%v):\n%s", wantModified, out)
+	wantModified, out := p.Modified()
+	if len(wantModified) != 8 {
+		t.Fatalf("pacman -Qkk does not report the 4 rewritten files, the repointed symlink and the 3 of another type as modified (%v):\n%s", wantModified, out)
 	}
 
 	problems := &fsroot.Problems{}
@@ -108,12 +133,28 @@ func TestOraclePacman(t *testing.T) {
 	defer fs.Close()
 	s := provenance.New(fs)
 	defer s.Close()
-	paths := []string{"/usr/bin/fixture-link", "/usr/share/fixture", "/usr/local/bin/unowned", "/usr/local/bin", "/var/lib/pacman", "/usr/share/fixture/not-installed"}
+	paths := []string{"/usr/share/fixture-empty", "/usr/share/fixture", "/usr/local/bin/unowned", "/usr/local/bin", "/var/lib/pacman", "/usr/share/fixture/not-installed"}
 	for name := range pacmanFiles {
 		paths = append(paths, "/"+name)
 	}
+	for name := range pacmanLinks {
+		paths = append(paths, "/"+name)
+	}
 	sort.Strings(paths)
+	// a package's file now a directory, or its directory now a file:
+	// pacman -Qo matches the path with a trailing '/' exactly as the
+	// file list has it (src/pacman/query.c query_fileowner appends one
+	// to a directory), so it names no owner, while pacman -Qkk reports
+	// the package's entry altered ("File type mismatch"); provenance
+	// answers as -Qkk does, the package that lists the path, modified
+	retyped := map[string]bool{"/usr/share/fixture/became-dir": true, "/usr/share/fixture-empty": true}
 	for _, path := range paths {
+		if retyped[path] {
+			if o := s.File(path, nil); o.Package != "fixturepkg" || !o.Modified || !wantModified[path] {
+				t.Errorf("%s: provenance %q modified %v; -Qkk modified %v", path, o.Package, o.Modified, wantModified[path])
+			}
+			continue
+		}
 		owner := p.Owner(path)
 		manager := ""
 		if owner != "" {
@@ -132,6 +173,39 @@ func TestOraclePacman(t *testing.T) {
 	}
 	if ps := problems.List(); len(ps) > 0 {
 		t.Errorf("problems %v", ps)
+	}
+}
+
+// TestOraclePacmanNoMtree: with the package's mtree deleted from the
+// database, pacman -Qkk says "fixturepkg: no mtree file" and checks
+// nothing; provenance claims no file modified and records, once, that
+// the package's files cannot be verified.
+func TestOraclePacmanNoMtree(t *testing.T) {
+	p := pacmanoracle.New(t, "")
+	if out, ok := p.Run("-U", buildPacmanPackage(t, p.Dir)); !ok {
+		t.Fatalf("pacman -U:\n%s", out)
+	}
+	mtree := "/var/lib/pacman/local/fixturepkg-1.0-1/mtree"
+	mustDo(t, os.Remove(filepath.Join(p.Path, mtree)))
+	mustDo(t, os.WriteFile(filepath.Join(p.Path, "usr/bin/fixture-tool"), []byte("#!/bin/sh\necho evil\n"), 0o755))
+	if _, out := p.Modified(); !strings.Contains(out, "fixturepkg: no mtree file") {
+		t.Fatalf("pacman -Qkk does not say no mtree file:\n%s", out)
+	}
+	problems := &fsroot.Problems{}
+	fs, err := fsroot.OpenContext(fsroot.WithProblems(context.Background(), problems), p.Path)
+	mustDo(t, err)
+	defer fs.Close()
+	s := provenance.New(fs)
+	defer s.Close()
+	for _, path := range []string{"/usr/bin/fixture-tool", "/usr/share/fixture/rewritten"} {
+		if o := s.File(path, nil); o.Package != "fixturepkg" || o.Modified {
+			t.Errorf("%s: provenance %q modified %v", path, o.Package, o.Modified)
+		}
+	}
+	want := []fsroot.Problem{{Path: mtree, Cause: fsroot.CauseUnverifiable,
+		Detail: "pacman database: fixturepkg has no mtree: its files' checksums cannot be checked (pacman -Qkk: no mtree file)"}}
+	if got := problems.List(); !reflect.DeepEqual(got, want) {
+		t.Errorf("problems %v, want %v", got, want)
 	}
 }
 

@@ -122,19 +122,25 @@ func (p *Root) Owner(path string) string {
 	return strings.TrimSpace(out)
 }
 
-// ChecksumMismatches are the paths (inside the root) of the installed
-// packages' files whose MD5 or SHA-256 pacman -Qkk finds differ from the
-// package's mtree (src/pacman/check.c check_file_cksum: "<pkg>: <path>
-// (SHA256 checksum mismatch)", after "backup file: " for a backup file),
-// and pacman's output.
-func (p *Root) ChecksumMismatches() (map[string]bool, string) {
+// Modified are the paths (inside the root) of the installed packages'
+// files that pacman -Qkk finds altered in what they are or hold, and
+// pacman's output: src/pacman/check.c check_pkg_full reports "<pkg>:
+// <path> (<what>)" (after "backup file: " for a backup file) where <what>
+// is "SHA256 checksum mismatch" (check_file_cksum), "Symlink path
+// mismatch" (check_file_link) or "File type mismatch" (check_file_type).
+// Modification times, sizes and permissions are left out.
+func (p *Root) Modified() (map[string]bool, string) {
 	p.t.Helper()
 	out, _ := p.Run("-Qkk")
 	got := map[string]bool{}
 	for _, l := range strings.Split(out, "\n") {
 		i := strings.Index(l, ": "+p.Path+"/")
 		j := strings.LastIndex(l, " (")
-		if i >= 0 && j > i && strings.HasSuffix(l, " checksum mismatch)") {
+		if i < 0 || j <= i {
+			continue
+		}
+		switch what := l[j+2:]; {
+		case strings.HasSuffix(what, " checksum mismatch)"), what == "Symlink path mismatch)", what == "File type mismatch)":
 			got[l[i+len(": "+p.Path):j]] = true
 		}
 	}

@@ -78,3 +78,23 @@ func TestFixturePackages(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenInclude: an Include whose last element starts with '.'
+// matches hidden files (glob(3); TestOracleIncludeHidden in alpmdb asks
+// pacman-conf), so a HookDir planted in one is listed with its hooks.
+func TestHiddenInclude(t *testing.T) {
+	root := t.TempDir()
+	treefiles.Write(t, root, map[string]string{
+		"etc/pacman.conf":     "[options]\nInclude = /etc/pacman.d/.h*\n",
+		"etc/pacman.d/.hooks": "[options]\nHookDir = /var/tmp/evil/\n",
+		"var/tmp/evil/x.hook": "[Trigger]\nOperation = Install\nType = Package\nTarget = *\n\n[Action]\nWhen = PostTransaction\nExec = /bin/true\n",
+	})
+	rows, err := Rows(context.Background(), root)
+	must(t, err)
+	for _, r := range rows {
+		if r["path"] == "/var/tmp/evil/x.hook" {
+			return
+		}
+	}
+	t.Errorf("no row for /var/tmp/evil/x.hook: %s", dump(rows))
+}

@@ -78,7 +78,7 @@ func TestOraclePacman(t *testing.T) {
 		t.Fatalf("pacman -U failed:\n%s", out)
 	}
 	afterInstall, rows2 := effective(t, p.Path)
-	modified, qkk := p.ChecksumMismatches()
+	modified, qkk := p.Modified()
 	owners := map[string]string{}
 	for _, r := range rows2 {
 		owners[r["path"]] = p.Owner(r["path"])

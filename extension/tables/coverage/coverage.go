@@ -21,7 +21,7 @@ const Name = "pkgpersist_coverage"
 const (
 	Complete    = "complete"    // the table read and evaluated everything it needed
 	Unreadable  = "unreadable"  // pkgpersist could not look (permission, I/O): the result is incomplete
-	Unevaluated = "unevaluated" // something under the root stopped the evaluation (size, time, special files, loops): a finding
+	Unevaluated = "unevaluated" // something under the root stopped the evaluation (size, time, special files, loops, missing checksums): a finding
 )
 
 // Table returns the table, covering the tables tables returns (called at
@@ -29,12 +29,12 @@ const (
 func Table(tables func() []*table.Table) *table.Table {
 	return &table.Table{
 		Name:        Name,
-		Description: "Whether pkgpersist's other tables could read and evaluate everything they needed on the root: one `complete` row per table that could, and otherwise one row per file or directory it could not read (`unreadable`: permission or I/O, so the result is incomplete — run as root) or not evaluate in full (`unevaluated`: a size or time bound, a FIFO or device where a file belongs, a symlink loop — a finding, since an attacker can cause it). It always returns rows: a host that returns none did not run it.",
+		Description: "Whether pkgpersist's other tables could read and evaluate everything they needed on the root: one `complete` row per table that could, and otherwise one row per file or directory it could not read (`unreadable`: permission or I/O, so the result is incomplete — run as root) or not evaluate in full (`unevaluated`: a size or time bound, a FIFO or device where a file belongs, a symlink loop, a package without the checksums its files are checked against — a finding, since an attacker can cause it). It always returns rows: a host that returns none did not run it.",
 		Columns: []table.Column{
 			{Name: "source", Type: table.Text, Description: "The pkgpersist table"},
 			{Name: "path", Type: table.Text, Description: "The file or directory it could not read or evaluate in full, as seen inside the root; `''` on a `complete` row, or when the table as a whole failed"},
 			{Name: "status", Type: table.Text, Description: "`complete`, `unreadable` or `unevaluated`"},
-			{Name: "cause", Type: table.Text, Description: "`permission`, `io`, `limit`, `deadline`, `special`, `loop`, or `error` when the table failed as a whole; `''` on a `complete` row"},
+			{Name: "cause", Type: table.Text, Description: "`permission`, `io`, `unsupported`, `limit`, `deadline`, `special`, `loop`, `unverifiable` (a package's checksums are missing, so its files cannot be checked), or `error` when the table failed as a whole; `''` on a `complete` row"},
 			{Name: "reason", Type: table.Text, Description: "What happened, in one line"},
 			table.RootColumn,
 		},

@@ -58,29 +58,6 @@ func skippedSuffix(name string) string {
 	return ""
 }
 
-// glob expands a pattern whose wildcards are in its last element, as
-// rpmGlob does: matches sorted byte-wise (rpm sets LC_COLLATE=C around its
-// glob), a leading '.' never matched by a wildcard, a pattern without
-// wildcards taken as it is (literal is then true).
-func glob(fs *fsroot.Root, pattern string) (paths []string, literal bool) {
-	dir, base := path.Split(pattern)
-	if !strings.ContainsAny(base, "*?[") {
-		return []string{pattern}, true
-	}
-	names, _ := fs.ReadDir(dir)
-	sort.Strings(names)
-	var out []string
-	for _, n := range names {
-		if strings.HasPrefix(n, ".") && !strings.HasPrefix(base, ".") {
-			continue
-		}
-		if ok, _ := path.Match(base, n); ok {
-			out = append(out, dir+n)
-		}
-	}
-	return out, false
-}
-
 // target is rpm's %{_target}, <cpu>-<os> in lower case: from the root's
 // /etc/rpm/platform when it has one (rpmPlatform: its first line that is
 // not a comment, cpu-vendor-os), else this machine's architecture and

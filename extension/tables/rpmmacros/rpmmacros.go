@@ -109,7 +109,9 @@ func Evaluate(ctx context.Context, fs *fsroot.Root) ([]Macro, []*File, string) {
 			}
 			continue
 		}
-		paths, literal := glob(fs, e.pattern)
+		// rpmGlob is glob(3) with LC_COLLATE=C (byte-wise order); a
+		// pattern that matches nothing is no file
+		paths, literal := fs.Glob(e.pattern)
 		for _, p := range paths {
 			switch k := fs.Kind(p); {
 			case skippedSuffix(p) != "", k == "dir":
