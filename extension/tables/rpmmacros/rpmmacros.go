@@ -343,10 +343,10 @@ func call(body string, i int) string {
 	return ""
 }
 
-// calls lists the built-ins body calls, `%%` being a literal percent
-// sign.
-func calls(body string) []string {
-	var out []string
+// percents lists the positions of the `%` that start a macro in body:
+// `%%` is a literal percent sign and starts none.
+func percents(body string) []int {
+	var out []int
 	for i := 0; i+1 < len(body); i++ {
 		if body[i] != '%' {
 			continue
@@ -355,6 +355,15 @@ func calls(body string) []string {
 			i++
 			continue
 		}
+		out = append(out, i)
+	}
+	return out
+}
+
+// calls lists the built-ins body calls.
+func calls(body string) []string {
+	var out []string
+	for _, i := range percents(body) {
 		if c := call(body, i); c != "" {
 			out = append(out, c)
 		}
@@ -461,17 +470,10 @@ func ShellCommandsWith(body string, m *Macros) []string {
 }
 
 // refs lists the macro names body refers to (%name, %{name}, %{?name…},
-// %{!?name…}), `%%` being a literal percent sign.
+// %{!?name…}).
 func refs(body string) []string {
 	var out []string
-	for i := 0; i+1 < len(body); i++ {
-		if body[i] != '%' {
-			continue
-		}
-		if body[i+1] == '%' {
-			i++
-			continue
-		}
+	for _, i := range percents(body) {
 		j := i + 1
 		if body[j] == '{' {
 			j++
@@ -500,18 +502,13 @@ func ShellCommands(body string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, p := range passes(body) {
-		for i := 0; i+1 < len(p); i++ {
-			if p[i] != '%' {
+		for _, i := range percents(p) {
+			if p[i+1] != '(' {
 				continue
 			}
-			switch p[i+1] {
-			case '%':
-				i++
-			case '(':
-				if end := rpmmacro.MatchChar(p[i+1:], '(', ')'); end > 0 && !seen[p[i+2:i+end]] {
-					seen[p[i+2:i+end]] = true
-					out = append(out, p[i+2:i+end])
-				}
+			if end := rpmmacro.MatchChar(p[i+1:], '(', ')'); end > 0 && !seen[p[i+2:i+end]] {
+				seen[p[i+2:i+end]] = true
+				out = append(out, p[i+2:i+end])
 			}
 		}
 	}
