@@ -1,7 +1,6 @@
 package provenance_test
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
-	"github.com/pkgpersist/pkgpersist/extension/provenance"
 	"github.com/pkgpersist/pkgpersist/test/need"
 	"github.com/pkgpersist/pkgpersist/test/pacmanoracle"
 )
@@ -127,12 +125,7 @@ func TestOraclePacman(t *testing.T) {
 		t.Fatalf("pacman -Qkk does not report the 4 rewritten files, the repointed symlink and the 3 of another type as modified (%v):\n%s", wantModified, out)
 	}
 
-	problems := &fsroot.Problems{}
-	fs, err := fsroot.OpenContext(fsroot.WithProblems(context.Background(), problems), root)
-	mustDo(t, err)
-	defer fs.Close()
-	s := provenance.New(fs)
-	defer s.Close()
+	s, fs, problems := openSource(t, root)
 	paths := []string{"/usr/share/fixture-empty", "/usr/share/fixture", "/usr/local/bin/unowned", "/usr/local/bin", "/var/lib/pacman", "/usr/share/fixture/not-installed"}
 	for name := range pacmanFiles {
 		paths = append(paths, "/"+name)
@@ -191,12 +184,7 @@ func TestOraclePacmanNoMtree(t *testing.T) {
 	if _, out := p.Modified(); !strings.Contains(out, "fixturepkg: no mtree file") {
 		t.Fatalf("pacman -Qkk does not say no mtree file:\n%s", out)
 	}
-	problems := &fsroot.Problems{}
-	fs, err := fsroot.OpenContext(fsroot.WithProblems(context.Background(), problems), p.Path)
-	mustDo(t, err)
-	defer fs.Close()
-	s := provenance.New(fs)
-	defer s.Close()
+	s, _, problems := openSource(t, p.Path)
 	for _, path := range []string{"/usr/bin/fixture-tool", "/usr/share/fixture/rewritten"} {
 		if o := s.File(path, nil); o.Package != "fixturepkg" || o.Modified {
 			t.Errorf("%s: provenance %q modified %v", path, o.Package, o.Modified)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pkgpersist/pkgpersist/extension/alpmdb"
 	"github.com/pkgpersist/pkgpersist/extension/apkdb"
+	"github.com/pkgpersist/pkgpersist/extension/canonpath"
 	"github.com/pkgpersist/pkgpersist/extension/dbcache"
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
@@ -58,6 +59,9 @@ type Source struct {
 	apk   *apkdb.DB
 	alpm  *alpmdb.DB
 	cache map[string]Of
+	// names resolves the directories of paths no package lists by the
+	// name asked (nil until one is needed)
+	names *canonpath.Resolver
 }
 
 // New returns a Source reading through fs.
@@ -91,27 +95,102 @@ func dpkgDB(run context.Context, fs *fsroot.Root) *dpkgdb.DB {
 
 // Prefetch tells the package database which paths will be asked about,
 // so that it reads its file lists once for all of them.
-func (s *Source) Prefetch(paths []string) { s.dpkg.Prefetch(paths) }
+func (s *Source) Prefetch(paths []string) {
+	all := paths
+	for _, p := range paths {
+		all = append(all, s.otherNames(p)...)
+	}
+	s.dpkg.Prefetch(all)
+}
 
 // PrefetchMatching tells the package database that the paths asked about
 // will be those match accepts, so that it reads its file lists once for
 // all of them, whichever they are.
-func (s *Source) PrefetchMatching(match func(string) bool) { s.dpkg.PrefetchMatching(match) }
+func (s *Source) PrefetchMatching(match func(string) bool) {
+	names := s.resolver()
+	if len(names.Links()) == 0 {
+		s.dpkg.PrefetchMatching(match)
+		return
+	}
+	// a listed path counts too when match accepts its name through a
+	// top-level link, the other name owner asks for
+	s.dpkg.PrefetchMatching(func(p string) bool {
+		if match(p) {
+			return true
+		}
+		for _, q := range names.Swapped(p) {
+			if match(q) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func (s *Source) resolver() *canonpath.Resolver {
+	if s.names == nil {
+		s.names = canonpath.New(s.fs)
+	}
+	return s.names
+}
+
+// otherNames are the names other than p a package database may list the
+// file p under: p with its directory resolved inside the root, and that
+// path's names through the root's top-level links (/usr/lib/x is /lib/x
+// when /lib -> usr/lib). Each directory is resolved once.
+func (s *Source) otherNames(p string) []string {
+	names := s.resolver()
+	canon, err := names.File(p)
+	if err != nil {
+		// a loop or an unreadable directory: no other name is known
+		return nil
+	}
+	var out []string
+	if canon != p {
+		out = append(out, canon)
+	}
+	for _, a := range names.Aliases(canon) {
+		if a != p {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // owner asks dpkg's database, then rpm's, apk's and pacman's; d are the
-// file's digests (nil when its contents are unknown).
+// file's digests (nil when its contents are unknown). When none lists the
+// path as asked, they are asked again for its other names (otherNames):
+// the package that lists the file under any of them puts it where path
+// is when installed into this root. pacman -Qo matches the path with its
+// directory resolved (src/pacman/query.c query_fileowner, lrealpath), rpm
+// -qf by the directory's identity (lib/fprint.c), both through a link in
+// either direction; dpkg -S matches the name literally, and the owner
+// found here is the one whose unpacking wrote the file.
 func (s *Source) owner(path string, d *fsroot.Digests) (pkg, manager string, modified bool) {
-	if o := s.dpkg.Lookup(path, func() string { return s.digest(path, d, 1) }); o.Package != "" {
+	if pkg, manager, modified = s.listedAs(path, path, d); pkg != "" {
+		return pkg, manager, modified
+	}
+	for _, name := range s.otherNames(path) {
+		if pkg, manager, modified = s.listedAs(name, path, d); pkg != "" {
+			return pkg, manager, modified
+		}
+	}
+	return "", "", false
+}
+
+// listedAs asks the databases for the file path under name.
+func (s *Source) listedAs(name, path string, d *fsroot.Digests) (pkg, manager string, modified bool) {
+	if o := s.dpkg.Lookup(name, func() string { return s.digest(path, d, 1) }); o.Package != "" {
 		return o.Package, "dpkg", o.Modified
 	}
-	if o := s.rpm.Lookup(path, func(algo int32) string { return s.digest(path, d, algo) }); o.Package != "" {
+	if o := s.rpm.Lookup(name, func(algo int32) string { return s.digest(path, d, algo) }); o.Package != "" {
 		return o.Package, "rpm", o.Modified
 	}
 	named := func(alg string) string { return s.namedDigest(path, d, alg) }
-	if o := s.apk.Lookup(path, named); o.Package != "" {
+	if o := s.apk.Lookup(name, named); o.Package != "" {
 		return o.Package, "apk", o.Modified
 	}
-	if o := s.alpm.Lookup(path, named); o.Package != "" {
+	if o := s.alpm.Lookup(name, named); o.Package != "" {
 		return o.Package, "pacman", o.Modified
 	}
 	return "", "", false

@@ -2,23 +2,19 @@ package hooktargets
 
 import (
 	"context"
-	"errors"
 	"io"
-	"io/fs"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 
+	"github.com/pkgpersist/pkgpersist/extension/canonpath"
 	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/provenance"
 	"github.com/pkgpersist/pkgpersist/extension/shellcmd"
 )
 
 const (
-	// maxHops is Linux's bound on symlinks followed in one lookup.
-	maxHops = 40
 	// maxShebang is Linux's bound on #! interpreters nested
 	// (BINPRM_MAX_RECURSION).
 	maxShebang = 4
@@ -56,20 +52,12 @@ func (t *target) note(s string) {
 }
 
 type resolver struct {
-	ctx     context.Context // bounds the reading of targets
-	fs      *fsroot.Root
-	prov    *provenance.Source
-	aliases [][2]string // a top-level link and the directory it names
-	sh      *shellcmd.Dialect
-	facts   map[string]facts // by resolved path
-	// dirs are the directories canonDir resolved: the hooks of a
-	// configuration name the same few directories thousands of times
-	dirs map[string]canonical
-}
-
-type canonical struct {
-	dir string
-	err error
+	ctx   context.Context // bounds the reading of targets
+	fs    *fsroot.Root
+	prov  *provenance.Source
+	names *canonpath.Resolver
+	sh    *shellcmd.Dialect
+	facts map[string]facts // by resolved path
 }
 
 // facts are an existing target's provenance, and what kept it from being
@@ -80,9 +68,7 @@ type facts struct {
 }
 
 func newResolver(ctx context.Context, root *fsroot.Root) *resolver {
-	r := &resolver{ctx: ctx, fs: root, prov: provenance.Cached(ctx, root), facts: map[string]facts{}, dirs: map[string]canonical{}}
-	r.aliases = r.topAliases()
-	return r
+	return &resolver{ctx: ctx, fs: root, prov: provenance.Cached(ctx, root), names: canonpath.New(root), facts: map[string]facts{}}
 }
 
 func (r *resolver) close() { r.prov.Close() }
@@ -92,121 +78,12 @@ func (r *resolver) close() { r.prov.Close() }
 func (r *resolver) shDialect() shellcmd.Dialect {
 	if r.sh == nil {
 		d := shellcmd.Sh
-		if c := r.chain("/bin/sh"); c.kind == "file" && strings.HasPrefix(path.Base(c.canonical), "bash") {
+		if c := r.names.Chain("/bin/sh"); c.Kind == "file" && strings.HasPrefix(path.Base(c.Canonical), "bash") {
 			d = shellcmd.Bash
 		}
 		r.sh = &d
 	}
 	return *r.sh
-}
-
-// topAliases lists the root's top-level symlinks to directories
-// (merged /usr: /bin -> usr/bin), under whose names a package database
-// may list a file.
-func (r *resolver) topAliases() [][2]string {
-	ents, _ := r.fs.ReadDirEntries("/")
-	var out [][2]string
-	for _, e := range ents {
-		if e.Type()&fs.ModeSymlink == 0 {
-			continue
-		}
-		link := "/" + e.Name()
-		c := r.chain(link)
-		if c.kind == "dir" && c.canonical != link {
-			out = append(out, [2]string{link, c.canonical})
-		}
-	}
-	return out
-}
-
-// aliasesOf names p through the top-level links.
-func (r *resolver) aliasesOf(p string) []string {
-	var out []string
-	for _, a := range r.aliases {
-		if strings.HasPrefix(p, a[1]+"/") {
-			out = append(out, a[0]+p[len(a[1]):])
-		}
-	}
-	return out
-}
-
-// walk is a path followed link by link inside the root.
-type walk struct {
-	lastHop   string // the last name, a link no more (its directories may be)
-	canonical string // with every link resolved
-	kind      string // "file", "dir", "fifo", "device", "socket", "" when missing
-	err       error  // a loop, or an error other than a missing file
-}
-
-var errLoop = errors.New("symlink loop (more than 40 links)")
-
-// chain follows p as the kernel does: each link's target is read inside
-// the root, relative ones from the link's real directory.
-func (r *resolver) chain(p string) walk {
-	cur := path.Clean("/" + p)
-	for hops := 0; ; hops++ {
-		if hops > maxHops {
-			return walk{lastHop: cur, err: errLoop}
-		}
-		dir, err := r.canonDir(path.Dir(cur))
-		if err != nil {
-			return walk{lastHop: cur, canonical: path.Join(dir, path.Base(cur)), err: err}
-		}
-		base := path.Base(cur)
-		canon := path.Join(dir, base)
-		if cur == "/" {
-			return walk{lastHop: cur, canonical: "/", kind: "dir"}
-		}
-		fi, err := r.fs.Lstat(canon)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
-			return walk{lastHop: cur, canonical: canon}
-		case err != nil:
-			return walk{lastHop: cur, canonical: canon, err: err}
-		case fi.Mode()&fs.ModeSymlink != 0:
-			link, err := r.fs.Readlink(canon)
-			if err != nil {
-				return walk{lastHop: cur, canonical: canon, err: err}
-			}
-			if path.IsAbs(link) {
-				cur = path.Clean(link)
-			} else {
-				cur = path.Join(dir, link)
-			}
-			continue
-		}
-		return walk{lastHop: cur, canonical: canon, kind: r.fs.Kind(canon)}
-	}
-}
-
-// canonDir is a directory's name inside the root with every link on its
-// way resolved, as the kernel resolves it (no host path is used). Where
-// the directory does not exist, its deepest existing ancestor is resolved
-// and the rest kept as written.
-func (r *resolver) canonDir(dir string) (string, error) {
-	dir = path.Clean("/" + dir)
-	c, ok := r.dirs[dir]
-	if !ok {
-		c.dir, c.err = r.realDir(dir)
-		r.dirs[dir] = c
-	}
-	return c.dir, c.err
-}
-
-// realDir is canonDir without the memory of what it resolved.
-func (r *resolver) realDir(dir string) (string, error) {
-	rest := ""
-	for {
-		canon, err := r.fs.Realpath(dir)
-		switch {
-		case err == nil:
-			return path.Join(canon, rest), nil
-		case !errors.Is(err, fs.ErrNotExist) || dir == "/":
-			return path.Join(dir, rest), err
-		}
-		rest = path.Join(path.Base(dir), rest)
-		dir = path.Dir(dir)
-	}
 }
 
 // resolve finds the files of one program; depth counts #! levels; dirs
@@ -255,24 +132,24 @@ func runsFile(how string) bool {
 // file fills in what p is.
 func (r *resolver) file(t *target, p string) {
 	t.path = p
-	c := r.chain(p)
-	t.resolved = c.canonical
-	t.cands = uniq(append(append([]string{c.canonical, c.lastHop, p}, r.aliasesOf(c.canonical)...), r.aliasesOf(c.lastHop)...))
+	c := r.names.Chain(p)
+	t.resolved = c.Canonical
+	t.cands = uniq(append(append([]string{c.Canonical, c.LastHop, p}, r.names.Aliases(c.Canonical)...), r.names.Aliases(c.LastHop)...))
 	switch {
-	case c.err != nil:
-		t.note("cannot be followed: " + c.err.Error())
-	case c.kind == "":
+	case c.Err != nil:
+		t.note("cannot be followed: " + c.Err.Error())
+	case c.Kind == "":
 		t.note("does not exist in the root")
-	case c.kind == "file":
+	case c.Kind == "file":
 		t.exists = true
-		t.cands = uniq(append(append([]string{c.canonical, c.lastHop}, r.aliasesOf(c.canonical)...), r.aliasesOf(c.lastHop)...))
-		if f, err := r.fs.Describe(c.canonical, nil); err == nil && !executable(f.Mode) && runsFile(t.x.How) {
+		t.cands = uniq(append(append([]string{c.Canonical, c.LastHop}, r.names.Aliases(c.Canonical)...), r.names.Aliases(c.LastHop)...))
+		if f, err := r.fs.Describe(c.Canonical, nil); err == nil && !executable(f.Mode) && runsFile(t.x.How) {
 			t.note("not executable (mode " + f.Mode + "): executing it fails")
 		}
-	case c.kind == "dir":
+	case c.Kind == "dir":
 		t.note("is a directory: cannot be executed")
 	default:
-		t.note("is a " + kindName(c.kind) + ": cannot be executed")
+		t.note("is a " + kindName(c.Kind) + ": cannot be executed")
 	}
 }
 
@@ -321,7 +198,7 @@ func (r *resolver) lookPath(t *target) {
 		switch {
 		case found == "":
 			found = cand
-		case shadowed == "" && r.chain(cand).canonical != r.chain(found).canonical:
+		case shadowed == "" && r.names.Chain(cand).Canonical != r.names.Chain(found).Canonical:
 			// the same file through /bin -> usr/bin is no second one
 			shadowed = cand
 		}
