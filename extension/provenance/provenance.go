@@ -9,6 +9,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"hash"
+	"slices"
 	"strconv"
 
 	"github.com/pkgpersist/pkgpersist/extension/alpmdb"
@@ -371,6 +372,25 @@ func Rows(ctx context.Context, fs *fsroot.Root, columns []table.Column, items []
 		rows[i] = it.Row
 	}
 	return rows, nil
+}
+
+// RootRows are the rows of one root of a table whose every row is of a
+// file: items evaluates the root, opened here, reading its files within
+// rctx (table.OpenRoot), and Rows completes them with the provenance
+// columns among columns (the table's).
+func RootRows(ctx context.Context, root string, columns []table.Column, items func(rctx context.Context, fs *fsroot.Root) []Item) ([]table.Row, error) {
+	fs, rctx, done, err := table.OpenRoot(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return Rows(ctx, fs, columns, items(rctx, fs))
+}
+
+// FileColumns are the columns of a table whose rows are of files: its
+// own, then the provenance columns of "of" (Columns), then the root.
+func FileColumns(own []table.Column, of string, size bool) []table.Column {
+	return slices.Concat(own, Columns(of, size), []table.Column{table.RootColumn})
 }
 
 // Columns are the provenance columns a table declares, describing "of"

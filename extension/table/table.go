@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 )
 
 // Type is an osquery column type.
@@ -387,6 +389,21 @@ func Reading(ctx context.Context) (context.Context, context.CancelFunc) {
 		return context.WithCancel(ctx)
 	}
 	return context.WithDeadline(ctx, time.Now().Add(time.Until(d)*3/4))
+}
+
+// OpenRoot opens root for one table generation (fsroot.OpenContext) and
+// returns it with the context for reading its files (Reading); done
+// releases both.
+func OpenRoot(ctx context.Context, root string) (fs *fsroot.Root, rctx context.Context, done func(), err error) {
+	fs, err = fsroot.OpenContext(ctx, root)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rctx, cancel := Reading(ctx)
+	return fs, rctx, func() {
+		cancel()
+		fs.Close()
+	}, nil
 }
 
 // Check returns the context's error, for loops that poll it.

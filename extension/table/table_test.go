@@ -1,8 +1,10 @@
 package table
 
 import (
+	"context"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestRootsTakeOnlyEquality(t *testing.T) {
@@ -25,5 +27,34 @@ func TestRootsTakeOnlyEquality(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestOpenRootReleases: the reading context ends with done, within the
+// caller's; a root that cannot be opened is an error, with nothing to
+// release.
+func TestOpenRootReleases(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	fs, rctx, done, err := OpenRoot(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.Kind("/") != "dir" {
+		t.Errorf("root kind %q, want dir", fs.Kind("/"))
+	}
+	want := time.Now().Add(time.Hour * 3 / 4)
+	if d, ok := rctx.Deadline(); !ok || d.Before(want.Add(-time.Minute)) || d.After(want.Add(time.Minute)) {
+		t.Errorf("reading deadline %v (%v), want about %v: three quarters of the caller's time", d, ok, want)
+	}
+	if rctx.Err() != nil {
+		t.Fatal("reading context ended before done")
+	}
+	done()
+	if rctx.Err() == nil {
+		t.Error("reading context still open after done")
+	}
+	if _, _, _, err := OpenRoot(ctx, t.TempDir()+"/missing"); err == nil {
+		t.Error("a missing root opened")
 	}
 }

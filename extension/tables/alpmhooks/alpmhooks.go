@@ -32,7 +32,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "alpm_hooks",
 		Description: "Every file in pacman's hook directories (/usr/share/libalpm/hooks, then pacman.conf's HookDir, default /etc/pacman.d/hooks), with whether libalpm runs it as a hook on a matching transaction, its command, when and on what it runs, and why not: overridden by a same-named file of a later directory, masked (a symlink to /dev/null or a hook without triggers), invalid, or not a .hook file.",
-		Columns: append([]table.Column{
+		Columns: provenance.FileColumns([]table.Column{
 			{Name: "name", Type: table.Text, Description: "The file name; hooks run in the order of their names without `.hook`, and a same-named file of a later directory overrides"},
 			{Name: "path", Type: table.Text, Description: "The file, as seen inside the root"},
 			{Name: "hook_dir", Type: table.Text, Description: "The hook directory it is in"},
@@ -45,9 +45,7 @@ func Table() *table.Table {
 			{Name: "needs_targets", Type: table.Integer, Description: "1 when NeedsTargets is set: the matched targets are written to the command's stdin"},
 			{Name: "description", Type: table.Text, Description: "The Description pacman prints when it runs the hook"},
 			{Name: "reason", Type: table.Text, Description: "Why it does not run (`''` when effective)"},
-		}, append(provenance.Columns("the hook file", true),
-			table.RootColumn,
-		)...),
+		}, "the hook file", true),
 		Generate: table.PerRoot(Rows),
 	}
 }
@@ -283,32 +281,25 @@ const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b785
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	hooks := Evaluate(ctx, fs)
-	items := make([]provenance.Item, len(hooks))
-	for i, h := range hooks {
-		row := table.Row{"name": h.Name, "path": h.Path, "hook_dir": h.Dir, "effective": table.Bool(h.Effective),
-			"when": "", "exec": "", "triggers": "", "depends": "", "abort_on_fail": "0", "needs_targets": "0",
-			"description": "", "reason": h.Reason, "root": root}
-		if k := h.Hook; k != nil {
-			row["when"], row["description"] = k.When, k.Description
-			row["triggers"], row["depends"] = jsonText(k.Triggers, "[]"), jsonText(k.Depends, "[]")
-			if k.ExecSet {
-				row["exec"] = h.Command()
+	return provenance.RootRows(ctx, root, Table().Columns, func(_ context.Context, fs *fsroot.Root) []provenance.Item {
+		hooks := Evaluate(ctx, fs)
+		items := make([]provenance.Item, len(hooks))
+		for i, h := range hooks {
+			row := table.Row{"name": h.Name, "path": h.Path, "hook_dir": h.Dir, "effective": table.Bool(h.Effective),
+				"when": "", "exec": "", "triggers": "", "depends": "", "abort_on_fail": "0", "needs_targets": "0",
+				"description": "", "reason": h.Reason, "root": root}
+			if k := h.Hook; k != nil {
+				row["when"], row["description"] = k.When, k.Description
+				row["triggers"], row["depends"] = jsonText(k.Triggers, "[]"), jsonText(k.Depends, "[]")
+				if k.ExecSet {
+					row["exec"] = h.Command()
+				}
+				row["abort_on_fail"], row["needs_targets"] = table.Bool(k.AbortOnFail), table.Bool(k.NeedsTargets)
 			}
-			row["abort_on_fail"], row["needs_targets"] = table.Bool(k.AbortOnFail), table.Bool(k.NeedsTargets)
+			items[i] = provenance.Item{Path: h.Path, Digests: h.digests, Unread: h.unread, Facts: h.facts, Row: row}
 		}
-		items[i] = provenance.Item{Path: h.Path, Digests: h.digests, Unread: h.unread, Facts: h.facts, Row: row}
-	}
-	rows, err := provenance.Rows(ctx, fs, Table().Columns, items)
-	if err != nil {
-		return nil, err
-	}
-	return rows, nil
+		return items
+	})
 }
 
 // Command is the hook's Exec as the exec column shows it: a JSON array

@@ -32,7 +32,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "apk_hooks",
 		Description: "What Alpine's apk runs around every commit: each file of `/etc/apk/commit_hooks.d` (and, for apk-tools 3, `/lib/apk/commit_hooks.d`), run as `<hook> pre-commit` before and `<hook> post-commit` after the changes, and each installed package's trigger script with the directory globs that fire it; entries apk skips or cannot run are rows with runs = 0 and the reason. For a trigger row `package` is the package the trigger belongs to and the file columns describe the scripts archive that holds it.",
-		Columns: append([]table.Column{
+		Columns: provenance.FileColumns([]table.Column{
 			{Name: "kind", Type: table.Text, Description: "`commit_hook` or `trigger`"},
 			{Name: "name", Type: table.Text, Description: "The hook's file name, or the trigger's package"},
 			{Name: "path", Type: table.Text, Description: "The hook file, or the scripts archive holding the trigger script, as seen inside the root"},
@@ -43,9 +43,7 @@ func Table() *table.Table {
 			{Name: "script_sha256", Type: table.Text, Description: "SHA-256 of the trigger script"},
 			{Name: "runs", Type: table.Integer, Description: "1 when apk runs it on a commit (triggers: when a commit changes a matching directory)"},
 			{Name: "reason", Type: table.Text, Description: "Why it does not run, or what else it does: a hidden name, a file execve refuses (which, at pre-commit, aborts every apk commit), a name an /etc hook hides, a trigger without a script"},
-		}, append(provenance.Columns("the file", true),
-			table.RootColumn,
-		)...),
+		}, "the file", true),
 		Generate: table.PerRoot(Rows),
 	}
 }
@@ -344,22 +342,18 @@ func report(fs *fsroot.Root, name string, err error) {
 
 // Rows evaluates one root and adds provenance.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
-	entries := Evaluate(rctx, fs)
-	items := make([]provenance.Item, len(entries))
-	for i, e := range entries {
-		items[i] = provenance.Item{Path: e.Path, Digests: e.digests, Unread: e.unread, Row: table.Row{
-			"kind": e.Kind, "name": e.Name, "path": e.Path, "position": strconv.Itoa(e.Position),
-			"stages": e.Stages, "triggers": strings.Join(e.Triggers, " "), "script": e.Script,
-			"script_sha256": e.ScriptSH, "runs": table.Bool(e.Runs), "reason": e.Reason, "root": root}}
-	}
-	rows, err := provenance.Rows(ctx, fs, Table().Columns, items)
+	var entries []Entry
+	rows, err := provenance.RootRows(ctx, root, Table().Columns, func(rctx context.Context, fs *fsroot.Root) []provenance.Item {
+		entries = Evaluate(rctx, fs)
+		items := make([]provenance.Item, len(entries))
+		for i, e := range entries {
+			items[i] = provenance.Item{Path: e.Path, Digests: e.digests, Unread: e.unread, Row: table.Row{
+				"kind": e.Kind, "name": e.Name, "path": e.Path, "position": strconv.Itoa(e.Position),
+				"stages": e.Stages, "triggers": strings.Join(e.Triggers, " "), "script": e.Script,
+				"script_sha256": e.ScriptSH, "runs": table.Bool(e.Runs), "reason": e.Reason, "root": root}}
+		}
+		return items
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "apt_hooks",
 		Description: "Every command APT runs on the host's behalf (update and dpkg hooks, proxy auto-detection, binary overrides, dpkg invoke options), resolved as APT resolves its configuration; entries APT does not run are rows with active = 0 and the reason.",
-		Columns: append([]table.Column{
+		Columns: append(provenance.FileColumns([]table.Column{
 			{Name: "hook", Type: table.Text, Description: "Configuration key whose entries APT runs, e.g. `DPkg::Post-Invoke`; a `Binary::<name>::` scope is kept, e.g. `Binary::apt::DPkg::Post-Invoke`; empty for a file that could not be read or parsed"},
 			{Name: "name", Type: table.Text, Description: "The entry's tag below the hook key (`''` for an anonymous `::` entry, or for a scalar setting)"},
 			{Name: "position", Type: table.Integer, Description: "Order in which APT runs it among the hook's entries (0-based); -1 when APT does not run it"},
@@ -28,10 +28,7 @@ func Table() *table.Table {
 			{Name: "reason", Type: table.Text, Description: "Why it is not active: file ignored by APT (and the rule), replaced or removed by `#clear` (at file:line), empty value, scalar value with no list, grandchild entry, a configuration error that stops APT (`apt runs nothing: …`)…"},
 			{Name: "path", Type: table.Text, Description: "File that defines it, as seen inside the root"},
 			{Name: "line", Type: table.Integer, Description: "Line of the file where the entry ends"},
-		}, append(provenance.Columns("the file", false),
-			table.RootColumn,
-			ConfigColumn,
-		)...),
+		}, "the file", false), ConfigColumn),
 		Generate: func(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
 			return PerConfig(func(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
 				return rows(ctx, root, aptConfig, q.Uses)
@@ -86,13 +83,11 @@ func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
 // rows is Rows with the columns a statement reads: the provenance of the
 // files is looked up only when it reads some of it.
 func rows(ctx context.Context, root, aptConfig string, uses func(column string) bool) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
+	fs, rctx, done, err := table.OpenRoot(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
+	defer done()
 	res := aptconf.Load(fs, aptConfig, func() error { return table.Check(rctx) })
 	entries := Evaluate(res, fs)
 	for _, f := range res.Files {

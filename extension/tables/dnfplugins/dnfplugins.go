@@ -41,7 +41,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "dnf_plugins",
 		Description: "Every plugin DNF 4 or DNF 5 finds on its plugin path or is configured to load, with whether DNF imports the module, instantiates the plugin, and why not; modules in dnf-plugins directories DNF does not use are rows too.",
-		Columns: append([]table.Column{
+		Columns: provenance.FileColumns([]table.Column{
 			{Name: "name", Type: table.Text, Description: "The plugin's name as DNF reports it (the `name` attribute of each direct `dnf.Plugin` subclass; a module may define several); `''` for a module that defines none"},
 			{Name: "manager", Type: table.Text, Description: "`dnf` (DNF 4) or `dnf5`"},
 			{Name: "path", Type: table.Text, Description: "The plugin module or shared object, as seen inside the root"},
@@ -51,9 +51,7 @@ func Table() *table.Table {
 			{Name: "imported", Type: table.Integer, Description: "1 when DNF imports or loads the module at start; DNF 4 imports every module on its path before it looks at `enabled`, so module-level code runs even for a disabled plugin"},
 			{Name: "calls", Type: table.Text, Description: pyscan.CallsDescription},
 			{Name: "reason", Type: table.Text, Description: "Why it is not enabled, or not imported; for a plugin class defined on a condition the module's code cannot settle statically, which condition"},
-		}, append(provenance.Columns("the module", true),
-			table.RootColumn,
-		)...),
+		}, "the module", true),
 		Generate: table.PerRoot(Rows),
 	}
 }
@@ -83,18 +81,15 @@ func readINI(fs *fsroot.Root, name string) (*ini.File, string) {
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	plugins := Evaluate(ctx, fs)
-	items := make([]provenance.Item, len(plugins))
-	for i, p := range plugins {
-		items[i] = provenance.Item{Path: p.Path, Digests: p.digests, Unread: p.unread, Row: table.Row{
-			"name": p.Name, "manager": p.Manager, "path": p.Path, "plugin_dir": p.PluginDir,
-			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
-			"calls": pyscan.CallLines(p.Calls), "reason": p.Reason, "root": root}}
-	}
-	return provenance.Rows(ctx, fs, Table().Columns, items)
+	return provenance.RootRows(ctx, root, Table().Columns, func(_ context.Context, fs *fsroot.Root) []provenance.Item {
+		plugins := Evaluate(ctx, fs)
+		items := make([]provenance.Item, len(plugins))
+		for i, p := range plugins {
+			items[i] = provenance.Item{Path: p.Path, Digests: p.digests, Unread: p.unread, Row: table.Row{
+				"name": p.Name, "manager": p.Manager, "path": p.Path, "plugin_dir": p.PluginDir,
+				"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
+				"calls": pyscan.CallLines(p.Calls), "reason": p.Reason, "root": root}}
+		}
+		return items
+	})
 }

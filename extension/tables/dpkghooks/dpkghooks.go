@@ -29,7 +29,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "dpkg_hooks",
 		Description: "Commands dpkg runs on every package operation (`pre-invoke`, `post-invoke`, `status-logger`) from `/etc/dpkg/dpkg.cfg.d/*`, `/etc/dpkg/dpkg.cfg` and root's `~/.dpkg.cfg`, read as dpkg reads them; hooks in files dpkg skips, or that a configuration error keeps from running, are rows with active = 0 and the reason.",
-		Columns: append([]table.Column{
+		Columns: provenance.FileColumns([]table.Column{
 			{Name: "hook", Type: table.Text, Description: "`pre-invoke`, `post-invoke` or `status-logger`; empty for a row that reports a file problem"},
 			{Name: "command", Type: table.Text, Description: "The command dpkg runs with `sh -c`, quotes stripped as dpkg strips them"},
 			{Name: "position", Type: table.Integer, Description: "Order in which dpkg runs it among the hooks of its kind (0-based); -1 when it does not run"},
@@ -37,9 +37,7 @@ func Table() *table.Table {
 			{Name: "reason", Type: table.Text, Description: "Why it is not active: file name dpkg skips, a configuration error that stops dpkg (`dpkg runs nothing: …`)…"},
 			{Name: "path", Type: table.Text, Description: "File that defines it, as seen inside the root"},
 			{Name: "line", Type: table.Integer, Description: "Line of the file (dpkg's count: a line over 1023 bytes counts as several)"},
-		}, append(provenance.Columns("the file", false),
-			table.RootColumn,
-		)...),
+		}, "the file", false),
 		Generate: table.PerRoot(Rows),
 	}
 }
@@ -184,20 +182,15 @@ func parseFile(fs *fsroot.Root, p string, stop func() error) (parsed, error) {
 
 // Rows evaluates one root and adds provenance.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
-	hooks := Evaluate(rctx, fs)
-	items := make([]provenance.Item, len(hooks))
-	for i, h := range hooks {
-		items[i] = provenance.Item{Path: h.Path, Digests: h.digests, Unread: h.unread, Row: table.Row{
-			"hook": h.Hook, "command": h.Command, "position": strconv.Itoa(h.Position),
-			"active": table.Bool(h.Active), "reason": h.Reason, "path": h.Path,
-			"line": strconv.Itoa(h.Line), "root": root}}
-	}
-	return provenance.Rows(ctx, fs, Table().Columns, items)
+	return provenance.RootRows(ctx, root, Table().Columns, func(rctx context.Context, fs *fsroot.Root) []provenance.Item {
+		hooks := Evaluate(rctx, fs)
+		items := make([]provenance.Item, len(hooks))
+		for i, h := range hooks {
+			items[i] = provenance.Item{Path: h.Path, Digests: h.digests, Unread: h.unread, Row: table.Row{
+				"hook": h.Hook, "command": h.Command, "position": strconv.Itoa(h.Position),
+				"active": table.Bool(h.Active), "reason": h.Reason, "path": h.Path,
+				"line": strconv.Itoa(h.Line), "root": root}}
+		}
+		return items
+	})
 }

@@ -48,7 +48,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "hook_targets",
 		Description: "Every file a hook, action or plugin makes run, one row per program: the command words of each command of apt_hooks, dpkg_hooks and package_manager_actions (through wrappers, `sh -c` strings, interpreters' scripts and #! lines), each dnf_plugins and yum_plugins module with the literal commands it runs (its `calls`), the Exec of each alpm_hooks hook (execv in the root: no shell, no PATH search), each apk_hooks commit hook and zypp_plugins plugin or subcommand (the file itself, executed; a service plugin through `/bin/sh -c`), each `%( … )` shell expansion of an rpm_macros value (`/bin/sh -c`, macros in it expanded first) and each rpm_plugins shared object, resolved inside the root as the shell and the package manager resolve them (PATH, symlinks), with the provenance of the file; builtins and words known only at run time are rows with the reason. Not covered: apk trigger scripts (kept in apk's scripts archive, not a file of the root, as package scripts of the other managers) and rpm's embedded Lua (`%{lua: …}`, run inside rpm).",
-		Columns: append([]table.Column{
+		Columns: append(provenance.FileColumns([]table.Column{
 			{Name: "source_table", Type: table.Text, Description: "The table the hook comes from: `apt_hooks`, `dpkg_hooks`, `package_manager_actions`, `dnf_plugins`, `yum_plugins`, `alpm_hooks`, `apk_hooks`, `zypp_plugins`, `rpm_macros` or `rpm_plugins`"},
 			{Name: "manager", Type: table.Text, Description: "`apt`, `dpkg`, `dnf`, `dnf5`, `yum`, `pacman`, `apk`, `zypper` or `rpm`"},
 			{Name: "hook", Type: table.Text, Description: "The hook key (`DPkg::Post-Invoke`), dpkg hook (`post-invoke`), action trigger (`in`, `post_transaction:in`), plugin name (dnf, yum, rpm), pacman or apk hook file name, zypp plugin as `<kind>:<name>` (`commit:backup.sh`, `subcommand:backup`), or rpm macro name"},
@@ -65,10 +65,7 @@ func Table() *table.Table {
 			{Name: "target_exists", Type: table.Integer, Description: "1 when the target is a regular file in the root"},
 			{Name: "reason", Type: table.Text, Description: "Why there is no file, or what is odd about it: builtin, not found on PATH, only known at run time, a directory, a FIFO, a symlink loop, not executable, shadows a later PATH entry, syntax error…"},
 			{Name: "fetches", Type: table.Text, Description: "The download or network connection whose data this program runs as code (`curl … | sh`, `bash -i >& /dev/tcp/…`, `sh -c \"$(wget …)\"`); `''` for none"},
-		}, append(provenance.Columns("the target", true),
-			table.RootColumn,
-			apthooks.ConfigColumn,
-		)...),
+		}, "the target", true), apthooks.ConfigColumn),
 		Generate: apthooks.PerConfig(Rows),
 	}
 }
@@ -301,13 +298,11 @@ func aptDir(hook string) string {
 
 // Rows evaluates the root, as APT would with APT_CONFIG naming aptConfig.
 func Rows(ctx context.Context, root, aptConfig string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
+	fs, rctx, done, err := table.OpenRoot(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
+	defer done()
 	srcs, err := Sources(rctx, fs, aptConfig)
 	if err != nil {
 		return nil, err

@@ -94,13 +94,11 @@ type key struct{ name, version string }
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root, admindir string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
+	fs, rctx, done, err := table.OpenRoot(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
+	defer done()
 	stop := func() error { return table.Check(rctx) }
 	admindir = path.Clean("/" + admindir)
 

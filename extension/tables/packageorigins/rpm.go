@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/rpmdb"
 	"github.com/pkgpersist/pkgpersist/extension/rpmhistory"
 	"github.com/pkgpersist/pkgpersist/extension/table"
@@ -21,13 +20,11 @@ const NoHistory = "no package manager history records it (rpm -i?)"
 // RPMRows are the rows of the root's rpm packages, in rpm's order; admindir
 // is the hidden column's value (dpkg's; rpm rows echo the query's).
 func RPMRows(ctx context.Context, root, admindir string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
+	fs, rctx, done, err := table.OpenRoot(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
+	defer done()
 	db := rpmdb.Cached(rctx, ctx, fs)
 	defer db.Close()
 	pkgs, err := db.Summaries()

@@ -29,7 +29,6 @@ import (
 	"strings"
 
 	"github.com/pkgpersist/pkgpersist/extension/dpkgdb"
-	"github.com/pkgpersist/pkgpersist/extension/fsroot"
 	"github.com/pkgpersist/pkgpersist/extension/scriptcalls"
 	"github.com/pkgpersist/pkgpersist/extension/table"
 )
@@ -146,13 +145,11 @@ func generate(ctx context.Context, q table.QueryContext) ([]table.Row, error) {
 // carry the first admindir, which they do not depend on, so that the
 // query's constraint keeps them).
 func Rows(ctx context.Context, root string, admindirs ...string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
+	fs, rctx, done, err := table.OpenRoot(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
+	defer done()
 	if len(admindirs) == 0 {
 		admindirs = []string{dpkgdb.Admindir}
 	}

@@ -26,7 +26,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "package_manager_actions",
 		Description: "One row per action line: commands DNF 4 post-transaction-actions, libdnf5 actions and YUM post-transaction-actions run on package transactions, with whether the plugin that runs them is enabled and why not.",
-		Columns: append([]table.Column{
+		Columns: provenance.FileColumns([]table.Column{
 			{Name: "manager", Type: table.Text, Description: "`dnf`, `dnf5` or `yum`"},
 			{Name: "path", Type: table.Text, Description: "The action file, as seen inside the root"},
 			{Name: "line", Type: table.Integer, Description: "Line of the action file"},
@@ -35,9 +35,7 @@ func Table() *table.Table {
 			{Name: "command", Type: table.Text, Description: "The command as written (DNF 4 and YUM run it with a shell; libdnf5 splits it into arguments and runs it without one)"},
 			{Name: "enabled", Type: table.Integer, Description: "1 when the plugin that runs it is enabled and takes the line"},
 			{Name: "reason", Type: table.Text, Description: "Why it does not run"},
-		}, append(provenance.Columns("the action file", false),
-			table.RootColumn,
-		)...),
+		}, "the action file", false),
 		Generate: table.PerRoot(Rows),
 	}
 }
@@ -248,20 +246,15 @@ func sortedGlob(fs *fsroot.Root, dir, ext string) []string {
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
-	acts := Evaluate(rctx, fs)
-	items := make([]provenance.Item, len(acts))
-	for i, a := range acts {
-		items[i] = provenance.Item{Path: a.Path, Digests: a.digests, Unread: a.unread, Row: table.Row{
-			"manager": a.Manager, "path": a.Path, "line": strconv.Itoa(a.Line),
-			"trigger": a.Trigger, "package_filter": a.Filter, "command": a.Command,
-			"enabled": table.Bool(a.Enabled), "reason": a.Reason, "root": root}}
-	}
-	return provenance.Rows(ctx, fs, Table().Columns, items)
+	return provenance.RootRows(ctx, root, Table().Columns, func(rctx context.Context, fs *fsroot.Root) []provenance.Item {
+		acts := Evaluate(rctx, fs)
+		items := make([]provenance.Item, len(acts))
+		for i, a := range acts {
+			items[i] = provenance.Item{Path: a.Path, Digests: a.digests, Unread: a.unread, Row: table.Row{
+				"manager": a.Manager, "path": a.Path, "line": strconv.Itoa(a.Line),
+				"trigger": a.Trigger, "package_filter": a.Filter, "command": a.Command,
+				"enabled": table.Bool(a.Enabled), "reason": a.Reason, "root": root}}
+		}
+		return items
+	})
 }

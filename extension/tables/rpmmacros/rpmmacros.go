@@ -22,7 +22,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "rpm_macros",
 		Description: "Every macro definition in the files on rpm's macro path (rpm 4.18: /usr/lib/rpm/macros, macros.d/macros.*, platform/<target>/macros, fileattrs/*.attr, <vendor>/macros, /etc/rpm/macros.*, /etc/rpm/macros, /etc/rpm/<target>/macros, then the user's file of every home in /etc/passwd: ~/.rpmmacros, or for rpm 4.19.90 (4.20) and later ~/.config/rpm/macros when ~/.config/rpm exists, the rpm version being that of the package owning librpm (or /usr/bin/rpm) in dpkg's or rpm's database), read as rpm reads them, with the definition rpm uses marked effective and flags for values that run code when expanded; files in those directories that rpm does not load, and lines rpm rejects, are rows with the reason.",
-		Columns: append([]table.Column{
+		Columns: provenance.FileColumns([]table.Column{
 			{Name: "path", Type: table.Text, Description: "The macro file, as seen inside the root"},
 			{Name: "line", Type: table.Integer, Description: "Line where the definition starts"},
 			{Name: "name", Type: table.Text, Description: "Macro name, without `%`"},
@@ -37,9 +37,7 @@ func Table() *table.Table {
 			{Name: "loads", Type: table.Integer, Description: "1 when the value loads a macro file (`%{load: …}`) whenever the macro is expanded: what that file defines, and the shell or Lua it runs, comes from outside rpm's macro path"},
 			{Name: "category", Type: table.Text, Description: "`plugin` for `%__transaction_<name>` (the shared object rpm loads into every transaction) and `%__plugindir`; `tmppath` for `%_tmppath`; `''` otherwise"},
 			{Name: "users", Type: table.Text, Description: "For a user's file (~/.rpmmacros, ~/.config/rpm/macros), the users (of /etc/passwd) whose home it is, comma-separated; `''` for system files"},
-		}, append(provenance.Columns("the file", false),
-			table.RootColumn,
-		)...),
+		}, "the file", false),
 		Generate: table.PerRoot(Rows),
 	}
 }
@@ -528,29 +526,24 @@ func Category(name string) string {
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
-	macros, files, tgt := Evaluate(rctx, fs)
-	defined := Defined(macros, tgt)
-	byPath := map[string]*File{}
-	for _, f := range files {
-		byPath[f.path] = f
-	}
-	items := make([]provenance.Item, len(macros))
-	for i, m := range macros {
-		fl := FlagsWith(m.Body, defined)
-		f := byPath[m.Path]
-		items[i] = provenance.Item{Path: m.Path, Digests: f.digests, Facts: f.facts, Unread: f.failed != "", Row: table.Row{
-			"path": m.Path, "line": strconv.Itoa(m.Line), "name": m.Name, "options": m.Opts,
-			"parametric": table.Bool(m.Parametric), "value": m.Body, "loaded": table.Bool(m.Loaded),
-			"effective": table.Bool(m.Effective), "reason": m.Reason, "shell": table.Bool(fl.Shell),
-			"lua": table.Bool(fl.Lua), "loads": table.Bool(fl.Load), "category": Category(m.Name), "users": strings.Join(m.Users, ","),
-			"root": root}}
-	}
-	return provenance.Rows(ctx, fs, Table().Columns, items)
+	return provenance.RootRows(ctx, root, Table().Columns, func(rctx context.Context, fs *fsroot.Root) []provenance.Item {
+		macros, files, tgt := Evaluate(rctx, fs)
+		defined := Defined(macros, tgt)
+		byPath := map[string]*File{}
+		for _, f := range files {
+			byPath[f.path] = f
+		}
+		items := make([]provenance.Item, len(macros))
+		for i, m := range macros {
+			fl := FlagsWith(m.Body, defined)
+			f := byPath[m.Path]
+			items[i] = provenance.Item{Path: m.Path, Digests: f.digests, Facts: f.facts, Unread: f.failed != "", Row: table.Row{
+				"path": m.Path, "line": strconv.Itoa(m.Line), "name": m.Name, "options": m.Opts,
+				"parametric": table.Bool(m.Parametric), "value": m.Body, "loaded": table.Bool(m.Loaded),
+				"effective": table.Bool(m.Effective), "reason": m.Reason, "shell": table.Bool(fl.Shell),
+				"lua": table.Bool(fl.Lua), "loads": table.Bool(fl.Load), "category": Category(m.Name), "users": strings.Join(m.Users, ","),
+				"root": root}}
+		}
+		return items
+	})
 }

@@ -21,7 +21,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "rpm_plugins",
 		Description: "Every transaction plugin rpm (4.18) loads when a package is added to a transaction: one row per `<name>.so` in `%{__plugindir}` and per `%__transaction_<name>` macro, with the shared object rpm dlopens (the macro's value, not necessarily the file in the plugin directory) and its provenance; plugins rpm does not load are rows with the reason. A root without rpm (no rpm program, no macro file) has no rows.",
-		Columns: append([]table.Column{
+		Columns: provenance.FileColumns([]table.Column{
 			{Name: "name", Type: table.Text, Description: "The plugin's name: the `.so` file's name in the plugin directory without `.so`, or the `<name>` of `%__transaction_<name>`"},
 			{Name: "plugin_dir", Type: table.Text, Description: "`%{__plugindir}` expanded: the directory whose `*.so` names decide which plugins rpm sets up"},
 			{Name: "macro", Type: table.Text, Description: "`%__transaction_<name>` as defined (unexpanded); `''` when it is not"},
@@ -30,9 +30,7 @@ func Table() *table.Table {
 			{Name: "options", Type: table.Text, Description: "The options after the path in the macro's value"},
 			{Name: "loaded", Type: table.Integer, Description: "1 when rpm dlopens `path` into every transaction that installs or erases a package (unless run with `--noplugins`)"},
 			{Name: "reason", Type: table.Text, Description: "Why rpm does not load it: no `<name>.so` in the plugin directory, the macro undefined or empty (how a plugin is disabled, e.g. `%__transaction_<name> %{nil}`), a value only rpm can compute, a missing shared object (rpm then fails to add the package to the transaction)"},
-		}, append(provenance.Columns("the shared object", true),
-			table.RootColumn,
-		)...),
+		}, "the shared object", true),
 		Generate: table.PerRoot(Rows),
 	}
 }
@@ -181,26 +179,21 @@ func soFiles(fs *fsroot.Root, dir string) []string {
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	rctx, cancel := table.Reading(ctx)
-	defer cancel()
-	macros, _, tgt := rpmmacros.Evaluate(rctx, fs)
-	plugins := Evaluate(fs, rpmmacros.Defined(macros, tgt))
-	items := make([]provenance.Item, len(plugins))
-	for i, p := range plugins {
-		prov := p.Path
-		if !strings.HasPrefix(prov, "/") {
-			prov = ""
+	return provenance.RootRows(ctx, root, Table().Columns, func(rctx context.Context, fs *fsroot.Root) []provenance.Item {
+		macros, _, tgt := rpmmacros.Evaluate(rctx, fs)
+		plugins := Evaluate(fs, rpmmacros.Defined(macros, tgt))
+		items := make([]provenance.Item, len(plugins))
+		for i, p := range plugins {
+			prov := p.Path
+			if !strings.HasPrefix(prov, "/") {
+				prov = ""
+			}
+			items[i] = provenance.Item{Path: prov, Row: table.Row{
+				"name": p.Name, "plugin_dir": p.PluginDir, "macro": p.Macro, "macro_file": p.MacroFile,
+				"path": p.Path, "options": p.Options, "loaded": table.Bool(p.Loaded), "reason": p.Reason, "root": root}}
 		}
-		items[i] = provenance.Item{Path: prov, Row: table.Row{
-			"name": p.Name, "plugin_dir": p.PluginDir, "macro": p.Macro, "macro_file": p.MacroFile,
-			"path": p.Path, "options": p.Options, "loaded": table.Bool(p.Loaded), "reason": p.Reason, "root": root}}
-	}
-	return provenance.Rows(ctx, fs, Table().Columns, items)
+		return items
+	})
 }
 
 // hasRPM reports whether the root has rpm: a macro file defines something

@@ -42,7 +42,7 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "yum_plugins",
 		Description: "Every plugin module YUM 3 finds on its plugin path, with whether YUM loads it (plugins=1 and an enabled <name>.conf), the hook functions it defines, and why not.",
-		Columns: append([]table.Column{
+		Columns: provenance.FileColumns([]table.Column{
 			{Name: "name", Type: table.Text, Description: "The plugin's name: its module name, as YUM reports it"},
 			{Name: "manager", Type: table.Text, Description: "`yum`"},
 			{Name: "path", Type: table.Text, Description: "The plugin module, as seen inside the root"},
@@ -53,9 +53,7 @@ func Table() *table.Table {
 			{Name: "hooks", Type: table.Text, Description: "The `*_hook` functions the module defines at import that YUM calls, comma-separated (e.g. `pretrans_hook`)"},
 			{Name: "calls", Type: table.Text, Description: pyscan.CallsDescription},
 			{Name: "reason", Type: table.Text, Description: "Why it is not loaded; for a plugin that loads only on a condition the module's code cannot settle statically (requires_api_version set in an if or except branch), which condition"},
-		}, append(provenance.Columns("the module", true),
-			table.RootColumn,
-		)...),
+		}, "the module", true),
 		Generate: table.PerRoot(Rows),
 	}
 }
@@ -326,18 +324,15 @@ func hooks(m *pyscan.Module) []string {
 
 // Rows evaluates one root.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	plugins := Evaluate(ctx, fs)
-	items := make([]provenance.Item, len(plugins))
-	for i, p := range plugins {
-		items[i] = provenance.Item{Path: p.Path, Digests: p.scan.Digests, Unread: p.scan.Stopped, Row: table.Row{
-			"name": p.Name, "manager": "yum", "path": p.Path, "plugin_dir": p.PluginDir,
-			"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
-			"hooks": strings.Join(p.Hooks, ","), "calls": pyscan.CallLines(p.Calls), "reason": p.Reason, "root": root}}
-	}
-	return provenance.Rows(ctx, fs, Table().Columns, items)
+	return provenance.RootRows(ctx, root, Table().Columns, func(_ context.Context, fs *fsroot.Root) []provenance.Item {
+		plugins := Evaluate(ctx, fs)
+		items := make([]provenance.Item, len(plugins))
+		for i, p := range plugins {
+			items[i] = provenance.Item{Path: p.Path, Digests: p.scan.Digests, Unread: p.scan.Stopped, Row: table.Row{
+				"name": p.Name, "manager": "yum", "path": p.Path, "plugin_dir": p.PluginDir,
+				"conf_path": p.ConfPath, "enabled": table.Bool(p.Enabled), "imported": table.Bool(p.Imported),
+				"hooks": strings.Join(p.Hooks, ","), "calls": pyscan.CallLines(p.Calls), "reason": p.Reason, "root": root}}
+		}
+		return items
+	})
 }

@@ -74,16 +74,14 @@ func Table() *table.Table {
 	return &table.Table{
 		Name:        "zypp_plugins",
 		Description: "Programs libzypp and zypper run on their own: commit, system, appdata, service, URL resolver and repository verification plugins in `/usr/lib/zypp/plugins/<kind>/`, the URL resolvers that repositories (`/etc/zypp/repos.d/*.repo`) and services (`/etc/zypp/services.d`) name with a `plugin:<name>` URL, wherever the name leads, and zypper subcommands (`zypper-<name>` in `/usr/lib/zypper/commands` and on root's PATH), with whether each would run and why not.",
-		Columns: append([]table.Column{
+		Columns: provenance.FileColumns([]table.Column{
 			{Name: "kind", Type: table.Text, Description: "`commit`, `system`, `appdata`, `services`, `urlresolver`, `repoverification` or `subcommand`"},
 			{Name: "name", Type: table.Text, Description: "The plugin's file name (a service plugin's service alias, a URL resolver's plugin name: for one a repository names, the URL's decoded path, `../` included); for a subcommand, the zypper command it adds"},
 			{Name: "path", Type: table.Text, Description: "The file, as seen inside the root"},
 			{Name: "runs", Type: table.Integer, Description: "1 when libzypp or zypper would run it"},
 			{Name: "trigger", Type: table.Text, Description: "When it runs; for a URL resolver a repository or service names, which one, in which file and line"},
 			{Name: "reason", Type: table.Text, Description: "Why it does not run: a hidden name, not a regular file, no read and execute permission for root (libzypp's PathInfo::userMayRX checks the owner, group or other bits that apply to uid 0, with no root exception), a name zypper does not take, another file of the same command found first; for a URL resolver a repository names: the repository disabled or defined first elsewhere, the file missing, a repository file libzypp cannot parse (zypper then stops)"},
-		}, append(provenance.Columns("the file", true),
-			table.RootColumn,
-		)...),
+		}, "the file", true),
 		Generate: table.PerRoot(Rows),
 	}
 }
@@ -231,17 +229,14 @@ func rootMayRX(fi fs.FileInfo) bool {
 
 // Rows evaluates one root and adds provenance.
 func Rows(ctx context.Context, root string) ([]table.Row, error) {
-	fs, err := fsroot.OpenContext(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	plugins := Evaluate(fs)
-	items := make([]provenance.Item, len(plugins))
-	for i, p := range plugins {
-		items[i] = provenance.Item{Path: p.Path, Row: table.Row{
-			"kind": p.Kind, "name": p.Name, "path": p.Path, "runs": table.Bool(p.Runs),
-			"trigger": p.When, "reason": p.Reason, "root": root}}
-	}
-	return provenance.Rows(ctx, fs, Table().Columns, items)
+	return provenance.RootRows(ctx, root, Table().Columns, func(_ context.Context, fs *fsroot.Root) []provenance.Item {
+		plugins := Evaluate(fs)
+		items := make([]provenance.Item, len(plugins))
+		for i, p := range plugins {
+			items[i] = provenance.Item{Path: p.Path, Row: table.Row{
+				"kind": p.Kind, "name": p.Name, "path": p.Path, "runs": table.Bool(p.Runs),
+				"trigger": p.When, "reason": p.Reason, "root": root}}
+		}
+		return items
+	})
 }
