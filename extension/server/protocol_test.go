@@ -148,6 +148,11 @@ func (p *process) waitExit(t *testing.T, within time.Duration) {
 	}
 }
 
+// registerWithin bounds the wait for the extension to register: a
+// liveness bound, not a timing check (both tests failed at 10 s on a
+// machine whose two cores ran a load test and a second test run at once).
+const registerWithin = 90 * time.Second
+
 func TestRegistrationCallAndExit(t *testing.T) {
 	bin := buildExtension(t)
 	osqd := startFakeOsqueryd(t)
@@ -156,7 +161,7 @@ func TestRegistrationCallAndExit(t *testing.T) {
 	var reg osquery.ExtensionRegistry
 	select {
 	case reg = <-osqd.registered:
-	case <-time.After(10 * time.Second):
+	case <-time.After(registerWithin):
 		t.Fatalf("no registration; stderr:\n%s", ext.stderr.String())
 	}
 
@@ -232,7 +237,7 @@ func TestExitsOnSignal(t *testing.T) {
 	ext := startExtension(t, bin, osqd.sock)
 	select {
 	case <-osqd.registered:
-	case <-time.After(10 * time.Second):
+	case <-time.After(registerWithin):
 		t.Fatalf("no registration; stderr:\n%s", ext.stderr.String())
 	}
 	if err := ext.cmd.Process.Signal(syscall.SIGTERM); err != nil {
