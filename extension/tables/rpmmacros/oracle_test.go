@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -297,5 +298,72 @@ func TestOracleParserCorpus(t *testing.T) {
 			compare(t, trows, rpm)
 			compareRejected(t, "/", trows, rejected)
 		})
+	}
+}
+
+// TestOracleRunsCode: Debian's rpm expands macro files whose values run
+// code in each of the ways FlagsWith and ShellCommandsWith follow (and
+// some that run nothing); the shell commands touch a marker named after
+// the macro. rpm ran a macro's shell exactly when the table says so, and
+// the command hook_targets lists for it is the one that ran.
+func TestOracleRunsCode(t *testing.T) {
+	rpm := need.Program(t, "rpm")
+	dir := t.TempDir()
+	sh := func(name string) string { return "touch${IFS}" + dir + "/" + name }
+	defs := map[string]string{
+		"direct":     "%(" + sh("direct") + ")",
+		"escaped":    "%%(" + sh("escaped") + ")",
+		"expandc":    "%{expand:%%(" + sh("expandc") + ")}",
+		"expandb":    "%{expand %%(" + sh("expandb") + ")}",
+		"expandnb":   "%expand %%(" + sh("expandnb") + ")",
+		"twice":      "%{expand:%%%%(" + sh("twice") + ")}",
+		"nested":     "%{expand:%{expand:%%%%(" + sh("nested") + ")}}",
+		"viaglobal":  "%{global _g_x %%(" + sh("viaglobal") + ")}%{_g_x}",
+		"viadefine":  "%{define _d_x %%(" + sh("viadefine") + ")}%{_d_x}",
+		"useesc":     "%{expand:%useesc_a}",
+		"useesc_a":   "%%(" + sh("useesc") + ")",
+		"plainref":   "%plainref_a",
+		"plainref_a": "%%(" + sh("plainref") + ")",
+		"tab":        "%{expand\t%%(" + sh("tab") + ")}",
+	}
+	var file strings.Builder
+	var names []string
+	for n, body := range defs {
+		file.WriteString("%" + n + "\t" + body + "\n")
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	mf := filepath.Join(dir, "macros")
+	if err := os.WriteFile(mf, []byte(file.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &Macros{defs: map[string]Macro{}}
+	for n, body := range defs {
+		m.defs[n] = Macro{Def: rpmmacro.Def{Name: n, Body: body}}
+	}
+	runs := 0
+	for _, n := range names {
+		if strings.HasSuffix(n, "_a") {
+			continue
+		}
+		cmd := exec.Command(rpm, "--macros", mf, "--eval", "%"+n)
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		out, _ := cmd.CombinedOutput()
+		_, err := os.Stat(filepath.Join(dir, n))
+		ran := err == nil
+		if got := FlagsWith(defs[n], m).Shell; got != ran {
+			t.Errorf("%%%s: rpm ran its shell: %v; the table says shell = %v (rpm: %q)", n, ran, got, out)
+		}
+		cmds := ShellCommandsWith(defs[n], m)
+		if ran != slices.Contains(cmds, sh(n)) {
+			t.Errorf("%%%s: rpm ran %v; shell commands %q", n, ran, cmds)
+		}
+		if ran {
+			runs++
+		}
+	}
+	// direct, expandc, expandb, expandnb, nested, viaglobal, useesc
+	if runs != 7 {
+		t.Errorf("rpm ran %d of the macros' shells, want 7", runs)
 	}
 }
