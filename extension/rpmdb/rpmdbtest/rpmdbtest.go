@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pkgpersist/pkgpersist/test/treefiles"
 	"io"
 	"os"
 	"os/exec"
@@ -221,14 +222,8 @@ func InstallVersion(t testing.TB, root, dbpath, name, version string, files map[
 	t.Cleanup(func() { os.RemoveAll(top) })
 	tree := filepath.Join(top, "tree")
 	var list strings.Builder
-	for path, data := range files {
-		p := filepath.Join(tree, path)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	treefiles.Write(t, tree, files)
+	for path := range files {
 		list.WriteString(path + "\n")
 	}
 	if err := os.WriteFile(tree+".list", []byte(list.String()), 0o644); err != nil {

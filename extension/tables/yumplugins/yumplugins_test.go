@@ -2,7 +2,7 @@ package yumplugins
 
 import (
 	"context"
-	"os"
+	"github.com/pkgpersist/pkgpersist/test/treefiles"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,15 +75,7 @@ func yumRoot(t *testing.T, modules map[string]string) string {
 		files["usr/lib/yum-plugins/"+name+".py"] = src
 		files["etc/yum/pluginconf.d/"+name+".conf"] = "[main]\nenabled=1\n"
 	}
-	for name, data := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	treefiles.Write(t, root, files)
 	return root
 }
 
